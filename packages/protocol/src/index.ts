@@ -1,0 +1,9 @@
+// @lily/protocol: the core every other package depends on, and which depends on none of them.
+export * from "./errors.ts";
+export * from "./validate.ts";
+export * from "./cid.ts";
+export * from "./policy.ts";
+export * from "./eip712.ts";
+export * from "./schemas.ts";
+export * from "./module.ts";
+export * from "./inputs.ts";

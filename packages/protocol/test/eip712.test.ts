@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
+import { hashRecord, signRecord, verifyRecord, isLilyError, type DealMessage } from "../src/index.ts";
+
+const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } as const;
+const jc = privateKeyToAccount(generatePrivateKey());
+const rp = privateKeyToAccount(generatePrivateKey());
+const deal: DealMessage = {
+  jobCreator: jc.address,
+  provider: rp.address,
+  jobOffer: `0x${"11".repeat(32)}`,
+  resourceOffer: `0x${"22".repeat(32)}`,
+  price: 100n,
+  collateral: 50n,
+  deadline: 1_900_000_000n,
+  policy: 0,
+  policyParam: 0n,
+};
+
+test("a deal signed by a party verifies against that party", async () => {
+  const sig = await signRecord(jc, domain, "Deal", deal);
+  await verifyRecord(domain, "Deal", deal, sig, { signer: jc.address });
+});
+
+test("a deal signature does not verify for the other party", async () => {
+  const sig = await signRecord(jc, domain, "Deal", deal);
+  await assert.rejects(verifyRecord(domain, "Deal", deal, sig, { signer: rp.address, field: "providerSignature" }), (e) =>
+    isLilyError(e, "BAD_SIGNATURE") && e.field === "providerSignature");
+});
+
+test("altering any term of a signed deal invalidates the signature", async () => {
+  const sig = await signRecord(jc, domain, "Deal", deal);
+  await assert.rejects(verifyRecord(domain, "Deal", { ...deal, price: 101n }, sig, { signer: jc.address }), (e) => isLilyError(e, "BAD_SIGNATURE"));
+});
+
+test("the deal id is bound to the chain and contract", () => {
+  const a = hashRecord(domain, "Deal", deal);
+  const b = hashRecord({ ...domain, chainId: 1 }, "Deal", deal);
+  assert.notEqual(a, b);
+  assert.equal(a, hashRecord(domain, "Deal", { ...deal }));
+});
