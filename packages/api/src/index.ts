@@ -1,0 +1,8 @@
+// @lily/api: every route defined once, with the generic server and client derived from them.
+export * from "./route.ts";
+export * from "./server.ts";
+export * from "./client.ts";
+export * from "./httpStatus.ts";
+export * from "./events.ts";
+export * from "./solverRoutes.ts";
+export * from "./storeRoutes.ts";

@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isLilyError } from "@lily/protocol";
+import { loadOrCreateKey } from "../src/index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "lily-ks-"));
+
+test("a key is created on first use and the same key is loaded after", () => {
+  const path = join(dir, "a", "key.json");
+  const first = loadOrCreateKey(path, "pw");
+  assert.equal(first.created, true);
+  const again = loadOrCreateKey(path, "pw");
+  assert.equal(again.created, false);
+  assert.equal(again.account.address, first.account.address);
+});
+
+test("the keystore file is private and never holds the key in clear", () => {
+  const path = join(dir, "b.json");
+  const { privateKey } = loadOrCreateKey(path, "pw");
+  assert.equal(statSync(path).mode & 0o077, 0);
+  assert.equal(readFileSync(path, "utf8").includes(privateKey.slice(2)), false);
+});
+
+test("a wrong password is refused with a CONFIG error naming the file", () => {
+  const path = join(dir, "c.json");
+  loadOrCreateKey(path, "right");
+  assert.throws(() => loadOrCreateKey(path, "wrong"), (e) => isLilyError(e, "CONFIG") && e.field === path);
+});

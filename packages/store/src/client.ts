@@ -1,0 +1,72 @@
+// The store client every role uses. Whatever it fetches it re-hashes against the CID before
+// returning, so a lying or corrupted store is caught here (CID_MISMATCH), not downstream.
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { cidForBytes, cidForRecord, decodeRecord, verifyCid, LilyError, parse, ResultManifest } from "@lily/protocol";
+import { createClient, storeRoutes } from "@lily/api";
+
+export class StoreClient {
+  readonly url: string;
+  private readonly api;
+
+  constructor(url: string) {
+    this.url = url;
+    this.api = createClient(url, storeRoutes, { peer: `store at ${url}` });
+  }
+
+  async putBytes(bytes: Uint8Array): Promise<string> {
+    const { cid } = await this.api.putBlock({ query: { codec: "raw" }, body: bytes });
+    if (cid !== cidForBytes(bytes)) throw new LilyError({ code: "CID_MISMATCH", message: `store answered ${cid} for bytes hashing to ${cidForBytes(bytes)}` });
+    return cid;
+  }
+
+  async putRecord(value: unknown): Promise<string> {
+    const { cid: expected, bytes } = cidForRecord(value);
+    const { cid } = await this.api.putBlock({ query: { codec: "dag-json" }, body: bytes });
+    if (cid !== expected) throw new LilyError({ code: "CID_MISMATCH", message: `store answered ${cid} for a record hashing to ${expected}` });
+    return cid;
+  }
+
+  async getBytes(cid: string): Promise<Uint8Array> {
+    const bytes = await this.api.getBlock({ params: { cid } });
+    // REJECT: bytes must hash to the CID they were asked for
+    if (!verifyCid(cid, bytes)) throw new LilyError({ code: "CID_MISMATCH", field: "cid", message: `store returned bytes that do not hash to ${cid}` });
+    return bytes;
+  }
+
+  async getRecord<T = unknown>(cid: string): Promise<T> {
+    return decodeRecord<T>(await this.getBytes(cid));
+  }
+
+  async has(cid: string): Promise<boolean> {
+    try {
+      await this.api.hasBlock({ params: { cid } });
+      return true;
+    } catch (e) {
+      if (e instanceof LilyError && e.code === "NOT_FOUND") return false;
+      throw e;
+    }
+  }
+
+  /** Upload every regular file in `dir` (flat) and return name -> CID. */
+  async putDirectory(dir: string): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (!statSync(path).isFile()) continue;
+      files[name] = await this.putBytes(new Uint8Array(readFileSync(path)));
+    }
+    return files;
+  }
+
+  /** Fetch a result manifest and write its files into `dir`; returns the manifest. */
+  async downloadResult(resultCid: string, dir: string): Promise<ResultManifest> {
+    const manifest = parse(ResultManifest, await this.getRecord(resultCid), "result");
+    mkdirSync(dir, { recursive: true });
+    for (const [name, cid] of Object.entries(manifest.files)) {
+      if (name.includes("/") || name.startsWith(".")) throw new LilyError({ code: "INVALID_INPUT", field: `result.files.${name}`, message: `unsafe file name in result: ${name}` });
+      writeFileSync(join(dir, name), await this.getBytes(cid));
+    }
+    return manifest;
+  }
+}

@@ -1,0 +1,5 @@
+// @lily/store: content-addressed blocks (CIDv1, sha-256) on disk, served over HTTP, and the client.
+export * from "./blockstore.ts";
+export * from "./server.ts";
+export * from "./client.ts";
+export * from "./options.ts";

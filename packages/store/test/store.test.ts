@@ -1,0 +1,57 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cidForBytes, isLilyError } from "@lily/protocol";
+import { createLogger } from "@lily/node-kit";
+import { startStore, StoreClient, defaultStoreOptions } from "../src/index.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "lily-store-"));
+const server = await startStore({ ...defaultStoreOptions, dataDir: join(dir, "blocks") }, { logger: createLogger({ module: "store", level: "error" }) });
+after(() => server.close());
+const store = new StoreClient(server.url);
+
+test("bytes put into the store come back under their CID", async () => {
+  const bytes = new TextEncoder().encode("moo");
+  const cid = await store.putBytes(bytes);
+  assert.equal(cid, cidForBytes(bytes));
+  assert.deepEqual(await store.getBytes(cid), bytes);
+  assert.equal(await store.has(cid), true);
+});
+
+test("records are stored as dag-json and decode to the same value", async () => {
+  const cid = await store.putRecord({ message: "hello", n: 3 });
+  assert.match(cid, /^bagu/);
+  assert.deepEqual(await store.getRecord(cid), { message: "hello", n: 3 });
+});
+
+test("an unknown CID is NOT_FOUND", async () => {
+  const missing = cidForBytes(new TextEncoder().encode("never stored"));
+  await assert.rejects(store.getBytes(missing), (e) => isLilyError(e, "NOT_FOUND"));
+  assert.equal(await store.has(missing), false);
+});
+
+test("a malformed CID is refused naming the field", async () => {
+  await assert.rejects(store.getBytes("nope"), (e) => isLilyError(e, "INVALID_INPUT") && e.field === "params.cid");
+});
+
+test("a block on disk that was tampered with is caught by the client", async () => {
+  const bytes = new TextEncoder().encode("original");
+  const cid = await store.putBytes(bytes);
+  writeFileSync(join(dir, "blocks", cid.slice(-2), cid), "tampered");
+  await assert.rejects(store.getBytes(cid), (e) => isLilyError(e, "CID_MISMATCH"));
+});
+
+test("a directory round-trips through a result manifest", async () => {
+  const out = join(dir, "out");
+  mkdirSync(out);
+  writeFileSync(join(out, "stdout"), "hi\n");
+  writeFileSync(join(out, "data.json"), "{}");
+  const files = await store.putDirectory(out);
+  const resultCid = await store.putRecord({ deal: "0x01", module: files.stdout!, inputs: files.stdout!, exitCode: 0, files });
+  const dest = join(dir, "dest");
+  const manifest = await store.downloadResult(resultCid, dest);
+  assert.deepEqual(Object.keys(manifest.files).sort(), ["data.json", "stdout"]);
+  assert.equal(readFileSync(join(dest, "stdout"), "utf8"), "hi\n");
+});
