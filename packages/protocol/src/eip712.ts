@@ -6,6 +6,7 @@ import { hashTypedData, recoverTypedDataAddress, isAddressEqual } from "viem";
 import { LilyError } from "./errors.ts";
 
 export const DOMAIN_NAME = "Lily";
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 export const DOMAIN_VERSION = "1";
 
 export interface Domain {
@@ -169,6 +170,10 @@ export async function verifyRecord<P extends PrimaryType>(
   const expected = opts.signer ?? (key ? ((message as unknown as Record<string, Address>)[key]) : undefined);
   const field = opts.field ?? "signature";
   if (!expected) throw new LilyError({ code: "INTERNAL", message: `verifyRecord(${primaryType}) needs an explicit signer` });
+  // REJECT: high-s signatures are malleable copies; the contracts (OpenZeppelin ECDSA) refuse them
+  if (/^0x[0-9a-fA-F]{130}$/.test(signature) && BigInt(`0x${signature.slice(66, 130)}`) > SECP256K1_HALF_N) {
+    throw new LilyError({ code: "BAD_SIGNATURE", field, message: `${field}: non-canonical (high-s) ${primaryType} signature` });
+  }
   let recovered: Address;
   try {
     recovered = await recoverTypedDataAddress({ ...typedData(domain, primaryType, message), signature } as never);

@@ -40,3 +40,12 @@ test("the deal id is bound to the chain and contract", () => {
   assert.notEqual(a, b);
   assert.equal(a, hashRecord(domain, "Deal", { ...deal }));
 });
+
+test("a malleable high-s copy of a valid signature is refused", async () => {
+  const sig = await signRecord(jc, domain, "Deal", deal);
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const s = BigInt(`0x${sig.slice(66, 130)}`);
+  const v = parseInt(sig.slice(130), 16);
+  const flipped = `${sig.slice(0, 66)}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
+  await assert.rejects(verifyRecord(domain, "Deal", deal, flipped, { signer: jc.address }), (e) => isLilyError(e, "BAD_SIGNATURE") && /high-s/.test(e.message));
+});

@@ -1,0 +1,244 @@
+// The solver's operations: take signed offers, match them, and follow the deals it proposed.
+// Each operation checks its input, writes in one transaction, then publishes what changed.
+// The solver holds no key: every record it keeps was signed by the party it binds, and every
+// signature is checked against the terms stored when the deal was proposed.
+import { isAddressEqual, type Address, type Hex } from "viem";
+import {
+  LilyError,
+  hashRecord,
+  verifyRecord,
+  policyName,
+  type DealRecord,
+  type JobOfferRecord,
+  type ResourceOfferRecord,
+  type SignedJobOffer,
+  type SignedResourceOffer,
+  type SignedResult,
+} from "@lily/protocol";
+import type { HandlerInput, LilyEvent, SolverRoutes } from "@lily/api";
+import type { Logger } from "@lily/node-kit";
+import type { SolverOptions } from "./options.ts";
+import type { OrderBook } from "./orderBook.ts";
+import { assertTransition } from "./dealTransitions.ts";
+import { planMatches, type MatchConfig } from "./matcher/match.ts";
+import { defaultFilters } from "./matcher/filters.ts";
+import { defaultScores } from "./matcher/scores.ts";
+
+export interface SolverDeps {
+  logger: Logger;
+  book: OrderBook;
+  publish(ev: LilyEvent): void;
+  /** Defaults to the default filter and score plugins. */
+  matcher?: Pick<MatchConfig, "filters" | "scores">;
+}
+
+/** Progress a provider reports, exactly as the `postDealStatus` route accepts it. */
+export type DealProgress = HandlerInput<SolverRoutes["postDealStatus"]>["body"];
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export class Solver {
+  private readonly opts: SolverOptions;
+  private readonly deps: SolverDeps;
+  private readonly book: OrderBook;
+  private readonly config: MatchConfig;
+
+  constructor(opts: SolverOptions, deps: SolverDeps) {
+    this.opts = opts;
+    this.deps = deps;
+    this.book = deps.book;
+    this.config = { filters: defaultFilters, scores: defaultScores, ...deps.matcher, signWindowSeconds: opts.signWindowSeconds };
+  }
+
+  async postResourceOffer({ offer, signature }: SignedResourceOffer): Promise<ResourceOfferRecord> {
+    // REJECT: a resource offer must be signed by the provider it names
+    await verifyRecord(this.opts.domain, "ResourceOffer", offer, signature);
+    rejectExpired(offer.expiresAt);
+    const id = hashRecord(this.opts.domain, "ResourceOffer", offer);
+    const known = this.book.getResourceOffer(id);
+    if (known) return known;
+    const highest = this.book.highestResourceOfferNonce(offer.provider);
+    // REJECT: a replayed older offer must not displace the provider's newer one
+    if (highest !== undefined && offer.nonce <= highest) {
+      throw new LilyError({
+        code: "CONFLICT",
+        field: "offer.nonce",
+        message: `offer.nonce: ${offer.nonce} is not above this provider's latest nonce ${highest}`,
+        hint: "sign a new offer with a higher nonce",
+      });
+    }
+    this.book.atomically(() => this.book.addResourceOffer({ id, offer, signature, active: true, createdAt: Date.now() }));
+    this.deps.logger.info("resource offer added", { id, provider: offer.provider, price: offer.price });
+    this.rematch();
+    return this.book.getResourceOffer(id)!;
+  }
+
+  async postJobOffer({ offer, signature }: SignedJobOffer): Promise<JobOfferRecord> {
+    // REJECT: a job offer must be signed by the job creator it names
+    await verifyRecord(this.opts.domain, "JobOffer", offer, signature);
+    rejectExpired(offer.expiresAt);
+    // REJECT: a policy the contracts cannot settle would never open
+    if (policyName(offer.policy) === undefined) {
+      throw new LilyError({ code: "INVALID_INPUT", field: "offer.policy", message: `offer.policy: unknown verification policy ${offer.policy}` });
+    }
+    const id = hashRecord(this.opts.domain, "JobOffer", offer);
+    if (!this.book.getJobOffer(id)) {
+      this.book.atomically(() => this.book.addJobOffer({ id, offer, signature, status: "open", rejections: {}, createdAt: Date.now() }));
+      this.deps.logger.info("job offer added", { id, jobCreator: offer.jobCreator, module: offer.module });
+      this.publishJobOffer(id);
+      this.rematch();
+    }
+    return this.book.getJobOffer(id)!;
+  }
+
+  getJobOffer(id: Hex): JobOfferRecord {
+    return this.book.getJobOffer(id) ?? notFound("job offer", id);
+  }
+
+  getDeal(id: Hex): DealRecord {
+    return this.book.getDeal(id) ?? notFound("deal", id);
+  }
+
+  async signDeal(id: Hex, signer: Address, signature: Hex): Promise<DealRecord> {
+    const { deal } = this.getDeal(id);
+    const party = isAddressEqual(signer, deal.jobCreator) ? "jobCreator" : isAddressEqual(signer, deal.provider) ? "provider" : undefined;
+    // REJECT: only the two parties to a deal may sign it
+    if (!party) throw new LilyError({ code: "BAD_SIGNATURE", field: "signer", message: `signer: ${signer} is neither the job creator nor the provider of deal ${id}` });
+    // REJECT: the signature must be by that party over exactly the stored terms, in canonical (low-s) form
+    await verifyRecord(this.opts.domain, "Deal", deal, signature, { signer, field: "signature" });
+    const current = this.getDeal(id); // re-read: another request may have run during verification
+    const key = party === "jobCreator" ? "jobCreatorSignature" : "providerSignature";
+    const existing = current[key];
+    if (existing?.toLowerCase() === signature.toLowerCase()) return current;
+    // REJECT: a party signs a deal once
+    if (existing) throw new LilyError({ code: "CONFLICT", field: "signature", message: `signature: the ${party} already signed deal ${id} with another signature` });
+    // REJECT: only a proposed deal can be signed; a dropped or declined one is final
+    if (current.status !== "proposed") throw new LilyError({ code: "CONFLICT", field: "status", message: `status: deal ${id} is ${current.status}, not proposed` });
+    const other = party === "jobCreator" ? current.providerSignature : current.jobCreatorSignature;
+    this.book.atomically(() => this.book.updateDeal(id, { [key]: signature, ...(other ? { status: "signed" as const } : {}) }));
+    this.deps.logger.info("deal signed", { id, party, signed: Boolean(other) });
+    return this.publishDeal(id);
+  }
+
+  setDealStatus(id: Hex, { status, txHash, error }: DealProgress): DealRecord {
+    const current = this.getDeal(id);
+    if (current.status === status) return current; // a retried report changes nothing
+    // REJECT: an opened deal names the transaction that opened it
+    if (status === "opened" && !txHash) throw new LilyError({ code: "INVALID_INPUT", field: "txHash", message: "txHash: required when a deal is opened" });
+    assertTransition(current.status, status);
+    const ended = status === "rejected" || status === "timed-out";
+    this.book.atomically(() => {
+      this.book.updateDeal(id, { status, openTx: txHash, error });
+      if (!ended) return;
+      const why = status === "rejected" ? `rejected deal ${id}${error ? `: ${error}` : ""}` : `timed out on deal ${id}`;
+      this.book.exclude(current.jobOfferId, current.deal.provider, why);
+      this.book.reopenJobOffer(current.jobOfferId, id);
+    });
+    this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
+    const deal = this.publishDeal(id);
+    if (ended) {
+      this.publishJobOffer(current.jobOfferId);
+      this.rematch();
+    }
+    return deal;
+  }
+
+  async postResult(id: Hex, signed: SignedResult): Promise<DealRecord> {
+    const { result, signature } = signed;
+    const { deal } = this.getDeal(id);
+    // REJECT: a result names the deal it is posted to
+    if (result.dealId !== id) throw new LilyError({ code: "INVALID_INPUT", field: "result.dealId", message: `result.dealId: ${result.dealId} is not deal ${id}` });
+    // REJECT: only the deal's provider can post its result
+    if (!isAddressEqual(result.provider, deal.provider)) {
+      throw new LilyError({ code: "INVALID_INPUT", field: "result.provider", message: `result.provider: ${result.provider} is not the provider of deal ${id}` });
+    }
+    await verifyRecord(this.opts.domain, "Result", result, signature, { signer: deal.provider, field: "signature" });
+    const current = this.getDeal(id);
+    if (current.status === "committed") {
+      if (current.result?.result.result === result.result && current.result.result.exitCode === result.exitCode) return current;
+      throw new LilyError({ code: "CONFLICT", field: "result", message: `result: deal ${id} already committed a different result` });
+    }
+    assertTransition(current.status, "committed");
+    this.book.atomically(() => this.book.updateDeal(id, { status: "committed", result: signed }));
+    this.deps.logger.info("result committed", { id, result: result.result, exitCode: result.exitCode });
+    return this.publishDeal(id);
+  }
+
+  /** Match every open job offer against the active resource offers: compute, then commit. */
+  rematch(): void {
+    const now = Date.now();
+    const changedJobs = new Set<Hex>();
+    const proposed: Hex[] = [];
+    this.book.atomically(() => {
+      for (const id of this.book.expireJobOffers(seconds(now))) changedJobs.add(id);
+      const snapshot = this.book.snapshot();
+      const plan = planMatches(snapshot, this.config, seconds(now));
+      const jobs = new Map(snapshot.jobs.map((j) => [j.id, j]));
+      const dealOf = new Map<Hex, Hex>();
+      for (const p of plan.proposals) {
+        const { offer } = jobs.get(p.jobOfferId)!;
+        const id = hashRecord(this.opts.domain, "Deal", p.terms);
+        const { jobOfferId, resourceOfferId, terms } = p;
+        this.book.addDeal({ id, deal: terms, jobOfferId, resourceOfferId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: now }, now);
+        dealOf.set(p.jobOfferId, id);
+        proposed.push(id);
+      }
+      for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<Address, string>][]) {
+        if (this.book.setMatching(jobId, rejections, dealOf.get(jobId))) changedJobs.add(jobId);
+      }
+    });
+    for (const id of proposed) {
+      const deal = this.publishDeal(id);
+      this.deps.logger.info("deal proposed", { id, jobOffer: deal.jobOfferId, provider: deal.deal.provider, price: deal.deal.price });
+    }
+    for (const id of changedJobs) this.publishJobOffer(id);
+  }
+
+  /**
+   * Drop proposals not signed by both parties within the sign window (excluding the provider
+   * from that job only if it was the one that did not sign), retire expired resource offers,
+   * then re-match.
+   */
+  sweep(): void {
+    const now = Date.now();
+    const window = this.opts.signWindowSeconds;
+    const dropped = this.book.atomically(() => {
+      const stale = this.book.unsignedProposalsBefore(now - window * 1000);
+      for (const deal of stale) {
+        const missing = [deal.jobCreatorSignature ? undefined : "job creator", deal.providerSignature ? undefined : "provider"].filter(Boolean);
+        this.book.updateDeal(deal.id, { status: "rejected", error: `not signed within ${window}s by the ${missing.join(" and the ")}` }, now);
+        if (!deal.providerSignature) this.book.exclude(deal.jobOfferId, deal.deal.provider, `did not sign deal ${deal.id} within ${window}s`);
+        this.book.reopenJobOffer(deal.jobOfferId, deal.id);
+      }
+      this.book.deactivateExpiredResourceOffers(seconds(now));
+      return stale;
+    });
+    for (const deal of dropped) {
+      this.deps.logger.info("unsigned proposal dropped", { id: deal.id, provider: deal.deal.provider });
+      this.publishDeal(deal.id);
+      this.publishJobOffer(deal.jobOfferId);
+    }
+    this.rematch();
+  }
+
+  private publishDeal(id: Hex): DealRecord {
+    const record = this.getDeal(id);
+    this.deps.publish({ type: "deal", record });
+    return record;
+  }
+
+  private publishJobOffer(id: Hex): void {
+    this.deps.publish({ type: "job-offer", record: this.getJobOffer(id) });
+  }
+}
+
+function rejectExpired(expiresAt: bigint): void {
+  // REJECT: an offer that has already expired can never be matched
+  if (expiresAt <= BigInt(seconds(Date.now()))) {
+    throw new LilyError({ code: "INVALID_INPUT", field: "offer.expiresAt", message: `offer.expiresAt: ${expiresAt} is in the past` });
+  }
+}
+
+function notFound(what: string, id: Hex): never {
+  throw new LilyError({ code: "NOT_FOUND", field: "id", message: `no ${what} ${id}` });
+}

@@ -1,0 +1,118 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Address, Hex } from "viem";
+import { cidForBytes, type JobOffer, type JobOfferRecord, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
+import {
+  planMatches,
+  defaultFilters,
+  defaultScores,
+  notExpired,
+  notExcluded,
+  moduleAllowed,
+  priceWithinBudget,
+  mediatorAccepted,
+  resourcesFit,
+  NO_RESOURCES,
+  type FilterPlugin,
+  type MatchContext,
+  type Resources,
+  type Snapshot,
+} from "../src/index.ts";
+
+const NOW = 1_800_000_000;
+const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
+const id = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+const wasm = cidForBytes(new TextEncoder().encode("primes.wasm"));
+const other = cidForBytes(new TextEncoder().encode("other.wasm"));
+const jc = addr(0xc0ffee);
+const mediatorA = addr(0xa);
+const mediatorB = addr(0xb);
+
+const job = (o: Partial<JobOffer> = {}): JobOffer => ({
+  jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 512, gpu: 0, vramMb: 0, maxPrice: 100n,
+  policy: 0, policyParam: 0n, mediators: [], timeoutSeconds: 300n, expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
+});
+const offer = (o: Partial<ResourceOffer> = {}): ResourceOffer => ({
+  provider: addr(1), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 50n, collateral: 10n,
+  modules: [wasm], mediators: [mediatorA], expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
+});
+const jobRecord = (n: number, o: Partial<JobOffer> = {}): JobOfferRecord => ({ id: id(n), offer: job(o), signature: `0x${"00".repeat(65)}`, status: "open", rejections: {}, createdAt: n });
+const offerRecord = (n: number, o: Partial<ResourceOffer> = {}): ResourceOfferRecord => ({ id: id(0x100 + n), offer: offer({ provider: addr(n), ...o }), signature: `0x${"00".repeat(65)}`, active: true, createdAt: n });
+const ctx = (o: Partial<MatchContext> = {}): MatchContext => ({ now: BigInt(NOW), used: NO_RESOURCES, excluded: {}, ...o });
+const snapshot = (o: Partial<Snapshot>): Snapshot => ({ jobs: [], offers: [], used: new Map(), excluded: {}, ...o });
+const config = { filters: defaultFilters, scores: defaultScores, signWindowSeconds: 60 };
+const used = (r: Partial<Resources>): Resources => ({ ...NO_RESOURCES, ...r });
+
+const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>; offer?: Partial<ResourceOffer>; ctx?: Partial<MatchContext>; reason?: RegExp }[] = [
+  { says: "a job within the offer's free capacity fits", plugin: resourcesFit },
+  { says: "a job needing more cpu than is free does not fit", plugin: resourcesFit, job: { cpu: 8 }, reason: /^cpu: needs 8, 4 of 4 free$/ },
+  { says: "capacity held by active deals is not free", plugin: resourcesFit, job: { memoryMb: 2048 }, ctx: { used: used({ memoryMb: 3072 }) }, reason: /memoryMb: needs 2048, 1024 of 4096 free/ },
+  { says: "a gpu job does not fit a cpu-only offer", plugin: resourcesFit, job: { gpu: 1, vramMb: 8192 }, reason: /gpu: needs 1, 0 of 0 free; vramMb: needs 8192/ },
+  { says: "a price at maxPrice is within budget", plugin: priceWithinBudget, offer: { price: 100n } },
+  { says: "a price above maxPrice is over budget", plugin: priceWithinBudget, offer: { price: 101n }, reason: /price 101 is above maxPrice 100/ },
+  { says: "an allowed module passes", plugin: moduleAllowed },
+  { says: "a module missing from the allow-list is refused", plugin: moduleAllowed, offer: { modules: [other] }, reason: /not in the provider's allow-list/ },
+  { says: "an empty allow-list allows nothing", plugin: moduleAllowed, offer: { modules: [] }, reason: /not in the provider's allow-list/ },
+  { says: "a job with no mediators accepts any provider", plugin: mediatorAccepted, offer: { mediators: [] } },
+  { says: "one shared mediator is enough", plugin: mediatorAccepted, job: { mediators: [mediatorB, mediatorA] } },
+  { says: "no shared mediator is refused", plugin: mediatorAccepted, job: { mediators: [mediatorB] }, reason: /accepts none of the job's mediators/ },
+  { says: "unexpired offers pass", plugin: notExpired },
+  { says: "an expired job offer is refused", plugin: notExpired, job: { expiresAt: BigInt(NOW) }, reason: /job offer expired/ },
+  { says: "an expired resource offer is refused", plugin: notExpired, offer: { expiresAt: BigInt(NOW - 1) }, reason: /resource offer expired/ },
+  { says: "a provider not excluded passes", plugin: notExcluded, ctx: { excluded: { [addr(2)]: "rejected deal" } } },
+  { says: "a provider excluded from the job is refused with why", plugin: notExcluded, ctx: { excluded: { [addr(1)]: "rejected deal 0x1" } }, reason: /^rejected deal 0x1$/ },
+];
+
+for (const c of filterCases) {
+  test(`filter ${c.plugin.name}: ${c.says}`, () => {
+    const reason = c.plugin.filter(job(c.job), offer(c.offer), ctx(c.ctx));
+    if (c.reason) assert.match(reason ?? "(passed)", c.reason);
+    else assert.equal(reason, undefined);
+  });
+}
+
+test("the cheapest fitting offer wins", () => {
+  const plan = planMatches(snapshot({ jobs: [jobRecord(1)], offers: [offerRecord(1, { price: 90n }), offerRecord(2, { price: 40n }), offerRecord(3, { price: 70n })] }), config, NOW);
+  assert.equal(plan.proposals.length, 1);
+  assert.equal(plan.proposals[0]!.terms.provider, addr(2));
+});
+
+test("a provider at capacity is skipped, with the reason recorded", () => {
+  const cheapButFull = offerRecord(1, { price: 10n });
+  const plan = planMatches(snapshot({ jobs: [jobRecord(1)], offers: [cheapButFull, offerRecord(2, { price: 90n })], used: new Map([[addr(1), used({ cpu: 4 })]]) }), config, NOW);
+  assert.equal(plan.proposals[0]!.terms.provider, addr(2));
+  assert.match(plan.rejections[id(1)]![addr(1)]!, /^resources: cpu: needs 1, 0 of 4 free$/);
+});
+
+test("capacity given to an earlier job in the same plan is not given twice", () => {
+  const plan = planMatches(snapshot({ jobs: [jobRecord(1, { cpu: 3 }), jobRecord(2, { cpu: 3 })], offers: [offerRecord(1)] }), config, NOW);
+  assert.deepEqual(plan.proposals.map((p) => p.jobOfferId), [id(1)]);
+  assert.match(plan.rejections[id(2)]![addr(1)]!, /cpu: needs 3, 1 of 4 free/);
+});
+
+test("an excluded provider is passed over for that job only", () => {
+  const snap = snapshot({ jobs: [jobRecord(1), jobRecord(2)], offers: [offerRecord(1, { cpu: 16 })], excluded: { [id(1)]: { [addr(1)]: "rejected deal 0x9" } } });
+  const plan = planMatches(snap, config, NOW);
+  assert.deepEqual(plan.proposals.map((p) => p.jobOfferId), [id(2)]);
+  assert.equal(plan.rejections[id(1)]![addr(1)], "excluded: rejected deal 0x9");
+});
+
+test("deal terms come from the two offers and the sign window", () => {
+  const j = jobRecord(1, { policy: 1, policyParam: 3600n, timeoutSeconds: 120n });
+  const o = offerRecord(1, { price: 42n, collateral: 7n });
+  const { proposals } = planMatches(snapshot({ jobs: [j], offers: [o] }), config, NOW);
+  assert.deepEqual(proposals, [{
+    jobOfferId: j.id,
+    resourceOfferId: o.id,
+    terms: { jobCreator: jc, provider: addr(1), jobOffer: j.id, resourceOffer: o.id, price: 42n, collateral: 7n, deadline: BigInt(NOW + 60 + 120), policy: 1, policyParam: 3600n },
+  }]);
+});
+
+test("matching is pure: same snapshot, same plan, snapshot untouched", () => {
+  const snap = snapshot({ jobs: [jobRecord(1), jobRecord(2, { cpu: 4 })], offers: [offerRecord(1), offerRecord(2, { price: 20n })], used: new Map([[addr(2), used({ cpu: 1 })]]) });
+  const before = structuredClone(snap);
+  const a = planMatches(snap, config, NOW);
+  const b = planMatches(snap, config, NOW);
+  assert.deepEqual(a, b);
+  assert.deepEqual(snap, before);
+});

@@ -1,0 +1,63 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { Hex } from "viem";
+import { cidForBytes, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { OrderBook } from "../src/index.ts";
+
+const hex = (b: string) => `0x${b.repeat(32)}` as Hex;
+const jc = "0x00000000000000000000000000000000000000C1" as const;
+const rp = "0x00000000000000000000000000000000000000A1" as const;
+const wasm = cidForBytes(new TextEncoder().encode("primes.wasm"));
+const sig = `0x${"11".repeat(65)}` as Hex;
+
+const job: JobOfferRecord = {
+  id: hex("01"), signature: sig, status: "open", rejections: {}, createdAt: 1,
+  offer: { jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, maxPrice: 5n, policy: 0, policyParam: 0n, mediators: [], timeoutSeconds: 60n, expiresAt: 2n ** 64n - 1n, nonce: 1n },
+};
+const offer: ResourceOfferRecord = {
+  id: hex("02"), signature: sig, active: true, createdAt: 1,
+  offer: { provider: rp, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, price: 5n, collateral: 1n, modules: [wasm], mediators: [], expiresAt: 2n ** 64n - 1n, nonce: 1n },
+};
+const deal: DealRecord = {
+  id: hex("03"), jobOfferId: job.id, resourceOfferId: offer.id, module: wasm, inputs: wasm, status: "proposed", updatedAt: 1,
+  deal: { jobCreator: jc, provider: rp, jobOffer: job.id, resourceOffer: offer.id, price: 5n, collateral: 1n, deadline: 100n, policy: 0, policyParam: 0n },
+};
+
+function bookWithDeal() {
+  const path = join(mkdtempSync(join(tmpdir(), "lily-book-")), "solver.db");
+  const book = new OrderBook(path);
+  book.atomically(() => {
+    book.addJobOffer(job);
+    book.addResourceOffer(offer);
+    book.addDeal(deal, 1);
+  });
+  return { book, path };
+}
+
+test("records read back exactly as written, bigints and never-expiring uint64s included", () => {
+  const { book } = bookWithDeal();
+  assert.deepEqual(book.getJobOffer(job.id), job);
+  assert.deepEqual(book.getResourceOffer(offer.id), offer);
+  assert.deepEqual(book.getDeal(deal.id), deal);
+});
+
+test("deal terms cannot be rewritten, not even by SQL on the solver's own database", () => {
+  const { book, path } = bookWithDeal();
+  book.close();
+  const db = new DatabaseSync(path);
+  for (const column of ["terms", "provider", "job_offer_id", "module"]) {
+    assert.throws(() => db.prepare(`UPDATE deals SET ${column} = 'x' WHERE id = ?`).run(deal.id), /deal terms are immutable/, column);
+  }
+  db.prepare("UPDATE deals SET status = 'signed' WHERE id = ?").run(deal.id);
+});
+
+test("a job offer is held by at most one live deal", () => {
+  const { book } = bookWithDeal();
+  assert.throws(() => book.addDeal({ ...deal, id: hex("04") }, 2), /UNIQUE/);
+  book.updateDeal(deal.id, { status: "rejected" });
+  book.addDeal({ ...deal, id: hex("04") }, 2);
+});
