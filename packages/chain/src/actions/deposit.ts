@@ -1,0 +1,48 @@
+import { formatEther } from "viem";
+import { LilyError } from "@lily/protocol";
+import { lilyDealsAbi, lilyTokenAbi } from "../generated/artifacts.ts";
+import { requireAccount, type LilyClient } from "../client.ts";
+import { confirm, written, type WriteResult } from "../confirm.ts";
+import { withLilyErrors } from "../errors.ts";
+
+export interface DepositParameters {
+  /** LILY in wei, moved from the account's wallet into its free escrow balance. */
+  amount: bigint;
+}
+
+export interface DepositReturnType extends WriteResult {
+  /** The approval sent first, when the allowance did not already cover `amount`. */
+  approval?: WriteResult;
+}
+
+/**
+ * Deposit LILY into escrow, approving the deals contract first if needed. Fails with
+ * INVALID_INPUT, sending nothing, when the wallet holds less than `amount`.
+ */
+export async function deposit(client: LilyClient, { amount }: DepositParameters): Promise<DepositReturnType> {
+  const { publicClient, walletClient, account, addresses } = requireAccount(client);
+  return withLilyErrors(async () => {
+    const held = await publicClient.readContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "balanceOf", args: [account.address] });
+    if (held < amount) {
+      throw new LilyError({
+        code: "INVALID_INPUT",
+        field: "amount",
+        message: `${account.address} holds ${formatEther(held)} LILY, less than the ${formatEther(amount)} LILY to deposit`,
+        details: { held: held.toString(), amount: amount.toString() },
+      });
+    }
+    let approval: WriteResult | undefined;
+    const allowance = await publicClient.readContract({
+      address: addresses.token,
+      abi: lilyTokenAbi,
+      functionName: "allowance",
+      args: [account.address, addresses.deals],
+    });
+    if (allowance < amount) {
+      const hash = await walletClient.writeContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "approve", args: [addresses.deals, amount] });
+      approval = written(await confirm(client, hash));
+    }
+    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "deposit", args: [amount] });
+    return { ...written(await confirm(client, hash)), approval };
+  });
+}

@@ -1,0 +1,56 @@
+import { encodeEventTopics, formatLog, parseEventLogs, toHex, type Hash, type Hex, type RpcLog } from "viem";
+import { lilyDealsAbi } from "../generated/artifacts.ts";
+import type { LilyClient } from "../client.ts";
+import { withLilyErrors } from "../errors.ts";
+
+const dealEventNames = ["DealOpened", "ResultCommitted", "DealSettled", "DealTimedOut"] as const;
+type DealEventName = (typeof dealEventNames)[number];
+type DealLog = ReturnType<typeof parseEventLogs<typeof lilyDealsAbi, true, DealEventName[]>>[number];
+
+/** One event in a deal's life, with the transaction that emitted it. */
+export type DealEvent = DealLog extends infer L
+  ? L extends DealLog
+    ? {
+        name: L["eventName"];
+        args: L["args"];
+        txHash: Hash;
+        blockNumber: bigint;
+        logIndex: number;
+        /** Gas used by the whole transaction (ResultCommitted and DealSettled share one). */
+        gasUsed: bigint;
+      }
+    : never
+  : never;
+
+export interface GetDealEventsParameters {
+  dealId: Hex;
+}
+
+/** A deal's history, oldest first: opened, result committed, settled or timed out. */
+export async function getDealEvents(client: LilyClient, { dealId }: GetDealEventsParameters): Promise<DealEvent[]> {
+  const { publicClient, addresses } = client;
+  return withLilyErrors(async () => {
+    const selectors = dealEventNames.map((eventName) => encodeEventTopics({ abi: lilyDealsAbi, eventName })[0]);
+    // Every deal event indexes the deal id first, so one query by topic finds them all.
+    const raw = (await publicClient.request({
+      method: "eth_getLogs",
+      params: [{ address: addresses.deals, fromBlock: toHex(addresses.deployBlock), toBlock: "latest", topics: [selectors, dealId] }],
+    })) as RpcLog[];
+    const logs = parseEventLogs({ abi: lilyDealsAbi, eventName: [...dealEventNames], logs: raw.map((log) => formatLog(log)) });
+
+    const txHashes = [...new Set(logs.map((log) => log.transactionHash))];
+    const receipts = await Promise.all(txHashes.map((hash) => publicClient.getTransactionReceipt({ hash })));
+    const gasUsed = new Map(receipts.map((r) => [r.transactionHash, r.gasUsed]));
+    return logs.map(
+      (log) =>
+        ({
+          name: log.eventName,
+          args: log.args,
+          txHash: log.transactionHash,
+          blockNumber: log.blockNumber,
+          logIndex: log.logIndex,
+          gasUsed: gasUsed.get(log.transactionHash)!,
+        }) as DealEvent,
+    );
+  });
+}

@@ -1,0 +1,145 @@
+// The embedded devnet: anvil (Foundry's EVM node) as a child process on loopback. It is a real
+// JSON-RPC node, so everything that works here works against any EVM endpoint. The binary comes
+// from the @foundry-rs/anvil npm package, not from PATH.
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { Hex } from "viem";
+import { LilyError } from "@lily/protocol";
+
+export interface AnvilOptions {
+  /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+  /** Persist the chain here: loaded at start if it exists, saved on stop and every second. */
+  statePath?: string;
+  /** Defaults to 31337, anvil's own default. */
+  chainId?: number;
+  /** How long to wait for the node to answer JSON-RPC; default 15 s. */
+  startTimeoutMs?: number;
+}
+
+export interface Anvil {
+  rpcUrl: string;
+  chainId: number;
+  pid: number;
+  /** Stop the node (saving its state when `statePath` was given) and wait for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Private keys of anvil's first five dev accounts (the standard "test test ... junk" mnemonic). Devnet only. */
+export const devAccounts: readonly Hex[] = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+];
+
+const platformPackage: Record<string, Record<string, string> | undefined> = {
+  linux: { x64: "linux-amd64", arm64: "linux-arm64" },
+  darwin: { x64: "darwin-amd64", arm64: "darwin-arm64" },
+  win32: { x64: "win32-amd64" },
+};
+
+/** The anvil binary shipped by @foundry-rs/anvil for this platform. */
+export function anvilBinary(): string {
+  const suffix = platformPackage[process.platform]?.[process.arch];
+  if (!suffix) {
+    throw new LilyError({ code: "CONFIG", message: `anvil has no build for ${process.platform}/${process.arch}` });
+  }
+  const fromAnvil = createRequire(createRequire(import.meta.url).resolve("@foundry-rs/anvil/package.json"));
+  const pkg = dirname(fromAnvil.resolve(`@foundry-rs/anvil-${suffix}/package.json`));
+  return join(pkg, "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+}
+
+/** Start anvil and resolve once it answers JSON-RPC. */
+export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
+  const chainId = opts.chainId ?? 31337;
+  const args = ["--host", "127.0.0.1", "--port", String(opts.port ?? 0), "--chain-id", String(chainId)];
+  if (opts.statePath) args.push("--state", opts.statePath, "--state-interval", "1");
+
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-2000)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const fail = (message: string) => {
+    child.kill("SIGKILL");
+    process.off("exit", killOnExit);
+    return new LilyError({ code: "CONFIG", message, details: { args, stderr: stderr.trim() } });
+  };
+
+  const timeoutMs = opts.startTimeoutMs ?? 15_000;
+  const port = await waitForListening(child, timeoutMs).catch((e: Error) => {
+    throw fail(e.message);
+  });
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  await waitForRpc(rpcUrl, timeoutMs).catch((e) => {
+    throw fail(`anvil listens on ${rpcUrl} but does not answer: ${e.message}`);
+  });
+
+  return {
+    rpcUrl,
+    chainId,
+    pid: child.pid!,
+    async stop() {
+      process.off("exit", killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM"); // anvil saves --state on SIGTERM
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * anvil prints "Listening on 127.0.0.1:PORT" once bound; that is how a free port is learned.
+ * Its stdout stays drained afterwards (it logs every request) so the pipe never fills up.
+ */
+function waitForListening(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const done = (err: Error | undefined, port?: number) => {
+      clearTimeout(timer);
+      child.stdout.off("data", onData);
+      child.off("error", onError);
+      child.off("exit", onExit);
+      child.stdout.resume();
+      if (err) reject(err);
+      else resolve(port!);
+    };
+    const onData = (s: string) => {
+      out += s;
+      const m = /Listening on [\d.]+:(\d+)/.exec(out);
+      if (m) done(undefined, Number(m[1]));
+    };
+    const onError = (e: Error) => done(new Error(`cannot run anvil: ${e.message}`));
+    const onExit = (code: number | null) => done(new Error(`anvil exited with code ${code} before listening`));
+    const timer = setTimeout(() => done(new Error(`anvil did not start within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout.setEncoding("utf8").on("data", onData);
+    child.once("error", onError);
+    child.once("exit", onExit);
+  });
+}
+
+async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (res.ok) return;
+      throw new Error(`HTTP ${res.status}`);
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// Deploy LilyToken and LilyDeals to any EVM chain reachable over JSON-RPC.
+import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { lilyDealsAbi, lilyDealsBytecode, lilyTokenAbi, lilyTokenBytecode } from "./generated/artifacts.ts";
+import { lilyChain } from "./client.ts";
+import { toLilyError } from "./errors.ts";
+
+/** Where Lily lives on a chain. Plain JSON (no bigints), so it can be saved to a config file. */
+export interface LilyAddresses {
+  chainId: number;
+  token: Address;
+  deals: Address;
+  /** The block LilyDeals was deployed in: where event scans start. */
+  deployBlock: number;
+}
+
+export interface DeployLilyOptions {
+  rpcUrl: string;
+  /** Pays for the deployment and receives the whole token supply. */
+  deployerKey: Hex;
+  /** Fixed LILY supply in wei. */
+  supply: bigint;
+}
+
+export async function deployLily({ rpcUrl, deployerKey, supply }: DeployLilyOptions): Promise<LilyAddresses> {
+  try {
+    const probe = createPublicClient({ transport: http(rpcUrl) });
+    const chain = lilyChain(await probe.getChainId(), rpcUrl);
+    const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 100 });
+    const account = privateKeyToAccount(deployerKey);
+    const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
+
+    const deploy = async (hash: Hex) => {
+      const receipt = await publicClient.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deployment ${hash} reverted`);
+      return receipt;
+    };
+    const token = await deploy(await wallet.deployContract({ abi: lilyTokenAbi, bytecode: lilyTokenBytecode, args: [account.address, supply] }));
+    const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!] }));
+    return {
+      chainId: chain.id,
+      token: token.contractAddress!,
+      deals: deals.contractAddress!,
+      deployBlock: Number(deals.blockNumber),
+    };
+  } catch (e) {
+    throw toLilyError(e);
+  }
+}

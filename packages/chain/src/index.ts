@@ -1,0 +1,20 @@
+// @lily/chain (Ophir): Lily's contracts as typed viem clients, the embedded devnet, deployment.
+export * from "./anvil.ts";
+export * from "./deploy.ts";
+export * from "./client.ts";
+export * from "./deal.ts";
+export * from "./errors.ts";
+export type { WriteResult } from "./confirm.ts";
+export * from "./generated/artifacts.ts";
+export * from "./actions/deposit.ts";
+export * from "./actions/withdraw.ts";
+export * from "./actions/escrowBalance.ts";
+export * from "./actions/tokenBalance.ts";
+export * from "./actions/totalLocked.ts";
+export * from "./actions/openDeal.ts";
+export * from "./actions/commitResult.ts";
+export * from "./actions/claimTimeout.ts";
+export * from "./actions/dealState.ts";
+export * from "./actions/transferToken.ts";
+export * from "./actions/fundAccount.ts";
+export * from "./actions/getDealEvents.ts";

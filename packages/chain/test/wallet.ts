@@ -1,0 +1,33 @@
+// Deploys contracts/test/ERC1271Wallet.sol (compiled here, not shipped in the artifacts) and
+// gives it LILY in escrow, so tests can make a smart-contract wallet a deal party.
+import { readFileSync } from "node:fs";
+import { encodeFunctionData, parseEther, type Abi, type Address, type Hex, type LocalAccount } from "viem";
+import { compileSolidity } from "../scripts/solc.ts";
+import { createLilyClient, lilyDealsAbi, lilyTokenAbi, transferToken } from "../src/index.ts";
+import type { Fixture } from "./fixture.ts";
+
+export const WALLET_DEPOSIT = parseEther("10");
+
+export async function deployWallet(f: Fixture, owner: LocalAccount): Promise<Address> {
+  const path = "contracts/test/ERC1271Wallet.sol";
+  const source = readFileSync(new URL(`../../../${path}`, import.meta.url), "utf8");
+  const { abi, bytecode } = compileSolidity({ [path]: source }).contracts.ERC1271Wallet;
+
+  const client = createLilyClient({ rpcUrl: f.anvil.rpcUrl, account: owner, addresses: f.addresses });
+  const { publicClient, walletClient } = client;
+  const deployed = await publicClient.waitForTransactionReceipt({
+    hash: await walletClient!.deployContract({ abi: abi as Abi, bytecode, args: [owner.address] }),
+  });
+  const wallet = deployed.contractAddress!;
+  await transferToken(f.deployer, { to: wallet, amount: WALLET_DEPOSIT });
+
+  const execute = async (target: Address, data: Hex) => {
+    const hash = await walletClient!.writeContract({ address: wallet, abi: abi as Abi, functionName: "execute", args: [target, data] });
+    await publicClient.waitForTransactionReceipt({ hash });
+  };
+  const { token, deals } = f.addresses;
+  await execute(token, encodeFunctionData({ abi: lilyTokenAbi, functionName: "approve", args: [deals, WALLET_DEPOSIT] }));
+  await execute(deals, encodeFunctionData({ abi: lilyDealsAbi, functionName: "deposit", args: [WALLET_DEPOSIT] }));
+  f.depositors.push(wallet);
+  return wallet;
+}
