@@ -1,0 +1,89 @@
+// Build every module (a directory with a manifest.json): compile its AssemblyScript to a WASI
+// binary, fill the manifest's `wasm` with the binary's CID, derive the manifest's own CID, and
+// write dist/<name>@<version>/{module.wasm,manifest.json} and dist/index.json.
+// A module whose sources (its directory, lib/, the compiler and its flags) are unchanged since
+// the last build is not recompiled. One line per module either way.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ModuleManifest, cidForBytes, cidForRecord, isLilyError, moduleRef, parse } from "@lily/protocol";
+import { COMPILER, compileAssemblyScript } from "./compile.ts";
+
+const MODULES_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+const DIST_DIR = join(MODULES_DIR, "dist");
+const LIB_DIR = join(MODULES_DIR, "lib");
+const ENTRY = "assembly/index.ts";
+
+interface BuiltModule {
+  ref: string;
+  /** The manifest's CID. */
+  manifest: string;
+  /** The binary's CID. */
+  wasm: string;
+}
+
+/** dist/<ref>/build.json: what was built, from which sources. */
+interface BuildStamp {
+  sourceHash: string;
+  manifest: string;
+  wasm: string;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.name !== "build")
+    .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
+    .sort();
+}
+
+function sourceHash(moduleDir: string): string {
+  const hash = createHash("sha256").update(JSON.stringify(COMPILER));
+  for (const file of [...filesUnder(moduleDir), ...filesUnder(LIB_DIR)]) {
+    hash.update(relative(MODULES_DIR, file)).update("\0").update(readFileSync(file)).update("\0");
+  }
+  return hash.digest("hex");
+}
+
+async function buildModule(name: string): Promise<BuiltModule> {
+  const moduleDir = join(MODULES_DIR, name);
+  const manifestPath = `modules/${name}/manifest.json`;
+  const declared = parse(ModuleManifest.omit({ wasm: true }), JSON.parse(readFileSync(join(moduleDir, "manifest.json"), "utf8")), manifestPath);
+  const ref = moduleRef(declared);
+  const outDir = join(DIST_DIR, ref);
+  const hash = sourceHash(moduleDir);
+  const stampPath = join(outDir, "build.json");
+  const stamp = existsSync(stampPath) ? (JSON.parse(readFileSync(stampPath, "utf8")) as BuildStamp) : undefined;
+  if (stamp?.sourceHash === hash && existsSync(join(outDir, "module.wasm")) && existsSync(join(outDir, "manifest.json"))) {
+    console.log(`${ref.padEnd(18)} unchanged   ${stamp.manifest}`);
+    return { ref, manifest: stamp.manifest, wasm: stamp.wasm };
+  }
+
+  const started = performance.now();
+  const wasm = await compileAssemblyScript(join(name, ENTRY), MODULES_DIR);
+  const manifest = parse(ModuleManifest, { ...declared, wasm: cidForBytes(wasm) }, manifestPath);
+  const record = cidForRecord(manifest);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "module.wasm"), wasm);
+  writeFileSync(join(outDir, "manifest.json"), record.bytes);
+  writeFileSync(stampPath, JSON.stringify({ sourceHash: hash, manifest: record.cid, wasm: manifest.wasm } satisfies BuildStamp, null, 2) + "\n");
+  const ms = Math.round(performance.now() - started);
+  console.log(`${ref.padEnd(18)} built       ${record.cid}  (${(wasm.length / 1024).toFixed(1)} KiB, ${ms} ms)`);
+  return { ref, manifest: record.cid, wasm: manifest.wasm };
+}
+
+const names = readdirSync(MODULES_DIR)
+  .filter((d) => existsSync(join(MODULES_DIR, d, "manifest.json")) && statSync(join(MODULES_DIR, d)).isDirectory())
+  .sort();
+const built: BuiltModule[] = [];
+try {
+  for (const name of names) built.push(await buildModule(name));
+  mkdirSync(DIST_DIR, { recursive: true });
+  const index = Object.fromEntries(built.map(({ ref, manifest, wasm }) => [ref, { manifest, wasm }]));
+  writeFileSync(join(DIST_DIR, "index.json"), JSON.stringify(index, null, 2) + "\n");
+} catch (e) {
+  if (!isLilyError(e)) throw e;
+  console.error(`build failed: ${e.message}`);
+  if (typeof e.details.diagnostics === "string") console.error(e.details.diagnostics.trimEnd());
+  process.exitCode = 1;
+}

@@ -1,0 +1,32 @@
+// The resource provider's options and defaults; the CLI maps flags onto them.
+import type { Address, LocalAccount } from "viem";
+
+export interface ProviderOptions {
+  account: LocalAccount;
+  dbPath: string;
+  /** Scratch space for job inputs and outputs. */
+  workDir: string;
+  rpcUrl: string;
+  chainId: number;
+  token: Address;
+  deals: Address;
+  deployBlock: number;
+  solverUrl: string;
+  storeUrl: string;
+  resources: { cpu: number; memoryMb: number; gpu: number; vramMb: number };
+  /** Price per job and collateral staked per deal, in token base units. */
+  price: bigint;
+  collateral: bigint;
+  /** Module manifest CIDs this provider agrees to run. */
+  modules: string[];
+  mediators: Address[];
+  /** A resource offer is re-signed and re-posted before it expires. */
+  offerTtlSeconds: number;
+  pollMs: number;
+}
+
+export const defaultProviderOptions = {
+  offerTtlSeconds: 3600,
+  pollMs: 1000,
+  mediators: [] as Address[],
+};

@@ -1,0 +1,162 @@
+// The resource provider as a process: it advertises a signed resource offer to the solver,
+// signs the deals it is proposed (after checking them), opens them on chain, runs each job in
+// the sandbox, commits the result on chain and reports it. Its deals live in SQLite, so after a
+// crash it re-runs every deal it opened and still owes a result for, before the deadline.
+import type { Hex } from "viem";
+import { createClient, solverRoutes, subscribe } from "@lily/api";
+import { createLilyClient, escrowBalance, dealState, openDeal, commitResult } from "@lily/chain";
+import { hashRecord, signRecord, cidDigest, LilyError, type DealRecord, type Domain, type ResourceOffer } from "@lily/protocol";
+import type { Logger } from "@lily/node-kit";
+import { StoreClient } from "@lily/store";
+import type { ProviderOptions } from "./options.ts";
+import { ProviderDb, type LocalDeal } from "./db.ts";
+import { checkProposal } from "./checkProposal.ts";
+import { runJob } from "./runJob.ts";
+import { createWasmExecutor } from "./executor/wasmExecutor.ts";
+
+export interface RunningProvider {
+  address: Hex;
+  offerId: Hex;
+  close(): Promise<void>;
+}
+
+export async function startProvider(opts: ProviderOptions, deps: { logger: Logger }): Promise<RunningProvider> {
+  const log = deps.logger;
+  const me = opts.account.address;
+  const domain: Domain = { chainId: opts.chainId, verifyingContract: opts.deals };
+  const db = new ProviderDb(opts.dbPath);
+  const chain = createLilyClient({ rpcUrl: opts.rpcUrl, account: opts.account, addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock } });
+  const solver = createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` });
+  const store = new StoreClient(opts.storeUrl);
+  const executor = createWasmExecutor();
+  const offers = new Map<string, ResourceOffer>();
+  const busy = new Set<string>();
+  let closed = false;
+  let offerId: Hex = "0x";
+
+  const deposit = await escrowBalance(chain, { account: me });
+  if (deposit < opts.collateral) {
+    log.warn("escrow deposit below collateral: deals will fail to open", { deposit, collateral: opts.collateral });
+  }
+
+  async function advertise(): Promise<void> {
+    const offer: ResourceOffer = {
+      provider: me,
+      ...opts.resources,
+      price: opts.price,
+      collateral: opts.collateral,
+      modules: opts.modules,
+      mediators: opts.mediators,
+      expiresAt: BigInt(Math.floor(Date.now() / 1000) + opts.offerTtlSeconds),
+      // The solver only replaces an offer with one of a higher nonce (no replay of old offers).
+      nonce: BigInt(Date.now()),
+    };
+    const signature = await signRecord(opts.account, domain, "ResourceOffer", offer);
+    offerId = hashRecord(domain, "ResourceOffer", offer);
+    offers.set(offerId, offer);
+    await solver.postResourceOffer({ body: { offer, signature } });
+    log.info("resource offer posted", { offer: offerId, price: opts.price, modules: opts.modules.length });
+  }
+
+  async function accept(r: DealRecord): Promise<void> {
+    try {
+      const job = await solver.getJobOffer({ params: { id: r.jobOfferId } });
+      await checkProposal(domain, me, offers, r, job, store, Math.floor(Date.now() / 1000));
+    } catch (e) {
+      const reason = e instanceof LilyError ? e.message : String(e);
+      log.warn("declining deal", { deal: r.id, reason });
+      db.put({ id: r.id, deal: r.deal, module: r.module, inputs: r.inputs, status: "declined", error: reason });
+      await solver.postDealStatus({ params: { id: r.id }, body: { status: "rejected", error: reason } });
+      return;
+    }
+    // Record the signature before sending it: a provider that signed must remember the deal.
+    db.put({ id: r.id, deal: r.deal, module: r.module, inputs: r.inputs, status: "signed" });
+    const signature = await signRecord(opts.account, domain, "Deal", r.deal);
+    await solver.signDeal({ params: { id: r.id }, body: { signer: me, signature } });
+    log.info("deal signed", { deal: r.id, jobCreator: r.deal.jobCreator, price: r.deal.price });
+  }
+
+  async function openAndRun(local: LocalDeal, r: DealRecord | undefined): Promise<void> {
+    const state = await dealState(chain, { dealId: local.id });
+    if (state === "none") {
+      if (!r?.jobCreatorSignature || !r.providerSignature) return; // not signed by both yet
+      if (Date.now() / 1000 >= Number(local.deal.deadline)) {
+        db.put({ ...local, status: "failed", error: "deadline passed before opening" });
+        return;
+      }
+      try {
+        const { txHash } = await openDeal(chain, { deal: local.deal, jobCreatorSig: r.jobCreatorSignature, providerSig: r.providerSignature });
+        log.info("deal opened", { deal: local.id, txHash });
+        await solver.postDealStatus({ params: { id: local.id }, body: { status: "opened", txHash } });
+      } catch (e) {
+        const reason = e instanceof LilyError ? e.message : String(e);
+        log.warn("deal could not be opened", { deal: local.id, reason });
+        db.put({ ...local, status: "failed", error: reason });
+        await solver.postDealStatus({ params: { id: local.id }, body: { status: "rejected", error: reason } });
+        return;
+      }
+    } else if (state !== "open") {
+      db.put({ ...local, status: state === "settled" ? "committed" : "failed" });
+      return;
+    }
+    db.put({ ...local, status: "opened" });
+    await solver.postDealStatus({ params: { id: local.id }, body: { status: "running" } }).catch((e) => log.warn("status not sent", { err: e }));
+    const timeLeftMs = Number(local.deal.deadline) * 1000 - Date.now() - 2000;
+    const outcome = await runJob({ store, executor, logger: log, workDir: opts.workDir }, local, timeLeftMs);
+    const { txHash, gasUsed } = await commitResult(chain, { deal: local.deal, resultDigest: cidDigest(outcome.resultCid) });
+    db.put({ ...local, status: "committed", resultCid: outcome.resultCid });
+    log.info("result committed", { deal: local.id, result: outcome.resultCid, exitCode: outcome.exitCode, txHash, gasUsed });
+    const result = { dealId: local.id, provider: me, result: outcome.resultCid, exitCode: outcome.exitCode };
+    const signature = await signRecord(opts.account, domain, "Result", result);
+    await solver.postResult({ params: { id: local.id }, body: { result, signature } });
+  }
+
+  /** Handle one deal at most once at a time; errors are logged and retried on the next pass. */
+  function handle(id: string, f: () => Promise<void>): void {
+    if (busy.has(id) || closed) return;
+    busy.add(id);
+    f()
+      .catch((e) => log.error("deal step failed", { deal: id, err: e }))
+      .finally(() => busy.delete(id));
+  }
+
+  async function pass(): Promise<void> {
+    const { deals } = await solver.listDeals({ query: { provider: me } });
+    const byId = new Map(deals.map((d) => [d.id, d]));
+    for (const r of deals) {
+      const local = db.get(r.id);
+      if (!local && r.status === "proposed" && !r.providerSignature) handle(r.id, () => accept(r));
+    }
+    for (const local of db.unfinished()) handle(local.id, () => openAndRun(local, byId.get(local.id)));
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (closed) return;
+    clearTimeout(timer);
+    pass()
+      .catch((e) => log.warn("solver pass failed", { err: e }))
+      .finally(() => {
+        if (!closed) timer = setTimeout(tick, opts.pollMs);
+      });
+  };
+
+  await advertise();
+  const refresh = setInterval(() => void advertise().catch((e) => log.warn("offer refresh failed", { err: e })), (opts.offerTtlSeconds * 1000) / 2);
+  const sub = subscribe(opts.solverUrl, { provider: me }, () => tick(), { onOpen: () => tick() });
+  tick();
+
+  return {
+    address: me,
+    get offerId() {
+      return offerId;
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      clearInterval(refresh);
+      sub.close();
+      db.close();
+    },
+  };
+}
