@@ -2,6 +2,7 @@
 // JSON-RPC node, so everything that works here works against any EVM endpoint. The binary comes
 // from the @foundry-rs/anvil npm package, not from PATH.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -57,7 +58,10 @@ export function anvilBinary(): string {
 export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const chainId = opts.chainId ?? 31337;
   const args = ["--host", "127.0.0.1", "--port", String(opts.port ?? 0), "--chain-id", String(chainId)];
-  if (opts.statePath) args.push("--state", opts.statePath, "--state-interval", "1");
+  if (opts.statePath) {
+    mkdirSync(dirname(opts.statePath), { recursive: true });
+    args.push("--state", opts.statePath, "--state-interval", "1");
+  }
 
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";

@@ -1,5 +1,5 @@
 // Deploy LilyToken and LilyDeals to any EVM chain reachable over JSON-RPC.
-import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, getAddress, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { lilyDealsAbi, lilyDealsBytecode, lilyTokenAbi, lilyTokenBytecode } from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
@@ -39,8 +39,8 @@ export async function deployLily({ rpcUrl, deployerKey, supply }: DeployLilyOpti
     const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!] }));
     return {
       chainId: chain.id,
-      token: token.contractAddress!,
-      deals: deals.contractAddress!,
+      token: getAddress(token.contractAddress!),
+      deals: getAddress(deals.contractAddress!),
       deployBlock: Number(deals.blockNumber),
     };
   } catch (e) {

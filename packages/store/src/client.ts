@@ -27,6 +27,13 @@ export class StoreClient {
     return cid;
   }
 
+  /** Store an already-encoded dag-json record, e.g. a manifest built elsewhere, by its bytes. */
+  async putRecordBytes(bytes: Uint8Array): Promise<string> {
+    decodeRecord(bytes);
+    const { cid } = await this.api.putBlock({ query: { codec: "dag-json" }, body: bytes });
+    return cid;
+  }
+
   async getBytes(cid: string): Promise<Uint8Array> {
     const bytes = await this.api.getBlock({ params: { cid } });
     // REJECT: bytes must hash to the CID they were asked for

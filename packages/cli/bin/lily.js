@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `lily` command. A plain-JS shim so the Node version can be checked before any TypeScript
+// is loaded: Lily runs its TypeScript sources directly on Node >= 24 (type stripping), which the
+// project installs as a devDependency into node_modules/.bin (npx and npm scripts use it).
+const [major] = process.versions.node.split(".").map(Number);
+if (major < 24) {
+  process.stderr.write(
+    `lily: needs Node.js >= 24 (this is ${process.version}). Run it through npx (\`npx lily ...\`) ` +
+      "or npm scripts, which use the Node 24 that `npm install` puts in node_modules/.bin.\n",
+  );
+  process.exit(1);
+}
+await import("../src/main.ts");

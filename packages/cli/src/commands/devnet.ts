@@ -1,0 +1,171 @@
+// `lily devnet`: the whole network on one machine. It starts an embedded chain (anvil) or uses
+// --rpc-url, deploys the contracts, creates and funds the role keys, and starts the store, the
+// solver and the providers, each as its own process, then writes network.json so `lily run` in
+// another terminal finds everything. Ctrl-C stops it all. Restarting it resumes the same chain
+// and role databases (anvil state is saved to disk); --fresh starts over.
+import type { Command } from "commander";
+import { existsSync, rmSync } from "node:fs";
+import { formatUnits, parseEther, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyAddresses } from "@lily/chain";
+import { LilyError } from "@lily/protocol";
+import { StoreClient } from "@lily/store";
+import { paths, lilyHome } from "../config/home.ts";
+import { readNetwork, writeNetwork, type NetworkConfig } from "../config/network.ts";
+import { createOutput } from "../output.ts";
+import { intOption, tokenOption } from "../flags.ts";
+import { roleAccount } from "../keys.ts";
+import { startRole, stopRole, type RoleProcess } from "../devnet/supervisor.ts";
+import { publishModules } from "../devnet/publishModules.ts";
+import { fundRoles } from "../devnet/fundRoles.ts";
+import { writeDevnetState } from "../devnet/devnetState.ts";
+import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
+
+interface DevnetFlags {
+  providers: string;
+  rpcUrl?: string;
+  deployerKey?: string;
+  chainPort: string;
+  solverPort: string;
+  storePort: string;
+  price: string;
+  fresh?: boolean;
+  signWindow: string;
+}
+
+async function reusableDeployment(rpcUrl: string, netPath: string): Promise<LilyAddresses | undefined> {
+  if (!existsSync(netPath)) return undefined;
+  const net = readNetwork(netPath);
+  const client = createLilyClient({ rpcUrl, addresses: net });
+  const code = await client.publicClient.getCode({ address: net.deals }).catch(() => undefined);
+  return code && code !== "0x" ? { chainId: net.chainId, token: net.token, deals: net.deals, deployBlock: net.deployBlock } : undefined;
+}
+
+export function registerDevnet(program: Command): void {
+  program
+    .command("devnet")
+    .description("start the whole network on this machine: chain, contracts, store, solver and providers")
+    .option("--providers <n>", "number of resource providers", "2")
+    .option("--rpc-url <url>", "use this EVM JSON-RPC endpoint instead of the embedded chain")
+    .option("--deployer-key <hex>", "funded key that deploys and funds the roles on --rpc-url (or LILY_DEPLOYER_KEY)")
+    .option("--chain-port <port>", "embedded chain port (0 = any free port)", "8545")
+    .option("--solver-port <port>", "solver port (0 = any free port)", "7100")
+    .option("--store-port <port>", "store port (0 = any free port)", "7101")
+    .option("--price <lily>", "price per job of the first provider; each next one asks 0.5 LILY more", "1")
+    .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures", "30")
+    .option("--fresh", "forget the previous devnet's chain and role databases (keys are kept)")
+    .action(async (o: DevnetFlags, cmd: Command) => {
+      const started = Date.now();
+      const out = createOutput();
+      const home = lilyHome(cmd.optsWithGlobals().home);
+      const p = paths(home);
+      const nProviders = intOption(o.providers, "--providers");
+      const basePrice = tokenOption(o.price, "--price");
+      const roles: RoleProcess[] = [];
+      let anvil: Anvil | undefined;
+      let stopping = false;
+      const stopAll = async () => {
+        stopping = true;
+        for (const r of [...roles].reverse()) await stopRole(r);
+        await anvil?.stop();
+      };
+      process.once("SIGINT", () => void stopAll().finally(() => process.exit(0)));
+      process.once("SIGTERM", () => void stopAll().finally(() => process.exit(0)));
+
+      try {
+        if (o.fresh) {
+          rmSync(p.network, { force: true });
+          rmSync(`${home}/data`, { recursive: true, force: true });
+        }
+        // 1. The chain.
+        let rpcUrl: string;
+        let deployerKey: Hex;
+        if (o.rpcUrl) {
+          rpcUrl = o.rpcUrl;
+          const key = o.deployerKey ?? process.env.LILY_DEPLOYER_KEY;
+          if (!key) throw new LilyError({ code: "CONFIG", field: "--deployer-key", message: "--deployer-key: a funded key is needed to deploy on --rpc-url", hint: "pass --deployer-key or set LILY_DEPLOYER_KEY" });
+          deployerKey = key as Hex;
+        } else {
+          out.progress("starting the embedded chain (anvil)");
+          anvil = await startAnvil({ port: intOption(o.chainPort, "--chain-port"), statePath: p.chainState });
+          rpcUrl = anvil.rpcUrl;
+          deployerKey = devAccounts[0]!;
+        }
+        const deployer = privateKeyToAccount(deployerKey);
+
+        // 2. The contracts, unless this chain already has ours.
+        let addresses = await reusableDeployment(rpcUrl, p.network);
+        const resumed = addresses !== undefined;
+        if (addresses) out.progress(`reusing contracts at ${addresses.deals}`);
+        else {
+          rmSync(`${home}/data/solver`, { recursive: true, force: true });
+          for (let i = 1; i <= nProviders; i++) rmSync(p.data(`provider-${i}`), { recursive: true, force: true });
+          rmSync(p.data(JOB_CREATOR_ROLE), { recursive: true, force: true });
+          out.progress("deploying contracts");
+          addresses = await deployLily({ rpcUrl, deployerKey, supply: parseEther("1000000") });
+        }
+
+        // 3. Keys, gas and escrow deposits.
+        const jobCreator = roleAccount(home, JOB_CREATOR_ROLE);
+        const providerNames = Array.from({ length: nProviders }, (_, i) => `provider-${i + 1}`);
+        const providerAccounts = providerNames.map((n) => roleAccount(home, n));
+        // A resumed devnet keeps every balance as it was; only a new deployment is funded.
+        if (!resumed) {
+          out.progress(`funding ${nProviders} providers and the job creator`);
+          await fundRoles(rpcUrl, addresses, deployer, [
+          { account: jobCreator, escrow: parseEther("100") },
+            ...providerAccounts.map((account) => ({ account, escrow: parseEther("500") })),
+          ]);
+        }
+
+        // 4. The store, with the built modules in it.
+        out.progress("starting the store");
+        const store = await startRole("store", ["--home", home, "store", "--port", o.storePort], p.log("store"));
+        roles.push(store);
+        const modules = await publishModules(new StoreClient(store.ready.url!));
+
+        // 5. The solver, then the providers pointed at it.
+        out.progress("starting the solver");
+        const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
+        const solver = await startRole("solver", ["--home", home, "solver", ...chainFlags, "--port", o.solverPort, "--sign-window", o.signWindow], p.log("solver"));
+        roles.push(solver);
+        const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver.ready.url!, storeUrl: store.ready.url!, modules };
+        writeNetwork(p.network, net);
+        for (const [i, name] of providerNames.entries()) {
+          out.progress(`starting ${name}`);
+          const price = formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18);
+          roles.push(await startRole(name, ["--home", home, "provider", "--name", name, "--price", price, "--cpu", "2", "--memory-mb", "2048"], p.log(name)));
+        }
+
+        writeDevnetState(home, {
+          pid: process.pid,
+          chain: { rpcUrl, embedded: !o.rpcUrl, pid: anvil?.pid },
+          roles: Object.fromEntries(roles.map((r) => [r.name, { pid: r.child.pid!, url: r.ready.url, address: r.ready.address, log: r.logPath }])),
+          jobCreator: jobCreator.address,
+        });
+        for (const r of roles) {
+          r.child.once("exit", (code, signal) => {
+            if (!stopping) out.line(`! ${r.name} exited (${signal ?? `code ${code}`}); its log: ${r.logPath}`);
+          });
+        }
+
+        out.line(`Lily devnet is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        out.line(`  chain        ${rpcUrl}${anvil ? " (embedded anvil)" : ""}, chain id ${addresses.chainId}`);
+        out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}`);
+        out.line(`  store        ${store.ready.url}`);
+        out.line(`  solver       ${solver.ready.url}`);
+        for (const r of roles.filter((r) => r.name.startsWith("provider-"))) out.line(`  ${r.name.padEnd(12)} ${r.ready.address}  (log ${r.logPath})`);
+        const jcEscrow = await escrowBalance(createLilyClient({ rpcUrl, addresses }), { account: jobCreator.address });
+        out.line(`  job creator  ${jobCreator.address}, ${formatUnits(jcEscrow, 18)} LILY in escrow`);
+        out.line(`  modules      ${Object.keys(modules).join(", ")}`);
+        out.line(`  home         ${home}`);
+        out.line("");
+        out.line('Try, in another terminal:  npx lily run cowsay@1.0.0 -i message="hello"');
+        out.line("Press Ctrl-C to stop.");
+        await new Promise(() => {});
+      } catch (e) {
+        await stopAll();
+        throw e;
+      }
+    });
+}

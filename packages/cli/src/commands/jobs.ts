@@ -1,0 +1,36 @@
+// `lily jobs`: the job creator's jobs from its journal; `lily jobs show <id>` for one.
+import type { Command } from "commander";
+import { formatUnits } from "viem";
+import { LilyError } from "@lily/protocol";
+import { addNetworkFlags } from "../config/resolveNetwork.ts";
+import { createOutput } from "../output.ts";
+import { jobCreatorFromFlags } from "../jobCreatorFromFlags.ts";
+
+export function registerJobs(program: Command): void {
+  const jobs = addNetworkFlags(program.command("jobs").description("list this job creator's jobs").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"));
+  jobs.action(async (o: { json?: boolean }, cmd: Command) => {
+    const { journal } = jobCreatorFromFlags(cmd);
+    const out = createOutput({ json: o.json });
+    const list = journal.list();
+    if (list.length === 0) out.line("no jobs yet: try `npx lily run cowsay@1.0.0 -i message=hello`");
+    for (const j of list) out.line(`${j.jobOfferId.slice(0, 12)}  ${j.stage.padEnd(9)}  ${j.module}  ${new Date(j.createdAt).toISOString()}${j.outDir ? `  ${j.outDir}` : ""}`);
+    out.result(list);
+  });
+  addNetworkFlags(
+    jobs.command("show").description("show one job").argument("<id>", "job offer id or a prefix of it").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"),
+  ).action(async (id: string, o: { json?: boolean }, cmd: Command) => {
+    const { journal } = jobCreatorFromFlags(cmd);
+    const matches = journal.list().filter((j) => j.jobOfferId.startsWith(id.toLowerCase()));
+    if (matches.length !== 1) throw new LilyError({ code: matches.length ? "INVALID_INPUT" : "NOT_FOUND", field: "id", message: `id: ${matches.length ? "ambiguous prefix" : "no such job"} ${id}` });
+    const j = matches[0]!;
+    const out = createOutput({ json: o.json });
+    out.line(`job offer  ${j.jobOfferId}`);
+    out.line(`module     ${j.module} (${j.offer.module})`);
+    out.line(`inputs     ${j.offer.inputs}`);
+    out.line(`max price  ${formatUnits(j.offer.maxPrice, 18)} LILY`);
+    out.line(`stage      ${j.stage}${j.error ? ` (${j.error})` : ""}`);
+    if (j.deal) out.line(`deal       ${j.dealId} with ${j.deal.provider} at ${formatUnits(j.deal.price, 18)} LILY, deadline ${new Date(Number(j.deal.deadline) * 1000).toISOString()}`);
+    if (j.resultCid) out.line(`result     ${j.resultCid} -> ${j.outDir}`);
+    out.result(j);
+  });
+}

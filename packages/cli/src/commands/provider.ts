@@ -1,0 +1,61 @@
+// `lily provider`: run a resource provider as a process.
+import type { Command } from "commander";
+import { formatUnits } from "viem";
+import { createLogger } from "@lily/node-kit";
+import { startProvider, detectResources, defaultProviderOptions } from "@lily/provider";
+import { LilyError } from "@lily/protocol";
+import { paths } from "../config/home.ts";
+import { addNetworkFlags, resolveNetwork } from "../config/resolveNetwork.ts";
+import { createOutput } from "../output.ts";
+import { announceReady, runUntilSignal } from "../ready.ts";
+import { intOption, tokenOption } from "../flags.ts";
+import { roleAccount } from "../keys.ts";
+
+export function registerProvider(program: Command): void {
+  const detected = detectResources();
+  addNetworkFlags(
+    program
+      .command("provider")
+      .description("run a resource provider: advertises capacity, signs deals, runs jobs in a WASM sandbox, commits results")
+      .option("--name <name>", "role name: picks its key ($LILY_HOME/keys/<name>.json) and data folder", "provider")
+      .option("--key <path>", "keystore file (created on first run)")
+      .option("--price <lily>", "price per job, in LILY", "1")
+      .option("--collateral <lily>", "collateral staked per deal, in LILY", "5")
+      .option("--cpu <n>", "CPUs offered", String(detected.cpu))
+      .option("--memory-mb <n>", "memory offered, MiB", String(Math.min(detected.memoryMb, 4096)))
+      .option("--modules <cids>", "comma-separated module manifest CIDs to allow (default: every module in network.json)")
+      .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs)),
+  ).action(async (o: Record<string, string>, cmd: Command) => {
+    const net = resolveNetwork(cmd);
+    const account = roleAccount(net.home, o.name!, o.key);
+    const modules = o.modules ? o.modules.split(",").map((s) => s.trim()).filter(Boolean) : Object.values(net.modules);
+    if (modules.length === 0) throw new LilyError({ code: "CONFIG", field: "--modules", message: "--modules: this provider allows no module", hint: "pass --modules <cid,...>" });
+    const dir = paths(net.home).data(o.name!);
+    const price = tokenOption(o.price!, "--price");
+    const provider = await startProvider(
+      {
+        ...defaultProviderOptions,
+        account,
+        dbPath: `${dir}/provider.db`,
+        workDir: `${dir}/work`,
+        rpcUrl: net.rpcUrl,
+        chainId: net.chainId,
+        token: net.token,
+        deals: net.deals,
+        deployBlock: net.deployBlock,
+        solverUrl: net.solverUrl,
+        storeUrl: net.storeUrl,
+        resources: { cpu: intOption(o.cpu!, "--cpu"), memoryMb: intOption(o.memoryMb!, "--memory-mb"), gpu: 0, vramMb: 0 },
+        price,
+        collateral: tokenOption(o.collateral!, "--collateral"),
+        modules,
+        pollMs: intOption(o.pollMs!, "--poll-ms"),
+      },
+      { logger: createLogger({ module: o.name! }) },
+    );
+    const out = createOutput();
+    out.line(`${o.name} offers ${o.cpu} CPU, ${o.memoryMb} MiB at ${formatUnits(price, 18)} LILY per job`);
+    announceReady(out, { role: o.name!, address: provider.address });
+    await runUntilSignal(() => provider.close());
+  });
+}

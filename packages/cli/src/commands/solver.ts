@@ -1,0 +1,39 @@
+// `lily solver`: run the solver (order book, matcher, deal proposals) as a process.
+import type { Command } from "commander";
+import { createLogger } from "@lily/node-kit";
+import { startSolver, defaultSolverOptions } from "@lily/solver";
+import { parse, address } from "@lily/protocol";
+import { lilyHome, paths } from "../config/home.ts";
+import { createOutput } from "../output.ts";
+import { announceReady, runUntilSignal } from "../ready.ts";
+import { intOption } from "../flags.ts";
+
+export function registerSolver(program: Command): void {
+  program
+    .command("solver")
+    .description("run a solver: keeps job and resource offers, matches them, proposes deals")
+    .requiredOption("--chain-id <id>", "chain id the deals are signed for")
+    .requiredOption("--deals <address>", "LilyDeals contract (the EIP-712 verifying contract)")
+    .requiredOption("--token <address>", "Lily token contract")
+    .option("--db <path>", "SQLite database (default: $LILY_HOME/data/solver/solver.db)")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 = any free port)", "7100")
+    .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures", String(defaultSolverOptions.signWindowSeconds))
+    .action(async (o: Record<string, string>, cmd: Command) => {
+      const home = lilyHome(cmd.optsWithGlobals().home);
+      const solver = await startSolver(
+        {
+          ...defaultSolverOptions,
+          dbPath: o.db ?? `${paths(home).data("solver")}/solver.db`,
+          host: o.host!,
+          port: intOption(o.port!, "--port"),
+          domain: { chainId: intOption(o.chainId!, "--chain-id"), verifyingContract: parse(address, o.deals, "--deals") },
+          token: parse(address, o.token, "--token"),
+          signWindowSeconds: intOption(o.signWindow!, "--sign-window"),
+        },
+        { logger: createLogger({ module: "solver" }) },
+      );
+      announceReady(createOutput(), { role: "solver", url: solver.url });
+      await runUntilSignal(() => solver.close());
+    });
+}

@@ -1,0 +1,23 @@
+// Give each devnet role gas and LILY from the deployer, and have it deposit into escrow once.
+import { parseEther, type Hex, type LocalAccount } from "viem";
+import { createLilyClient, deposit, escrowBalance, fundAccount, tokenBalance, type LilyAddresses } from "@lily/chain";
+
+export interface Funding {
+  account: LocalAccount;
+  /** Tokens the role should hold in escrow. */
+  escrow: bigint;
+}
+
+export async function fundRoles(rpcUrl: string, addresses: LilyAddresses, deployer: LocalAccount, roles: Funding[]): Promise<void> {
+  const bank = createLilyClient({ rpcUrl, account: deployer, addresses });
+  for (const r of roles) {
+    const client = createLilyClient({ rpcUrl, account: r.account, addresses });
+    const have = await escrowBalance(client, { account: r.account.address });
+    if (have >= r.escrow) continue;
+    const need = r.escrow - have;
+    const wallet = await tokenBalance(client, { account: r.account.address });
+    const eth = await bank.publicClient.getBalance({ address: r.account.address as Hex });
+    await fundAccount(bank, { to: r.account.address, eth: eth < parseEther("1") ? parseEther("10") : undefined, tokens: wallet < need ? need - wallet : undefined });
+    await deposit(client, { amount: need });
+  }
+}

@@ -1,0 +1,21 @@
+// Build the job creator's SDK client from network.json, flags and the job creator's keystore.
+import type { Command } from "commander";
+import { createJobCreator } from "@lily/sdk";
+import { paths } from "./config/home.ts";
+import { resolveNetwork } from "./config/resolveNetwork.ts";
+import { sqliteJournal } from "./journal.ts";
+import { roleAccount } from "./keys.ts";
+
+export const JOB_CREATOR_ROLE = "job-creator";
+
+export function jobCreatorFromFlags(cmd: Command) {
+  const net = resolveNetwork(cmd);
+  const o = cmd.optsWithGlobals() as { as?: string; key?: string };
+  const account = roleAccount(net.home, o.as ?? JOB_CREATOR_ROLE, o.key);
+  const journal = sqliteJournal(`${paths(net.home).data(o.as ?? JOB_CREATOR_ROLE)}/jobs.db`);
+  const jc = createJobCreator(
+    { account, rpcUrl: net.rpcUrl, chainId: net.chainId, token: net.token, deals: net.deals, deployBlock: net.deployBlock, solverUrl: net.solverUrl, storeUrl: net.storeUrl, modules: net.modules },
+    { journal },
+  );
+  return { jc, net, account, journal };
+}

@@ -1,0 +1,39 @@
+// The job creator's journal (see @lily/sdk JobJournal) kept in SQLite under $LILY_HOME, so jobs
+// survive a crashed `lily run` and `lily jobs` can list them.
+import { openDatabase } from "@lily/node-kit";
+import { JobOffer, Deal, parse, toWire } from "@lily/protocol";
+import type { JobEntry, JobJournal } from "@lily/sdk";
+
+const migrations = [
+  `CREATE TABLE jobs (
+     job_offer_id TEXT PRIMARY KEY,
+     entry TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   )`,
+];
+
+function revive(json: string): JobEntry {
+  const raw = JSON.parse(json) as JobEntry;
+  return { ...raw, offer: parse(JobOffer, raw.offer, "journal.offer"), deal: raw.deal && parse(Deal, raw.deal, "journal.deal") };
+}
+
+export function sqliteJournal(path: string): JobJournal & { close(): void } {
+  const db = openDatabase(path, migrations);
+  return {
+    get(id) {
+      const row = db.prepare("SELECT entry FROM jobs WHERE job_offer_id = ?").get(id.toLowerCase()) as { entry: string } | undefined;
+      return row && revive(row.entry);
+    },
+    put(e) {
+      db.prepare("INSERT INTO jobs (job_offer_id, entry, created_at) VALUES (?, ?, ?) ON CONFLICT(job_offer_id) DO UPDATE SET entry = excluded.entry").run(
+        e.jobOfferId.toLowerCase(),
+        JSON.stringify(toWire(e)),
+        e.createdAt,
+      );
+    },
+    list() {
+      return (db.prepare("SELECT entry FROM jobs ORDER BY created_at DESC").all() as { entry: string }[]).map((r) => revive(r.entry));
+    },
+    close: () => db.close(),
+  };
+}

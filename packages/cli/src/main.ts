@@ -1,0 +1,35 @@
+// The `lily` command: the composition root. It maps flags onto each package's options, starts
+// roles, and is the only code that prints. Errors end up here as one line and an exit code.
+import { Command, CommanderError } from "commander";
+import { printError } from "./output.ts";
+import { registerStore } from "./commands/store.ts";
+import { registerSolver } from "./commands/solver.ts";
+import { registerProvider } from "./commands/provider.ts";
+import { registerDevnet } from "./commands/devnet.ts";
+import { registerRun } from "./commands/run.ts";
+import { registerAccount } from "./commands/account.ts";
+import { registerJobs } from "./commands/jobs.ts";
+import { registerModules } from "./commands/modules.ts";
+
+const program = new Command("lily")
+  .description("Lily: a decentralized compute network where verification is chosen per job")
+  .version("0.1.0")
+  .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDevnet(program);
+registerRun(program);
+registerJobs(program);
+registerAccount(program);
+registerModules(program);
+registerStore(program);
+registerSolver(program);
+registerProvider(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  process.exit(printError(err, process.argv.includes("--json")));
+}

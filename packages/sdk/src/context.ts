@@ -1,0 +1,35 @@
+// Everything a job creator's calls share: its options, clients for the chain, the solver and the
+// store, the EIP-712 domain, and its journal.
+import type { Hex } from "viem";
+import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
+import { createLilyClient, type LilyClient } from "@lily/chain";
+import { signRecord, type Deal, type Domain } from "@lily/protocol";
+import { StoreClient } from "@lily/store";
+import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
+import { defaultSubmit } from "./options.ts";
+import { memoryJournal, type JobJournal } from "./journal.ts";
+
+export interface JobCreatorContext {
+  opts: JobCreatorOptions;
+  submit: SubmitDefaults;
+  domain: Domain;
+  chain: LilyClient;
+  solver: Client<SolverRoutes>;
+  store: StoreClient;
+  journal: JobJournal;
+  signDeal(deal: Deal): Promise<Hex>;
+}
+
+export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreatorContext {
+  const domain: Domain = { chainId: opts.chainId, verifyingContract: opts.deals };
+  return {
+    opts,
+    submit: { ...defaultSubmit, ...deps.submit },
+    domain,
+    chain: createLilyClient({ rpcUrl: opts.rpcUrl, account: opts.account, addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock } }),
+    solver: createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` }),
+    store: new StoreClient(opts.storeUrl),
+    journal: deps.journal ?? memoryJournal(),
+    signDeal: (deal) => signRecord(opts.account, domain, "Deal", deal),
+  };
+}

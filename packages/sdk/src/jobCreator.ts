@@ -1,0 +1,26 @@
+// The job creator's client: `submitJob` then `waitForResult`, or `run` for both.
+import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
+import type { JobJournal } from "./journal.ts";
+import { createContext, type JobCreatorContext } from "./context.ts";
+import { submitJob, type SubmitJobParams, type SubmittedJob } from "./submitJob.ts";
+import { waitForResult, type WaitParams, type JobResult } from "./waitForResult.ts";
+
+export interface JobCreator {
+  context: JobCreatorContext;
+  submitJob(p: SubmitJobParams): Promise<SubmittedJob>;
+  waitForResult(p: WaitParams): Promise<JobResult>;
+  run(p: SubmitJobParams & Omit<WaitParams, "jobOfferId">): Promise<JobResult>;
+}
+
+export function createJobCreator(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreator {
+  const ctx = createContext(opts, deps);
+  return {
+    context: ctx,
+    submitJob: (p) => submitJob(ctx, p),
+    waitForResult: (p) => waitForResult(ctx, p),
+    async run(p) {
+      const job = await submitJob(ctx, p);
+      return waitForResult(ctx, { ...p, jobOfferId: job.jobOfferId });
+    },
+  };
+}

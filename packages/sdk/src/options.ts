@@ -1,0 +1,34 @@
+// What a job creator's client needs to know, and the defaults for what it may leave out.
+import type { Address, LocalAccount } from "viem";
+
+export interface JobCreatorOptions {
+  account: LocalAccount;
+  rpcUrl: string;
+  chainId: number;
+  token: Address;
+  deals: Address;
+  /** Block LilyDeals was deployed in (event scans start there). */
+  deployBlock: number;
+  solverUrl: string;
+  storeUrl: string;
+  /** name@version -> module manifest CID. A CID may always be given directly. */
+  modules: Record<string, string>;
+}
+
+export interface SubmitDefaults {
+  /** How long a job offer stays open on the solver. */
+  offerTtlSeconds: number;
+  /** How long to wait for a match before giving up with NO_MATCH. Nothing is locked before a match. */
+  matchTimeoutMs: number;
+  /** Extra seconds allowed past the deal deadline before claiming a timeout, for block-time skew. */
+  deadlineGraceSeconds: number;
+  /** How often state is re-read when no event arrives. */
+  pollMs: number;
+}
+
+export const defaultSubmit: SubmitDefaults = {
+  offerTtlSeconds: 600,
+  matchTimeoutMs: 20_000,
+  deadlineGraceSeconds: 2,
+  pollMs: 500,
+};

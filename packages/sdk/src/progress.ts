@@ -1,0 +1,15 @@
+// Progress events a job goes through, reported to the caller as they happen.
+import type { Hex } from "viem";
+
+export type Progress =
+  | { stage: "inputs"; inputsCid: string }
+  | { stage: "offered"; jobOfferId: Hex }
+  | { stage: "matched"; dealId: Hex; provider: Hex; price: bigint }
+  | { stage: "signed"; dealId: Hex }
+  | { stage: "opened"; dealId: Hex; txHash?: Hex }
+  | { stage: "running"; dealId: Hex }
+  | { stage: "committed"; dealId: Hex; resultCid: string }
+  | { stage: "downloaded"; dealId: Hex; outDir: string }
+  | { stage: "timed-out"; dealId: Hex };
+
+export type OnProgress = (p: Progress) => void;
