@@ -72,8 +72,13 @@ type Once = (key: string, f: () => void) => void;
 
 /** One pass over the job's state; returns the result when the job is finished. */
 async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, progress: OnProgress, once: Once, matchDeadline: number): Promise<JobResult | undefined> {
-  const job = await ctx.solver.getJobOffer({ params: { id: entry.jobOfferId } });
   if (!entry.dealId) {
+    // Before a deal nothing is locked, so an unreachable solver only delays us until the match timeout.
+    const job = await ctx.solver.getJobOffer({ params: { id: entry.jobOfferId } }).catch((e) => {
+      if (e instanceof LilyError && e.code === "UNREACHABLE" && Date.now() <= matchDeadline) return undefined;
+      throw e;
+    });
+    if (!job) return undefined;
     const candidate = job.dealId ? await ctx.solver.getDeal({ params: { id: job.dealId } }) : undefined;
     if (candidate && candidate.status === "proposed") {
       await signDeal(ctx, entry, candidate);
@@ -94,6 +99,8 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
     return undefined;
   }
 
+  // From here the chain is the authority; the solver only adds progress detail, so a solver that is
+  // down (or restarting) does not stop the job.
   const dealId = entry.dealId;
   const deal = entry.deal!;
   const record = await ctx.solver.getDeal({ params: { id: dealId } }).catch(() => undefined);
