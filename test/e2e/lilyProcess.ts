@@ -33,7 +33,7 @@ export async function startDevnet(args: string[] = [], home = tempHome()): Promi
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`devnet not up after 90 s:\n${out}`)), 90_000);
     proc.stdout!.on("data", () => {
-      if (out.includes("Lily devnet is up")) {
+      if (out.includes("Press Ctrl-C to stop.")) {
         clearTimeout(timer);
         resolve();
       }
