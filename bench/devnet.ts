@@ -34,6 +34,8 @@ export interface Devnet {
   upMs: number;
   /** What the devnet itself reports ("ready in X s"), from its own start to the line. */
   reportedMs: number;
+  /** Its progress lines ("starting the store", ...) with ms since spawn, then the "up" line. */
+  phases: { line: string; ms: number }[];
   network: NetworkJson;
   state: DevnetJson;
   output(): string;
@@ -65,6 +67,7 @@ export async function startDevnet(): Promise<Devnet> {
     proc,
     upMs: 0,
     reportedMs: 0,
+    phases: [],
     network: undefined as unknown as NetworkJson,
     state: undefined as unknown as DevnetJson,
     output: () => out,
@@ -95,18 +98,32 @@ export async function startDevnet(): Promise<Devnet> {
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`devnet not up after 90 s:\n${out}`)), 90_000);
-      const onData = (d: Buffer) => {
+      let partial = "";
+      const lines = (d: string) => {
+        // Progress lines come on stderr, the "up" line on stdout; time each as it arrives.
+        const now = performance.now() - t0;
+        const text = partial + d;
+        const parts = text.split("\n");
+        partial = parts.pop()!;
+        for (const l of parts) if (l.startsWith("› ")) devnet.phases.push({ line: l.slice(2), ms: now });
+      };
+      const onData = (d: string) => {
         out += d;
+        if (devnet.upMs) return;
         const m = /Lily devnet is up \(ready in ([\d.]+) s\)/.exec(out);
         if (m) {
           devnet.upMs = performance.now() - t0;
           devnet.reportedMs = Number(m[1]) * 1000;
+          devnet.phases.push({ line: "Lily devnet is up", ms: devnet.upMs });
           clearTimeout(timer);
           resolve();
         }
       };
-      proc.stdout!.on("data", onData);
-      proc.stderr!.on("data", (d: Buffer) => (out += d));
+      proc.stdout!.setEncoding("utf8").on("data", onData);
+      proc.stderr!.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        lines(d);
+      });
       proc.once("exit", (code) => {
         clearTimeout(timer);
         reject(new Error(`devnet exited with ${code} before it was up:\n${out}`));

@@ -14,7 +14,11 @@ export const median = (values: number[]) => quantile(values, 0.5);
 
 export const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v).toLocaleString("en")} ms` : "n/a");
 export const int = (v: number | bigint) => Number(v).toLocaleString("en", { maximumFractionDigits: 0 });
-export const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(a / b >= 10 ? 1 : 2)}x` : "n/a");
+export function ratio(a: number, b: number): string {
+  if (!(b > 0) || !Number.isFinite(a)) return "n/a";
+  const r = a / b;
+  return `${r.toFixed(r >= 10 ? 1 : r >= 0.1 ? 2 : 3)}x`;
+}
 export const mib = (kib: number | undefined) => (kib === undefined ? "n/a" : `${(kib / 1024).toFixed(0)} MiB`);
 
 /** A table as aligned plain text, first column left-aligned, the others right-aligned. */

@@ -5,58 +5,68 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Escrow} from "./Escrow.sol";
-
-/// @dev A deal's id: the EIP-712 digest of its terms under this contract's domain. It binds the
-/// deal to one chain and one deployment, and two deals with identical terms share one id.
-type DealId is bytes32;
+import {Deal, DealId, DealRecord, DealState} from "./DealTypes.sol";
+import {Mediation} from "./policies/Mediation.sol";
+import {TrustPolicy} from "./policies/TrustPolicy.sol";
+import {OptimisticPolicy} from "./policies/OptimisticPolicy.sol";
+import {ReplicatePolicy} from "./policies/ReplicatePolicy.sol";
+import {AuditPolicy} from "./policies/AuditPolicy.sol";
 
 /// @title LilyDeals
 /// @notice Deals between a job creator and a resource provider, opened with both parties'
-/// EIP-712 signatures and settled by the deal's verification policy. Payment and collateral
-/// are locked from the parties' escrow balances (see {Escrow}).
-/// @dev Per deal the contract stores one byte of state, keyed by the deal id. The terms are
-/// re-supplied as calldata by every call and re-hashed, so they cannot be altered after signing.
-/// There is no owner or admin: funds move only by the rules below.
+/// EIP-712 signatures and settled by the deal's verification policy (trust, optimistic,
+/// replicate(k), audit(p)). Payment, the job creator's dispute reserve and the provider's
+/// collateral are locked from the parties' escrow balances (see {Escrow}).
+/// @dev Per deal the contract stores one slot (state, commit time and block, draw block,
+/// challenge time) and, once a result is committed under a policy other than trust, its digest.
+/// The terms are re-supplied as calldata by every call and re-hashed, so they cannot be altered
+/// after signing. There is no owner or admin: funds move only by the rules below. Each policy's
+/// rules live in its own library under policies/; the section "Verification policies" at the
+/// end is the only place that dispatches on the policy id.
 contract LilyDeals is Escrow, EIP712 {
-    /// @notice A deal's terms, exactly as both parties signed them. Must match `types.Deal` in
-    /// packages/protocol/src/eip712.ts field for field.
-    struct Deal {
-        address jobCreator;
-        address provider;
-        bytes32 jobOffer; // EIP-712 digest of the signed job offer
-        bytes32 resourceOffer; // EIP-712 digest of the signed resource offer
-        uint256 price; // paid by the job creator to the provider
-        uint256 collateral; // staked by the provider, slashed to the job creator on timeout
-        uint64 deadline; // unix seconds: the result must be committed at or before it
-        uint8 policy; // verification policy id (see POLICY_*)
-        uint64 policyParam; // the policy's parameter (k for replicate, p for audit, ...)
-    }
-
-    enum DealState {
-        None,
-        Open,
-        Settled,
-        TimedOut
-    }
-
     /// @notice The EIP-712 type hash of {Deal}.
     bytes32 public constant DEAL_TYPEHASH = keccak256(
-        "Deal(address jobCreator,address provider,bytes32 jobOffer,bytes32 resourceOffer,uint256 price,uint256 collateral,uint64 deadline,uint8 policy,uint64 policyParam)"
+        "Deal(address jobCreator,address provider,bytes32 jobOffer,bytes32 resourceOffer,uint256 price,uint256 collateral,uint64 deadline,uint8 policy,uint64 policyParam,uint256 mediationFee,bytes32 mediators,address moduleCreator,uint16 royaltyBps)"
     );
+    /// @notice A royalty is at most the whole price.
+    uint16 public constant MAX_ROYALTY_BPS = 10_000;
+    /// @notice Blocks between an audit(p) commit and the block whose hash draws the audit.
+    uint256 public constant AUDIT_DELAY = AuditPolicy.AUDIT_DELAY;
+    /// @notice Seconds the drawn mediator has to rule once mediation is requested; after that
+    /// anyone may unwind the deal. Fixed at deployment: no key can change it.
+    uint64 public immutable MEDIATION_TIMEOUT;
 
-    /// @dev Policy ids; must match `Policy` in packages/protocol/src/policy.ts.
-    uint8 internal constant POLICY_TRUST = 0;
+    mapping(DealId => DealRecord) private _records;
+    mapping(DealId => bytes32) private _digests;
 
-    mapping(DealId => DealState) private _states;
-
+    error DealsZeroMediationTimeout();
     error DealsUnsupportedPolicy(uint8 policy);
+    error DealsInvalidRoyalty(uint16 royaltyBps, address moduleCreator);
     error DealsDeadlinePassed(DealId dealId, uint64 deadline, uint256 timestamp);
     error DealsDeadlineNotPassed(DealId dealId, uint64 deadline, uint256 timestamp);
     error DealsAlreadyOpened(DealId dealId);
     error DealsNotOpen(DealId dealId, DealState state);
+    error DealsNotCommitted(DealId dealId, DealState state);
+    error DealsNotChallenged(DealId dealId, DealState state);
     error DealsInvalidSignature(address signer);
     error DealsNotProvider(DealId dealId, address caller);
+    error DealsNotJobCreator(DealId dealId, address caller);
+    /// @dev `operation` (a function selector) does not apply to deals under `policy`.
+    error DealsWrongPolicy(DealId dealId, uint8 policy, bytes4 operation);
+    /// @dev The mediator's time to rule ended at `deadline`; the deal can only be unwound.
+    error DealsMediationTimedOut(DealId dealId, uint256 deadline, uint256 timestamp);
+    /// @dev The mediation (or an ungrouped replica) cannot be unwound before `deadline`.
+    error DealsMediationNotTimedOut(DealId dealId, uint256 deadline, uint256 timestamp);
+    /// @dev A replica in `state` cannot take part in this group operation.
+    error DealsReplicaNotReady(DealId dealId, DealState state);
+    /// @dev Every replica of the group timed out: there is no result to tally.
+    error DealsNoCommittedReplica(bytes32 jobOffer);
+    /// @dev `rulings` verdicts were given for `deals` replicas.
+    error DealsRulingCountMismatch(uint256 deals, uint256 rulings);
+    /// @dev A replica went to mediation at `drawBlock`, not with the rest of its group (`expected`).
+    error DealsReplicaDrawMismatch(DealId dealId, uint256 drawBlock, uint256 expected);
 
     event DealOpened(
         DealId indexed dealId,
@@ -67,12 +77,47 @@ contract LilyDeals is Escrow, EIP712 {
         uint64 deadline
     );
     event ResultCommitted(DealId indexed dealId, address indexed provider, bytes32 resultDigest);
+    /// @notice The provider was paid `paid` (the price less any royalty) and got its collateral back.
     event DealSettled(DealId indexed dealId, uint256 paid, uint256 collateralReturned);
+    /// @notice The module creator was credited its royalty out of the price.
+    event RoyaltyPaid(DealId indexed dealId, address indexed moduleCreator, uint256 amount);
+    /// @notice The provider missed its deadline: the job creator got back `refunded` (price and
+    /// reserve) and the provider's whole collateral (`slashed`).
     event DealTimedOut(DealId indexed dealId, uint256 refunded, uint256 slashed);
+    /// @notice The job creator challenged an optimistic result.
+    event DealChallenged(DealId indexed dealId, address indexed challenger, bytes32 reason);
+    /// @notice An audit(p) draw was made from block `drawBlock`'s hash: `draw < p` means audited.
+    event AuditDrawn(DealId indexed dealId, uint256 drawBlock, uint256 draw, bool audited);
+    /// @notice A replica group was tallied; without a majority its committed replicas go to mediation.
+    event ReplicasTallied(
+        bytes32 indexed jobOffer, address indexed jobCreator, bool majority, bytes32 digest, uint256 votes
+    );
+    /// @notice The deal awaits a mediator, drawn from the hash of block `drawBlock + 1`, who
+    /// must rule before `rulingDeadline` (unix seconds).
+    event MediationRequested(DealId indexed dealId, uint256 drawBlock, uint256 rulingDeadline);
+    /// @notice The drawn mediator ruled, judging by comparator `comparator` (0 exact, 1 tolerance, 2 similarity).
+    event Ruled(DealId indexed dealId, address indexed mediator, bool providerCorrect, uint8 comparator);
+    /// @notice The mediator was credited its fee by `payer`: the job creator when the provider
+    /// was right (or nobody in a replica group was wrong), else the provider, out of its collateral.
+    event MediationFeePaid(DealId indexed dealId, address indexed mediator, address indexed payer, uint256 fee);
+    /// @notice The provider was proven wrong: the job creator got back `refunded` (price and
+    /// reserve) and the collateral `slashed`, less the `mediatorFee` paid out of it.
+    event DealSlashed(DealId indexed dealId, uint256 refunded, uint256 slashed, uint256 mediatorFee);
+    /// @notice Nobody ruled in time: the job creator got back `refunded` (price and reserve)
+    /// and the provider its collateral.
+    event MediationTimedOut(DealId indexed dealId, uint256 refunded, uint256 collateralReturned);
 
-    constructor(IERC20 token_) Escrow(token_) EIP712("Lily", "1") {}
+    /// @param token_ The LILY token.
+    /// @param mediationTimeout Seconds a drawn mediator has to rule (see {MEDIATION_TIMEOUT}).
+    constructor(IERC20 token_, uint64 mediationTimeout) Escrow(token_) EIP712("Lily", "1") {
+        if (mediationTimeout == 0) revert DealsZeroMediationTimeout();
+        MEDIATION_TIMEOUT = mediationTimeout;
+    }
 
-    /// @notice Open a deal signed by both parties, locking the price from the job creator's free
+    // ---- The deal lifecycle -----------------------------------------------------------------
+
+    /// @notice Open a deal signed by both parties, locking the price (plus, under a policy that
+    /// can reach a mediator, one mediation fee as a dispute reserve) from the job creator's free
     /// balance and the collateral from the provider's. Anyone may submit it: the signatures are
     /// the authority. Smart-contract wallets sign through ERC-1271.
     /// @param deal The terms both parties signed.
@@ -84,58 +129,281 @@ contract LilyDeals is Escrow, EIP712 {
         returns (DealId dealId)
     {
         dealId = hashDeal(deal);
-        // REJECT: only policies this contract can settle may be opened.
-        if (!_isSupportedPolicy(deal.policy)) revert DealsUnsupportedPolicy(deal.policy);
+        // REJECT: only policies this contract can settle, with parameters that make cheating unprofitable.
+        uint256 reserve = _terms(deal);
+        // REJECT: a royalty above the price, or one paid to nobody.
+        if (deal.royaltyBps > MAX_ROYALTY_BPS || (deal.royaltyBps != 0 && deal.moduleCreator == address(0))) {
+            revert DealsInvalidRoyalty(deal.royaltyBps, deal.moduleCreator);
+        }
         // REJECT: a deal must leave the provider time to deliver.
         if (deal.deadline <= block.timestamp) revert DealsDeadlinePassed(dealId, deal.deadline, block.timestamp);
         // REJECT: a deal opens at most once, whatever became of it.
-        if (_states[dealId] != DealState.None) revert DealsAlreadyOpened(dealId);
+        if (_records[dealId].state != DealState.None) revert DealsAlreadyOpened(dealId);
         // REJECT: both parties must have signed exactly these terms on this chain and contract.
         bytes32 digest = DealId.unwrap(dealId);
         if (!_isValidSignature(deal.jobCreator, digest, jobCreatorSig)) revert DealsInvalidSignature(deal.jobCreator);
         if (!_isValidSignature(deal.provider, digest, providerSig)) revert DealsInvalidSignature(deal.provider);
 
-        _states[dealId] = DealState.Open;
-        _lock(deal.jobCreator, deal.price);
+        _records[dealId].state = DealState.Open;
+        _lock(deal.jobCreator, deal.price + reserve);
         _lock(deal.provider, deal.collateral);
         emit DealOpened(dealId, deal.jobCreator, deal.provider, deal.price, deal.collateral, deal.deadline);
     }
 
     /// @notice Commit the result of an open deal. Only the deal's provider may call it, at or
-    /// before the deadline. What follows depends on the deal's policy: under `trust` the deal
-    /// settles at once, paying the provider and returning its collateral.
+    /// before the deadline. Under `trust` the deal settles at once (the provider is paid, less
+    /// any royalty, and its collateral returned); under every other policy the digest is stored
+    /// and the deal waits in Committed for its policy (window, audit draw or replica tally).
     /// @param deal The deal's terms, as opened.
     /// @param resultDigest The hash of the result record the provider stands behind.
     function commitResult(Deal calldata deal, bytes32 resultDigest) external {
         DealId dealId = hashDeal(deal);
         // REJECT: only the provider named in the deal commits its result (never tx.origin).
         if (msg.sender != deal.provider) revert DealsNotProvider(dealId, msg.sender);
-        DealState state = _states[dealId];
+        DealState state = _records[dealId].state;
         // REJECT: a result is accepted once, for a deal that is open.
         if (state != DealState.Open) revert DealsNotOpen(dealId, state);
         // REJECT: a result after the deadline is too late; the deal can only time out.
         if (block.timestamp > deal.deadline) revert DealsDeadlinePassed(dealId, deal.deadline, block.timestamp);
 
-        emit ResultCommitted(dealId, deal.provider, resultDigest);
-        _onResult(dealId, deal);
+        if (_settlesOnCommit(deal.policy)) {
+            // The result event precedes the settlement it causes, in the same transaction.
+            emit ResultCommitted(dealId, deal.provider, resultDigest);
+            _settle(dealId, deal, 0, deal.jobCreator);
+        } else {
+            _records[dealId] = DealRecord({
+                state: DealState.Committed,
+                committedAt: uint48(block.timestamp),
+                commitBlock: uint48(block.number),
+                drawBlock: 0,
+                challengedAt: 0
+            });
+            _digests[dealId] = resultDigest;
+            emit ResultCommitted(dealId, deal.provider, resultDigest);
+        }
+    }
+
+    /// @notice Challenge a committed result, sending the deal to a mediator drawn from the
+    /// hash of the next block. Only the deal's job creator may, only under `optimistic`, and
+    /// only before the challenge window closes. If the mediator finds the provider right, the
+    /// job creator's reserved mediation fee pays the mediator.
+    /// @param deal The deal's terms, as opened.
+    /// @param reason A short reason or a digest of one, recorded in the event.
+    function challenge(Deal calldata deal, bytes32 reason) external {
+        DealId dealId = hashDeal(deal);
+        // REJECT: only the job creator may dispute the result it paid for.
+        if (msg.sender != deal.jobCreator) revert DealsNotJobCreator(dealId, msg.sender);
+        DealRecord memory record = _records[dealId];
+        // REJECT: only a committed, not yet final, result can be challenged.
+        if (record.state != DealState.Committed) revert DealsNotCommitted(dealId, record.state);
+        _checkChallenge(dealId, deal, record);
+
+        _requestMediation(dealId, block.number);
+        emit DealChallenged(dealId, msg.sender, reason);
+    }
+
+    /// @notice Move a committed deal on once its policy allows. Anyone may call it.
+    /// `optimistic`: after the challenge window with no challenge, settle (provider paid less
+    /// royalty, collateral back, the job creator's reserve back). `audit`: once block
+    /// `commitBlock + AUDIT_DELAY` is mined, draw; if audited the deal goes to a mediator,
+    /// otherwise it settles.
+    /// @param deal The deal's terms, as opened.
+    function finalize(Deal calldata deal) external {
+        DealId dealId = hashDeal(deal);
+        DealRecord memory record = _records[dealId];
+        // REJECT: only a committed deal awaits finalization.
+        if (record.state != DealState.Committed) revert DealsNotCommitted(dealId, record.state);
+        _finalize(dealId, deal, record);
+    }
+
+    /// @notice Tally a whole `replicate(k)` group: exactly k deals of one job offer and job
+    /// creator with distinct providers, each Committed or TimedOut. A digest committed by more
+    /// than k/2 replicas wins: its providers are paid (less royalty) and get their collateral
+    /// back; the other committed replicas are slashed (price, reserve and collateral to the job
+    /// creator). Without a majority, every committed replica goes to one mediator, drawn for
+    /// the group. Anyone may call it.
+    /// @param deals The group's k deals, in any order.
+    function settleReplicas(Deal[] calldata deals) external {
+        uint256 k = ReplicatePolicy.checkGroup(deals);
+        DealId[] memory ids = new DealId[](k);
+        bytes32[] memory digests = new bytes32[](k);
+        bool[] memory committed = new bool[](k);
+        bool anyCommitted;
+        for (uint256 i; i < k; ++i) {
+            ids[i] = hashDeal(deals[i]);
+            DealState state = _records[ids[i]].state;
+            if (state == DealState.Committed) {
+                committed[i] = anyCommitted = true;
+                digests[i] = _digests[ids[i]];
+            } else if (state != DealState.TimedOut) {
+                // REJECT: a replica still open (or already resolved) cannot be tallied.
+                revert DealsReplicaNotReady(ids[i], state);
+            }
+        }
+        // REJECT: with every replica timed out there is nothing left to settle.
+        if (!anyCommitted) revert DealsNoCommittedReplica(deals[0].jobOffer);
+
+        (bool majority, bytes32 winner, uint256 votes) = ReplicatePolicy.tally(digests, committed);
+        for (uint256 i; i < k; ++i) {
+            if (!committed[i]) continue;
+            if (!majority) _requestMediation(ids[i], block.number);
+            else if (digests[i] == winner) _settle(ids[i], deals[i], _terms(deals[i]), deals[i].jobCreator);
+            else _slash(ids[i], deals[i], address(0), 0);
+        }
+        emit ReplicasTallied(deals[0].jobOffer, deals[0].jobCreator, majority, winner, votes);
+    }
+
+    // ---- Mediation --------------------------------------------------------------------------
+
+    /// @notice The mediator drawn to rule on a challenged deal:
+    /// `mediators[uint256(keccak256(abi.encode(blockhash(drawBlock + 1), key, "mediator"))) % n]`,
+    /// where `key` is the deal id (or, for a replica, the group's job offer). Available once
+    /// block `drawBlock + 1` is mined. If that block is more than 256 blocks old, the first
+    /// block of the current 256-block epoch after it is used instead (the draw then changes
+    /// at most once every 256 blocks).
+    /// @param deal The deal's terms, as opened.
+    /// @param mediators The mediator set both parties accepted, sorted ascending; must hash to `deal.mediators`.
+    function mediatorOf(Deal calldata deal, address[] calldata mediators) external view returns (address) {
+        DealId dealId = hashDeal(deal);
+        DealRecord memory record = _records[dealId];
+        if (record.state != DealState.Challenged) revert DealsNotChallenged(dealId, record.state);
+        bytes32 key = _mediationKey(dealId, deal);
+        Mediation.checkSet(key, deal.mediators, mediators);
+        return Mediation.drawn(key, record.drawBlock, mediators);
+    }
+
+    /// @notice Rule on a challenged or audited deal. Only the drawn mediator may, before the
+    /// mediation timeout. Provider right: it is paid (less royalty) and gets its collateral
+    /// back; the job creator's reserved fee pays the mediator. Provider wrong: it is slashed;
+    /// the mediator's fee comes out of its collateral, and the job creator gets back the price,
+    /// its reserve and the rest of the collateral.
+    /// @param deal The deal's terms, as opened.
+    /// @param mediators The mediator set both parties accepted; must hash to `deal.mediators`.
+    /// @param providerCorrect Whether the provider's committed result matches the re-run.
+    /// @param comparator How the outputs were compared: 0 exact, 1 tolerance, 2 similarity.
+    function rule(Deal calldata deal, address[] calldata mediators, bool providerCorrect, uint8 comparator) external {
+        DealId dealId = hashDeal(deal);
+        DealRecord memory record = _records[dealId];
+        // REJECT: only a deal awaiting a mediator can be ruled on.
+        if (record.state != DealState.Challenged) revert DealsNotChallenged(dealId, record.state);
+        // REJECT: replicas are ruled on as a group (ruleReplicas).
+        if (_isGroupPolicy(deal.policy)) revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
+        _checkRulingInTime(dealId, record);
+        Mediation.checkSet(DealId.unwrap(dealId), deal.mediators, mediators);
+        Mediation.checkDrawn(DealId.unwrap(dealId), record.drawBlock, mediators, msg.sender);
+
+        if (providerCorrect) _settle(dealId, deal, _terms(deal), msg.sender);
+        else _slash(dealId, deal, msg.sender, deal.mediationFee);
+        emit Ruled(dealId, msg.sender, providerCorrect, comparator);
+    }
+
+    /// @notice Rule on a `replicate(k)` group that had no majority. Only the mediator drawn for
+    /// the group may, before the mediation timeout. Each replica that went to mediation is paid
+    /// (`correct[i]`) or slashed. The mediation fee is paid once per group: out of the first
+    /// slashed replica's collateral, or, when none was wrong, out of the job creator's reserve
+    /// on the first replica. `correct[i]` is ignored for replicas that had timed out.
+    /// @param deals The group's k deals, in the order of `correct`.
+    /// @param mediators The mediator set the group's deals were signed with.
+    /// @param correct Per deal, whether its committed result matches the re-run.
+    /// @param comparator How the outputs were compared: 0 exact, 1 tolerance, 2 similarity.
+    function ruleReplicas(
+        Deal[] calldata deals,
+        address[] calldata mediators,
+        bool[] calldata correct,
+        uint8 comparator
+    ) external {
+        uint256 k = ReplicatePolicy.checkGroup(deals);
+        if (correct.length != k) revert DealsRulingCountMismatch(k, correct.length);
+        bytes32 key = deals[0].jobOffer;
+        Mediation.checkSet(key, deals[0].mediators, mediators);
+
+        DealId[] memory ids = new DealId[](k);
+        bool[] memory disputed = new bool[](k);
+        DealRecord memory group; // drawBlock and challengedAt shared by the disputed replicas
+        DealId groupId; // the first disputed replica, named in timing errors
+        uint256 payer = type(uint256).max; // the replica whose side pays the mediator
+        for (uint256 i; i < k; ++i) {
+            ids[i] = hashDeal(deals[i]);
+            DealRecord memory record = _records[ids[i]];
+            if (record.state == DealState.Challenged) {
+                if (group.state == DealState.None) (group, groupId) = (record, ids[i]);
+                // REJECT: every disputed replica must come from the same tally.
+                else if (record.drawBlock != group.drawBlock) revert DealsReplicaDrawMismatch(ids[i], record.drawBlock, group.drawBlock);
+                disputed[i] = true;
+                if (!correct[i] && payer == type(uint256).max) payer = i;
+            } else if (record.state != DealState.TimedOut) {
+                // REJECT: only a group whose tally found no majority is ruled on.
+                revert DealsReplicaNotReady(ids[i], record.state);
+            }
+        }
+        // REJECT: with every replica timed out, no replica awaits a mediator.
+        if (group.state == DealState.None) revert DealsNotChallenged(ids[0], _records[ids[0]].state);
+        _checkRulingInTime(groupId, group);
+        Mediation.checkDrawn(key, group.drawBlock, mediators, msg.sender);
+
+        bool anyWrong = payer != type(uint256).max;
+        for (uint256 i; i < k; ++i) {
+            if (!disputed[i]) continue;
+            if (correct[i]) {
+                // With nobody wrong, the first disputed replica's reserve pays the mediator.
+                bool pays = !anyWrong && (payer == type(uint256).max);
+                if (pays) payer = i;
+                _settle(ids[i], deals[i], _terms(deals[i]), pays ? msg.sender : deals[i].jobCreator);
+            } else {
+                _slash(ids[i], deals[i], msg.sender, i == payer ? deals[i].mediationFee : 0);
+            }
+            emit Ruled(ids[i], msg.sender, correct[i], comparator);
+        }
+    }
+
+    /// @notice Unwind a deal nobody ruled on in time: the job creator gets back the price and
+    /// its reserve, the provider its collateral; nobody wins. Applies to a Challenged deal
+    /// `MEDIATION_TIMEOUT` seconds after mediation was requested, and to a `replicate` deal
+    /// still Committed `MEDIATION_TIMEOUT` seconds after its deadline (a group that was never
+    /// tallied, e.g. because a replica never opened). Anyone may call it.
+    /// @param deal The deal's terms, as opened.
+    function claimMediationTimeout(Deal calldata deal) external {
+        DealId dealId = hashDeal(deal);
+        DealRecord memory record = _records[dealId];
+        uint256 deadline;
+        if (record.state == DealState.Challenged) {
+            deadline = uint256(record.challengedAt) + MEDIATION_TIMEOUT;
+        } else if (record.state == DealState.Committed && _isGroupPolicy(deal.policy)) {
+            deadline = uint256(deal.deadline) + MEDIATION_TIMEOUT;
+        } else {
+            // REJECT: only a deal waiting on a mediator (or on a group that never formed) unwinds.
+            revert DealsNotChallenged(dealId, record.state);
+        }
+        // REJECT: the mediator (or the group's tally) keeps its full time.
+        if (block.timestamp < deadline) revert DealsMediationNotTimedOut(dealId, deadline, block.timestamp);
+
+        _records[dealId].state = DealState.TimedOut;
+        uint256 refunded = deal.price + _terms(deal);
+        // Both amounts were locked when the deal opened, so neither overflows.
+        _credit(deal.jobCreator, refunded);
+        _credit(deal.provider, deal.collateral);
+        emit MediationTimedOut(dealId, refunded, deal.collateral);
     }
 
     /// @notice Close an open deal whose deadline passed without a result: the job creator is
-    /// refunded the price and receives the provider's collateral. Anyone may call it.
+    /// refunded the price and its reserve and receives the provider's collateral. Anyone may call it.
     /// @param deal The deal's terms, as opened.
     function claimTimeout(Deal calldata deal) external {
         DealId dealId = hashDeal(deal);
-        DealState state = _states[dealId];
+        DealState state = _records[dealId].state;
         // REJECT: only an open deal (no result committed) can time out.
         if (state != DealState.Open) revert DealsNotOpen(dealId, state);
         // REJECT: the provider keeps until the end of the deadline second to deliver.
         if (block.timestamp <= deal.deadline) revert DealsDeadlineNotPassed(dealId, deal.deadline, block.timestamp);
 
-        _states[dealId] = DealState.TimedOut;
-        // Both amounts were locked when the deal opened, so their sum cannot overflow.
-        _credit(deal.jobCreator, deal.price + deal.collateral);
-        emit DealTimedOut(dealId, deal.price, deal.collateral);
+        _records[dealId].state = DealState.TimedOut;
+        uint256 refunded = deal.price + _terms(deal);
+        // All three amounts were locked when the deal opened, so their sum cannot overflow.
+        _credit(deal.jobCreator, refunded + deal.collateral);
+        emit DealTimedOut(dealId, refunded, deal.collateral);
     }
+
+    // ---- Views ------------------------------------------------------------------------------
 
     /// @notice The id of a deal: its EIP-712 digest under this contract's domain, which is
     /// also what both parties sign.
@@ -144,10 +412,88 @@ contract LilyDeals is Escrow, EIP712 {
         return DealId.wrap(_hashTypedDataV4(keccak256(abi.encode(DEAL_TYPEHASH, deal))));
     }
 
-    /// @notice The state of a deal: 0 None, 1 Open, 2 Settled, 3 TimedOut.
+    /// @notice The state of a deal: 0 None, 1 Open, 2 Committed, 3 Challenged, 4 Settled,
+    /// 5 TimedOut, 6 Slashed.
     /// @param dealId The deal's id, from {hashDeal}.
     function dealState(DealId dealId) external view returns (DealState) {
-        return _states[dealId];
+        return _records[dealId].state;
+    }
+
+    /// @notice Everything stored about a deal: its state, the committed result digest (zero
+    /// under trust, which stores none), when and in which block it was committed, the draw
+    /// block of its mediation (the mediator is drawn from block `drawBlock + 1`) and when
+    /// mediation was requested. Zero where not applicable.
+    /// @param dealId The deal's id, from {hashDeal}.
+    function dealRecord(DealId dealId)
+        external
+        view
+        returns (
+            DealState state,
+            bytes32 resultDigest,
+            uint64 committedAt,
+            uint64 commitBlock,
+            uint64 drawBlock,
+            uint64 challengedAt
+        )
+    {
+        DealRecord memory r = _records[dealId];
+        return (r.state, _digests[dealId], r.committedAt, r.commitBlock, r.drawBlock, r.challengedAt);
+    }
+
+    // ---- Money: paying out a settled or slashed deal, and entering mediation ---------------
+    // (the two timeouts above unwind their deals directly).
+
+    /// @dev Pay the provider the price less royalty, return its collateral, credit the royalty
+    /// to the module creator, and send `reserve` (the job creator's dispute reserve, zero under
+    /// trust) to `reserveTo`: the job creator itself, or the mediator when the job creator's
+    /// side pays the fee.
+    function _settle(DealId dealId, Deal calldata deal, uint256 reserve, address reserveTo) private {
+        _records[dealId].state = DealState.Settled;
+        uint256 paid = deal.price;
+        if (deal.royaltyBps != 0) {
+            uint256 royalty = Math.mulDiv(paid, deal.royaltyBps, MAX_ROYALTY_BPS);
+            // unchecked: royalty <= price because royaltyBps <= 10 000, checked at open.
+            unchecked {
+                paid -= royalty;
+            }
+            _credit(deal.moduleCreator, royalty);
+            emit RoyaltyPaid(dealId, deal.moduleCreator, royalty);
+        }
+        // Price and collateral were both locked at open, so their sum cannot overflow.
+        _credit(deal.provider, paid + deal.collateral);
+        if (reserve != 0) {
+            _credit(reserveTo, reserve);
+            if (reserveTo != deal.jobCreator) emit MediationFeePaid(dealId, reserveTo, deal.jobCreator, reserve);
+        }
+        emit DealSettled(dealId, paid, deal.collateral);
+    }
+
+    /// @dev Slash a provider proven wrong: the job creator gets the price, its reserve and the
+    /// collateral, less `fee` which goes to `mediator`. `fee <= collateral` holds because every
+    /// policy that can reach a mediator checks `collateral >= mediationFee` at open.
+    function _slash(DealId dealId, Deal calldata deal, address mediator, uint256 fee) private {
+        _records[dealId].state = DealState.Slashed;
+        uint256 refunded = deal.price + _terms(deal);
+        _credit(deal.jobCreator, refunded + deal.collateral - fee);
+        if (fee != 0) _credit(mediator, fee);
+        if (fee != 0) emit MediationFeePaid(dealId, mediator, deal.provider, fee);
+        emit DealSlashed(dealId, refunded, deal.collateral, fee);
+    }
+
+    /// @dev Send a deal to mediation: the mediator will be drawn from block `drawBlock + 1`.
+    function _requestMediation(DealId dealId, uint256 drawBlock) private {
+        DealRecord storage record = _records[dealId];
+        record.state = DealState.Challenged;
+        record.drawBlock = uint48(drawBlock);
+        record.challengedAt = uint48(block.timestamp);
+        emit MediationRequested(dealId, drawBlock, block.timestamp + MEDIATION_TIMEOUT);
+    }
+
+    /// @dev Revert once the mediator's time to rule is over.
+    function _checkRulingInTime(DealId dealId, DealRecord memory record) private view {
+        uint256 deadline = uint256(record.challengedAt) + MEDIATION_TIMEOUT;
+        // REJECT: a late ruling races the unwinding; the timeout wins.
+        if (block.timestamp >= deadline) revert DealsMediationTimedOut(dealId, deadline, block.timestamp);
     }
 
     /// @dev An ECDSA signature by `signer`'s key, or failing that, approval by `signer` as an
@@ -160,31 +506,57 @@ contract LilyDeals is Escrow, EIP712 {
         return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
 
-    // ---- Verification policies -------------------------------------------------------------
-    // The only two places that know which policies exist. A new policy (optimistic,
-    // replicate(k), audit(p)) is a library with its own state, admitted in `_isSupportedPolicy`
-    // and given a branch in `_onResult`; the deal lifecycle above does not change.
+    // ---- Verification policies --------------------------------------------------------------
+    // The only place that knows which policies exist. A new policy is one library under
+    // policies/ plus a branch here in each hook it uses: its terms (safety at open and the
+    // reserve), whether it settles on commit, whether it can be challenged, how it finalizes,
+    // and whether it is ruled on per group. The lifecycle and the money above do not change.
 
-    function _isSupportedPolicy(uint8 policy) private pure returns (bool) {
-        return policy == POLICY_TRUST;
+    /// @dev Safety at open, and what the job creator locks beyond the price. Pure in the deal's
+    /// terms, so settlement recomputes the reserve instead of storing it.
+    function _terms(Deal calldata deal) private pure returns (uint256 reserve) {
+        uint8 policy = deal.policy;
+        if (policy == TrustPolicy.ID) return TrustPolicy.terms(deal);
+        if (policy == OptimisticPolicy.ID) return OptimisticPolicy.terms(deal);
+        if (policy == ReplicatePolicy.ID) return ReplicatePolicy.terms(deal);
+        if (policy == AuditPolicy.ID) return AuditPolicy.terms(deal);
+        revert DealsUnsupportedPolicy(policy);
     }
 
-    /// @dev Called once a valid result is committed for an open deal.
-    function _onResult(DealId dealId, Deal calldata deal) private {
-        if (deal.policy == POLICY_TRUST) {
-            // trust: the committed result is final.
-            _settle(dealId, deal);
+    /// @dev Whether a committed result is final at once.
+    function _settlesOnCommit(uint8 policy) private pure returns (bool) {
+        return policy == TrustPolicy.ID;
+    }
+
+    /// @dev Revert unless the deal's policy lets its job creator challenge now.
+    function _checkChallenge(DealId dealId, Deal calldata deal, DealRecord memory record) private view {
+        if (deal.policy == OptimisticPolicy.ID) OptimisticPolicy.checkChallenge(dealId, deal, record);
+        else revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
+    }
+
+    /// @dev Settle, or send to mediation, a committed deal whose policy allows it now.
+    function _finalize(DealId dealId, Deal calldata deal, DealRecord memory record) private {
+        if (deal.policy == OptimisticPolicy.ID) {
+            OptimisticPolicy.checkFinalize(dealId, deal, record);
+            _settle(dealId, deal, _terms(deal), deal.jobCreator);
+        } else if (deal.policy == AuditPolicy.ID) {
+            (uint256 draw, bool audited, uint256 drawBlock) = AuditPolicy.draw(dealId, deal.policyParam, record.commitBlock);
+            if (audited) _requestMediation(dealId, drawBlock);
+            else _settle(dealId, deal, _terms(deal), deal.jobCreator);
+            emit AuditDrawn(dealId, drawBlock, draw, audited);
         } else {
-            // Unreachable: openDeal admits only supported policies.
-            revert DealsUnsupportedPolicy(deal.policy);
+            // replicate settles per group (settleReplicas); trust never waits in Committed.
+            revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
         }
     }
 
-    /// @dev Pay the provider and return its collateral.
-    function _settle(DealId dealId, Deal calldata deal) private {
-        _states[dealId] = DealState.Settled;
-        // Both amounts were locked when the deal opened, so their sum cannot overflow.
-        _credit(deal.provider, deal.price + deal.collateral);
-        emit DealSettled(dealId, deal.price, deal.collateral);
+    /// @dev Whether deals under `policy` are tallied and ruled on as a group.
+    function _isGroupPolicy(uint8 policy) private pure returns (bool) {
+        return policy == ReplicatePolicy.ID;
+    }
+
+    /// @dev What the mediator draw is keyed by: the deal id, or a replica group's job offer.
+    function _mediationKey(DealId dealId, Deal calldata deal) private pure returns (bytes32) {
+        return _isGroupPolicy(deal.policy) ? deal.jobOffer : DealId.unwrap(dealId);
     }
 }

@@ -2,7 +2,7 @@
 // binary, fill the manifest's `wasm` with the binary's CID, derive the manifest's own CID, and
 // write dist/<name>@<version>/{module.wasm,manifest.json} and dist/index.json.
 // A module whose sources (its directory, lib/, the compiler and its flags) are unchanged since
-// the last build is not recompiled. One line per module either way.
+// the last build is not recompiled (its manifest is still re-derived). One line per module either way.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -54,21 +54,22 @@ async function buildModule(name: string): Promise<BuiltModule> {
   const hash = sourceHash(moduleDir);
   const stampPath = join(outDir, "build.json");
   const stamp = existsSync(stampPath) ? (JSON.parse(readFileSync(stampPath, "utf8")) as BuildStamp) : undefined;
-  if (stamp?.sourceHash === hash && existsSync(join(outDir, "module.wasm")) && existsSync(join(outDir, "manifest.json"))) {
-    console.log(`${ref.padEnd(18)} unchanged   ${stamp.manifest}`);
-    return { ref, manifest: stamp.manifest, wasm: stamp.wasm };
-  }
-
+  // Only compiling is skipped when sources are unchanged: the manifest is always re-derived, so a
+  // change to the manifest schema (a new default field, say) can never leave a stale CID behind.
+  const wasmPath = join(outDir, "module.wasm");
+  const cached = stamp?.sourceHash === hash && existsSync(wasmPath) ? new Uint8Array(readFileSync(wasmPath)) : undefined;
+  const fresh = cached && cidForBytes(cached) === stamp!.wasm;
   const started = performance.now();
-  const wasm = await compileAssemblyScript(join(name, ENTRY), MODULES_DIR);
+  const wasm = fresh ? cached : await compileAssemblyScript(join(name, ENTRY), MODULES_DIR);
   const manifest = parse(ModuleManifest, { ...declared, wasm: cidForBytes(wasm) }, manifestPath);
   const record = cidForRecord(manifest);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, "module.wasm"), wasm);
+  if (!fresh) writeFileSync(wasmPath, wasm);
   writeFileSync(join(outDir, "manifest.json"), record.bytes);
   writeFileSync(stampPath, JSON.stringify({ sourceHash: hash, manifest: record.cid, wasm: manifest.wasm } satisfies BuildStamp, null, 2) + "\n");
   const ms = Math.round(performance.now() - started);
-  console.log(`${ref.padEnd(18)} built       ${record.cid}  (${(wasm.length / 1024).toFixed(1)} KiB, ${ms} ms)`);
+  if (fresh) console.log(`${ref.padEnd(18)} unchanged   ${record.cid}`);
+  else console.log(`${ref.padEnd(18)} built       ${record.cid}  (${(wasm.length / 1024).toFixed(1)} KiB, ${ms} ms)`);
   return { ref, manifest: record.cid, wasm: manifest.wasm };
 }
 

@@ -15,11 +15,14 @@ const allowed: Record<string, string[]> = {
   chain: ["protocol"],
   api: ["protocol"],
   "node-kit": ["protocol"],
+  executor: ["protocol"],
+  verification: ["protocol"],
   store: ["protocol", "api", "node-kit"],
-  solver: ["protocol", "chain", "api", "node-kit"],
-  provider: ["protocol", "chain", "api", "node-kit", "store"],
-  sdk: ["protocol", "chain", "api", "store"],
-  cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "sdk", "modules"],
+  solver: ["protocol", "chain", "api", "node-kit", "verification"],
+  provider: ["protocol", "chain", "api", "node-kit", "store", "executor"],
+  mediator: ["protocol", "chain", "api", "node-kit", "store", "executor", "verification"],
+  sdk: ["protocol", "chain", "api", "store", "verification"],
+  cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "mediator", "sdk", "verification", "modules"],
 };
 
 function sources(dir: string): string[] {

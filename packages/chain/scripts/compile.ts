@@ -2,7 +2,8 @@
 // viem infers argument and return types) and creation bytecode. Skips the work when the sources,
 // the OpenZeppelin version, the compiler version and the settings hash to what the file was
 // built from. Run by `npm run build:contracts`. contracts/test/ holds test fixtures and is
-// not part of the artifacts.
+// not part of the artifacts; neither are the internal libraries of contracts/policies/ (they are
+// compiled into LilyDeals and never deployed on their own).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -41,8 +42,9 @@ function render(hash: string, contracts: ReturnType<typeof compileSolidity>["con
     `// solc ${solcVersion}`,
     `export const buildHash = "${hash}";`,
   ];
-  for (const [name, { abi, bytecode }] of Object.entries(contracts).sort()) {
+  for (const [name, { abi, bytecode, source }] of Object.entries(contracts).sort()) {
     if (bytecode === "0x") continue; // abstract contracts and interfaces cannot be deployed
+    if (source.startsWith("contracts/policies/")) continue; // internal libraries, inlined
     lines.push(
       "",
       `export const ${lowerFirst(name)}Abi = ${JSON.stringify(abi, null, 2)} as const;`,

@@ -20,6 +20,8 @@ export interface CompiledContract {
   abi: unknown[];
   /** Creation bytecode, 0x-prefixed; "0x" for abstract contracts and interfaces. */
   bytecode: `0x${string}`;
+  /** The source path that defines it, e.g. `contracts/LilyDeals.sol`. */
+  source: string;
 }
 
 export class SolidityCompileError extends Error {
@@ -62,7 +64,7 @@ export function compileSolidity(sources: Record<string, string>): {
   const contracts: Record<string, CompiledContract> = {};
   for (const path of Object.keys(sources)) {
     for (const [name, c] of Object.entries<any>(output.contracts?.[path] ?? {})) {
-      contracts[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` };
+      contracts[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}`, source: path };
     }
   }
   // Warnings about the given sources only; imported libraries (OpenZeppelin) are not ours to fix.

@@ -18,6 +18,12 @@ export interface AnvilOptions {
   chainId?: number;
   /** How long to wait for the node to answer JSON-RPC; default 15 s. */
   startTimeoutMs?: number;
+  /**
+   * Also mine an empty block every N seconds (`--block-time N --mixed-mining`): transactions
+   * still mine at once, but the chain keeps moving on a quiet devnet, so draws that wait for a
+   * future block (audit, mediator) resolve without anyone sending a transaction. Off by default.
+   */
+  blockTimeSeconds?: number;
 }
 
 export interface Anvil {
@@ -58,6 +64,12 @@ export function anvilBinary(): string {
 export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const chainId = opts.chainId ?? 31337;
   const args = ["--host", "127.0.0.1", "--port", String(opts.port ?? 0), "--chain-id", String(chainId)];
+  if (opts.blockTimeSeconds !== undefined) {
+    if (!(opts.blockTimeSeconds > 0)) {
+      throw new LilyError({ code: "CONFIG", field: "blockTimeSeconds", message: `blockTimeSeconds must be positive, got ${opts.blockTimeSeconds}` });
+    }
+    args.push("--block-time", String(opts.blockTimeSeconds), "--mixed-mining");
+  }
   if (opts.statePath) {
     mkdirSync(dirname(opts.statePath), { recursive: true });
     args.push("--state", opts.statePath, "--state-interval", "1");

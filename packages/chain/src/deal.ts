@@ -3,8 +3,12 @@ import type { Hex } from "viem";
 import { hashRecord, type DealMessage, type Domain } from "@lily/protocol";
 import type { LilyAddresses } from "./deploy.ts";
 
-/** On-chain deal states, indexed by the contract's `DealState` enum value. */
-export const dealStates = ["none", "open", "settled", "timedOut"] as const;
+/**
+ * On-chain deal states, indexed by the contract's `DealState` enum value. Terminal: settled
+ * (provider paid), timedOut (deadline missed, or a mediation nobody ruled on was unwound) and
+ * slashed (provider proven wrong).
+ */
+export const dealStates = ["none", "open", "committed", "challenged", "settled", "timedOut", "slashed"] as const;
 export type DealStateName = (typeof dealStates)[number];
 
 /** The EIP-712 domain deals are signed under: this chain and this LilyDeals contract. */

@@ -20,9 +20,17 @@ export interface DeployLilyOptions {
   deployerKey: Hex;
   /** Fixed LILY supply in wei. */
   supply: bigint;
+  /**
+   * Seconds a drawn mediator has to rule before anyone may unwind the deal; fixed for the
+   * deployment's lifetime (no admin can change it). Default 3600; a devnet passes less.
+   */
+  mediationTimeoutSeconds?: number;
 }
 
-export async function deployLily({ rpcUrl, deployerKey, supply }: DeployLilyOptions): Promise<LilyAddresses> {
+/** The mediation timeout `deployLily` uses when none is given: one hour. */
+export const DEFAULT_MEDIATION_TIMEOUT_SECONDS = 3600;
+
+export async function deployLily({ rpcUrl, deployerKey, supply, mediationTimeoutSeconds = DEFAULT_MEDIATION_TIMEOUT_SECONDS }: DeployLilyOptions): Promise<LilyAddresses> {
   try {
     const probe = createPublicClient({ transport: http(rpcUrl) });
     const chain = lilyChain(await probe.getChainId(), rpcUrl);
@@ -36,7 +44,7 @@ export async function deployLily({ rpcUrl, deployerKey, supply }: DeployLilyOpti
       return receipt;
     };
     const token = await deploy(await wallet.deployContract({ abi: lilyTokenAbi, bytecode: lilyTokenBytecode, args: [account.address, supply] }));
-    const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!] }));
+    const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!, BigInt(mediationTimeoutSeconds)] }));
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),

@@ -9,6 +9,7 @@ import {
   WebSocketRequestError,
   decodeErrorResult,
   formatEther,
+  toFunctionSelector,
   type Hex,
 } from "viem";
 import { LilyError, isLilyError, policyName, type LilyErrorInit } from "@lily/protocol";
@@ -24,6 +25,15 @@ type Args = Record<string, any>;
 
 const lily = (wei: bigint) => `${formatEther(wei)} LILY`;
 const time = (unix: bigint) => new Date(Number(unix) * 1000).toISOString();
+const state = (n: number) => dealStates[n] ?? String(n);
+const policy = (id: number) => policyName(id) ?? `#${id}`;
+const percent = (ppm: bigint) => `${Number(ppm) / 10_000}%`;
+const days = (seconds: bigint) => (seconds % 86_400n === 0n ? `${seconds / 86_400n} days` : `${seconds} s`);
+
+/** LilyDeals function names by selector, to name the operation in DealsWrongPolicy. */
+const operations = new Map(
+  lilyDealsAbi.filter((item) => item.type === "function").map((item) => [toFunctionSelector(item), item.name] as const),
+);
 
 const sentences: Record<string, (a: Args) => Sentence> = {
   EscrowInsufficientBalance: (a) => ({
@@ -36,7 +46,7 @@ const sentences: Record<string, (a: Args) => Sentence> = {
   DealsUnsupportedPolicy: (a) => ({
     code: "CHAIN_REVERT",
     field: "policy",
-    message: `verification policy ${policyName(a.policy) ?? a.policy} is not supported by this contract`,
+    message: `verification policy ${policy(a.policy)} is not supported by this contract`,
   }),
   DealsDeadlinePassed: (a) => ({
     code: "DEADLINE_PASSED",
@@ -49,7 +59,158 @@ const sentences: Record<string, (a: Args) => Sentence> = {
     message: `deal ${a.dealId} cannot time out before its deadline ${time(a.deadline)} (chain time ${time(a.timestamp)})`,
   }),
   DealsAlreadyOpened: (a) => ({ code: "CHAIN_REVERT", message: `deal ${a.dealId} has already been opened` }),
-  DealsNotOpen: (a) => ({ code: "CHAIN_REVERT", message: `deal ${a.dealId} is ${dealStates[a.state] ?? a.state}, not open` }),
+  DealsNotOpen: (a) => ({ code: "CHAIN_REVERT", message: `deal ${a.dealId} is ${state(a.state)}, not open` }),
+  DealsNotCommitted: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId} is ${state(a.state)}, not committed: only a committed result can be challenged or finalized`,
+  }),
+  DealsNotChallenged: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId} is ${state(a.state)}: it is not waiting for a mediator`,
+  }),
+  DealsNotJobCreator: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `only the job creator of deal ${a.dealId} may challenge its result, not ${a.caller}`,
+  }),
+  DealsWrongPolicy: (a) => ({
+    code: "CHAIN_REVERT",
+    field: "policy",
+    message: `deal ${a.dealId} is under ${policy(a.policy)}, which has no ${operations.get(a.operation) ?? a.operation}`,
+    hint:
+      policy(a.policy) === "replicate"
+        ? "replicas are settled and ruled on as a group: settleReplicas / ruleReplicas"
+        : policy(a.policy) === "audit"
+          ? "under audit(p) the job creator cannot challenge: finalize draws whether a mediator re-runs the job"
+          : undefined,
+  }),
+  DealsZeroMediationTimeout: () => ({ code: "CONFIG", field: "mediationTimeoutSeconds", message: "the mediation timeout must be at least one second" }),
+  DealsInvalidRoyalty: (a) => ({
+    code: "INVALID_INPUT",
+    field: "royaltyBps",
+    message:
+      a.royaltyBps > 10_000
+        ? `a royalty of ${a.royaltyBps} basis points exceeds the whole price (at most 10000)`
+        : `a royalty of ${a.royaltyBps} basis points needs a module creator to pay it to, not the zero address`,
+  }),
+  // Safety at open: each sentence says why the parameters are unsafe.
+  DealsChallengeWindowOutOfRange: (a) => ({
+    code: "INVALID_INPUT",
+    field: "policyParam",
+    message: `unsafe optimistic policy: a challenge window of ${a.window} s is outside [${a.min} s, ${days(a.max)}]`,
+    hint: "a zero window cannot be challenged; a longer one would lock both parties' funds for too long",
+  }),
+  DealsPolicyNeedsMediators: (a) => ({
+    code: "INVALID_INPUT",
+    field: "mediators",
+    message: `unsafe ${policy(a.policy)} policy: the parties share no mediator, so a dispute could never be ruled on`,
+    hint: "the job offer and the resource offer must list at least one common mediator",
+  }),
+  DealsCollateralBelowMediationFee: (a) => ({
+    code: "INVALID_INPUT",
+    field: "collateral",
+    message: `unsafe policy: the provider's collateral ${lily(a.collateral)} is below the mediation fee ${lily(a.mediationFee)}, so a wrong provider could not pay the mediator`,
+  }),
+  DealsAuditProbabilityOutOfRange: (a) => ({
+    code: "INVALID_INPUT",
+    field: "policyParam",
+    message: `unsafe audit policy: p = ${a.ppm} ppm is outside (0, ${a.max}] (0 never audits; more than ${a.max} is not a probability)`,
+  }),
+  DealsAuditCollateralTooLow: (a) => ({
+    code: "INVALID_INPUT",
+    field: "collateral",
+    message: `unsafe audit policy: with p = ${percent(a.ppm)} the expected slash p × ${lily(a.collateral)} is below the price ${lily(a.price)}, so cheating would pay`,
+    hint: `raise the collateral to at least ${lily(a.needed)}, or the audit probability`,
+  }),
+  DealsReplicaCountOutOfRange: (a) => ({
+    code: "INVALID_INPUT",
+    field: "policyParam",
+    message: `unsafe replicate policy: k = ${a.k} is outside [${a.min}, ${a.max}]`,
+  }),
+  // Optimistic and audit timing.
+  DealsChallengeWindowClosed: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId}: the challenge window closed at ${time(a.closedAt)} (chain time ${time(a.timestamp)}); the result stands`,
+  }),
+  DealsChallengeWindowOpen: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId} cannot be finalized while its challenge window is open, until ${time(a.closesAt)} (chain time ${time(a.timestamp)})`,
+  }),
+  DealsAuditDrawPending: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId}: the audit is drawn from block ${a.drawBlock}, which is not mined yet (chain at block ${a.blockNumber})`,
+    hint: "finalize again once that block exists",
+  }),
+  // Mediation.
+  DealsMediatorSetMismatch: (a) => ({
+    code: "INVALID_INPUT",
+    field: "mediators",
+    message: `${a.key}: the mediator list given hashes to ${a.given}, not to the set ${a.expected} both parties signed`,
+    hint: "pass the mediators both offers list, sorted ascending (commonMediators)",
+  }),
+  DealsMediatorSetEmpty: (a) => ({
+    code: "INVALID_INPUT",
+    field: "mediators",
+    message: `${a.key}: the deal was signed with an empty mediator list, so nobody can rule; it can only time out`,
+  }),
+  DealsNotMediator: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `${a.caller} is not among the mediators both parties accepted for ${a.key}`,
+  }),
+  DealsNotDrawnMediator: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `${a.caller} was not drawn to rule on ${a.key}; ${a.drawn} was`,
+  }),
+  DealsMediatorNotDrawnYet: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `${a.key}: the mediator is drawn from block ${(a.drawBlock as bigint) + 1n}, which is not mined yet (chain at block ${a.blockNumber})`,
+    hint: "wait for the next block",
+  }),
+  DealsMediationTimedOut: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId}: the time to rule ended at ${time(a.deadline)} (chain time ${time(a.timestamp)}); it can only be unwound`,
+  }),
+  DealsMediationNotTimedOut: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `deal ${a.dealId} cannot be unwound before ${time(a.deadline)} (chain time ${time(a.timestamp)})`,
+  }),
+  // Replica groups.
+  DealsNotReplicated: (a) => ({
+    code: "INVALID_INPUT",
+    field: "deals",
+    message: `the deals for job offer ${a.jobOffer} are under ${policy(a.policy)}, not replicate`,
+  }),
+  DealsReplicaCountMismatch: (a) => ({
+    code: "INVALID_INPUT",
+    field: "deals",
+    message: `job offer ${a.jobOffer}: ${a.given} deals given for a replica group of k = ${a.k}`,
+  }),
+  DealsNotSameReplicaGroup: (a) => ({
+    code: "INVALID_INPUT",
+    field: `deals[${a.index}]`,
+    message: `deal ${a.index} is not a replica of job offer ${a.jobOffer}: its job offer, job creator, policy, k, mediators or mediation fee differ`,
+  }),
+  DealsDuplicateReplicaProvider: (a) => ({
+    code: "INVALID_INPUT",
+    field: "deals",
+    message: `job offer ${a.jobOffer}: provider ${a.provider} appears twice in the replica group`,
+  }),
+  DealsReplicaNotReady: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `replica ${a.dealId} is ${state(a.state)}; a tally needs every replica committed or timed out, a ruling every replica challenged or timed out`,
+  }),
+  DealsNoCommittedReplica: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `job offer ${a.jobOffer}: every replica timed out, so there is nothing to tally`,
+  }),
+  DealsRulingCountMismatch: (a) => ({
+    code: "INVALID_INPUT",
+    field: "correct",
+    message: `${a.rulings} verdicts given for a replica group of ${a.deals}`,
+  }),
+  DealsReplicaDrawMismatch: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `replica ${a.dealId} went to mediation at block ${a.drawBlock}, not with its group (block ${a.expected})`,
+  }),
   DealsInvalidSignature: (a) => ({
     code: "CHAIN_REVERT",
     field: "signature",
@@ -70,6 +231,9 @@ const sentences: Record<string, (a: Args) => Sentence> = {
     message: `${a.spender} may spend ${lily(a.allowance)} but ${lily(a.needed)} is needed`,
   }),
 };
+
+/** The custom errors that have a readable sentence (the rest fall back to their name and arguments). */
+export const explainedErrors: ReadonlySet<string> = new Set(Object.keys(sentences));
 
 /** Turn anything thrown by viem (or by the node behind it) into a LilyError. */
 export function toLilyError(e: unknown): LilyError {

@@ -63,6 +63,35 @@ describe("the embedded anvil", () => {
     }
   });
 
+  test("with a block time, mines empty blocks on a quiet chain", async () => {
+    const anvil = await startAnvil({ blockTimeSeconds: 1 });
+    try {
+      const before = Number(await rpc(anvil.rpcUrl, "eth_blockNumber"));
+      await new Promise((r) => setTimeout(r, 2_300));
+      const after = Number(await rpc(anvil.rpcUrl, "eth_blockNumber"));
+      assert.ok(after - before >= 2, `mined ${after - before} blocks in 2.3 s`);
+    } finally {
+      await anvil.stop();
+    }
+  });
+
+  // Fails by timing out if transactions had to wait for the hour-long interval.
+  test("with a block time, still mines each transaction at once", { timeout: 20_000 }, async () => {
+    const anvil = await startAnvil({ blockTimeSeconds: 3600 });
+    try {
+      const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("10") });
+      const owner = createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(devAccounts[0]), addresses });
+      await deposit(owner, { amount: 1n });
+      assert.equal(await escrowBalance(owner), 1n);
+    } finally {
+      await anvil.stop();
+    }
+  });
+
+  test("rejects a block time that is not positive", async () => {
+    await rejectsWith(startAnvil({ blockTimeSeconds: 0 }), "CONFIG");
+  });
+
   test("once stopped, calls to it fail as UNREACHABLE", async () => {
     const anvil = await startAnvil();
     const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: 1n });

@@ -197,10 +197,10 @@ describe("openDeal rejects, and changes nothing, when", () => {
       },
     },
     {
-      when: "its verification policy is not supported yet",
+      when: "its verification policy is unknown to the contract",
       code: "CHAIN_REVERT",
       error: "DealsUnsupportedPolicy",
-      make: () => f.newDeal({ policy: Policy.optimistic }),
+      make: () => f.newDeal({ policy: 9 }),
     },
     {
       when: "its deadline has passed",

@@ -10,6 +10,8 @@ import { registerRun } from "./commands/run.ts";
 import { registerAccount } from "./commands/account.ts";
 import { registerJobs } from "./commands/jobs.ts";
 import { registerModules } from "./commands/modules.ts";
+import { registerChallenge } from "./commands/challenge.ts";
+import { registerMediator } from "./commands/mediator.ts";
 
 const program = new Command("lily")
   .description("Lily: a decentralized compute network where verification is chosen per job")
@@ -20,12 +22,14 @@ const program = new Command("lily")
 
 registerDevnet(program);
 registerRun(program);
+registerChallenge(program);
 registerJobs(program);
 registerAccount(program);
 registerModules(program);
 registerStore(program);
 registerSolver(program);
 registerProvider(program);
+registerMediator(program);
 
 try {
   await program.parseAsync(process.argv);

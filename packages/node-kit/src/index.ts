@@ -2,4 +2,3 @@
 export * from "./logger.ts";
 export * from "./sqlite.ts";
 export * from "./keystore.ts";
-export * from "./lifecycle.ts";

@@ -27,7 +27,10 @@ export const types = {
     { name: "maxPrice", type: "uint256" },
     { name: "policy", type: "uint8" },
     { name: "policyParam", type: "uint64" },
+    { name: "mediationFee", type: "uint256" },
     { name: "mediators", type: "address[]" },
+    { name: "moduleCreator", type: "address" },
+    { name: "royaltyBps", type: "uint16" },
     { name: "timeoutSeconds", type: "uint64" },
     { name: "expiresAt", type: "uint64" },
     { name: "nonce", type: "uint256" },
@@ -55,6 +58,10 @@ export const types = {
     { name: "deadline", type: "uint64" },
     { name: "policy", type: "uint8" },
     { name: "policyParam", type: "uint64" },
+    { name: "mediationFee", type: "uint256" },
+    { name: "mediators", type: "bytes32" },
+    { name: "moduleCreator", type: "address" },
+    { name: "royaltyBps", type: "uint16" },
   ],
   Result: [
     { name: "dealId", type: "bytes32" },
@@ -78,7 +85,10 @@ export interface JobOfferMessage {
   maxPrice: bigint;
   policy: number;
   policyParam: bigint;
+  mediationFee: bigint;
   mediators: Address[];
+  moduleCreator: Address;
+  royaltyBps: number;
   timeoutSeconds: bigint;
   expiresAt: bigint;
   nonce: bigint;
@@ -108,6 +118,13 @@ export interface DealMessage {
   deadline: bigint;
   policy: number;
   policyParam: bigint;
+  /** Paid to the mediator by whoever a mediation proves wrong. */
+  mediationFee: bigint;
+  /** `mediatorSetHash` of the mediators both parties accept; zero when they share none. */
+  mediators: Hex;
+  /** Receives `royaltyBps` of the price whenever the provider is paid. */
+  moduleCreator: Address;
+  royaltyBps: number;
 }
 
 export interface ResultMessage {

@@ -35,6 +35,16 @@ export const ModuleManifest = z.object({
     timeoutSeconds: z.number().int().positive(),
   }),
   determinism: z.enum(["deterministic", "nondeterministic"]),
+  /** How a re-run (mediation) or a replica is judged equal to this result. Default: exact hash. */
+  comparator: z
+    .discriminatedUnion("kind", [
+      z.object({ kind: z.literal("exact") }),
+      // numbers in the named JSON output files may differ by at most epsilon (absolute)
+      z.object({ kind: z.literal("tolerance"), epsilon: z.number().nonnegative(), files: z.array(z.string()).min(1) }),
+      // cosine similarity of the numeric vectors in the named JSON files at or above threshold
+      z.object({ kind: z.literal("similarity"), threshold: z.number().min(-1).max(1), files: z.array(z.string()).min(1) }),
+    ])
+    .default({ kind: "exact" }),
   license: z.string(),
   creator: address.optional(),
   royaltyBps: z.number().int().min(0).max(10_000).default(0),

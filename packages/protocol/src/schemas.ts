@@ -30,7 +30,10 @@ export const JobOffer = z.object({
   maxPrice: uint,
   policy: policyId,
   policyParam: uint64,
+  mediationFee: uint,
   mediators: z.array(address),
+  moduleCreator: address,
+  royaltyBps: z.number().int().min(0).max(10_000),
   timeoutSeconds: uint64,
   expiresAt: uint64,
   nonce: uint,
@@ -60,6 +63,10 @@ export const Deal = z.object({
   deadline: uint64,
   policy: policyId,
   policyParam: uint64,
+  mediationFee: uint,
+  mediators: hex32,
+  moduleCreator: address,
+  royaltyBps: z.number().int().min(0).max(10_000),
 });
 
 export const Result = z.object({

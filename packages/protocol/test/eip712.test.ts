@@ -16,6 +16,10 @@ const deal: DealMessage = {
   deadline: 1_900_000_000n,
   policy: 0,
   policyParam: 0n,
+  mediationFee: 0n,
+  mediators: `0x${"00".repeat(32)}`,
+  moduleCreator: "0x0000000000000000000000000000000000000000",
+  royaltyBps: 0,
 };
 
 test("a deal signed by a party verifies against that party", async () => {

@@ -1,9 +1,11 @@
 // What a provider checks before signing a deal the solver proposes: the terms must follow from
 // its own current resource offer and from a job offer the job creator really signed, for a
 // module it allows, with inputs that fit the module's schema.
-import { isAddressEqual, type Hex } from "viem";
+import { isAddressEqual, zeroAddress, type Hex } from "viem";
 import {
   LilyError,
+  commonMediators,
+  mediatorSetHash,
   hashRecord,
   verifyRecord,
   validateInputs,
@@ -47,7 +49,14 @@ export async function checkProposal(
   if (!mine.modules.includes(job.offer.module)) decline("MODULE_NOT_ALLOWED", "module", `module ${job.offer.module} is not allowed by this provider`);
   // REJECT: the job must fit this offer's resources
   if (job.offer.cpu > mine.cpu || job.offer.memoryMb > mine.memoryMb || job.offer.gpu > mine.gpu) decline("CONFLICT", "resources", "job needs more than offered");
+  // REJECT: dispute terms must be the job offer's, mediators only those both accepted
+  if (d.mediationFee !== job.offer.mediationFee) decline("CONFLICT", "deal.mediationFee", "mediation fee differs from the job offer");
+  if (d.mediators !== mediatorSetHash(commonMediators(job.offer.mediators, mine.mediators))) decline("CONFLICT", "deal.mediators", "mediator set is not the one both parties accept");
   const manifest = parse(ModuleManifest, await store.getRecord(job.offer.module), "module manifest");
+  // REJECT: the royalty must be the module's own (else the provider's pay could be diverted)
+  if (!isAddressEqual(d.moduleCreator, manifest.creator ?? zeroAddress) || d.royaltyBps !== manifest.royaltyBps) {
+    decline("CONFLICT", "deal.royaltyBps", "royalty terms differ from the module's manifest");
+  }
   // REJECT: inputs must satisfy the module's schema (else the job cannot run and the provider would be slashed)
   validateInputs(manifest, await store.getRecord<Record<string, unknown>>(job.offer.inputs));
   return manifest;

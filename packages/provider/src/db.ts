@@ -4,7 +4,8 @@ import { openDatabase, type Database } from "@lily/node-kit";
 import { Deal, parse, toWire } from "@lily/protocol";
 import type { Hex } from "viem";
 
-export type LocalDealStatus = "signed" | "opened" | "committed" | "failed" | "declined";
+/** signed → opened → committed (result on chain, awaiting settlement) → settled | slashed; or declined / failed. */
+export type LocalDealStatus = "signed" | "opened" | "committed" | "settled" | "slashed" | "failed" | "declined";
 
 export interface LocalDeal {
   id: Hex;
@@ -60,9 +61,9 @@ export class ProviderDb {
       .run(d.id, JSON.stringify(toWire(d.deal)), d.module, d.inputs, d.status, d.resultCid ?? null, d.error ?? null, Date.now());
   }
 
-  /** Deals this provider opened on chain and still owes a result for. */
+  /** Deals this provider still owes a result for, or whose settlement it still waits for. */
   unfinished(): LocalDeal[] {
-    return (this.db.prepare("SELECT * FROM deals WHERE status IN ('signed', 'opened')").all() as unknown as Row[]).map(fromRow);
+    return (this.db.prepare("SELECT * FROM deals WHERE status IN ('signed', 'opened', 'committed')").all() as unknown as Row[]).map(fromRow);
   }
 
   close(): void {

@@ -5,3 +5,4 @@ export * from "./resources.ts";
 export * from "./db.ts";
 export * from "./runJob.ts";
 export * from "./checkProposal.ts";
+export * from "./adversary.ts";

@@ -1,5 +1,6 @@
 // The resource provider's options and defaults; the CLI maps flags onto them.
 import type { Address, LocalAccount } from "viem";
+import type { Behaviour } from "./adversary.ts";
 
 export interface ProviderOptions {
   account: LocalAccount;
@@ -23,10 +24,13 @@ export interface ProviderOptions {
   /** A resource offer is re-signed and re-posted before it expires. */
   offerTtlSeconds: number;
   pollMs: number;
+  /** `honest` except on a devnet showing how misbehaviour is caught (see adversary.ts). */
+  behaviour: Behaviour;
 }
 
 export const defaultProviderOptions = {
   offerTtlSeconds: 3600,
   pollMs: 1000,
   mediators: [] as Address[],
+  behaviour: "honest" as Behaviour,
 };

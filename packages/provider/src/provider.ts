@@ -4,15 +4,18 @@
 // crash it re-runs every deal it opened and still owes a result for, before the deadline.
 import type { Hex } from "viem";
 import { createClient, solverRoutes, subscribe } from "@lily/api";
-import { createLilyClient, escrowBalance, dealState, openDeal, commitResult } from "@lily/chain";
-import { hashRecord, signRecord, cidDigest, LilyError, type DealRecord, type Domain, type ResourceOffer } from "@lily/protocol";
+import { createLilyClient, escrowBalance, dealState, openDeal, commitResult, finalize } from "@lily/chain";
+import { hashRecord, signRecord, cidDigest, LilyError, Policy, type DealRecord, type Domain, type ResourceOffer } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import { StoreClient } from "@lily/store";
 import type { ProviderOptions } from "./options.ts";
 import { ProviderDb, type LocalDeal } from "./db.ts";
 import { checkProposal } from "./checkProposal.ts";
-import { runJob } from "./runJob.ts";
-import { createWasmExecutor } from "./executor/wasmExecutor.ts";
+import { runJob, fabricateResult } from "./runJob.ts";
+import { createWasmExecutor } from "@lily/executor";
+
+/** Contract errors that only mean "finalize later". */
+const notYet = new Set(["DealsChallengeWindowOpen", "DealsAuditDrawPending"]);
 
 export interface RunningProvider {
   address: Hex;
@@ -96,19 +99,47 @@ export async function startProvider(opts: ProviderOptions, deps: { logger: Logge
         return;
       }
     } else if (state !== "open") {
-      db.put({ ...local, status: state === "settled" ? "committed" : "failed" });
+      db.put({ ...local, status: "committed" }); // the next pass follows it to settlement
       return;
     }
     db.put({ ...local, status: "opened" });
+    if (opts.behaviour === "lazy") return; // it opened the deal, locking its collateral, and walks away
     await solver.postDealStatus({ params: { id: local.id }, body: { status: "running" } }).catch((e) => log.warn("status not sent", { err: e }));
     const timeLeftMs = Number(local.deal.deadline) * 1000 - Date.now() - 2000;
-    const outcome = await runJob({ store, executor, logger: log, workDir: opts.workDir }, local, timeLeftMs);
+    const outcome =
+      opts.behaviour === "cheat"
+        ? await fabricateResult(store, local)
+        : await runJob({ store, executor, logger: log, workDir: opts.workDir }, local, timeLeftMs);
     const { txHash, gasUsed } = await commitResult(chain, { deal: local.deal, resultDigest: cidDigest(outcome.resultCid) });
-    db.put({ ...local, status: "committed", resultCid: outcome.resultCid });
+    db.put({ ...local, status: local.deal.policy === Policy.trust ? "settled" : "committed", resultCid: outcome.resultCid });
     log.info("result committed", { deal: local.id, result: outcome.resultCid, exitCode: outcome.exitCode, txHash, gasUsed });
     const result = { dealId: local.id, provider: me, result: outcome.resultCid, exitCode: outcome.exitCode };
     const signature = await signRecord(opts.account, domain, "Result", result);
     await solver.postResult({ params: { id: local.id }, body: { result, signature } });
+  }
+
+  /**
+   * Follow a committed deal to settlement. Under optimistic and audit policies the provider is
+   * the party that wants the deal closed, so it calls `finalize` once the window has passed or
+   * the audit draw is due; a deal under mediation waits for the mediator's ruling.
+   */
+  async function settle(local: LocalDeal): Promise<void> {
+    const state = await dealState(chain, { dealId: local.id });
+    const terminal = { settled: "settled", slashed: "slashed", timedOut: "failed" } as const;
+    if (state in terminal) {
+      db.put({ ...local, status: terminal[state as keyof typeof terminal] });
+      log.info("deal closed", { deal: local.id, state });
+      return;
+    }
+    if (state !== "committed" || local.deal.policy === Policy.replicate) return; // challenged: the mediator rules; replicas settle as a group
+    try {
+      const { txHash } = await finalize(chain, { deal: local.deal });
+      log.info("deal finalized", { deal: local.id, txHash });
+    } catch (e) {
+      // REJECT (by the contract): too early — the challenge window is open or the audit draw is pending
+      if (e instanceof LilyError && notYet.has(String(e.details.error))) return;
+      throw e;
+    }
   }
 
   /** Handle one deal at most once at a time; errors are logged and retried on the next pass. */
@@ -127,7 +158,9 @@ export async function startProvider(opts: ProviderOptions, deps: { logger: Logge
       const local = db.get(r.id);
       if (!local && r.status === "proposed" && !r.providerSignature) handle(r.id, () => accept(r));
     }
-    for (const local of db.unfinished()) handle(local.id, () => openAndRun(local, byId.get(local.id)));
+    for (const local of db.unfinished()) {
+      handle(local.id, () => (local.status === "committed" ? settle(local) : openAndRun(local, byId.get(local.id))));
+    }
   }
 
   let timer: NodeJS.Timeout | undefined;

@@ -1,19 +1,26 @@
 // Run one deal's job: fetch the module and inputs by CID (verified), lay out /inputs, run the
 // module in the sandbox, store /outputs in the content-addressed store and return the CID of
 // the result manifest — the thing the provider commits on chain and signs.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModuleManifest, parse, validateInputs, INPUTS_FILE, type ResultManifest } from "@lily/protocol";
+import { ModuleManifest, parse, validateInputs, type ResultManifest } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 import type { Logger } from "@lily/node-kit";
-import type { Executor } from "./executor/executor.ts";
+import { jobTaskSpec, prepareJobDirs, removeJobDirs, type Executor } from "@lily/executor";
 import type { LocalDeal } from "./db.ts";
+import { FABRICATED_STDOUT } from "./adversary.ts";
 
 export interface JobOutcome {
   resultCid: string;
   exitCode: number;
   limit?: string;
   durationMs: number;
+}
+
+/** What a cheating provider commits instead of running the module (see adversary.ts). */
+export async function fabricateResult(store: StoreClient, local: LocalDeal): Promise<JobOutcome> {
+  const stdout = await store.putBytes(new TextEncoder().encode(FABRICATED_STDOUT));
+  const result: ResultManifest = { deal: local.id, module: local.module, inputs: local.inputs, exitCode: 0, files: { stdout } };
+  return { resultCid: await store.putRecord(result), exitCode: 0, durationMs: 0 };
 }
 
 export async function runJob(
@@ -27,28 +34,17 @@ export async function runJob(
   const inputs = validateInputs(manifest, await store.getRecord<Record<string, unknown>>(local.inputs));
 
   // A re-run after a crash starts from a clean directory.
-  const dir = join(deps.workDir, local.id);
-  rmSync(dir, { recursive: true, force: true });
-  const inputsDir = join(dir, "inputs");
-  const outputsDir = join(dir, "outputs");
-  mkdirSync(inputsDir, { recursive: true });
-  mkdirSync(outputsDir, { recursive: true });
-  writeFileSync(join(inputsDir, INPUTS_FILE), JSON.stringify(inputs));
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(inputs)) {
-    if (manifest.inputs[name]!.type === "file") writeFileSync(join(inputsDir, name), await store.getBytes(String(value)));
-    else env[`INPUT_${name.toUpperCase()}`] = String(value);
-  }
+  const dirs = await prepareJobDirs(join(deps.workDir, local.id), manifest, inputs, (cid) => store.getBytes(cid));
 
   const timeoutMs = Math.max(1000, Math.min(manifest.resources.timeoutSeconds * 1000, timeLeftMs));
   deps.logger.info("job starting", { deal: local.id, module: `${manifest.name}@${manifest.version}`, timeoutMs });
-  const handle = await executor.start({ wasm, inputsDir, outputsDir, env, args: [manifest.name], memoryMb: manifest.resources.memoryMb, timeoutMs });
+  const handle = await executor.start(jobTaskSpec(manifest, wasm, dirs, timeoutMs));
   const exit = await executor.wait(handle);
   deps.logger.info("job finished", { deal: local.id, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
 
-  const files = await store.putDirectory(outputsDir);
+  const files = await store.putDirectory(dirs.outputsDir);
   const result: ResultManifest = { deal: local.id, module: local.module, inputs: local.inputs, exitCode: exit.exitCode, files };
   const resultCid = await store.putRecord(result);
-  rmSync(dir, { recursive: true, force: true });
+  removeJobDirs(dirs);
   return { resultCid, exitCode: exit.exitCode, limit: exit.limit, durationMs: exit.durationMs };
 }

@@ -2,7 +2,8 @@
 // every term must follow from the job creator's own offer and from a resource offer the provider
 // really signed.
 import { isAddressEqual, type Hex } from "viem";
-import { LilyError, hashRecord, verifyRecord, type Deal, type Domain, type JobOffer, type ResourceOfferRecord } from "@lily/protocol";
+import { policyById } from "@lily/verification";
+import { LilyError, commonMediators, hashRecord, mediatorSetHash, verifyRecord, type Deal, type Domain, type JobOffer, type ResourceOfferRecord } from "@lily/protocol";
 
 function reject(field: string, message: string): never {
   throw new LilyError({ code: "CONFLICT", field: `deal.${field}`, message: `refusing to sign deal: ${message}` });
@@ -34,4 +35,11 @@ export async function checkDeal(
   if (!isAddressEqual(r.provider, deal.provider)) reject("provider", "provider differs from the resource offer's signer");
   if (r.price !== deal.price || r.collateral !== deal.collateral) reject("price", "price or collateral differ from the resource offer");
   if (!r.modules.includes(o.module)) reject("resourceOffer.modules", "the provider does not allow this module");
+  // REJECT: dispute terms and royalty must be the job offer's, mediators only those both accepted
+  if (deal.mediationFee !== o.mediationFee) reject("mediationFee", "mediation fee differs from the job offer");
+  if (deal.mediators !== mediatorSetHash(commonMediators(o.mediators, r.mediators))) reject("mediators", "mediator set is not the one both parties accept");
+  if (!isAddressEqual(deal.moduleCreator, o.moduleCreator) || deal.royaltyBps !== o.royaltyBps) reject("royaltyBps", "royalty terms differ from the job offer");
+  // REJECT: terms the contract would refuse as unsafe (e.g. collateral too low for the audit rate)
+  const unsafe = policyById(deal.policy)?.check({ price: deal.price, collateral: deal.collateral, mediationFee: deal.mediationFee, param: deal.policyParam });
+  if (unsafe) reject("policy", `the policy is unsafe with these terms: ${unsafe}`);
 }

@@ -9,3 +9,4 @@ export * from "./checkDeal.ts";
 export * from "./submitJob.ts";
 export * from "./waitForResult.ts";
 export * from "./jobCreator.ts";
+export * from "./challengeJob.ts";

@@ -4,12 +4,15 @@ import type { JobJournal } from "./journal.ts";
 import { createContext, type JobCreatorContext } from "./context.ts";
 import { submitJob, type SubmitJobParams, type SubmittedJob } from "./submitJob.ts";
 import { waitForResult, type WaitParams, type JobResult } from "./waitForResult.ts";
+import { challengeJob } from "./challengeJob.ts";
+import type { Hex } from "viem";
 
 export interface JobCreator {
   context: JobCreatorContext;
   submitJob(p: SubmitJobParams): Promise<SubmittedJob>;
   waitForResult(p: WaitParams): Promise<JobResult>;
   run(p: SubmitJobParams & Omit<WaitParams, "jobOfferId">): Promise<JobResult>;
+  challenge(jobOfferId: Hex, reason?: Hex): Promise<{ dealId: Hex; txHash: Hex }>;
 }
 
 export function createJobCreator(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreator {
@@ -18,6 +21,7 @@ export function createJobCreator(opts: JobCreatorOptions, deps: { journal?: JobJ
     context: ctx,
     submitJob: (p) => submitJob(ctx, p),
     waitForResult: (p) => waitForResult(ctx, p),
+    challenge: (id, reason) => challengeJob(ctx, id, reason),
     async run(p) {
       const job = await submitJob(ctx, p);
       return waitForResult(ctx, { ...p, jobOfferId: job.jobOfferId });

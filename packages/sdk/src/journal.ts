@@ -4,7 +4,8 @@
 import type { Hex } from "viem";
 import type { Deal, JobOffer } from "@lily/protocol";
 
-export type JobStage = "submitted" | "signed" | "opened" | "completed" | "refunded" | "failed";
+/** committed: a result is on chain and the policy has not settled it yet (window, audit, mediation). */
+export type JobStage = "submitted" | "signed" | "opened" | "committed" | "completed" | "refunded" | "failed";
 
 export interface JobEntry {
   jobOfferId: Hex;

@@ -13,6 +13,8 @@ export interface JobCreatorOptions {
   storeUrl: string;
   /** name@version -> module manifest CID. A CID may always be given directly. */
   modules: Record<string, string>;
+  /** Mediators this job creator accepts by default (e.g. the network's). */
+  mediators?: Address[];
 }
 
 export interface SubmitDefaults {

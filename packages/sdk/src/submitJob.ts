@@ -1,8 +1,9 @@
 // submitJob: resolve the module, validate and store the inputs, check the deposit, sign the job
 // offer and post it to the solver. Nothing is locked yet: money moves only when a deal opens.
 import { randomBytes } from "node:crypto";
-import type { Hex } from "viem";
-import { LilyError, Policy, hashRecord, signRecord, type JobOffer, type PolicyName } from "@lily/protocol";
+import { zeroAddress, type Hex } from "viem";
+import { LilyError, Policy, hashRecord, signRecord, type JobOffer } from "@lily/protocol";
+import { parsePolicy } from "@lily/verification";
 import { escrowBalance } from "@lily/chain";
 import type { JobCreatorContext } from "./context.ts";
 import { resolveModule } from "./resolveModule.ts";
@@ -16,7 +17,10 @@ export interface SubmitJobParams {
   inputs: Record<string, string | number | boolean>;
   /** The most the job creator will pay, in token base units. */
   maxPrice: bigint;
-  policy?: PolicyName;
+  /** A verification policy as text: `trust` (default), `optimistic:10m`, `audit:10%`, `replicate:3`. */
+  policy?: string;
+  /** Paid to a mediator by whoever a mediation proves wrong; required by policies that mediate. */
+  mediationFee?: bigint;
   /** Seconds the provider has once the deal is open; defaults to the module's timeout. */
   timeoutSeconds?: number;
   mediators?: Hex[];
@@ -31,18 +35,28 @@ export interface SubmittedJob {
 }
 
 export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Promise<SubmittedJob> {
+  const { strategy, param } = parsePolicy(p.policy ?? "trust");
+  const mediators = p.mediators ?? ctx.opts.mediators ?? [];
+  // REJECT: a policy that mediates needs someone to mediate
+  if (strategy.needsMediators && mediators.length === 0) {
+    throw new LilyError({ code: "INVALID_INPUT", field: "--policy", message: `--policy: ${strategy.name} needs at least one mediator, and none is known`, hint: "start the devnet (it runs a mediator) or pass mediators" });
+  }
+  if (strategy.dealsPerJob(param) > 1) {
+    throw new LilyError({ code: "INVALID_INPUT", field: "--policy", message: `--policy: ${strategy.format(param)} needs ${strategy.dealsPerJob(param)} deals per job, which this client cannot follow yet`, hint: "use trust, optimistic or audit" });
+  }
   const { cid: moduleCid, manifest } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
   const { cid: inputsCid } = await prepareInputs(manifest, p.inputs, ctx.store);
   p.onProgress?.({ stage: "inputs", inputsCid });
 
   const me = ctx.opts.account.address;
   const balance = await escrowBalance(ctx.chain, { account: me });
+  const reserve = strategy.id === Policy.optimistic || strategy.id === Policy.audit ? (p.mediationFee ?? 0n) : 0n;
   // REJECT: a job offer the job creator cannot pay for would only fail at opening
-  if (balance < p.maxPrice) {
+  if (balance < p.maxPrice + reserve) {
     throw new LilyError({
       code: "INSUFFICIENT_DEPOSIT",
       field: "maxPrice",
-      message: `escrow deposit ${balance} is below maxPrice ${p.maxPrice}`,
+      message: `escrow deposit ${balance} is below maxPrice ${p.maxPrice}${reserve ? ` plus the mediation fee reserve ${reserve}` : ""}`,
       hint: "deposit more with `lily deposit <amount>` or lower --max-price",
       details: { balance, maxPrice: p.maxPrice },
     });
@@ -57,9 +71,13 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
     gpu: 0,
     vramMb: 0,
     maxPrice: p.maxPrice,
-    policy: Policy[p.policy ?? "trust"],
-    policyParam: 0n,
-    mediators: p.mediators ?? [],
+    policy: strategy.id,
+    policyParam: param,
+    mediationFee: p.mediationFee ?? 0n,
+    mediators,
+    // The royalty terms are the module's; both parties check them against its manifest.
+    moduleCreator: manifest.creator ?? zeroAddress,
+    royaltyBps: manifest.royaltyBps,
     timeoutSeconds: BigInt(p.timeoutSeconds ?? manifest.resources.timeoutSeconds),
     expiresAt: BigInt(now + ctx.submit.offerTtlSeconds),
     nonce: BigInt(`0x${randomBytes(16).toString("hex")}`),

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readFileSync, existsSync } from "node:fs";
 import type { Hex } from "viem";
 import { subscribe } from "@lily/api";
-import { claimTimeout, dealState, getDealEvents } from "@lily/chain";
+import { claimTimeout, dealState, getDealEvents, type DealStateName } from "@lily/chain";
 import { LilyError, cidFromDigest, verifyRecord, type Deal, type DealRecord, type ResultManifest } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress } from "./progress.ts";
@@ -33,6 +33,12 @@ export interface JobResult {
   outDir: string;
   stdout: string;
   exitCode: number;
+  /**
+   * The deal's state when the result was downloaded: `settled` (provider paid), or under a policy
+   * that settles later, `committed` (challenge window open, or audit draw pending), `challenged`
+   * (a mediator is re-running it) or `slashed` (the provider was proven wrong; you were refunded).
+   */
+  settlement: DealStateName;
   txs: { open?: Hex; commit?: Hex };
 }
 
@@ -92,7 +98,7 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
         code: "NO_MATCH",
         field: "jobOffer",
         message: `no provider matched the job${reasons.length ? ` (${reasons.join("; ")})` : " (no provider offers resources)"}`,
-        hint: "no funds were locked; check `lily providers`, raise --max-price, or retry later",
+        hint: "no funds were locked; raise --max-price, or retry when a provider that fits is online",
         details: { rejections: job.rejections },
       });
     }
@@ -149,14 +155,14 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
     }
     return undefined;
   }
-  if (state === "timedOut") {
+  if (state === "timedOut" && !committed) {
     entry.stage = "refunded";
     ctx.journal.put(entry);
     throw new LilyError({ code: "DEADLINE_PASSED", field: "deal.deadline", message: `provider ${deal.provider} missed the deadline; the deal timed out and the price was refunded` });
   }
-  // Settled: the result digest on chain is the authority.
+  // A result is on chain (settled, or waiting for its policy to settle it): the digest is the authority.
   const digest = committed?.name === "ResultCommitted" ? committed.args.resultDigest : undefined;
-  if (!digest) throw new LilyError({ code: "INTERNAL", message: `deal ${dealId} settled without a ResultCommitted event` });
+  if (!digest) throw new LilyError({ code: "INTERNAL", message: `deal ${dealId} is ${state} without a ResultCommitted event` });
   const resultCid = cidFromDigest(digest);
   if (record?.result) {
     // REJECT: the signed result the provider sent must be the one it committed on chain
@@ -169,7 +175,7 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
   const outDir = p.outDir ?? join(process.cwd(), "lily-results", dealId.slice(2, 14));
   const manifest = await ctx.store.downloadResult(resultCid, outDir);
   progress({ stage: "downloaded", dealId, outDir });
-  entry.stage = "completed";
+  entry.stage = state === "settled" ? "completed" : state === "slashed" ? "refunded" : "committed";
   entry.resultCid = resultCid;
   entry.outDir = outDir;
   ctx.journal.put(entry);
@@ -185,6 +191,7 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
     outDir,
     stdout: existsSync(stdoutPath) ? readFileSync(stdoutPath, "utf8") : "",
     exitCode: manifest.exitCode,
+    settlement: state,
     txs: { open: opened?.txHash, commit: committed?.txHash },
   };
 }

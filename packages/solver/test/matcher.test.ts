@@ -1,3 +1,4 @@
+import { mediatorSetHash } from "@lily/protocol";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Address, Hex } from "viem";
@@ -10,6 +11,7 @@ import {
   notExcluded,
   moduleAllowed,
   priceWithinBudget,
+  policySafe,
   mediatorAccepted,
   resourcesFit,
   NO_RESOURCES,
@@ -30,7 +32,7 @@ const mediatorB = addr(0xb);
 
 const job = (o: Partial<JobOffer> = {}): JobOffer => ({
   jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 512, gpu: 0, vramMb: 0, maxPrice: 100n,
-  policy: 0, policyParam: 0n, mediators: [], timeoutSeconds: 300n, expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
+  policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0, timeoutSeconds: 300n, expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
 });
 const offer = (o: Partial<ResourceOffer> = {}): ResourceOffer => ({
   provider: addr(1), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 50n, collateral: 10n,
@@ -56,6 +58,10 @@ const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>
   { says: "a job with no mediators accepts any provider", plugin: mediatorAccepted, offer: { mediators: [] } },
   { says: "one shared mediator is enough", plugin: mediatorAccepted, job: { mediators: [mediatorB, mediatorA] } },
   { says: "no shared mediator is refused", plugin: mediatorAccepted, job: { mediators: [mediatorB] }, reason: /accepts none of the job's mediators/ },
+  { says: "a trust job is always safe", plugin: policySafe },
+  { says: "an audit rate whose expected slash covers the price is safe", plugin: policySafe, job: { policy: 3, policyParam: 200_000n, mediators: [mediatorA] }, offer: { price: 50n, collateral: 250n } },
+  { says: "an audit rate too low for the provider's collateral is refused", plugin: policySafe, job: { policy: 3, policyParam: 100_000n, mediators: [mediatorA] }, offer: { price: 50n, collateral: 250n }, reason: /collateral|price/ },
+  { says: "collateral below the mediation fee is refused under optimistic", plugin: policySafe, job: { policy: 1, policyParam: 60n, mediationFee: 20n, mediators: [mediatorA] }, offer: { collateral: 10n }, reason: /mediation fee|mediationFee/ },
   { says: "unexpired offers pass", plugin: notExpired },
   { says: "an expired job offer is refused", plugin: notExpired, job: { expiresAt: BigInt(NOW) }, reason: /job offer expired/ },
   { says: "an expired resource offer is refused", plugin: notExpired, offer: { expiresAt: BigInt(NOW - 1) }, reason: /resource offer expired/ },
@@ -98,13 +104,15 @@ test("an excluded provider is passed over for that job only", () => {
 });
 
 test("deal terms come from the two offers and the sign window", () => {
-  const j = jobRecord(1, { policy: 1, policyParam: 3600n, timeoutSeconds: 120n });
-  const o = offerRecord(1, { price: 42n, collateral: 7n });
+  const creator = addr(0xc4ea70);
+  const j = jobRecord(1, { policy: 1, policyParam: 3600n, timeoutSeconds: 120n, mediationFee: 3n, mediators: [mediatorB, mediatorA], moduleCreator: creator, royaltyBps: 250 });
+  const o = offerRecord(1, { price: 42n, collateral: 7n, mediators: [mediatorA] });
   const { proposals } = planMatches(snapshot({ jobs: [j], offers: [o] }), config, NOW);
   assert.deepEqual(proposals, [{
     jobOfferId: j.id,
     resourceOfferId: o.id,
-    terms: { jobCreator: jc, provider: addr(1), jobOffer: j.id, resourceOffer: o.id, price: 42n, collateral: 7n, deadline: BigInt(NOW + 60 + 120), policy: 1, policyParam: 3600n },
+    terms: { jobCreator: jc, provider: addr(1), jobOffer: j.id, resourceOffer: o.id, price: 42n, collateral: 7n, deadline: BigInt(NOW + 60 + 120), policy: 1, policyParam: 3600n,
+      mediationFee: 3n, mediators: mediatorSetHash([mediatorA]), moduleCreator: creator, royaltyBps: 250 },
   }]);
 });
 

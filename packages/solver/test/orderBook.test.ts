@@ -16,7 +16,7 @@ const sig = `0x${"11".repeat(65)}` as Hex;
 
 const job: JobOfferRecord = {
   id: hex("01"), signature: sig, status: "open", rejections: {}, createdAt: 1,
-  offer: { jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, maxPrice: 5n, policy: 0, policyParam: 0n, mediators: [], timeoutSeconds: 60n, expiresAt: 2n ** 64n - 1n, nonce: 1n },
+  offer: { jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, maxPrice: 5n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0, timeoutSeconds: 60n, expiresAt: 2n ** 64n - 1n, nonce: 1n },
 };
 const offer: ResourceOfferRecord = {
   id: hex("02"), signature: sig, active: true, createdAt: 1,
@@ -24,7 +24,7 @@ const offer: ResourceOfferRecord = {
 };
 const deal: DealRecord = {
   id: hex("03"), jobOfferId: job.id, resourceOfferId: offer.id, module: wasm, inputs: wasm, status: "proposed", updatedAt: 1,
-  deal: { jobCreator: jc, provider: rp, jobOffer: job.id, resourceOffer: offer.id, price: 5n, collateral: 1n, deadline: 100n, policy: 0, policyParam: 0n },
+  deal: { jobCreator: jc, provider: rp, jobOffer: job.id, resourceOffer: offer.id, price: 5n, collateral: 1n, deadline: 100n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: `0x${"00".repeat(32)}`, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0 },
 };
 
 function bookWithDeal() {

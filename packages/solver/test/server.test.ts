@@ -1,3 +1,4 @@
+import { NO_MEDIATORS } from "@lily/protocol";
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -35,7 +36,7 @@ const resourceOffer = (provider: LocalAccount, o: Partial<ResourceOffer> = {}): 
 });
 const jobOffer = (jobCreator: LocalAccount, o: Partial<JobOffer> = {}): JobOffer => ({
   jobCreator: jobCreator.address, module: primes, inputs, cpu: 1, memoryMb: 256, gpu: 0, vramMb: 0, maxPrice: 100n,
-  policy: 0, policyParam: 0n, mediators: [], timeoutSeconds: 300n, expiresAt: inAnHour(), nonce: ++nonce, ...o,
+  policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0, timeoutSeconds: 300n, expiresAt: inAnHour(), nonce: ++nonce, ...o,
 });
 const signedResourceOffer = async (by: LocalAccount, offer: ResourceOffer) => ({ offer, signature: await signRecord(by, domain, "ResourceOffer", offer) });
 const signedJobOffer = async (by: LocalAccount, offer: JobOffer) => ({ offer, signature: await signRecord(by, domain, "JobOffer", offer) });
@@ -85,7 +86,8 @@ test("a signed resource offer and job offer become a proposal whose terms match 
   assert.equal(job.status, "matched");
   const deal = await api.getDeal({ params: { id: job.dealId! } });
   const { deadline, ...terms } = deal.deal;
-  assert.deepEqual(terms, { jobCreator: jc.address, provider: rp.address, jobOffer: job.id, resourceOffer: ro.id, price: 40n, collateral: 8n, policy: 1, policyParam: 600n });
+  assert.deepEqual(terms, { jobCreator: jc.address, provider: rp.address, jobOffer: job.id, resourceOffer: ro.id, price: 40n, collateral: 8n, policy: 1, policyParam: 600n,
+    mediationFee: 0n, mediators: NO_MEDIATORS, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0 });
   assert.ok(deadline >= BigInt(before + 60 + 120) && deadline <= BigInt(before + 60 + 120 + 2), `deadline ${deadline}`);
   assert.equal(deal.id, hashRecord(domain, "Deal", deal.deal));
   assert.deepEqual([deal.status, deal.module, deal.inputs], ["proposed", primes, inputs]);

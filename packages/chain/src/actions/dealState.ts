@@ -8,7 +8,10 @@ export interface DealStateParameters {
   dealId: Hex;
 }
 
-/** A deal's on-chain state: "none" (never opened), "open", "settled" or "timedOut". */
+/**
+ * A deal's on-chain state: "none" (never opened), "open", "committed" (waiting for its policy),
+ * "challenged" (waiting for a mediator), "settled", "timedOut" or "slashed".
+ */
 export async function dealState(client: LilyClient, { dealId }: DealStateParameters): Promise<DealStateName> {
   const state = await withLilyErrors(() =>
     client.publicClient.readContract({ address: client.addresses.deals, abi: lilyDealsAbi, functionName: "dealState", args: [dealId] }),

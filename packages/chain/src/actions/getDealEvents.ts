@@ -3,7 +3,21 @@ import { lilyDealsAbi } from "../generated/artifacts.ts";
 import type { LilyClient } from "../client.ts";
 import { withLilyErrors } from "../errors.ts";
 
-const dealEventNames = ["DealOpened", "ResultCommitted", "DealSettled", "DealTimedOut"] as const;
+/** Every event that indexes a deal id first, i.e. a deal's whole history. */
+export const dealEventNames = [
+  "DealOpened",
+  "ResultCommitted",
+  "DealChallenged",
+  "AuditDrawn",
+  "MediationRequested",
+  "Ruled",
+  "MediationFeePaid",
+  "RoyaltyPaid",
+  "DealSettled",
+  "DealSlashed",
+  "DealTimedOut",
+  "MediationTimedOut",
+] as const;
 type DealEventName = (typeof dealEventNames)[number];
 type DealLog = ReturnType<typeof parseEventLogs<typeof lilyDealsAbi, true, DealEventName[]>>[number];
 
@@ -26,7 +40,12 @@ export interface GetDealEventsParameters {
   dealId: Hex;
 }
 
-/** A deal's history, oldest first: opened, result committed, settled or timed out. */
+/**
+ * A deal's history, oldest first: opened, result committed, then per its policy challenged,
+ * audit drawn, mediation requested, ruled, and how it ended (settled with any royalty, slashed,
+ * timed out, mediation timed out). A replica group's tally (ReplicasTallied) is indexed by job
+ * offer, not deal id, and is not included; each replica's own outcome is.
+ */
 export async function getDealEvents(client: LilyClient, { dealId }: GetDealEventsParameters): Promise<DealEvent[]> {
   const { publicClient, addresses } = client;
   return withLilyErrors(async () => {

@@ -1,4 +1,4 @@
-// `lily address`, `lily balance`, `lily deposit`, `lily withdraw`: the job creator's wallet and
+// `lily balance`, `lily deposit`, `lily withdraw`: the job creator's wallet and
 // escrow. A party deposits once; each deal locks from that balance, no per-job approvals.
 import type { Command } from "commander";
 import { formatUnits } from "viem";

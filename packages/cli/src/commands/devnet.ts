@@ -3,8 +3,8 @@
 // solver and the providers, each as its own process, then writes network.json so `lily run` in
 // another terminal finds everything. Ctrl-C stops it all. Restarting it resumes the same chain
 // and role databases (anvil state is saved to disk); --fresh starts over.
-import type { Command } from "commander";
-import { existsSync, rmSync } from "node:fs";
+import { Option, type Command } from "commander";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { formatUnits, parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyAddresses } from "@lily/chain";
@@ -23,6 +23,9 @@ import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
 
 interface DevnetFlags {
   providers: string;
+  mediators: string;
+  adversary?: string[];
+  mediationTimeout: string;
   rpcUrl?: string;
   deployerKey?: string;
   chainPort: string;
@@ -46,6 +49,14 @@ export function registerDevnet(program: Command): void {
     .command("devnet")
     .description("start the whole network on this machine: chain, contracts, store, solver and providers")
     .option("--providers <n>", "number of resource providers", "2")
+    .option("--mediators <n>", "number of mediators (both parties must accept one for policies that mediate)", "1")
+    .addOption(
+      new Option("--adversary <kind...>", "also start a misbehaving provider that undercuts the honest ones: cheat (fabricates results) or lazy (opens deals, never delivers)").choices([
+        "cheat",
+        "lazy",
+      ]),
+    )
+    .option("--mediation-timeout <seconds>", "how long a mediator has to rule before a dispute unwinds (fixed at deployment)", "120")
     .option("--rpc-url <url>", "use this EVM JSON-RPC endpoint instead of the embedded chain")
     .option("--deployer-key <hex>", "funded key that deploys and funds the roles on --rpc-url (or LILY_DEPLOYER_KEY)")
     .option("--chain-port <port>", "embedded chain port (0 = any free port)", "8545")
@@ -87,7 +98,8 @@ export function registerDevnet(program: Command): void {
           deployerKey = key as Hex;
         } else {
           out.progress("starting the embedded chain (anvil)");
-          anvil = await startAnvil({ port: intOption(o.chainPort, "--chain-port"), statePath: p.chainState });
+          // A block every second besides automining, so draws from future blocks resolve on a quiet devnet.
+          anvil = await startAnvil({ port: intOption(o.chainPort, "--chain-port"), statePath: p.chainState, blockTimeSeconds: 1 });
           rpcUrl = anvil.rpcUrl;
           deployerKey = devAccounts[0]!;
         }
@@ -98,23 +110,28 @@ export function registerDevnet(program: Command): void {
         const resumed = addresses !== undefined;
         if (addresses) out.progress(`reusing contracts at ${addresses.deals}`);
         else {
-          rmSync(`${home}/data/solver`, { recursive: true, force: true });
-          for (let i = 1; i <= nProviders; i++) rmSync(p.data(`provider-${i}`), { recursive: true, force: true });
-          rmSync(p.data(JOB_CREATOR_ROLE), { recursive: true, force: true });
+          // Every role's records refer to the old deployment; blocks in the store stay valid.
+          for (const dir of existsSync(`${home}/data`) ? readdirSync(`${home}/data`) : []) {
+            if (dir !== "chain" && dir !== "store") rmSync(`${home}/data/${dir}`, { recursive: true, force: true });
+          }
           out.progress("deploying contracts");
-          addresses = await deployLily({ rpcUrl, deployerKey, supply: parseEther("1000000") });
+          addresses = await deployLily({ rpcUrl, deployerKey, supply: parseEther("1000000"), mediationTimeoutSeconds: intOption(o.mediationTimeout, "--mediation-timeout") });
         }
 
         // 3. Keys, gas and escrow deposits.
         const jobCreator = roleAccount(home, JOB_CREATOR_ROLE);
         const providerNames = Array.from({ length: nProviders }, (_, i) => `provider-${i + 1}`);
-        const providerAccounts = providerNames.map((n) => roleAccount(home, n));
+        const adversaries = (o.adversary ?? []).map((kind) => ({ name: `adversary-${kind}`, kind }));
+        const providerAccounts = [...providerNames, ...adversaries.map((a) => a.name)].map((n) => roleAccount(home, n));
+        const mediatorNames = Array.from({ length: intOption(o.mediators, "--mediators") }, (_, i) => `mediator-${i + 1}`);
+        const mediatorAccounts = mediatorNames.map((n) => roleAccount(home, n));
         // A resumed devnet keeps every balance as it was; only a new deployment is funded.
         if (!resumed) {
           out.progress(`funding ${nProviders} providers and the job creator`);
           await fundRoles(rpcUrl, addresses, deployer, [
           { account: jobCreator, escrow: parseEther("100") },
             ...providerAccounts.map((account) => ({ account, escrow: parseEther("500") })),
+            ...mediatorAccounts.map((account) => ({ account, escrow: 0n })),
           ]);
         }
 
@@ -129,12 +146,21 @@ export function registerDevnet(program: Command): void {
         const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
         const solver = await startRole("solver", ["--home", home, "solver", ...chainFlags, "--port", o.solverPort, "--sign-window", o.signWindow], p.log("solver"));
         roles.push(solver);
-        const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver.ready.url!, storeUrl: store.ready.url!, modules };
+        const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver.ready.url!, storeUrl: store.ready.url!, modules, mediators: mediatorAccounts.map((a) => a.address) };
         writeNetwork(p.network, net);
         for (const [i, name] of providerNames.entries()) {
           out.progress(`starting ${name}`);
           const price = formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18);
           roles.push(await startRole(name, ["--home", home, "provider", "--name", name, "--price", price, "--cpu", "2", "--memory-mb", "2048"], p.log(name)));
+        }
+        for (const a of adversaries) {
+          out.progress(`starting ${a.name}`);
+          const price = formatUnits(basePrice / 2n, 18); // undercuts everyone, so the solver picks it first
+          roles.push(await startRole(a.name, ["--home", home, "provider", "--name", a.name, "--adversary", a.kind, "--price", price, "--cpu", "2", "--memory-mb", "2048"], p.log(a.name)));
+        }
+        for (const name of mediatorNames) {
+          out.progress(`starting ${name}`);
+          roles.push(await startRole(name, ["--home", home, "mediator", "--name", name], p.log(name)));
         }
 
         writeDevnetState(home, {
@@ -154,7 +180,7 @@ export function registerDevnet(program: Command): void {
         out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}`);
         out.line(`  store        ${store.ready.url}`);
         out.line(`  solver       ${solver.ready.url}`);
-        for (const r of roles.filter((r) => r.name.startsWith("provider-"))) out.line(`  ${r.name.padEnd(12)} ${r.ready.address}  (log ${r.logPath})`);
+        for (const r of roles.filter((r) => /^(provider|adversary|mediator)-/.test(r.name))) out.line(`  ${r.name.padEnd(12)} ${r.ready.address}  (log ${r.logPath})`);
         const jcEscrow = await escrowBalance(createLilyClient({ rpcUrl, addresses }), { account: jobCreator.address });
         out.line(`  job creator  ${jobCreator.address}, ${formatUnits(jcEscrow, 18)} LILY in escrow`);
         out.line(`  modules      ${Object.keys(modules).join(", ")}`);

@@ -2,9 +2,18 @@
 import type { Command } from "commander";
 import { formatUnits } from "viem";
 import { LilyError } from "@lily/protocol";
+import { dealRecord, getDealEvents } from "@lily/chain";
+import { policyById } from "@lily/verification";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { jobCreatorFromFlags } from "../jobCreatorFromFlags.ts";
+
+function describeArgs(args: Record<string, unknown>): string {
+  return Object.entries(args)
+    .filter(([k]) => k !== "dealId")
+    .map(([k, v]) => `${k}=${typeof v === "bigint" && v > 10n ** 15n ? `${formatUnits(v, 18)} LILY` : String(v)}`)
+    .join(" ");
+}
 
 export function registerJobs(program: Command): void {
   const jobs = addNetworkFlags(program.command("jobs").description("list this job creator's jobs").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"));
@@ -19,7 +28,7 @@ export function registerJobs(program: Command): void {
   addNetworkFlags(
     jobs.command("show").description("show one job").argument("<id>", "job offer id or a prefix of it").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"),
   ).action(async (id: string, o: { json?: boolean }, cmd: Command) => {
-    const { journal } = jobCreatorFromFlags(cmd);
+    const { journal, jc } = jobCreatorFromFlags(cmd);
     const matches = journal.list().filter((j) => j.jobOfferId.startsWith(id.toLowerCase()));
     if (matches.length !== 1) throw new LilyError({ code: matches.length ? "INVALID_INPUT" : "NOT_FOUND", field: "id", message: `id: ${matches.length ? "ambiguous prefix" : "no such job"} ${id}` });
     const j = matches[0]!;
@@ -31,6 +40,16 @@ export function registerJobs(program: Command): void {
     out.line(`stage      ${j.stage}${j.error ? ` (${j.error})` : ""}`);
     if (j.deal) out.line(`deal       ${j.dealId} with ${j.deal.provider} at ${formatUnits(j.deal.price, 18)} LILY, deadline ${new Date(Number(j.deal.deadline) * 1000).toISOString()}`);
     if (j.resultCid) out.line(`result     ${j.resultCid} -> ${j.outDir}`);
-    out.result(j);
+    let chain: { state: string; events: { name: string; txHash: string; gasUsed: bigint; args: unknown }[] } | undefined;
+    if (j.dealId) {
+      // The chain is the authority on where the money is; the journal only remembers.
+      const record = await dealRecord(jc.context.chain, { dealId: j.dealId });
+      const events = await getDealEvents(jc.context.chain, { dealId: j.dealId });
+      chain = { state: record.state, events: events.map((e) => ({ name: e.name, txHash: e.txHash, gasUsed: e.gasUsed, args: e.args })) };
+      out.line(`policy     ${policyById(j.deal!.policy)?.format(j.deal!.policyParam) ?? j.deal!.policy}`);
+      out.line(`on chain   ${record.state}`);
+      for (const e of events) out.line(`  ${e.name.padEnd(20)} tx ${e.txHash.slice(0, 12)}…  gas ${e.gasUsed}  ${describeArgs(e.args as Record<string, unknown>)}`);
+    }
+    out.result({ ...j, chain });
   });
 }

@@ -1,11 +1,11 @@
 // `lily provider`: run a resource provider as a process.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { formatUnits } from "viem";
 import { createLogger } from "@lily/node-kit";
-import { startProvider, detectResources, defaultProviderOptions } from "@lily/provider";
-import { LilyError } from "@lily/protocol";
+import { startProvider, detectResources, defaultProviderOptions, behaviours, type Behaviour } from "@lily/provider";
+import { LilyError, address, parse } from "@lily/protocol";
 import { paths } from "../config/home.ts";
-import { addNetworkFlags, resolveNetwork } from "../config/resolveNetwork.ts";
+import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
 import { intOption, tokenOption } from "../flags.ts";
@@ -24,6 +24,8 @@ export function registerProvider(program: Command): void {
       .option("--cpu <n>", "CPUs offered", String(detected.cpu))
       .option("--memory-mb <n>", "memory offered, MiB", String(Math.min(detected.memoryMb, 4096)))
       .option("--modules <cids>", "comma-separated module manifest CIDs to allow (default: every module in network.json)")
+      .option("--mediators <addresses>", "comma-separated mediators this provider accepts (default: those in network.json)")
+      .addOption(new Option("--adversary <kind>", "misbehave on purpose, to show how the protocol catches it (devnet demos)").choices(behaviours.filter((b) => b !== "honest")))
       .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs)),
   ).action(async (o: Record<string, string>, cmd: Command) => {
     const net = resolveNetwork(cmd);
@@ -38,18 +40,14 @@ export function registerProvider(program: Command): void {
         account,
         dbPath: `${dir}/provider.db`,
         workDir: `${dir}/work`,
-        rpcUrl: net.rpcUrl,
-        chainId: net.chainId,
-        token: net.token,
-        deals: net.deals,
-        deployBlock: net.deployBlock,
-        solverUrl: net.solverUrl,
-        storeUrl: net.storeUrl,
+        ...roleNetwork(net),
         resources: { cpu: intOption(o.cpu!, "--cpu"), memoryMb: intOption(o.memoryMb!, "--memory-mb"), gpu: 0, vramMb: 0 },
         price,
         collateral: tokenOption(o.collateral!, "--collateral"),
         modules,
+        mediators: o.mediators ? o.mediators.split(",").map((a, i) => parse(address, a.trim(), `--mediators[${i}]`)) : net.mediators,
         pollMs: intOption(o.pollMs!, "--poll-ms"),
+        behaviour: (o.adversary as Behaviour | undefined) ?? "honest",
       },
       { logger: createLogger({ module: o.name! }) },
     );

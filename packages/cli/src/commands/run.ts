@@ -2,11 +2,12 @@
 // the results were saved. Exit code 0 only when the module itself exited 0.
 import type { Command } from "commander";
 import { formatUnits } from "viem";
-import { LilyError } from "@lily/protocol";
-import type { Progress } from "@lily/sdk";
+import { LilyError, Policy } from "@lily/protocol";
+import type { JobResult, Progress } from "@lily/sdk";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
-import { collectInput, durationOption, tokenOption } from "../flags.ts";
+import { collectInput, durationOption, intOption, tokenOption } from "../flags.ts";
+import { quoteJob, printQuote } from "../quote.ts";
 import { jobCreatorFromFlags } from "../jobCreatorFromFlags.ts";
 
 const short = (h: string) => `${h.slice(0, 10)}…`;
@@ -34,6 +35,26 @@ function describe(p: Progress): string {
   }
 }
 
+/** What happens to the money next, in one line. */
+export function settlementNote(r: Pick<JobResult, "settlement" | "price" | "provider" | "jobOfferId" | "deal">): string {
+  const price = `${formatUnits(r.price, 18)} LILY`;
+  const id = r.jobOfferId.slice(0, 12);
+  switch (r.settlement) {
+    case "settled":
+      return `paid ${price} to ${r.provider}`;
+    case "committed":
+      return r.deal.policy === Policy.optimistic
+        ? `${price} is paid to the provider when the challenge window closes (${r.deal.policyParam}s after the commit) unless you run \`lily challenge ${id}\``
+        : `${price} is paid to the provider once the audit draw (a future block) passes; if audited, a mediator re-runs the job first`;
+    case "challenged":
+      return `under mediation: a mediator is re-running the job (see \`lily jobs show ${id}\`)`;
+    case "slashed":
+      return `the provider was proven wrong and slashed: you were refunded ${price} and received its collateral`;
+    default:
+      return `deal is ${r.settlement}`;
+  }
+}
+
 export function registerRun(program: Command): void {
   addNetworkFlags(
     program
@@ -42,6 +63,10 @@ export function registerRun(program: Command): void {
       .argument("<module>", "module as name@version (see `lily modules`) or a manifest CID")
       .option("-i, --input <key=value>", "an input (repeatable); file inputs take a path", collectInput, {})
       .option("--max-price <lily>", "the most you will pay for this job, in LILY", "10")
+      .option("--policy <policy>", "verification: trust, optimistic:<window> (e.g. optimistic:2m), audit:<p> (e.g. audit:10%)", "trust")
+      .option("--mediation-fee <lily>", "paid to the mediator by whoever a mediation proves wrong (reserved while the job runs)", "1")
+      .option("--quote", "print what the policy costs and how likely it catches a cheating provider, then exit without running")
+      .option("--quote-jobs <n>", "how many jobs the --quote catch probability is computed over", "10")
       .option("--timeout <duration>", "time the provider has once the deal opens (e.g. 90s, 5m; default: the module's)")
       .option("--match-timeout <duration>", "how long to wait for a provider to match", "20s")
       .option("--out <dir>", "where to save results (default: ./lily-results/<deal>)")
@@ -54,10 +79,20 @@ export function registerRun(program: Command): void {
     const timeoutSeconds = o.timeout ? durationOption(String(o.timeout), "--timeout") : undefined;
     const matchTimeoutMs = durationOption(String(o.matchTimeout), "--match-timeout") * 1000;
     const { jc } = jobCreatorFromFlags(cmd);
+    const policy = String(o.policy);
+    const mediationFee = tokenOption(String(o.mediationFee), "--mediation-fee");
+    if (o.quote) {
+      const q = await quoteJob(jc, { module, policy, maxPrice, mediationFee, jobs: intOption(String(o.quoteJobs), "--quote-jobs") });
+      printQuote(out, q);
+      out.result(q);
+      return;
+    }
     const result = await jc.run({
       module,
       inputs: o.input as Record<string, string>,
       maxPrice,
+      policy,
+      mediationFee,
       timeoutSeconds,
       matchTimeoutMs,
       outDir: o.out as string | undefined,
@@ -66,7 +101,8 @@ export function registerRun(program: Command): void {
     out.result(result);
     if (!out.json) {
       if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : result.stdout + "\n");
-      out.line(`paid ${formatUnits(result.price, 18)} LILY to ${result.provider}; ${Object.keys(result.manifest.files).length} files saved to ${result.outDir}`);
+      out.line(`${Object.keys(result.manifest.files).length} files saved to ${result.outDir}`);
+      out.line(settlementNote(result));
     }
     if (result.exitCode !== 0) {
       throw new LilyError({ code: "EXECUTION_FAILED", field: "exitCode", message: `the module exited with code ${result.exitCode}; see ${result.outDir}/stderr` });

@@ -15,6 +15,8 @@ export const NetworkConfig = z.object({
   storeUrl: z.string().url(),
   /** name@version -> module manifest CID (the registry issue anchors this on chain). */
   modules: z.record(z.string(), cid),
+  /** Mediators running on this network; job creators list them in their offers by default. */
+  mediators: z.array(address).default([]),
 });
 export type NetworkConfig = z.infer<typeof NetworkConfig>;
 

@@ -48,3 +48,9 @@ export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
     throw e;
   }
 }
+
+/** The network fields every role's options share, taken from the resolved network. */
+export function roleNetwork(net: NetworkConfig) {
+  const { rpcUrl, chainId, token, deals, deployBlock, solverUrl, storeUrl } = net;
+  return { rpcUrl, chainId, token, deals, deployBlock, solverUrl, storeUrl };
+}

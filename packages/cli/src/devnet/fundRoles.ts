@@ -4,7 +4,7 @@ import { createLilyClient, deposit, escrowBalance, fundAccount, tokenBalance, ty
 
 export interface Funding {
   account: LocalAccount;
-  /** Tokens the role should hold in escrow. */
+  /** Tokens the role should hold in escrow (0: gas only, e.g. a mediator, who is paid into escrow). */
   escrow: bigint;
 }
 
@@ -13,11 +13,11 @@ export async function fundRoles(rpcUrl: string, addresses: LilyAddresses, deploy
   for (const r of roles) {
     const client = createLilyClient({ rpcUrl, account: r.account, addresses });
     const have = await escrowBalance(client, { account: r.account.address });
-    if (have >= r.escrow) continue;
-    const need = r.escrow - have;
+    const need = r.escrow > have ? r.escrow - have : 0n;
     const wallet = await tokenBalance(client, { account: r.account.address });
     const eth = await bank.publicClient.getBalance({ address: r.account.address as Hex });
-    await fundAccount(bank, { to: r.account.address, eth: eth < parseEther("1") ? parseEther("10") : undefined, tokens: wallet < need ? need - wallet : undefined });
-    await deposit(client, { amount: need });
+    const tokens = wallet < need ? need - wallet : undefined;
+    if (eth < parseEther("1") || tokens) await fundAccount(bank, { to: r.account.address, eth: eth < parseEther("1") ? parseEther("10") : undefined, tokens });
+    if (need > 0n) await deposit(client, { amount: need });
   }
 }

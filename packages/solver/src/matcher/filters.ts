@@ -1,6 +1,7 @@
 // Filter plugins: each decides alone whether one resource offer can take one job offer, and when
 // it cannot, says why. The reasons end up in the job offer's `rejections`, so "why did nothing
 // match?" always has an answer.
+import { policyById } from "@lily/verification";
 import type { Address } from "viem";
 import type { JobOffer, ResourceOffer } from "@lily/protocol";
 import { RESOURCE_KEYS, type Resources } from "./resources.ts";
@@ -55,6 +56,16 @@ export const mediatorAccepted: FilterPlugin = {
   },
 };
 
+/** The deal this pair would make must pass the policy's safety rule, or the contract refuses it. */
+export const policySafe: FilterPlugin = {
+  name: "policy",
+  filter(job, offer) {
+    const strategy = policyById(job.policy);
+    if (!strategy) return `unknown policy ${job.policy}`;
+    return strategy.check({ price: offer.price, collateral: offer.collateral, mediationFee: job.mediationFee, param: job.policyParam });
+  },
+};
+
 export const resourcesFit: FilterPlugin = {
   name: "resources",
   filter(job, offer, { used }) {
@@ -65,4 +76,4 @@ export const resourcesFit: FilterPlugin = {
 };
 
 /** Cheap checks first: the first filter that rejects gives the reason. */
-export const defaultFilters: readonly FilterPlugin[] = [notExpired, notExcluded, moduleAllowed, priceWithinBudget, mediatorAccepted, resourcesFit];
+export const defaultFilters: readonly FilterPlugin[] = [notExpired, notExcluded, moduleAllowed, priceWithinBudget, mediatorAccepted, policySafe, resourcesFit];

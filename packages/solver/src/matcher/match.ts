@@ -2,7 +2,7 @@
 // No I/O and no clock: `now` is an argument, so the same snapshot always gives the same plan.
 // Persisting and publishing the plan is a separate step (solver.ts).
 import type { Address, Hex } from "viem";
-import type { DealMessage, JobOfferRecord, ResourceOfferRecord } from "@lily/protocol";
+import { commonMediators, mediatorSetHash, type DealMessage, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import type { FilterPlugin, MatchContext } from "./filters.ts";
 import type { ScorePlugin } from "./scores.ts";
 import { NO_RESOURCES, addResources, resourcesOf, type Resources } from "./resources.ts";
@@ -49,6 +49,10 @@ export function dealTerms(job: JobOfferRecord, offer: ResourceOfferRecord, now: 
     deadline: BigInt(now + signWindowSeconds) + job.offer.timeoutSeconds,
     policy: job.offer.policy,
     policyParam: job.offer.policyParam,
+    mediationFee: job.offer.mediationFee,
+    mediators: mediatorSetHash(commonMediators(job.offer.mediators, offer.offer.mediators)),
+    moduleCreator: job.offer.moduleCreator,
+    royaltyBps: job.offer.royaltyBps,
   };
 }
 

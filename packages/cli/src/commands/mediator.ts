@@ -1,0 +1,39 @@
+// `lily mediator`: run a mediator as a process. It watches the chain for disputes on deals whose
+// parties both accepted it and where the draw picked it, re-runs the job and rules.
+import type { Command } from "commander";
+import { createLogger } from "@lily/node-kit";
+import { startMediator, defaultMediatorOptions } from "@lily/mediator";
+import { paths } from "../config/home.ts";
+import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveNetwork.ts";
+import { createOutput } from "../output.ts";
+import { announceReady, runUntilSignal } from "../ready.ts";
+import { intOption } from "../flags.ts";
+import { roleAccount } from "../keys.ts";
+
+export function registerMediator(program: Command): void {
+  addNetworkFlags(
+    program
+      .command("mediator")
+      .description("run a mediator: re-runs disputed jobs in the same sandbox and rules on chain")
+      .option("--name <name>", "role name: picks its key ($LILY_HOME/keys/<name>.json) and data folder", "mediator")
+      .option("--key <path>", "keystore file (created on first run)")
+      .option("--poll-ms <ms>", "how often the chain is scanned for disputes", String(defaultMediatorOptions.pollMs)),
+  ).action(async (o: Record<string, string>, cmd: Command) => {
+    const net = resolveNetwork(cmd);
+    const account = roleAccount(net.home, o.name!, o.key);
+    const dir = paths(net.home).data(o.name!);
+    const mediator = await startMediator(
+      {
+        ...defaultMediatorOptions,
+        account,
+        dbPath: `${dir}/mediator.db`,
+        workDir: `${dir}/work`,
+        ...roleNetwork(net),
+        pollMs: intOption(o.pollMs!, "--poll-ms"),
+      },
+      { logger: createLogger({ module: o.name! }) },
+    );
+    announceReady(createOutput(), { role: o.name!, address: mediator.address });
+    await runUntilSignal(() => mediator.close());
+  });
+}

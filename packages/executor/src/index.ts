@@ -1,0 +1,6 @@
+// @lily/executor: sandboxes that run modules. Providers run jobs with them; mediators re-run
+// disputed jobs with the very same code, so a ruling compares like with like.
+export * from "./executor.ts";
+export * from "./wasmExecutor.ts";
+export * from "./capMemory.ts";
+export * from "./jobDirs.ts";

@@ -1,0 +1,59 @@
+// The execution contract's host side (see @lily/protocol module.ts): one job's scratch directory,
+// with /inputs laid out as the module expects (inputs.json, each `file` input by name, scalars in
+// the environment as INPUT_<NAME>) and an empty /outputs. The provider (running a job) and the
+// mediator (re-running a disputed one) both build it here, so a ruling compares like with like.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { INPUTS_FILE, type Inputs, type ModuleManifest } from "@lily/protocol";
+import type { TaskSpec } from "./executor.ts";
+
+export interface JobDirs {
+  /** The job's scratch directory; remove it with `removeJobDirs` when done. */
+  dir: string;
+  inputsDir: string;
+  outputsDir: string;
+  /** The module's whole environment: INPUT_<NAME> for each scalar input. */
+  env: Record<string, string>;
+}
+
+/**
+ * Lay out `dir` for one run of `manifest` on `inputs` (already validated against the manifest).
+ * Anything already in `dir` is removed first, so a re-run after a crash starts clean. `fetchFile`
+ * returns the bytes of a `file` input by CID, verified by the caller's store client.
+ */
+export async function prepareJobDirs(
+  dir: string,
+  manifest: Pick<ModuleManifest, "inputs">,
+  inputs: Inputs,
+  fetchFile: (cid: string) => Promise<Uint8Array>,
+): Promise<JobDirs> {
+  rmSync(dir, { recursive: true, force: true });
+  const inputsDir = join(dir, "inputs");
+  const outputsDir = join(dir, "outputs");
+  mkdirSync(inputsDir, { recursive: true });
+  mkdirSync(outputsDir, { recursive: true });
+  writeFileSync(join(inputsDir, INPUTS_FILE), JSON.stringify(inputs));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    if (manifest.inputs[name]?.type === "file") writeFileSync(join(inputsDir, name), await fetchFile(String(value)));
+    else env[`INPUT_${name.toUpperCase()}`] = String(value);
+  }
+  return { dir, inputsDir, outputsDir, env };
+}
+
+/** The task spec for one run of `manifest` in `dirs`, with the job's wall-clock limit. */
+export function jobTaskSpec(manifest: Pick<ModuleManifest, "name" | "resources">, wasm: Uint8Array, dirs: JobDirs, timeoutMs: number): TaskSpec {
+  return {
+    wasm,
+    inputsDir: dirs.inputsDir,
+    outputsDir: dirs.outputsDir,
+    env: dirs.env,
+    args: [manifest.name],
+    memoryMb: manifest.resources.memoryMb,
+    timeoutMs,
+  };
+}
+
+export function removeJobDirs(dirs: Pick<JobDirs, "dir">): void {
+  rmSync(dirs.dir, { recursive: true, force: true });
+}

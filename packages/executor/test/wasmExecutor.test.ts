@@ -1,0 +1,117 @@
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
+import { isLilyError } from "@lily/protocol";
+import { loadCatalog } from "@lily/modules";
+import { createWasmExecutor } from "../src/wasmExecutor.ts";
+import { KILLED_EXIT_CODE, TRAPPED_EXIT_CODE } from "../src/executor.ts";
+import { compileFixture } from "./fixtures/compileFixture.ts";
+import { jobDirs, runTask } from "./fixtures/runTask.ts";
+import { body, growModule, limits, name, section, vec, wasmModule } from "./fixtures/wasm.ts";
+
+const executor = createWasmExecutor();
+const primes = loadCatalog().find((m) => m.ref === "primes@1.0.0")!.wasmBytes;
+const fixtures: Record<string, Uint8Array> = {};
+
+before(async () => {
+  for (const f of ["allocate", "escape", "printenv"]) fixtures[f] = await compileFixture(f);
+});
+
+/** A WASI command whose _start runs `code`, with an optional import it expects. */
+function command(code: number[], imports: number[][] = []): Uint8Array {
+  const funcImports = imports.length;
+  return wasmModule(
+    section(1, vec([[0x60, 0, 0]])),
+    ...(imports.length ? [section(2, vec(imports))] : []),
+    section(3, vec([[0]])),
+    section(5, vec([limits(1)])),
+    section(7, vec([[...name("_start"), 0x00, funcImports], [...name("memory"), 0x02, 0]])),
+    section(10, vec([body(...code)])),
+  );
+}
+
+test("a module that allocates past its memory cap is stopped and reported as a memory limit", async () => {
+  const { exit } = await runTask(executor, fixtures.allocate!, { memoryMb: 16 });
+  assert.equal(exit.limit, "memory");
+  assert.equal(exit.exitCode, TRAPPED_EXIT_CODE);
+});
+
+test("a module that stays within its memory cap exits normally", async () => {
+  const { exit, stdout } = await runTask(executor, fixtures.allocate!, { memoryMb: 16, args: ["allocate", "8"] });
+  assert.deepEqual([exit.exitCode, exit.limit, stdout], [0, undefined, "allocated 8 MiB\n"]);
+});
+
+test("a module that needs more memory than its cap just to start is refused before it runs", async () => {
+  const dirs = jobDirs();
+  await assert.rejects(
+    executor.start({ wasm: growModule(limits(100)), inputsDir: dirs.inputsDir, outputsDir: dirs.outputsDir, env: {}, args: [], memoryMb: 1, timeoutMs: 1000 }),
+    (e) => isLilyError(e, "SANDBOX_LIMIT") && e.field === "resources.memoryMb",
+  );
+  dirs.remove();
+});
+
+test("a long primes run is killed at the wall-clock limit", async () => {
+  const { exit } = await runTask(executor, primes, { env: { INPUT_N: "2000000000" }, timeoutMs: 300 });
+  assert.equal(exit.limit, "timeout");
+  assert.equal(exit.exitCode, KILLED_EXIT_CODE);
+  assert.ok(exit.durationMs >= 300, `ran ${exit.durationMs} ms`);
+});
+
+test("a running task can be inspected and stopped", async () => {
+  const dirs = jobDirs();
+  const handle = await executor.start({ wasm: primes, ...dirs, env: { INPUT_N: "2000000000" }, args: ["primes"], memoryMb: 16, timeoutMs: 60_000 });
+  assert.equal(executor.inspect(handle).state, "running");
+  const exit = await executor.stop(handle);
+  assert.deepEqual([exit.exitCode, exit.limit], [KILLED_EXIT_CODE, undefined]);
+  assert.deepEqual(executor.inspect(handle), { id: handle.id, state: "exited", startedAt: handle.startedAt, exit });
+  assert.equal(await executor.wait(handle), exit);
+  dirs.remove();
+});
+
+test("a module cannot read outside /inputs and /outputs, write its inputs, or link anything", async () => {
+  const files = { "data.txt": "hello", "sub/data.txt": "nested" };
+  const { exit, stdout, inputs, outputs } = await runTask(executor, fixtures.escape!, { files });
+  assert.equal(exit.exitCode, 0);
+  const attempts = stdout.trim().split("\n").map((line) => line.split(": ") as [string, string]);
+  const allowed = attempts.filter(([, result]) => result === "ok").map(([attempt]) => attempt);
+  assert.deepEqual(allowed, ["read an input", "write an output", "open a subdirectory of inputs"]);
+  assert.ok(attempts.length > 15, "every attempt reported");
+  assert.deepEqual(inputs, files, "the inputs are untouched");
+  assert.deepEqual(Object.keys(outputs).sort(), ["ok.txt", "stderr", "stdout"], "writes land only in outputs");
+});
+
+test("a module sees only the arguments and environment it is given", async () => {
+  const { stdout } = await runTask(executor, fixtures.printenv!, { args: ["printenv", "--flag"], env: { INPUT_N: "7" } });
+  assert.equal(stdout, "args: printenv --flag\nINPUT_N=7\n");
+});
+
+test("a trap is reported with the engine's message", async () => {
+  const { exit } = await runTask(executor, command([0x00, 0x0b])); // unreachable
+  assert.deepEqual([exit.exitCode, exit.limit, exit.error], [TRAPPED_EXIT_CODE, undefined, "RuntimeError: unreachable"]);
+});
+
+test("a module that imports what the sandbox does not provide fails to start, saying why", async () => {
+  const { exit } = await runTask(executor, command([0x0b], [[...name("env"), ...name("secret"), 0x00, 0]]));
+  assert.equal(exit.exitCode, TRAPPED_EXIT_CODE);
+  assert.match(exit.error ?? "", /Import #0 "env"/);
+});
+
+test("directories that do not exist are refused, naming the field", async () => {
+  await assert.rejects(
+    executor.start({ wasm: primes, inputsDir: "/nonexistent/inputs", outputsDir: "/tmp", env: {}, args: [], memoryMb: 16, timeoutMs: 1000 }),
+    (e) => isLilyError(e, "INVALID_INPUT") && e.field === "inputsDir",
+  );
+});
+
+test("a task leaves no descriptor of this process open, however it ended", { skip: !existsSync("/proc/self/fd") && "needs /proc" }, async () => {
+  const open = () => readdirSync("/proc/self/fd").length;
+  const before = open();
+  await runTask(executor, primes, { env: { INPUT_N: "1000" } });
+  await runTask(executor, primes, { env: { INPUT_N: "2000000000" }, timeoutMs: 100 });
+  await runTask(executor, fixtures.escape!, { files: { "data.txt": "x" } });
+  assert.equal(open(), before);
+});
+
+test("a handle this executor did not issue is refused", () => {
+  assert.throws(() => executor.inspect({ id: "nope", startedAt: 0 }), (e) => isLilyError(e, "NOT_FOUND") && e.field === "handle");
+});

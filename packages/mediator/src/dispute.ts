@@ -1,0 +1,58 @@
+// The mediator's vocabulary: a dispute is one request for a ruling that the chain announced, on
+// one deal (a challenge, an audit that hit) or on a group of replicas with no majority.
+import type { Address, Hex } from "viem";
+import type { DealMessage } from "@lily/protocol";
+
+export type DisputeKind =
+  | "challenge" // optimistic: the job creator challenged the committed result
+  | "audit" // audit(p): the draw after the commit selected the deal for a re-run
+  | "replicas"; // replicate(k): the replicas' results have no majority
+
+export type DisputeStatus =
+  | "seen" // announced on chain; not (yet) ours to rule on: looked at again at `recheckBlock`
+  | "re-running" // this mediator is the one drawn; the job is being re-run
+  | "ruling" // decided; the ruling transaction is being sent (resumed after a crash)
+  | "ruled" // the ruling is on chain
+  | "not-mine" // this mediator is not in the list both parties accepted, or the dispute ended without us
+  | "failed"; // could not be ruled on after `maxAttempts` tries (reason in `error`); never retried
+
+export const TERMINAL: readonly DisputeStatus[] = ["ruled", "not-mine", "failed"];
+
+/** What this mediator decided: for each deal of the dispute, was its provider right? */
+export interface Ruling {
+  correct: boolean[];
+  /** The comparator that judged, as the contracts record it. */
+  comparator: number;
+  /** One line per deal: why. */
+  details: string[];
+}
+
+export interface Dispute {
+  /** The deal id, or for replicas the id the chain gave the group. */
+  key: Hex;
+  kind: DisputeKind;
+  /** The event that announced it. */
+  event: string;
+  /** The transaction that raised it; its calldata carries the deal terms. */
+  txHash: Hex;
+  blockNumber: number;
+  status: DisputeStatus;
+  /** The disputed deals' terms (one, or the replica group), once resolved and verified. */
+  deals?: DealMessage[];
+  /** The mediator list both parties accepted (hashes to each deal's `mediators`). */
+  mediators?: Address[];
+  ruling?: Ruling;
+  rulingTx?: Hex;
+  /** Why it failed, or why it is not ours (yet). */
+  error?: string;
+  /**
+   * While another mediator is drawn: the block at which the draw can change (it moves every 256
+   * blocks while nobody rules, so an absent mediator cannot stall a dispute).
+   */
+  recheckBlock?: number;
+  /** Failed attempts so far; at the mediator's `maxAttempts` the dispute is `failed`. */
+  attempts: number;
+}
+
+/** A dispute as first seen in an event log. */
+export type DisputeSighting = Pick<Dispute, "key" | "kind" | "event" | "txHash" | "blockNumber">;

@@ -1,0 +1,42 @@
+// The mediator's options and defaults; the CLI (`lily mediator`) maps flags onto them.
+import type { Address, LocalAccount } from "viem";
+
+export interface MediatorOptions {
+  /** Signs rulings; its address must be in the mediator lists of the deals it rules on. */
+  account: LocalAccount;
+  /** The SQLite file of disputes seen and rulings made. */
+  dbPath: string;
+  /** Scratch space for re-runs. */
+  workDir: string;
+  rpcUrl: string;
+  chainId: number;
+  token: Address;
+  deals: Address;
+  /** Where event scans start on a fresh database. */
+  deployBlock: number;
+  /** Where job offers (module, inputs, mediators) and resource offers are fetched from. */
+  solverUrl: string;
+  storeUrl: string;
+  /** How often the chain is scanned for new disputes. */
+  pollMs: number;
+  /** At most this many blocks per eth_getLogs request (public RPCs cap the range). */
+  maxBlockRange: number;
+  /**
+   * A re-run may take this many times the module's declared timeout: a mediator on slower
+   * hardware must not find an honest provider wrong merely for being faster.
+   */
+  rerunTimeoutFactor: number;
+  /**
+   * A dispute whose handling fails this many times (for any reason but an unreachable peer,
+   * which is always retried) is given up as `failed`; nobody loses by it: after the mediation
+   * timeout anyone can unwind the deal.
+   */
+  maxAttempts: number;
+}
+
+export const defaultMediatorOptions = {
+  pollMs: 1000,
+  maxBlockRange: 5000,
+  rerunTimeoutFactor: 4,
+  maxAttempts: 3,
+} satisfies Partial<MediatorOptions>;

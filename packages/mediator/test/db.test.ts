@@ -1,0 +1,126 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { Hex } from "viem";
+import { isLilyError, type DealMessage } from "@lily/protocol";
+import { MediatorDb } from "../src/db.ts";
+import type { DisputeSighting } from "../src/dispute.ts";
+
+const dbPath = () => join(mkdtempSync(join(tmpdir(), "lily-mediator-db-")), "mediator.db");
+const key = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+const sighting = (n: number, blockNumber = 10 + n): DisputeSighting => ({ key: key(n), kind: "challenge", event: "DealChallenged", txHash: key(1000 + n), blockNumber });
+const deal: DealMessage = {
+  jobCreator: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  provider: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+  jobOffer: key(7),
+  resourceOffer: key(8),
+  price: 3n * 10n ** 18n,
+  collateral: 5n * 10n ** 18n,
+  deadline: 1_900_000_000n,
+  policy: 1,
+  policyParam: 60n,
+  mediationFee: 10n ** 18n,
+  mediators: key(9),
+  moduleCreator: "0x0000000000000000000000000000000000000000",
+  royaltyBps: 0,
+};
+
+test("a fresh database has scanned nothing and has nothing pending", () => {
+  const db = new MediatorDb(dbPath());
+  assert.equal(db.lastScannedBlock(), undefined);
+  assert.deepEqual(db.pending(0), []);
+  db.close();
+});
+
+test("a scan records its disputes and its cursor together, and a rescan adds nothing", () => {
+  const db = new MediatorDb(dbPath());
+  assert.equal(db.recordScan(20, [sighting(1), sighting(2)]), 2);
+  assert.equal(db.recordScan(25, [sighting(2), sighting(3)]), 1);
+  assert.equal(db.recordScan(22, []), 0);
+  assert.equal(db.lastScannedBlock(), 25, "the cursor never moves back");
+  assert.deepEqual(db.pending(25).map((d) => d.key), [key(1), key(2), key(3)]);
+  assert.ok(db.pending(25).every((d) => d.status === "seen"));
+  db.close();
+});
+
+test("a restarted mediator finds every dispute where it left it, terms and ruling included", () => {
+  const path = dbPath();
+  const db = new MediatorDb(path);
+  db.recordScan(30, [sighting(1), sighting(2)]);
+  db.update(key(1), { status: "seen", deals: [deal], mediators: ["0x90F79bf6EB2c4f870365E785982E1f101E93b906"] });
+  db.update(key(1), { status: "re-running" });
+  db.update(key(1), { status: "ruling", ruling: { correct: [false], comparator: 0, details: ["stdout: bytes differ"] } });
+  db.close();
+
+  const again = new MediatorDb(path);
+  assert.equal(again.lastScannedBlock(), 30);
+  const d = again.get(key(1))!;
+  assert.equal(d.status, "ruling");
+  assert.deepEqual(d.deals, [deal]);
+  assert.deepEqual(d.ruling, { correct: [false], comparator: 0, details: ["stdout: bytes differ"] });
+  assert.deepEqual(again.pending(30).map((x) => x.status), ["ruling", "seen"]);
+  again.close();
+});
+
+test("a ruled dispute is final: never pending again, and no update can revive it", () => {
+  const path = dbPath();
+  const db = new MediatorDb(path);
+  db.recordScan(40, [sighting(1)]);
+  db.update(key(1), { status: "ruled", rulingTx: key(77), ruling: { correct: [true], comparator: 0, details: ["ok"] } });
+  assert.deepEqual(db.pending(40), []);
+  assert.throws(() => db.update(key(1), { status: "ruling" }), (e) => isLilyError(e, "CONFLICT") && e.field === "status");
+  db.recordScan(41, [sighting(1)]);
+  assert.equal(db.get(key(1))!.status, "ruled", "seeing the event again changes nothing");
+  db.close();
+  // Even a direct write to the file is refused by the database itself.
+  const raw = new DatabaseSync(path);
+  assert.throws(() => raw.prepare("UPDATE disputes SET status = 'seen' WHERE key = ?").run(key(1)), /dispute is final/);
+  raw.close();
+});
+
+test("not-mine and failed are final too", () => {
+  const db = new MediatorDb(dbPath());
+  db.recordScan(50, [sighting(1), sighting(2)]);
+  db.update(key(1), { status: "not-mine", error: "not in the mediator list both parties accepted" });
+  db.update(key(2), { status: "failed", error: "module manifest: not found" });
+  assert.deepEqual(db.pending(50), []);
+  assert.deepEqual(db.all().map((d) => [d.status, d.error]), [
+    ["not-mine", "not in the mediator list both parties accepted"],
+    ["failed", "module manifest: not found"],
+  ]);
+  db.close();
+});
+
+test("a dispute drawn to another mediator waits until the block at which the draw can change", () => {
+  const db = new MediatorDb(dbPath());
+  db.recordScan(60, [sighting(1)]);
+  db.update(key(1), { status: "seen", recheckBlock: 300, error: "mediator 0xabc is drawn" });
+  assert.deepEqual(db.pending(299), []);
+  assert.deepEqual(db.pending(300).map((d) => d.key), [key(1)]);
+  db.close();
+});
+
+test("keys are matched whatever their case", () => {
+  const db = new MediatorDb(dbPath());
+  const upper = `0x${"AB".repeat(32)}` as Hex;
+  db.recordScan(1, [{ ...sighting(1), key: upper }]);
+  assert.equal(db.get(upper.toLowerCase() as Hex)?.key, upper.toLowerCase());
+  assert.equal(db.recordScan(2, [{ ...sighting(1), key: upper.toLowerCase() as Hex }]), 0);
+  db.close();
+});
+
+test("a dispute that keeps failing is retried until the attempts run out, then failed for good", () => {
+  const db = new MediatorDb(dbPath());
+  db.recordScan(70, [sighting(1)]);
+  db.update(key(1), { status: "re-running" });
+  assert.equal(db.recordFailure(key(1), "the sandbox could not start", 3).status, "re-running");
+  assert.equal(db.recordFailure(key(1), "the sandbox could not start", 3).attempts, 2);
+  const d = db.recordFailure(key(1), "the sandbox could not start", 3);
+  assert.equal(d.status, "failed");
+  assert.equal(d.error, "the sandbox could not start");
+  assert.deepEqual(db.pending(70), []);
+  db.close();
+});

@@ -1,0 +1,148 @@
+// Programmable verification end to end: the same job under optimistic and audit policies, with
+// an honest provider, a cheating one, and a job creator who challenges a correct result. The
+// mediator is a real process that re-runs the job in the same sandbox and rules on chain.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { parseEther, type Address, type Hex } from "viem";
+import { createLilyClient, dealState, escrowBalance, totalLocked, type LilyClient } from "@lily/chain";
+import { startDevnet, lily, type Devnet } from "./lilyProcess.ts";
+
+const PRICE = parseEther("1");
+const COLLATERAL = parseEther("5");
+const FEE = parseEther("1");
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function balances(chain: LilyClient, who: Record<string, Address>) {
+  return async () => Object.fromEntries(await Promise.all(Object.entries(who).map(async ([k, a]) => [k, await escrowBalance(chain, { account: a })] as const)));
+}
+
+async function run(net: Devnet, policy: string, message: string) {
+  const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", `message=${message}`, "--policy", policy, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { jobOfferId: Hex; dealId: Hex; stdout: string; settlement: string; provider: Address };
+}
+
+const settledState = (chain: LilyClient, dealId: Hex) => async () => {
+  const s = await dealState(chain, { dealId });
+  return s === "settled" || s === "slashed" || s === "timedOut" ? s : undefined;
+};
+
+describe("with honest providers", () => {
+  let net: Devnet;
+  let chain: LilyClient;
+  let who: Record<string, Address>;
+  before(async () => {
+    net = await startDevnet(["--sign-window", "5"]);
+    chain = createLilyClient({ rpcUrl: net.network.rpcUrl, addresses: net.network });
+    who = { jc: net.state.jobCreator, provider: net.state.roles["provider-1"]!.address!, mediator: net.state.roles["mediator-1"]!.address! };
+  });
+  after(() => net?.stop());
+
+  test("an unchallenged optimistic result is paid when the window closes", async () => {
+    const read = balances(chain, who);
+    const b = await read();
+    const result = await run(net, "optimistic:3s", "patience");
+    assert.equal(result.settlement, "committed");
+    assert.match(result.stdout, /< patience >/);
+    assert.equal(await until("settlement", settledState(chain, result.dealId)), "settled");
+    const a = await read();
+    assert.equal(a.jc, b.jc - PRICE, "job creator paid the price; its fee reserve came back");
+    assert.equal(a.provider, b.provider + PRICE);
+    assert.equal(a.mediator, b.mediator);
+    assert.equal(await totalLocked(chain), 0n);
+  });
+
+  test("a false challenge of a correct result costs the challenger the mediation fee", async () => {
+    const read = balances(chain, who);
+    const b = await read();
+    const result = await run(net, "optimistic:60s", "i am right");
+    const c = await lily(net.home, ["challenge", result.jobOfferId.slice(0, 12)]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await until("ruling", settledState(chain, result.dealId)), "settled");
+    const a = await read();
+    assert.equal(a.jc, b.jc - PRICE - FEE, "price paid and the fee lost");
+    assert.equal(a.provider, b.provider + PRICE, "the provider is paid in full");
+    assert.equal(a.mediator, b.mediator + FEE, "the mediator earned the fee");
+    const show = await lily(net.home, ["jobs", "show", result.jobOfferId.slice(0, 12)]);
+    assert.match(show.stdout, /DealChallenged/);
+    assert.match(show.stdout, /Ruled .*providerCorrect=true/);
+  });
+
+  test("an audited honest result is paid, and the job creator who asked for audits pays the mediator", async () => {
+    const read = balances(chain, who);
+    const b = await read();
+    const result = await run(net, "audit:100%", "audit me");
+    assert.equal(await until("audit and ruling", settledState(chain, result.dealId)), "settled");
+    const a = await read();
+    assert.equal(a.provider, b.provider + PRICE);
+    assert.equal(a.jc, b.jc - PRICE - FEE);
+    assert.equal(a.mediator, b.mediator + FEE);
+  });
+
+  test("--quote prints the cost and catch probability without running anything", async () => {
+    const before = await escrowBalance(chain, { account: who.jc! });
+    const q = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=x", "--policy", "audit:10%", "--quote", "--quote-jobs", "20"]);
+    assert.equal(q.code, 0, q.stderr);
+    assert.match(q.stdout, /catch, one job +10\.0%/);
+    assert.match(q.stdout, /catch, 20 +jobs +87\.8%/); // 1 - 0.9^20
+    assert.equal(await escrowBalance(chain, { account: who.jc! }), before);
+  });
+
+  test("an unsafe audit rate is refused before anything is locked", async () => {
+    const before = await escrowBalance(chain, { account: who.jc! });
+    // p × collateral must cover the price: 1% × 5 LILY < 1 LILY
+    const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=x", "--policy", "audit:1%", "--match-timeout", "4s"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /audit|unsafe|collateral/i);
+    assert.equal(await escrowBalance(chain, { account: who.jc! }), before);
+    assert.equal(await totalLocked(chain), 0n);
+  });
+});
+
+describe("with a cheating provider on the network", () => {
+  let net: Devnet;
+  let chain: LilyClient;
+  let who: Record<string, Address>;
+  before(async () => {
+    net = await startDevnet(["--sign-window", "5", "--adversary", "cheat"]);
+    chain = createLilyClient({ rpcUrl: net.network.rpcUrl, addresses: net.network });
+    who = { jc: net.state.jobCreator, cheat: net.state.roles["adversary-cheat"]!.address!, mediator: net.state.roles["mediator-1"]!.address! };
+  });
+  after(() => net?.stop());
+
+  test("a fabricated result is challenged, re-run by the mediator, and the cheater slashed", async () => {
+    const read = balances(chain, who);
+    const b = await read();
+    const result = await run(net, "optimistic:60s", "the truth");
+    assert.equal(result.provider, who.cheat, "the cheapest provider, the cheater, got the job");
+    assert.doesNotMatch(result.stdout, /the truth/, "its result is fabricated");
+    const c = await lily(net.home, ["challenge", result.jobOfferId.slice(0, 12), "--reason", "not my message"]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await until("ruling", settledState(chain, result.dealId)), "slashed");
+    const a = await read();
+    assert.equal(a.jc, b.jc + COLLATERAL - FEE, "refunded the price and the fee, and given the collateral less the mediator's fee");
+    assert.equal(a.cheat, b.cheat - COLLATERAL, "the cheater lost its collateral and was not paid");
+    assert.equal(a.mediator, b.mediator + FEE);
+    assert.equal(await totalLocked(chain), 0n);
+  });
+
+  test("under audit(100%) the cheater is caught without anyone challenging", async () => {
+    const read = balances(chain, who);
+    const b = await read();
+    const result = await run(net, "audit:100%", "audited truth");
+    assert.equal(result.provider, who.cheat);
+    assert.equal(await until("audit and ruling", settledState(chain, result.dealId)), "slashed");
+    const a = await read();
+    assert.equal(a.cheat, b.cheat - COLLATERAL);
+    assert.equal(a.jc, b.jc + COLLATERAL - FEE);
+  });
+});
