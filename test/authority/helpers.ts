@@ -3,12 +3,28 @@
 // exactly what the rules say", and small tools to look at the contracts themselves (their ABIs,
 // their runtime bytecode, their Solidity sources) and at a contract that calls on someone's behalf.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, relative, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Abi, AbiFunction, Address, Hex } from "viem";
+import { parseEther, zeroAddress, type Abi, type AbiFunction, type Address, type Hex } from "viem";
 import {
+  commonMediators,
+  hashRecord,
+  mediatorSetHash,
+  signRecord,
+  type DealMessage,
+  type DealRecord,
+  type JobOffer,
+  type JobOfferRecord,
+  type ResourceOffer,
+  type ResourceOfferRecord,
+} from "@lily/protocol";
+import { createLogger } from "@lily/node-kit";
+import { StoreClient, defaultStoreOptions, startStore } from "@lily/store";
+import {
+  dealId,
   escrowBalance,
   lilyDealsAbi,
   lilyErrorsAbi,
@@ -219,5 +235,62 @@ export async function deployRelay(f: Fixture): Promise<Relay> {
         const r = await from.publicClient.waitForTransactionReceipt({ hash });
         assert.equal(r.status, "success");
       }),
+  };
+}
+
+// ---- Offers, a proposal, a store: what the off-chain checks are given --------------------------
+
+/** A real content-addressed store (HTTP server over a temp dir) and its verifying client. */
+export async function startTestStore(): Promise<{ store: StoreClient; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "lily-authority-store-"));
+  const server = await startStore({ ...defaultStoreOptions, dataDir }, { logger: createLogger({ module: "store", level: "error" }) });
+  return { store: new StoreClient(server.url), close: () => server.close() };
+}
+
+export interface Proposal {
+  job: JobOfferRecord;
+  resource: ResourceOfferRecord;
+  /** The provider's own offers by id, as `checkProposal` looks them up. */
+  offers: Map<string, ResourceOffer>;
+  deal: DealMessage;
+  /** The solver's record of the proposed deal, as the provider receives it. */
+  record: DealRecord;
+}
+
+/**
+ * A job offer signed by the fixture's job creator and a resource offer signed by `provider`,
+ * and the deal a solver would propose from them (trust unless `job` says otherwise).
+ */
+export async function proposal(
+  f: Fixture,
+  o: { module: string; inputs: string; provider?: LilyClient; modules?: string[]; job?: Partial<JobOffer>; resource?: Partial<ResourceOffer>; deal?: Partial<DealMessage> },
+): Promise<Proposal> {
+  const domain = f.deployer.domain;
+  const rp = o.provider ?? f.provider;
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const chainNow = (await f.deployer.publicClient.getBlock()).timestamp;
+  const offer: JobOffer = {
+    jobCreator: addr(f.jobCreator), module: o.module, inputs: o.inputs, cpu: 1, memoryMb: 16, gpu: 0, vramMb: 0,
+    maxPrice: parseEther("5"), policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: zeroAddress, royaltyBps: 0,
+    timeoutSeconds: 60n, expiresAt: now + 3600n, nonce: BigInt(Date.now()), ...o.job,
+  };
+  const ro: ResourceOffer = {
+    provider: addr(rp), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: parseEther("3"), collateral: parseEther("5"),
+    modules: o.modules ?? [o.module], mediators: offer.mediators, expiresAt: now + 3600n, nonce: BigInt(Date.now()), ...o.resource,
+  };
+  const jobId = hashRecord(domain, "JobOffer", offer);
+  const roId = hashRecord(domain, "ResourceOffer", ro);
+  const deal: DealMessage = {
+    jobCreator: offer.jobCreator, provider: ro.provider, jobOffer: jobId, resourceOffer: roId, price: ro.price, collateral: ro.collateral,
+    deadline: (chainNow > now ? chainNow : now) + 3600n, policy: offer.policy, policyParam: offer.policyParam, mediationFee: offer.mediationFee,
+    mediators: mediatorSetHash(commonMediators(offer.mediators, ro.mediators)), moduleCreator: offer.moduleCreator, royaltyBps: offer.royaltyBps, ...o.deal,
+  };
+  const at = Date.now();
+  return {
+    job: { id: jobId, offer, signature: await signRecord(f.jobCreator.account!, domain, "JobOffer", offer), status: "matched", rejections: {}, createdAt: at },
+    resource: { id: roId, offer: ro, signature: await signRecord(rp.account!, domain, "ResourceOffer", ro), active: true, createdAt: at },
+    offers: new Map([[roId, ro]]),
+    deal,
+    record: { id: dealId(f.addresses, deal), deal, jobOfferId: jobId, resourceOfferId: roId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: at },
   };
 }

@@ -46,6 +46,8 @@ export function registerJobs(program: Command): void {
       const record = await dealRecord(jc.context.chain, { dealId: j.dealId });
       const events = await getDealEvents(jc.context.chain, { dealId: j.dealId });
       chain = { state: record.state, events: events.map((e) => ({ name: e.name, txHash: e.txHash, gasUsed: e.gasUsed, args: e.args })) };
+      const stage = ({ settled: "completed", slashed: "refunded", timedOut: "refunded" } as const)[record.state as "settled"];
+      if (stage && j.stage !== stage) journal.put({ ...j, stage });
       out.line(`policy     ${policyById(j.deal!.policy)?.format(j.deal!.policyParam) ?? j.deal!.policy}`);
       out.line(`on chain   ${record.state}`);
       for (const e of events) out.line(`  ${e.name.padEnd(20)} tx ${e.txHash.slice(0, 12)}…  gas ${e.gasUsed}  ${describeArgs(e.args as Record<string, unknown>)}`);

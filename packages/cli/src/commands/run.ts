@@ -101,7 +101,8 @@ export function registerRun(program: Command): void {
     out.result(result);
     if (!out.json) {
       if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : result.stdout + "\n");
-      out.line(`${Object.keys(result.manifest.files).length} files saved to ${result.outDir}`);
+      const n = Object.keys(result.manifest.files).length;
+      out.line(`${n} ${n === 1 ? "file" : "files"} saved to ${result.outDir}`);
       out.line(settlementNote(result));
     }
     if (result.exitCode !== 0) {
