@@ -8,21 +8,21 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEther, zeroAddress, type Abi, type AbiFunction, type Address, type Hex } from "viem";
+import { getAddress, parseEther, zeroAddress, type Abi, type AbiFunction, type Address, type Hex } from "viem";
 import {
+  DealRecord,
+  JobOfferRecord,
+  ResourceOfferRecord,
   commonMediators,
   hashRecord,
   mediatorSetHash,
   signRecord,
   type DealMessage,
-  type DealRecord,
   type JobOffer,
-  type JobOfferRecord,
   type ResourceOffer,
-  type ResourceOfferRecord,
 } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
-import { StoreClient, defaultStoreOptions, startStore } from "@lily/store";
+import { StoreClient, defaultStoreOptions, startStore, type BlockStore } from "@lily/store";
 import {
   dealId,
   escrowBalance,
@@ -143,9 +143,13 @@ export const DOCUMENTED_DEALS_WRITES = [
 /** LilyToken's: a plain ERC-20's, nothing more. */
 export const DOCUMENTED_TOKEN_WRITES = ["approve", "transfer", "transferFrom"] as const;
 
-/** Names an admin, an upgrade, a pause, a mint or a rescue would go by. */
-export const ADMIN_NAMES =
-  /owner|admin|pause|upgrade|implementation|mint|burn|sweep|rescue|drain|seize|recover|emergency|kill|destroy|initiali[sz]e|grantRole|revokeRole|^set[A-Z]|withdrawFor|cancel|release|unlock/i;
+/** Whether a function name is one an admin, an upgrade, a pause, a mint, a rescue or a way out would go by. */
+export function isAdminName(name: string): boolean {
+  return (
+    /owner|admin|pause|upgrade|implementation|mint|burn|sweep|rescue|drain|seize|recover|emergency|kill|destroy|initiali[sz]e|grantrole|revokerole|withdrawfor|cancel|release|unlock|abort/i.test(name) ||
+    /^set[A-Z_]/.test(name) // setters (but not settleReplicas)
+  );
+}
 
 export { lilyDealsAbi, lilyTokenAbi };
 
@@ -226,7 +230,7 @@ export async function deployRelay(f: Fixture): Promise<Relay> {
   const relayAbi = [...(abi as Abi), ...lilyErrorsAbi] as Abi;
   const { publicClient, walletClient } = f.deployer;
   const receipt = await publicClient.waitForTransactionReceipt({ hash: await walletClient!.deployContract({ abi: relayAbi, bytecode, args: [] }) });
-  const address = receipt.contractAddress!;
+  const address = getAddress(receipt.contractAddress!);
   return {
     address,
     forward: (from, target, data) =>
@@ -241,10 +245,10 @@ export async function deployRelay(f: Fixture): Promise<Relay> {
 // ---- Offers, a proposal, a store: what the off-chain checks are given --------------------------
 
 /** A real content-addressed store (HTTP server over a temp dir) and its verifying client. */
-export async function startTestStore(): Promise<{ store: StoreClient; close(): Promise<void> }> {
+export async function startTestStore(): Promise<{ store: StoreClient; blocks: BlockStore; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "lily-authority-store-"));
   const server = await startStore({ ...defaultStoreOptions, dataDir }, { logger: createLogger({ module: "store", level: "error" }) });
-  return { store: new StoreClient(server.url), close: () => server.close() };
+  return { store: new StoreClient(server.url), blocks: server.blocks, close: () => server.close() };
 }
 
 export interface Proposal {
@@ -255,6 +259,8 @@ export interface Proposal {
   deal: DealMessage;
   /** The solver's record of the proposed deal, as the provider receives it. */
   record: DealRecord;
+  /** Chain time when it was made, in seconds: the `nowSeconds` to check it at. */
+  now: number;
 }
 
 /**
@@ -267,8 +273,8 @@ export async function proposal(
 ): Promise<Proposal> {
   const domain = f.deployer.domain;
   const rp = o.provider ?? f.provider;
-  const now = BigInt(Math.floor(Date.now() / 1000));
-  const chainNow = (await f.deployer.publicClient.getBlock()).timestamp;
+  // Chain time, which the tests move forward: the deadline and expiries follow it.
+  const now = (await f.deployer.publicClient.getBlock()).timestamp;
   const offer: JobOffer = {
     jobCreator: addr(f.jobCreator), module: o.module, inputs: o.inputs, cpu: 1, memoryMb: 16, gpu: 0, vramMb: 0,
     maxPrice: parseEther("5"), policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: zeroAddress, royaltyBps: 0,
@@ -282,15 +288,18 @@ export async function proposal(
   const roId = hashRecord(domain, "ResourceOffer", ro);
   const deal: DealMessage = {
     jobCreator: offer.jobCreator, provider: ro.provider, jobOffer: jobId, resourceOffer: roId, price: ro.price, collateral: ro.collateral,
-    deadline: (chainNow > now ? chainNow : now) + 3600n, policy: offer.policy, policyParam: offer.policyParam, mediationFee: offer.mediationFee,
+    deadline: now + 60n + offer.timeoutSeconds, // as a solver sets it: a sign window, then the job's time
+    policy: offer.policy, policyParam: offer.policyParam, mediationFee: offer.mediationFee,
     mediators: mediatorSetHash(commonMediators(offer.mediators, ro.mediators)), moduleCreator: offer.moduleCreator, royaltyBps: offer.royaltyBps, ...o.deal,
   };
   const at = Date.now();
+  // Through the wire schemas, as a solver would hand them over.
   return {
-    job: { id: jobId, offer, signature: await signRecord(f.jobCreator.account!, domain, "JobOffer", offer), status: "matched", rejections: {}, createdAt: at },
-    resource: { id: roId, offer: ro, signature: await signRecord(rp.account!, domain, "ResourceOffer", ro), active: true, createdAt: at },
+    job: JobOfferRecord.parse({ id: jobId, offer, signature: await signRecord(f.jobCreator.account!, domain, "JobOffer", offer), status: "matched", createdAt: at }),
+    resource: ResourceOfferRecord.parse({ id: roId, offer: ro, signature: await signRecord(rp.account!, domain, "ResourceOffer", ro), active: true, createdAt: at }),
     offers: new Map([[roId, ro]]),
     deal,
-    record: { id: dealId(f.addresses, deal), deal, jobOfferId: jobId, resourceOfferId: roId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: at },
+    record: DealRecord.parse({ id: dealId(f.addresses, deal), deal, jobOfferId: jobId, resourceOfferId: roId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: at }),
+    now: Number(now),
   };
 }

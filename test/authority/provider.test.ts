@@ -4,7 +4,7 @@
 // signatures, and shows the refusal and that the honest parties end where the rules say.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeFunctionData, keccak256, parseEther, toHex, type Hex } from "viem";
+import { keccak256, toHex, type Hex } from "viem";
 import { Policy, types, type DealMessage } from "@lily/protocol";
 import { checkProposal } from "@lily/provider";
 import { checkDeal } from "@lily/sdk";
@@ -16,7 +16,6 @@ import {
   commitResult,
   dealId,
   dealState,
-  deposit,
   escrowBalance,
   finalize,
   openDeal,
@@ -27,7 +26,6 @@ import {
 } from "../../packages/chain/src/index.ts";
 import { rejectsWith, startFixture, type Fixture } from "../../packages/chain/test/fixture.ts";
 import {
-  ADMIN_NAMES,
   DOCUMENTED_DEALS_WRITES,
   assertEscrowMoved,
   assertUnchanged,
@@ -36,6 +34,7 @@ import {
   nameOf,
   proposal,
   startTestStore,
+  isAdminName,
   writeFunctions,
 } from "./helpers.ts";
 
@@ -50,7 +49,7 @@ after(() => f.stop());
 describe("a provider may NOT get paid for a wrong result", () => {
   test("the provider commits a wrong result under optimistic: challenged, ruled wrong, slashed; the job creator is made whole", async () => {
     const signed = await f.newDeal(f.policyTerms("optimistic", WINDOW));
-    const { price, collateral, mediationFee: fee } = signed.deal;
+    const { collateral, mediationFee: fee } = signed.deal;
     const b0 = await ledger(f);
     await f.open(signed);
     await commitResult(f.provider, { deal: signed.deal, resultDigest: wrong });
@@ -66,7 +65,6 @@ describe("a provider may NOT get paid for a wrong result", () => {
     assert.equal(await dealState(f.deployer, { dealId: dealId(f.addresses, signed.deal) }), "slashed");
     // The job creator paid nothing and gained the collateral less the mediator's fee; no royalty.
     await assertEscrowMoved(f, b0, { jobCreator: collateral - fee, provider: -collateral, [nameOf(f, mediator)]: fee });
-    assert.ok(price > 0n);
   });
 
   test("the provider commits a wrong result under audit(100%): audited without any challenge, slashed", async () => {
@@ -129,7 +127,7 @@ describe("a provider may NOT walk away from a deal without losing its collateral
     // No function of the contract is a way out: the state-changing ones are the documented ones.
     const writes = writeFunctions(lilyDealsAbi).map((fn) => fn.name).sort();
     assert.deepEqual(writes, [...DOCUMENTED_DEALS_WRITES]);
-    assert.deepEqual(writes.filter((n) => ADMIN_NAMES.test(n)), [], "no cancel, release or unlock");
+    assert.deepEqual(writes.filter(isAdminName), [], "no cancel, release or unlock");
 
     const signed = await f.newDeal(f.policyTerms("optimistic", WINDOW, { deadlineIn: 120 }));
     const { collateral } = signed.deal;
@@ -220,20 +218,6 @@ describe("a provider may NOT inflate the work it reports", () => {
       }
     }
   });
-
-  test("a provider cannot mint itself pay through the escrow: depositing moves its own tokens only", async () => {
-    // The only way into an escrow balance is a deposit of one's own tokens (or a settlement).
-    const b = await ledger(f);
-    const amount = parseEther("1");
-    await deposit(f.provider, { amount });
-    const after = await ledger(f);
-    assert.equal(after["escrow:provider"], b["escrow:provider"]! + amount);
-    assert.equal(after["wallet:provider"], b["wallet:provider"]! - amount);
-    assert.equal(after.supply, b.supply);
-    // A deposit call crafted to credit itself more than it transfers cannot exist: deposit(amount) has one argument.
-    const data = encodeFunctionData({ abi: lilyDealsAbi, functionName: "deposit", args: [amount] });
-    assert.equal(data.length, 2 + 8 + 64);
-  });
 });
 
 describe("a provider may NOT run a module it did not allow", () => {
@@ -245,22 +229,21 @@ describe("a provider may NOT run a module it did not allow", () => {
     try {
       assert.equal(await store.putRecordBytes(cowsay.manifestBytes), cowsay.manifestCid);
       const inputs = await store.putRecord({ message: "moo" });
-      const now = Math.floor(Date.now() / 1000);
       const me = f.provider.account!.address;
 
       // The provider allows only primes; the job is cowsay. Real signed offers, a real store.
       const p = await proposal(f, { module: cowsay.manifestCid, inputs, modules: [primes.manifestCid] });
-      const e = await rejectsWith(checkProposal(f.deployer.domain, me, p.offers, p.record, p.job, store, now), "MODULE_NOT_ALLOWED");
+      const e = await rejectsWith(checkProposal(f.deployer.domain, me, p.offers, p.record, p.job, store, p.now), "MODULE_NOT_ALLOWED");
       assert.equal(e.field, "module");
       assert.match(e.message, new RegExp(`module ${cowsay.manifestCid} is not allowed by this provider`));
       // The job creator's side refuses the same proposal too: the provider never offered that module.
-      const jc = await rejectsWith(checkDeal(f.deployer.domain, p.deal, p.job, p.resource, now), "CONFLICT");
+      const jc = await rejectsWith(checkDeal(f.deployer.domain, p.deal, p.job, p.resource, p.now), "CONFLICT");
       assert.equal(jc.field, "deal.resourceOffer.modules");
 
       // The same proposal for a module it allows passes every check (the control).
       const ok = await proposal(f, { module: cowsay.manifestCid, inputs, modules: [primes.manifestCid, cowsay.manifestCid] });
-      assert.equal((await checkProposal(f.deployer.domain, me, ok.offers, ok.record, ok.job, store, now)).name, "cowsay");
-      await checkDeal(f.deployer.domain, ok.deal, ok.job, ok.resource, now);
+      assert.equal((await checkProposal(f.deployer.domain, me, ok.offers, ok.record, ok.job, store, ok.now)).name, "cowsay");
+      await checkDeal(f.deployer.domain, ok.deal, ok.job, ok.resource, ok.now);
       // Declining signs nothing, so nothing can open: the deal was never on chain.
       assert.equal(await dealState(f.deployer, { dealId: p.record.id }), "none");
     } finally {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lily, tempHome } from "./lilyProcess.ts";
 
-const commands = ["devnet", "run", "jobs", "balance", "deposit", "withdraw", "modules", "store", "solver", "provider"];
+const commands = ["devnet", "run", "challenge", "jobs", "balance", "deposit", "withdraw", "modules", "store", "solver", "provider", "mediator", "false-challenger"];
 
 test("lily --help lists every command", async () => {
   const r = await lily(tempHome(), ["--help"]);

@@ -88,6 +88,22 @@ describe("with honest providers", () => {
     assert.equal(a.mediator, b.mediator + FEE);
   });
 
+  test("replicate(2) runs the job on both providers and pays both when their results agree", async () => {
+    const p2 = net.state.roles["provider-2"]!.address!;
+    const read = balances(chain, { ...who, p2 });
+    const b = await read();
+    const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=twice", "--policy", "replicate:2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { replicas: { provider: Address; state: string }[]; stdout: string };
+    assert.match(result.stdout, /< twice >/);
+    assert.deepEqual(result.replicas.map((x) => x.state), ["settled", "settled"]);
+    const a = await read();
+    assert.equal(a.provider, b.provider + PRICE);
+    assert.equal(a.p2, b.p2 + PRICE + PRICE / 2n, "provider-2 asks 1.5 LILY");
+    assert.equal(a.jc, b.jc - PRICE - PRICE - PRICE / 2n, "the job creator paid both replicas and got its fee reserves back");
+    assert.equal(await totalLocked(chain), 0n);
+  });
+
   test("--quote prints the cost and catch probability without running anything", async () => {
     const before = await escrowBalance(chain, { account: who.jc! });
     const q = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=x", "--policy", "audit:10%", "--quote", "--quote-jobs", "20"]);
@@ -132,6 +148,21 @@ describe("with a cheating provider on the network", () => {
     assert.equal(a.jc, b.jc + COLLATERAL - FEE, "refunded the price and the fee, and given the collateral less the mediator's fee");
     assert.equal(a.cheat, b.cheat - COLLATERAL, "the cheater lost its collateral and was not paid");
     assert.equal(a.mediator, b.mediator + FEE);
+    assert.equal(await totalLocked(chain), 0n);
+  });
+
+  test("under replicate(3) the cheater is the minority: slashed, while the two honest replicas are paid", async () => {
+    const read = balances(chain, who);
+    const b = await read();
+    const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=majority", "--policy", "replicate:3", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { replicas: { provider: Address; state: string }[]; stdout: string };
+    assert.match(result.stdout, /< majority >/, "the result downloaded is the majority's");
+    const cheat = result.replicas.find((x) => x.provider === who.cheat);
+    assert.equal(cheat?.state, "slashed");
+    assert.equal(result.replicas.filter((x) => x.state === "settled").length, 2);
+    const a = await read();
+    assert.equal(a.cheat, b.cheat - COLLATERAL, "the cheater lost its collateral");
     assert.equal(await totalLocked(chain), 0n);
   });
 

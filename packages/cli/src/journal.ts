@@ -14,7 +14,12 @@ const migrations = [
 
 function revive(json: string): JobEntry {
   const raw = JSON.parse(json) as JobEntry;
-  return { ...raw, offer: parse(JobOffer, raw.offer, "journal.offer"), deal: raw.deal && parse(Deal, raw.deal, "journal.deal") };
+  return {
+    ...raw,
+    offer: parse(JobOffer, raw.offer, "journal.offer"),
+    deal: raw.deal && parse(Deal, raw.deal, "journal.deal"),
+    replicas: raw.replicas?.map((r) => ({ dealId: r.dealId, deal: parse(Deal, r.deal, "journal.replicas.deal") })),
+  };
 }
 
 export function sqliteJournal(path: string): JobJournal & { close(): void } {

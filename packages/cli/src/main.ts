@@ -12,6 +12,7 @@ import { registerJobs } from "./commands/jobs.ts";
 import { registerModules } from "./commands/modules.ts";
 import { registerChallenge } from "./commands/challenge.ts";
 import { registerMediator } from "./commands/mediator.ts";
+import { registerFalseChallenger } from "./commands/falseChallenger.ts";
 
 const program = new Command("lily")
   .description("Lily: a decentralized compute network where verification is chosen per job")
@@ -30,6 +31,7 @@ registerStore(program);
 registerSolver(program);
 registerProvider(program);
 registerMediator(program);
+registerFalseChallenger(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -30,8 +30,7 @@ export async function fetchCommittedResult(store: StoreClient, digest: Hex32 | u
       return { kind: "invalid", reason: `result ${cid} is not a dag-json record` };
     }
     const manifest = parse(ResultManifest, record, "result");
-    // REJECT: the result must be about this deal's job, not another deal's or another module's
-    if (manifest.deal.toLowerCase() !== expected.dealId.toLowerCase()) return { kind: "invalid", reason: `result ${cid} is for deal ${manifest.deal}` };
+    // REJECT: the result must be about this deal's job (its module and inputs), not another job's
     if (manifest.module !== expected.module || manifest.inputs !== expected.inputs) {
       return { kind: "invalid", reason: `result ${cid} names module ${manifest.module} and inputs ${manifest.inputs}, not the job's` };
     }

@@ -68,7 +68,7 @@ async function optimisticDealWithResult(message: string, honest: boolean) {
   const job = await net.postJobOffer(Policy.optimistic, 60n, message);
   const record = await net.solver.getJobOffer({ params: { id: job.id } });
   assert.equal(record.status, "matched", JSON.stringify(record.rejections));
-  const { deal } = await net.solver.getDeal({ params: { id: record.dealId! } });
+  const { deal } = await net.solver.getDeal({ params: { id: record.dealIds[0]! } });
   const signed = await net.signedDeal(deal);
   await openDeal(provider, signed);
   const id = dealId(net.addresses, deal);
@@ -219,7 +219,7 @@ test("of two mediators both parties accept, only the drawn one rules; the other 
     const job = await net.postJobOffer(Policy.optimistic, 60n, "two mediators", both);
     const record = await net.solver.getJobOffer({ params: { id: job.id } });
     assert.equal(record.status, "matched", JSON.stringify(record.rejections));
-    const { deal } = await net.solver.getDeal({ params: { id: record.dealId! } });
+    const { deal } = await net.solver.getDeal({ params: { id: record.dealIds[0]! } });
     await openDeal(provider, await net.signedDeal(deal));
     const id = dealId(net.addresses, deal);
     await commitResult(provider, { deal, resultDigest: cidDigest(await net.wrongResult(id, job.offer.inputs)) });

@@ -107,7 +107,7 @@ export async function startNetwork(): Promise<Network> {
   async function storeResult(dealId: Hex, inputs: string, outputs: Record<string, Uint8Array>, exitCode: number): Promise<string> {
     const files: Record<string, string> = {};
     for (const [name, bytes] of Object.entries(outputs)) files[name] = await store.putBytes(bytes);
-    const result: ResultManifest = { deal: dealId, module, inputs, exitCode, files };
+    const result: ResultManifest = { module, inputs, exitCode, files };
     return store.putRecord(result);
   }
 
@@ -175,7 +175,7 @@ export async function startNetwork(): Promise<Network> {
       const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, cowsay.wasmBytes, dirs, 30_000)));
       const files = await store.putDirectory(dirs.outputsDir);
       removeJobDirs(dirs);
-      return store.putRecord({ deal: dealId, module, inputs: inputsCid, exitCode: exit.exitCode, files } satisfies ResultManifest);
+      return store.putRecord({ module, inputs: inputsCid, exitCode: exit.exitCode, files } satisfies ResultManifest);
     },
     wrongResult: (dealId, inputs) => storeResult(dealId, inputs, { stdout: new TextEncoder().encode(" _____\n< moo? >\n"), stderr: new Uint8Array() }, 0),
     async mine(blocks) {

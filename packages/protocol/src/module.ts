@@ -58,9 +58,12 @@ export function moduleRef(m: { name: string; version: string }): string {
   return `${m.name}@${m.version}`;
 }
 
-/** The result manifest a provider stores and commits: file name -> CID of the file (raw). */
+/**
+ * The result manifest a provider stores and commits: file name -> CID of the file (raw). It names
+ * the job (module and inputs) but not the deal, so honest replicas of one job commit the same
+ * digest and replicate(k) can compare them by hash on chain.
+ */
 export const ResultManifest = z.object({
-  deal: z.string(),
   module: cid,
   inputs: cid,
   exitCode: z.number().int(),

@@ -114,7 +114,8 @@ export const JobOfferRecord = z.object({
   offer: JobOffer,
   signature,
   status: JobOfferStatus,
-  dealId: hex32.optional(),
+  /** The deals proposed for this offer: one, or k under replicate(k), each with a distinct provider. */
+  dealIds: z.array(hex32).default([]),
   /** Why each provider was filtered out at the last matching attempt (provider -> reason). */
   rejections: z.record(z.string(), z.string()).default({}),
   createdAt: z.number(),

@@ -19,7 +19,7 @@ export interface JobOutcome {
 /** What a cheating provider commits instead of running the module (see adversary.ts). */
 export async function fabricateResult(store: StoreClient, local: LocalDeal): Promise<JobOutcome> {
   const stdout = await store.putBytes(new TextEncoder().encode(FABRICATED_STDOUT));
-  const result: ResultManifest = { deal: local.id, module: local.module, inputs: local.inputs, exitCode: 0, files: { stdout } };
+  const result: ResultManifest = { module: local.module, inputs: local.inputs, exitCode: 0, files: { stdout } };
   return { resultCid: await store.putRecord(result), exitCode: 0, durationMs: 0 };
 }
 
@@ -43,7 +43,7 @@ export async function runJob(
   deps.logger.info("job finished", { deal: local.id, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
 
   const files = await store.putDirectory(dirs.outputsDir);
-  const result: ResultManifest = { deal: local.id, module: local.module, inputs: local.inputs, exitCode: exit.exitCode, files };
+  const result: ResultManifest = { module: local.module, inputs: local.inputs, exitCode: exit.exitCode, files };
   const resultCid = await store.putRecord(result);
   removeJobDirs(dirs);
   return { resultCid, exitCode: exit.exitCode, limit: exit.limit, durationMs: exit.durationMs };

@@ -8,5 +8,6 @@ export * from "./prepareInputs.ts";
 export * from "./checkDeal.ts";
 export * from "./submitJob.ts";
 export * from "./waitForResult.ts";
+export * from "./waitForReplicas.ts";
 export * from "./jobCreator.ts";
 export * from "./challengeJob.ts";

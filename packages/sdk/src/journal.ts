@@ -14,6 +14,8 @@ export interface JobEntry {
   signature: Hex;
   dealId?: Hex;
   deal?: Deal;
+  /** Under replicate(k): every replica's deal, all signed together (dealId/deal is the first). */
+  replicas?: { dealId: Hex; deal: Deal }[];
   stage: JobStage;
   resultCid?: string;
   outDir?: string;

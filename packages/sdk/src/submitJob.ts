@@ -41,22 +41,21 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   if (strategy.needsMediators && mediators.length === 0) {
     throw new LilyError({ code: "INVALID_INPUT", field: "--policy", message: `--policy: ${strategy.name} needs at least one mediator, and none is known`, hint: "start the devnet (it runs a mediator) or pass mediators" });
   }
-  if (strategy.dealsPerJob(param) > 1) {
-    throw new LilyError({ code: "INVALID_INPUT", field: "--policy", message: `--policy: ${strategy.format(param)} needs ${strategy.dealsPerJob(param)} deals per job, which this client cannot follow yet`, hint: "use trust, optimistic or audit" });
-  }
   const { cid: moduleCid, manifest } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
   const { cid: inputsCid } = await prepareInputs(manifest, p.inputs, ctx.store);
   p.onProgress?.({ stage: "inputs", inputsCid });
 
   const me = ctx.opts.account.address;
   const balance = await escrowBalance(ctx.chain, { account: me });
-  const reserve = strategy.id === Policy.optimistic || strategy.id === Policy.audit ? (p.mediationFee ?? 0n) : 0n;
+  // Policies that mediate reserve the fee per deal; replicate(k) makes k deals.
+  const deals = BigInt(strategy.dealsPerJob(param));
+  const reserve = strategy.needsMediators ? (p.mediationFee ?? 0n) * deals : 0n;
   // REJECT: a job offer the job creator cannot pay for would only fail at opening
-  if (balance < p.maxPrice + reserve) {
+  if (balance < p.maxPrice * deals + reserve) {
     throw new LilyError({
       code: "INSUFFICIENT_DEPOSIT",
       field: "maxPrice",
-      message: `escrow deposit ${balance} is below maxPrice ${p.maxPrice}${reserve ? ` plus the mediation fee reserve ${reserve}` : ""}`,
+      message: `escrow deposit ${balance} is below maxPrice ${p.maxPrice}${deals > 1n ? ` × ${deals} replicas` : ""}${reserve ? ` plus the mediation fee reserve ${reserve}` : ""}`,
       hint: "deposit more with `lily deposit <amount>` or lower --max-price",
       details: { balance, maxPrice: p.maxPrice },
     });

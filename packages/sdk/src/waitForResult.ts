@@ -3,15 +3,16 @@
 // its CID matches the digest committed on chain. A provider that misses the deadline is answered
 // with claimTimeout: the job creator is refunded and the provider's collateral slashed.
 // State is re-read on every event and on a timer, so a missed event costs only latency.
-import { join } from "node:path";
-import { readFileSync, existsSync } from "node:fs";
 import type { Hex } from "viem";
 import { subscribe } from "@lily/api";
 import { claimTimeout, dealState, getDealEvents, type DealStateName } from "@lily/chain";
-import { LilyError, cidFromDigest, verifyRecord, type Deal, type DealRecord, type ResultManifest } from "@lily/protocol";
+import { waitForReplicas } from "./waitForReplicas.ts";
+import { LilyError, Policy, cidFromDigest, verifyRecord, type Deal, type DealRecord, type ResultManifest } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress } from "./progress.ts";
 import { checkDeal } from "./checkDeal.ts";
+import { deliverResult } from "./deliverResult.ts";
+import { noMatch } from "./noMatch.ts";
 import type { JobEntry } from "./journal.ts";
 
 export interface WaitParams {
@@ -39,12 +40,15 @@ export interface JobResult {
    * (a mediator is re-running it) or `slashed` (the provider was proven wrong; you were refunded).
    */
   settlement: DealStateName;
+  /** Under replicate(k): how each replica ended. */
+  replicas?: { dealId: Hex; provider: Hex; state: DealStateName }[];
   txs: { open?: Hex; commit?: Hex };
 }
 
 export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Promise<JobResult> {
   const entry = ctx.journal.get(p.jobOfferId);
   if (!entry) throw new LilyError({ code: "NOT_FOUND", field: "jobOfferId", message: `no job ${p.jobOfferId} in this job creator's journal` });
+  if (entry.offer.policy === Policy.replicate) return waitForReplicas(ctx, entry, Number(entry.offer.policyParam), p);
   const progress = p.onProgress ?? (() => {});
   const matchDeadline = Date.now() + (p.matchTimeoutMs ?? ctx.submit.matchTimeoutMs);
   const seen = new Set<string>();
@@ -85,23 +89,14 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
       throw e;
     });
     if (!job) return undefined;
-    const candidate = job.dealId ? await ctx.solver.getDeal({ params: { id: job.dealId } }) : undefined;
+    const candidate = job.dealIds[0] ? await ctx.solver.getDeal({ params: { id: job.dealIds[0] } }) : undefined;
     if (candidate && candidate.status === "proposed") {
       await signDeal(ctx, entry, candidate);
       progress({ stage: "matched", dealId: candidate.id, provider: candidate.deal.provider, price: candidate.deal.price });
       progress({ stage: "signed", dealId: candidate.id });
       return undefined;
     }
-    if (Date.now() > matchDeadline) {
-      const reasons = Object.entries(job.rejections).map(([who, why]) => `${who}: ${why}`);
-      throw new LilyError({
-        code: "NO_MATCH",
-        field: "jobOffer",
-        message: `no provider matched the job${reasons.length ? ` (${reasons.join("; ")})` : " (no provider offers resources)"}`,
-        hint: "no funds were locked; raise --max-price, or retry when a provider that fits is online",
-        details: { rejections: job.rejections },
-      });
-    }
+    if (Date.now() > matchDeadline) throw noMatch(job.rejections);
     return undefined;
   }
 
@@ -172,28 +167,7 @@ async function step(ctx: JobCreatorContext, entry: JobEntry, p: WaitParams, prog
     }
   }
   once("committed", () => progress({ stage: "committed", dealId, resultCid }));
-  const outDir = p.outDir ?? join(process.cwd(), "lily-results", dealId.slice(2, 14));
-  const manifest = await ctx.store.downloadResult(resultCid, outDir);
-  progress({ stage: "downloaded", dealId, outDir });
-  entry.stage = state === "settled" ? "completed" : state === "slashed" ? "refunded" : "committed";
-  entry.resultCid = resultCid;
-  entry.outDir = outDir;
-  ctx.journal.put(entry);
-  const stdoutPath = join(outDir, "stdout");
-  return {
-    jobOfferId: entry.jobOfferId,
-    dealId,
-    deal,
-    provider: deal.provider,
-    price: deal.price,
-    resultCid,
-    manifest,
-    outDir,
-    stdout: existsSync(stdoutPath) ? readFileSync(stdoutPath, "utf8") : "",
-    exitCode: manifest.exitCode,
-    settlement: state,
-    txs: { open: opened?.txHash, commit: committed?.txHash },
-  };
+  return deliverResult(ctx, entry, { dealId, deal, resultCid, price: deal.price, settlement: state, txs: { open: opened?.txHash, commit: committed?.txHash }, outDir: p.outDir }, progress);
 }
 
 /** Check and sign the proposed deal, at most one deal per job offer (recorded before posting). */

@@ -5,6 +5,7 @@ export * from "./server.ts";
 export * from "./solver.ts";
 export * from "./orderBook.ts";
 export * from "./dealTransitions.ts";
+export * from "./endings.ts";
 export * from "./matcher/resources.ts";
 export * from "./matcher/filters.ts";
 export * from "./matcher/scores.ts";

@@ -10,7 +10,8 @@ import { ACTIVE_DEAL_STATUSES } from "./dealTransitions.ts";
 import { NO_RESOURCES, addResources, resourcesOf, type Resources } from "./matcher/resources.ts";
 import type { Snapshot } from "./matcher/match.ts";
 
-const migrations = [
+/** The order book's schema, one step per entry, run once each in order. Append; never edit one that shipped. */
+export const orderBookMigrations: readonly string[] = [
   `CREATE TABLE resource_offers (
      id TEXT PRIMARY KEY,
      provider TEXT NOT NULL,
@@ -66,6 +67,13 @@ const migrations = [
    CREATE TRIGGER deals_terms_immutable
      BEFORE UPDATE OF id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at ON deals
    BEGIN SELECT RAISE(ABORT, 'deal terms are immutable'); END;`,
+  // replicate(k): a job offer is held by up to k deals, each with a distinct provider
+  `ALTER TABLE job_offers ADD COLUMN deal_ids TEXT NOT NULL DEFAULT '[]';
+   UPDATE job_offers SET deal_ids = json_array(deal_id) WHERE deal_id IS NOT NULL;
+   ALTER TABLE job_offers DROP COLUMN deal_id;
+   DROP INDEX deals_one_live_per_job;
+   -- a job offer is held by at most one live deal per provider
+   CREATE UNIQUE INDEX deals_one_live_per_job_provider ON deals (job_offer_id, provider) WHERE status NOT IN ('rejected', 'timed-out');`,
 ];
 
 export interface DealFilter {
@@ -97,7 +105,7 @@ export class OrderBook {
   private readonly statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
-    this.db = openDatabase(path, migrations);
+    this.db = openDatabase(path, [...orderBookMigrations]);
   }
 
   close(): void {
@@ -152,8 +160,8 @@ export class OrderBook {
 
   addJobOffer(rec: JobOfferRecord): void {
     this.sql(
-      "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_id, offer, signature, rejections, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(rec.id, rec.offer.jobCreator, expiry(rec.offer.expiresAt), rec.status, rec.dealId ?? null, json(rec.offer), rec.signature,
+      "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_ids, offer, signature, rejections, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(rec.id, rec.offer.jobCreator, expiry(rec.offer.expiresAt), rec.status, json(rec.dealIds), json(rec.offer), rec.signature,
       json(rec.rejections), rec.createdAt);
   }
 
@@ -161,17 +169,31 @@ export class OrderBook {
     return (this.sql("SELECT * FROM job_offers WHERE status = 'open' ORDER BY created_at, id").all() as Row[]).map(toJobOffer);
   }
 
-  /** Record the outcome of a matching pass for a job offer; returns whether anything changed. */
-  setMatching(id: Hex, rejections: Record<Address, string>, dealId?: Hex): boolean {
-    const r = dealId
-      ? this.sql("UPDATE job_offers SET status = 'matched', deal_id = ?, rejections = ? WHERE id = ?").run(dealId, json(rejections), id)
+  /**
+   * Record the outcome of a matching pass for a job offer: matched to `dealIds` (one deal, or k
+   * under replicate(k)), or still open with only its rejections updated when there are none.
+   * Returns whether anything changed.
+   */
+  setMatching(id: Hex, rejections: Record<string, string>, dealIds: readonly Hex[] = []): boolean {
+    const r = dealIds.length > 0
+      ? this.sql("UPDATE job_offers SET status = 'matched', deal_ids = ?, rejections = ? WHERE id = ?").run(json(dealIds), json(rejections), id)
       : this.sql("UPDATE job_offers SET rejections = ?1 WHERE id = ?2 AND rejections != ?1").run(json(rejections), id);
     return r.changes > 0;
   }
 
-  /** Put a job offer back on the book if `dealId` still holds it; returns whether it did. */
+  /**
+   * Put a job offer back on the book if `dealId` is one of the deals holding it, releasing all of
+   * them (a replica group is re-matched whole); returns whether it did.
+   */
   reopenJobOffer(id: Hex, dealId: Hex): boolean {
-    return this.sql("UPDATE job_offers SET status = 'open', deal_id = NULL WHERE id = ? AND deal_id = ?").run(id, dealId).changes > 0;
+    return this.sql(
+      "UPDATE job_offers SET status = 'open', deal_ids = '[]' WHERE id = ? AND EXISTS (SELECT 1 FROM json_each(deal_ids) WHERE value = ?)",
+    ).run(id, dealId).changes > 0;
+  }
+
+  /** The deals currently holding a job offer (its `dealIds`: one, or a replica group), in that order. */
+  dealsOfJobOffer(id: Hex): DealRecord[] {
+    return (this.getJobOffer(id)?.dealIds ?? []).map((d) => this.getDeal(d)).filter((d): d is DealRecord => d !== undefined);
   }
 
   /** Mark open job offers past their expiry as expired; returns their ids. */
@@ -239,7 +261,15 @@ export class OrderBook {
     const excluded: Record<Hex, Record<Address, string>> = {};
     const exclusions = this.sql("SELECT e.* FROM exclusions e JOIN job_offers j ON j.id = e.job_offer_id WHERE j.status = 'open'").all() as Row[];
     for (const row of exclusions) (excluded[row.job_offer_id as Hex] ??= {})[row.provider as Address] = row.reason as string;
-    return { jobs: this.openJobOffers(), offers: this.activeResourceOffers(), used, excluded };
+    const lastDeadline = new Map<Hex, bigint>();
+    const earlier = this.sql(
+      "SELECT d.job_offer_id, json_extract(d.terms, '$.deadline') AS deadline FROM deals d JOIN job_offers j ON j.id = d.job_offer_id WHERE j.status = 'open'",
+    ).all() as Row[];
+    for (const row of earlier) {
+      const [job, deadline] = [row.job_offer_id as Hex, BigInt(row.deadline as string)];
+      if (deadline > (lastDeadline.get(job) ?? -1n)) lastDeadline.set(job, deadline);
+    }
+    return { jobs: this.openJobOffers(), offers: this.activeResourceOffers(), used, excluded, lastDeadline };
   }
 }
 
@@ -264,7 +294,7 @@ function toJobOffer(row: Row): JobOfferRecord {
     offer: JSON.parse(row.offer as string),
     signature: row.signature,
     status: row.status,
-    ...present({ dealId: row.deal_id }),
+    dealIds: JSON.parse(row.deal_ids as string),
     rejections: JSON.parse(row.rejections as string),
     createdAt: row.created_at,
   });

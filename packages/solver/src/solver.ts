@@ -21,6 +21,7 @@ import type { SolverOptions } from "./options.ts";
 import type { OrderBook } from "./orderBook.ts";
 import { assertTransition } from "./dealTransitions.ts";
 import { planMatches, type MatchConfig } from "./matcher/match.ts";
+import { planEndings, type Ending, type EndingPlan } from "./endings.ts";
 import { defaultFilters } from "./matcher/filters.ts";
 import { defaultScores } from "./matcher/scores.ts";
 
@@ -83,7 +84,7 @@ export class Solver {
     }
     const id = hashRecord(this.opts.domain, "JobOffer", offer);
     if (!this.book.getJobOffer(id)) {
-      this.book.atomically(() => this.book.addJobOffer({ id, offer, signature, status: "open", rejections: {}, createdAt: Date.now() }));
+      this.book.atomically(() => this.book.addJobOffer({ id, offer, signature, status: "open", dealIds: [], rejections: {}, createdAt: Date.now() }));
       this.deps.logger.info("job offer added", { id, jobCreator: offer.jobCreator, module: offer.module });
       this.publishJobOffer(id);
       this.rematch();
@@ -126,20 +127,19 @@ export class Solver {
     // REJECT: an opened deal names the transaction that opened it
     if (status === "opened" && !txHash) throw new LilyError({ code: "INVALID_INPUT", field: "txHash", message: "txHash: required when a deal is opened" });
     assertTransition(current.status, status);
-    const ended = status === "rejected" || status === "timed-out";
-    this.book.atomically(() => {
-      this.book.updateDeal(id, { status, openTx: txHash, error });
-      if (!ended) return;
-      const why = status === "rejected" ? `rejected deal ${id}${error ? `: ${error}` : ""}` : `timed out on deal ${id}`;
-      this.book.exclude(current.jobOfferId, current.deal.provider, why);
-      this.book.reopenJobOffer(current.jobOfferId, id);
-    });
+    if (status !== "rejected" && status !== "timed-out") {
+      this.book.atomically(() => this.book.updateDeal(id, { status, openTx: txHash, error }));
+      this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
+      return this.publishDeal(id);
+    }
+    const provider = current.deal.provider;
+    const exclude = status === "rejected" ? `rejected deal ${id}${error ? `: ${error}` : ""}` : `timed out on deal ${id}`;
+    const ending: Ending = { deal: current, status, error, why: `provider ${provider} ${exclude}`, exclude };
+    const plan = this.book.atomically(() => this.applyEndings([ending], txHash ? { id, openTx: txHash } : undefined));
     this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
     const deal = this.publishDeal(id);
-    if (ended) {
-      this.publishJobOffer(current.jobOfferId);
-      this.rematch();
-    }
+    this.publishEndings(plan, id);
+    this.rematch();
     return deal;
   }
 
@@ -174,17 +174,17 @@ export class Solver {
       const snapshot = this.book.snapshot();
       const plan = planMatches(snapshot, this.config, seconds(now));
       const jobs = new Map(snapshot.jobs.map((j) => [j.id, j]));
-      const dealOf = new Map<Hex, Hex>();
+      const dealsOf = new Map<Hex, Hex[]>();
       for (const p of plan.proposals) {
         const { offer } = jobs.get(p.jobOfferId)!;
         const id = hashRecord(this.opts.domain, "Deal", p.terms);
         const { jobOfferId, resourceOfferId, terms } = p;
         this.book.addDeal({ id, deal: terms, jobOfferId, resourceOfferId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: now }, now);
-        dealOf.set(p.jobOfferId, id);
+        dealsOf.set(jobOfferId, [...(dealsOf.get(jobOfferId) ?? []), id]);
         proposed.push(id);
       }
-      for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<Address, string>][]) {
-        if (this.book.setMatching(jobId, rejections, dealOf.get(jobId))) changedJobs.add(jobId);
+      for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<string, string>][]) {
+        if (this.book.setMatching(jobId, rejections, dealsOf.get(jobId))) changedJobs.add(jobId);
       }
     });
     for (const id of proposed) {
@@ -196,29 +196,50 @@ export class Solver {
 
   /**
    * Drop proposals not signed by both parties within the sign window (excluding the provider
-   * from that job only if it was the one that did not sign), retire expired resource offers,
-   * then re-match.
+   * from that job only if it was the one that did not sign, and breaking a replica group none of
+   * whose replicas has opened), retire expired resource offers, then re-match.
    */
   sweep(): void {
     const now = Date.now();
     const window = this.opts.signWindowSeconds;
-    const dropped = this.book.atomically(() => {
+    const { stale, plan } = this.book.atomically(() => {
       const stale = this.book.unsignedProposalsBefore(now - window * 1000);
-      for (const deal of stale) {
-        const missing = [deal.jobCreatorSignature ? undefined : "job creator", deal.providerSignature ? undefined : "provider"].filter(Boolean);
-        this.book.updateDeal(deal.id, { status: "rejected", error: `not signed within ${window}s by the ${missing.join(" and the ")}` }, now);
-        if (!deal.providerSignature) this.book.exclude(deal.jobOfferId, deal.deal.provider, `did not sign deal ${deal.id} within ${window}s`);
-        this.book.reopenJobOffer(deal.jobOfferId, deal.id);
-      }
+      const endings = stale.map((deal): Ending => {
+        const missing = [deal.jobCreatorSignature ? undefined : "job creator", deal.providerSignature ? undefined : "provider"].filter(Boolean).join(" and the ");
+        const error = `not signed within ${window}s by the ${missing}`;
+        const exclude = deal.providerSignature ? undefined : `did not sign deal ${deal.id} within ${window}s`;
+        return { deal, status: "rejected", error, why: `deal ${deal.id} ${error}`, ...(exclude && { exclude }) };
+      });
+      const plan = this.applyEndings(endings, undefined, now);
       this.book.deactivateExpiredResourceOffers(seconds(now));
-      return stale;
+      return { stale, plan };
     });
-    for (const deal of dropped) {
-      this.deps.logger.info("unsigned proposal dropped", { id: deal.id, provider: deal.deal.provider });
-      this.publishDeal(deal.id);
-      this.publishJobOffer(deal.jobOfferId);
-    }
+    for (const deal of stale) this.deps.logger.info("unsigned proposal dropped", { id: deal.id, provider: deal.deal.provider });
+    this.publishEndings(plan);
     this.rematch();
+  }
+
+  /** Inside a transaction: plan what ending these deals does (pure), then write it all. */
+  private applyEndings(endings: readonly Ending[], opened?: { id: Hex; openTx: Hex }, now = Date.now()): EndingPlan {
+    const groups = new Map(endings.map((e) => [e.deal.jobOfferId, this.book.dealsOfJobOffer(e.deal.jobOfferId)] as const));
+    const plan = planEndings(endings, groups);
+    for (const d of plan.deals) {
+      this.book.updateDeal(d.id, { status: d.status, error: d.error, ...(opened?.id === d.id && { openTx: opened.openTx }) }, now);
+    }
+    for (const x of plan.exclusions) this.book.exclude(x.jobOfferId, x.provider, x.reason);
+    for (const r of plan.reopen) this.book.reopenJobOffer(r.jobOfferId, r.dealId);
+    return plan;
+  }
+
+  /** Publish every deal an ending changed (but `published`, already sent) and their job offers. */
+  private publishEndings(plan: EndingPlan, published?: Hex): void {
+    const jobs = new Set<Hex>();
+    for (const d of plan.deals) {
+      if (d.brokenBy) this.deps.logger.info("replica dropped with its group", { id: d.id, brokenBy: d.brokenBy });
+      const record = d.id === published ? this.getDeal(d.id) : this.publishDeal(d.id);
+      jobs.add(record.jobOfferId);
+    }
+    for (const id of jobs) this.publishJobOffer(id);
   }
 
   private publishDeal(id: Hex): DealRecord {

@@ -15,6 +15,7 @@ import {
   mediatorAccepted,
   resourcesFit,
   NO_RESOURCES,
+  JOB_REJECTION,
   type FilterPlugin,
   type MatchContext,
   type Resources,
@@ -38,10 +39,10 @@ const offer = (o: Partial<ResourceOffer> = {}): ResourceOffer => ({
   provider: addr(1), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 50n, collateral: 10n,
   modules: [wasm], mediators: [mediatorA], expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
 });
-const jobRecord = (n: number, o: Partial<JobOffer> = {}): JobOfferRecord => ({ id: id(n), offer: job(o), signature: `0x${"00".repeat(65)}`, status: "open", rejections: {}, createdAt: n });
+const jobRecord = (n: number, o: Partial<JobOffer> = {}): JobOfferRecord => ({ id: id(n), offer: job(o), signature: `0x${"00".repeat(65)}`, status: "open", dealIds: [], rejections: {}, createdAt: n });
 const offerRecord = (n: number, o: Partial<ResourceOffer> = {}): ResourceOfferRecord => ({ id: id(0x100 + n), offer: offer({ provider: addr(n), ...o }), signature: `0x${"00".repeat(65)}`, active: true, createdAt: n });
 const ctx = (o: Partial<MatchContext> = {}): MatchContext => ({ now: BigInt(NOW), used: NO_RESOURCES, excluded: {}, ...o });
-const snapshot = (o: Partial<Snapshot>): Snapshot => ({ jobs: [], offers: [], used: new Map(), excluded: {}, ...o });
+const snapshot = (o: Partial<Snapshot>): Snapshot => ({ jobs: [], offers: [], used: new Map(), excluded: {}, lastDeadline: new Map(), ...o });
 const config = { filters: defaultFilters, scores: defaultScores, signWindowSeconds: 60 };
 const used = (r: Partial<Resources>): Resources => ({ ...NO_RESOURCES, ...r });
 
@@ -123,4 +124,121 @@ test("matching is pure: same snapshot, same plan, snapshot untouched", () => {
   const b = planMatches(snap, config, NOW);
   assert.deepEqual(a, b);
   assert.deepEqual(snap, before);
+});
+
+// --- replicate(k): k deals, k distinct providers, one mediator set, all or none ---
+
+const replicated = (k: number, o: Partial<JobOffer> = {}): Partial<JobOffer> => ({ policy: 2, policyParam: BigInt(k), mediators: [mediatorA], ...o });
+
+const replicaCases: {
+  says: string;
+  job: Partial<JobOffer>;
+  offers: [number, Partial<ResourceOffer>][];
+  /** Providers (by number) of the proposals, in order; [] for none. */
+  matched: number[];
+  /** The job-level explanation, when there is no group. */
+  why?: RegExp;
+  /** Providers whose own rejection reasons are kept. */
+  rejected?: [number, RegExp][];
+}[] = [
+  {
+    says: "replicate(3) with 4 offers goes to the cheapest three, best first",
+    job: replicated(3),
+    offers: [[1, { price: 90n }], [2, { price: 40n }], [3, { price: 70n }], [4, { price: 20n }]],
+    matched: [4, 2, 3],
+  },
+  {
+    says: "replicate(2) ties go to the lower offer id",
+    job: replicated(2),
+    offers: [[3, {}], [1, {}], [2, {}]],
+    matched: [1, 2],
+  },
+  {
+    says: "replicate(3) with 2 that fit proposes nothing and says why",
+    job: replicated(3),
+    offers: [[1, {}], [2, { price: 500n }], [3, { modules: [other] }], [4, {}]],
+    matched: [],
+    why: /^replicate: needs 3 distinct providers, 2 fit$/,
+    rejected: [[2, /^price: /], [3, /^module: /]],
+  },
+  {
+    says: "replicate(2) with no offers at all still says why",
+    job: replicated(2),
+    offers: [],
+    matched: [],
+    why: /^replicate: needs 2 distinct providers, 0 fit$/,
+  },
+  {
+    says: "a group shares one mediator set: the first set k providers reach, in rank order",
+    job: replicated(2, { mediators: [mediatorA, mediatorB] }),
+    offers: [[1, { price: 10n, mediators: [mediatorA] }], [2, { price: 20n, mediators: [mediatorB] }], [3, { price: 30n, mediators: [mediatorB] }], [4, { price: 40n, mediators: [mediatorA] }]],
+    matched: [2, 3],
+  },
+  {
+    says: "enough providers fit but no k of them share a mediator set: nothing, and why",
+    job: replicated(3, { mediators: [mediatorA, mediatorB] }),
+    offers: [[1, { mediators: [mediatorA] }], [2, { mediators: [mediatorB] }], [3, { mediators: [mediatorA, mediatorB] }]],
+    matched: [],
+    why: /^replicate: needs 3 distinct providers with the same mediators, 3 fit but at most 1 share a mediator set$/,
+  },
+  {
+    says: "an out-of-range k is refused by the policy filter, for every provider",
+    job: replicated(17),
+    offers: [[1, {}], [2, {}]],
+    matched: [],
+    why: /needs 17 distinct providers, 0 fit/,
+    rejected: [[1, /^policy: replicate needs between 2 and 16/], [2, /^policy: /]],
+  },
+  {
+    says: "trust takes one provider, and no job-level reason when none fits",
+    job: {},
+    offers: [[1, { price: 500n }]],
+    matched: [],
+    rejected: [[1, /^price: /]],
+  },
+];
+
+for (const c of replicaCases) {
+  test(`replicate: ${c.says}`, () => {
+    const j = jobRecord(1, c.job);
+    const plan = planMatches(snapshot({ jobs: [j], offers: c.offers.map(([n, o]) => offerRecord(n, o)) }), config, NOW);
+    assert.deepEqual(plan.proposals.map((p) => p.terms.provider), c.matched.map(addr));
+    for (const p of plan.proposals) {
+      assert.equal(p.jobOfferId, j.id);
+      assert.equal(p.terms.jobOffer, j.id);
+      assert.equal(p.terms.policyParam, j.offer.policyParam);
+      assert.equal(p.terms.mediators, plan.proposals[0]!.terms.mediators, "one mediator set for the whole group");
+      assert.equal(p.terms.deadline, plan.proposals[0]!.terms.deadline);
+    }
+    const rejections = plan.rejections[j.id]!;
+    if (c.why) assert.match(rejections[JOB_REJECTION] ?? "(none)", c.why);
+    else assert.equal(rejections[JOB_REJECTION], undefined);
+    for (const [n, reason] of c.rejected ?? []) assert.match(rejections[addr(n)] ?? "(none)", reason);
+  });
+}
+
+test("replicate: each replica's capacity counts, and a group that does not form holds none", () => {
+  const cases = [
+    { says: "a formed group fills both providers", first: replicated(2, { cpu: 3 }), offers: [1, 2], second: [] as number[] },
+    { says: "a group short of providers leaves their capacity to the next job", first: replicated(3, { cpu: 3 }), offers: [1, 2], second: [1] },
+  ];
+  for (const c of cases) {
+    const jobs = [jobRecord(1, c.first), jobRecord(2, { cpu: 3 })];
+    const plan = planMatches(snapshot({ jobs, offers: c.offers.map((n) => offerRecord(n)) }), config, NOW);
+    assert.deepEqual(plan.proposals.filter((p) => p.jobOfferId === id(2)).map((p) => p.terms.provider), c.second.map(addr), c.says);
+  }
+});
+
+test("a job offer's new deals are due after every earlier deal of it, so no deal id repeats", () => {
+  const usual = BigInt(NOW + 60 + 300);
+  const cases = [
+    { says: "no earlier deal", last: undefined, deadline: usual },
+    { says: "earlier deals due before", last: usual - 10n, deadline: usual },
+    { says: "an earlier deal proposed this same second", last: usual, deadline: usual + 1n },
+  ];
+  for (const c of cases) {
+    const lastDeadline = new Map(c.last === undefined ? [] : [[id(1), c.last] as const]);
+    const plan = planMatches(snapshot({ jobs: [jobRecord(1, replicated(2))], offers: [offerRecord(1), offerRecord(2)], lastDeadline }), config, NOW);
+    assert.deepEqual(plan.proposals.map((p) => p.terms.deadline), [c.deadline, c.deadline], c.says);
+  }
 });

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Hex } from "viem";
-import { cidForBytes, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
-import { OrderBook } from "../src/index.ts";
+import { cidForBytes, toWire, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { openDatabase } from "@lily/node-kit";
+import { OrderBook, orderBookMigrations } from "../src/index.ts";
 
 const hex = (b: string) => `0x${b.repeat(32)}` as Hex;
 const jc = "0x00000000000000000000000000000000000000C1" as const;
@@ -15,7 +16,7 @@ const wasm = cidForBytes(new TextEncoder().encode("primes.wasm"));
 const sig = `0x${"11".repeat(65)}` as Hex;
 
 const job: JobOfferRecord = {
-  id: hex("01"), signature: sig, status: "open", rejections: {}, createdAt: 1,
+  id: hex("01"), signature: sig, status: "open", dealIds: [], rejections: {}, createdAt: 1,
   offer: { jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, maxPrice: 5n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0, timeoutSeconds: 60n, expiresAt: 2n ** 64n - 1n, nonce: 1n },
 };
 const offer: ResourceOfferRecord = {
@@ -55,9 +56,38 @@ test("deal terms cannot be rewritten, not even by SQL on the solver's own databa
   db.prepare("UPDATE deals SET status = 'signed' WHERE id = ?").run(deal.id);
 });
 
-test("a job offer is held by at most one live deal", () => {
+test("a job offer is held by at most one live deal per provider", () => {
   const { book } = bookWithDeal();
   assert.throws(() => book.addDeal({ ...deal, id: hex("04") }, 2), /UNIQUE/);
+  const replica = { ...deal, id: hex("05"), deal: { ...deal.deal, provider: "0x00000000000000000000000000000000000000A2" as const } };
+  book.addDeal(replica, 2); // another provider: a second replica of the same job offer
   book.updateDeal(deal.id, { status: "rejected" });
   book.addDeal({ ...deal, id: hex("04") }, 2);
+});
+
+test("a job offer holds its deals in order, and only one of them reopens it, releasing all", () => {
+  const { book } = bookWithDeal();
+  const ids = [hex("03"), hex("05"), hex("06")];
+  assert.equal(book.setMatching(job.id, { "*": "x" }, ids), true);
+  assert.deepEqual(book.getJobOffer(job.id), { ...job, status: "matched", dealIds: ids, rejections: { "*": "x" } });
+  assert.equal(book.reopenJobOffer(job.id, hex("07")), false, "not one of its deals");
+  assert.equal(book.getJobOffer(job.id)!.status, "matched");
+  assert.equal(book.reopenJobOffer(job.id, hex("05")), true);
+  assert.deepEqual([book.getJobOffer(job.id)!.status, book.getJobOffer(job.id)!.dealIds], ["open", []]);
+  assert.equal(book.reopenJobOffer(job.id, hex("05")), false, "already released");
+});
+
+test("a book written before replicate keeps its matched job offers' deal as dealIds", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "lily-book-")), "solver.db");
+  const old = openDatabase(path, [orderBookMigrations[0]!]);
+  const insert = "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_id, offer, signature, rejections, created_at) VALUES (?, ?, 0, ?, ?, ?, ?, '{}', 1)";
+  const wire = JSON.stringify(toWire(job.offer));
+  old.prepare(insert).run(job.id, jc, "matched", deal.id, wire, sig);
+  old.prepare(insert).run(hex("09"), jc, "open", null, wire, sig);
+  old.close();
+
+  const book = new OrderBook(path);
+  assert.deepEqual(book.getJobOffer(job.id)!.dealIds, [deal.id]);
+  assert.deepEqual(book.getJobOffer(hex("09"))!.dealIds, []);
+  book.close();
 });

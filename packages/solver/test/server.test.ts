@@ -48,7 +48,7 @@ async function proposedDeal(api: Api) {
   await api.postResourceOffer({ body: await signedResourceOffer(rp, resourceOffer(rp)) });
   const job = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc)) });
   assert.equal(job.status, "matched");
-  const deal = await api.getDeal({ params: { id: job.dealId! } });
+  const deal = await api.getDeal({ params: { id: job.dealIds[0]! } });
   return { rp, jc, job, deal };
 }
 
@@ -84,7 +84,7 @@ test("a signed resource offer and job offer become a proposal whose terms match 
   const before = Math.floor(Date.now() / 1000);
   const job = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc, { policy: 1, policyParam: 600n, timeoutSeconds: 120n })) });
   assert.equal(job.status, "matched");
-  const deal = await api.getDeal({ params: { id: job.dealId! } });
+  const deal = await api.getDeal({ params: { id: job.dealIds[0]! } });
   const { deadline, ...terms } = deal.deal;
   assert.deepEqual(terms, { jobCreator: jc.address, provider: rp.address, jobOffer: job.id, resourceOffer: ro.id, price: 40n, collateral: 8n, policy: 1, policyParam: 600n,
     mediationFee: 0n, mediators: NO_MEDIATORS, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0 });
@@ -204,7 +204,7 @@ test("posting the same signed job offer twice gives one job offer and one deal",
   const body = await signedJobOffer(jc, jobOffer(jc));
   const a = await api.postJobOffer({ body });
   const b = await api.postJobOffer({ body });
-  assert.deepEqual([b.id, b.dealId], [a.id, a.dealId]);
+  assert.deepEqual([b.id, b.dealIds], [a.id, a.dealIds]);
   assert.equal((await api.listDeals({ query: { jobCreator: jc.address } })).deals.length, 1);
 });
 
@@ -214,15 +214,15 @@ test("a provider that rejects a deal is excluded and the job goes to another pro
   await api.postResourceOffer({ body: await signedResourceOffer(cheap, resourceOffer(cheap, { price: 10n })) });
   await api.postResourceOffer({ body: await signedResourceOffer(dear, resourceOffer(dear, { price: 90n })) });
   const job = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc)) });
-  const first = await api.getDeal({ params: { id: job.dealId! } });
+  const first = await api.getDeal({ params: { id: job.dealIds[0]! } });
   assert.equal(first.deal.provider, cheap.address);
 
   const rejected = await api.postDealStatus({ params: { id: first.id }, body: { status: "rejected", error: "busy" } });
   assert.equal(rejected.status, "rejected");
   const after = await api.getJobOffer({ params: { id: job.id } });
   assert.equal(after.status, "matched");
-  assert.notEqual(after.dealId, first.id);
-  assert.equal((await api.getDeal({ params: { id: after.dealId! } })).deal.provider, dear.address);
+  assert.notEqual(after.dealIds[0], first.id);
+  assert.equal((await api.getDeal({ params: { id: after.dealIds[0]! } })).deal.provider, dear.address);
   assert.match(after.rejections[cheap.address]!, /^excluded: rejected deal 0x[0-9a-f]{64}: busy$/);
 });
 
@@ -234,7 +234,7 @@ test("when no provider fits, the job offer stays open with a reason naming each 
   await api.postResourceOffer({ body: await signedResourceOffer(tooSmall, resourceOffer(tooSmall, { memoryMb: 128 })) });
   const job = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc)) });
   assert.equal(job.status, "open");
-  assert.equal(job.dealId, undefined);
+  assert.deepEqual(job.dealIds, []);
   assert.equal(Object.keys(job.rejections).length, 3);
   assert.match(job.rejections[wrongModule.address]!, /^module: /);
   assert.match(job.rejections[tooDear.address]!, /^price: price 500 is above maxPrice 100$/);
@@ -278,7 +278,7 @@ test("a proposal not signed in time is dropped; only a provider that did not sig
       await api.postResourceOffer({ body: await signedResourceOffer(first, resourceOffer(first, { price: 10n })) });
       await api.postResourceOffer({ body: await signedResourceOffer(second, resourceOffer(second, { price: 90n })) });
       const job = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc)) });
-      const deal = await api.getDeal({ params: { id: job.dealId! } });
+      const deal = await api.getDeal({ params: { id: job.dealIds[0]! } });
       const party = c.signs === "jobCreator" ? jc : first;
       await api.signDeal({ params: { id: deal.id }, body: { signer: party.address, signature: await signRecord(party, domain, "Deal", deal.deal) } });
 
@@ -289,9 +289,9 @@ test("a proposal not signed in time is dropped; only a provider that did not sig
       assert.match(dropped.error!, /not signed within 1s/);
       const next = await eventually(async () => {
         const j = await api.getJobOffer({ params: { id: job.id } });
-        return j.status === "matched" && j.dealId !== deal.id ? j : undefined;
+        return j.status === "matched" && j.dealIds[0] !== deal.id ? j : undefined;
       });
-      const nextDeal = await api.getDeal({ params: { id: next.dealId! } });
+      const nextDeal = await api.getDeal({ params: { id: next.dealIds[0]! } });
       assert.equal(nextDeal.deal.provider, (c.rematchedTo === "other" ? second : first).address);
       assert.equal(next.rejections[first.address] !== undefined, c.excluded);
     });
@@ -314,7 +314,7 @@ test("records and open job offers survive a restart", async (t) => {
   await api.postResourceOffer({ body: await signedResourceOffer(rp, resourceOffer(rp, { modules: [cid("rare.wasm")] })) });
   const matched = await api.getJobOffer({ params: { id: waiting.id } });
   assert.equal(matched.status, "matched");
-  assert.equal((await api.getDeal({ params: { id: matched.dealId! } })).deal.provider, rp.address);
+  assert.equal((await api.getDeal({ params: { id: matched.dealIds[0]! } })).deal.provider, rp.address);
 });
 
 test("a proposal left unsigned across a restart is dropped and re-matched as the solver starts", async (t) => {
@@ -330,7 +330,7 @@ test("a proposal left unsigned across a restart is dropped and re-matched as the
   const { api } = await startTestSolver(t, { ...slowSweep, dbPath: first.dbPath });
   assert.equal((await api.getDeal({ params: { id: deal.id } })).status, "rejected");
   const rematched = await api.getJobOffer({ params: { id: job.id } });
-  assert.equal((await api.getDeal({ params: { id: rematched.dealId! } })).deal.provider, other.address);
+  assert.equal((await api.getDeal({ params: { id: rematched.dealIds[0]! } })).deal.provider, other.address);
   assert.match(rematched.rejections[rp.address]!, /^excluded: did not sign deal/);
 });
 
@@ -349,7 +349,135 @@ test("WebSocket subscribers receive the proposal and the job offer's change", as
 
   const proposal = await eventually(async () => seen.provider.find((e) => e.type === "deal"));
   assert.ok(proposal.type === "deal");
-  assert.deepEqual([proposal.record.id, proposal.record.status, proposal.record.deal.provider], [job.dealId, "proposed", rp.address]);
+  assert.deepEqual([proposal.record.id, proposal.record.status, proposal.record.deal.provider], [job.dealIds[0], "proposed", rp.address]);
   const matched = await eventually(async () => seen.jobCreator.find((e) => e.type === "job-offer" && e.record.status === "matched"));
   assert.equal(matched.record.id, job.id);
+});
+
+// --- replicate(k) ---
+
+const mediator = account().address;
+const replicateJob = (jc: LocalAccount, k: number) => jobOffer(jc, { policy: 2, policyParam: BigInt(k), mediationFee: 5n, mediators: [mediator] });
+
+/** n providers, cheapest first (prices 10, 20, ...), and a replicate(k) job offer matched to k of them. */
+async function replicaGroup(api: Api, k: number, n: number) {
+  const providers = Array.from({ length: n }, () => account());
+  for (const [i, rp] of providers.entries()) {
+    await api.postResourceOffer({ body: await signedResourceOffer(rp, resourceOffer(rp, { price: BigInt(10 * (i + 1)), mediators: [mediator] })) });
+  }
+  const jc = account();
+  const job = await api.postJobOffer({ body: await signedJobOffer(jc, replicateJob(jc, k)) });
+  const deals = await Promise.all(job.dealIds.map((id) => api.getDeal({ params: { id } })));
+  return { providers, jc, job, deals };
+}
+
+const providersOf = (deals: { deal: { provider: string } }[]) => deals.map((d) => d.deal.provider);
+
+test("replicate(3) with 4 offers: 3 proposals for one job offer, 3 distinct providers, the cheapest three", async (t) => {
+  const { api } = await startTestSolver(t);
+  const { providers, job, deals } = await replicaGroup(api, 3, 4);
+  assert.equal(job.status, "matched");
+  assert.equal(deals.length, 3);
+  assert.deepEqual(providersOf(deals), providers.slice(0, 3).map((p) => p.address));
+  for (const d of deals) {
+    assert.deepEqual([d.status, d.jobOfferId, d.deal.jobOffer, d.deal.policy, d.deal.policyParam, d.deal.mediationFee], ["proposed", job.id, job.id, 2, 3n, 5n]);
+    assert.equal(d.deal.mediators, deals[0]!.deal.mediators);
+  }
+});
+
+test("replicate(3) with 2 providers that fit: no proposals, and the job offer says why", async (t) => {
+  const { api } = await startTestSolver(t);
+  const tooDear = account();
+  await api.postResourceOffer({ body: await signedResourceOffer(tooDear, resourceOffer(tooDear, { price: 500n, mediators: [mediator] })) });
+  const { job } = await replicaGroup(api, 3, 2);
+  assert.deepEqual([job.status, job.dealIds], ["open", []]);
+  assert.equal(job.rejections["*"], "replicate: needs 3 distinct providers, 2 fit");
+  assert.match(job.rejections[tooDear.address]!, /^price: /);
+  assert.deepEqual((await api.listDeals({})).deals, []);
+});
+
+/** What breaks a group before it opens: the culprit replica is `deals[1]`. */
+const breakers: { says: string; opts?: Partial<SolverOptions>; culpritError: RegExp; run: (api: Api, g: Awaited<ReturnType<typeof replicaGroup>>) => Promise<void> }[] = [
+  {
+    says: "its provider rejects it",
+    culpritError: /^busy$/,
+    run: async (api, { deals }) => void (await api.postDealStatus({ params: { id: deals[1]!.id }, body: { status: "rejected", error: "busy" } })),
+  },
+  {
+    says: "its provider does not sign within the sign window, while the others did",
+    opts: { signWindowSeconds: 1, sweepIntervalMs: 50 },
+    culpritError: /^not signed within 1s by the provider$/,
+    run: async (api, { jc, providers, deals }) => {
+      for (const d of deals) await api.signDeal({ params: { id: d.id }, body: { signer: jc.address, signature: await signRecord(jc, domain, "Deal", d.deal) } });
+      for (const i of [0, 2]) {
+        const rp = providers[i]!;
+        await api.signDeal({ params: { id: deals[i]!.id }, body: { signer: rp.address, signature: await signRecord(rp, domain, "Deal", deals[i]!.deal) } });
+      }
+    },
+  },
+];
+
+test("a replica group breaks as a unit before it opens: the others are dropped, the job re-matched without the culprit", async (t) => {
+  for (const c of breakers) {
+    await t.test(c.says, async (t) => {
+      const { api } = await startTestSolver(t, c.opts);
+      const group = await replicaGroup(api, 3, 4);
+      const { providers, job, deals } = group;
+      const culprit = deals[1]!;
+      await c.run(api, group);
+
+      const rematched = await eventually(async () => {
+        const j = await api.getJobOffer({ params: { id: job.id } });
+        return j.status === "matched" && !j.dealIds.includes(culprit.id) ? j : undefined;
+      });
+      assert.match((await api.getDeal({ params: { id: culprit.id } })).error!, c.culpritError);
+      for (const other of [deals[0]!, deals[2]!]) {
+        const d = await api.getDeal({ params: { id: other.id } });
+        assert.equal(d.status, "rejected");
+        assert.match(d.error!, new RegExp(`^replica group broken: .*deal ${culprit.id}`));
+      }
+      const next = await Promise.all(rematched.dealIds.map((id) => api.getDeal({ params: { id } })));
+      assert.deepEqual(providersOf(next), [0, 2, 3].map((i) => providers[i]!.address), "the culprit excluded, the others re-proposed");
+      assert.ok(next.every((d) => d.status === "proposed" && !deals.some((old) => old.id === d.id)), "new deals, new ids");
+      assert.match(rematched.rejections[providers[1]!.address]!, /^excluded: /);
+    });
+  }
+});
+
+/** Once a replica has opened, the contract settles the group: nothing ending afterwards reopens the job offer. */
+const afterOpen: { says: string; end: (api: Api, deals: { id: Hex }[]) => Promise<unknown>; ended: number; status: string }[] = [
+  { says: "another replica's provider rejects it", ended: 1, status: "rejected", end: (api, deals) => api.postDealStatus({ params: { id: deals[1]!.id }, body: { status: "rejected", error: "busy" } }) },
+  { says: "the opened replica times out", ended: 0, status: "timed-out", end: (api, deals) => api.postDealStatus({ params: { id: deals[0]!.id }, body: { status: "timed-out" } }) },
+];
+
+test("after one replica opened, a replica ending does not reopen the job offer; the others run on", async (t) => {
+  for (const c of afterOpen) {
+    await t.test(c.says, async (t) => {
+      const { api } = await startTestSolver(t);
+      const { providers, jc, job, deals } = await replicaGroup(api, 3, 4);
+      for (const [i, d] of deals.entries()) {
+        for (const party of [jc, providers[i]!]) await api.signDeal({ params: { id: d.id }, body: { signer: party.address, signature: await signRecord(party, domain, "Deal", d.deal) } });
+      }
+      await api.postDealStatus({ params: { id: deals[0]!.id }, body: { status: "opened", txHash: `0x${"ab".repeat(32)}` } });
+      await c.end(api, deals);
+
+      const after = await api.getJobOffer({ params: { id: job.id } });
+      assert.deepEqual([after.status, after.dealIds], ["matched", job.dealIds]);
+      const statuses = await Promise.all(deals.map(async (d) => (await api.getDeal({ params: { id: d.id } })).status));
+      const expected = ["opened", "signed", "signed"];
+      expected[c.ended] = c.status;
+      assert.deepEqual(statuses, expected);
+      assert.equal((await api.listDeals({})).deals.length, 3, "no new proposals");
+    });
+  }
+});
+
+test("a replicated job offer keeps its dealIds across a restart", async (t) => {
+  const first = await startTestSolver(t);
+  const { job } = await replicaGroup(first.api, 3, 3);
+  await first.solver.close();
+  const { api } = await startTestSolver(t, { dbPath: first.dbPath });
+  const after = await api.getJobOffer({ params: { id: job.id } });
+  assert.equal(after.dealIds.length, 3);
+  assert.deepEqual(after, job);
 });

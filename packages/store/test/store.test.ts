@@ -49,7 +49,7 @@ test("a directory round-trips through a result manifest", async () => {
   writeFileSync(join(out, "stdout"), "hi\n");
   writeFileSync(join(out, "data.json"), "{}");
   const files = await store.putDirectory(out);
-  const resultCid = await store.putRecord({ deal: "0x01", module: files.stdout!, inputs: files.stdout!, exitCode: 0, files });
+  const resultCid = await store.putRecord({ module: files.stdout!, inputs: files.stdout!, exitCode: 0, files });
   const dest = join(dir, "dest");
   const manifest = await store.downloadResult(resultCid, dest);
   assert.deepEqual(Object.keys(manifest.files).sort(), ["data.json", "stdout"]);

@@ -51,10 +51,10 @@ export function registerDevnet(program: Command): void {
     .option("--providers <n>", "number of resource providers", "2")
     .option("--mediators <n>", "number of mediators (both parties must accept one for policies that mediate)", "1")
     .addOption(
-      new Option("--adversary <kind...>", "also start a misbehaving provider that undercuts the honest ones: cheat (fabricates results) or lazy (opens deals, never delivers)").choices([
-        "cheat",
-        "lazy",
-      ]),
+      new Option(
+        "--adversary <kind...>",
+        "also start adversaries: cheat (a provider that fabricates results), lazy (a provider that opens deals and never delivers), false-challenger (a job creator that challenges every result)",
+      ).choices(["cheat", "lazy", "false-challenger"]),
     )
     .option("--mediation-timeout <seconds>", "how long a mediator has to rule before a dispute unwinds (fixed at deployment)", "120")
     .option("--rpc-url <url>", "use this EVM JSON-RPC endpoint instead of the embedded chain")
@@ -121,8 +121,9 @@ export function registerDevnet(program: Command): void {
         // 3. Keys, gas and escrow deposits.
         const jobCreator = roleAccount(home, JOB_CREATOR_ROLE);
         const providerNames = Array.from({ length: nProviders }, (_, i) => `provider-${i + 1}`);
-        const adversaries = (o.adversary ?? []).map((kind) => ({ name: `adversary-${kind}`, kind }));
+        const adversaries = (o.adversary ?? []).filter((k) => k !== "false-challenger").map((kind) => ({ name: `adversary-${kind}`, kind }));
         const providerAccounts = [...providerNames, ...adversaries.map((a) => a.name)].map((n) => roleAccount(home, n));
+        const falseChallenger = o.adversary?.includes("false-challenger") ? roleAccount(home, "adversary-false-challenger") : undefined;
         const mediatorNames = Array.from({ length: intOption(o.mediators, "--mediators") }, (_, i) => `mediator-${i + 1}`);
         const mediatorAccounts = mediatorNames.map((n) => roleAccount(home, n));
         // A resumed devnet keeps every balance as it was; only a new deployment is funded.
@@ -132,6 +133,7 @@ export function registerDevnet(program: Command): void {
           { account: jobCreator, escrow: parseEther("100") },
             ...providerAccounts.map((account) => ({ account, escrow: parseEther("500") })),
             ...mediatorAccounts.map((account) => ({ account, escrow: 0n })),
+            ...(falseChallenger ? [{ account: falseChallenger, escrow: parseEther("100") }] : []),
           ]);
         }
 
@@ -161,6 +163,10 @@ export function registerDevnet(program: Command): void {
         for (const name of mediatorNames) {
           out.progress(`starting ${name}`);
           roles.push(await startRole(name, ["--home", home, "mediator", "--name", name], p.log(name)));
+        }
+        if (falseChallenger) {
+          out.progress("starting adversary-false-challenger");
+          roles.push(await startRole("adversary-false-challenger", ["--home", home, "false-challenger"], p.log("adversary-false-challenger")));
         }
 
         writeDevnetState(home, {

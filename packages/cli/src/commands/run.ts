@@ -63,7 +63,7 @@ export function registerRun(program: Command): void {
       .argument("<module>", "module as name@version (see `lily modules`) or a manifest CID")
       .option("-i, --input <key=value>", "an input (repeatable); file inputs take a path", collectInput, {})
       .option("--max-price <lily>", "the most you will pay for this job, in LILY", "10")
-      .option("--policy <policy>", "verification: trust, optimistic:<window> (e.g. optimistic:2m), audit:<p> (e.g. audit:10%)", "trust")
+      .option("--policy <policy>", "verification: trust, optimistic:<window> (e.g. optimistic:2m), audit:<p> (e.g. audit:10%), replicate:<k> (e.g. replicate:2)", "trust")
       .option("--mediation-fee <lily>", "paid to the mediator by whoever a mediation proves wrong (reserved while the job runs)", "1")
       .option("--quote", "print what the policy costs and how likely it catches a cheating provider, then exit without running")
       .option("--quote-jobs <n>", "how many jobs the --quote catch probability is computed over", "10")
@@ -104,6 +104,7 @@ export function registerRun(program: Command): void {
       const n = Object.keys(result.manifest.files).length;
       out.line(`${n} ${n === 1 ? "file" : "files"} saved to ${result.outDir}`);
       out.line(settlementNote(result));
+      for (const r of result.replicas ?? []) out.line(`  replica ${r.provider}: ${r.state === "settled" ? "paid (in the majority)" : r.state}`);
     }
     if (result.exitCode !== 0) {
       throw new LilyError({ code: "EXECUTION_FAILED", field: "exitCode", message: `the module exited with code ${result.exitCode}; see ${result.outDir}/stderr` });
