@@ -177,3 +177,33 @@ describe("with a cheating provider on the network", () => {
     assert.equal(a.jc, b.jc + COLLATERAL - FEE);
   });
 });
+
+describe("with a colluding pair of providers on the network", () => {
+  let net: Devnet;
+  let chain: LilyClient;
+  before(async () => {
+    net = await startDevnet(["--sign-window", "5", "--adversary", "collude"]);
+    chain = createLilyClient({ rpcUrl: net.network.rpcUrl, addresses: net.network });
+  });
+  after(() => net?.stop());
+
+  test("audit(100%) catches each member of the pair on its own: agreeing with each other proves nothing", async () => {
+    const pair = [net.state.roles["adversary-collude-1"]!.address!, net.state.roles["adversary-collude-2"]!.address!];
+    for (const message of ["first", "second"]) {
+      const result = await run(net, "audit:100%", message);
+      assert.ok(pair.includes(result.provider), "a colluder (the cheapest) got the job");
+      assert.equal(await until("audit and ruling", settledState(chain, result.dealId)), "slashed");
+    }
+  });
+
+  test("replicate(3) assumes an honest majority: the pair outvotes the honest replica (documented limit)", async () => {
+    const honest = net.state.roles["provider-1"]!.address!;
+    const b = await escrowBalance(chain, { account: honest });
+    const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=outvoted", "--policy", "replicate:3", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { replicas: { provider: Address; state: string }[]; stdout: string };
+    assert.doesNotMatch(result.stdout, /outvoted/, "the majority's fabricated result is what was paid for");
+    assert.equal(result.replicas.find((x) => x.provider === honest)?.state, "slashed");
+    assert.equal(await escrowBalance(chain, { account: honest }), b - COLLATERAL);
+  });
+});

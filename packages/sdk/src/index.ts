@@ -11,3 +11,4 @@ export * from "./waitForResult.ts";
 export * from "./waitForReplicas.ts";
 export * from "./jobCreator.ts";
 export * from "./challengeJob.ts";
+export * from "./quoteJob.ts";

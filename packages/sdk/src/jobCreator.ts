@@ -5,6 +5,7 @@ import { createContext, type JobCreatorContext } from "./context.ts";
 import { submitJob, type SubmitJobParams, type SubmittedJob } from "./submitJob.ts";
 import { waitForResult, type WaitParams, type JobResult } from "./waitForResult.ts";
 import { challengeJob } from "./challengeJob.ts";
+import { quoteJob, type JobQuote, type QuoteJobParams } from "./quoteJob.ts";
 import type { Hex } from "viem";
 
 export interface JobCreator {
@@ -13,6 +14,8 @@ export interface JobCreator {
   waitForResult(p: WaitParams): Promise<JobResult>;
   run(p: SubmitJobParams & Omit<WaitParams, "jobOfferId">): Promise<JobResult>;
   challenge(jobOfferId: Hex, reason?: Hex): Promise<{ dealId: Hex; txHash: Hex }>;
+  /** What a policy would add to the price and how likely it catches a cheat; runs nothing. */
+  quote(p: QuoteJobParams): Promise<JobQuote>;
 }
 
 export function createJobCreator(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreator {
@@ -22,6 +25,7 @@ export function createJobCreator(opts: JobCreatorOptions, deps: { journal?: JobJ
     submitJob: (p) => submitJob(ctx, p),
     waitForResult: (p) => waitForResult(ctx, p),
     challenge: (id, reason) => challengeJob(ctx, id, reason),
+    quote: (p) => quoteJob(ctx, p),
     async run(p) {
       const job = await submitJob(ctx, p);
       return waitForResult(ctx, { ...p, jobOfferId: job.jobOfferId });

@@ -53,8 +53,8 @@ export function registerDevnet(program: Command): void {
     .addOption(
       new Option(
         "--adversary <kind...>",
-        "also start adversaries: cheat (a provider that fabricates results), lazy (a provider that opens deals and never delivers), false-challenger (a job creator that challenges every result)",
-      ).choices(["cheat", "lazy", "false-challenger"]),
+        "also start adversaries: cheat (a provider that fabricates results), lazy (a provider that opens deals and never delivers), false-challenger (a job creator that challenges every result), collude (two providers that fabricate the same result)",
+      ).choices(["cheat", "lazy", "false-challenger", "collude"]),
     )
     .option("--mediation-timeout <seconds>", "how long a mediator has to rule before a dispute unwinds (fixed at deployment)", "120")
     .option("--rpc-url <url>", "use this EVM JSON-RPC endpoint instead of the embedded chain")
@@ -121,7 +121,10 @@ export function registerDevnet(program: Command): void {
         // 3. Keys, gas and escrow deposits.
         const jobCreator = roleAccount(home, JOB_CREATOR_ROLE);
         const providerNames = Array.from({ length: nProviders }, (_, i) => `provider-${i + 1}`);
-        const adversaries = (o.adversary ?? []).filter((k) => k !== "false-challenger").map((kind) => ({ name: `adversary-${kind}`, kind }));
+        // A colluding pair is two cheats that fabricate the same bytes, so their digests agree.
+        const adversaries = (o.adversary ?? []).flatMap((kind) =>
+          kind === "false-challenger" ? [] : kind === "collude" ? [1, 2].map((i) => ({ name: `adversary-collude-${i}`, kind: "cheat" })) : [{ name: `adversary-${kind}`, kind }],
+        );
         const providerAccounts = [...providerNames, ...adversaries.map((a) => a.name)].map((n) => roleAccount(home, n));
         const falseChallenger = o.adversary?.includes("false-challenger") ? roleAccount(home, "adversary-false-challenger") : undefined;
         const mediatorNames = Array.from({ length: intOption(o.mediators, "--mediators") }, (_, i) => `mediator-${i + 1}`);

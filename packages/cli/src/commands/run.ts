@@ -7,7 +7,7 @@ import type { JobResult, Progress } from "@lily/sdk";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { collectInput, durationOption, intOption, tokenOption } from "../flags.ts";
-import { quoteJob, printQuote } from "../quote.ts";
+import { printQuote } from "../quote.ts";
 import { jobCreatorFromFlags } from "../jobCreatorFromFlags.ts";
 
 const short = (h: string) => `${h.slice(0, 10)}…`;
@@ -82,7 +82,7 @@ export function registerRun(program: Command): void {
     const policy = String(o.policy);
     const mediationFee = tokenOption(String(o.mediationFee), "--mediation-fee");
     if (o.quote) {
-      const q = await quoteJob(jc, { module, policy, maxPrice, mediationFee, jobs: intOption(String(o.quoteJobs), "--quote-jobs") });
+      const q = await jc.quote({ module, policy, maxPrice, mediationFee, jobs: intOption(String(o.quoteJobs), "--quote-jobs") });
       printQuote(out, q);
       out.result(q);
       return;
