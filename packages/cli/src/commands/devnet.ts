@@ -44,6 +44,18 @@ async function reusableDeployment(rpcUrl: string, netPath: string): Promise<Lily
   return code && code !== "0x" ? { chainId: net.chainId, token: net.token, deals: net.deals, deployBlock: net.deployBlock } : undefined;
 }
 
+/**
+ * Start roles in parallel; every one that came up joins `roles` (so it is stopped on failure),
+ * and the first failure, if any, is thrown after all have settled.
+ */
+async function startAll(roles: RoleProcess[], home: string, specs: { name: string; args: string[] }[]): Promise<RoleProcess[]> {
+  const settled = await Promise.allSettled(specs.map((s) => startRole(s.name, s.args, paths(home).log(s.name))));
+  for (const r of settled) if (r.status === "fulfilled") roles.push(r.value);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<RoleProcess>).value);
+}
+
 export function registerDevnet(program: Command): void {
   program
     .command("devnet")
@@ -140,37 +152,28 @@ export function registerDevnet(program: Command): void {
           ]);
         }
 
-        // 4. The store, with the built modules in it.
-        out.progress("starting the store");
-        const store = await startRole("store", ["--home", home, "store", "--port", o.storePort], p.log("store"));
-        roles.push(store);
-        const modules = await publishModules(new StoreClient(store.ready.url!));
-
-        // 5. The solver, then the providers pointed at it.
-        out.progress("starting the solver");
+        // 4. The store and the solver (independent of each other), then the built modules.
+        out.progress("starting the store and the solver");
         const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
-        const solver = await startRole("solver", ["--home", home, "solver", ...chainFlags, "--port", o.solverPort, "--sign-window", o.signWindow], p.log("solver"));
-        roles.push(solver);
-        const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver.ready.url!, storeUrl: store.ready.url!, modules, mediators: mediatorAccounts.map((a) => a.address) };
+        const [store, solver] = await startAll(roles, home, [
+          { name: "store", args: ["--home", home, "store", "--port", o.storePort] },
+          { name: "solver", args: ["--home", home, "solver", ...chainFlags, "--port", o.solverPort, "--sign-window", o.signWindow] },
+        ]);
+        const modules = await publishModules(new StoreClient(store!.ready.url!));
+        const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver!.ready.url!, storeUrl: store!.ready.url!, modules, mediators: mediatorAccounts.map((a) => a.address) };
         writeNetwork(p.network, net);
-        for (const [i, name] of providerNames.entries()) {
-          out.progress(`starting ${name}`);
-          const price = formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18);
-          roles.push(await startRole(name, ["--home", home, "provider", "--name", name, "--price", price, "--cpu", "2", "--memory-mb", "2048"], p.log(name)));
-        }
-        for (const a of adversaries) {
-          out.progress(`starting ${a.name}`);
-          const price = formatUnits(basePrice / 2n, 18); // undercuts everyone, so the solver picks it first
-          roles.push(await startRole(a.name, ["--home", home, "provider", "--name", a.name, "--adversary", a.kind, "--price", price, "--cpu", "2", "--memory-mb", "2048"], p.log(a.name)));
-        }
-        for (const name of mediatorNames) {
-          out.progress(`starting ${name}`);
-          roles.push(await startRole(name, ["--home", home, "mediator", "--name", name], p.log(name)));
-        }
-        if (falseChallenger) {
-          out.progress("starting adversary-false-challenger");
-          roles.push(await startRole("adversary-false-challenger", ["--home", home, "false-challenger"], p.log("adversary-false-challenger")));
-        }
+
+        // 5. Everyone who only needs network.json, all at once.
+        const resources = ["--cpu", "2", "--memory-mb", "2048"];
+        const rest = [
+          ...providerNames.map((name, i) => ({ name, args: ["--home", home, "provider", "--name", name, "--price", formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18), ...resources] })),
+          // Adversaries undercut everyone, so the solver picks them first.
+          ...adversaries.map((a) => ({ name: a.name, args: ["--home", home, "provider", "--name", a.name, "--adversary", a.kind, "--price", formatUnits(basePrice / 2n, 18), ...resources] })),
+          ...mediatorNames.map((name) => ({ name, args: ["--home", home, "mediator", "--name", name] })),
+          ...(falseChallenger ? [{ name: "adversary-false-challenger", args: ["--home", home, "false-challenger"] }] : []),
+        ];
+        out.progress(`starting ${rest.map((r) => r.name).join(", ")}`);
+        await startAll(roles, home, rest);
 
         writeDevnetState(home, {
           pid: process.pid,
