@@ -5,6 +5,7 @@ import {
   SignedJobOffer,
   SignedResourceOffer,
   SignedResult,
+  SignedDealProgress,
   DealRecord,
   JobOfferRecord,
   ResourceOfferRecord,
@@ -50,14 +51,11 @@ export const solverRoutes = defineRoutes({
     body: z.object({ signer: address, signature }),
     response: DealRecord,
   },
-  /** Progress reported by the provider. Informational: money moves only on chain. */
-  postDealStatus: {
-    method: "POST",
-    path: "/v1/deals/:id/status",
-    params: idParams,
-    body: z.object({ status: z.enum(["opened", "running", "rejected", "timed-out"]), txHash: hex32.optional(), error: z.string().optional() }),
-    response: DealRecord,
-  },
+  /**
+   * Progress reported by the deal's provider, signed by it (`DealProgress`, error text included),
+   * so nobody else can end its deal or push it out of the job. Informational: money moves only on chain.
+   */
+  postDealStatus: { method: "POST", path: "/v1/deals/:id/status", params: idParams, body: SignedDealProgress, response: DealRecord },
   postResult: { method: "POST", path: "/v1/deals/:id/result", params: idParams, body: SignedResult, response: DealRecord },
 });
 

@@ -69,6 +69,15 @@ export const types = {
     { name: "result", type: "string" },
     { name: "exitCode", type: "uint32" },
   ],
+  // Off chain only: the provider's own word on how its deal is going, so nobody else can end it.
+  DealProgress: [
+    { name: "dealId", type: "bytes32" },
+    { name: "provider", type: "address" },
+    { name: "status", type: "string" },
+    { name: "txHash", type: "bytes32" },
+    { name: "at", type: "uint64" },
+    { name: "error", type: "string" },
+  ],
 } as const;
 
 export type PrimaryType = keyof typeof types;
@@ -134,11 +143,26 @@ export interface ResultMessage {
   exitCode: number;
 }
 
+/**
+ * A provider's report on its deal, posted to the solver (never to the contracts). `txHash` is
+ * zero when there is none, `error` empty; `at` (unix seconds, the provider's clock) orders the
+ * reports, so an older one cannot be replayed to move the deal backwards.
+ */
+export interface DealProgressMessage {
+  dealId: Hex;
+  provider: Address;
+  status: string;
+  txHash: Hex;
+  at: bigint;
+  error: string;
+}
+
 interface MessageOf {
   JobOffer: JobOfferMessage;
   ResourceOffer: ResourceOfferMessage;
   Deal: DealMessage;
   Result: ResultMessage;
+  DealProgress: DealProgressMessage;
 }
 
 /** Who must have signed each record. */
@@ -147,6 +171,7 @@ const signerField = {
   ResourceOffer: "provider",
   Deal: undefined, // signed by both parties
   Result: "provider",
+  DealProgress: "provider",
 } as const;
 
 function typedData<P extends PrimaryType>(domain: Domain, primaryType: P, message: MessageOf[P]) {

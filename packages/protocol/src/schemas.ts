@@ -76,9 +76,28 @@ export const Result = z.object({
   exitCode: uint32,
 });
 
+/** What a provider may report about its deal; the other statuses the solver sets itself. */
+export const ReportedDealStatus = z.enum(["opened", "running", "rejected", "timed-out"]);
+
+/** `DealProgress.txHash` when the report names no transaction. */
+export const NO_TX_HASH = `0x${"00".repeat(32)}` as Hex;
+
+export const DealProgress = z.object({
+  dealId: hex32,
+  provider: address,
+  status: ReportedDealStatus,
+  /** The transaction that opened (or ended) the deal; `NO_TX_HASH` when none. */
+  txHash: hex32,
+  /** Unix seconds when the provider made the report. */
+  at: uint64,
+  /** Why the deal was rejected, in words; empty when there is nothing to say. Signed too. */
+  error: z.string(),
+});
+
 export const SignedJobOffer = z.object({ offer: JobOffer, signature });
 export const SignedResourceOffer = z.object({ offer: ResourceOffer, signature });
 export const SignedResult = z.object({ result: Result, signature });
+export const SignedDealProgress = z.object({ progress: DealProgress, signature });
 
 /** Where a deal is in its life; the solver's record, confirmed by the chain where it matters. */
 export const DealStatus = z.enum([
@@ -104,6 +123,8 @@ export const DealRecord = z.object({
   result: SignedResult.optional(),
   openTx: hex32.optional(),
   error: z.string().optional(),
+  /** The provider's last status report the solver accepted, signature and all. */
+  progress: SignedDealProgress.optional(),
   updatedAt: z.number(),
 });
 
@@ -141,6 +162,9 @@ export type Result = z.infer<typeof Result>;
 export type SignedJobOffer = z.infer<typeof SignedJobOffer>;
 export type SignedResourceOffer = z.infer<typeof SignedResourceOffer>;
 export type SignedResult = z.infer<typeof SignedResult>;
+export type ReportedDealStatus = z.infer<typeof ReportedDealStatus>;
+export type DealProgress = z.infer<typeof DealProgress>;
+export type SignedDealProgress = z.infer<typeof SignedDealProgress>;
 export type DealStatus = z.infer<typeof DealStatus>;
 export type DealRecord = z.infer<typeof DealRecord>;
 export type JobOfferRecord = z.infer<typeof JobOfferRecord>;

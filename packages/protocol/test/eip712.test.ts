@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
-import { hashRecord, signRecord, verifyRecord, isLilyError, type DealMessage } from "../src/index.ts";
+import { hashRecord, signRecord, verifyRecord, isLilyError, toWire, NO_TX_HASH, SignedDealProgress, type DealMessage, type DealProgressMessage } from "../src/index.ts";
 
 const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } as const;
 const jc = privateKeyToAccount(generatePrivateKey());
@@ -52,4 +52,39 @@ test("a malleable high-s copy of a valid signature is refused", async () => {
   const v = parseInt(sig.slice(130), 16);
   const flipped = `${sig.slice(0, 66)}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
   await assert.rejects(verifyRecord(domain, "Deal", deal, flipped, { signer: jc.address }), (e) => isLilyError(e, "BAD_SIGNATURE") && /high-s/.test(e.message));
+});
+
+test("a deal progress report verifies only against its provider, and binds every field", async () => {
+  const progress: DealProgressMessage = {
+    dealId: `0x${"33".repeat(32)}`,
+    provider: rp.address,
+    status: "rejected",
+    txHash: NO_TX_HASH,
+    at: 1_900_000_000n,
+    error: "busy",
+  };
+  const sig = await signRecord(rp, domain, "DealProgress", progress);
+  await verifyRecord(domain, "DealProgress", progress, sig); // the signer is the `provider` field
+  const forged = await signRecord(jc, domain, "DealProgress", progress);
+  await assert.rejects(verifyRecord(domain, "DealProgress", progress, forged), (e) => isLilyError(e, "BAD_SIGNATURE") && e.field === "signature");
+  const altered: Partial<DealProgressMessage>[] = [
+    { dealId: `0x${"44".repeat(32)}` },
+    { provider: jc.address },
+    { status: "timed-out" },
+    { txHash: `0x${"ab".repeat(32)}` },
+    { at: 1_900_000_001n },
+    { error: "" },
+  ];
+  for (const change of altered) {
+    await assert.rejects(verifyRecord(domain, "DealProgress", { ...progress, ...change }, sig), (e) => isLilyError(e, "BAD_SIGNATURE"), Object.keys(change)[0]);
+  }
+});
+
+test("a deal progress report parses from its wire form into the message it signs", async () => {
+  const progress: DealProgressMessage = { dealId: `0x${"AB".repeat(32)}`, provider: rp.address, status: "opened", txHash: `0x${"CD".repeat(32)}`, at: 1_900_000_000n, error: "" };
+  const signature = await signRecord(rp, domain, "DealProgress", progress);
+  const parsed = SignedDealProgress.parse(toWire({ progress, signature }));
+  await verifyRecord(domain, "DealProgress", parsed.progress, parsed.signature);
+  assert.throws(() => SignedDealProgress.parse(toWire({ progress: { ...progress, status: "committed" }, signature })), "a provider cannot report committed");
+  assert.throws(() => SignedDealProgress.parse({ progress: toWire(progress) }), "the signature is required");
 });

@@ -5,7 +5,19 @@
 import type { Hex } from "viem";
 import { createClient, solverRoutes, subscribe } from "@lily/api";
 import { createLilyClient, escrowBalance, dealState, openDeal, commitResult, finalize } from "@lily/chain";
-import { hashRecord, signRecord, cidDigest, LilyError, Policy, type DealRecord, type Domain, type ResourceOffer } from "@lily/protocol";
+import {
+  hashRecord,
+  signRecord,
+  cidDigest,
+  LilyError,
+  Policy,
+  NO_TX_HASH,
+  type DealProgress,
+  type DealRecord,
+  type Domain,
+  type ReportedDealStatus,
+  type ResourceOffer,
+} from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import { StoreClient } from "@lily/store";
 import type { ProviderOptions } from "./options.ts";
@@ -61,6 +73,20 @@ export async function startProvider(opts: ProviderOptions, deps: { logger: Logge
     log.info("resource offer posted", { offer: offerId, price: opts.price, modules: opts.modules.length });
   }
 
+  /** Tell the solver how a deal is going, signed, so that nobody but this provider can end it. */
+  async function report(id: Hex, status: ReportedDealStatus, o: { txHash?: Hex; error?: string } = {}): Promise<void> {
+    const progress: DealProgress = {
+      dealId: id,
+      provider: me,
+      status,
+      txHash: o.txHash ?? NO_TX_HASH,
+      at: BigInt(Math.floor(Date.now() / 1000)),
+      error: o.error ?? "",
+    };
+    const signature = await signRecord(opts.account, domain, "DealProgress", progress);
+    await solver.postDealStatus({ params: { id }, body: { progress, signature } });
+  }
+
   async function accept(r: DealRecord): Promise<void> {
     try {
       const job = await solver.getJobOffer({ params: { id: r.jobOfferId } });
@@ -69,7 +95,7 @@ export async function startProvider(opts: ProviderOptions, deps: { logger: Logge
       const reason = e instanceof LilyError ? e.message : String(e);
       log.warn("declining deal", { deal: r.id, reason });
       db.put({ id: r.id, deal: r.deal, module: r.module, inputs: r.inputs, status: "declined", error: reason });
-      await solver.postDealStatus({ params: { id: r.id }, body: { status: "rejected", error: reason } });
+      await report(r.id, "rejected", { error: reason });
       return;
     }
     // Record the signature before sending it: a provider that signed must remember the deal.
@@ -87,24 +113,28 @@ export async function startProvider(opts: ProviderOptions, deps: { logger: Logge
         db.put({ ...local, status: "failed", error: "deadline passed before opening" });
         return;
       }
+      let txHash: Hex;
       try {
-        const { txHash } = await openDeal(chain, { deal: local.deal, jobCreatorSig: r.jobCreatorSignature, providerSig: r.providerSignature });
-        log.info("deal opened", { deal: local.id, txHash });
-        await solver.postDealStatus({ params: { id: local.id }, body: { status: "opened", txHash } });
+        ({ txHash } = await openDeal(chain, { deal: local.deal, jobCreatorSig: r.jobCreatorSignature, providerSig: r.providerSignature }));
       } catch (e) {
-        const reason = e instanceof LilyError ? e.message : String(e);
+        // A peer that did not answer is retried on the next pass; only a refusal ends the deal.
+        if (!(e instanceof LilyError) || e.code === "UNREACHABLE") throw e;
+        const reason = e.message;
         log.warn("deal could not be opened", { deal: local.id, reason });
         db.put({ ...local, status: "failed", error: reason });
-        await solver.postDealStatus({ params: { id: local.id }, body: { status: "rejected", error: reason } });
+        await report(local.id, "rejected", { error: reason });
         return;
       }
+      log.info("deal opened", { deal: local.id, txHash });
+      // Progress for the solver is best effort: the deal is open on chain whatever it hears.
+      await report(local.id, "opened", { txHash }).catch((e) => log.warn("status not sent", { err: e }));
     } else if (state !== "open") {
       db.put({ ...local, status: "committed" }); // the next pass follows it to settlement
       return;
     }
     db.put({ ...local, status: "opened" });
     if (opts.behaviour === "lazy") return; // it opened the deal, locking its collateral, and walks away
-    await solver.postDealStatus({ params: { id: local.id }, body: { status: "running" } }).catch((e) => log.warn("status not sent", { err: e }));
+    await report(local.id, "running").catch((e) => log.warn("status not sent", { err: e }));
     const timeLeftMs = Number(local.deal.deadline) * 1000 - Date.now() - 2000;
     const outcome =
       opts.behaviour === "cheat"

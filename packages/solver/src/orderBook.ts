@@ -74,6 +74,8 @@ export const orderBookMigrations: readonly string[] = [
    DROP INDEX deals_one_live_per_job;
    -- a job offer is held by at most one live deal per provider
    CREATE UNIQUE INDEX deals_one_live_per_job_provider ON deals (job_offer_id, provider) WHERE status NOT IN ('rejected', 'timed-out');`,
+  // the provider's last accepted signed status report (SignedDealProgress), which orders the next
+  `ALTER TABLE deals ADD COLUMN progress TEXT;`,
 ];
 
 export interface DealFilter {
@@ -82,7 +84,7 @@ export interface DealFilter {
   status?: DealStatus;
 }
 
-export type DealPatch = Partial<Pick<DealRecord, "status" | "jobCreatorSignature" | "providerSignature" | "result" | "openTx" | "error">>;
+export type DealPatch = Partial<Pick<DealRecord, "status" | "jobCreatorSignature" | "providerSignature" | "result" | "openTx" | "error" | "progress">>;
 
 const dealColumns: Record<keyof DealPatch, string> = {
   status: "status",
@@ -91,6 +93,7 @@ const dealColumns: Record<keyof DealPatch, string> = {
   result: "result",
   openTx: "open_tx",
   error: "error",
+  progress: "progress",
 };
 
 type Row = Record<string, string | number | null>;
@@ -234,7 +237,7 @@ export class OrderBook {
   /** Change a deal's progress. Its terms cannot change: there is no column here for them. */
   updateDeal(id: Hex, patch: DealPatch, now = Date.now()): void {
     const keys = (Object.keys(patch) as (keyof DealPatch)[]).filter((k) => patch[k] !== undefined);
-    const values = keys.map((k) => (k === "result" ? json(patch.result) : (patch[k] as string)));
+    const values = keys.map((k) => (k === "result" || k === "progress" ? json(patch[k]) : (patch[k] as string)));
     const set = [...keys.map((k) => `${dealColumns[k]} = ?`), "updated_at = ?"].join(", ");
     this.sql(`UPDATE deals SET ${set} WHERE id = ?`).run(...values, now, id);
   }
@@ -316,6 +319,7 @@ function toDeal(row: Row): DealRecord {
       result: row.result === null ? null : JSON.parse(row.result as string),
       openTx: row.open_tx,
       error: row.error,
+      progress: row.progress === null ? null : JSON.parse(row.progress as string),
     }),
   });
 }

@@ -8,17 +8,19 @@ import {
   hashRecord,
   verifyRecord,
   policyName,
+  NO_TX_HASH,
   type DealRecord,
   type JobOfferRecord,
   type ResourceOfferRecord,
   type SignedJobOffer,
   type SignedResourceOffer,
   type SignedResult,
+  type SignedDealProgress,
 } from "@lily/protocol";
-import type { HandlerInput, LilyEvent, SolverRoutes } from "@lily/api";
+import type { LilyEvent } from "@lily/api";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
-import type { OrderBook } from "./orderBook.ts";
+import type { DealPatch, OrderBook } from "./orderBook.ts";
 import { assertTransition } from "./dealTransitions.ts";
 import { planMatches, type MatchConfig } from "./matcher/match.ts";
 import { planEndings, type Ending, type EndingPlan } from "./endings.ts";
@@ -33,8 +35,8 @@ export interface SolverDeps {
   matcher?: Pick<MatchConfig, "filters" | "scores">;
 }
 
-/** Progress a provider reports, exactly as the `postDealStatus` route accepts it. */
-export type DealProgress = HandlerInput<SolverRoutes["postDealStatus"]>["body"];
+/** How far ahead of the solver's clock a provider's report may be dated (clock skew), in seconds. */
+export const PROGRESS_MAX_AHEAD_SECONDS = 600;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -121,21 +123,51 @@ export class Solver {
     return this.publishDeal(id);
   }
 
-  setDealStatus(id: Hex, { status, txHash, error }: DealProgress): DealRecord {
-    const current = this.getDeal(id);
+  /**
+   * Apply a status report signed by the deal's provider. Only that provider can end its deal
+   * (and so be excluded from the job offer); reports are ordered by their signed `at`.
+   */
+  async setDealStatus(id: Hex, { progress, signature }: SignedDealProgress): Promise<DealRecord> {
+    const { deal: terms } = this.getDeal(id);
+    // REJECT: a report names the deal it is posted to (a report for one deal cannot end another)
+    if (progress.dealId !== id) throw new LilyError({ code: "INVALID_INPUT", field: "progress.dealId", message: `progress.dealId: ${progress.dealId} is not deal ${id}` });
+    // REJECT: only the deal's provider can report its progress (not the job creator, another provider or a stranger)
+    await verifyRecord(this.opts.domain, "DealProgress", progress, signature, { signer: terms.provider, field: "signature" });
+    // REJECT: the report names the deal's provider (its signature alone does not make another address the reporter)
+    if (!isAddressEqual(progress.provider, terms.provider)) {
+      throw new LilyError({ code: "INVALID_INPUT", field: "progress.provider", message: `progress.provider: ${progress.provider} is not the provider of deal ${id}` });
+    }
+    const { status, at } = progress;
+    const txHash = progress.txHash === NO_TX_HASH ? undefined : progress.txHash;
+    const error = progress.error === "" ? undefined : progress.error;
+    // REJECT: a report dated further ahead than clock skew explains would outrank every later one
+    const latest = BigInt(seconds(Date.now()) + PROGRESS_MAX_AHEAD_SECONDS);
+    if (at > latest) throw new LilyError({ code: "INVALID_INPUT", field: "progress.at", message: `progress.at: ${at} is more than ${PROGRESS_MAX_AHEAD_SECONDS}s in the future` });
+    const current = this.getDeal(id); // re-read: another request may have run during verification
+    const last = current.progress?.progress.at;
+    // REJECT: a replayed report older than the last one accepted cannot move the deal (backwards or at all)
+    if (last !== undefined && at < last) {
+      throw new LilyError({
+        code: "CONFLICT",
+        field: "progress.at",
+        message: `progress.at: ${at} is older than the last report accepted for deal ${id} (${last})`,
+        hint: "sign a new report",
+      });
+    }
     if (current.status === status) return current; // a retried report changes nothing
     // REJECT: an opened deal names the transaction that opened it
-    if (status === "opened" && !txHash) throw new LilyError({ code: "INVALID_INPUT", field: "txHash", message: "txHash: required when a deal is opened" });
+    if (status === "opened" && !txHash) throw new LilyError({ code: "INVALID_INPUT", field: "progress.txHash", message: "progress.txHash: required when a deal is opened" });
     assertTransition(current.status, status);
+    const report: DealPatch = { progress: { progress, signature }, ...(txHash && { openTx: txHash }) };
     if (status !== "rejected" && status !== "timed-out") {
-      this.book.atomically(() => this.book.updateDeal(id, { status, openTx: txHash, error }));
+      this.book.atomically(() => this.book.updateDeal(id, { status, error, ...report }));
       this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
       return this.publishDeal(id);
     }
     const provider = current.deal.provider;
     const exclude = status === "rejected" ? `rejected deal ${id}${error ? `: ${error}` : ""}` : `timed out on deal ${id}`;
     const ending: Ending = { deal: current, status, error, why: `provider ${provider} ${exclude}`, exclude };
-    const plan = this.book.atomically(() => this.applyEndings([ending], txHash ? { id, openTx: txHash } : undefined));
+    const plan = this.book.atomically(() => this.applyEndings([ending], { id, patch: report }));
     this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
     const deal = this.publishDeal(id);
     this.publishEndings(plan, id);
@@ -219,12 +251,12 @@ export class Solver {
     this.rematch();
   }
 
-  /** Inside a transaction: plan what ending these deals does (pure), then write it all. */
-  private applyEndings(endings: readonly Ending[], opened?: { id: Hex; openTx: Hex }, now = Date.now()): EndingPlan {
+  /** Inside a transaction: plan what ending these deals does (pure), then write it all (`report` on its deal too). */
+  private applyEndings(endings: readonly Ending[], report?: { id: Hex; patch: DealPatch }, now = Date.now()): EndingPlan {
     const groups = new Map(endings.map((e) => [e.deal.jobOfferId, this.book.dealsOfJobOffer(e.deal.jobOfferId)] as const));
     const plan = planEndings(endings, groups);
     for (const d of plan.deals) {
-      this.book.updateDeal(d.id, { status: d.status, error: d.error, ...(opened?.id === d.id && { openTx: opened.openTx }) }, now);
+      this.book.updateDeal(d.id, { status: d.status, error: d.error, ...(report?.id === d.id && report.patch) }, now);
     }
     for (const x of plan.exclusions) this.book.exclude(x.jobOfferId, x.provider, x.reason);
     for (const r of plan.reopen) this.book.reopenJobOffer(r.jobOfferId, r.dealId);

@@ -4,12 +4,27 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hex, LocalAccount } from "viem";
+import type { Address, Hex, LocalAccount } from "viem";
 import { privateKeyToAccount, generatePrivateKey, setSignEntropy } from "viem/accounts";
-import { cidForBytes, hashRecord, signRecord, isLilyError, type ErrorCode, type JobOffer, type ResourceOffer, type Result } from "@lily/protocol";
+import {
+  cidForBytes,
+  hashRecord,
+  signRecord,
+  isLilyError,
+  toWire,
+  NO_TX_HASH,
+  type DealProgress,
+  type DealRecord,
+  type ErrorCode,
+  type JobOffer,
+  type JobOfferRecord,
+  type ReportedDealStatus,
+  type ResourceOffer,
+  type Result,
+} from "@lily/protocol";
 import { createClient, solverRoutes, subscribe, type LilyEvent } from "@lily/api";
 import { createLogger } from "@lily/node-kit";
-import { startSolver, defaultSolverOptions, type SolverOptions } from "../src/index.ts";
+import { startSolver, defaultSolverOptions, PROGRESS_MAX_AHEAD_SECONDS, type SolverOptions } from "../src/index.ts";
 
 const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } as const;
 const token = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
@@ -18,7 +33,8 @@ const cid = (s: string) => cidForBytes(new TextEncoder().encode(s));
 const primes = cid("primes.wasm");
 const inputs = cid('{"n":10}');
 const account = () => privateKeyToAccount(generatePrivateKey());
-const inAnHour = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
+const now = () => BigInt(Math.floor(Date.now() / 1000));
+const inAnHour = () => now() + 3600n;
 let nonce = 0n;
 
 type Api = ReturnType<typeof createClient<typeof solverRoutes>>;
@@ -40,6 +56,13 @@ const jobOffer = (jobCreator: LocalAccount, o: Partial<JobOffer> = {}): JobOffer
 });
 const signedResourceOffer = async (by: LocalAccount, offer: ResourceOffer) => ({ offer, signature: await signRecord(by, domain, "ResourceOffer", offer) });
 const signedJobOffer = async (by: LocalAccount, offer: JobOffer) => ({ offer, signature: await signRecord(by, domain, "JobOffer", offer) });
+/** A status report on deal `id`, in `by`'s name and signed by `by` unless `o` says otherwise. */
+const progressReport = (by: LocalAccount, id: Hex, status: ReportedDealStatus, o: Partial<DealProgress> = {}): DealProgress => ({
+  dealId: id, provider: by.address, status, txHash: NO_TX_HASH, at: now(), error: "", ...o,
+});
+const signedProgress = async (by: LocalAccount, progress: DealProgress) => ({ progress, signature: await signRecord(by, domain, "DealProgress", progress) });
+/** `by` reports `status` on deal `id`, signed: what a provider process sends. */
+const report = (by: LocalAccount, id: Hex, status: ReportedDealStatus, o: Partial<DealProgress> = {}) => signedProgress(by, progressReport(by, id, status, o));
 
 /** A provider and a job creator whose offers the solver has matched into a proposed deal. */
 async function proposedDeal(api: Api) {
@@ -217,13 +240,81 @@ test("a provider that rejects a deal is excluded and the job goes to another pro
   const first = await api.getDeal({ params: { id: job.dealIds[0]! } });
   assert.equal(first.deal.provider, cheap.address);
 
-  const rejected = await api.postDealStatus({ params: { id: first.id }, body: { status: "rejected", error: "busy" } });
+  const rejected = await api.postDealStatus({ params: { id: first.id }, body: await report(cheap, first.id, "rejected", { error: "busy" }) });
   assert.equal(rejected.status, "rejected");
   const after = await api.getJobOffer({ params: { id: job.id } });
   assert.equal(after.status, "matched");
   assert.notEqual(after.dealIds[0], first.id);
   assert.equal((await api.getDeal({ params: { id: after.dealIds[0]! } })).deal.provider, dear.address);
   assert.match(after.rejections[cheap.address]!, /^excluded: rejected deal 0x[0-9a-f]{64}: busy$/);
+});
+
+/** A deal whose provider (`rp`) is cheapest; `rival` is next in line for the job, and `otherDeal` is rp's deal for another job. */
+interface Scene { deal: DealRecord; otherDeal: DealRecord; rp: LocalAccount; jc: LocalAccount; rival: LocalAccount; status: ReportedDealStatus; lastAt?: bigint }
+
+const stranger = account();
+/** Status reports that would end `deal` (and push `rp` out of the job) if the solver took them. */
+const notTheProvidersReport: { says: string; refused: [ErrorCode, string]; needsEarlierReport?: true; body: (c: Scene) => Promise<unknown> }[] = [
+  { says: "unsigned (the old body)", refused: ["INVALID_INPUT", "body.progress"], body: async (c) => ({ status: c.status, error: "busy" }) },
+  { says: "a report with no signature", refused: ["INVALID_INPUT", "body.signature"], body: async (c) => ({ progress: toWire(progressReport(c.rp, c.deal.id, c.status)) }) },
+  { says: "forged: in the provider's name, signed by a stranger", refused: ["BAD_SIGNATURE", "signature"], body: (c) => signedProgress(stranger, progressReport(c.rp, c.deal.id, c.status)) },
+  { says: "signed by the job creator", refused: ["BAD_SIGNATURE", "signature"], body: (c) => report(c.jc, c.deal.id, c.status) },
+  { says: "signed by another provider, the next in line for the job", refused: ["BAD_SIGNATURE", "signature"], body: (c) => report(c.rival, c.deal.id, c.status) },
+  { says: "the provider's report on its other deal", refused: ["INVALID_INPUT", "progress.dealId"], body: (c) => report(c.rp, c.otherDeal.id, c.status) },
+  { says: "signed by the provider but naming another provider", refused: ["INVALID_INPUT", "progress.provider"], body: (c) => signedProgress(c.rp, progressReport(c.rival, c.deal.id, c.status)) },
+  { says: "stale: dated before the provider's last accepted report", refused: ["CONFLICT", "progress.at"], needsEarlierReport: true, body: (c) => report(c.rp, c.deal.id, c.status, { at: c.lastAt! - 1n }) },
+  { says: "dated further ahead than clock skew allows", refused: ["INVALID_INPUT", "progress.at"], body: (c) => report(c.rp, c.deal.id, c.status, { at: now() + BigInt(PROGRESS_MAX_AHEAD_SECONDS) + 60n }) },
+];
+
+test("a status report not signed by the deal's provider, for this deal, now, is refused and changes nothing; the provider's own is applied", async (t) => {
+  const targets = [
+    { says: "a proposed deal reported rejected", status: "rejected", open: false },
+    { says: "an opened deal reported timed out", status: "timed-out", open: true },
+  ] as const;
+  for (const target of targets) {
+    await t.test(target.says, async (t) => {
+      const { api } = await startTestSolver(t);
+      const [rp, rival, jc] = [account(), account(), account()];
+      await api.postResourceOffer({ body: await signedResourceOffer(rp, resourceOffer(rp, { price: 10n })) });
+      await api.postResourceOffer({ body: await signedResourceOffer(rival, resourceOffer(rival, { price: 90n })) });
+      const job = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc)) });
+      const otherJob = await api.postJobOffer({ body: await signedJobOffer(jc, jobOffer(jc)) });
+      const [deal, otherDeal] = await Promise.all([job, otherJob].map((j) => api.getDeal({ params: { id: j.dealIds[0]! } })));
+      assert.deepEqual(providersOf([deal!, otherDeal!]), [rp.address, rp.address]);
+      const scene: Scene = { deal: deal!, otherDeal: otherDeal!, rp, jc, rival, status: target.status };
+      if (target.open) {
+        for (const party of [jc, rp]) await api.signDeal({ params: { id: deal!.id }, body: { signer: party.address, signature: await signRecord(party, domain, "Deal", deal!.deal) } });
+        scene.lastAt = now() - 30n;
+        await api.postDealStatus({ params: { id: deal!.id }, body: await report(rp, deal!.id, "opened", { txHash: `0x${"ab".repeat(32)}`, at: scene.lastAt }) });
+      }
+      const state = async () => ({
+        deal: await api.getDeal({ params: { id: deal!.id } }),
+        job: await api.getJobOffer({ params: { id: job.id } }),
+        deals: (await api.listDeals({})).deals.map((d) => [d.id, d.status, d.updatedAt]),
+      });
+      const before = await state();
+      assert.equal(before.deal.status, target.open ? "opened" : "proposed");
+
+      for (const c of notTheProvidersReport.filter((c) => target.open || !c.needsEarlierReport)) {
+        await t.test(c.says, async () => {
+          await assert.rejects(api.postDealStatus({ params: { id: deal!.id }, body: (await c.body(scene)) as never }), fails(...c.refused));
+          assert.deepEqual(await state(), before, "nothing changed: the deal, its job offer, every deal");
+        });
+      }
+
+      await t.test("signed by the deal's provider, for this deal, now: applied, the provider excluded and the job re-matched", async () => {
+        const genuine = await report(rp, deal!.id, target.status, { error: target.status === "rejected" ? "busy" : "" });
+        const ended = await api.postDealStatus({ params: { id: deal!.id }, body: genuine });
+        assert.equal(ended.status, target.status);
+        assert.deepEqual(ended.progress, genuine, "the deal keeps the signed report");
+        const after: JobOfferRecord = await api.getJobOffer({ params: { id: job.id } });
+        assert.equal(after.status, "matched");
+        assert.equal((await api.getDeal({ params: { id: after.dealIds[0]! } })).deal.provider, rival.address);
+        assert.match(after.rejections[rp.address as Address]!, /^excluded: /);
+        assert.equal((await api.getDeal({ params: { id: otherDeal!.id } })).status, "proposed", "its other deal is untouched");
+      });
+    });
+  }
 });
 
 test("when no provider fits, the job offer stays open with a reason naming each provider", async (t) => {
@@ -243,17 +334,22 @@ test("when no provider fits, the job offer stays open with a reason naming each 
 
 test("deal progress follows the state machine, naming `status` when it does not", async (t) => {
   const { api } = await startTestSolver(t);
-  const { deal: proposed } = await proposedDeal(api);
+  const { rp: proposer, deal: proposed } = await proposedDeal(api);
   const txHash = `0x${"ab".repeat(32)}` as Hex;
   for (const status of ["running", "opened", "timed-out"] as const) {
-    await assert.rejects(api.postDealStatus({ params: { id: proposed.id }, body: { status, txHash } }), fails("CONFLICT", "status"), `${status} before signed`);
+    await assert.rejects(api.postDealStatus({ params: { id: proposed.id }, body: await report(proposer, proposed.id, status, { txHash }) }), fails("CONFLICT", "status"), `${status} before signed`);
   }
   const { rp, deal } = await signedDeal(api);
   const id = deal.id;
-  await assert.rejects(api.postDealStatus({ params: { id }, body: { status: "opened" } }), fails("INVALID_INPUT", "txHash"));
-  assert.equal((await api.postDealStatus({ params: { id }, body: { status: "opened", txHash } })).openTx, txHash);
-  assert.equal((await api.postDealStatus({ params: { id }, body: { status: "running" } })).status, "running");
-  await assert.rejects(api.postDealStatus({ params: { id }, body: { status: "rejected" } }), fails("CONFLICT", "status"), "rejected once running");
+  const at = now();
+  await assert.rejects(api.postDealStatus({ params: { id }, body: await report(rp, id, "opened", { at }) }), fails("INVALID_INPUT", "progress.txHash"));
+  const opened = await report(rp, id, "opened", { txHash, at });
+  assert.equal((await api.postDealStatus({ params: { id }, body: opened })).openTx, txHash);
+  const running = await api.postDealStatus({ params: { id }, body: await report(rp, id, "running", { at }) });
+  assert.equal(running.status, "running", "a report made in the same second as the last one is not stale");
+  assert.equal(running.progress?.progress.status, "running", "the deal keeps the provider's last signed report");
+  await assert.rejects(api.postDealStatus({ params: { id }, body: opened }), fails("CONFLICT", "status"), "a replayed report does not move it back");
+  await assert.rejects(api.postDealStatus({ params: { id }, body: await report(rp, id, "rejected") }), fails("CONFLICT", "status"), "rejected once running");
 
   const result: Result = { dealId: id, provider: rp.address, result: cid("output"), exitCode: 0 };
   const mallory = account();
@@ -401,7 +497,7 @@ const breakers: { says: string; opts?: Partial<SolverOptions>; culpritError: Reg
   {
     says: "its provider rejects it",
     culpritError: /^busy$/,
-    run: async (api, { deals }) => void (await api.postDealStatus({ params: { id: deals[1]!.id }, body: { status: "rejected", error: "busy" } })),
+    run: async (api, { providers, deals }) => void (await api.postDealStatus({ params: { id: deals[1]!.id }, body: await report(providers[1]!, deals[1]!.id, "rejected", { error: "busy" }) })),
   },
   {
     says: "its provider does not sign within the sign window, while the others did",
@@ -445,9 +541,9 @@ test("a replica group breaks as a unit before it opens: the others are dropped, 
 });
 
 /** Once a replica has opened, the contract settles the group: nothing ending afterwards reopens the job offer. */
-const afterOpen: { says: string; end: (api: Api, deals: { id: Hex }[]) => Promise<unknown>; ended: number; status: string }[] = [
-  { says: "another replica's provider rejects it", ended: 1, status: "rejected", end: (api, deals) => api.postDealStatus({ params: { id: deals[1]!.id }, body: { status: "rejected", error: "busy" } }) },
-  { says: "the opened replica times out", ended: 0, status: "timed-out", end: (api, deals) => api.postDealStatus({ params: { id: deals[0]!.id }, body: { status: "timed-out" } }) },
+const afterOpen: { says: string; ended: number; status: ReportedDealStatus; error?: string }[] = [
+  { says: "another replica's provider rejects it", ended: 1, status: "rejected", error: "busy" },
+  { says: "the opened replica times out", ended: 0, status: "timed-out" },
 ];
 
 test("after one replica opened, a replica ending does not reopen the job offer; the others run on", async (t) => {
@@ -458,8 +554,9 @@ test("after one replica opened, a replica ending does not reopen the job offer; 
       for (const [i, d] of deals.entries()) {
         for (const party of [jc, providers[i]!]) await api.signDeal({ params: { id: d.id }, body: { signer: party.address, signature: await signRecord(party, domain, "Deal", d.deal) } });
       }
-      await api.postDealStatus({ params: { id: deals[0]!.id }, body: { status: "opened", txHash: `0x${"ab".repeat(32)}` } });
-      await c.end(api, deals);
+      await api.postDealStatus({ params: { id: deals[0]!.id }, body: await report(providers[0]!, deals[0]!.id, "opened", { txHash: `0x${"ab".repeat(32)}` }) });
+      const ending = deals[c.ended]!;
+      await api.postDealStatus({ params: { id: ending.id }, body: await report(providers[c.ended]!, ending.id, c.status, c.error === undefined ? {} : { error: c.error }) });
 
       const after = await api.getJobOffer({ params: { id: job.id } });
       assert.deepEqual([after.status, after.dealIds], ["matched", job.dealIds]);
