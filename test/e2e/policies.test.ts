@@ -207,3 +207,46 @@ describe("with a colluding pair of providers on the network", () => {
     assert.equal(await escrowBalance(chain, { account: honest }), b - COLLATERAL);
   });
 });
+
+describe("with a lazy provider on the network", () => {
+  let net: Devnet;
+  let chain: LilyClient;
+  before(async () => {
+    net = await startDevnet(["--sign-window", "3", "--adversary", "lazy"]);
+    chain = createLilyClient({ rpcUrl: net.network.rpcUrl, addresses: net.network });
+  });
+  after(() => net?.stop());
+
+  test("a provider that opens a deal and never delivers is slashed at the deadline, the job creator refunded", async () => {
+    const lazy = net.state.roles["adversary-lazy"]!.address!;
+    const read = balances(chain, { jc: net.state.jobCreator, lazy });
+    const b = await read();
+    const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=anyone?", "--timeout", "3s"]);
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, new RegExp(`provider ${lazy} missed the deadline`));
+    const a = await read();
+    assert.equal(a.jc, b.jc + COLLATERAL, "refunded the price and given the collateral");
+    assert.equal(a.lazy, b.lazy - COLLATERAL);
+    assert.equal(await totalLocked(chain), 0n);
+  });
+});
+
+describe("with a false challenger on the network", () => {
+  let net: Devnet;
+  let chain: LilyClient;
+  before(async () => {
+    net = await startDevnet(["--sign-window", "5", "--adversary", "false-challenger"]);
+    chain = createLilyClient({ rpcUrl: net.network.rpcUrl, addresses: net.network });
+  });
+  after(() => net?.stop());
+
+  test("every false challenge is ruled against the challenger, who pays the fee while the provider is paid", async () => {
+    const challenger = net.state.roles["adversary-false-challenger"]!.address!;
+    const mediator = net.state.roles["mediator-1"]!.address!;
+    const start = await escrowBalance(chain, { account: challenger });
+    // Its first job: price 1 LILY paid to provider-1, and the 1 LILY fee lost to the mediator.
+    await until("the first false challenge to be ruled on", async () => ((await escrowBalance(chain, { account: mediator })) >= FEE ? true : undefined));
+    assert.equal(await escrowBalance(chain, { account: mediator }), FEE);
+    assert.ok((await escrowBalance(chain, { account: challenger })) <= start - PRICE - FEE);
+  });
+});
