@@ -145,7 +145,7 @@ export function registerDevnet(program: Command): void {
         if (!resumed) {
           out.progress(`funding ${nProviders} providers and the job creator`);
           await fundRoles(rpcUrl, addresses, deployer, [
-          { account: jobCreator, escrow: parseEther("100") },
+          { account: jobCreator, escrow: parseEther("100"), wallet: parseEther("100") },
             ...providerAccounts.map((account) => ({ account, escrow: parseEther("500") })),
             ...mediatorAccounts.map((account) => ({ account, escrow: 0n })),
             ...(falseChallenger ? [{ account: falseChallenger, escrow: parseEther("100") }] : []),

@@ -6,6 +6,8 @@ export interface Funding {
   account: LocalAccount;
   /** Tokens the role should hold in escrow (0: gas only, e.g. a mediator, who is paid into escrow). */
   escrow: bigint;
+  /** Tokens to leave in the wallet besides, e.g. for the job creator to try `lily deposit`. */
+  wallet?: bigint;
 }
 
 export async function fundRoles(rpcUrl: string, addresses: LilyAddresses, deployer: LocalAccount, roles: Funding[]): Promise<void> {
@@ -16,7 +18,8 @@ export async function fundRoles(rpcUrl: string, addresses: LilyAddresses, deploy
     const need = r.escrow > have ? r.escrow - have : 0n;
     const wallet = await tokenBalance(client, { account: r.account.address });
     const eth = await bank.publicClient.getBalance({ address: r.account.address as Hex });
-    const tokens = wallet < need ? need - wallet : undefined;
+    const want = need + (r.wallet ?? 0n);
+    const tokens = wallet < want ? want - wallet : undefined;
     if (eth < parseEther("1") || tokens) await fundAccount(bank, { to: r.account.address, eth: eth < parseEther("1") ? parseEther("10") : undefined, tokens });
     if (need > 0n) await deposit(client, { amount: need });
   }
