@@ -6,17 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
+import type { NetworkEndpoints } from "@lily/protocol";
 
 export const LILY = fileURLToPath(new URL("../packages/cli/bin/lily.js", import.meta.url));
 
-export interface NetworkJson {
-  rpcUrl: string;
-  chainId: number;
-  token: Address;
-  deals: Address;
-  deployBlock: number;
-  solverUrl: string;
-  storeUrl: string;
+export interface NetworkJson extends NetworkEndpoints {
   modules: Record<string, string>;
 }
 

@@ -137,21 +137,17 @@ try {
       return txs;
     },
   };
+  /** An optimistic deal challenged by the job creator and ruled on by the drawn mediator. */
+  const challenged = async (providerCorrect: boolean): Promise<WriteResult[]> => {
+    const { deal, opened } = await newDeal("optimistic", 60n);
+    const committed = await commitResult(providers[0], { deal, resultDigest: providerCorrect ? right : wrong });
+    const disputed = await challenge(jc, { deal, reason: providerCorrect ? "false challenge" : "wrong output" });
+    const mediator = await drawn(deal);
+    return [opened, committed, disputed, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect, comparator: "exact" })];
+  };
   const disputes: Record<string, () => Promise<WriteResult[]>> = {
-    "optimistic, challenged, provider wrong": async () => {
-      const { deal, opened } = await newDeal("optimistic", 60n);
-      const committed = await commitResult(providers[0], { deal, resultDigest: wrong });
-      const challenged = await challenge(jc, { deal, reason: "wrong output" });
-      const mediator = await drawn(deal);
-      return [opened, committed, challenged, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect: false, comparator: "exact" })];
-    },
-    "optimistic, challenged, provider right": async () => {
-      const { deal, opened } = await newDeal("optimistic", 60n);
-      const committed = await commitResult(providers[0], { deal, resultDigest: right });
-      const challenged = await challenge(jc, { deal, reason: "false challenge" });
-      const mediator = await drawn(deal);
-      return [opened, committed, challenged, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect: true, comparator: "exact" })];
-    },
+    "optimistic, challenged, provider wrong": () => challenged(false),
+    "optimistic, challenged, provider right": () => challenged(true),
     "audit(100%), audited, provider wrong": async () => {
       const { deal, opened } = await newDeal("audit", 1_000_000n);
       const committed = await commitResult(providers[0], { deal, resultDigest: wrong });

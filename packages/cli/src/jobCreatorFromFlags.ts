@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { createJobCreator } from "@lily/sdk";
 import { paths } from "./config/home.ts";
-import { resolveNetwork } from "./config/resolveNetwork.ts";
+import { resolveNetwork, roleNetwork } from "./config/resolveNetwork.ts";
 import { sqliteJournal } from "./journal.ts";
 import { roleAccount } from "./keys.ts";
 
@@ -14,7 +14,7 @@ export function jobCreatorFromFlags(cmd: Command) {
   const account = roleAccount(net.home, o.as ?? JOB_CREATOR_ROLE, o.key);
   const journal = sqliteJournal(`${paths(net.home).data(o.as ?? JOB_CREATOR_ROLE)}/jobs.db`);
   const jc = createJobCreator(
-    { account, rpcUrl: net.rpcUrl, chainId: net.chainId, token: net.token, deals: net.deals, deployBlock: net.deployBlock, solverUrl: net.solverUrl, storeUrl: net.storeUrl, modules: net.modules, mediators: net.mediators },
+    { account, ...roleNetwork(net), modules: net.modules, mediators: net.mediators },
     { journal },
   );
   return { jc, net, account, journal };

@@ -1,22 +1,14 @@
 // The mediator's options and defaults; the CLI (`lily mediator`) maps flags onto them.
-import type { Address, LocalAccount } from "viem";
+import type { NetworkEndpoints } from "@lily/protocol";
+import type { LocalAccount } from "viem";
 
-export interface MediatorOptions {
+export interface MediatorOptions extends NetworkEndpoints {
   /** Signs rulings; its address must be in the mediator lists of the deals it rules on. */
   account: LocalAccount;
   /** The SQLite file of disputes seen and rulings made. */
   dbPath: string;
   /** Scratch space for re-runs. */
   workDir: string;
-  rpcUrl: string;
-  chainId: number;
-  token: Address;
-  deals: Address;
-  /** Where event scans start on a fresh database. */
-  deployBlock: number;
-  /** Where job offers (module, inputs, mediators) and resource offers are fetched from. */
-  solverUrl: string;
-  storeUrl: string;
   /** How often the chain is scanned for new disputes. */
   pollMs: number;
   /** At most this many blocks per eth_getLogs request (public RPCs cap the range). */

@@ -3,6 +3,7 @@ export * from "./errors.ts";
 export * from "./validate.ts";
 export * from "./cid.ts";
 export * from "./policy.ts";
+export * from "./network.ts";
 export * from "./mediators.ts";
 export * from "./eip712.ts";
 export * from "./schemas.ts";

@@ -1,19 +1,13 @@
 // The resource provider's options and defaults; the CLI maps flags onto them.
+import type { NetworkEndpoints } from "@lily/protocol";
 import type { Address, LocalAccount } from "viem";
 import type { Behaviour } from "./adversary.ts";
 
-export interface ProviderOptions {
+export interface ProviderOptions extends NetworkEndpoints {
   account: LocalAccount;
   dbPath: string;
   /** Scratch space for job inputs and outputs. */
   workDir: string;
-  rpcUrl: string;
-  chainId: number;
-  token: Address;
-  deals: Address;
-  deployBlock: number;
-  solverUrl: string;
-  storeUrl: string;
   resources: { cpu: number; memoryMb: number; gpu: number; vramMb: number };
   /** Price per job and collateral staked per deal, in token base units. */
   price: bigint;

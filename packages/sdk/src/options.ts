@@ -1,16 +1,9 @@
 // What a job creator's client needs to know, and the defaults for what it may leave out.
+import type { NetworkEndpoints } from "@lily/protocol";
 import type { Address, LocalAccount } from "viem";
 
-export interface JobCreatorOptions {
+export interface JobCreatorOptions extends NetworkEndpoints {
   account: LocalAccount;
-  rpcUrl: string;
-  chainId: number;
-  token: Address;
-  deals: Address;
-  /** Block LilyDeals was deployed in (event scans start there). */
-  deployBlock: number;
-  solverUrl: string;
-  storeUrl: string;
   /** name@version -> module manifest CID. A CID may always be given directly. */
   modules: Record<string, string>;
   /** Mediators this job creator accepts by default (e.g. the network's). */

@@ -1,7 +1,7 @@
 // The network a command talks to: network.json from the devnet, with any flag overriding it.
 import type { Command } from "commander";
 import { z } from "zod";
-import { LilyError, parse, address } from "@lily/protocol";
+import { LilyError, parse, address, type NetworkEndpoints } from "@lily/protocol";
 import { lilyHome, paths } from "./home.ts";
 import { readNetwork, NetworkConfig } from "./network.ts";
 
@@ -50,7 +50,7 @@ export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
 }
 
 /** The network fields every role's options share, taken from the resolved network. */
-export function roleNetwork(net: NetworkConfig) {
+export function roleNetwork(net: NetworkConfig): NetworkEndpoints {
   const { rpcUrl, chainId, token, deals, deployBlock, solverUrl, storeUrl } = net;
   return { rpcUrl, chainId, token, deals, deployBlock, solverUrl, storeUrl };
 }

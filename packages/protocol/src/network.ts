@@ -1,0 +1,16 @@
+// How to reach one Lily network: its chain and deployment, its solver and its store. Every
+// role's options and the job creator's client start from this; the CLI reads it from network.json.
+import type { Address } from "viem";
+
+export interface NetworkEndpoints {
+  /** EVM JSON-RPC endpoint. */
+  rpcUrl: string;
+  chainId: number;
+  token: Address;
+  /** The LilyDeals contract: every deal's EIP-712 verifying contract. */
+  deals: Address;
+  /** The block LilyDeals was deployed in: where event scans start. */
+  deployBlock: number;
+  solverUrl: string;
+  storeUrl: string;
+}
