@@ -20,7 +20,7 @@ import {AuditPolicy} from "./policies/AuditPolicy.sol";
 /// replicate(k), audit(p)). Payment, the job creator's dispute reserve and the provider's
 /// collateral are locked from the parties' escrow balances (see {Escrow}).
 /// @dev Per deal the contract stores one slot (state, commit time and block, draw block,
-/// challenge time) and, once a result is committed under a policy other than trust, its digest.
+/// challenge time, mediator draw seed) and, once a result is committed under a policy other than trust, its digest.
 /// The terms are re-supplied as calldata by every call and re-hashed, so they cannot be altered
 /// after signing. There is no owner or admin: funds move only by the rules below. Each policy's
 /// rules live in its own library under policies/; the section "Verification policies" at the
@@ -28,7 +28,7 @@ import {AuditPolicy} from "./policies/AuditPolicy.sol";
 contract LilyDeals is Escrow, EIP712 {
     /// @notice The EIP-712 type hash of {Deal}.
     bytes32 public constant DEAL_TYPEHASH = keccak256(
-        "Deal(address jobCreator,address provider,bytes32 jobOffer,bytes32 resourceOffer,uint256 price,uint256 collateral,uint64 deadline,uint8 policy,uint64 policyParam,uint256 mediationFee,bytes32 mediators,address moduleCreator,uint16 royaltyBps)"
+        "Deal(address jobCreator,address provider,bytes32 jobOffer,bytes32 resourceOffer,uint256 price,uint256 collateral,uint64 openBy,uint64 deadline,uint8 policy,uint64 policyParam,uint256 mediationFee,bytes32 mediators,bytes32 replicas,address moduleCreator,uint16 royaltyBps)"
     );
     /// @notice A royalty is at most the whole price.
     uint16 public constant MAX_ROYALTY_BPS = 10_000;
@@ -37,14 +37,29 @@ contract LilyDeals is Escrow, EIP712 {
     /// @notice Seconds the drawn mediator has to rule once mediation is requested; after that
     /// anyone may unwind the deal. Fixed at deployment: no key can change it.
     uint64 public immutable MEDIATION_TIMEOUT;
+    /// @notice Seconds each drawn mediator has the turn to rule alone; then the turn passes to
+    /// the next eligible mediator of the set. Fixed at deployment; at most MEDIATION_TIMEOUT.
+    uint64 public immutable MEDIATOR_TURN;
 
     mapping(DealId => DealRecord) private _records;
     mapping(DealId => bytes32) private _digests;
 
     error DealsZeroMediationTimeout();
+    /// @dev A mediator's turn must be positive and no longer than the whole mediation timeout.
+    error DealsMediatorTurnOutOfRange(uint64 turn, uint64 mediationTimeout);
     error DealsUnsupportedPolicy(uint8 policy);
     error DealsInvalidRoyalty(uint16 royaltyBps, address moduleCreator);
     error DealsDeadlinePassed(DealId dealId, uint64 deadline, uint256 timestamp);
+    /// @dev The time the parties gave for opening (`openBy`) has passed: the deal can never open.
+    error DealsOpenByPassed(DealId dealId, uint64 openBy, uint256 timestamp);
+    /// @dev The deal's deadline does not come after its `openBy`: it would leave the provider no time.
+    error DealsDeadlineNotAfterOpenBy(DealId dealId, uint64 openBy, uint64 deadline);
+    /// @dev `given` signatures of one party were given for a group of `k`.
+    error DealsSignatureCountMismatch(uint256 k, uint256 given);
+    /// @dev A deal under a single-deal policy names a replica group.
+    error DealsUnexpectedReplicas(DealId dealId);
+    /// @dev The mediator draw of this deal is already fixed.
+    error DealsDrawAlreadyLocked(DealId dealId);
     error DealsDeadlineNotPassed(DealId dealId, uint64 deadline, uint256 timestamp);
     error DealsAlreadyOpened(DealId dealId);
     error DealsNotOpen(DealId dealId, DealState state);
@@ -95,6 +110,8 @@ contract LilyDeals is Escrow, EIP712 {
     /// @notice The deal awaits a mediator, drawn from the hash of block `drawBlock + 1`, who
     /// must rule before `rulingDeadline` (unix seconds).
     event MediationRequested(DealId indexed dealId, uint256 drawBlock, uint256 rulingDeadline);
+    /// @notice The mediator draw of a challenged deal was fixed to `seed` (see {lockDraw}).
+    event MediatorDrawLocked(DealId indexed dealId, uint56 seed);
     /// @notice The drawn mediator ruled, judging by comparator `comparator` (0 exact, 1 tolerance, 2 similarity).
     event Ruled(DealId indexed dealId, address indexed mediator, bool providerCorrect, uint8 comparator);
     /// @notice The mediator was credited its fee by `payer`: the job creator when the provider
@@ -108,18 +125,23 @@ contract LilyDeals is Escrow, EIP712 {
     event MediationTimedOut(DealId indexed dealId, uint256 refunded, uint256 collateralReturned);
 
     /// @param token_ The LILY token.
-    /// @param mediationTimeout Seconds a drawn mediator has to rule (see {MEDIATION_TIMEOUT}).
-    constructor(IERC20 token_, uint64 mediationTimeout) Escrow(token_) EIP712("Lily", "1") {
+    /// @param mediationTimeout Seconds mediators have to rule (see {MEDIATION_TIMEOUT}).
+    /// @param mediatorTurn Seconds each drawn mediator has the turn (see {MEDIATOR_TURN}).
+    constructor(IERC20 token_, uint64 mediationTimeout, uint64 mediatorTurn) Escrow(token_) EIP712("Lily", "1") {
         if (mediationTimeout == 0) revert DealsZeroMediationTimeout();
+        if (mediatorTurn == 0 || mediatorTurn > mediationTimeout) revert DealsMediatorTurnOutOfRange(mediatorTurn, mediationTimeout);
         MEDIATION_TIMEOUT = mediationTimeout;
+        MEDIATOR_TURN = mediatorTurn;
     }
 
     // ---- The deal lifecycle -----------------------------------------------------------------
 
-    /// @notice Open a deal signed by both parties, locking the price (plus, under a policy that
-    /// can reach a mediator, one mediation fee as a dispute reserve) from the job creator's free
-    /// balance and the collateral from the provider's. Anyone may submit it: the signatures are
-    /// the authority. Smart-contract wallets sign through ERC-1271.
+    /// @notice Open a deal signed by both parties, at or before its `openBy`, locking the price
+    /// (plus, under a policy that can reach a mediator, one mediation fee as a dispute reserve)
+    /// from the job creator's free balance and the collateral from the provider's. Anyone may
+    /// submit it: the signatures are the authority, and `openBy` bounds when, so a provider that
+    /// follows its signed deal until then is never surprised by a late opening. Smart-contract
+    /// wallets sign through ERC-1271. Replica groups open whole, with {openReplicas}.
     /// @param deal The terms both parties signed.
     /// @param jobCreatorSig The job creator's EIP-712 signature over `deal`.
     /// @param providerSig The provider's EIP-712 signature over `deal`.
@@ -129,25 +151,35 @@ contract LilyDeals is Escrow, EIP712 {
         returns (DealId dealId)
     {
         dealId = hashDeal(deal);
-        // REJECT: only policies this contract can settle, with parameters that make cheating unprofitable.
-        uint256 reserve = _terms(deal);
-        // REJECT: a royalty above the price, or one paid to nobody.
-        if (deal.royaltyBps > MAX_ROYALTY_BPS || (deal.royaltyBps != 0 && deal.moduleCreator == address(0))) {
-            revert DealsInvalidRoyalty(deal.royaltyBps, deal.moduleCreator);
-        }
-        // REJECT: a deal must leave the provider time to deliver.
-        if (deal.deadline <= block.timestamp) revert DealsDeadlinePassed(dealId, deal.deadline, block.timestamp);
-        // REJECT: a deal opens at most once, whatever became of it.
-        if (_records[dealId].state != DealState.None) revert DealsAlreadyOpened(dealId);
-        // REJECT: both parties must have signed exactly these terms on this chain and contract.
-        bytes32 digest = DealId.unwrap(dealId);
-        if (!_isValidSignature(deal.jobCreator, digest, jobCreatorSig)) revert DealsInvalidSignature(deal.jobCreator);
-        if (!_isValidSignature(deal.provider, digest, providerSig)) revert DealsInvalidSignature(deal.provider);
+        // REJECT: a replica opens only with its whole group (else a job creator could open one
+        // replica, take its committed result, and leave the group untallied).
+        if (_isGroupPolicy(deal.policy)) revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
+        // REJECT: a deal under a single-deal policy has no group.
+        if (deal.replicas != bytes32(0)) revert DealsUnexpectedReplicas(dealId);
+        _open(dealId, deal, jobCreatorSig, providerSig);
+    }
 
-        _records[dealId].state = DealState.Open;
-        _lock(deal.jobCreator, deal.price + reserve);
-        _lock(deal.provider, deal.collateral);
-        emit DealOpened(dealId, deal.jobCreator, deal.provider, deal.price, deal.collateral, deal.deadline);
+    /// @notice Open a whole `replicate(k)` group at once: its k deals, each signed by the job
+    /// creator and its provider, all naming the same group (the hash of the k providers, sorted),
+    /// given in ascending provider order. Either every replica opens or none does. Anyone may
+    /// submit it.
+    /// @param deals The group's k deals, in ascending provider order.
+    /// @param jobCreatorSigs The job creator's signature over each deal, in the same order.
+    /// @param providerSigs Each deal's provider's signature over it, in the same order.
+    /// @return ids The deals' ids.
+    function openReplicas(Deal[] calldata deals, bytes[] calldata jobCreatorSigs, bytes[] calldata providerSigs)
+        external
+        returns (DealId[] memory ids)
+    {
+        uint256 k = ReplicatePolicy.checkGroup(deals);
+        // REJECT: one signature of each party per replica.
+        if (jobCreatorSigs.length != k) revert DealsSignatureCountMismatch(k, jobCreatorSigs.length);
+        if (providerSigs.length != k) revert DealsSignatureCountMismatch(k, providerSigs.length);
+        ids = new DealId[](k);
+        for (uint256 i; i < k; ++i) {
+            ids[i] = hashDeal(deals[i]);
+            _open(ids[i], deals[i], jobCreatorSigs[i], providerSigs[i]);
+        }
     }
 
     /// @notice Commit the result of an open deal. Only the deal's provider may call it, at or
@@ -176,7 +208,8 @@ contract LilyDeals is Escrow, EIP712 {
                 committedAt: uint48(block.timestamp),
                 commitBlock: uint48(block.number),
                 drawBlock: 0,
-                challengedAt: 0
+                challengedAt: 0,
+                seed: 0
             });
             _digests[dealId] = resultDigest;
             emit ResultCommitted(dealId, deal.provider, resultDigest);
@@ -255,28 +288,60 @@ contract LilyDeals is Escrow, EIP712 {
 
     // ---- Mediation --------------------------------------------------------------------------
 
-    /// @notice The mediator drawn to rule on a challenged deal:
-    /// `mediators[uint256(keccak256(abi.encode(blockhash(drawBlock + 1), key, "mediator"))) % n]`,
-    /// where `key` is the deal id (or, for a replica, the group's job offer). Available once
-    /// block `drawBlock + 1` is mined. If that block is more than 256 blocks old, the first
-    /// block of the current 256-block epoch after it is used instead (the draw then changes
-    /// at most once every 256 blocks).
+    /// @notice The mediator whose turn it is to rule on a challenged deal (not a replica: see
+    /// {groupMediatorOf}). Of the set's mediators that are not parties to the deal, the one at
+    /// `(seed + turn) % eligible`, where `seed` is fixed by {lockDraw} (before that, it comes
+    /// from the hash of block `drawBlock + 1`, and changes every 256 blocks once that hash ages
+    /// out) and `turn = (now - challengedAt) / MEDIATOR_TURN`.
     /// @param deal The deal's terms, as opened.
     /// @param mediators The mediator set both parties accepted, sorted ascending; must hash to `deal.mediators`.
     function mediatorOf(Deal calldata deal, address[] calldata mediators) external view returns (address) {
         DealId dealId = hashDeal(deal);
+        if (_isGroupPolicy(deal.policy)) revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
         DealRecord memory record = _records[dealId];
         if (record.state != DealState.Challenged) revert DealsNotChallenged(dealId, record.state);
-        bytes32 key = _mediationKey(dealId, deal);
+        bytes32 key = DealId.unwrap(dealId);
         Mediation.checkSet(key, deal.mediators, mediators);
-        return Mediation.drawn(key, record.drawBlock, mediators);
+        (uint256 seed, uint256 turn) = _draw(key, record);
+        return Mediation.drawn(key, seed, turn, mediators, _parties(deal));
     }
 
-    /// @notice Rule on a challenged or audited deal. Only the drawn mediator may, before the
-    /// mediation timeout. Provider right: it is paid (less royalty) and gets its collateral
-    /// back; the job creator's reserved fee pays the mediator. Provider wrong: it is slashed;
-    /// the mediator's fee comes out of its collateral, and the job creator gets back the price,
-    /// its reserve and the rest of the collateral.
+    /// @notice The mediator whose turn it is to rule on a `replicate(k)` group without a
+    /// majority: drawn as in {mediatorOf}, from the record of the group's first disputed replica
+    /// (in provider order), never one of the group's providers or its job creator.
+    /// @param deals The group's k deals, in ascending provider order.
+    /// @param mediators The mediator set the group's deals were signed with.
+    function groupMediatorOf(Deal[] calldata deals, address[] calldata mediators) external view returns (address) {
+        ReplicatePolicy.checkGroup(deals);
+        bytes32 key = deals[0].jobOffer;
+        Mediation.checkSet(key, deals[0].mediators, mediators);
+        (, DealRecord memory group) = _disputedReplica(deals);
+        (uint256 seed, uint256 turn) = _draw(key, group);
+        return Mediation.drawn(key, seed, turn, mediators, ReplicatePolicy.parties(deals));
+    }
+
+    /// @notice Fix the mediator draw of a challenged deal, so that it outlives the 256 blocks
+    /// whose hashes the chain keeps: from then on only time moves the turn on. The drawn
+    /// mediator calls it before it re-runs the job; anyone may. For a replica group, lock the
+    /// group's first disputed replica (in provider order).
+    /// @param deal The deal's terms, as opened.
+    function lockDraw(Deal calldata deal) external {
+        DealId dealId = hashDeal(deal);
+        DealRecord storage record = _records[dealId];
+        // REJECT: only a deal awaiting a mediator has a draw to fix.
+        if (record.state != DealState.Challenged) revert DealsNotChallenged(dealId, record.state);
+        // REJECT: a draw is fixed once.
+        if (record.seed != 0) revert DealsDrawAlreadyLocked(dealId);
+        uint56 seed = Mediation.seedOf(_mediationKey(dealId, deal), record.drawBlock, 0);
+        record.seed = seed;
+        emit MediatorDrawLocked(dealId, seed);
+    }
+
+    /// @notice Rule on a challenged or audited deal. Only the mediator whose turn it is may,
+    /// before the mediation timeout, and never a party to the deal. Provider right: it is paid
+    /// (less royalty) and gets its collateral back; the job creator's reserved fee pays the
+    /// mediator. Provider wrong: it is slashed; the mediator's fee comes out of its collateral,
+    /// and the job creator gets back the price, its reserve and the rest of the collateral.
     /// @param deal The deal's terms, as opened.
     /// @param mediators The mediator set both parties accepted; must hash to `deal.mediators`.
     /// @param providerCorrect Whether the provider's committed result matches the re-run.
@@ -289,20 +354,23 @@ contract LilyDeals is Escrow, EIP712 {
         // REJECT: replicas are ruled on as a group (ruleReplicas).
         if (_isGroupPolicy(deal.policy)) revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
         _checkRulingInTime(dealId, record);
-        Mediation.checkSet(DealId.unwrap(dealId), deal.mediators, mediators);
-        Mediation.checkDrawn(DealId.unwrap(dealId), record.drawBlock, mediators, msg.sender);
+        bytes32 key = DealId.unwrap(dealId);
+        Mediation.checkSet(key, deal.mediators, mediators);
+        (uint256 seed, uint256 turn) = _draw(key, record);
+        Mediation.checkDrawn(key, seed, turn, mediators, _parties(deal), msg.sender);
 
         if (providerCorrect) _settle(dealId, deal, _terms(deal), msg.sender);
         else _slash(dealId, deal, msg.sender, deal.mediationFee);
         emit Ruled(dealId, msg.sender, providerCorrect, comparator);
     }
 
-    /// @notice Rule on a `replicate(k)` group that had no majority. Only the mediator drawn for
-    /// the group may, before the mediation timeout. Each replica that went to mediation is paid
-    /// (`correct[i]`) or slashed. The mediation fee is paid once per group: out of the first
-    /// slashed replica's collateral, or, when none was wrong, out of the job creator's reserve
-    /// on the first replica. `correct[i]` is ignored for replicas that had timed out.
-    /// @param deals The group's k deals, in the order of `correct`.
+    /// @notice Rule on a `replicate(k)` group that had no majority. Only the mediator whose turn
+    /// it is for the group may (see {groupMediatorOf}), before the mediation timeout. Each
+    /// replica that went to mediation is paid (`correct[i]`) or slashed. The mediation fee is
+    /// paid once per group: out of the first slashed replica's collateral, or, when none was
+    /// wrong, out of the job creator's reserve on the first replica. `correct[i]` is ignored for
+    /// replicas that had timed out.
+    /// @param deals The group's k deals, in ascending provider order (the order of `correct`).
     /// @param mediators The mediator set the group's deals were signed with.
     /// @param correct Per deal, whether its committed result matches the re-run.
     /// @param comparator How the outputs were compared: 0 exact, 1 tolerance, 2 similarity.
@@ -319,16 +387,14 @@ contract LilyDeals is Escrow, EIP712 {
 
         DealId[] memory ids = new DealId[](k);
         bool[] memory disputed = new bool[](k);
-        DealRecord memory group; // drawBlock and challengedAt shared by the disputed replicas
-        DealId groupId; // the first disputed replica, named in timing errors
+        (DealId groupId, DealRecord memory group) = _disputedReplica(deals);
         uint256 payer = type(uint256).max; // the replica whose side pays the mediator
         for (uint256 i; i < k; ++i) {
             ids[i] = hashDeal(deals[i]);
             DealRecord memory record = _records[ids[i]];
             if (record.state == DealState.Challenged) {
-                if (group.state == DealState.None) (group, groupId) = (record, ids[i]);
                 // REJECT: every disputed replica must come from the same tally.
-                else if (record.drawBlock != group.drawBlock) revert DealsReplicaDrawMismatch(ids[i], record.drawBlock, group.drawBlock);
+                if (record.drawBlock != group.drawBlock) revert DealsReplicaDrawMismatch(ids[i], record.drawBlock, group.drawBlock);
                 disputed[i] = true;
                 if (!correct[i] && payer == type(uint256).max) payer = i;
             } else if (record.state != DealState.TimedOut) {
@@ -336,10 +402,9 @@ contract LilyDeals is Escrow, EIP712 {
                 revert DealsReplicaNotReady(ids[i], record.state);
             }
         }
-        // REJECT: with every replica timed out, no replica awaits a mediator.
-        if (group.state == DealState.None) revert DealsNotChallenged(ids[0], _records[ids[0]].state);
         _checkRulingInTime(groupId, group);
-        Mediation.checkDrawn(key, group.drawBlock, mediators, msg.sender);
+        (uint256 seed, uint256 turn) = _draw(key, group);
+        Mediation.checkDrawn(key, seed, turn, mediators, ReplicatePolicy.parties(deals), msg.sender);
 
         bool anyWrong = payer != type(uint256).max;
         for (uint256 i; i < k; ++i) {
@@ -358,23 +423,17 @@ contract LilyDeals is Escrow, EIP712 {
 
     /// @notice Unwind a deal nobody ruled on in time: the job creator gets back the price and
     /// its reserve, the provider its collateral; nobody wins. Applies to a Challenged deal
-    /// `MEDIATION_TIMEOUT` seconds after mediation was requested, and to a `replicate` deal
-    /// still Committed `MEDIATION_TIMEOUT` seconds after its deadline (a group that was never
-    /// tallied, e.g. because a replica never opened). Anyone may call it.
+    /// `MEDIATION_TIMEOUT` seconds after mediation was requested. (A replica group always forms
+    /// whole, so a committed replica is settled by its group's tally, never unwound.) Anyone may
+    /// call it.
     /// @param deal The deal's terms, as opened.
     function claimMediationTimeout(Deal calldata deal) external {
         DealId dealId = hashDeal(deal);
         DealRecord memory record = _records[dealId];
-        uint256 deadline;
-        if (record.state == DealState.Challenged) {
-            deadline = uint256(record.challengedAt) + MEDIATION_TIMEOUT;
-        } else if (record.state == DealState.Committed && _isGroupPolicy(deal.policy)) {
-            deadline = uint256(deal.deadline) + MEDIATION_TIMEOUT;
-        } else {
-            // REJECT: only a deal waiting on a mediator (or on a group that never formed) unwinds.
-            revert DealsNotChallenged(dealId, record.state);
-        }
-        // REJECT: the mediator (or the group's tally) keeps its full time.
+        // REJECT: only a deal waiting on a mediator unwinds.
+        if (record.state != DealState.Challenged) revert DealsNotChallenged(dealId, record.state);
+        uint256 deadline = uint256(record.challengedAt) + MEDIATION_TIMEOUT;
+        // REJECT: the mediators keep their full time.
         if (block.timestamp < deadline) revert DealsMediationNotTimedOut(dealId, deadline, block.timestamp);
 
         _records[dealId].state = DealState.TimedOut;
@@ -422,7 +481,7 @@ contract LilyDeals is Escrow, EIP712 {
     /// @notice Everything stored about a deal: its state, the committed result digest (zero
     /// under trust, which stores none), when and in which block it was committed, the draw
     /// block of its mediation (the mediator is drawn from block `drawBlock + 1`) and when
-    /// mediation was requested. Zero where not applicable.
+    /// mediation was requested, and the mediator draw's seed once locked. Zero where not applicable.
     /// @param dealId The deal's id, from {hashDeal}.
     function dealRecord(DealId dealId)
         external
@@ -433,11 +492,12 @@ contract LilyDeals is Escrow, EIP712 {
             uint64 committedAt,
             uint64 commitBlock,
             uint64 drawBlock,
-            uint64 challengedAt
+            uint64 challengedAt,
+            uint64 seed
         )
     {
         DealRecord memory r = _records[dealId];
-        return (r.state, _digests[dealId], r.committedAt, r.commitBlock, r.drawBlock, r.challengedAt);
+        return (r.state, _digests[dealId], r.committedAt, r.commitBlock, r.drawBlock, r.challengedAt, r.seed);
     }
 
     // ---- Money: paying out a settled or slashed deal, and entering mediation ---------------
@@ -487,6 +547,56 @@ contract LilyDeals is Escrow, EIP712 {
         record.drawBlock = uint48(drawBlock);
         record.challengedAt = uint48(block.timestamp);
         emit MediationRequested(dealId, drawBlock, block.timestamp + MEDIATION_TIMEOUT);
+    }
+
+    /// @dev Check a deal both parties signed and open it: lock the price and reserve from the job
+    /// creator, the collateral from the provider.
+    function _open(DealId dealId, Deal calldata deal, bytes calldata jobCreatorSig, bytes calldata providerSig) private {
+        // REJECT: only policies this contract can settle, with parameters that make cheating unprofitable.
+        uint256 reserve = _terms(deal);
+        // REJECT: a royalty above the price, or one paid to nobody.
+        if (deal.royaltyBps > MAX_ROYALTY_BPS || (deal.royaltyBps != 0 && deal.moduleCreator == address(0))) {
+            revert DealsInvalidRoyalty(deal.royaltyBps, deal.moduleCreator);
+        }
+        // REJECT: a deal opens only in the time its parties gave for opening, so a provider that
+        // follows its signed deals until then is never surprised by a late opening.
+        if (block.timestamp > deal.openBy) revert DealsOpenByPassed(dealId, deal.openBy, block.timestamp);
+        // REJECT: the deadline must come after the last moment the deal can open.
+        if (deal.deadline <= deal.openBy) revert DealsDeadlineNotAfterOpenBy(dealId, deal.openBy, deal.deadline);
+        // REJECT: a deal opens at most once, whatever became of it.
+        if (_records[dealId].state != DealState.None) revert DealsAlreadyOpened(dealId);
+        // REJECT: both parties must have signed exactly these terms on this chain and contract.
+        bytes32 digest = DealId.unwrap(dealId);
+        if (!_isValidSignature(deal.jobCreator, digest, jobCreatorSig)) revert DealsInvalidSignature(deal.jobCreator);
+        if (!_isValidSignature(deal.provider, digest, providerSig)) revert DealsInvalidSignature(deal.provider);
+
+        _records[dealId].state = DealState.Open;
+        _lock(deal.jobCreator, deal.price + reserve);
+        _lock(deal.provider, deal.collateral);
+        emit DealOpened(dealId, deal.jobCreator, deal.provider, deal.price, deal.collateral, deal.deadline);
+    }
+
+    /// @dev The draw of a mediation: its seed (locked or from block hashes) and whose turn it is.
+    function _draw(bytes32 key, DealRecord memory record) private view returns (uint256 seed, uint256 turn) {
+        seed = Mediation.seedOf(key, record.drawBlock, record.seed);
+        turn = (block.timestamp - record.challengedAt) / MEDIATOR_TURN;
+    }
+
+    /// @dev The parties to a single deal's dispute: its job creator and its provider.
+    function _parties(Deal calldata deal) private pure returns (address[] memory out) {
+        out = new address[](2);
+        (out[0], out[1]) = (deal.jobCreator, deal.provider);
+    }
+
+    /// @dev The first replica of a group (in the order given) that awaits a mediator, and its record.
+    function _disputedReplica(Deal[] calldata deals) private view returns (DealId id, DealRecord memory record) {
+        for (uint256 i; i < deals.length; ++i) {
+            id = hashDeal(deals[i]);
+            record = _records[id];
+            if (record.state == DealState.Challenged) return (id, record);
+        }
+        // REJECT: with no replica challenged, nobody awaits a mediator.
+        revert DealsNotChallenged(hashDeal(deals[0]), _records[hashDeal(deals[0])].state);
     }
 
     /// @dev Revert once the mediator's time to rule is over.

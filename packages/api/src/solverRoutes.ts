@@ -2,6 +2,8 @@
 // signature it receives and can neither forge nor alter one.
 import { z } from "zod";
 import {
+  JobOffer,
+  SignedCancelJobOffer,
   SignedJobOffer,
   SignedResourceOffer,
   SignedResult,
@@ -13,6 +15,7 @@ import {
   address,
   hex32,
   signature,
+  uint,
 } from "@lily/protocol";
 import { defineRoutes } from "./route.ts";
 
@@ -27,9 +30,27 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/** What the solver would do with a job offer now, without storing or signing anything. */
+export const JobExplanation = z.object({
+  /** Provider -> the first filter that rejects the job, as `filter: reason`; `*` for the job as a whole. */
+  rejections: z.record(z.string(), z.string()),
+  /** Providers that would take the job now, cheapest first. */
+  candidates: z.array(z.object({ provider: address, resourceOffer: hex32, price: uint, collateral: uint })),
+  /**
+   * True when nothing but waiting for capacity is in the way, false when every provider rejects
+   * the job for a reason waiting cannot change (its module, price, policy, mediators, resources
+   * beyond any offer): such a job would never match, and should not be posted.
+   */
+  matchable: z.boolean(),
+  /** The least price at which some provider would take the job if the price were the only obstacle. */
+  clearingPrice: uint.optional(),
+});
+export type JobExplanation = z.infer<typeof JobExplanation>;
+
 export const solverRoutes = defineRoutes({
   health: { method: "GET", path: "/v1/health", response: Health },
   postResourceOffer: { method: "POST", path: "/v1/resource-offers", body: SignedResourceOffer, response: ResourceOfferRecord },
+  getResourceOffer: { method: "GET", path: "/v1/resource-offers/:id", params: idParams, response: ResourceOfferRecord },
   listResourceOffers: {
     method: "GET",
     path: "/v1/resource-offers",
@@ -37,6 +58,10 @@ export const solverRoutes = defineRoutes({
   },
   postJobOffer: { method: "POST", path: "/v1/job-offers", body: SignedJobOffer, response: JobOfferRecord },
   getJobOffer: { method: "GET", path: "/v1/job-offers/:id", params: idParams, response: JobOfferRecord },
+  /** The job creator withdraws its job offer (signed `CancelJobOffer`): no new deal is proposed for it. */
+  cancelJobOffer: { method: "POST", path: "/v1/job-offers/:id/cancel", params: idParams, body: SignedCancelJobOffer, response: JobOfferRecord },
+  /** Dry run: how the solver would match this (unsigned) job offer now, and why each provider would not. */
+  explainJobOffer: { method: "POST", path: "/v1/job-offers/explain", body: z.object({ offer: JobOffer }), response: JobExplanation },
   getDeal: { method: "GET", path: "/v1/deals/:id", params: idParams, response: DealRecord },
   listDeals: {
     method: "GET",

@@ -5,7 +5,7 @@
 // and the very first lock are shown apart. Run: node packages/chain/scripts/gas.ts
 import { keccak256, parseEther, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { NO_MEDIATORS, Policy, mediatorSetHash, signRecord, type DealMessage, type PolicyName } from "@lily/protocol";
+import { NO_MEDIATORS, NO_REPLICAS, Policy, mediatorSetHash, replicaGroupHash, signRecord, type DealMessage, type PolicyName } from "@lily/protocol";
 import {
   challenge,
   claimMediationTimeout,
@@ -18,7 +18,10 @@ import {
   finalize,
   fundAccount,
   mediatorOf,
+  groupMediatorOf,
+  lockDraw,
   openDeal,
+  openReplicas,
   rule,
   ruleReplicas,
   settleReplicas,
@@ -54,9 +57,11 @@ try {
   }
 
   let nonce = 0;
-  const newDeal = async (policy: PolicyName, policyParam: bigint, opts: { provider?: LilyClient; jobOffer?: Hex; deadlineIn?: number; price?: bigint; royaltyBps?: number } = {}) => {
+  type Terms = { provider?: LilyClient; jobOffer?: Hex; deadlineIn?: number; price?: bigint; royaltyBps?: number; replicas?: Hex };
+  const signDeal = async (policy: PolicyName, policyParam: bigint, opts: Terms = {}) => {
     const now = (await deployer.publicClient.getBlock()).timestamp;
     const mediated = policy !== "trust";
+    const deadline = now + BigInt(opts.deadlineIn ?? 3600);
     const deal: DealMessage = {
       jobCreator: jc.account!.address,
       provider: (opts.provider ?? providers[0]).account!.address,
@@ -64,22 +69,36 @@ try {
       resourceOffer: keccak256(toHex(`resource offer ${nonce++}`)),
       price: opts.price ?? parseEther("1"),
       collateral: parseEther("2"),
-      deadline: now + BigInt(opts.deadlineIn ?? 3600),
+      openBy: deadline - 1n,
+      deadline,
       policy: Policy[policy],
       policyParam,
       mediationFee: mediated ? parseEther("0.1") : 0n,
       mediators: mediated ? mediatorSetHash(mediatorSet) : NO_MEDIATORS,
+      replicas: opts.replicas ?? NO_REPLICAS,
       moduleCreator,
       royaltyBps: opts.royaltyBps ?? (policy === "trust" ? 0 : 500),
     };
     const sign = (c: LilyClient) => signRecord(c.account!, c.domain, "Deal", deal);
-    const signed = { deal, jobCreatorSig: await sign(jc), providerSig: await sign(byAddress.get(deal.provider.toLowerCase())!) };
-    return { deal, opened: await openDeal(providers[0], signed) };
+    return { deal, jobCreatorSig: await sign(jc), providerSig: await sign(byAddress.get(deal.provider.toLowerCase())!) };
+  };
+  const newDeal = async (policy: PolicyName, policyParam: bigint, opts: Terms = {}) => {
+    const signed = await signDeal(policy, policyParam, opts);
+    return { deal: signed.deal, opened: await openDeal(providers[0], signed) };
+  };
+  /** A replicate(3) group with the three providers, opened whole in one transaction. */
+  const newGroup = async () => {
+    const jobOffer = keccak256(toHex(`replicated job ${nonce}`));
+    const replicas = replicaGroupHash(providers.map((p) => p.account!.address));
+    const signed = [];
+    for (const p of providers) signed.push(await signDeal("replicate", 3n, { provider: p, jobOffer, replicas }));
+    return { deals: signed.map((x) => x.deal), opened: await openReplicas(providers[0], { replicas: signed }) };
   };
   const providerOf = (deal: DealMessage) => byAddress.get(deal.provider.toLowerCase())!;
-  const drawn = async (deal: DealMessage) => {
+  const drawn = async (deal: DealMessage | DealMessage[]) => {
     await mine(2); // the mediator is drawn from the block after the draw block
-    return byAddress.get((await mediatorOf(deployer, { deal, mediators: mediatorSet })).toLowerCase())!;
+    const who = Array.isArray(deal) ? await groupMediatorOf(deployer, { deals: deal, mediators: mediatorSet }) : await mediatorOf(deployer, { deal, mediators: mediatorSet });
+    return byAddress.get(who.toLowerCase())!;
   };
   const sum = (txs: WriteResult[]) => txs.reduce((a, t) => a + t.gasUsed, 0n);
   const right = keccak256(toHex("the right result"));
@@ -111,27 +130,15 @@ try {
       return [opened, committed, f];
     },
     "replicate(3), unanimous": async () => {
-      const jobOffer = keccak256(toHex(`replicated job ${nonce}`));
-      const deals: DealMessage[] = [];
-      const txs: WriteResult[] = [];
-      for (const p of providers) {
-        const { deal, opened } = await newDeal("replicate", 3n, { provider: p, jobOffer });
-        deals.push(deal);
-        txs.push(opened);
-      }
+      const { deals, opened } = await newGroup();
+      const txs: WriteResult[] = [opened];
       for (const deal of deals) txs.push(await commitResult(providerOf(deal), { deal, resultDigest: right }));
       txs.push(await settleReplicas(deployer, { deals }));
       return txs;
     },
     "replicate(3), one wrong (slashed by the tally)": async () => {
-      const jobOffer = keccak256(toHex(`replicated job ${nonce}`));
-      const deals: DealMessage[] = [];
-      const txs: WriteResult[] = [];
-      for (const p of providers) {
-        const { deal, opened } = await newDeal("replicate", 3n, { provider: p, jobOffer });
-        deals.push(deal);
-        txs.push(opened);
-      }
+      const { deals, opened } = await newGroup();
+      const txs: WriteResult[] = [opened];
       for (const [i, deal] of deals.entries()) txs.push(await commitResult(providerOf(deal), { deal, resultDigest: i === 2 ? wrong : right }));
       txs.push(await settleReplicas(deployer, { deals }));
       return txs;
@@ -143,7 +150,8 @@ try {
     const committed = await commitResult(providers[0], { deal, resultDigest: providerCorrect ? right : wrong });
     const disputed = await challenge(jc, { deal, reason: providerCorrect ? "false challenge" : "wrong output" });
     const mediator = await drawn(deal);
-    return [opened, committed, disputed, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect, comparator: "exact" })];
+    const locked = await lockDraw(mediator, { deal }); // what the drawn mediator does before it re-runs
+    return [opened, committed, disputed, locked, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect, comparator: "exact" })];
   };
   const disputes: Record<string, () => Promise<WriteResult[]>> = {
     "optimistic, challenged, provider wrong": () => challenged(false),
@@ -154,20 +162,16 @@ try {
       await mine(2);
       const audited = await finalize(deployer, { deal });
       const mediator = await drawn(deal);
-      return [opened, committed, audited, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect: false, comparator: "exact" })];
+      const locked = await lockDraw(mediator, { deal });
+      return [opened, committed, audited, locked, await rule(mediator, { deal, mediators: mediatorSet, providerCorrect: false, comparator: "exact" })];
     },
     "replicate(3), no majority, mediated": async () => {
-      const jobOffer = keccak256(toHex(`replicated job ${nonce}`));
-      const deals: DealMessage[] = [];
-      const txs: WriteResult[] = [];
-      for (const p of providers) {
-        const { deal, opened } = await newDeal("replicate", 3n, { provider: p, jobOffer });
-        deals.push(deal);
-        txs.push(opened);
-      }
+      const { deals, opened } = await newGroup();
+      const txs: WriteResult[] = [opened];
       for (const [i, deal] of deals.entries()) txs.push(await commitResult(providerOf(deal), { deal, resultDigest: keccak256(toHex(`result ${i}`)) }));
       txs.push(await settleReplicas(deployer, { deals }));
-      const mediator = await drawn(deals[0]);
+      const mediator = await drawn(deals);
+      txs.push(await lockDraw(mediator, { deal: deals[0]! })); // deals are in provider order: the first is the group's disputed one
       txs.push(await ruleReplicas(mediator, { deals, mediators: mediatorSet, correct: [true, false, false], comparator: "exact" }));
       return txs;
     },

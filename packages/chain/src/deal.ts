@@ -20,3 +20,11 @@ export function dealDomain(addresses: Pick<LilyAddresses, "chainId" | "deals">):
 export function dealId(addresses: Pick<LilyAddresses, "chainId" | "deals">, deal: DealMessage): Hex {
   return hashRecord(dealDomain(addresses), "Deal", deal);
 }
+
+/** A replica group in the contracts' order: ascending by provider address. */
+export function sortReplicas<T>(items: readonly T[], dealOf: (item: T) => DealMessage): T[] {
+  return [...items].sort((a, b) => {
+    const [x, y] = [BigInt(dealOf(a).provider), BigInt(dealOf(b).provider)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}

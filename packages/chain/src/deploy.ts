@@ -25,12 +25,24 @@ export interface DeployLilyOptions {
    * deployment's lifetime (no admin can change it). Default 3600; a devnet passes less.
    */
   mediationTimeoutSeconds?: number;
+  /**
+   * Seconds each drawn mediator has the turn before it passes to the next one; fixed for the
+   * deployment's lifetime. Default: half the mediation timeout, so an absent mediator leaves
+   * another its turn in time.
+   */
+  mediatorTurnSeconds?: number;
 }
 
 /** The mediation timeout `deployLily` uses when none is given: one hour. */
 export const DEFAULT_MEDIATION_TIMEOUT_SECONDS = 3600;
 
-export async function deployLily({ rpcUrl, deployerKey, supply, mediationTimeoutSeconds = DEFAULT_MEDIATION_TIMEOUT_SECONDS }: DeployLilyOptions): Promise<LilyAddresses> {
+export async function deployLily({
+  rpcUrl,
+  deployerKey,
+  supply,
+  mediationTimeoutSeconds = DEFAULT_MEDIATION_TIMEOUT_SECONDS,
+  mediatorTurnSeconds = Math.max(1, Math.floor(mediationTimeoutSeconds / 2)),
+}: DeployLilyOptions): Promise<LilyAddresses> {
   try {
     const probe = createPublicClient({ transport: http(rpcUrl) });
     const chain = lilyChain(await probe.getChainId(), rpcUrl);
@@ -44,7 +56,7 @@ export async function deployLily({ rpcUrl, deployerKey, supply, mediationTimeout
       return receipt;
     };
     const token = await deploy(await wallet.deployContract({ abi: lilyTokenAbi, bytecode: lilyTokenBytecode, args: [account.address, supply] }));
-    const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!, BigInt(mediationTimeoutSeconds)] }));
+    const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!, BigInt(mediationTimeoutSeconds), BigInt(mediatorTurnSeconds)] }));
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),

@@ -59,6 +59,33 @@ const sentences: Record<string, (a: Args) => Sentence> = {
     message: `deal ${a.dealId} cannot time out before its deadline ${time(a.deadline)} (chain time ${time(a.timestamp)})`,
   }),
   DealsAlreadyOpened: (a) => ({ code: "CHAIN_REVERT", message: `deal ${a.dealId} has already been opened` }),
+  DealsOpenByPassed: (a) => ({
+    code: "DEADLINE_PASSED",
+    field: "openBy",
+    message: `deal ${a.dealId} can no longer be opened: its parties gave until ${time(a.openBy)} (chain time ${time(a.timestamp)})`,
+    hint: "nothing was locked; the job can be matched again",
+  }),
+  DealsDeadlineNotAfterOpenBy: (a) => ({
+    code: "INVALID_INPUT",
+    field: "deadline",
+    message: `deal ${a.dealId}: its deadline ${time(a.deadline)} is not after its openBy ${time(a.openBy)}, which would leave the provider no time`,
+  }),
+  DealsSignatureCountMismatch: (a) => ({
+    code: "INVALID_INPUT",
+    field: "signatures",
+    message: `${a.given} signatures of one party given for a replica group of ${a.k}`,
+  }),
+  DealsUnexpectedReplicas: (a) => ({
+    code: "INVALID_INPUT",
+    field: "replicas",
+    message: `deal ${a.dealId} names a replica group, but its policy is not replicate`,
+  }),
+  DealsDrawAlreadyLocked: (a) => ({ code: "CONFLICT", message: `the mediator draw of deal ${a.dealId} is already fixed` }),
+  DealsMediatorTurnOutOfRange: (a) => ({
+    code: "CONFIG",
+    field: "mediatorTurnSeconds",
+    message: `a mediator's turn of ${a.turn} s must be positive and at most the mediation timeout (${a.mediationTimeout} s)`,
+  }),
   DealsNotOpen: (a) => ({ code: "CHAIN_REVERT", message: `deal ${a.dealId} is ${state(a.state)}, not open` }),
   DealsNotCommitted: (a) => ({
     code: "CHAIN_REVERT",
@@ -158,7 +185,15 @@ const sentences: Record<string, (a: Args) => Sentence> = {
   }),
   DealsNotDrawnMediator: (a) => ({
     code: "CHAIN_REVERT",
-    message: `${a.caller} was not drawn to rule on ${a.key}; ${a.drawn} was`,
+    message: `${a.caller} was not drawn to rule on ${a.key} now; it is ${a.drawn}'s turn`,
+  }),
+  DealsMediatorIsParty: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `${a.caller} is a party to ${a.key}, and nobody rules on a dispute they are party to`,
+  }),
+  DealsNoEligibleMediator: (a) => ({
+    code: "CHAIN_REVERT",
+    message: `${a.key}: every accepted mediator is a party to the dispute, so nobody can rule; it can only time out`,
   }),
   DealsMediatorNotDrawnYet: (a) => ({
     code: "CHAIN_REVERT",
@@ -187,12 +222,18 @@ const sentences: Record<string, (a: Args) => Sentence> = {
   DealsNotSameReplicaGroup: (a) => ({
     code: "INVALID_INPUT",
     field: `deals[${a.index}]`,
-    message: `deal ${a.index} is not a replica of job offer ${a.jobOffer}: its job offer, job creator, policy, k, mediators or mediation fee differ`,
+    message: `deal ${a.index} is not a replica of job offer ${a.jobOffer}: its job offer, job creator, policy, k, mediators, mediation fee or group differ`,
   }),
-  DealsDuplicateReplicaProvider: (a) => ({
+  DealsReplicasNotSorted: (a) => ({
     code: "INVALID_INPUT",
+    field: `deals[${a.index}]`,
+    message: `job offer ${a.jobOffer}: replica ${a.index} is not after the one before it in ascending provider order (or repeats its provider)`,
+    hint: "pass a group's deals sorted by provider address",
+  }),
+  DealsReplicaGroupMismatch: (a) => ({
+    code: "CHAIN_REVERT",
     field: "deals",
-    message: `job offer ${a.jobOffer}: provider ${a.provider} appears twice in the replica group`,
+    message: `job offer ${a.jobOffer}: these replicas' providers hash to ${a.given}, not to the group ${a.expected} each of them signed`,
   }),
   DealsReplicaNotReady: (a) => ({
     code: "CHAIN_REVERT",

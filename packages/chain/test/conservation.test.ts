@@ -26,6 +26,8 @@ import {
   escrowBalance,
   finalize,
   mediatorOf,
+  groupMediatorOf,
+  lockDraw,
   rule,
   ruleReplicas,
   settleReplicas,
@@ -189,11 +191,14 @@ async function targetGroup(w: World, i: number, fits: (states: DealStateName[]) 
   return pick(w.groups.filter((g) => g.length > 0 && fits(g.map(stateOf))), i);
 }
 
-async function drawnOrOther(deal: DealMessage, byDrawn: boolean, salt: number): Promise<LilyClient> {
+async function drawnOrOther(dealOrGroup: DealMessage | DealMessage[], byDrawn: boolean, salt: number): Promise<LilyClient> {
   if (!byDrawn) return pick([...f.mediators, f.stranger, f.provider, f.jobCreator], salt)!;
   await f.mine(2);
   try {
-    return f.clientOf(await mediatorOf(f.deployer, { deal, mediators: f.mediatorSet }));
+    const drawn = Array.isArray(dealOrGroup)
+      ? await groupMediatorOf(f.deployer, { deals: dealOrGroup, mediators: f.mediatorSet })
+      : await mediatorOf(f.deployer, { deal: dealOrGroup, mediators: f.mediatorSet });
+    return f.clientOf(drawn);
   } catch {
     return f.mediators[0]; // not challenged: any caller is rejected
   }
@@ -228,21 +233,19 @@ async function apply(w: World, s: Step): Promise<void> {
       return;
     }
     case "openGroup": {
-      const jobOffer = keccak256(toHex(`conservation group ${++w.opened}`));
-      const group: DealMessage[] = [];
-      for (const provider of f.providers.slice(0, s.k)) {
-        const deal = await tryOpen(w, {
-          ...f.policyTerms("replicate", BigInt(s.k), { mediationFee: s.fee }),
-          jobCreator: parties[s.jc].account!.address,
-          provider: provider.account!.address,
-          jobOffer,
-          price: s.price,
-          collateral: s.collateral + s.fee,
-          deadlineIn: s.deadlineIn,
-        });
-        if (deal) group.push(deal);
+      ++w.opened;
+      const group = await f.newGroup(f.providers.slice(0, s.k), {
+        mediationFee: s.fee,
+        jobCreator: parties[s.jc].account!.address,
+        price: s.price,
+        collateral: s.collateral + s.fee,
+        deadlineIn: s.deadlineIn,
+      });
+      // A group opens whole or not at all.
+      if (await attempt(() => f.openGroup(group))) {
+        w.deals.push(...group.deals);
+        w.groups.push(group.deals);
       }
-      w.groups.push(group);
       return;
     }
     case "commit": {
@@ -277,7 +280,7 @@ async function apply(w: World, s: Step): Promise<void> {
     case "ruleReplicas": {
       const deals = await targetGroup(w, s.group, (st) => st.includes("challenged"));
       if (!deals?.length) return;
-      const mediator = await drawnOrOther(deals[0], s.byDrawn, s.group);
+      const mediator = await drawnOrOther(deals, s.byDrawn, s.group);
       const correct = deals.map((_, i) => s.correct[i]);
       await attempt(() => ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct, comparator: "exact" }));
       return;
@@ -339,8 +342,12 @@ async function advance(w: World, i: number, choice: number): Promise<void> {
   } else if (state === "challenged" && choice % 6 === 5) {
     await f.increaseTime(MEDIATION_TIMEOUT);
     await attempt(() => claimMediationTimeout(f.stranger, { deal }));
+  } else if (state === "challenged" && choice % 6 === 4) {
+    // Fix the draw, as a mediator does before it re-runs; then the turn moves with time only.
+    await f.mine(2);
+    await attempt(() => lockDraw(f.stranger, { deal }));
   } else if (state === "challenged") {
-    const mediator = await drawnOrOther(deal, true, 0);
+    const mediator = await drawnOrOther(group ?? deal, true, 0);
     if (group) {
       const correct = group.map((_, j) => ((choice >> j) & 1) === 1);
       await attempt(() => ruleReplicas(mediator, { deals: group, mediators: f.mediatorSet, correct, comparator: choice % 3 }));

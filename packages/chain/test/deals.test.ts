@@ -203,10 +203,34 @@ describe("openDeal rejects, and changes nothing, when", () => {
       make: () => f.newDeal({ policy: 9 }),
     },
     {
-      when: "its deadline has passed",
+      when: "its deadline has passed (and so has its openBy)",
       code: "DEADLINE_PASSED",
-      error: "DealsDeadlinePassed",
+      error: "DealsOpenByPassed",
       make: () => f.newDeal({ deadlineIn: -1 }),
+    },
+    {
+      when: "the time its parties gave for opening (openBy) has passed, though its deadline has not",
+      code: "DEADLINE_PASSED",
+      error: "DealsOpenByPassed",
+      make: async () => {
+        const now = (await f.deployer.publicClient.getBlock()).timestamp;
+        return f.newDeal({ openBy: now - 1n, deadlineIn: 3600 });
+      },
+    },
+    {
+      when: "its deadline is not after its openBy",
+      code: "INVALID_INPUT",
+      error: "DealsDeadlineNotAfterOpenBy",
+      make: async () => {
+        const now = (await f.deployer.publicClient.getBlock()).timestamp;
+        return f.newDeal({ openBy: now + 600n, deadlineIn: 600 });
+      },
+    },
+    {
+      when: "a trust deal names a replica group",
+      code: "INVALID_INPUT",
+      error: "DealsUnexpectedReplicas",
+      make: () => f.newDeal({ replicas: `0x${"ab".repeat(32)}` }),
     },
     {
       when: "the job creator's free balance is below the price",

@@ -14,8 +14,10 @@ import assert from "node:assert/strict";
 import {
   LilyError,
   NO_MEDIATORS,
+  NO_REPLICAS,
   Policy,
   mediatorSetHash,
+  replicaGroupHash,
   signRecord,
   type DealMessage,
   type ErrorCode,
@@ -35,7 +37,9 @@ import {
   dealId,
   dealRecord,
   mediatorOf,
+  groupMediatorOf,
   openDeal,
+  openReplicas,
   type Anvil,
   type LilyAddresses,
   type LilyClient,
@@ -53,6 +57,12 @@ export interface SignedDeal {
 }
 
 export type DealTerms = Partial<DealMessage> & { deadlineIn?: number };
+
+/** A replica group: its k deals, each signed by the job creator and its provider. */
+export interface SignedGroup {
+  replicas: SignedDeal[];
+  deals: DealMessage[];
+}
 
 export interface Fixture {
   anvil: Anvil;
@@ -78,8 +88,15 @@ export interface Fixture {
   clientFor(key: Hex, addresses?: LilyAddresses): LilyClient;
   /** The client of a known account. */
   clientOf(address: Address): LilyClient;
-  /** A new deal between the job creator and `terms.provider` (default: the provider), signed by both. */
+  /**
+   * A new deal between the job creator and `terms.provider` (default: the provider), signed by
+   * both. It can be opened until a second before its deadline unless `terms.openBy` says otherwise.
+   */
   newDeal(terms?: DealTerms): Promise<SignedDeal>;
+  /** A replicate(k) group for one job offer with `providers` (default: the first k), signed by all. */
+  newGroup(providers: LilyClient[], terms?: DealTerms): Promise<SignedGroup>;
+  /** Open a whole replica group (sent by a stranger). */
+  openGroup(group: SignedGroup): Promise<Hex[]>;
   /** Terms for a policy with mediation: the shared mediator set, a mediation fee, a royalty. */
   policyTerms(policy: PolicyName, policyParam: bigint, extra?: DealTerms): DealTerms;
   sign(client: LilyClient, deal: DealMessage): Promise<Hex>;
@@ -91,7 +108,7 @@ export interface Fixture {
   /** Open a signed deal (sent by a stranger: the signatures are the authority). */
   open(signed: SignedDeal): Promise<Hex>;
   /** Mine until the mediator of a challenged deal is drawn, and return that mediator's client. */
-  drawnMediator(deal: DealMessage): Promise<LilyClient>;
+  drawnMediator(deal: DealMessage | readonly DealMessage[]): Promise<LilyClient>;
   /** Every balance a deal can touch, to show a rejected call changed nothing. */
   snapshot(deal?: DealMessage): Promise<Record<string, unknown>>;
   /** Escrow balance of every depositor, and totalLocked. */
@@ -177,11 +194,13 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
         resourceOffer: keccak256(toHex(`resource offer ${nonce}`)),
         price: parseEther("3"),
         collateral: parseEther("5"),
+        openBy: now + BigInt(deadlineIn) - 1n,
         deadline: now + BigInt(deadlineIn),
         policy: Policy.trust,
         policyParam: 0n,
         mediationFee: 0n,
         mediators: NO_MEDIATORS,
+        replicas: NO_REPLICAS,
         moduleCreator: ZERO_ADDRESS,
         royaltyBps: 0,
         ...terms,
@@ -189,6 +208,19 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
       // A party with no key here (a contract wallet) gets a stand-in signature the test replaces.
       const signer = (address: Address) => known.find((k) => k.account!.address.toLowerCase() === address.toLowerCase()) ?? deployer;
       return { deal, jobCreatorSig: await sign(signer(deal.jobCreator), deal), providerSig: await sign(signer(deal.provider), deal) };
+    },
+    async newGroup(members, terms = {}) {
+      const jobOffer = keccak256(toHex(`replicated job offer ${++nonce}`));
+      const base = f.policyTerms("replicate", BigInt(members.length), { jobOffer, replicas: replicaGroupHash(members.map((m) => m.account!.address)), ...terms });
+      const replicas: SignedDeal[] = [];
+      for (const m of members) {
+        const signed = await f.newDeal({ ...base, provider: m.account!.address });
+        replicas.push({ ...signed, providerSig: await sign(m, signed.deal) });
+      }
+      return { replicas, deals: replicas.map((r) => r.deal) };
+    },
+    async openGroup(group) {
+      return (await openReplicas(stranger, { replicas: group.replicas })).dealIds;
     },
     policyTerms(policy, policyParam, extra = {}) {
       return {
@@ -212,11 +244,19 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     async open(signed) {
       return (await openDeal(stranger, signed)).dealId;
     },
-    async drawnMediator(deal) {
-      const { drawBlock } = await dealRecord(deployer, { dealId: dealId(addresses, deal) });
+    async drawnMediator(dealOrGroup) {
+      const group = Array.isArray(dealOrGroup) ? (dealOrGroup as readonly DealMessage[]) : undefined;
+      let drawBlock = 0n;
+      for (const d of group ?? [dealOrGroup as DealMessage]) {
+        const r = await dealRecord(deployer, { dealId: dealId(addresses, d) });
+        if (r.state === "challenged") drawBlock = r.drawBlock;
+      }
       const missing = drawBlock + 2n - (await f.blockNumber());
       if (missing > 0n) await f.mine(Number(missing));
-      return clientOf(await mediatorOf(deployer, { deal, mediators: mediatorSet }));
+      const drawn = group
+        ? await groupMediatorOf(deployer, { deals: group, mediators: mediatorSet })
+        : await mediatorOf(deployer, { deal: dealOrGroup as DealMessage, mediators: mediatorSet });
+      return clientOf(drawn);
     },
     async snapshot(deal) {
       const parties: Record<string, Address> = {
@@ -269,10 +309,16 @@ export async function rejectsWith(action: Promise<unknown>, code: ErrorCode, err
   return caught;
 }
 
-/** The contract's mediator draw, computed independently: keccak256(abi.encode(blockhash(seed), key, "mediator")) % n. */
-export function expectedMediator(seedHash: Hex, key: Hex, mediators: readonly Address[]): Address {
+/**
+ * The contract's mediator draw, computed independently: the seed is the low 56 bits of
+ * keccak256(abi.encode(blockhash(seedBlock), key, "mediator")) (1 if zero), and the mediator
+ * whose turn it is, of those that are not parties, is eligible[(seed + turn) % n].
+ */
+export function expectedMediator(seedHash: Hex, key: Hex, mediators: readonly Address[], parties: readonly Address[] = [], turn = 0n): Address {
   const word = keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }, { type: "string" }], [seedHash, key, "mediator"]));
-  return mediators[Number(BigInt(word) % BigInt(mediators.length))];
+  const seed = BigInt(word) & ((1n << 56n) - 1n) || 1n;
+  const eligible = mediators.filter((m) => !parties.some((p) => p.toLowerCase() === m.toLowerCase()));
+  return eligible[Number((seed + turn) % BigInt(eligible.length))]!;
 }
 
 /** The audit draw, computed independently: keccak256(abi.encode(blockhash(commitBlock + 2), dealId)) % 10^6. */

@@ -80,8 +80,8 @@ describe("rule rejects, and changes nothing, when", () => {
   const cases: { when: string; error: string; caller: () => LilyClient; mediators?: () => Hex[] }[] = [
     { when: "the caller is an accepted mediator the draw did not pick", error: "DealsNotDrawnMediator", caller: () => f.mediators.find((m) => m !== drawn)! },
     { when: "the caller is not among the mediators both parties accepted", error: "DealsNotMediator", caller: () => f.stranger },
-    { when: "the caller is the provider", error: "DealsNotMediator", caller: () => f.provider },
-    { when: "the caller is the job creator", error: "DealsNotMediator", caller: () => f.jobCreator },
+    { when: "the caller is the provider (a party)", error: "DealsMediatorIsParty", caller: () => f.provider },
+    { when: "the caller is the job creator (a party)", error: "DealsMediatorIsParty", caller: () => f.jobCreator },
     {
       when: "the list names a mediator neither party signed for",
       error: "DealsMediatorSetMismatch",

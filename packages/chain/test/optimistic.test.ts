@@ -53,6 +53,7 @@ describe("an optimistic deal nobody challenges", () => {
       commitBlock: committed.blockNumber,
       drawBlock: 0n,
       challengedAt: 0n,
+      seed: 0n,
     });
 
     // REJECT: while the window is open the result is not final, whoever asks.

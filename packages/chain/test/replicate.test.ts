@@ -11,16 +11,24 @@ import {
   dealState,
   finalize,
   mediatorOf,
+  groupMediatorOf,
+  deposit,
+  openDeal,
+  openReplicas,
   rule,
   ruleReplicas,
   settleReplicas,
   type LilyClient,
 } from "../src/index.ts";
-import { expectedMediator, rejectsWith, startFixture, type DealTerms, type Fixture } from "./fixture.ts";
+import { DEPOSITED, FUNDED, expectedMediator, rejectsWith, startFixture, type DealTerms, type Fixture } from "./fixture.ts";
 
 const MEDIATION_TIMEOUT = 1200;
 let f: Fixture;
-before(async () => (f = await startFixture({ mediationTimeoutSeconds: MEDIATION_TIMEOUT })));
+before(async () => {
+  f = await startFixture({ mediationTimeoutSeconds: MEDIATION_TIMEOUT });
+  // Every group locks k prices and reserves; give the job creator room for all of this file's.
+  await deposit(f.jobCreator, { amount: FUNDED - DEPOSITED });
+});
 after(() => f.stop());
 
 const digest = (s: string) => keccak256(toHex(s));
@@ -30,20 +38,18 @@ const C = digest("result C");
 let groups = 0;
 
 /**
- * A replica group of k = results.length for one job offer, one deal per provider, each opened
- * and committing its result (null: the provider stays silent). Extra deals may be asked for.
+ * A replica group of k = results.length for one job offer, one deal per provider (the fixture's
+ * first k), opened whole and each committing its result (null: the provider stays silent).
  */
 async function group(results: (Hex | null)[], terms: DealTerms = {}) {
-  const jobOffer = digest(`replicated job ${++groups}`);
-  const deals: DealMessage[] = [];
+  const members = f.providers.slice(0, results.length);
+  const signed = await f.newGroup(members, terms);
+  await f.openGroup(signed);
   for (const [i, result] of results.entries()) {
-    const provider = f.providers[i];
-    const signed = await f.newDeal(f.policyTerms("replicate", BigInt(results.length), { jobOffer, provider: provider.account!.address, ...terms }));
-    await f.open(signed);
-    if (result) await commitResult(provider, { deal: signed.deal, resultDigest: result });
-    deals.push(signed.deal);
+    if (result) await commitResult(members[i]!, { deal: signed.deals[i]!, resultDigest: result });
   }
-  return { jobOffer, deals, ids: deals.map((d) => dealId(f.addresses, d)) };
+  const deals = signed.deals;
+  return { jobOffer: deals[0]!.jobOffer, deals, signed, ids: deals.map((d) => dealId(f.addresses, d)) };
 }
 
 const states = (ids: Hex[]) => Promise.all(ids.map((dealId) => dealState(f.deployer, { dealId })));
@@ -115,10 +121,13 @@ describe("a replicate(k) group without a majority", () => {
     assert.deepEqual(await states(ids), ["challenged", "challenged", "challenged"]);
     for (const dealId of ids) assert.equal((await dealRecord(f.deployer, { dealId })).drawBlock, split.blockNumber);
 
-    const mediator = await f.drawnMediator(deals[0]);
-    const expected = expectedMediator(await blockHash(split.blockNumber + 1n), jobOffer, f.mediatorSet);
+    const mediator = await f.drawnMediator(deals);
+    const parties = [addr(f.jobCreator), ...deals.map((d) => d.provider)];
+    const expected = expectedMediator(await blockHash(split.blockNumber + 1n), jobOffer, f.mediatorSet, parties);
     assert.equal(addr(mediator), expected);
-    for (const deal of deals) assert.equal(await mediatorOf(f.deployer, { deal, mediators: f.mediatorSet }), expected);
+    assert.equal(await groupMediatorOf(f.deployer, { deals: [deals[2]!, deals[0]!, deals[1]!], mediators: f.mediatorSet }), expected);
+    // REJECT: a replica's mediator is its group's, never drawn for one replica alone.
+    await rejectsWith(mediatorOf(f.deployer, { deal: deals[0]!, mediators: f.mediatorSet }), "CHAIN_REVERT", "DealsWrongPolicy");
 
     // REJECT: an accepted mediator that was not drawn; a single-deal ruling on a replica.
     const other = f.mediators.find((m) => m !== mediator)!;
@@ -147,7 +156,7 @@ describe("a replicate(k) group without a majority", () => {
     const { price, collateral, mediationFee } = deals[0];
     const royalty = price / 10n;
     await settleReplicas(f.stranger, { deals });
-    const mediator = await f.drawnMediator(deals[1]);
+    const mediator = await f.drawnMediator(deals);
     const b0 = await f.balances();
     await ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct: [true, true], comparator: "similarity" });
     assert.deepEqual(await states(ids), ["settled", "settled"]);
@@ -170,7 +179,7 @@ describe("a replicate(k) group without a majority", () => {
     assert.deepEqual(await states(ids), ["challenged", "challenged", "timedOut"]);
     await rejectsWith(claimMediationTimeout(f.stranger, { deal: deals[0] }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
     await f.increaseTime(MEDIATION_TIMEOUT);
-    const mediator = await f.drawnMediator(deals[0]);
+    const mediator = await f.drawnMediator(deals);
     await rejectsWith(ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }), "CHAIN_REVERT", "DealsMediationTimedOut");
 
     const b0 = await f.balances();
@@ -185,30 +194,37 @@ describe("a replicate(k) group without a majority", () => {
   });
 });
 
-describe("a replica whose group never forms", () => {
-  test("unwinds MEDIATION_TIMEOUT after its deadline, so nothing stays locked", async () => {
-    // k = 3, but only two replicas ever open (the third provider's deal never did).
-    const jobOffer = digest(`replicated job ${++groups}`);
-    const deals: DealMessage[] = [];
-    for (const provider of f.providers.slice(0, 2)) {
-      const signed = await f.newDeal(f.policyTerms("replicate", 3n, { jobOffer, provider: addr(provider), deadlineIn: 100 }));
-      await f.open(signed);
-      await commitResult(provider, { deal: signed.deal, resultDigest: A });
-      deals.push(signed.deal);
-    }
-    const { price, collateral, mediationFee } = deals[0];
-    await rejectsWith(settleReplicas(f.stranger, { deals }), "INVALID_INPUT", "DealsReplicaCountMismatch");
-    await f.increaseTime(100 + MEDIATION_TIMEOUT - 5);
-    await rejectsWith(claimMediationTimeout(f.stranger, { deal: deals[0] }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
-    await f.increaseTime(10);
-    const b0 = await f.balances();
-    for (const deal of deals) await claimMediationTimeout(f.stranger, { deal });
-    await f.assertMoved(b0, {
-      [addr(f.jobCreator)]: 2n * (price + mediationFee),
-      [addr(f.providers[0])]: collateral,
-      [addr(f.providers[1])]: collateral,
-      totalLocked: -2n * (price + mediationFee + collateral),
-    });
+describe("a replica group opens whole or not at all", () => {
+  test("one replica cannot open alone, nor a group with a member missing or unsigned; nothing is locked", async () => {
+    const g = await f.newGroup(f.providers.slice(0, 3));
+    const before = await f.snapshot();
+    // REJECT: a replica opens only with its whole group (else it could be left untallied, its work unpaid).
+    await rejectsWith(openDeal(f.stranger, g.replicas[0]!), "CHAIN_REVERT", "DealsWrongPolicy");
+    await rejectsWith(openReplicas(f.stranger, { replicas: g.replicas.slice(0, 2) }), "INVALID_INPUT", "DealsReplicaCountMismatch");
+    const unsigned = { ...g.replicas[2]!, jobCreatorSig: g.replicas[2]!.providerSig };
+    await rejectsWith(openReplicas(f.stranger, { replicas: [g.replicas[0]!, g.replicas[1]!, unsigned] }), "CHAIN_REVERT", "DealsInvalidSignature");
+    assert.deepEqual(await f.snapshot(), before);
+    assert.deepEqual(await states(g.deals.map((d) => dealId(f.addresses, d))), ["none", "none", "none"]);
+    // The whole group, signed by all, opens in one transaction.
+    await f.openGroup(g);
+    assert.deepEqual(await states(g.deals.map((d) => dealId(f.addresses, d))), ["open", "open", "open"]);
+  });
+
+  test("a group cannot be opened with a provider it was not signed for", async () => {
+    const g = await f.newGroup(f.providers.slice(0, 3));
+    // A deal for the stranger naming the same group: the providers no longer hash to it.
+    const fake = await f.newDeal({ ...g.deals[2]!, provider: addr(f.stranger) });
+    const before = await f.snapshot();
+    await rejectsWith(openReplicas(f.stranger, { replicas: [g.replicas[0]!, g.replicas[1]!, fake] }), "CHAIN_REVERT", "DealsReplicaGroupMismatch");
+    assert.deepEqual(await f.snapshot(), before);
+  });
+
+  test("a committed replica is never unwound by the mediation timeout: only its group's tally settles it", async () => {
+    const { deals } = await group([A, A, A], { deadlineIn: 100 });
+    await f.increaseTime(100 + MEDIATION_TIMEOUT + 1);
+    await rejectsWith(claimMediationTimeout(f.stranger, { deal: deals[0]! }), "CHAIN_REVERT", "DealsNotChallenged");
+    const settled = await settleReplicas(f.stranger, { deals });
+    assert.equal(settled.majority, true);
   });
 });
 
@@ -232,13 +248,21 @@ describe("settleReplicas rejects, and changes nothing, when", () => {
     {
       when: "one provider appears twice (it would outvote the others)",
       code: "INVALID_INPUT",
-      error: "DealsDuplicateReplicaProvider",
+      error: "DealsReplicasNotSorted",
       make: async () => {
-        const { jobOffer, deals } = await group([A, B, B]);
-        const twin = await f.newDeal(f.policyTerms("replicate", 3n, { jobOffer, provider: addr(f.providers[1]) }));
-        await f.open(twin);
-        await commitResult(f.providers[1], { deal: twin.deal, resultDigest: B });
-        return [deals[0], deals[1], twin.deal];
+        const { deals } = await group([A, B, B]);
+        const twin = await f.newDeal({ ...deals[1]!, deadline: deals[1]!.deadline + 1n });
+        return [deals[0]!, deals[1]!, twin.deal];
+      },
+    },
+    {
+      when: "a replica is swapped for a deal with a provider the group was not signed for",
+      code: "CHAIN_REVERT",
+      error: "DealsReplicaGroupMismatch",
+      make: async () => {
+        const { deals } = await group([A, B, B]);
+        const fake = await f.newDeal({ ...deals[2]!, provider: addr(f.stranger) });
+        return [deals[0]!, deals[1]!, fake.deal];
       },
     },
     {

@@ -1,13 +1,41 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { keccak256, parseEther, toHex } from "viem";
-import { NO_MEDIATORS } from "@lily/protocol";
-import { commitResult, dealState, lilyDealsAbi } from "../src/index.ts";
-import { rejectsWith, startFixture, ZERO_ADDRESS, type DealTerms, type Fixture } from "./fixture.ts";
+import { keccak256, parseEther, toHex, type Hex } from "viem";
+import { NO_MEDIATORS, Policy, type DealMessage } from "@lily/protocol";
+import { commitResult, dealId, dealState, deposit, fundAccount, lilyDealsAbi, type LilyClient } from "../src/index.ts";
+import { DEPOSITED, FUNDED, rejectsWith, startFixture, testKey, ZERO_ADDRESS, type DealTerms, type Fixture } from "./fixture.ts";
 
 let f: Fixture;
-before(async () => (f = await startFixture()));
+/** Sixteen funded providers with deposits, for the largest replica group. */
+let many: LilyClient[];
+before(async () => {
+  f = await startFixture();
+  many = [];
+  for (let i = 0; i < 16; i++) {
+    const p = f.clientFor(testKey(`safety provider ${i}`));
+    await fundAccount(f.deployer, { to: p.account!.address, tokens: FUNDED, eth: parseEther("1") });
+    await deposit(p, { amount: DEPOSITED });
+    many.push(p);
+    f.depositors.push(p.account!.address); // so the solvency checks count its escrow
+  }
+});
 after(() => f.stop());
+
+/**
+ * Open a deal with these terms the way its policy opens: a single deal, or under replicate(k) a
+ * whole group (the fixture's providers, or sixteen more; a group of one when k is out of range,
+ * whose range check comes first).
+ */
+async function openWith(terms: DealTerms): Promise<{ id: Hex; deal: DealMessage; open: () => Promise<Hex> }> {
+  if (terms.policy !== Policy.replicate) {
+    const signed = await f.newDeal(terms);
+    return { id: dealId(f.addresses, signed.deal), deal: signed.deal, open: () => f.open(signed) };
+  }
+  const k = Number(terms.policyParam);
+  const members = k < 2 || k > 16 ? [f.provider] : k <= 3 ? f.providers.slice(0, k) : many.slice(0, k);
+  const group = await f.newGroup(members, terms);
+  return { id: dealId(f.addresses, group.deals[0]!), deal: group.deals[0]!, open: async () => (await f.openGroup(group))[0]! };
+}
 
 const DAY = 86_400n;
 
@@ -33,11 +61,11 @@ describe("openDeal rejects unsafe policy parameters, naming why, and changes not
 
   for (const { when, terms, error, says } of cases) {
     test(when, async () => {
-      const signed = await f.newDeal(terms());
-      const before = await f.snapshot(signed.deal);
-      const e = await rejectsWith(f.open(signed), "INVALID_INPUT", error);
+      const made = await openWith(terms());
+      const before = await f.snapshot(made.deal);
+      const e = await rejectsWith(made.open(), "INVALID_INPUT", error);
       assert.match(e.message, says);
-      assert.deepEqual(await f.snapshot(signed.deal), before);
+      assert.deepEqual(await f.snapshot(made.deal), before);
       assert.equal(before.dealState, "none");
     });
   }
@@ -63,8 +91,8 @@ describe("openDeal accepts policy parameters exactly at the safety limits", () =
   ];
   for (const { when, terms } of cases) {
     test(when, async () => {
-      const signed = await f.newDeal(terms());
-      const id = await f.open(signed);
+      const made = await openWith(terms());
+      const id = await made.open();
       assert.equal(await dealState(f.deployer, { dealId: id }), "open");
     });
   }
@@ -94,9 +122,10 @@ describe("a trusted deal with a royalty", () => {
 });
 
 describe("the deployment", () => {
-  test("has a fixed mediation timeout and no owner", async () => {
-    const read = (functionName: "MEDIATION_TIMEOUT") => f.deployer.publicClient.readContract({ address: f.addresses.deals, abi: lilyDealsAbi, functionName });
+  test("has a fixed mediation timeout and mediator turn, and no owner", async () => {
+    const read = (functionName: "MEDIATION_TIMEOUT" | "MEDIATOR_TURN") => f.deployer.publicClient.readContract({ address: f.addresses.deals, abi: lilyDealsAbi, functionName });
     assert.equal(await read("MEDIATION_TIMEOUT"), 3600n);
+    assert.equal(await read("MEDIATOR_TURN"), 1800n);
     const names = lilyDealsAbi.filter((i) => i.type === "function").map((i) => i.name);
     for (const admin of ["owner", "setMediationTimeout", "pause", "transferOwnership", "upgradeTo", "sweep"]) assert.ok(!names.includes(admin as never), admin);
   });

@@ -1,13 +1,13 @@
 // EIP-712 typed data for every record two parties must agree on. The Deal type here must match
 // DEAL_TYPEHASH in contracts/LilyDeals.sol byte for byte: the contract recomputes the digest
 // from the struct, and that digest is the deal id.
-import type { Address, Hex, LocalAccount } from "viem";
+import type { Address, Hex, LocalAccount, TypedDataDefinition } from "viem";
 import { hashTypedData, recoverTypedDataAddress, isAddressEqual } from "viem";
 import { LilyError } from "./errors.ts";
 
 export const DOMAIN_NAME = "Lily";
-const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 export const DOMAIN_VERSION = "1";
+const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 export interface Domain {
   chainId: number;
@@ -15,23 +15,28 @@ export interface Domain {
   verifyingContract: Address;
 }
 
+/**
+ * Every record, declared once: the EIP-712 type definitions. The TypeScript message types below
+ * are derived from them, and the wire schemas (schemas.ts) are checked against them, so a field
+ * is added in one place. Field comments say what each one means.
+ */
 export const types = {
   JobOffer: [
     { name: "jobCreator", type: "address" },
-    { name: "module", type: "string" },
-    { name: "inputs", type: "string" },
+    { name: "module", type: "string" }, // the module manifest's CID
+    { name: "inputs", type: "string" }, // the inputs record's CID
     { name: "cpu", type: "uint32" },
     { name: "memoryMb", type: "uint32" },
     { name: "gpu", type: "uint32" },
     { name: "vramMb", type: "uint32" },
-    { name: "maxPrice", type: "uint256" },
+    { name: "maxPrice", type: "uint256" }, // per deal, in token base units
     { name: "policy", type: "uint8" },
     { name: "policyParam", type: "uint64" },
     { name: "mediationFee", type: "uint256" },
     { name: "mediators", type: "address[]" },
     { name: "moduleCreator", type: "address" },
     { name: "royaltyBps", type: "uint16" },
-    { name: "timeoutSeconds", type: "uint64" },
+    { name: "timeoutSeconds", type: "uint64" }, // the provider's time once the deal can no longer open
     { name: "expiresAt", type: "uint64" },
     { name: "nonce", type: "uint256" },
   ],
@@ -55,12 +60,14 @@ export const types = {
     { name: "resourceOffer", type: "bytes32" },
     { name: "price", type: "uint256" },
     { name: "collateral", type: "uint256" },
-    { name: "deadline", type: "uint64" },
+    { name: "openBy", type: "uint64" }, // unix seconds: the deal can be opened at or before it, never after
+    { name: "deadline", type: "uint64" }, // unix seconds: the result is committed at or before it
     { name: "policy", type: "uint8" },
     { name: "policyParam", type: "uint64" },
-    { name: "mediationFee", type: "uint256" },
-    { name: "mediators", type: "bytes32" },
-    { name: "moduleCreator", type: "address" },
+    { name: "mediationFee", type: "uint256" }, // paid to the mediator by whoever a mediation proves wrong
+    { name: "mediators", type: "bytes32" }, // mediatorSetHash of the mediators both accept, minus the parties
+    { name: "replicas", type: "bytes32" }, // replicate(k): replicaGroupHash of the group's providers; else zero
+    { name: "moduleCreator", type: "address" }, // receives royaltyBps of the price whenever the provider is paid
     { name: "royaltyBps", type: "uint16" },
   ],
   Result: [
@@ -70,6 +77,8 @@ export const types = {
     { name: "exitCode", type: "uint32" },
   ],
   // Off chain only: the provider's own word on how its deal is going, so nobody else can end it.
+  // `txHash` is zero when there is none, `error` empty; `at` (unix seconds, the provider's clock)
+  // orders the reports, so an older one cannot be replayed to move the deal backwards.
   DealProgress: [
     { name: "dealId", type: "bytes32" },
     { name: "provider", type: "address" },
@@ -78,92 +87,25 @@ export const types = {
     { name: "at", type: "uint64" },
     { name: "error", type: "string" },
   ],
+  // Off chain only: the job creator withdraws a job offer from the solvers it sent it to.
+  CancelJobOffer: [
+    { name: "jobOffer", type: "bytes32" },
+    { name: "jobCreator", type: "address" },
+    { name: "at", type: "uint64" },
+  ],
 } as const;
 
 export type PrimaryType = keyof typeof types;
 
-/** The message shapes, as viem wants them (bigint for uint64/uint256). */
-export interface JobOfferMessage {
-  jobCreator: Address;
-  module: string;
-  inputs: string;
-  cpu: number;
-  memoryMb: number;
-  gpu: number;
-  vramMb: number;
-  maxPrice: bigint;
-  policy: number;
-  policyParam: bigint;
-  mediationFee: bigint;
-  mediators: Address[];
-  moduleCreator: Address;
-  royaltyBps: number;
-  timeoutSeconds: bigint;
-  expiresAt: bigint;
-  nonce: bigint;
-}
+/** A record's message as viem signs it, derived from `types` (bigint for uint64 and wider). */
+export type RecordMessage<P extends PrimaryType> = TypedDataDefinition<typeof types, P>["message"];
 
-export interface ResourceOfferMessage {
-  provider: Address;
-  cpu: number;
-  memoryMb: number;
-  gpu: number;
-  vramMb: number;
-  price: bigint;
-  collateral: bigint;
-  modules: string[];
-  mediators: Address[];
-  expiresAt: bigint;
-  nonce: bigint;
-}
-
-export interface DealMessage {
-  jobCreator: Address;
-  provider: Address;
-  jobOffer: Hex;
-  resourceOffer: Hex;
-  price: bigint;
-  collateral: bigint;
-  deadline: bigint;
-  policy: number;
-  policyParam: bigint;
-  /** Paid to the mediator by whoever a mediation proves wrong. */
-  mediationFee: bigint;
-  /** `mediatorSetHash` of the mediators both parties accept; zero when they share none. */
-  mediators: Hex;
-  /** Receives `royaltyBps` of the price whenever the provider is paid. */
-  moduleCreator: Address;
-  royaltyBps: number;
-}
-
-export interface ResultMessage {
-  dealId: Hex;
-  provider: Address;
-  result: string;
-  exitCode: number;
-}
-
-/**
- * A provider's report on its deal, posted to the solver (never to the contracts). `txHash` is
- * zero when there is none, `error` empty; `at` (unix seconds, the provider's clock) orders the
- * reports, so an older one cannot be replayed to move the deal backwards.
- */
-export interface DealProgressMessage {
-  dealId: Hex;
-  provider: Address;
-  status: string;
-  txHash: Hex;
-  at: bigint;
-  error: string;
-}
-
-interface MessageOf {
-  JobOffer: JobOfferMessage;
-  ResourceOffer: ResourceOfferMessage;
-  Deal: DealMessage;
-  Result: ResultMessage;
-  DealProgress: DealProgressMessage;
-}
+export type JobOfferMessage = RecordMessage<"JobOffer">;
+export type ResourceOfferMessage = RecordMessage<"ResourceOffer">;
+export type DealMessage = RecordMessage<"Deal">;
+export type ResultMessage = RecordMessage<"Result">;
+export type DealProgressMessage = RecordMessage<"DealProgress">;
+export type CancelJobOfferMessage = RecordMessage<"CancelJobOffer">;
 
 /** Who must have signed each record. */
 const signerField = {
@@ -172,9 +114,10 @@ const signerField = {
   Deal: undefined, // signed by both parties
   Result: "provider",
   DealProgress: "provider",
-} as const;
+  CancelJobOffer: "jobCreator",
+} as const satisfies Record<PrimaryType, string | undefined>;
 
-function typedData<P extends PrimaryType>(domain: Domain, primaryType: P, message: MessageOf[P]) {
+function typedData<P extends PrimaryType>(domain: Domain, primaryType: P, message: RecordMessage<P>) {
   return {
     domain: { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
     types,
@@ -184,7 +127,7 @@ function typedData<P extends PrimaryType>(domain: Domain, primaryType: P, messag
 }
 
 /** The EIP-712 digest: the id of offers and deals, and what signatures sign. */
-export function hashRecord<P extends PrimaryType>(domain: Domain, primaryType: P, message: MessageOf[P]): Hex {
+export function hashRecord<P extends PrimaryType>(domain: Domain, primaryType: P, message: RecordMessage<P>): Hex {
   return hashTypedData(typedData(domain, primaryType, message) as never);
 }
 
@@ -192,7 +135,7 @@ export async function signRecord<P extends PrimaryType>(
   account: LocalAccount,
   domain: Domain,
   primaryType: P,
-  message: MessageOf[P],
+  message: RecordMessage<P>,
 ): Promise<Hex> {
   return account.signTypedData(typedData(domain, primaryType, message) as never);
 }
@@ -204,7 +147,7 @@ export async function signRecord<P extends PrimaryType>(
 export async function verifyRecord<P extends PrimaryType>(
   domain: Domain,
   primaryType: P,
-  message: MessageOf[P],
+  message: RecordMessage<P>,
   signature: Hex,
   opts: { signer?: Address; field?: string } = {},
 ): Promise<void> {
@@ -212,10 +155,9 @@ export async function verifyRecord<P extends PrimaryType>(
   const expected = opts.signer ?? (key ? ((message as unknown as Record<string, Address>)[key]) : undefined);
   const field = opts.field ?? "signature";
   if (!expected) throw new LilyError({ code: "INTERNAL", message: `verifyRecord(${primaryType}) needs an explicit signer` });
-  // REJECT: high-s signatures are malleable copies; the contracts (OpenZeppelin ECDSA) refuse them
-  if (/^0x[0-9a-fA-F]{130}$/.test(signature) && BigInt(`0x${signature.slice(66, 130)}`) > SECP256K1_HALF_N) {
-    throw new LilyError({ code: "BAD_SIGNATURE", field, message: `${field}: non-canonical (high-s) ${primaryType} signature` });
-  }
+  // REJECT: anything the contracts' ECDSA check (OpenZeppelin) refuses is refused here too
+  const flaw = signatureFlaw(signature);
+  if (flaw) throw new LilyError({ code: "BAD_SIGNATURE", field, message: `${field}: ${flaw} ${primaryType} signature` });
   let recovered: Address;
   try {
     recovered = await recoverTypedDataAddress({ ...typedData(domain, primaryType, message), signature } as never);
@@ -230,4 +172,22 @@ export async function verifyRecord<P extends PrimaryType>(
       details: { recovered, expected },
     });
   }
+}
+
+/**
+ * Why the contracts would refuse this signature bytes-wise, or undefined. They accept exactly what
+ * OpenZeppelin's ECDSA recovers from an EOA: 65 bytes r ‖ s ‖ v with v 27 or 28 (viem's recovery
+ * also takes 0 and 1, which ecrecover refuses), 0 < s ≤ n/2 (no malleable high-s copy) and r ≠ 0.
+ * Contract wallets (ERC-1271) are checked on chain only; off chain their signatures are refused,
+ * which is stricter than the contract and so never accepts a deal that cannot open.
+ */
+export function signatureFlaw(signature: string): string | undefined {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return "not a 65-byte";
+  const r = BigInt(`0x${signature.slice(2, 66)}`);
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  const v = parseInt(signature.slice(130, 132), 16);
+  if (v !== 27 && v !== 28) return `a v of ${v} (the contracts take only 27 or 28) in the`;
+  if (r === 0n || s === 0n) return "a zero r or s in the";
+  if (s > SECP256K1_HALF_N) return "non-canonical (high-s)";
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
-import { hashRecord, signRecord, verifyRecord, isLilyError, toWire, NO_TX_HASH, SignedDealProgress, type DealMessage, type DealProgressMessage } from "../src/index.ts";
+import { hashRecord, signRecord, verifyRecord, isLilyError, toWire, NO_TX_HASH, SignedDealProgress, recordSchemas, types, type DealMessage, type DealProgressMessage } from "../src/index.ts";
 
 const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } as const;
 const jc = privateKeyToAccount(generatePrivateKey());
@@ -13,11 +13,13 @@ const deal: DealMessage = {
   resourceOffer: `0x${"22".repeat(32)}`,
   price: 100n,
   collateral: 50n,
+  openBy: 1_899_999_000n,
   deadline: 1_900_000_000n,
   policy: 0,
   policyParam: 0n,
   mediationFee: 0n,
   mediators: `0x${"00".repeat(32)}`,
+  replicas: `0x${"00".repeat(32)}`,
   moduleCreator: "0x0000000000000000000000000000000000000000",
   royaltyBps: 0,
 };
@@ -52,6 +54,25 @@ test("a malleable high-s copy of a valid signature is refused", async () => {
   const v = parseInt(sig.slice(130), 16);
   const flipped = `${sig.slice(0, 66)}${(n - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as `0x${string}`;
   await assert.rejects(verifyRecord(domain, "Deal", deal, flipped, { signer: jc.address }), (e) => isLilyError(e, "BAD_SIGNATURE") && /high-s/.test(e.message));
+});
+
+test("a signature the contracts would refuse is refused off chain too: v of 0 or 1, zero r or s, a wrong length", async () => {
+  const sig = await signRecord(jc, domain, "Deal", deal);
+  const v = parseInt(sig.slice(130), 16);
+  // viem recovers from yParity 0/1 as well as 27/28; OpenZeppelin's ECDSA (ecrecover) does not.
+  const yParity = `${sig.slice(0, 130)}${(v - 27).toString(16).padStart(2, "0")}` as `0x${string}`;
+  const zeroR = `0x${"00".repeat(32)}${sig.slice(66)}` as `0x${string}`;
+  const zeroS = `${sig.slice(0, 66)}${"00".repeat(32)}${sig.slice(130)}` as `0x${string}`;
+  const short = sig.slice(0, 128) as `0x${string}`;
+  for (const [name, bad] of [["v = 0/1", yParity], ["r = 0", zeroR], ["s = 0", zeroS], ["64 bytes", short]] as const) {
+    await assert.rejects(verifyRecord(domain, "Deal", deal, bad, { signer: jc.address }), (e) => isLilyError(e, "BAD_SIGNATURE"), name);
+  }
+});
+
+test("every record's wire schema has exactly its EIP-712 fields, in signing order", () => {
+  for (const [type, schema] of Object.entries(recordSchemas)) {
+    assert.deepEqual(Object.keys(schema.shape), types[type as keyof typeof types].map((f) => f.name), type);
+  }
 });
 
 test("a deal progress report verifies only against its provider, and binds every field", async () => {

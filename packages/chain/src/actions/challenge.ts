@@ -5,6 +5,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface ChallengeParameters {
   deal: DealMessage;
@@ -27,10 +28,10 @@ export interface ChallengeReturnType extends WriteResult {
  * out right, the job creator's reserved mediation fee pays the mediator.
  */
 export async function challenge(client: LilyClient, { deal, reason }: ChallengeParameters): Promise<ChallengeReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   const word = reasonWord(reason);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "challenge", args: [deal, word] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "challenge", args: [deal, word] });
     return { ...written(await confirm(client, hash)), dealId: dealId(addresses, deal), reason: word };
   });
 }

@@ -5,6 +5,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface ClaimMediationTimeoutParameters {
   deal: DealMessage;
@@ -21,9 +22,9 @@ export interface ClaimMediationTimeoutReturnType extends WriteResult {
  * for a replica group, send it once per deal.
  */
 export async function claimMediationTimeout(client: LilyClient, { deal }: ClaimMediationTimeoutParameters): Promise<ClaimMediationTimeoutReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "claimMediationTimeout", args: [deal] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "claimMediationTimeout", args: [deal] });
     return { ...written(await confirm(client, hash)), dealId: dealId(addresses, deal) };
   });
 }

@@ -5,6 +5,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface ClaimTimeoutParameters {
   deal: DealMessage;
@@ -19,9 +20,9 @@ export interface ClaimTimeoutReturnType extends WriteResult {
  * the provider's collateral. Any account may send it.
  */
 export async function claimTimeout(client: LilyClient, { deal }: ClaimTimeoutParameters): Promise<ClaimTimeoutReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "claimTimeout", args: [deal] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "claimTimeout", args: [deal] });
     return { ...written(await confirm(client, hash)), dealId: dealId(addresses, deal) };
   });
 }

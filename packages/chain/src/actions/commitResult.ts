@@ -5,6 +5,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface CommitResultParameters {
   deal: DealMessage;
@@ -20,9 +21,9 @@ export interface CommitResultReturnType extends WriteResult {
 
 /** Commit a deal's result, as its provider, at or before the deadline. */
 export async function commitResult(client: LilyClient, { deal, resultDigest }: CommitResultParameters): Promise<CommitResultReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({
+    const hash = await writeContract(client, {
       address: addresses.deals,
       abi: lilyDealsAbi,
       functionName: "commitResult",

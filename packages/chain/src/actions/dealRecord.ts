@@ -20,12 +20,14 @@ export interface DealRecordReturnType {
   drawBlock: bigint;
   /** Unix seconds when mediation was requested; the mediation timeout runs from here. */
   challengedAt: bigint;
+  /** The mediator draw's seed once `lockDraw` fixed it; zero before. */
+  seed: bigint;
 }
 
 /** Everything stored about a deal on chain. */
 export async function dealRecord(client: LilyClient, { dealId }: DealRecordParameters): Promise<DealRecordReturnType> {
-  const [state, resultDigest, committedAt, commitBlock, drawBlock, challengedAt] = await withLilyErrors(() =>
+  const [state, resultDigest, committedAt, commitBlock, drawBlock, challengedAt, seed] = await withLilyErrors(() =>
     client.publicClient.readContract({ address: client.addresses.deals, abi: lilyDealsAbi, functionName: "dealRecord", args: [dealId] }),
   );
-  return { state: dealStates[state], resultDigest, committedAt, commitBlock, drawBlock, challengedAt };
+  return { state: dealStates[state], resultDigest, committedAt, commitBlock, drawBlock, challengedAt, seed };
 }

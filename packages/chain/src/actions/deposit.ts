@@ -4,6 +4,7 @@ import { lilyDealsAbi, lilyTokenAbi } from "../generated/artifacts.ts";
 import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface DepositParameters {
   /** LILY in wei, moved from the account's wallet into its free escrow balance. */
@@ -20,7 +21,7 @@ export interface DepositReturnType extends WriteResult {
  * INVALID_INPUT, sending nothing, when the wallet holds less than `amount`.
  */
 export async function deposit(client: LilyClient, { amount }: DepositParameters): Promise<DepositReturnType> {
-  const { publicClient, walletClient, account, addresses } = requireAccount(client);
+  const { publicClient, account, addresses } = requireAccount(client);
   return withLilyErrors(async () => {
     const held = await publicClient.readContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "balanceOf", args: [account.address] });
     if (held < amount) {
@@ -39,10 +40,10 @@ export async function deposit(client: LilyClient, { amount }: DepositParameters)
       args: [account.address, addresses.deals],
     });
     if (allowance < amount) {
-      const hash = await walletClient.writeContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "approve", args: [addresses.deals, amount] });
+      const hash = await writeContract(client, { address: addresses.token, abi: lilyTokenAbi, functionName: "approve", args: [addresses.deals, amount] });
       approval = written(await confirm(client, hash));
     }
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "deposit", args: [amount] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "deposit", args: [amount] });
     return { ...written(await confirm(client, hash)), approval };
   });
 }

@@ -5,6 +5,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface FinalizeParameters {
   deal: DealMessage;
@@ -24,9 +25,9 @@ export interface FinalizeReturnType extends WriteResult {
  * to a mediator, the rest settle. Any account may send it.
  */
 export async function finalize(client: LilyClient, { deal }: FinalizeParameters): Promise<FinalizeReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "finalize", args: [deal] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "finalize", args: [deal] });
     const receipt = await confirm(client, hash);
     const [drawn] = parseEventLogs({ abi: lilyDealsAbi, logs: receipt.logs, eventName: "AuditDrawn" });
     const audit = drawn && { draw: drawn.args.draw, drawBlock: drawn.args.drawBlock, audited: drawn.args.audited };

@@ -5,6 +5,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface OpenDealParameters {
   deal: DealMessage;
@@ -23,9 +24,9 @@ export interface OpenDealReturnType extends WriteResult {
  * balances. Any account may submit it; the signatures are the authority.
  */
 export async function openDeal(client: LilyClient, { deal, jobCreatorSig, providerSig }: OpenDealParameters): Promise<OpenDealReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({
+    const hash = await writeContract(client, {
       address: addresses.deals,
       abi: lilyDealsAbi,
       functionName: "openDeal",

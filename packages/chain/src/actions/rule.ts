@@ -6,6 +6,7 @@ import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { dealId } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface RuleParameters {
   deal: DealMessage;
@@ -29,9 +30,9 @@ export interface RuleReturnType extends WriteResult {
  * right, the provider's collateral if it was wrong.
  */
 export async function rule(client: LilyClient, { deal, mediators, providerCorrect, comparator }: RuleParameters): Promise<RuleReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({
+    const hash = await writeContract(client, {
       address: addresses.deals,
       abi: lilyDealsAbi,
       functionName: "rule",

@@ -1,13 +1,15 @@
 import type { Address } from "viem";
 import type { ComparatorName, DealMessage } from "@lily/protocol";
 import { lilyDealsAbi } from "../generated/artifacts.ts";
+import { sortReplicas } from "../deal.ts";
 import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { withLilyErrors } from "../errors.ts";
 import { comparatorId } from "./rule.ts";
+import { writeContract } from "../send.ts";
 
 export interface RuleReplicasParameters {
-  /** The whole group, in the order of `correct`. */
+  /** The whole group, in any order (the order of `correct`). */
   deals: readonly DealMessage[];
   /** The mediators both parties accepted, sorted ascending; must hash to the deals' `mediators`. */
   mediators: readonly Address[];
@@ -23,13 +25,16 @@ export interface RuleReplicasParameters {
  * the first wrong replica's collateral, or out of the job creator's reserve if none was wrong.
  */
 export async function ruleReplicas(client: LilyClient, { deals, mediators, correct, comparator }: RuleReplicasParameters): Promise<WriteResult> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
+  // Verdicts travel with their deals into the contract's order; a count mismatch is left for the contract to name.
+  const order = sortReplicas(deals.map((deal, i) => ({ deal, i })), (x) => x.deal);
+  const sorted = order.map(({ deal, i }) => ({ deal, correct: correct[i] }));
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({
+    const hash = await writeContract(client, {
       address: addresses.deals,
       abi: lilyDealsAbi,
       functionName: "ruleReplicas",
-      args: [[...deals], [...mediators], [...correct], comparatorId(comparator)],
+      args: [sorted.map((x) => x.deal), [...mediators], sorted.flatMap((x) => (x.correct === undefined ? [] : [x.correct])), comparatorId(comparator)],
     });
     return written(await confirm(client, hash));
   });

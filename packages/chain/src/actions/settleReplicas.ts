@@ -3,11 +3,12 @@ import type { DealMessage } from "@lily/protocol";
 import { lilyDealsAbi } from "../generated/artifacts.ts";
 import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
-import { dealId } from "../deal.ts";
+import { dealId, sortReplicas } from "../deal.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface SettleReplicasParameters {
-  /** The whole group: k deals of one job offer with distinct providers, each committed or timed out. */
+  /** The whole group, in any order: k deals of one job offer with distinct providers, each committed or timed out. */
   deals: readonly DealMessage[];
 }
 
@@ -27,9 +28,9 @@ export interface SettleReplicasReturnType extends WriteResult {
  * account may send it.
  */
 export async function settleReplicas(client: LilyClient, { deals }: SettleReplicasParameters): Promise<SettleReplicasReturnType> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "settleReplicas", args: [[...deals]] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "settleReplicas", args: [sortReplicas(deals, (d) => d)] });
     const receipt = await confirm(client, hash);
     const logs = parseEventLogs({ abi: lilyDealsAbi, logs: receipt.logs });
     const tallied = logs.find((l) => l.eventName === "ReplicasTallied");

@@ -3,6 +3,7 @@ import { lilyTokenAbi } from "../generated/artifacts.ts";
 import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface TransferTokenParameters {
   to: Address;
@@ -12,9 +13,9 @@ export interface TransferTokenParameters {
 
 /** Send LILY from the account's wallet to another address. */
 export async function transferToken(client: LilyClient, { to, amount }: TransferTokenParameters): Promise<WriteResult> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "transfer", args: [to, amount] });
+    const hash = await writeContract(client, { address: addresses.token, abi: lilyTokenAbi, functionName: "transfer", args: [to, amount] });
     return written(await confirm(client, hash));
   });
 }

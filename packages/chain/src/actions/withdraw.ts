@@ -2,6 +2,7 @@ import { lilyDealsAbi } from "../generated/artifacts.ts";
 import { requireAccount, type LilyClient } from "../client.ts";
 import { confirm, written, type WriteResult } from "../confirm.ts";
 import { withLilyErrors } from "../errors.ts";
+import { writeContract } from "../send.ts";
 
 export interface WithdrawParameters {
   /** LILY in wei, taken from the account's free escrow balance (never from locked funds). */
@@ -10,9 +11,9 @@ export interface WithdrawParameters {
 
 /** Withdraw LILY from escrow back to the account's wallet. */
 export async function withdraw(client: LilyClient, { amount }: WithdrawParameters): Promise<WriteResult> {
-  const { walletClient, addresses } = requireAccount(client);
+  const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await walletClient.writeContract({ address: addresses.deals, abi: lilyDealsAbi, functionName: "withdraw", args: [amount] });
+    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "withdraw", args: [amount] });
     return written(await confirm(client, hash));
   });
 }
