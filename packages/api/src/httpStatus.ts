@@ -1,5 +1,5 @@
 // How LilyError codes map onto HTTP statuses, in one place for server and client.
-import type { ErrorCode } from "@lily/protocol";
+import { LilyError, type ErrorCode, type LilyErrorInit } from "@lily/protocol";
 
 const statusOf: Partial<Record<ErrorCode, number>> = {
   INVALID_INPUT: 400,
@@ -16,4 +16,20 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
 
 export function httpStatusFor(code: ErrorCode): number {
   return statusOf[code] ?? 500;
+}
+
+/**
+ * A refusal whose HTTP status says more than its code's: 405 for a method the path does not take,
+ * 413 for a body over the route's limit. On the wire it is an ordinary LilyError; clients branch on
+ * the code, which stays INVALID_INPUT.
+ */
+export class HttpRefusal extends LilyError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, init: LilyErrorInit, headers: Record<string, string> = {}) {
+    super(init);
+    this.status = status;
+    this.headers = headers;
+  }
 }

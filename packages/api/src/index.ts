@@ -6,3 +6,4 @@ export * from "./httpStatus.ts";
 export * from "./events.ts";
 export * from "./solverRoutes.ts";
 export * from "./storeRoutes.ts";
+export { DEFAULT_BODY_LIMITS, type BodyLimits } from "./readBody.ts";

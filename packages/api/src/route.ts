@@ -2,6 +2,7 @@
 // both the typed client (client.ts) and the server handler (server.ts) are derived from it, so the
 // two sides cannot drift apart. Bodies are JSON unless the route says "bytes".
 import type { z } from "zod";
+import { LilyError } from "@lily/protocol";
 
 export type Method = "GET" | "POST" | "PUT";
 
@@ -13,6 +14,11 @@ export interface RouteDef {
   query?: z.ZodType;
   /** A schema for a JSON body, or "bytes" for a raw octet-stream body. */
   body?: z.ZodType | "bytes";
+  /**
+   * The largest body the server reads for this route, in bytes. Without it, JSON bodies get
+   * `BodyLimits.json` (256 KiB unless the server says otherwise) and "bytes" bodies `BodyLimits.bytes`.
+   */
+  maxBodyBytes?: number;
   /** A schema for a JSON response, or "bytes" for a raw octet-stream response. */
   response: z.ZodType | "bytes";
 }
@@ -47,15 +53,23 @@ export function buildPath(path: string, params: Record<string, string> | undefin
   });
 }
 
-/** Match a concrete path against a route path; returns the params or undefined. */
+/**
+ * Match a concrete path against a route path; returns the decoded params, or undefined when the
+ * path is not this route's. A param that is not valid percent-encoding is INVALID_INPUT naming it.
+ */
 export function matchPath(pattern: string, actual: string): Record<string, string> | undefined {
   const p = pattern.split("/");
   const a = actual.split("/");
-  if (p.length !== a.length) return undefined;
+  if (p.length !== a.length || p.some((seg, i) => !seg.startsWith(":") && seg !== a[i])) return undefined;
   const params: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    if (p[i]!.startsWith(":")) params[p[i]!.slice(1)] = decodeURIComponent(a[i]!);
-    else if (p[i] !== a[i]) return undefined;
-  }
+  for (let i = 0; i < p.length; i++) if (p[i]!.startsWith(":")) params[p[i]!.slice(1)] = decodeParam(p[i]!.slice(1), a[i]!);
   return params;
+}
+
+function decodeParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new LilyError({ code: "INVALID_INPUT", field: `params.${name}`, message: `params.${name}: not valid percent-encoding` });
+  }
 }

@@ -1,12 +1,14 @@
 // Serve a set of route definitions with node:http. Every request is validated against the
 // route's schemas before a handler sees it; a LilyError thrown by a handler becomes a JSON error
-// with its code and field, anything else a 500 INTERNAL that is logged, never swallowed.
+// with its code and field, anything else a 500 INTERNAL that is logged, never swallowed. Nothing a
+// client sends reaches the 500 branch: a bad path, query, method or body is a 4xx naming it.
 import http from "node:http";
-import { LilyError, parse } from "@lily/protocol";
-import { toWire } from "@lily/protocol";
+import { LilyError, parse, toWire } from "@lily/protocol";
 import type { RouteDef, HandlerInput, Output } from "./route.ts";
 import { matchPath } from "./route.ts";
-import { httpStatusFor } from "./httpStatus.ts";
+import { httpStatusFor, HttpRefusal } from "./httpStatus.ts";
+import { parseTarget } from "./requestTarget.ts";
+import { announcesBody, bodyLimitOf, readBody, DEFAULT_BODY_LIMITS, type BodyLimits } from "./readBody.ts";
 
 export type Handlers<T extends Record<string, RouteDef>> = {
   [K in keyof T]: (input: HandlerInput<T[K]>) => Promise<Output<T[K]>> | Output<T[K]>;
@@ -15,8 +17,11 @@ export type Handlers<T extends Record<string, RouteDef>> = {
 export interface ServeOptions {
   host?: string;
   port?: number;
-  /** Largest accepted request body; uploads above it are refused with INVALID_INPUT. */
-  maxBodyBytes?: number;
+  /**
+   * Largest bodies for routes that declare no `maxBodyBytes`, by kind; larger ones are refused
+   * with 413 INVALID_INPUT (field `body`). Defaults: `DEFAULT_BODY_LIMITS` (JSON 256 KiB, bytes 64 MiB).
+   */
+  bodyLimits?: Partial<BodyLimits>;
   onError?: (err: unknown, req: { method?: string; url?: string }) => void;
 }
 
@@ -27,50 +32,53 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new LilyError({ code: "INVALID_INPUT", field: "body", message: `body: larger than ${max} bytes` });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function send(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown, opts: { bytes?: boolean; headers?: Record<string, string> } = {}): void {
+  // Serialise first: an error here must still find the headers unsent.
+  const payload = opts.bytes ? (body as Uint8Array) : JSON.stringify(toWire(body));
+  const headers: Record<string, string> = { "content-type": opts.bytes ? "application/octet-stream" : "application/json", ...opts.headers };
+  // A body left unread is not drained for the next request on this connection: the connection closes.
+  if (announcesBody(req) && !req.complete) headers.connection = "close";
+  res.writeHead(status, headers);
+  res.end(payload);
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown, bytes = false): void {
-  if (bytes) {
-    res.writeHead(status, { "content-type": "application/octet-stream" });
-    res.end(body as Uint8Array);
-    return;
+type Found<T> = { name: keyof T & string; route: RouteDef; params: Record<string, string> };
+
+/** The route for this method and path; 404 when no route has the path, 405 when none takes the method. */
+function findRoute<T>(entries: [keyof T & string, RouteDef][], method: string | undefined, pathname: string): Found<T> {
+  const allowed: string[] = [];
+  for (const [name, route] of entries) {
+    const params = matchPath(route.path, pathname);
+    if (!params) continue;
+    if (route.method === method) return { name, route, params };
+    allowed.push(route.method);
   }
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(toWire(body)));
+  if (allowed.length === 0) throw new LilyError({ code: "NOT_FOUND", field: "path", message: `no route ${method} ${pathname}` });
+  throw new HttpRefusal(
+    405,
+    { code: "INVALID_INPUT", field: "method", message: `method: ${pathname} takes ${allowed.join(", ")}, not ${method}`, details: { allowed } },
+    { allow: allowed.join(", ") },
+  );
 }
 
+/**
+ * The request listener for the routes. Register it for "checkContinue" as well as "request" (as
+ * `serve` does) so that a body over the limit is refused before the client is told to send it.
+ */
 export function createHandler<T extends Record<string, RouteDef>>(routes: T, handlers: Handlers<T>, opts: ServeOptions = {}) {
-  const max = opts.maxBodyBytes ?? 64 * 1024 * 1024;
+  const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...opts.bodyLimits };
   const entries = Object.entries(routes) as [keyof T & string, RouteDef][];
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      let found: { name: keyof T & string; route: RouteDef; params: Record<string, string> } | undefined;
-      for (const [name, route] of entries) {
-        if (route.method !== req.method) continue;
-        const params = matchPath(route.path, url.pathname);
-        if (params) {
-          found = { name, route, params };
-          break;
-        }
-      }
-      if (!found) throw new LilyError({ code: "NOT_FOUND", field: "path", message: `no route ${req.method} ${url.pathname}` });
+      const target = parseTarget(req.url);
+      const found = findRoute<T>(entries, req.method, target.pathname);
       const { route } = found;
       const params = route.params ? parse(route.params, found.params, "params") : undefined;
-      const query = route.query ? parse(route.query, Object.fromEntries(url.searchParams), "query") : undefined;
+      const query = route.query ? parse(route.query, target.query, "query") : undefined;
+      const raw = await readBody(req, res, bodyLimitOf(route, limits));
       let body: unknown;
-      if (route.body === "bytes") body = new Uint8Array(await readBody(req, max));
+      if (route.body === "bytes") body = new Uint8Array(raw);
       else if (route.body) {
-        const raw = await readBody(req, max);
         let json: unknown;
         try {
           json = JSON.parse(raw.toString("utf8"));
@@ -80,16 +88,24 @@ export function createHandler<T extends Record<string, RouteDef>>(routes: T, han
         body = parse(route.body, json, "body");
       }
       const out = await handlers[found.name]({ params, query, body } as never);
-      send(res, 200, out, route.response === "bytes");
+      send(req, res, 200, out, { bytes: route.response === "bytes" });
     } catch (err) {
-      if (err instanceof LilyError) {
-        send(res, httpStatusFor(err.code), { error: err.toJSON() });
-        return;
-      }
-      opts.onError?.(err, req);
-      send(res, 500, { error: { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) } });
+      answerError(req, res, err, opts);
     }
   };
+}
+
+function answerError(req: http.IncomingMessage, res: http.ServerResponse, err: unknown, opts: ServeOptions): void {
+  if (!(err instanceof LilyError)) opts.onError?.(err, req);
+  try {
+    if (err instanceof HttpRefusal) send(req, res, err.status, { error: err.toJSON() }, { headers: err.headers });
+    else if (err instanceof LilyError) send(req, res, httpStatusFor(err.code), { error: err.toJSON() });
+    else send(req, res, 500, { error: { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) } });
+  } catch (e) {
+    // Only a LilyError whose details cannot be serialised gets here; the client sees the connection close.
+    opts.onError?.(e, req);
+    res.destroy();
+  }
 }
 
 /** Start an HTTP server for the routes. Port 0 picks a free port; the returned url is exact. */
@@ -98,7 +114,9 @@ export async function serve<T extends Record<string, RouteDef>>(
   handlers: Handlers<T>,
   opts: ServeOptions = {},
 ): Promise<RunningServer> {
-  const server = http.createServer(createHandler(routes, handlers, opts));
+  const handle = createHandler(routes, handlers, opts);
+  const server = http.createServer(handle);
+  server.on("checkContinue", handle);
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

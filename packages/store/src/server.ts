@@ -35,7 +35,7 @@ export async function startStore(opts: StoreOptions, deps: { logger: Logger }): 
         return { cid: params.cid, size };
       },
     },
-    { host: opts.host, port: opts.port, maxBodyBytes: opts.maxBlockBytes, onError: (e) => deps.logger.error("request failed", { err: e }) },
+    { host: opts.host, port: opts.port, bodyLimits: { bytes: opts.maxBlockBytes }, onError: (e) => deps.logger.error("request failed", { err: e }) },
   );
   deps.logger.info("store listening", { url: server.url, dataDir: opts.dataDir });
   return { ...server, blocks };
