@@ -17,8 +17,8 @@ function revive(json: string): JobEntry {
   return {
     ...raw,
     offer: parse(JobOffer, raw.offer, "journal.offer"),
-    deal: raw.deal && parse(Deal, raw.deal, "journal.deal"),
-    replicas: raw.replicas?.map((r) => ({ dealId: r.dealId, deal: parse(Deal, r.deal, "journal.replicas.deal") })),
+    ...(raw.deal && { deal: parse(Deal, raw.deal, "journal.deal") }),
+    ...(raw.replicas && { replicas: raw.replicas.map((r) => ({ dealId: r.dealId, deal: parse(Deal, r.deal, "journal.replicas.deal") })) }),
   };
 }
 

@@ -2,6 +2,7 @@
 // roles, and is the only code that prints. Errors end up here as one line and an exit code.
 import { Command, CommanderError } from "commander";
 import { printError } from "./output.ts";
+import { oneLineUsageErrors } from "./usageError.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerSolver } from "./commands/solver.ts";
 import { registerProvider } from "./commands/provider.ts";
@@ -17,9 +18,7 @@ import { registerFalseChallenger } from "./commands/falseChallenger.ts";
 const program = new Command("lily")
   .description("Lily: a decentralized compute network where verification is chosen per job")
   .version("0.1.0")
-  .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)")
-  .showHelpAfterError()
-  .exitOverride();
+  .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)");
 
 registerDevnet(program);
 registerRun(program);
@@ -32,10 +31,12 @@ registerSolver(program);
 registerProvider(program);
 registerMediator(program);
 registerFalseChallenger(program);
+oneLineUsageErrors(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  // Help and the version are printed by commander; bare `lily` prints its help as an error.
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   process.exit(printError(err, process.argv.includes("--json")));
 }

@@ -4,8 +4,11 @@
 import type { Hex } from "viem";
 import type { Deal, JobOffer } from "@lily/protocol";
 
-/** committed: a result is on chain and the policy has not settled it yet (window, audit, mediation). */
-export type JobStage = "submitted" | "signed" | "opened" | "committed" | "completed" | "refunded" | "failed";
+/**
+ * committed: a result is on chain and the policy has not settled it yet (window, audit, mediation).
+ * no-match: no provider matched the job offer in time; nothing was locked (`error` says why).
+ */
+export type JobStage = "submitted" | "no-match" | "signed" | "opened" | "committed" | "completed" | "refunded" | "failed";
 
 export interface JobEntry {
   jobOfferId: Hex;

@@ -2,8 +2,33 @@
 // module's schema, file inputs uploaded to the store (the record holds their CIDs), and the
 // whole record validated before anything is signed or paid.
 import { readFileSync, existsSync, statSync } from "node:fs";
-import { coerceInput, validateInputs, LilyError, isCid, type ModuleManifest, type Inputs } from "@lily/protocol";
-import type { StoreClient } from "@lily/store";
+import { coerceInput, validateInputs, LilyError, isCid, isLilyError, type ModuleManifest, type Inputs } from "@lily/protocol";
+import { defaultStoreOptions, type StoreClient } from "@lily/store";
+
+/** A file input the store will not take, named as the input rather than as the upload's body. */
+function fileTooLarge(name: string, path: string, sizeBytes: number, limitBytes: number | undefined, cause?: unknown): LilyError {
+  return new LilyError({
+    code: "INVALID_INPUT",
+    field: `inputs.${name}`,
+    message: `inputs.${name}: ${path} is ${sizeBytes} bytes, over the store's limit${limitBytes === undefined ? "" : ` of ${limitBytes} bytes`}`,
+    hint: "pass a smaller file; nothing was signed or paid",
+    details: { path, sizeBytes, ...(limitBytes !== undefined && { limitBytes }) },
+    cause,
+  });
+}
+
+/** Upload one file input; the store refusing its bytes can only be for their size. */
+async function uploadFile(store: StoreClient, name: string, path: string, sizeBytes: number): Promise<string> {
+  try {
+    return await store.putBytes(new Uint8Array(readFileSync(path)));
+  } catch (e) {
+    if (isLilyError(e, "INVALID_INPUT") && e.field === "body") {
+      const limit = e.details.limitBytes;
+      throw fileTooLarge(name, path, sizeBytes, typeof limit === "number" ? limit : undefined, e);
+    }
+    throw e;
+  }
+}
 
 export async function prepareInputs(
   manifest: ModuleManifest,
@@ -11,6 +36,7 @@ export async function prepareInputs(
   store: StoreClient,
 ): Promise<{ inputs: Inputs; cid: string }> {
   const typed: Record<string, unknown> = {};
+  const files: { name: string; path: string; size: number }[] = [];
   for (const [name, value] of Object.entries(raw)) {
     const field = manifest.inputs[name];
     if (!field) {
@@ -19,14 +45,20 @@ export async function prepareInputs(
     }
     if (field.type === "file" && typeof value === "string" && !isCid(value)) {
       const path = value.startsWith("@") ? value.slice(1) : value;
-      if (!existsSync(path) || !statSync(path).isFile()) {
+      const stat = existsSync(path) ? statSync(path) : undefined;
+      if (!stat?.isFile()) {
         throw new LilyError({ code: "INVALID_INPUT", field: `inputs.${name}`, message: `inputs.${name}: no such file ${path}` });
       }
-      typed[name] = await store.putBytes(new Uint8Array(readFileSync(path)));
+      const size = stat.size;
+      // REJECT: a file over the store's limit is refused before any byte is uploaded
+      if (size > defaultStoreOptions.maxBlockBytes) throw fileTooLarge(name, path, size, defaultStoreOptions.maxBlockBytes);
+      files.push({ name, path, size });
       continue;
     }
     typed[name] = typeof value === "string" ? coerceInput(name, field, value) : value;
   }
+  // Uploads come last, so an input that is wrong in any other way costs no upload.
+  for (const f of files) typed[f.name] = await uploadFile(store, f.name, f.path, f.size);
   const inputs = validateInputs(manifest, typed);
   return { inputs, cid: await store.putRecord(inputs) };
 }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { formatUnits } from "viem";
 import { LilyError } from "@lily/protocol";
+import type { JobStage } from "@lily/sdk";
 import { dealRecord, getDealEvents } from "@lily/chain";
 import { policyById } from "@lily/verification";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
@@ -15,6 +16,9 @@ function describeArgs(args: Record<string, unknown>): string {
     .join(" ");
 }
 
+/** A journal stage as a person reads it: "no-match" is "no match". */
+const stageName = (stage: JobStage) => stage.replaceAll("-", " ");
+
 export function registerJobs(program: Command): void {
   const jobs = addNetworkFlags(program.command("jobs").description("list this job creator's jobs").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"));
   jobs.action(async (o: { json?: boolean }, cmd: Command) => {
@@ -22,7 +26,9 @@ export function registerJobs(program: Command): void {
     const out = createOutput({ json: o.json });
     const list = journal.list();
     if (list.length === 0) out.line("no jobs yet: try `npx lily run cowsay@1.0.0 -i message=hello`");
-    for (const j of list) out.line(`${j.jobOfferId.slice(0, 12)}  ${j.stage.padEnd(9)}  ${j.module}  ${new Date(j.createdAt).toISOString()}${j.outDir ? `  ${j.outDir}` : ""}`);
+    for (const j of list) {
+      out.line(`${j.jobOfferId.slice(0, 12)}  ${stageName(j.stage).padEnd(9)}  ${j.module}  ${new Date(j.createdAt).toISOString()}${j.outDir ? `  ${j.outDir}` : ""}${j.error ? `  ${j.error}` : ""}`);
+    }
     out.result(list);
   });
   addNetworkFlags(
@@ -37,7 +43,7 @@ export function registerJobs(program: Command): void {
     out.line(`module     ${j.module} (${j.offer.module})`);
     out.line(`inputs     ${j.offer.inputs}`);
     out.line(`max price  ${formatUnits(j.offer.maxPrice, 18)} LILY`);
-    out.line(`stage      ${j.stage}${j.error ? ` (${j.error})` : ""}`);
+    out.line(`stage      ${stageName(j.stage)}${j.error ? `: ${j.error}` : ""}`);
     if (j.deal) out.line(`deal       ${j.dealId} with ${j.deal.provider} at ${formatUnits(j.deal.price, 18)} LILY, deadline ${new Date(Number(j.deal.deadline) * 1000).toISOString()}`);
     if (j.resultCid) out.line(`result     ${j.resultCid} -> ${j.outDir}`);
     let chain: { state: string; events: { name: string; txHash: string; gasUsed: bigint; args: unknown }[] } | undefined;

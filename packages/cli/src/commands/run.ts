@@ -1,9 +1,9 @@
 // `lily run <module> -i key=value ...`: submit a job, follow it live, print its output and where
 // the results were saved. Exit code 0 only when the module itself exited 0.
 import type { Command } from "commander";
-import { formatUnits } from "viem";
-import { LilyError, Policy } from "@lily/protocol";
-import type { JobResult, Progress } from "@lily/sdk";
+import { formatUnits, type Hex } from "viem";
+import { LilyError, Policy, isLilyError } from "@lily/protocol";
+import type { JobJournal, JobResult, Progress } from "@lily/sdk";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { collectInput, durationOption, intOption, tokenOption } from "../flags.ts";
@@ -55,6 +55,15 @@ export function settlementNote(r: Pick<JobResult, "settlement" | "price" | "prov
   }
 }
 
+/**
+ * The SDK leaves a job that nothing matched at "submitted"; it ended, so say so in the journal and
+ * keep the reason for `lily jobs`. A stage the SDK itself recorded (e.g. "failed") is left as is.
+ */
+function journalNoMatch(journal: JobJournal, jobOfferId: Hex, err: LilyError): void {
+  const entry = journal.get(jobOfferId);
+  if (entry?.stage === "submitted") journal.put({ ...entry, stage: "no-match", error: err.message });
+}
+
 export function registerRun(program: Command): void {
   addNetworkFlags(
     program
@@ -78,7 +87,7 @@ export function registerRun(program: Command): void {
     const maxPrice = tokenOption(String(o.maxPrice), "--max-price");
     const timeoutSeconds = o.timeout ? durationOption(String(o.timeout), "--timeout") : undefined;
     const matchTimeoutMs = durationOption(String(o.matchTimeout), "--match-timeout") * 1000;
-    const { jc } = jobCreatorFromFlags(cmd);
+    const { jc, journal } = jobCreatorFromFlags(cmd);
     const policy = String(o.policy);
     const mediationFee = tokenOption(String(o.mediationFee), "--mediation-fee");
     if (o.quote) {
@@ -87,7 +96,7 @@ export function registerRun(program: Command): void {
       out.result(q);
       return;
     }
-    const result = await jc.run({
+    const params = {
       module,
       inputs: o.input as Record<string, string>,
       maxPrice,
@@ -96,7 +105,12 @@ export function registerRun(program: Command): void {
       timeoutSeconds,
       matchTimeoutMs,
       outDir: o.out as string | undefined,
-      onProgress: (p) => out.progress(describe(p)),
+      onProgress: (p: Progress) => out.progress(describe(p)),
+    };
+    const { jobOfferId } = await jc.submitJob(params);
+    const result = await jc.waitForResult({ ...params, jobOfferId }).catch((e: unknown) => {
+      if (isLilyError(e, "NO_MATCH")) journalNoMatch(journal, jobOfferId, e);
+      throw e;
     });
     out.result(result);
     if (!out.json) {

@@ -1,0 +1,53 @@
+// `lily jobs` and `lily jobs show` read the job creator's journal; neither needs the network for a
+// job that never got a deal, so network.json here points at ports nothing listens on.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sqliteJournal } from "../src/journal.ts";
+import { jobEntry } from "./jobEntry.ts";
+import { lily, tempHome } from "./lilyProcess.ts";
+
+const reason = "no provider matched the job (0x9C1…: price above max)";
+
+function homeWithJobs(...entries: ReturnType<typeof jobEntry>[]): string {
+  const home = tempHome();
+  writeFileSync(
+    join(home, "network.json"),
+    JSON.stringify({ rpcUrl: "http://127.0.0.1:9", chainId: 31337, token: `0x${"22".repeat(20)}`, deals: `0x${"33".repeat(20)}`, deployBlock: 0, solverUrl: "http://127.0.0.1:9", storeUrl: "http://127.0.0.1:9", modules: {} }),
+  );
+  mkdirSync(join(home, "data", "job-creator"), { recursive: true });
+  const journal = sqliteJournal(join(home, "data", "job-creator", "jobs.db"));
+  for (const e of entries) journal.put(e);
+  journal.close();
+  return home;
+}
+
+test("lily jobs lists a job that ended without a match as no match, with the reason", () => {
+  const home = homeWithJobs(jobEntry("a1", Date.UTC(2025, 0, 1), { stage: "no-match", error: reason }));
+  const r = lily(home, "jobs");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^0x0000000000  no match {2,}cowsay@1\.0\.0  2025-01-01T00:00:00\.000Z  no provider matched the job \(0x9C1…: price above max\)$/m);
+});
+
+test("lily jobs lists a job still waiting for a match as submitted", () => {
+  const home = homeWithJobs(jobEntry("a2", Date.UTC(2025, 0, 1)));
+  const r = lily(home, "jobs");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^0x0000000000  submitted  cowsay@1\.0\.0  2025-01-01T00:00:00\.000Z$/m);
+});
+
+test("lily jobs show gives the stage of a job that ended without a match, and why", () => {
+  const home = homeWithJobs(jobEntry("b1", Date.UTC(2025, 0, 1), { stage: "no-match", error: reason }));
+  const r = lily(home, "jobs", "show", `0x${"0".repeat(62)}b1`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^stage {6}no match: no provider matched the job \(0x9C1…: price above max\)$/m);
+});
+
+test("lily jobs --json keeps the stage as the journal has it", () => {
+  const home = homeWithJobs(jobEntry("c1", Date.UTC(2025, 0, 1), { stage: "no-match", error: reason }));
+  const r = lily(home, "jobs", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const [job] = JSON.parse(r.stdout) as { stage: string; error: string }[];
+  assert.deepEqual({ stage: job!.stage, error: job!.error }, { stage: "no-match", error: reason });
+});

@@ -1,0 +1,60 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JobEntry } from "@lily/sdk";
+import { sqliteJournal } from "../src/journal.ts";
+import { jobEntry as entry, offer } from "./jobEntry.ts";
+
+const tempJournal = () => sqliteJournal(join(mkdtempSync(join(tmpdir(), "lily-journal-")), "jobs.db"));
+
+test("a job put into the journal comes back the same, amounts as bigints", () => {
+  const journal = tempJournal();
+  const job = entry("a1", 1000);
+  journal.put(job);
+  assert.deepEqual(journal.get(job.jobOfferId), job);
+  assert.equal(typeof journal.get(job.jobOfferId)!.offer.maxPrice, "bigint");
+});
+
+test("a job is found whatever the case of its id", () => {
+  const journal = tempJournal();
+  const job = entry("ab", 1000);
+  journal.put(job);
+  assert.equal(journal.get(job.jobOfferId.toUpperCase().replace("0X", "0x") as JobEntry["jobOfferId"])?.jobOfferId, job.jobOfferId);
+});
+
+test("putting a job again updates it instead of adding a second one", () => {
+  const journal = tempJournal();
+  const job = entry("a1", 1000);
+  journal.put(job);
+  journal.put({ ...job, stage: "completed", resultCid: offer.inputs, outDir: "/tmp/out" });
+  assert.equal(journal.list().length, 1);
+  assert.equal(journal.get(job.jobOfferId)?.stage, "completed");
+  assert.equal(journal.get(job.jobOfferId)?.outDir, "/tmp/out");
+});
+
+test("the journal lists the newest job first", () => {
+  const journal = tempJournal();
+  journal.put(entry("01", 1000));
+  journal.put(entry("03", 3000));
+  journal.put(entry("02", 2000));
+  assert.deepEqual(journal.list().map((j) => j.createdAt), [3000, 2000, 1000]);
+});
+
+test("a job that ended without a match keeps its stage and the reason", () => {
+  const journal = tempJournal();
+  const job = entry("b2", 1000, { stage: "no-match", error: "no provider matched the job (0x9C1…: price above max)" });
+  journal.put(job);
+  const back = journal.list()[0]!;
+  assert.equal(back.stage, "no-match");
+  assert.equal(back.error, "no provider matched the job (0x9C1…: price above max)");
+});
+
+test("the journal survives closing and reopening its file", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "lily-journal-")), "jobs.db");
+  const first = sqliteJournal(path);
+  first.put(entry("c3", 1000));
+  first.close();
+  assert.equal(sqliteJournal(path).list().length, 1);
+});
