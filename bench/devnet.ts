@@ -46,10 +46,11 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((d) => d.stop()));
 }
 
-export async function startDevnet(): Promise<Devnet> {
+/** `args`: extra `lily devnet` flags, e.g. ["--providers", "4"]. */
+export async function startDevnet(args: string[] = []): Promise<Devnet> {
   const home = mkdtempSync(join(tmpdir(), "lily-bench-"));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [LILY, "--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0"], {
+  const proc = spawn(process.execPath, [LILY, "--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: env(),
   });
