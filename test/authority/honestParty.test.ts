@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, parseEther, toHex, type Address, type Hex } from "viem";
-import { type DealMessage } from "@lily/protocol";
+import { replicaGroupHash, type DealMessage } from "@lily/protocol";
 import {
   challenge,
   claimMediationTimeout,
@@ -16,8 +16,10 @@ import {
   deposit,
   escrowBalance,
   fundAccount,
+  lockDraw as lockDrawOnChain,
   mediatorOf,
   openDeal,
+  openReplicas,
   rule,
   settleReplicas,
   type LilyClient,
@@ -56,24 +58,27 @@ async function attempt(action: Promise<unknown>): Promise<boolean> {
 
 // The deals of one replica group, as the solver proposed them: the honest provider's and its two
 // honest peers', all signed by their providers and the job creator.
-async function replicaGroup(jobOffer: Hex, members: LilyClient[], k = members.length): Promise<SignedDeal[]> {
+// `group` is the group the deals say they belong to: the honest group for honest deals; the
+// attacker may name any group it likes in the deals it signs with its own providers.
+async function replicaGroup(jobOffer: Hex, members: LilyClient[], group = members): Promise<SignedDeal[]> {
   const out: SignedDeal[] = [];
+  const replicas = replicaGroupHash(group.map(addr));
   for (const p of members) {
-    const signed = await f.newDeal(f.policyTerms("replicate", BigInt(k), { jobOffer, provider: addr(p) }));
+    const signed = await f.newDeal(f.policyTerms("replicate", BigInt(group.length), { jobOffer, provider: addr(p), replicas }));
     out.push({ ...signed, providerSig: await f.sign(p, signed.deal) });
   }
   return out;
 }
 
-/** Open a replica group the way its parties can. */
+/** Open a replica group the way its parties can: whole. */
 async function openGroup(group: SignedDeal[]): Promise<boolean> {
-  let all = true;
-  for (const d of group) all = (await attempt(openDeal(f.stranger, d))) && all;
-  return all;
+  return attempt(openReplicas(f.stranger, { replicas: group }));
 }
 
 /** Fix the mediator draw of a disputed deal (what the drawn mediator does first). */
-async function lockDraw(_deal: DealMessage): Promise<void> {}
+async function lockDraw(deal: DealMessage): Promise<void> {
+  await lockDrawOnChain(f.stranger, { deal });
+}
 
 describe("an honest replica never loses to a group it did not sign", () => {
   test("the job creator signs extra replica deals with providers it controls and tallies the honest provider with them: the honest provider is not slashed", async () => {
@@ -82,8 +87,9 @@ describe("an honest replica never loses to a group it did not sign", () => {
     // What the honest provider signed: a group with its two honest peers.
     const [mine] = await replicaGroup(jobOffer, [honest, peerA, peerB]);
     const before = await escrow(honest);
-    // The attack: deals for the same job offer with the job creator's own providers.
-    const fake = await replicaGroup(jobOffer, sybils, 3);
+    // The attack: deals for the same job offer with the job creator's own providers, naming
+    // a group of the honest provider and them.
+    const fake = await replicaGroup(jobOffer, sybils, [honest, ...sybils]);
     await openGroup([mine!, ...fake]);
     if ((await stateOf(mine!.deal)) === "open") await commitResult(honest, { deal: mine!.deal, resultDigest: right });
     for (const [i, s] of sybils.entries()) await attempt(commitResult(s, { deal: fake[i]!.deal, resultDigest: garbage }));
@@ -121,8 +127,9 @@ describe("an honest replica never loses to a group it did not sign", () => {
 
 describe("an honest provider never loses collateral for a deal it could not open", () => {
   test("the job creator makes the provider's opening fail, then opens the deal itself long after: refused", async () => {
-    // The provider gave the job creator a sign window (60 s) to open in; the job has 60 s to run.
-    const signed = await f.newDeal({ deadlineIn: 120 });
+    // The provider gave the deal a window (60 s) to open in; the job has 60 s to run after it.
+    const now = (await f.deployer.publicClient.getBlock()).timestamp;
+    const signed = await f.newDeal({ openBy: now + 60n, deadlineIn: 120 });
     const before = await escrow(f.provider);
     // The provider's own opening failed (the job creator had emptied its escrow), so it moved on.
     // Long after, with the job creator's escrow refilled, the job creator opens the deal.
@@ -194,6 +201,25 @@ describe("a drawn mediator keeps its turn for its time, not for a number of bloc
     }
     const ruled = await attempt(rule(drawn, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }));
     assert.equal(ruled, true, "the drawn mediator lost its turn to blocks, not time");
+    assert.equal(await stateOf(signed.deal), "slashed");
+    await assertConserved(f, { sybil: addr(sybils[1]!) });
+  });
+});
+
+describe("an absent mediator delays a ruling by one turn, not until the mediation times out", () => {
+  test("once the drawn mediator's turn is over, the next one rules; the first can no longer", async () => {
+    const signed = await f.newDeal(f.policyTerms("optimistic", 600n));
+    await f.open(signed);
+    await commitResult(f.provider, { deal: signed.deal, resultDigest: garbage });
+    await challenge(f.jobCreator, { deal: signed.deal, reason: "wrong" });
+    const first = await f.drawnMediator(signed.deal);
+    await lockDraw(signed.deal);
+    // The fixture's turn is half the mediation timeout.
+    await f.increaseTime(MEDIATION_TIMEOUT / 2);
+    const next = await mediatorOf(f.deployer, { deal: signed.deal, mediators: f.mediatorSet });
+    assert.notEqual(next.toLowerCase(), addr(first).toLowerCase());
+    assert.equal(await attempt(rule(first, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" })), false);
+    await rule(f.clientOf(next), { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" });
     assert.equal(await stateOf(signed.deal), "slashed");
     await assertConserved(f, { sybil: addr(sybils[1]!) });
   });

@@ -4,3 +4,4 @@ export * from "./executor.ts";
 export * from "./wasmExecutor.ts";
 export * from "./capMemory.ts";
 export * from "./jobDirs.ts";
+export * from "./loadJob.ts";

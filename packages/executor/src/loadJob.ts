@@ -1,0 +1,86 @@
+// What a job needs before it can run, fetched by CID and checked: the module manifest and its
+// binary, the inputs record validated against the module's schema, and every file input. Or why
+// the job cannot run for a reason that is its job creator's: an input no store holds, or inputs
+// the module's schema refuses. The provider calls it before it signs (so it never signs a job it
+// cannot run) and before it runs; the mediator calls it before it re-runs. A job that cannot run
+// for the job creator's reason ends in a committed failure, the same bytes on both sides, so the
+// provider is paid for its diligence, never slashed for the job creator's mistake.
+import { LilyError, ModuleManifest, decodeRecord, isLilyError, parse, validateInputs, type Inputs } from "@lily/protocol";
+
+/** Where a job's content comes from: a verifying store client (bytes re-hashed against their CID; NOT_FOUND when absent). */
+export interface JobSource {
+  getBytes(cid: string): Promise<Uint8Array>;
+  getRecord<T = unknown>(cid: string): Promise<T>;
+}
+
+/** Why a job cannot run, when the job creator is to blame. `field` names the input at fault. */
+export interface JobFailure {
+  code: "INPUTS_UNAVAILABLE" | "INPUTS_INVALID";
+  field: string;
+  message: string;
+}
+
+export type LoadedJob =
+  | { ok: true; manifest: ModuleManifest; wasm: Uint8Array; inputs: Inputs; files: Map<string, Uint8Array> }
+  | { ok: false; manifest: ModuleManifest; failure: JobFailure };
+
+/** The exit code a committed failure carries: the job never ran (125: "could not run", as Docker reports it). */
+export const JOB_REFUSED_EXIT_CODE = 125;
+/** The one output file of a committed failure: the failure as canonical JSON. */
+export const JOB_FAILURE_FILE = "lily-failure.json";
+
+/**
+ * Fetch and check everything a job needs. Throws (for the caller to retry) when the module itself
+ * cannot be fetched or a store does not answer: those are not the job creator's doing.
+ */
+export async function loadJob(source: JobSource, job: { module: string; inputs: string }): Promise<LoadedJob> {
+  const manifest = parse(ModuleManifest, await source.getRecord(job.module), "module manifest");
+  const wasm = await source.getBytes(manifest.wasm);
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.getBytes(job.inputs);
+  } catch (e) {
+    const failure = blame(e, "inputs", `the inputs record ${job.inputs}`);
+    if (failure) return { ok: false, manifest, failure };
+    throw e;
+  }
+  let inputs: Inputs;
+  try {
+    let raw: unknown;
+    try {
+      raw = decodeRecord(bytes);
+    } catch {
+      throw new LilyError({ code: "INVALID_INPUT", field: "inputs", message: `inputs: the inputs record ${job.inputs} is not a dag-json record` });
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new LilyError({ code: "INVALID_INPUT", field: "inputs", message: "inputs: not a record of named inputs" });
+    inputs = validateInputs(manifest, raw as Record<string, unknown>);
+  } catch (e) {
+    if (!isLilyError(e, "INVALID_INPUT")) throw e;
+    return { ok: false, manifest, failure: { code: "INPUTS_INVALID", field: e.field ?? "inputs", message: e.message } };
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [name, value] of Object.entries(inputs)) {
+    if (manifest.inputs[name]?.type !== "file") continue;
+    const cid = String(value);
+    try {
+      files.set(cid, await source.getBytes(cid));
+    } catch (e) {
+      const failure = blame(e, `inputs.${name}`, `file input ${name} (${cid})`);
+      if (failure) return { ok: false, manifest, failure };
+      throw e;
+    }
+  }
+  return { ok: true, manifest, wasm, inputs, files };
+}
+
+/** The output files of a committed failure: one JSON file, byte for byte the same wherever it is made. */
+export function failureOutputs(failure: JobFailure): Map<string, Uint8Array> {
+  const json = JSON.stringify({ code: failure.code, field: failure.field, message: failure.message });
+  return new Map([[JOB_FAILURE_FILE, new TextEncoder().encode(json)]]);
+}
+
+/** The failure a fetch error is, when it is the job creator's: content no store holds. */
+function blame(e: unknown, field: string, what: string): JobFailure | undefined {
+  if (isLilyError(e, "NOT_FOUND")) return { code: "INPUTS_UNAVAILABLE", field, message: `${field}: ${what} is not in any store this party can reach` };
+  return undefined;
+}
