@@ -17,6 +17,8 @@ import {
   dealId,
   dealState,
   finalize,
+  openDeal,
+  openReplicas,
   rule,
   settleReplicas,
   withLilyErrors,
@@ -206,7 +208,6 @@ describe("every timeout path returns every locked token, whoever calls it", () =
     ["trust", () => ({})],
     ["optimistic", () => f.policyTerms("optimistic", WINDOW)],
     ["audit", () => f.policyTerms("audit", 1_000_000n)],
-    ["replicate", () => f.policyTerms("replicate", 2n)],
   ] as const) {
     test(`claimTimeout, ${policy}: the job creator gets price, reserve and the provider's collateral; totalLocked is back`, async () => {
       const d = await opened({ ...terms(), deadlineIn: 60 });
@@ -237,20 +238,25 @@ describe("every timeout path returns every locked token, whoever calls it", () =
     await assertEscrowMoved(f, d.b0, {});
   });
 
-  /** A replicate(3) group: each provider's deal opened and (unless null) committed. */
-  async function group(results: (string | null)[], opens = results.length) {
-    const jobOffer = digest(`replica group ${Math.random()}`);
-    const deals: DealMessage[] = [];
+  /** A replicate(k) group of the fixture's first k providers, opened whole; each commits its result (null: silent). */
+  async function group(results: (string | null)[]) {
+    const members = f.providers.slice(0, results.length);
+    const g = await f.newGroup(members, { deadlineIn: 120 });
     const b0 = await ledger(f);
-    for (const [i, result] of results.slice(0, opens).entries()) {
-      const provider = f.providers[i]!;
-      const signed = await f.newDeal(f.policyTerms("replicate", BigInt(results.length), { jobOffer, provider: addr(provider), deadlineIn: 120 }));
-      await f.open(signed);
-      if (result) await commitResult(provider, { deal: signed.deal, resultDigest: digest(result) });
-      deals.push(signed.deal);
+    await f.openGroup(g);
+    for (const [i, result] of results.entries()) {
+      if (result) await commitResult(members[i]!, { deal: g.deals[i]!, resultDigest: digest(result) });
     }
-    return { deals, b0 };
+    return { deals: g.deals, b0 };
   }
+
+  test("claimTimeout, replicate: each silent replica gives its job creator price, reserve and its collateral; totalLocked is back", async () => {
+    const { deals, b0 } = await group([null, null]);
+    await f.increaseTime(121);
+    for (const deal of deals) await claimTimeout(f.stranger, { deal });
+    const { collateral } = deals[0]!;
+    await assertEscrowMoved(f, b0, { jobCreator: 2n * collateral, provider: -collateral, provider2: -collateral });
+  });
 
   test("claimMediationTimeout, a replica group without a majority nobody ruled on: everyone gets back exactly what it locked", async () => {
     const { deals, b0 } = await group(["A", "B", "C"]);
@@ -260,12 +266,12 @@ describe("every timeout path returns every locked token, whoever calls it", () =
     await assertEscrowMoved(f, b0, {});
   });
 
-  test("claimMediationTimeout, a replica group that never formed (2 of 3 opened): everyone gets back exactly what it locked", async () => {
-    const { deals, b0 } = await group(["A", "A", "A"], 2);
-    await rejectsWith(settleReplicas(f.stranger, { deals }), "INVALID_INPUT", "DealsReplicaCountMismatch");
-    await f.increaseTime(120 + MEDIATION_TIMEOUT);
-    for (const deal of deals) await claimMediationTimeout(f.stranger, { deal });
-    await assertEscrowMoved(f, b0, {});
+  test("a replica group cannot be left half formed: two of three replicas never open alone, so nothing is locked", async () => {
+    const g = await f.newGroup(f.providers.slice(0, 3), { deadlineIn: 120 });
+    const b0 = await ledger(f);
+    for (const r of g.replicas.slice(0, 2)) await rejectsWith(openDeal(f.stranger, r), "CHAIN_REVERT", "DealsWrongPolicy");
+    await rejectsWith(openReplicas(f.stranger, { replicas: g.replicas.slice(0, 2) }), "INVALID_INPUT", "DealsReplicaCountMismatch");
+    await assertUnchanged(f, b0);
   });
 
   test("claimTimeout then the tally, a replica group with a silent replica: the silent one pays its collateral, the rest settle", async () => {

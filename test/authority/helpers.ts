@@ -13,9 +13,8 @@ import {
   DealRecord,
   JobOfferRecord,
   ResourceOfferRecord,
-  commonMediators,
+  deriveDeal,
   hashRecord,
-  mediatorSetHash,
   signRecord,
   type DealMessage,
   type JobOffer,
@@ -133,7 +132,9 @@ export const DOCUMENTED_DEALS_WRITES = [
   "commitResult",
   "deposit",
   "finalize",
+  "lockDraw",
   "openDeal",
+  "openReplicas",
   "rule",
   "ruleReplicas",
   "settleReplicas",
@@ -286,12 +287,8 @@ export async function proposal(
   };
   const jobId = hashRecord(domain, "JobOffer", offer);
   const roId = hashRecord(domain, "ResourceOffer", ro);
-  const deal: DealMessage = {
-    jobCreator: offer.jobCreator, provider: ro.provider, jobOffer: jobId, resourceOffer: roId, price: ro.price, collateral: ro.collateral,
-    deadline: now + 60n + offer.timeoutSeconds, // as a solver sets it: a sign window, then the job's time
-    policy: offer.policy, policyParam: offer.policyParam, mediationFee: offer.mediationFee,
-    mediators: mediatorSetHash(commonMediators(offer.mediators, ro.mediators)), moduleCreator: offer.moduleCreator, royaltyBps: offer.royaltyBps, ...o.deal,
-  };
+  // As a solver proposes it: open within a sign window (60 s), then the job's time.
+  const deal: DealMessage = { ...deriveDeal({ id: jobId, offer }, { id: roId, offer: ro }, { openBy: now + 60n }), ...o.deal };
   const at = Date.now();
   // Through the wire schemas, as a solver would hand them over.
   return {

@@ -78,7 +78,7 @@ describe("a job creator may NOT escape paying for a correct result by a false ch
 
     // REJECT: while it waits, the job creator can neither rule on its own challenge nor unwind it.
     const b1 = await ledger(f);
-    await rejectsWith(rule(f.jobCreator, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }), "CHAIN_REVERT", "DealsNotMediator");
+    await rejectsWith(rule(f.jobCreator, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }), "CHAIN_REVERT", "DealsMediatorIsParty");
     await rejectsWith(claimMediationTimeout(f.jobCreator, { deal: d.deal }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
     await assertUnchanged(f, b1);
 
@@ -125,11 +125,12 @@ describe("a job creator may NOT escape paying for a correct result by a false ch
   test("the job creator challenges an audit(p) deal and a replicate(k) replica: refused, they have no challenge", async () => {
     // audit(50%) is safe for a price of 3 LILY with a collateral of 6.
     const audited = await f.newDeal(f.policyTerms("audit", 500_000n, { collateral: parseEther("6") }));
-    const replica = await f.newDeal(f.policyTerms("replicate", 2n));
-    for (const signed of [audited, replica]) {
-      await f.open(signed);
-      await commitResult(f.provider, { deal: signed.deal, resultDigest: right });
-    }
+    await f.open(audited);
+    await commitResult(f.provider, { deal: audited.deal, resultDigest: right });
+    const group = await f.newGroup(f.providers.slice(0, 2));
+    await f.openGroup(group);
+    for (const [i, deal] of group.deals.entries()) await commitResult(f.providers[i]!, { deal, resultDigest: right });
+    const replica = group.replicas[0]!;
     const b = await ledger(f);
     const e1 = await rejectsWith(challenge(f.jobCreator, { deal: audited.deal }), "CHAIN_REVERT", "DealsWrongPolicy");
     assert.match(e1.message, /is under audit, which has no challenge/);

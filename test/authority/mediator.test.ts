@@ -170,17 +170,15 @@ describe("a mediator may NOT rule on a deal whose parties did not both accept it
   });
 
   test("a mediator rules one replica alone, or a replica group it was not drawn for: DealsWrongPolicy, DealsNotDrawnMediator", async () => {
-    const jobOffer = keccak256(toHex("replicated job, no majority"));
-    const deals: DealMessage[] = [];
+    const group = await f.newGroup(f.providers.slice(0, 3));
+    const deals = group.deals;
+    await f.openGroup(group);
     for (const [i, result] of [keccak256(toHex("A")), keccak256(toHex("B")), keccak256(toHex("C"))].entries()) {
-      const provider = f.providers[i]!;
-      const signed = await f.newDeal(f.policyTerms("replicate", 3n, { jobOffer, provider: addr(provider) }));
-      await f.open(signed);
-      await commitResult(provider, { deal: signed.deal, resultDigest: result });
-      deals.push(signed.deal);
+      await commitResult(f.providers[i]!, { deal: deals[i]!, resultDigest: result });
     }
     assert.equal((await settleReplicas(f.stranger, { deals })).majority, false);
-    const { drawn, others } = await draw(deals[0]!, f.mediatorSet);
+    const drawn = await f.drawnMediator(deals);
+    const others = f.mediators.filter((m) => addr(m) !== addr(drawn));
     const b = await ledger(f);
     await rejectsWith(rule(drawn, ruling(deals[0]!, f.mediatorSet)), "CHAIN_REVERT", "DealsWrongPolicy");
     for (const other of others) {

@@ -57,7 +57,7 @@ describe("a provider may NOT get paid for a wrong result", () => {
     const mediator = await f.drawnMediator(signed.deal);
     // REJECT: the provider cannot rule for itself, nor unwind the mediation early.
     const b1 = await ledger(f);
-    await rejectsWith(rule(f.provider, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }), "CHAIN_REVERT", "DealsNotMediator");
+    await rejectsWith(rule(f.provider, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }), "CHAIN_REVERT", "DealsMediatorIsParty");
     await rejectsWith(claimMediationTimeout(f.provider, { deal: signed.deal }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
     await assertUnchanged(f, b1);
 
@@ -81,15 +81,12 @@ describe("a provider may NOT get paid for a wrong result", () => {
   });
 
   test("the provider commits a minority result in a replicate(3) group: slashed by the tally; the majority is paid", async () => {
-    const jobOffer = keccak256(toHex("replicated job, one cheat"));
-    const deals: DealMessage[] = [];
+    const group = await f.newGroup(f.providers.slice(0, 3));
+    const deals = group.deals;
     const b0 = await ledger(f);
+    await f.openGroup(group);
     for (const [i, result] of [right, right, wrong].entries()) {
-      const provider = f.providers[i]!;
-      const signed = await f.newDeal(f.policyTerms("replicate", 3n, { jobOffer, provider: provider.account!.address }));
-      await f.open(signed);
-      await commitResult(provider, { deal: signed.deal, resultDigest: result });
-      deals.push(signed.deal);
+      await commitResult(f.providers[i]!, { deal: deals[i]!, resultDigest: result });
     }
     const { price, collateral } = deals[0]!;
     const royalty = price / 10n;

@@ -7,6 +7,8 @@ export interface DevnetRole {
   url?: string;
   address?: string;
   log: string;
+  /** The `lily` arguments it was started with, so an operator (or a test) can restart it as it was. */
+  args: string[];
 }
 
 export interface DevnetState {

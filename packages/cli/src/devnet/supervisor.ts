@@ -14,6 +14,8 @@ export interface RoleProcess {
   child: ChildProcess;
   ready: ReadyMessage;
   logPath: string;
+  /** The `lily` arguments it was started with. */
+  args: string[];
 }
 
 function tail(path: string, lines = 15): string {
@@ -44,7 +46,7 @@ export async function startRole(name: string, args: string[], logPath: string, o
       reject(new LilyError({ code: "INTERNAL", message: `${name} exited with code ${code} before it was ready; log ${logPath}:\n${tail(logPath)}` }));
     });
   });
-  return { name, child, ready, logPath };
+  return { name, child, ready, logPath, args };
 }
 
 export async function stopRole(p: RoleProcess, timeoutMs = 5000): Promise<void> {
