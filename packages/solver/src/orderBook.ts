@@ -1,82 +1,18 @@
-// The order book on SQLite: resource offers, job offers, exclusions and deals. Every piece of
-// solver state lives here, so a restarted solver resumes where it stopped. Deal terms are
-// written once: a trigger refuses any update of them, so not even a bug in the solver can alter
-// what the parties signed. Records are stored in their wire form and re-parsed on the way out.
+// The order book on SQLite: resource offers, job offers, exclusions, deals, and how far the chain
+// has been followed. Every piece of solver state lives here, so a restarted solver resumes where
+// it stopped. Records are stored in their wire form; what matching reads every sweep (resources
+// in use, escrow held) is summed in SQL from bounded columns, never re-parsed record by record.
 import type { StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
-import { DealRecord, JobOfferRecord, ResourceOfferRecord, JobOffer, toWire, type DealStatus } from "@lily/protocol";
+import { toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { openDatabase, transaction, type Database } from "@lily/node-kit";
-import { ACTIVE_DEAL_STATUSES } from "./dealTransitions.ts";
-import { NO_RESOURCES, addResources, resourcesOf, type Resources } from "./matcher/resources.ts";
+import { orderBookMigrations } from "./book/migrations.ts";
+import { OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
+import { readUsage, UNOPENED } from "./book/usage.ts";
 import type { Snapshot } from "./matcher/match.ts";
+import type { ChainFact } from "./chain/dealEvents.ts";
 
-/** The order book's schema, one step per entry, run once each in order. Append; never edit one that shipped. */
-export const orderBookMigrations: readonly string[] = [
-  `CREATE TABLE resource_offers (
-     id TEXT PRIMARY KEY,
-     provider TEXT NOT NULL,
-     nonce TEXT NOT NULL,
-     expires_at INTEGER NOT NULL,
-     active INTEGER NOT NULL,
-     offer TEXT NOT NULL,
-     signature TEXT NOT NULL,
-     created_at INTEGER NOT NULL
-   );
-   CREATE INDEX resource_offers_provider ON resource_offers (provider);
-   CREATE TABLE job_offers (
-     id TEXT PRIMARY KEY,
-     job_creator TEXT NOT NULL,
-     expires_at INTEGER NOT NULL,
-     status TEXT NOT NULL,
-     deal_id TEXT,
-     offer TEXT NOT NULL,
-     signature TEXT NOT NULL,
-     rejections TEXT NOT NULL,
-     created_at INTEGER NOT NULL
-   );
-   CREATE INDEX job_offers_status ON job_offers (status, created_at);
-   CREATE TABLE exclusions (
-     job_offer_id TEXT NOT NULL REFERENCES job_offers (id),
-     provider TEXT NOT NULL,
-     reason TEXT NOT NULL,
-     PRIMARY KEY (job_offer_id, provider)
-   );
-   CREATE TABLE deals (
-     id TEXT PRIMARY KEY,
-     job_offer_id TEXT NOT NULL REFERENCES job_offers (id),
-     resource_offer_id TEXT NOT NULL REFERENCES resource_offers (id),
-     provider TEXT NOT NULL,
-     job_creator TEXT NOT NULL,
-     terms TEXT NOT NULL,
-     module TEXT NOT NULL,
-     inputs TEXT NOT NULL,
-     proposed_at INTEGER NOT NULL,
-     status TEXT NOT NULL,
-     job_creator_signature TEXT,
-     provider_signature TEXT,
-     result TEXT,
-     open_tx TEXT,
-     error TEXT,
-     updated_at INTEGER NOT NULL
-   );
-   CREATE INDEX deals_provider ON deals (provider, status);
-   CREATE INDEX deals_job_creator ON deals (job_creator, status);
-   CREATE INDEX deals_status ON deals (status, proposed_at);
-   -- a job offer is held by at most one live deal
-   CREATE UNIQUE INDEX deals_one_live_per_job ON deals (job_offer_id) WHERE status NOT IN ('rejected', 'timed-out');
-   CREATE TRIGGER deals_terms_immutable
-     BEFORE UPDATE OF id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at ON deals
-   BEGIN SELECT RAISE(ABORT, 'deal terms are immutable'); END;`,
-  // replicate(k): a job offer is held by up to k deals, each with a distinct provider
-  `ALTER TABLE job_offers ADD COLUMN deal_ids TEXT NOT NULL DEFAULT '[]';
-   UPDATE job_offers SET deal_ids = json_array(deal_id) WHERE deal_id IS NOT NULL;
-   ALTER TABLE job_offers DROP COLUMN deal_id;
-   DROP INDEX deals_one_live_per_job;
-   -- a job offer is held by at most one live deal per provider
-   CREATE UNIQUE INDEX deals_one_live_per_job_provider ON deals (job_offer_id, provider) WHERE status NOT IN ('rejected', 'timed-out');`,
-  // the provider's last accepted signed status report (SignedDealProgress), which orders the next
-  `ALTER TABLE deals ADD COLUMN progress TEXT;`,
-];
+export { orderBookMigrations };
 
 export interface DealFilter {
   provider?: Address;
@@ -85,6 +21,12 @@ export interface DealFilter {
 }
 
 export type DealPatch = Partial<Pick<DealRecord, "status" | "jobCreatorSignature" | "providerSignature" | "result" | "openTx" | "error" | "progress">>;
+
+/** A deal and the last fact the chain showed of it (none: never seen opened). */
+export interface FollowedDeal {
+  deal: DealRecord;
+  onChain?: ChainFact;
+}
 
 const dealColumns: Record<keyof DealPatch, string> = {
   status: "status",
@@ -96,16 +38,14 @@ const dealColumns: Record<keyof DealPatch, string> = {
   progress: "progress",
 };
 
-type Row = Record<string, string | number | null>;
-
 const json = (v: unknown) => JSON.stringify(toWire(v));
 /** A uint64 expiry as a column JS can read back: past 2^53 seconds is as good as never. */
 const expiry = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
-const active = ACTIVE_DEAL_STATUSES.map((s) => `'${s}'`).join(", ");
 
 export class OrderBook {
   private readonly db: Database;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly offers = new OfferCache();
 
   constructor(path: string) {
     this.db = openDatabase(path, [...orderBookMigrations]);
@@ -115,7 +55,7 @@ export class OrderBook {
     this.db.close();
   }
 
-  /** Run `fn` in one transaction: all of its writes land, or none. */
+  /** Run `fn` in one transaction: all of its writes land, or none. Not reentrant. */
   atomically<T>(fn: () => T): T {
     return transaction(this.db, fn);
   }
@@ -130,7 +70,7 @@ export class OrderBook {
 
   getResourceOffer(id: Hex): ResourceOfferRecord | undefined {
     const row = this.sql("SELECT * FROM resource_offers WHERE id = ?").get(id) as Row | undefined;
-    return row && toResourceOffer(row);
+    return row && toResourceOffer(row, this.offers);
   }
 
   highestResourceOfferNonce(provider: Address): bigint | undefined {
@@ -140,14 +80,19 @@ export class OrderBook {
 
   /** Store an offer as its provider's only active one. */
   addResourceOffer(rec: ResourceOfferRecord): void {
-    this.sql("UPDATE resource_offers SET active = 0 WHERE provider = ?").run(rec.offer.provider);
+    this.deactivateProvider(rec.offer.provider);
     this.sql(
       "INSERT INTO resource_offers (id, provider, nonce, expires_at, active, offer, signature, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
     ).run(rec.id, rec.offer.provider, rec.offer.nonce.toString(), expiry(rec.offer.expiresAt), json(rec.offer), rec.signature, rec.createdAt);
   }
 
   activeResourceOffers(): ResourceOfferRecord[] {
-    return (this.sql("SELECT * FROM resource_offers WHERE active = 1 ORDER BY created_at, id").all() as Row[]).map(toResourceOffer);
+    return (this.sql("SELECT * FROM resource_offers WHERE active = 1 ORDER BY created_at, id").all() as Row[]).map((r) => toResourceOffer(r, this.offers));
+  }
+
+  /** Take every offer of `provider` off the book until it posts a new one; returns how many were active. */
+  deactivateProvider(provider: Address): number {
+    return Number(this.sql("UPDATE resource_offers SET active = 0 WHERE provider = ? AND active = 1").run(provider).changes);
   }
 
   deactivateExpiredResourceOffers(now: number): void {
@@ -158,7 +103,7 @@ export class OrderBook {
 
   getJobOffer(id: Hex): JobOfferRecord | undefined {
     const row = this.sql("SELECT * FROM job_offers WHERE id = ?").get(id) as Row | undefined;
-    return row && toJobOffer(row);
+    return row && toJobOffer(row, this.offers);
   }
 
   addJobOffer(rec: JobOfferRecord): void {
@@ -169,7 +114,7 @@ export class OrderBook {
   }
 
   openJobOffers(): JobOfferRecord[] {
-    return (this.sql("SELECT * FROM job_offers WHERE status = 'open' ORDER BY created_at, id").all() as Row[]).map(toJobOffer);
+    return (this.sql("SELECT * FROM job_offers WHERE status = 'open' ORDER BY created_at, id").all() as Row[]).map((r) => toJobOffer(r, this.offers));
   }
 
   /**
@@ -179,19 +124,25 @@ export class OrderBook {
    */
   setMatching(id: Hex, rejections: Record<string, string>, dealIds: readonly Hex[] = []): boolean {
     const r = dealIds.length > 0
-      ? this.sql("UPDATE job_offers SET status = 'matched', deal_ids = ?, rejections = ? WHERE id = ?").run(json(dealIds), json(rejections), id)
-      : this.sql("UPDATE job_offers SET rejections = ?1 WHERE id = ?2 AND rejections != ?1").run(json(rejections), id);
+      ? this.sql("UPDATE job_offers SET status = 'matched', deal_ids = ?, rejections = ? WHERE id = ? AND status = 'open'").run(json(dealIds), json(rejections), id)
+      : this.sql("UPDATE job_offers SET rejections = ?1 WHERE id = ?2 AND status = 'open' AND rejections != ?1").run(json(rejections), id);
     return r.changes > 0;
   }
 
   /**
-   * Put a job offer back on the book if `dealId` is one of the deals holding it, releasing all of
-   * them (a replica group is re-matched whole); returns whether it did.
+   * Put a matched job offer back on the book if `dealId` is one of the deals holding it, releasing
+   * all of them (a replica group is re-matched whole); returns whether it did. A cancelled or
+   * abandoned job offer never comes back.
    */
   reopenJobOffer(id: Hex, dealId: Hex): boolean {
     return this.sql(
-      "UPDATE job_offers SET status = 'open', deal_ids = '[]' WHERE id = ? AND EXISTS (SELECT 1 FROM json_each(deal_ids) WHERE value = ?)",
+      "UPDATE job_offers SET status = 'open', deal_ids = '[]' WHERE id = ? AND status = 'matched' AND EXISTS (SELECT 1 FROM json_each(deal_ids) WHERE value = ?)",
     ).run(id, dealId).changes > 0;
+  }
+
+  /** End a job offer for good (cancelled by its job creator, or abandoned by it) unless it already ended; returns whether it did. */
+  endJobOffer(id: Hex, status: Extract<JobOfferRecord["status"], "cancelled" | "abandoned">): boolean {
+    return this.sql("UPDATE job_offers SET status = ? WHERE id = ? AND status IN ('open', 'matched')").run(status, id).changes > 0;
   }
 
   /** The deals currently holding a job offer (its `dealIds`: one, or a replica group), in that order. */
@@ -216,6 +167,12 @@ export class OrderBook {
     return row && toDeal(row);
   }
 
+  /** A deal with what the chain last showed of it. */
+  getFollowedDeal(id: Hex): FollowedDeal | undefined {
+    const row = this.sql("SELECT * FROM deals WHERE id = ?").get(id) as Row | undefined;
+    return row && followed(row);
+  }
+
   listDeals(filter: DealFilter): DealRecord[] {
     const where: string[] = [];
     const args: string[] = [];
@@ -228,10 +185,10 @@ export class OrderBook {
 
   addDeal(rec: DealRecord, proposedAtMs: number): void {
     this.sql(
-      `INSERT INTO deals (id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at, status, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO deals (id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at, status, updated_at, replica_group)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(rec.id, rec.jobOfferId, rec.resourceOfferId, rec.deal.provider, rec.deal.jobCreator, json(rec.deal), rec.module, rec.inputs,
-      proposedAtMs, rec.status, rec.updatedAt);
+      proposedAtMs, rec.status, rec.updatedAt, rec.group ? json(rec.group) : null);
   }
 
   /** Change a deal's progress. Its terms cannot change: there is no column here for them. */
@@ -242,84 +199,69 @@ export class OrderBook {
     this.sql(`UPDATE deals SET ${set} WHERE id = ?`).run(...values, now, id);
   }
 
-  /** Proposals still waiting for a signature that were made before `ms`. */
-  unsignedProposalsBefore(ms: number): DealRecord[] {
-    return (this.sql("SELECT * FROM deals WHERE status = 'proposed' AND proposed_at <= ?").all(ms) as Row[]).map(toDeal);
+  /** Record what the chain showed of a deal. */
+  setOnChain(id: Hex, fact: ChainFact): void {
+    this.sql("UPDATE deals SET on_chain = ? WHERE id = ?").run(fact, id);
+  }
+
+  /** Whether another deal for the same job offer and provider is live (the book holds one at most). */
+  hasOtherLiveDeal(deal: DealRecord): boolean {
+    return this.sql("SELECT 1 FROM deals WHERE job_offer_id = ? AND provider = ? AND id != ? AND status NOT IN ('rejected', 'timed-out')")
+      .get(deal.jobOfferId, deal.deal.provider, deal.id) !== undefined;
+  }
+
+  /** A job offer's deals not yet seen opened on chain that still hold something (proposed or signed, or only reported further). */
+  unopenedDealsOf(jobOfferId: Hex): DealRecord[] {
+    return (this.sql(`SELECT * FROM deals d WHERE d.job_offer_id = ? AND ${UNOPENED} ORDER BY proposed_at, id`).all(jobOfferId) as Row[]).map(toDeal);
+  }
+
+  /**
+   * Deals chain time may have ended at `chainNow`: never seen opened, not ended, and past their
+   * openBy; or opened with no result and past their deadline. (uint64 columns saturate in SQL,
+   * which only makes a far-off time later still.)
+   */
+  dealsDueBy(chainNow: bigint): FollowedDeal[] {
+    const rows = this.sql(
+      `SELECT * FROM deals WHERE
+         (on_chain IS NULL AND status NOT IN ('rejected', 'timed-out') AND CAST(json_extract(terms, '$.openBy') AS INTEGER) < ?1)
+         OR (on_chain = 'opened' AND status != 'timed-out' AND CAST(json_extract(terms, '$.deadline') AS INTEGER) < ?1)`,
+    ).all(Number(chainNow)) as Row[];
+    return rows.map(followed);
   }
 
   countDeals(): number {
     return (this.sql("SELECT count(*) AS n FROM deals").get() as { n: number }).n;
   }
 
+  // --- chain ---
+
+  /** The last block whose deal events were applied, or undefined before the first scan. */
+  lastScannedBlock(): number | undefined {
+    return (this.sql("SELECT last_block FROM chain_scan WHERE id = 1").get() as { last_block: number } | undefined)?.last_block;
+  }
+
+  /** Move the scan cursor; call it in the transaction that applies the events scanned. */
+  setScannedBlock(block: number): void {
+    this.sql("INSERT INTO chain_scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)").run(block);
+  }
+
   // --- matching ---
 
-  /** What the matcher needs, read at one instant. */
-  snapshot(): Snapshot {
-    const used = new Map<Address, Resources>();
-    const usage = this.sql(`SELECT d.provider, j.offer FROM deals d JOIN job_offers j ON j.id = d.job_offer_id WHERE d.status IN (${active})`).all() as Row[];
-    for (const row of usage) {
-      const provider = row.provider as Address;
-      used.set(provider, addResources(used.get(provider) ?? NO_RESOURCES, resourcesOf(JobOffer.parse(JSON.parse(row.offer as string)))));
-    }
-    const excluded: Record<Hex, Record<Address, string>> = {};
-    const exclusions = this.sql("SELECT e.* FROM exclusions e JOIN job_offers j ON j.id = e.job_offer_id WHERE j.status = 'open'").all() as Row[];
-    for (const row of exclusions) (excluded[row.job_offer_id as Hex] ??= {})[row.provider as Address] = row.reason as string;
-    const lastDeadline = new Map<Hex, bigint>();
-    const earlier = this.sql(
-      "SELECT d.job_offer_id, json_extract(d.terms, '$.deadline') AS deadline FROM deals d JOIN job_offers j ON j.id = d.job_offer_id WHERE j.status = 'open'",
-    ).all() as Row[];
-    for (const row of earlier) {
-      const [job, deadline] = [row.job_offer_id as Hex, BigInt(row.deadline as string)];
-      if (deadline > (lastDeadline.get(job) ?? -1n)) lastDeadline.set(job, deadline);
-    }
-    return { jobs: this.openJobOffers(), offers: this.activeResourceOffers(), used, excluded, lastDeadline };
+  /** Whose escrow matching needs: the job creators of open job offers and, if there are any, every provider on the book. */
+  matchingParties(): Address[] {
+    const rows = this.sql(
+      `SELECT job_creator AS a FROM job_offers WHERE status = 'open'
+       UNION SELECT provider FROM resource_offers WHERE active = 1 AND EXISTS (SELECT 1 FROM job_offers WHERE status = 'open')`,
+    ).all() as { a: Address }[];
+    return rows.map((r) => r.a);
+  }
+
+  /** What the matcher needs, read at one instant, with the escrow balances read from the chain. */
+  snapshot(escrow: ReadonlyMap<Address, bigint>): Snapshot {
+    return { ...readUsage((text) => this.sql(text)), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };
   }
 }
 
-/** The non-null columns of a row's optional fields: absent, not `undefined`, in the record. */
-function present(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
-}
-
-function toResourceOffer(row: Row): ResourceOfferRecord {
-  return ResourceOfferRecord.parse({
-    id: row.id,
-    offer: JSON.parse(row.offer as string),
-    signature: row.signature,
-    active: row.active === 1,
-    createdAt: row.created_at,
-  });
-}
-
-function toJobOffer(row: Row): JobOfferRecord {
-  return JobOfferRecord.parse({
-    id: row.id,
-    offer: JSON.parse(row.offer as string),
-    signature: row.signature,
-    status: row.status,
-    dealIds: JSON.parse(row.deal_ids as string),
-    rejections: JSON.parse(row.rejections as string),
-    createdAt: row.created_at,
-  });
-}
-
-function toDeal(row: Row): DealRecord {
-  return DealRecord.parse({
-    id: row.id,
-    deal: JSON.parse(row.terms as string),
-    jobOfferId: row.job_offer_id,
-    resourceOfferId: row.resource_offer_id,
-    module: row.module,
-    inputs: row.inputs,
-    status: row.status,
-    updatedAt: row.updated_at,
-    ...present({
-      jobCreatorSignature: row.job_creator_signature,
-      providerSignature: row.provider_signature,
-      result: row.result === null ? null : JSON.parse(row.result as string),
-      openTx: row.open_tx,
-      error: row.error,
-      progress: row.progress === null ? null : JSON.parse(row.progress as string),
-    }),
-  });
+function followed(row: Row): FollowedDeal {
+  return { deal: toDeal(row), ...(row.on_chain !== null && { onChain: row.on_chain as ChainFact }) };
 }

@@ -1,7 +1,10 @@
 // The solver as a process: the order book behind every route of `solverRoutes`, live events on
-// the same HTTP server, and a timer that sweeps unsigned proposals and expired offers. On start
-// it sweeps once, so work left open by a previous run is re-matched before the first request.
+// the same HTTP server, and a timer that follows the chain, sweeps and re-matches. On start it
+// checks the chain is the one its signatures are bound to and sweeps once, so work left open by a
+// previous run (and deals that ended while it was down) is settled before the first request.
 import { serve, solverRoutes, attachEventHub, type RunningServer, type LilyEvent } from "@lily/api";
+import { createLilyClient } from "@lily/chain";
+import { LilyError } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
 import { OrderBook } from "./orderBook.ts";
@@ -15,19 +18,33 @@ export interface RunningSolver extends RunningServer {
 
 export async function startSolver(opts: SolverOptions, deps: { logger: Logger }): Promise<RunningSolver> {
   const { logger } = deps;
+  const chain = createLilyClient({
+    rpcUrl: opts.rpcUrl,
+    addresses: { chainId: opts.domain.chainId, token: opts.token, deals: opts.domain.verifyingContract, deployBlock: opts.deployBlock },
+  });
+  const chainId = await chain.publicClient.getChainId().catch((e: unknown) => {
+    throw new LilyError({ code: "UNREACHABLE", field: "rpcUrl", message: `rpcUrl: no chain answers at ${opts.rpcUrl}`, cause: e });
+  });
+  // REJECT: a chain other than the one every signature is bound to would give balances and events of the wrong deployment
+  if (chainId !== opts.domain.chainId) {
+    throw new LilyError({ code: "CONFIG", field: "rpcUrl", message: `rpcUrl: the chain at ${opts.rpcUrl} has id ${chainId}, not ${opts.domain.chainId}` });
+  }
   const book = new OrderBook(opts.dbPath);
   let hub: { publish(ev: LilyEvent): void; close(): void } | undefined;
-  const solver = new Solver(opts, { logger, book, publish: (ev) => hub?.publish(ev) });
-  solver.sweep();
+  const solver = new Solver(opts, { logger, book, chain, publish: (ev) => hub?.publish(ev) });
+  await solver.sweep();
 
   const server = await serve(
     solverRoutes,
     {
       health: () => ({ role: "solver", version: VERSION, chainId: opts.domain.chainId, deals: opts.domain.verifyingContract, token: opts.token }),
       postResourceOffer: ({ body }) => solver.postResourceOffer(body),
+      getResourceOffer: ({ params }) => solver.getResourceOffer(params.id),
       listResourceOffers: () => ({ offers: book.activeResourceOffers() }),
       postJobOffer: ({ body }) => solver.postJobOffer(body),
       getJobOffer: ({ params }) => solver.getJobOffer(params.id),
+      cancelJobOffer: ({ params, body }) => solver.cancelJobOffer(params.id, body),
+      explainJobOffer: ({ body }) => solver.explainJobOffer(body.offer),
       getDeal: ({ params }) => solver.getDeal(params.id),
       listDeals: ({ query }) => ({ deals: book.listDeals(query) }),
       signDeal: ({ params, body }) => solver.signDeal(params.id, body.signer, body.signature),
@@ -38,16 +55,14 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
   );
   hub = attachEventHub(server.server);
 
+  // One sweep at a time: a slow chain delays the next tick rather than stacking sweeps up.
+  let sweeping: Promise<void> | undefined;
   const timer = setInterval(() => {
-    try {
-      solver.sweep();
-    } catch (e) {
-      logger.error("sweep failed", { err: e });
-    }
+    sweeping ??= solver.sweep().catch((e) => logger.error("sweep failed", { err: e })).finally(() => (sweeping = undefined));
   }, opts.sweepIntervalMs);
   timer.unref();
 
-  logger.info("solver listening", { url: server.url, dbPath: opts.dbPath, chainId: opts.domain.chainId, deals: book.countDeals() });
+  logger.info("solver listening", { url: server.url, dbPath: opts.dbPath, chainId: opts.domain.chainId, rpcUrl: opts.rpcUrl, deals: book.countDeals() });
   let closed: Promise<void> | undefined;
   return {
     ...server,
@@ -57,6 +72,7 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
         clearInterval(timer);
         hub?.close();
         await server.close();
+        await sweeping;
         book.close();
       })()),
   };

@@ -1,36 +1,48 @@
-// The solver's operations: take signed offers, match them, and follow the deals it proposed.
-// Each operation checks its input, writes in one transaction, then publishes what changed.
-// The solver holds no key: every record it keeps was signed by the party it binds, and every
-// signature is checked against the terms stored when the deal was proposed.
+// The solver's operations: take signed offers, match them, follow the deals it proposed. Each
+// operation checks its input (the signature before any work that grows with the book), writes in
+// one transaction, then publishes what changed. The solver holds no key: every record it keeps was
+// signed by the party it binds, and the chain, which it only reads, has the last word on deals.
 import { isAddressEqual, type Address, type Hex } from "viem";
 import {
   LilyError,
   hashRecord,
   verifyRecord,
-  policyName,
   NO_TX_HASH,
   type DealRecord,
+  type JobOffer,
   type JobOfferRecord,
   type ResourceOfferRecord,
+  type SignedCancelJobOffer,
   type SignedJobOffer,
   type SignedResourceOffer,
   type SignedResult,
   type SignedDealProgress,
 } from "@lily/protocol";
 import type { LilyEvent } from "@lily/api";
+import type { LilyClient } from "@lily/chain";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
 import type { DealPatch, OrderBook } from "./orderBook.ts";
 import { assertTransition } from "./dealTransitions.ts";
-import { planMatches, type MatchConfig } from "./matcher/match.ts";
-import { planEndings, type Ending, type EndingPlan } from "./endings.ts";
+import type { MatchConfig } from "./matcher/match.ts";
+import type { Ending } from "./endings.ts";
+import type { Explanation } from "./matcher/explain.ts";
 import { defaultFilters } from "./matcher/filters.ts";
 import { defaultScores } from "./matcher/scores.ts";
+import { applyEndings } from "./applyEndings.ts";
+import { Publisher } from "./publisher.ts";
+import { Matching } from "./matching.ts";
+import { ChainFollower } from "./chainFollower.ts";
+import { EscrowReader } from "./chain/escrowReader.ts";
+import { checkJobOffer, checkResourceOffer } from "./offerChecks.ts";
+import { cancelJobOffer } from "./cancel.ts";
 
 export interface SolverDeps {
   logger: Logger;
   book: OrderBook;
   publish(ev: LilyEvent): void;
+  /** Read-only access to the deployment the solver serves: escrow balances, chain time, deal events. */
+  chain: LilyClient;
   /** Defaults to the default filter and score plugins. */
   matcher?: Pick<MatchConfig, "filters" | "scores">;
 }
@@ -42,21 +54,26 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export class Solver {
   private readonly opts: SolverOptions;
-  private readonly deps: SolverDeps;
   private readonly book: OrderBook;
-  private readonly config: MatchConfig;
+  private readonly logger: Logger;
+  private readonly publisher: Publisher;
+  private readonly matching: Matching;
+  private readonly follower: ChainFollower;
 
   constructor(opts: SolverOptions, deps: SolverDeps) {
     this.opts = opts;
-    this.deps = deps;
     this.book = deps.book;
-    this.config = { filters: defaultFilters, scores: defaultScores, ...deps.matcher, signWindowSeconds: opts.signWindowSeconds };
+    this.logger = deps.logger;
+    this.publisher = new Publisher(deps.book, deps.publish, deps.logger);
+    const config: MatchConfig = { filters: defaultFilters, scores: defaultScores, ...deps.matcher, signWindowSeconds: opts.signWindowSeconds };
+    this.matching = new Matching({ book: deps.book, escrow: new EscrowReader(deps.chain), publisher: this.publisher, logger: deps.logger, domain: opts.domain, config });
+    this.follower = new ChainFollower(deps.chain, deps.book, this.publisher, opts, deps.logger);
   }
 
   async postResourceOffer({ offer, signature }: SignedResourceOffer): Promise<ResourceOfferRecord> {
     // REJECT: a resource offer must be signed by the provider it names
     await verifyRecord(this.opts.domain, "ResourceOffer", offer, signature);
-    rejectExpired(offer.expiresAt);
+    checkResourceOffer(offer, this.opts, seconds(Date.now()));
     const id = hashRecord(this.opts.domain, "ResourceOffer", offer);
     const known = this.book.getResourceOffer(id);
     if (known) return known;
@@ -71,31 +88,50 @@ export class Solver {
       });
     }
     this.book.atomically(() => this.book.addResourceOffer({ id, offer, signature, active: true, createdAt: Date.now() }));
-    this.deps.logger.info("resource offer added", { id, provider: offer.provider, price: offer.price });
-    this.rematch();
+    this.logger.info("resource offer added", { id, provider: offer.provider, price: offer.price });
+    await this.rematch();
     return this.book.getResourceOffer(id)!;
+  }
+
+  getResourceOffer(id: Hex): ResourceOfferRecord {
+    return this.book.getResourceOffer(id) ?? notFound("resource offer", id);
   }
 
   async postJobOffer({ offer, signature }: SignedJobOffer): Promise<JobOfferRecord> {
     // REJECT: a job offer must be signed by the job creator it names
     await verifyRecord(this.opts.domain, "JobOffer", offer, signature);
-    rejectExpired(offer.expiresAt);
-    // REJECT: a policy the contracts cannot settle would never open
-    if (policyName(offer.policy) === undefined) {
-      throw new LilyError({ code: "INVALID_INPUT", field: "offer.policy", message: `offer.policy: unknown verification policy ${offer.policy}` });
-    }
+    checkJobOffer(offer, this.opts, seconds(Date.now()));
     const id = hashRecord(this.opts.domain, "JobOffer", offer);
     if (!this.book.getJobOffer(id)) {
       this.book.atomically(() => this.book.addJobOffer({ id, offer, signature, status: "open", dealIds: [], rejections: {}, createdAt: Date.now() }));
-      this.deps.logger.info("job offer added", { id, jobCreator: offer.jobCreator, module: offer.module });
-      this.publishJobOffer(id);
-      this.rematch();
+      this.logger.info("job offer added", { id, jobCreator: offer.jobCreator, module: offer.module });
+      this.publisher.jobOffer(id);
     }
+    // A repeated post of an offer still open waits for the pass that matches it too (passes coalesce).
+    if (this.book.getJobOffer(id)!.status === "open") await this.rematch();
     return this.book.getJobOffer(id)!;
   }
 
   getJobOffer(id: Hex): JobOfferRecord {
     return this.book.getJobOffer(id) ?? notFound("job offer", id);
+  }
+
+  /** The job creator withdraws its job offer: see cancel.ts. */
+  async cancelJobOffer(id: Hex, signed: SignedCancelJobOffer): Promise<JobOfferRecord> {
+    const changed = await cancelJobOffer(this.book, this.opts.domain, id, signed);
+    if (changed) {
+      this.logger.info("job offer cancelled by its job creator", { id, dropped: changed.dropped });
+      for (const d of changed.dropped) this.publisher.deal(d);
+      this.publisher.jobOffer(id);
+      if (changed.dropped.length > 0) await this.rematch();
+    }
+    return this.getJobOffer(id);
+  }
+
+  /** The dry run: how this job offer would match now, checked as a post would be but not signed, and stored nowhere. */
+  async explainJobOffer(offer: JobOffer): Promise<Explanation> {
+    checkJobOffer(offer, this.opts, seconds(Date.now()));
+    return this.matching.explain(offer);
   }
 
   getDeal(id: Hex): DealRecord {
@@ -107,7 +143,7 @@ export class Solver {
     const party = isAddressEqual(signer, deal.jobCreator) ? "jobCreator" : isAddressEqual(signer, deal.provider) ? "provider" : undefined;
     // REJECT: only the two parties to a deal may sign it
     if (!party) throw new LilyError({ code: "BAD_SIGNATURE", field: "signer", message: `signer: ${signer} is neither the job creator nor the provider of deal ${id}` });
-    // REJECT: the signature must be by that party over exactly the stored terms, in canonical (low-s) form
+    // REJECT: the signature must be by that party over exactly the stored terms, in the form the contract accepts
     await verifyRecord(this.opts.domain, "Deal", deal, signature, { signer, field: "signature" });
     const current = this.getDeal(id); // re-read: another request may have run during verification
     const key = party === "jobCreator" ? "jobCreatorSignature" : "providerSignature";
@@ -117,15 +153,20 @@ export class Solver {
     if (existing) throw new LilyError({ code: "CONFLICT", field: "signature", message: `signature: the ${party} already signed deal ${id} with another signature` });
     // REJECT: only a proposed deal can be signed; a dropped or declined one is final
     if (current.status !== "proposed") throw new LilyError({ code: "CONFLICT", field: "status", message: `status: deal ${id} is ${current.status}, not proposed` });
+    // REJECT: a signature after openBy comes too late to open the deal, and must not make the other party look at fault
+    if (BigInt(seconds(Date.now())) > deal.openBy) {
+      throw new LilyError({ code: "CONFLICT", field: "deal.openBy", message: `deal.openBy: deal ${id} could only be opened until ${deal.openBy}`, hint: "the job offer is matched again" });
+    }
     const other = party === "jobCreator" ? current.providerSignature : current.jobCreatorSignature;
     this.book.atomically(() => this.book.updateDeal(id, { [key]: signature, ...(other ? { status: "signed" as const } : {}) }));
-    this.deps.logger.info("deal signed", { id, party, signed: Boolean(other) });
-    return this.publishDeal(id);
+    this.logger.info("deal signed", { id, party, signed: Boolean(other) });
+    return this.publisher.deal(id);
   }
 
   /**
    * Apply a status report signed by the deal's provider. Only that provider can end its deal
-   * (and so be excluded from the job offer); reports are ordered by their signed `at`.
+   * (and so be excluded from the job offer); reports are ordered by their signed `at`. Reports
+   * are the provider's word; the chain's events and time overrule them (chainFollower.ts).
    */
   async setDealStatus(id: Hex, { progress, signature }: SignedDealProgress): Promise<DealRecord> {
     const { deal: terms } = this.getDeal(id);
@@ -161,17 +202,17 @@ export class Solver {
     const report: DealPatch = { progress: { progress, signature }, ...(txHash && { openTx: txHash }) };
     if (status !== "rejected" && status !== "timed-out") {
       this.book.atomically(() => this.book.updateDeal(id, { status, error, ...report }));
-      this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
-      return this.publishDeal(id);
+      this.logger.info("deal progressed", { id, from: current.status, to: status });
+      return this.publisher.deal(id);
     }
     const provider = current.deal.provider;
     const exclude = status === "rejected" ? `rejected deal ${id}${error ? `: ${error}` : ""}` : `timed out on deal ${id}`;
     const ending: Ending = { deal: current, status, error, why: `provider ${provider} ${exclude}`, exclude };
-    const plan = this.book.atomically(() => this.applyEndings([ending], { id, patch: report }));
-    this.deps.logger.info("deal progressed", { id, from: current.status, to: status });
-    const deal = this.publishDeal(id);
-    this.publishEndings(plan, id);
-    this.rematch();
+    const plan = this.book.atomically(() => applyEndings(this.book, [ending], Date.now(), { id, patch: report }));
+    this.logger.info("deal progressed", { id, from: current.status, to: status });
+    const deal = this.publisher.deal(id);
+    this.publisher.endings(plan, id);
+    await this.rematch();
     return deal;
   }
 
@@ -187,108 +228,35 @@ export class Solver {
     await verifyRecord(this.opts.domain, "Result", result, signature, { signer: deal.provider, field: "signature" });
     const current = this.getDeal(id);
     if (current.status === "committed") {
-      if (current.result?.result.result === result.result && current.result.result.exitCode === result.exitCode) return current;
-      throw new LilyError({ code: "CONFLICT", field: "result", message: `result: deal ${id} already committed a different result` });
+      const known = current.result?.result;
+      if (known?.result === result.result && known.exitCode === result.exitCode) return current;
+      // REJECT: a deal keeps the first result its provider signed
+      if (known) throw new LilyError({ code: "CONFLICT", field: "result", message: `result: deal ${id} already committed a different result` });
+      // The chain showed the commitment first; this is the provider's signed record of it.
+    } else {
+      assertTransition(current.status, "committed");
     }
-    assertTransition(current.status, "committed");
     this.book.atomically(() => this.book.updateDeal(id, { status: "committed", result: signed }));
-    this.deps.logger.info("result committed", { id, result: result.result, exitCode: result.exitCode });
-    return this.publishDeal(id);
-  }
-
-  /** Match every open job offer against the active resource offers: compute, then commit. */
-  rematch(): void {
-    const now = Date.now();
-    const changedJobs = new Set<Hex>();
-    const proposed: Hex[] = [];
-    this.book.atomically(() => {
-      for (const id of this.book.expireJobOffers(seconds(now))) changedJobs.add(id);
-      const snapshot = this.book.snapshot();
-      const plan = planMatches(snapshot, this.config, seconds(now));
-      const jobs = new Map(snapshot.jobs.map((j) => [j.id, j]));
-      const dealsOf = new Map<Hex, Hex[]>();
-      for (const p of plan.proposals) {
-        const { offer } = jobs.get(p.jobOfferId)!;
-        const id = hashRecord(this.opts.domain, "Deal", p.terms);
-        const { jobOfferId, resourceOfferId, terms } = p;
-        this.book.addDeal({ id, deal: terms, jobOfferId, resourceOfferId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: now }, now);
-        dealsOf.set(jobOfferId, [...(dealsOf.get(jobOfferId) ?? []), id]);
-        proposed.push(id);
-      }
-      for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<string, string>][]) {
-        if (this.book.setMatching(jobId, rejections, dealsOf.get(jobId))) changedJobs.add(jobId);
-      }
-    });
-    for (const id of proposed) {
-      const deal = this.publishDeal(id);
-      this.deps.logger.info("deal proposed", { id, jobOffer: deal.jobOfferId, provider: deal.deal.provider, price: deal.deal.price });
-    }
-    for (const id of changedJobs) this.publishJobOffer(id);
-  }
-
-  /**
-   * Drop proposals not signed by both parties within the sign window (excluding the provider
-   * from that job only if it was the one that did not sign, and breaking a replica group none of
-   * whose replicas has opened), retire expired resource offers, then re-match.
-   */
-  sweep(): void {
-    const now = Date.now();
-    const window = this.opts.signWindowSeconds;
-    const { stale, plan } = this.book.atomically(() => {
-      const stale = this.book.unsignedProposalsBefore(now - window * 1000);
-      const endings = stale.map((deal): Ending => {
-        const missing = [deal.jobCreatorSignature ? undefined : "job creator", deal.providerSignature ? undefined : "provider"].filter(Boolean).join(" and the ");
-        const error = `not signed within ${window}s by the ${missing}`;
-        const exclude = deal.providerSignature ? undefined : `did not sign deal ${deal.id} within ${window}s`;
-        return { deal, status: "rejected", error, why: `deal ${deal.id} ${error}`, ...(exclude && { exclude }) };
-      });
-      const plan = this.applyEndings(endings, undefined, now);
-      this.book.deactivateExpiredResourceOffers(seconds(now));
-      return { stale, plan };
-    });
-    for (const deal of stale) this.deps.logger.info("unsigned proposal dropped", { id: deal.id, provider: deal.deal.provider });
-    this.publishEndings(plan);
-    this.rematch();
-  }
-
-  /** Inside a transaction: plan what ending these deals does (pure), then write it all (`report` on its deal too). */
-  private applyEndings(endings: readonly Ending[], report?: { id: Hex; patch: DealPatch }, now = Date.now()): EndingPlan {
-    const groups = new Map(endings.map((e) => [e.deal.jobOfferId, this.book.dealsOfJobOffer(e.deal.jobOfferId)] as const));
-    const plan = planEndings(endings, groups);
-    for (const d of plan.deals) {
-      this.book.updateDeal(d.id, { status: d.status, error: d.error, ...(report?.id === d.id && report.patch) }, now);
-    }
-    for (const x of plan.exclusions) this.book.exclude(x.jobOfferId, x.provider, x.reason);
-    for (const r of plan.reopen) this.book.reopenJobOffer(r.jobOfferId, r.dealId);
-    return plan;
-  }
-
-  /** Publish every deal an ending changed (but `published`, already sent) and their job offers. */
-  private publishEndings(plan: EndingPlan, published?: Hex): void {
-    const jobs = new Set<Hex>();
-    for (const d of plan.deals) {
-      if (d.brokenBy) this.deps.logger.info("replica dropped with its group", { id: d.id, brokenBy: d.brokenBy });
-      const record = d.id === published ? this.getDeal(d.id) : this.publishDeal(d.id);
-      jobs.add(record.jobOfferId);
-    }
-    for (const id of jobs) this.publishJobOffer(id);
-  }
-
-  private publishDeal(id: Hex): DealRecord {
-    const record = this.getDeal(id);
-    this.deps.publish({ type: "deal", record });
+    this.logger.info("result committed", { id, result: result.result, exitCode: result.exitCode });
+    const record = this.publisher.deal(id);
+    await this.rematch(); // a committed deal no longer holds its provider's capacity
     return record;
   }
 
-  private publishJobOffer(id: Hex): void {
-    this.deps.publish({ type: "job-offer", record: this.getJobOffer(id) });
+  /** Match every open job offer now (errors are logged: the offers stay on the book for the next pass). */
+  async rematch(): Promise<void> {
+    await this.matching.rematch().catch((e) => this.logger.error("matching failed", { err: e }));
   }
-}
 
-function rejectExpired(expiresAt: bigint): void {
-  // REJECT: an offer that has already expired can never be matched
-  if (expiresAt <= BigInt(seconds(Date.now()))) {
-    throw new LilyError({ code: "INVALID_INPUT", field: "offer.expiresAt", message: `offer.expiresAt: ${expiresAt} is in the past` });
+  /**
+   * Follow the chain (deal events, then what chain time has ended: deals not opened by their
+   * openBy, deals past their deadline with no result), retire expired resource offers, then
+   * match again with whatever capacity that freed.
+   */
+  async sweep(): Promise<void> {
+    await this.follower.follow().catch((e) => this.logger.error("following the chain failed", { err: e }));
+    this.book.atomically(() => this.book.deactivateExpiredResourceOffers(seconds(Date.now())));
+    await this.rematch();
   }
 }
 

@@ -1,3 +1,5 @@
+// planEndings as a pure function: what ending deals does to the rest of the book, replica
+// groups, abandoned job offers and silent providers included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Address, Hex } from "viem";
@@ -12,8 +14,8 @@ const JOB = hex(0x10);
 /** Replica `n` of JOB (provider n), in `status`. */
 const deal = (n: number, status: DealStatus, policy = 2): DealRecord => ({
   id: hex(n), jobOfferId: JOB, resourceOfferId: hex(0x100 + n), module: wasm, inputs: wasm, status, updatedAt: 1,
-  deal: { jobCreator: addr(0xc1), provider: addr(n), jobOffer: JOB, resourceOffer: hex(0x100 + n), price: 5n, collateral: 5n, deadline: 100n, policy, policyParam: policy === 2 ? 3n : 0n,
-    mediationFee: 1n, mediators: hex(0xee), moduleCreator: addr(0), royaltyBps: 0 },
+  deal: { jobCreator: addr(0xc1), provider: addr(n), jobOffer: JOB, resourceOffer: hex(0x100 + n), price: 5n, collateral: 5n, openBy: 50n, deadline: 100n, policy, policyParam: policy === 2 ? 3n : 0n,
+    mediationFee: 1n, mediators: hex(0xee), replicas: policy === 2 ? hex(0xaa) : hex(0), moduleCreator: addr(0), royaltyBps: 0 },
 });
 const rejectedBy = (d: DealRecord): Ending => ({ deal: d, status: "rejected", error: "busy", why: `provider ${d.deal.provider} rejected deal ${d.id}: busy`, exclude: "rejected" });
 
@@ -48,4 +50,29 @@ test("endings: several replicas of one group dropped together reopen it once", (
 test("endings: a deal no longer holding its job offer releases nothing", () => {
   const plan = planEndings([rejectedBy(deal(9, "proposed"))], new Map([[JOB, [deal(1, "proposed"), deal(2, "proposed")]]]));
   assert.deepEqual([plan.deals.length, plan.reopen], [1, []]);
+});
+
+test("endings: a job creator that did not sign abandons its job offer: never reopened, its other unopened replicas dropped", () => {
+  const group = [deal(1, "proposed"), deal(2, "signed"), deal(3, "proposed")];
+  const abandoned: Ending = { deal: group[0]!, status: "rejected", error: "not signed by the job creator before its openBy", why: `deal ${hex(1)} not signed by the job creator`, abandon: true };
+  const plan = planEndings([abandoned], new Map([[JOB, group]]));
+  assert.deepEqual(plan.abandon, [JOB]);
+  assert.deepEqual(plan.reopen, []);
+  assert.deepEqual(plan.deals.slice(1).map((d) => [d.id, d.status, d.brokenBy]), [[hex(2), "rejected", hex(1)], [hex(3), "rejected", hex(1)]]);
+  assert.deepEqual([plan.exclusions, plan.deactivate], [[], []], "no provider is blamed for it");
+});
+
+test("endings: a provider that did not sign is excluded and its offer deactivated, once however many deals it left", () => {
+  const group = [deal(1, "proposed", 0)];
+  const silent = (d: DealRecord): Ending => ({ deal: d, status: "rejected", why: "not signed", exclude: "did not sign", deactivate: true });
+  const plan = planEndings([silent(group[0]!), silent({ ...deal(1, "proposed", 0), id: hex(9), jobOfferId: hex(0x11) })], new Map([[JOB, group]]));
+  assert.deepEqual(plan.deactivate, [addr(1)]);
+  assert.deepEqual(plan.reopen, [{ jobOfferId: JOB, dealId: hex(1) }]);
+});
+
+test("endings: a replica rejected for never opening does not keep its group on chain, whatever it reported", () => {
+  const group = [deal(1, "opened"), deal(2, "signed"), deal(3, "signed")];
+  const neverOpened = group.map((d): Ending => ({ deal: d, status: "rejected", error: "not opened by its openBy", why: "not opened" }));
+  const plan = planEndings(neverOpened, new Map([[JOB, group]]));
+  assert.deepEqual(plan.reopen, [{ jobOfferId: JOB, dealId: hex(1) }], "the whole group never reached the chain: the job is matched again");
 });

@@ -1,56 +1,34 @@
-import { mediatorSetHash } from "@lily/protocol";
+// The matcher as pure functions: filters that say why, scores, deal terms from deriveDeal, and
+// the plan a snapshot gives, escrow balances included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Address, Hex } from "viem";
-import { cidForBytes, type JobOffer, type JobOfferRecord, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
+import { deriveDeal, mediatorSetHash, NO_REPLICAS, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import {
   planMatches,
   defaultFilters,
-  defaultScores,
   notExpired,
   notExcluded,
   moduleAllowed,
   priceWithinBudget,
   policySafe,
   mediatorAccepted,
-  resourcesFit,
-  NO_RESOURCES,
-  JOB_REJECTION,
+  capacityFits,
+  resourcesFree,
+  escrowCovers,
+  escrowNotHeld,
   type FilterPlugin,
   type MatchContext,
-  type Resources,
-  type Snapshot,
 } from "../src/index.ts";
+import { NOW, addr, id, other, jc, mediatorA, mediatorB, job, offer, jobRecord, offerRecord, RICH, ctx, funded, snapshot, config, used } from "./matcherFixtures.ts";
 
-const NOW = 1_800_000_000;
-const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
-const id = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
-const wasm = cidForBytes(new TextEncoder().encode("primes.wasm"));
-const other = cidForBytes(new TextEncoder().encode("other.wasm"));
-const jc = addr(0xc0ffee);
-const mediatorA = addr(0xa);
-const mediatorB = addr(0xb);
-
-const job = (o: Partial<JobOffer> = {}): JobOffer => ({
-  jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 512, gpu: 0, vramMb: 0, maxPrice: 100n,
-  policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0, timeoutSeconds: 300n, expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
-});
-const offer = (o: Partial<ResourceOffer> = {}): ResourceOffer => ({
-  provider: addr(1), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 50n, collateral: 10n,
-  modules: [wasm], mediators: [mediatorA], expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
-});
-const jobRecord = (n: number, o: Partial<JobOffer> = {}): JobOfferRecord => ({ id: id(n), offer: job(o), signature: `0x${"00".repeat(65)}`, status: "open", dealIds: [], rejections: {}, createdAt: n });
-const offerRecord = (n: number, o: Partial<ResourceOffer> = {}): ResourceOfferRecord => ({ id: id(0x100 + n), offer: offer({ provider: addr(n), ...o }), signature: `0x${"00".repeat(65)}`, active: true, createdAt: n });
-const ctx = (o: Partial<MatchContext> = {}): MatchContext => ({ now: BigInt(NOW), used: NO_RESOURCES, excluded: {}, ...o });
-const snapshot = (o: Partial<Snapshot>): Snapshot => ({ jobs: [], offers: [], used: new Map(), excluded: {}, lastDeadline: new Map(), ...o });
-const config = { filters: defaultFilters, scores: defaultScores, signWindowSeconds: 60 };
-const used = (r: Partial<Resources>): Resources => ({ ...NO_RESOURCES, ...r });
 
 const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>; offer?: Partial<ResourceOffer>; ctx?: Partial<MatchContext>; reason?: RegExp }[] = [
-  { says: "a job within the offer's free capacity fits", plugin: resourcesFit },
-  { says: "a job needing more cpu than is free does not fit", plugin: resourcesFit, job: { cpu: 8 }, reason: /^cpu: needs 8, 4 of 4 free$/ },
-  { says: "capacity held by active deals is not free", plugin: resourcesFit, job: { memoryMb: 2048 }, ctx: { used: used({ memoryMb: 3072 }) }, reason: /memoryMb: needs 2048, 1024 of 4096 free/ },
-  { says: "a gpu job does not fit a cpu-only offer", plugin: resourcesFit, job: { gpu: 1, vramMb: 8192 }, reason: /gpu: needs 1, 0 of 0 free; vramMb: needs 8192/ },
+  { says: "a job within the offer's free capacity fits", plugin: resourcesFree },
+  { says: "a job needing more cpu than is free does not fit", plugin: resourcesFree, job: { cpu: 8 }, reason: /^cpu: needs 8, 4 of 4 free$/ },
+  { says: "capacity held by active deals is not free", plugin: resourcesFree, job: { memoryMb: 2048 }, ctx: { used: used({ memoryMb: 3072 }) }, reason: /memoryMb: needs 2048, 1024 of 4096 free/ },
+  { says: "a gpu job does not fit a cpu-only offer", plugin: resourcesFree, job: { gpu: 1, vramMb: 8192 }, reason: /gpu: needs 1, 0 of 0 free; vramMb: needs 8192/ },
+  { says: "a job the offer could hold fits its capacity, however busy", plugin: capacityFits, job: { cpu: 4 }, ctx: { used: used({ cpu: 4 }) } },
+  { says: "a job bigger than the whole offer never fits", plugin: capacityFits, job: { cpu: 8, gpu: 1 }, reason: /^cpu: needs 8, the offer has 4; gpu: needs 1, the offer has 0$/ },
   { says: "a price at maxPrice is within budget", plugin: priceWithinBudget, offer: { price: 100n } },
   { says: "a price above maxPrice is over budget", plugin: priceWithinBudget, offer: { price: 101n }, reason: /price 101 is above maxPrice 100/ },
   { says: "an allowed module passes", plugin: moduleAllowed },
@@ -58,7 +36,9 @@ const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>
   { says: "an empty allow-list allows nothing", plugin: moduleAllowed, offer: { modules: [] }, reason: /not in the provider's allow-list/ },
   { says: "a job with no mediators accepts any provider", plugin: mediatorAccepted, offer: { mediators: [] } },
   { says: "one shared mediator is enough", plugin: mediatorAccepted, job: { mediators: [mediatorB, mediatorA] } },
-  { says: "no shared mediator is refused", plugin: mediatorAccepted, job: { mediators: [mediatorB] }, reason: /accepts none of the job's mediators/ },
+  { says: "no shared mediator is refused", plugin: mediatorAccepted, job: { mediators: [mediatorB] }, reason: /^accepts none of the job's mediators$/ },
+  { says: "the deal's own parties are not its mediators", plugin: mediatorAccepted, job: { mediators: [jc, addr(1)] }, offer: { mediators: [jc, addr(1)] }, reason: /^accepts none of the job's mediators but the deal's own parties$/ },
+  { says: "a policy that mediates needs a mediator even when the job lists none", plugin: mediatorAccepted, job: { policy: 1, policyParam: 60n }, reason: /^the policy needs a mediator and the job lists none$/ },
   { says: "a trust job is always safe", plugin: policySafe },
   { says: "an audit rate whose expected slash covers the price is safe", plugin: policySafe, job: { policy: 3, policyParam: 200_000n, mediators: [mediatorA] }, offer: { price: 50n, collateral: 250n } },
   { says: "an audit rate too low for the provider's collateral is refused", plugin: policySafe, job: { policy: 3, policyParam: 100_000n, mediators: [mediatorA] }, offer: { price: 50n, collateral: 250n }, reason: /collateral|price/ },
@@ -68,7 +48,19 @@ const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>
   { says: "an expired resource offer is refused", plugin: notExpired, offer: { expiresAt: BigInt(NOW - 1) }, reason: /resource offer expired/ },
   { says: "a provider not excluded passes", plugin: notExcluded, ctx: { excluded: { [addr(2)]: "rejected deal" } } },
   { says: "a provider excluded from the job is refused with why", plugin: notExcluded, ctx: { excluded: { [addr(1)]: "rejected deal 0x1" } }, reason: /^rejected deal 0x1$/ },
+  { says: "parties whose free escrow covers the deal are backed", plugin: escrowCovers, ctx: { escrow: { jobCreator: { free: 100n, held: 0n }, provider: { free: 10n, held: 0n } } } },
+  { says: "a job creator short of maxPrice is not backed", plugin: escrowCovers, ctx: { escrow: { jobCreator: { free: 99n, held: 0n }, provider: { free: RICH, held: 0n } } }, reason: /^job creator: escrow 0.000000000000000099 LILY free, the deal would lock 0.0000000000000001 LILY$/ },
+  { says: "a provider short of its collateral is not backed", plugin: escrowCovers, ctx: { escrow: { jobCreator: { free: RICH, held: 0n }, provider: { free: 9n, held: 0n } } }, reason: /^provider: escrow 0.000000000000000009 LILY free/ },
+  { says: "a replicated job needs maxPrice and the fee once per replica", plugin: escrowCovers, job: { policy: 2, policyParam: 3n, mediationFee: 5n }, ctx: { escrow: { jobCreator: { free: 314n, held: 0n }, provider: { free: RICH, held: 0n } } }, reason: /would lock 0.000000000000000315 LILY$/ },
+  { says: "escrow held by unopened deals is not free for another", plugin: escrowNotHeld, ctx: { escrow: { jobCreator: { free: RICH, held: 0n }, provider: { free: 15n, held: 10n } } }, reason: /^provider: escrow 0.000000000000000015 LILY free, 0.00000000000000001 LILY held for unopened deals, the deal would lock 0.00000000000000001 LILY$/ },
+  { says: "what unopened deals leave is enough", plugin: escrowNotHeld, ctx: { escrow: { jobCreator: { free: 200n, held: 100n }, provider: { free: 20n, held: 10n } } } },
 ];
+
+test("every lasting filter runs before every transient one, so a transient first reason means waiting is all it takes", () => {
+  const firstTransient = defaultFilters.findIndex((f) => f.transient);
+  assert.ok(firstTransient > 0 && defaultFilters.slice(firstTransient).every((f) => f.transient));
+  assert.deepEqual(defaultFilters.filter((f) => f.transient).map((f) => f.name), ["escrow-pending", "resources"]);
+});
 
 for (const c of filterCases) {
   test(`filter ${c.plugin.name}: ${c.says}`, () => {
@@ -104,17 +96,33 @@ test("an excluded provider is passed over for that job only", () => {
   assert.equal(plan.rejections[id(1)]![addr(1)], "excluded: rejected deal 0x9");
 });
 
-test("deal terms come from the two offers and the sign window", () => {
+test("deal terms are deriveDeal's, open for one sign window", () => {
   const creator = addr(0xc4ea70);
   const j = jobRecord(1, { policy: 1, policyParam: 3600n, timeoutSeconds: 120n, mediationFee: 3n, mediators: [mediatorB, mediatorA], moduleCreator: creator, royaltyBps: 250 });
   const o = offerRecord(1, { price: 42n, collateral: 7n, mediators: [mediatorA] });
   const { proposals } = planMatches(snapshot({ jobs: [j], offers: [o] }), config, NOW);
-  assert.deepEqual(proposals, [{
-    jobOfferId: j.id,
-    resourceOfferId: o.id,
-    terms: { jobCreator: jc, provider: addr(1), jobOffer: j.id, resourceOffer: o.id, price: 42n, collateral: 7n, deadline: BigInt(NOW + 60 + 120), policy: 1, policyParam: 3600n,
-      mediationFee: 3n, mediators: mediatorSetHash([mediatorA]), moduleCreator: creator, royaltyBps: 250 },
-  }]);
+  const openBy = BigInt(NOW + 60);
+  assert.deepEqual(proposals, [{ jobOfferId: j.id, resourceOfferId: o.id, terms: deriveDeal({ id: j.id, offer: j.offer }, { id: o.id, offer: o.offer }, { openBy }) }]);
+  assert.deepEqual(proposals[0]!.terms, {
+    jobCreator: jc, provider: addr(1), jobOffer: j.id, resourceOffer: o.id, price: 42n, collateral: 7n, openBy, deadline: openBy + 120n, policy: 1, policyParam: 3600n,
+    mediationFee: 3n, mediators: mediatorSetHash([mediatorA]), replicas: NO_REPLICAS, moduleCreator: creator, royaltyBps: 250,
+  });
+});
+
+test("only backed parties are matched, and escrow promised in this plan is not promised twice", () => {
+  const cases = [
+    { says: "an unfunded provider is passed over for a dearer funded one", escrow: funded([[addr(1), 0n]]), jobs: 1, matched: [addr(2)] },
+    { says: "an unfunded job creator gets nothing", escrow: funded([[jc, 0n]]), jobs: 1, matched: [] },
+    { says: "a job creator with enough for one job gets one", escrow: funded([[jc, 100n]]), jobs: 2, matched: [addr(1)] },
+    { says: "a provider with one collateral takes one job; the next goes elsewhere", escrow: funded([[addr(1), 10n]]), jobs: 2, matched: [addr(1), addr(2)] },
+  ];
+  for (const c of cases) {
+    const jobs = Array.from({ length: c.jobs }, (_, i) => jobRecord(i + 1));
+    const plan = planMatches(snapshot({ jobs, offers: [offerRecord(1, { price: 10n }), offerRecord(2, { price: 90n })], escrow: c.escrow }), config, NOW);
+    assert.deepEqual(plan.proposals.map((p) => p.terms.provider), c.matched, c.says);
+  }
+  const held = planMatches(snapshot({ jobs: [jobRecord(1)], offers: [offerRecord(1)], escrow: funded([[addr(1), 15n]]), held: new Map([[addr(1), 10n]]) }), config, NOW);
+  assert.match(held.rejections[id(1)]![addr(1)]!, /^escrow-pending: provider: /, "what a provider's unopened deals hold is not free");
 });
 
 test("matching is pure: same snapshot, same plan, snapshot untouched", () => {
@@ -126,119 +134,3 @@ test("matching is pure: same snapshot, same plan, snapshot untouched", () => {
   assert.deepEqual(snap, before);
 });
 
-// --- replicate(k): k deals, k distinct providers, one mediator set, all or none ---
-
-const replicated = (k: number, o: Partial<JobOffer> = {}): Partial<JobOffer> => ({ policy: 2, policyParam: BigInt(k), mediators: [mediatorA], ...o });
-
-const replicaCases: {
-  says: string;
-  job: Partial<JobOffer>;
-  offers: [number, Partial<ResourceOffer>][];
-  /** Providers (by number) of the proposals, in order; [] for none. */
-  matched: number[];
-  /** The job-level explanation, when there is no group. */
-  why?: RegExp;
-  /** Providers whose own rejection reasons are kept. */
-  rejected?: [number, RegExp][];
-}[] = [
-  {
-    says: "replicate(3) with 4 offers goes to the cheapest three, best first",
-    job: replicated(3),
-    offers: [[1, { price: 90n }], [2, { price: 40n }], [3, { price: 70n }], [4, { price: 20n }]],
-    matched: [4, 2, 3],
-  },
-  {
-    says: "replicate(2) ties go to the lower offer id",
-    job: replicated(2),
-    offers: [[3, {}], [1, {}], [2, {}]],
-    matched: [1, 2],
-  },
-  {
-    says: "replicate(3) with 2 that fit proposes nothing and says why",
-    job: replicated(3),
-    offers: [[1, {}], [2, { price: 500n }], [3, { modules: [other] }], [4, {}]],
-    matched: [],
-    why: /^replicate: needs 3 distinct providers, 2 fit$/,
-    rejected: [[2, /^price: /], [3, /^module: /]],
-  },
-  {
-    says: "replicate(2) with no offers at all still says why",
-    job: replicated(2),
-    offers: [],
-    matched: [],
-    why: /^replicate: needs 2 distinct providers, 0 fit$/,
-  },
-  {
-    says: "a group shares one mediator set: the first set k providers reach, in rank order",
-    job: replicated(2, { mediators: [mediatorA, mediatorB] }),
-    offers: [[1, { price: 10n, mediators: [mediatorA] }], [2, { price: 20n, mediators: [mediatorB] }], [3, { price: 30n, mediators: [mediatorB] }], [4, { price: 40n, mediators: [mediatorA] }]],
-    matched: [2, 3],
-  },
-  {
-    says: "enough providers fit but no k of them share a mediator set: nothing, and why",
-    job: replicated(3, { mediators: [mediatorA, mediatorB] }),
-    offers: [[1, { mediators: [mediatorA] }], [2, { mediators: [mediatorB] }], [3, { mediators: [mediatorA, mediatorB] }]],
-    matched: [],
-    why: /^replicate: needs 3 distinct providers with the same mediators, 3 fit but at most 1 share a mediator set$/,
-  },
-  {
-    says: "an out-of-range k is refused by the policy filter, for every provider",
-    job: replicated(17),
-    offers: [[1, {}], [2, {}]],
-    matched: [],
-    why: /needs 17 distinct providers, 0 fit/,
-    rejected: [[1, /^policy: replicate needs between 2 and 16/], [2, /^policy: /]],
-  },
-  {
-    says: "trust takes one provider, and no job-level reason when none fits",
-    job: {},
-    offers: [[1, { price: 500n }]],
-    matched: [],
-    rejected: [[1, /^price: /]],
-  },
-];
-
-for (const c of replicaCases) {
-  test(`replicate: ${c.says}`, () => {
-    const j = jobRecord(1, c.job);
-    const plan = planMatches(snapshot({ jobs: [j], offers: c.offers.map(([n, o]) => offerRecord(n, o)) }), config, NOW);
-    assert.deepEqual(plan.proposals.map((p) => p.terms.provider), c.matched.map(addr));
-    for (const p of plan.proposals) {
-      assert.equal(p.jobOfferId, j.id);
-      assert.equal(p.terms.jobOffer, j.id);
-      assert.equal(p.terms.policyParam, j.offer.policyParam);
-      assert.equal(p.terms.mediators, plan.proposals[0]!.terms.mediators, "one mediator set for the whole group");
-      assert.equal(p.terms.deadline, plan.proposals[0]!.terms.deadline);
-    }
-    const rejections = plan.rejections[j.id]!;
-    if (c.why) assert.match(rejections[JOB_REJECTION] ?? "(none)", c.why);
-    else assert.equal(rejections[JOB_REJECTION], undefined);
-    for (const [n, reason] of c.rejected ?? []) assert.match(rejections[addr(n)] ?? "(none)", reason);
-  });
-}
-
-test("replicate: each replica's capacity counts, and a group that does not form holds none", () => {
-  const cases = [
-    { says: "a formed group fills both providers", first: replicated(2, { cpu: 3 }), offers: [1, 2], second: [] as number[] },
-    { says: "a group short of providers leaves their capacity to the next job", first: replicated(3, { cpu: 3 }), offers: [1, 2], second: [1] },
-  ];
-  for (const c of cases) {
-    const jobs = [jobRecord(1, c.first), jobRecord(2, { cpu: 3 })];
-    const plan = planMatches(snapshot({ jobs, offers: c.offers.map((n) => offerRecord(n)) }), config, NOW);
-    assert.deepEqual(plan.proposals.filter((p) => p.jobOfferId === id(2)).map((p) => p.terms.provider), c.second.map(addr), c.says);
-  }
-});
-
-test("a job offer's new deals are due after every earlier deal of it, so no deal id repeats", () => {
-  const usual = BigInt(NOW + 60 + 300);
-  const cases = [
-    { says: "no earlier deal", last: undefined, deadline: usual },
-    { says: "earlier deals due before", last: usual - 10n, deadline: usual },
-    { says: "an earlier deal proposed this same second", last: usual, deadline: usual + 1n },
-  ];
-  for (const c of cases) {
-    const lastDeadline = new Map(c.last === undefined ? [] : [[id(1), c.last] as const]);
-    const plan = planMatches(snapshot({ jobs: [jobRecord(1, replicated(2))], offers: [offerRecord(1), offerRecord(2)], lastDeadline }), config, NOW);
-    assert.deepEqual(plan.proposals.map((p) => p.terms.deadline), [c.deadline, c.deadline], c.says);
-  }
-});

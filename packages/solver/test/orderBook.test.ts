@@ -1,3 +1,5 @@
+// The order book on SQLite: records read back as written, terms that cannot be rewritten, the
+// state a matching pass and the chain follower read.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -25,7 +27,7 @@ const offer: ResourceOfferRecord = {
 };
 const deal: DealRecord = {
   id: hex("03"), jobOfferId: job.id, resourceOfferId: offer.id, module: wasm, inputs: wasm, status: "proposed", updatedAt: 1,
-  deal: { jobCreator: jc, provider: rp, jobOffer: job.id, resourceOffer: offer.id, price: 5n, collateral: 1n, deadline: 100n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: `0x${"00".repeat(32)}`, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0 },
+  deal: { jobCreator: jc, provider: rp, jobOffer: job.id, resourceOffer: offer.id, price: 5n, collateral: 1n, openBy: 40n, deadline: 100n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: `0x${"00".repeat(32)}`, replicas: `0x${"00".repeat(32)}`, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0 },
 };
 
 function bookWithDeal() {
@@ -50,7 +52,7 @@ test("deal terms cannot be rewritten, not even by SQL on the solver's own databa
   const { book, path } = bookWithDeal();
   book.close();
   const db = new DatabaseSync(path);
-  for (const column of ["terms", "provider", "job_offer_id", "module"]) {
+  for (const column of ["terms", "provider", "job_offer_id", "module", "replica_group"]) {
     assert.throws(() => db.prepare(`UPDATE deals SET ${column} = 'x' WHERE id = ?`).run(deal.id), /deal terms are immutable/, column);
   }
   db.prepare("UPDATE deals SET status = 'signed' WHERE id = ?").run(deal.id);
@@ -75,6 +77,42 @@ test("a job offer holds its deals in order, and only one of them reopens it, rel
   assert.equal(book.reopenJobOffer(job.id, hex("05")), true);
   assert.deepEqual([book.getJobOffer(job.id)!.status, book.getJobOffer(job.id)!.dealIds], ["open", []]);
   assert.equal(book.reopenJobOffer(job.id, hex("05")), false, "already released");
+});
+
+test("a cancelled or abandoned job offer ends once and never comes back", () => {
+  const { book } = bookWithDeal();
+  book.setMatching(job.id, {}, [deal.id]);
+  assert.equal(book.endJobOffer(job.id, "cancelled"), true);
+  assert.equal(book.endJobOffer(job.id, "abandoned"), false, "already ended");
+  assert.equal(book.reopenJobOffer(job.id, deal.id), false, "an ended job offer is not reopened by its deal ending");
+  assert.equal(book.setMatching(job.id, {}, [hex("09")]), false, "nor matched again");
+  assert.equal(book.getJobOffer(job.id)!.status, "cancelled");
+});
+
+test("a replica keeps its group; what unopened deals hold is summed per party until the chain shows them opened", () => {
+  const { book } = bookWithDeal();
+  const replica: DealRecord = { ...deal, id: hex("06"), group: [rp, "0x00000000000000000000000000000000000000A2"], deal: { ...deal.deal, policy: 2, policyParam: 2n, mediationFee: 2n, collateral: 3n } };
+  book.atomically(() => book.addDeal({ ...replica, deal: { ...replica.deal, provider: "0x00000000000000000000000000000000000000A2" } }, 2));
+  assert.deepEqual(book.getDeal(hex("06"))!.group, replica.group);
+  const held = () => book.snapshot(new Map()).held;
+  assert.deepEqual(held(), new Map([[rp, 1n], [jc, 5n + 5n + 2n], ["0x00000000000000000000000000000000000000A2", 3n]]));
+  book.setOnChain(deal.id, "opened");
+  assert.deepEqual(held(), new Map([[jc, 7n], ["0x00000000000000000000000000000000000000A2", 3n]]), "opened: the chain locked it, the balance shows it");
+});
+
+test("the chain cursor only moves forward, and deals come due by chain time", () => {
+  const { book, path } = bookWithDeal();
+  assert.equal(book.lastScannedBlock(), undefined);
+  book.setScannedBlock(10);
+  book.setScannedBlock(7);
+  assert.equal(book.lastScannedBlock(), 10);
+  assert.deepEqual(book.dealsDueBy(40n), [], "open until its openBy has passed");
+  assert.deepEqual(book.dealsDueBy(41n).map((d) => d.deal.id), [deal.id]);
+  book.setOnChain(deal.id, "opened");
+  assert.deepEqual(book.dealsDueBy(100n), [], "opened: due only after its deadline");
+  assert.deepEqual(book.dealsDueBy(101n), [{ deal: book.getDeal(deal.id)!, onChain: "opened" }]);
+  book.close();
+  assert.equal(new OrderBook(path).lastScannedBlock(), 10, "the cursor survives a restart");
 });
 
 test("a book written before replicate keeps its matched job offers' deal as dealIds", () => {

@@ -6,7 +6,7 @@ import { parse, address } from "@lily/protocol";
 import { lilyHome, paths } from "../config/home.ts";
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
-import { intOption } from "../flags.ts";
+import { durationOption, intOption } from "../flags.ts";
 
 export function registerSolver(program: Command): void {
   program
@@ -15,10 +15,15 @@ export function registerSolver(program: Command): void {
     .requiredOption("--chain-id <id>", "chain id the deals are signed for")
     .requiredOption("--deals <address>", "LilyDeals contract (the EIP-712 verifying contract)")
     .requiredOption("--token <address>", "Lily token contract")
+    .requiredOption("--rpc-url <url>", "the chain's JSON-RPC endpoint, read for escrow balances, chain time and deal events")
+    .option("--deploy-block <n>", "the block LilyDeals was deployed in (where the scan of deal events starts)", "0")
     .option("--db <path>", "SQLite database (default: $LILY_HOME/data/solver/solver.db)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", "7100")
-    .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures", String(defaultSolverOptions.signWindowSeconds))
+    .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures and its opening (its openBy)", String(defaultSolverOptions.signWindowSeconds))
+    .option("--max-job-offer-ttl <duration>", "refuse job offers expiring later than this from now", `${defaultSolverOptions.maxJobOfferTtlSeconds}s`)
+    .option("--max-resource-offer-ttl <duration>", "refuse resource offers expiring later than this from now", `${defaultSolverOptions.maxResourceOfferTtlSeconds}s`)
+    .option("--max-job-timeout <duration>", "refuse job offers whose timeout is longer than this", `${defaultSolverOptions.maxJobTimeoutSeconds}s`)
     .action(async (o: Record<string, string>, cmd: Command) => {
       const home = lilyHome(cmd.optsWithGlobals().home);
       const solver = await startSolver(
@@ -29,7 +34,12 @@ export function registerSolver(program: Command): void {
           port: intOption(o.port!, "--port"),
           domain: { chainId: intOption(o.chainId!, "--chain-id"), verifyingContract: parse(address, o.deals, "--deals") },
           token: parse(address, o.token, "--token"),
+          rpcUrl: o.rpcUrl!,
+          deployBlock: intOption(o.deployBlock!, "--deploy-block"),
           signWindowSeconds: intOption(o.signWindow!, "--sign-window"),
+          maxJobOfferTtlSeconds: durationOption(o.maxJobOfferTtl!, "--max-job-offer-ttl"),
+          maxResourceOfferTtlSeconds: durationOption(o.maxResourceOfferTtl!, "--max-resource-offer-ttl"),
+          maxJobTimeoutSeconds: durationOption(o.maxJobTimeout!, "--max-job-timeout"),
         },
         { logger: createLogger({ module: "solver" }) },
       );

@@ -1,10 +1,22 @@
 // Filter plugins: each decides alone whether one resource offer can take one job offer, and when
 // it cannot, says why. The reasons end up in the job offer's `rejections`, so "why did nothing
-// match?" always has an answer.
+// match?" always has an answer. A filter is `transient` when waiting can lift its rejection
+// (capacity in use, escrow held for unopened deals) and not when only a new offer or a deposit
+// can (module, price, policy, mediators, total capacity, expiry, free escrow): that is how the
+// dry run tells a job that will match once the network frees up from one that never will.
 import { policyById } from "@lily/verification";
 import type { Address } from "viem";
-import type { JobOffer, ResourceOffer } from "@lily/protocol";
+import { commonMediators, dealMediators, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import { RESOURCE_KEYS, type Resources } from "./resources.ts";
+import { escrowCovers, escrowNotHeld } from "./escrow.ts";
+
+/** A party's escrow as the matcher sees it, in LILY wei. */
+export interface Backing {
+  /** Free (unlocked) escrow on chain. */
+  free: bigint;
+  /** What its proposed or signed deals, not yet opened, would lock when they open. */
+  held: bigint;
+}
 
 export interface MatchContext {
   /** Unix seconds. */
@@ -13,18 +25,21 @@ export interface MatchContext {
   used: Resources;
   /** Providers that may not take this job offer (they rejected it or timed out on it), with why. */
   excluded: Readonly<Record<Address, string>>;
+  /** The escrow of the job offer's job creator and of the resource offer's provider. */
+  escrow: { jobCreator: Backing; provider: Backing };
 }
 
 export interface FilterPlugin {
   name: string;
+  /** Whether waiting (for capacity or escrow to free up) can lift this filter's rejection. */
+  transient: boolean;
   /** `undefined` when the offer can take the job; otherwise the reason it cannot. */
   filter(job: JobOffer, offer: ResourceOffer, ctx: MatchContext): string | undefined;
 }
 
-const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
 export const notExpired: FilterPlugin = {
   name: "expiry",
+  transient: false,
   filter(job, offer, { now }) {
     if (job.expiresAt <= now) return `job offer expired at ${job.expiresAt}`;
     if (offer.expiresAt <= now) return `resource offer expired at ${offer.expiresAt}`;
@@ -34,24 +49,35 @@ export const notExpired: FilterPlugin = {
 
 export const notExcluded: FilterPlugin = {
   name: "excluded",
+  transient: false,
   filter: (_job, offer, { excluded }) => excluded[offer.provider],
 };
 
 export const moduleAllowed: FilterPlugin = {
   name: "module",
+  transient: false,
   filter: (job, offer) => (offer.modules.includes(job.module) ? undefined : `module ${job.module} is not in the provider's allow-list`),
 };
 
 export const priceWithinBudget: FilterPlugin = {
   name: "price",
+  transient: false,
   filter: (job, offer) => (offer.price > job.maxPrice ? `price ${offer.price} is above maxPrice ${job.maxPrice}` : undefined),
 };
 
+/**
+ * The deal must carry a mediator both offers accept that is not one of its parties (nobody rules
+ * on a dispute it is party to), whenever the job lists mediators or its policy needs one.
+ */
 export const mediatorAccepted: FilterPlugin = {
   name: "mediators",
+  transient: false,
   filter(job, offer) {
-    if (job.mediators.length === 0) return undefined;
-    if (job.mediators.some((m) => offer.mediators.some((o) => sameAddress(m, o)))) return undefined;
+    const needed = policyById(job.policy)?.needsMediators ?? false;
+    if (job.mediators.length === 0 && !needed) return undefined;
+    if (dealMediators(job.mediators, offer.mediators, [job.jobCreator, offer.provider]).length > 0) return undefined;
+    if (job.mediators.length === 0) return "the policy needs a mediator and the job lists none";
+    if (commonMediators(job.mediators, offer.mediators).length > 0) return "accepts none of the job's mediators but the deal's own parties";
     return "accepts none of the job's mediators";
   },
 };
@@ -59,6 +85,7 @@ export const mediatorAccepted: FilterPlugin = {
 /** The deal this pair would make must pass the policy's safety rule, or the contract refuses it. */
 export const policySafe: FilterPlugin = {
   name: "policy",
+  transient: false,
   filter(job, offer) {
     const strategy = policyById(job.policy);
     if (!strategy) return `unknown policy ${job.policy}`;
@@ -66,8 +93,20 @@ export const policySafe: FilterPlugin = {
   },
 };
 
-export const resourcesFit: FilterPlugin = {
+/** The job must fit the offer at all, even with nothing else running. */
+export const capacityFits: FilterPlugin = {
+  name: "capacity",
+  transient: false,
+  filter(job, offer) {
+    const short = RESOURCE_KEYS.filter((k) => job[k] > offer[k]);
+    return short.length === 0 ? undefined : short.map((k) => `${k}: needs ${job[k]}, the offer has ${offer[k]}`).join("; ");
+  },
+};
+
+/** The job must fit what the provider's active deals leave free. */
+export const resourcesFree: FilterPlugin = {
   name: "resources",
+  transient: true,
   filter(job, offer, { used }) {
     const short = RESOURCE_KEYS.filter((k) => job[k] > offer[k] - used[k]);
     if (short.length === 0) return undefined;
@@ -75,5 +114,13 @@ export const resourcesFit: FilterPlugin = {
   },
 };
 
-/** Cheap checks first: the first filter that rejects gives the reason. */
-export const defaultFilters: readonly FilterPlugin[] = [notExpired, notExcluded, moduleAllowed, priceWithinBudget, mediatorAccepted, policySafe, resourcesFit];
+export { escrowCovers, escrowNotHeld };
+
+/**
+ * Cheap checks first, and every lasting one before the transient ones, so the first filter that
+ * rejects gives the reason and a transient first reason means waiting is all it takes.
+ */
+export const defaultFilters: readonly FilterPlugin[] = [
+  notExpired, notExcluded, moduleAllowed, priceWithinBudget, mediatorAccepted, policySafe, capacityFits, escrowCovers,
+  escrowNotHeld, resourcesFree,
+];

@@ -1,17 +1,20 @@
 // Matching as a pure function: a snapshot of the order book in, a plan of deal proposals out.
-// No I/O and no clock: `now` is an argument, so the same snapshot always gives the same plan.
-// Persisting and publishing the plan is a separate step (solver.ts).
+// No I/O and no clock: `now` is an argument, and the escrow balances read from the chain come in
+// with the snapshot, so the same snapshot always gives the same plan. Persisting and publishing
+// the plan is a separate step (matching.ts).
 //
-// A job offer gets one deal, or under replicate(k) a replica group of k: the k best offers with
-// distinct providers, all or none. The contract settles a group only if its deals share the job
-// offer, k and the mediation terms, so the k deals must also carry one mediator set: the group
-// is the first k providers, in rank order, that the job shares the same mediators with.
+// Every deal's terms come from `deriveDeal` in @lily/protocol, the one function both parties
+// check a proposal against; the solver chooses only `openBy` (now plus the sign window) and,
+// under replicate(k), the group (group.ts).
 import type { Address, Hex } from "viem";
-import { policyById } from "@lily/verification";
-import { commonMediators, mediatorSetHash, type DealMessage, type JobOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { deriveDeal, sortedAddresses, type DealMessage, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import type { FilterPlugin, MatchContext } from "./filters.ts";
 import type { ScorePlugin } from "./scores.ts";
 import { NO_RESOURCES, addResources, resourcesOf, type Resources } from "./resources.ts";
+import { pickGroup } from "./group.ts";
+import { dealLocks, dealsPerJob } from "./locks.ts";
+
+export { dealsPerJob };
 
 export interface Snapshot {
   /** Open job offers, oldest first: earlier jobs get first pick of capacity. */
@@ -22,18 +25,22 @@ export interface Snapshot {
   used: ReadonlyMap<Address, Resources>;
   /** Job offer id -> providers excluded from it -> why. */
   excluded: Readonly<Record<Hex, Record<Address, string>>>;
+  /** Each party's free escrow on chain, read before planning; a party absent here has none. */
+  escrow: ReadonlyMap<Address, bigint>;
+  /** What each party's proposed or signed deals, not yet opened, would lock from its escrow. */
+  held: ReadonlyMap<Address, bigint>;
   /**
-   * Job offer id -> the latest deadline of a deal already proposed for it. A new deal's deadline
-   * is later, so re-proposing a pair (a replica group re-matched in the same second) never
-   * repeats an earlier deal's terms, and so its id.
+   * Job offer id -> the latest openBy of a deal already proposed for it. A new deal's openBy is
+   * later, so re-proposing a pair (a replica group re-matched in the same second) never repeats
+   * an earlier deal's terms, and so its id.
    */
-  lastDeadline: ReadonlyMap<Hex, bigint>;
+  lastOpenBy: ReadonlyMap<Hex, bigint>;
 }
 
 export interface MatchConfig {
   filters: readonly FilterPlugin[];
   scores: readonly ScorePlugin[];
-  /** Added to the job's timeout in the deal deadline: the time the parties have to sign. */
+  /** A deal's openBy is `now` plus this: the time the parties have to sign and open it. */
   signWindowSeconds: number;
 }
 
@@ -41,6 +48,8 @@ export interface Proposal {
   jobOfferId: Hex;
   resourceOfferId: Hex;
   terms: DealMessage;
+  /** Under replicate(k): the group's k providers, sorted ascending. */
+  group?: Address[];
 }
 
 export interface Plan {
@@ -56,39 +65,42 @@ export interface Plan {
 /** The rejections key for a reason about the job as a whole rather than one provider. */
 export const JOB_REJECTION = "*";
 
-/** How many deals, each with a distinct provider, a job offer needs: k under replicate(k), else 1. */
-export function dealsPerJob(job: JobOffer): number {
-  return Math.max(1, policyById(job.policy)?.dealsPerJob(job.policyParam) ?? 1);
-}
+/** A job offer as matching sees it: its id and its terms (the dry run's has no signature). */
+export type JobRef = Pick<JobOfferRecord, "id" | "offer">;
 
-/** The terms of a deal between a job offer and a resource offer, proposed at `now` (unix seconds). */
-export function dealTerms(job: JobOfferRecord, offer: ResourceOfferRecord, now: number, signWindowSeconds: number): DealMessage {
+/** The match context of one pair, from the snapshot and what this plan has already taken. */
+export function contextFor(job: JobRef, offer: ResourceOfferRecord, snapshot: Pick<Snapshot, "excluded" | "escrow">, used: ReadonlyMap<Address, Resources>, held: ReadonlyMap<Address, bigint>, now: number): MatchContext {
+  const backing = (a: Address) => ({ free: snapshot.escrow.get(a) ?? 0n, held: held.get(a) ?? 0n });
   return {
-    jobCreator: job.offer.jobCreator,
-    provider: offer.offer.provider,
-    jobOffer: job.id,
-    resourceOffer: offer.id,
-    price: offer.offer.price,
-    collateral: offer.offer.collateral,
-    deadline: BigInt(now + signWindowSeconds) + job.offer.timeoutSeconds,
-    policy: job.offer.policy,
-    policyParam: job.offer.policyParam,
-    mediationFee: job.offer.mediationFee,
-    mediators: mediatorSetHash(commonMediators(job.offer.mediators, offer.offer.mediators)),
-    moduleCreator: job.offer.moduleCreator,
-    royaltyBps: job.offer.royaltyBps,
+    now: BigInt(now),
+    used: used.get(offer.offer.provider) ?? NO_RESOURCES,
+    excluded: snapshot.excluded[job.id] ?? {},
+    escrow: { jobCreator: backing(job.offer.jobCreator), provider: backing(offer.offer.provider) },
   };
 }
 
+/** The first filter that rejects the pair, as `filter: reason`, among `filters`. */
+export function firstRejection(filters: readonly FilterPlugin[], job: JobRef, offer: ResourceOfferRecord, ctx: MatchContext): string | undefined {
+  for (const f of filters) {
+    const reason = f.filter(job.offer, offer.offer, ctx);
+    if (reason !== undefined) return `${f.name}: ${reason}`;
+  }
+  return undefined;
+}
+
+/** Ties go to the lower offer id, so a ranking never depends on the order offers were read in. */
+export const byOfferId = (a: ResourceOfferRecord, b: ResourceOfferRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number): Plan {
   const used = new Map(snapshot.used);
+  const held = new Map(snapshot.held);
   const plan: Plan = { proposals: [], rejections: {} };
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
     const rejected: Record<string, string> = {};
     const fit: { offer: ResourceOfferRecord; score: number }[] = [];
     for (const offer of snapshot.offers) {
-      const ctx: MatchContext = { now: BigInt(now), used: used.get(offer.offer.provider) ?? NO_RESOURCES, excluded: snapshot.excluded[job.id] ?? {} };
+      const ctx = contextFor(job, offer, snapshot, used, held, now);
       const reason = firstRejection(config.filters, job, offer, ctx);
       if (reason) {
         rejected[offer.offer.provider] = reason;
@@ -96,54 +108,27 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
       }
       fit.push({ offer, score: config.scores.reduce((sum, s) => sum + s.weight * s.score(job.offer, offer.offer, ctx), 0) });
     }
-    // Ties go to the lower offer id, so the plan never depends on the order offers were read in.
-    fit.sort((a, b) => b.score - a.score || (a.offer.id < b.offer.id ? -1 : a.offer.id > b.offer.id ? 1 : 0));
-    const chosen = pickGroup(job, fit.map((f) => f.offer), k);
+    fit.sort((a, b) => b.score - a.score || byOfferId(a.offer, b.offer));
+    const chosen = pickGroup(job.offer, fit.map((f) => f.offer), k);
     plan.rejections[job.id] = rejected;
     if (!chosen.group) {
-      // All or none: a partial replica group could never settle, so it holds no capacity either.
+      // All or none: a partial replica group could never open, so it holds no capacity either.
       if (k > 1) rejected[JOB_REJECTION] = chosen.why;
       continue;
     }
-    const last = snapshot.lastDeadline.get(job.id);
+    const last = snapshot.lastOpenBy.get(job.id);
+    const soonest = BigInt(now + config.signWindowSeconds);
+    const openBy = last !== undefined && last >= soonest ? last + 1n : soonest;
+    const group = k > 1 ? sortedAddresses(chosen.group.map((o) => o.offer.provider)) : undefined;
     for (const offer of chosen.group) {
-      const provider = offer.offer.provider;
+      const terms = deriveDeal({ id: job.id, offer: job.offer }, { id: offer.id, offer: offer.offer }, { openBy, group });
+      const { provider, jobCreator } = terms;
+      const locks = dealLocks(terms);
       used.set(provider, addResources(used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
-      const terms = dealTerms(job, offer, now, config.signWindowSeconds);
-      if (last !== undefined && terms.deadline <= last) terms.deadline = last + 1n;
-      plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms });
+      held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
+      held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
+      plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms, ...(group && { group }) });
     }
   }
   return plan;
-}
-
-/**
- * The first k offers in rank order with distinct providers and the same mediator set for this
- * job (always the best one when k = 1); or why there are none.
- */
-function pickGroup(job: JobOfferRecord, ranked: readonly ResourceOfferRecord[], k: number): { group: ResourceOfferRecord[]; why?: undefined } | { group?: undefined; why: string } {
-  const bySet = new Map<Hex, ResourceOfferRecord[]>();
-  const providers = new Set<string>();
-  for (const offer of ranked) {
-    const provider = offer.offer.provider.toLowerCase();
-    if (providers.has(provider)) continue;
-    providers.add(provider);
-    const set = mediatorSetHash(commonMediators(job.offer.mediators, offer.offer.mediators));
-    const group = bySet.get(set) ?? [];
-    bySet.set(set, group);
-    group.push(offer);
-    if (group.length === k) return { group };
-  }
-  const policy = policyById(job.offer.policy)?.name ?? `policy ${job.offer.policy}`;
-  if (providers.size < k) return { why: `${policy}: needs ${k} distinct providers, ${providers.size} fit` };
-  const most = Math.max(0, ...[...bySet.values()].map((g) => g.length));
-  return { why: `${policy}: needs ${k} distinct providers with the same mediators, ${providers.size} fit but at most ${most} share a mediator set` };
-}
-
-function firstRejection(filters: readonly FilterPlugin[], job: JobOfferRecord, offer: ResourceOfferRecord, ctx: MatchContext): string | undefined {
-  for (const f of filters) {
-    const reason = f.filter(job.offer, offer.offer, ctx);
-    if (reason !== undefined) return `${f.name}: ${reason}`;
-  }
-  return undefined;
 }

@@ -1,0 +1,80 @@
+// What the chain says about the deals the solver proposed, as pure functions: a deal event moves
+// the solver's record (the chain outranks any report), and chain time ends what can no longer
+// happen. Chain time is the timestamp of the last block scanned, and every later block is at
+// least as late, so "not opened by its openBy" and "no result by its deadline" are exact: no
+// block can still open the deal or commit its result (the contract opens while
+// timestamp <= openBy and takes a result while timestamp <= deadline).
+import type { Hex } from "viem";
+import { Policy, type DealRecord, type DealStatus } from "@lily/protocol";
+import type { Ending } from "./endings.ts";
+import type { FollowedDeal } from "./orderBook.ts";
+import type { ChainFact, ChainSighting } from "./chain/dealEvents.ts";
+
+export interface FactUpdate {
+  onChain: ChainFact;
+  /** The status the deal takes, when it changes without ending anything else. */
+  status?: DealStatus;
+  openTx?: Hex;
+  /** When the fact ends a deal that held its job offer: end it as any other ending. */
+  ending?: Ending;
+}
+
+/** Later facts outrank earlier ones; the two endings exclude each other. */
+const rank: Record<ChainFact, number> = { opened: 1, committed: 2, "timed-out": 2 };
+const ENDED: readonly DealStatus[] = ["rejected", "timed-out"];
+
+export const NO_RESULT = "deadline passed with no result committed";
+
+function timedOut(deal: DealRecord): Ending {
+  const exclude = `timed out on deal ${deal.id}`;
+  return { deal, status: "timed-out", error: NO_RESULT, why: `provider ${deal.deal.provider} ${exclude}`, exclude };
+}
+
+/** What one event the chain emitted does to the solver's record of its deal; undefined when nothing new. */
+export function applyFact({ deal, onChain }: FollowedDeal, { fact, txHash }: Pick<ChainSighting, "fact" | "txHash">): FactUpdate | undefined {
+  if (onChain && rank[onChain] >= rank[fact]) return undefined;
+  if (fact === "opened") {
+    const openTx = deal.openTx ?? txHash;
+    // A deal dropped before it could open (a cancel) that opened anyway is live again: the chain decides.
+    const status = ["proposed", "signed", "rejected"].includes(deal.status) ? "opened" : undefined;
+    return { onChain: fact, openTx, ...(status && { status }) };
+  }
+  if (fact === "committed") return { onChain: fact, ...(deal.status !== "committed" && { status: "committed" }) };
+  if (deal.status === "timed-out") return { onChain: fact };
+  if (deal.status === "rejected") return { onChain: fact, status: "timed-out" };
+  return { onChain: fact, ending: timedOut(deal) };
+}
+
+/**
+ * The deals chain time has ended, at `chainNow` (unix seconds): those never seen opened once
+ * their openBy has passed, and those opened with no result once their deadline has.
+ */
+export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): Ending[] {
+  const endings: Ending[] = [];
+  for (const { deal, onChain } of deals) {
+    const { id, deal: terms } = deal;
+    if (onChain === "opened" && deal.status !== "timed-out" && terms.deadline < chainNow) endings.push(timedOut(deal));
+    if (onChain !== undefined || ENDED.includes(deal.status) || terms.openBy >= chainNow) continue;
+    if (deal.status === "proposed") {
+      // Who did not sign is known: the job creator abandons its job offer, the provider loses it and its offer.
+      const jobCreator = !deal.jobCreatorSignature;
+      const provider = !deal.providerSignature;
+      const missing = [jobCreator && "job creator", provider && "provider"].filter(Boolean).join(" and the ");
+      const error = `not signed by the ${missing} before its openBy`;
+      const exclude = `did not sign deal ${id} before its openBy`;
+      endings.push({
+        deal, status: "rejected", error, why: `deal ${id} ${error}`,
+        ...(jobCreator && { abandon: true as const }),
+        ...(provider && { exclude, deactivate: true as const }),
+      });
+      continue;
+    }
+    // Both signed and nobody opened it. The provider opens a single deal (it holds both signatures
+    // and follows its deals until openBy), so it is passed over for this job; a replica group may
+    // be opened by any of its providers, so none of them is singled out.
+    const error = "not opened by its openBy";
+    const exclude = terms.policy === Policy.replicate ? undefined : `did not open deal ${id} by its openBy`;
+    endings.push({ deal, status: "rejected", error, why: `deal ${id} ${error}`, ...(exclude && { exclude }) });
+  }
+  return endings;
+}

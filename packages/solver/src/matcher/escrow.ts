@@ -1,0 +1,39 @@
+// Only offers backed by escrow are matched: an offer nobody backs holds nothing. Two filters, so
+// the reason says whether waiting helps. `escrow`: the party's free escrow alone does not cover
+// what the deal would lock (it must deposit first). `escrow-pending`: it would, but its other
+// proposed or signed deals, not yet opened, hold part of it; they open or drop within a sign
+// window, so this one is transient.
+import { formatUnits } from "viem";
+import type { JobOffer, ResourceOffer } from "@lily/protocol";
+import type { Backing, FilterPlugin, MatchContext } from "./filters.ts";
+import { jobCreatorLock } from "./locks.ts";
+
+const lily = (wei: bigint) => `${formatUnits(wei, 18)} LILY`;
+
+/** Each party of the pair, what the deal (or replica group) would lock from it, and its escrow. */
+function needs(job: JobOffer, offer: ResourceOffer, ctx: MatchContext): { who: string; lock: bigint; backing: Backing }[] {
+  return [
+    { who: "job creator", lock: jobCreatorLock(job), backing: ctx.escrow.jobCreator },
+    { who: "provider", lock: offer.collateral, backing: ctx.escrow.provider },
+  ];
+}
+
+export const escrowCovers: FilterPlugin = {
+  name: "escrow",
+  transient: false,
+  filter(job, offer, ctx) {
+    // REJECT: a party whose free escrow cannot cover what the deal locks could never open it
+    const short = needs(job, offer, ctx).find((n) => n.backing.free < n.lock);
+    return short && `${short.who}: escrow ${lily(short.backing.free)} free, the deal would lock ${lily(short.lock)}`;
+  },
+};
+
+export const escrowNotHeld: FilterPlugin = {
+  name: "escrow-pending",
+  transient: true,
+  filter(job, offer, ctx) {
+    // REJECT: escrow already promised to a party's unopened deals is not promised twice
+    const short = needs(job, offer, ctx).find((n) => n.backing.free - n.backing.held < n.lock);
+    return short && `${short.who}: escrow ${lily(short.backing.free)} free, ${lily(short.backing.held)} held for unopened deals, the deal would lock ${lily(short.lock)}`;
+  },
+};

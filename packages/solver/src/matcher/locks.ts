@@ -1,0 +1,25 @@
+// What a deal locks from each party's escrow when it opens, as the contract does it: the job
+// creator's price plus the policy's reserve (one mediation fee under a policy that can reach a
+// mediator), the provider's collateral. A replicated job locks that once per replica.
+import { policyById } from "@lily/verification";
+import type { DealMessage, JobOffer } from "@lily/protocol";
+
+/** How many deals, each with a distinct provider, a job offer needs: k under replicate(k), else 1. */
+export function dealsPerJob(job: Pick<JobOffer, "policy" | "policyParam">): number {
+  return Math.max(1, policyById(job.policy)?.dealsPerJob(job.policyParam) ?? 1);
+}
+
+/** What the job creator holds in reserve per deal beyond the price: the mediation fee, when the policy can reach a mediator. */
+export function reserveOf(policy: number, mediationFee: bigint): bigint {
+  return policyById(policy)?.needsMediators ? mediationFee : 0n;
+}
+
+/** The most a job offer's deals lock from its job creator: maxPrice and the reserve, once per replica. */
+export function jobCreatorLock(job: JobOffer): bigint {
+  return (job.maxPrice + reserveOf(job.policy, job.mediationFee)) * BigInt(dealsPerJob(job));
+}
+
+/** What one deal locks from each party when it opens. */
+export function dealLocks(deal: Pick<DealMessage, "price" | "collateral" | "policy" | "mediationFee">): { jobCreator: bigint; provider: bigint } {
+  return { jobCreator: deal.price + reserveOf(deal.policy, deal.mediationFee), provider: deal.collateral };
+}
