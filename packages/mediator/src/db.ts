@@ -31,6 +31,8 @@ const migrations = [
    CREATE TRIGGER ruled_is_final BEFORE UPDATE ON disputes
      WHEN OLD.status IN ('ruled', 'not-mine', 'failed')
      BEGIN SELECT RAISE(ABORT, 'dispute is final'); END;`,
+  // A mediator without the turn also looks again when the turn passes on (chain time, seconds).
+  `ALTER TABLE disputes ADD COLUMN recheck_at INTEGER;`,
 ];
 
 interface Row {
@@ -46,17 +48,21 @@ interface Row {
   ruling_tx: string | null;
   error: string | null;
   recheck_block: number | null;
+  recheck_at: number | null;
   attempts: number;
 }
 
 /** What may change as a dispute moves on. */
-export type DisputeUpdate = Partial<Pick<Dispute, "deals" | "mediators" | "ruling" | "rulingTx" | "error" | "recheckBlock">> & { status: DisputeStatus };
+export type DisputeUpdate = Partial<Pick<Dispute, "deals" | "mediators" | "ruling" | "rulingTx" | "error" | "recheckBlock" | "recheckAt">> & { status: DisputeStatus };
 
 export class MediatorDb {
   private readonly db: Database;
+  private readonly now: () => number;
 
-  constructor(path: string) {
+  /** `now` (milliseconds) stamps when each dispute was first seen and last changed. */
+  constructor(path: string, now: () => number = Date.now) {
     this.db = openDatabase(path, migrations);
+    this.now = now;
   }
 
   /** The last block whose events were recorded, or undefined on a fresh database. */
@@ -77,7 +83,7 @@ export class MediatorDb {
          VALUES (?, ?, ?, ?, ?, 'seen', ?, ?) ON CONFLICT(key) DO NOTHING`,
       );
       let added = 0;
-      const now = Date.now();
+      const now = this.now();
       for (const d of found) added += Number(insert.run(d.key.toLowerCase(), d.kind, d.event, d.txHash, d.blockNumber, now, now).changes);
       this.db.prepare("INSERT INTO scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)").run(toBlock);
       return added;
@@ -89,14 +95,19 @@ export class MediatorDb {
     return row && fromRow(row);
   }
 
-  /** Disputes still to be handled at block `blockNumber`, oldest first. */
-  pending(blockNumber: number): Dispute[] {
+  /**
+   * Disputes still to be handled at block `blockNumber` and chain time `time` (unix seconds),
+   * oldest first: those not waiting, and those whose recheck block or time (whichever comes
+   * first) has come.
+   */
+  pending(blockNumber: number, time: number): Dispute[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM disputes WHERE status NOT IN (${TERMINAL.map(() => "?").join(", ")})
-         AND (recheck_block IS NULL OR recheck_block <= ?) ORDER BY block_number, key`,
+         AND ((recheck_block IS NULL AND recheck_at IS NULL) OR recheck_block <= ? OR recheck_at <= ?)
+         ORDER BY block_number, key`,
       )
-      .all(...TERMINAL, blockNumber) as unknown as Row[];
+      .all(...TERMINAL, blockNumber, time) as unknown as Row[];
     return rows.map(fromRow);
   }
 
@@ -113,7 +124,7 @@ export class MediatorDb {
     }
     const next: Dispute = { ...current, ...u };
     this.db
-      .prepare("UPDATE disputes SET status = ?, deals = ?, mediators = ?, ruling = ?, ruling_tx = ?, error = ?, recheck_block = ?, updated_at = ? WHERE key = ?")
+      .prepare("UPDATE disputes SET status = ?, deals = ?, mediators = ?, ruling = ?, ruling_tx = ?, error = ?, recheck_block = ?, recheck_at = ?, updated_at = ? WHERE key = ?")
       .run(
         next.status,
         next.deals ? JSON.stringify(toWire(next.deals)) : null,
@@ -122,7 +133,8 @@ export class MediatorDb {
         next.rulingTx ?? null,
         next.error ?? null,
         next.recheckBlock ?? null,
-        Date.now(),
+        next.recheckAt ?? null,
+        this.now(),
         key.toLowerCase(),
       );
     return next;
@@ -135,7 +147,7 @@ export class MediatorDb {
   recordFailure(key: Hex, reason: string, maxAttempts: number): Dispute {
     const current = this.get(key);
     if (!current) throw new LilyError({ code: "NOT_FOUND", field: "key", message: `no dispute ${key}` });
-    this.db.prepare("UPDATE disputes SET attempts = attempts + 1, error = ?, updated_at = ? WHERE key = ?").run(reason, Date.now(), key.toLowerCase());
+    this.db.prepare("UPDATE disputes SET attempts = attempts + 1, error = ?, updated_at = ? WHERE key = ?").run(reason, this.now(), key.toLowerCase());
     const attempted = this.get(key)!;
     return attempted.attempts >= maxAttempts ? this.update(key, { status: "failed", error: reason }) : attempted;
   }
@@ -159,6 +171,7 @@ function fromRow(r: Row): Dispute {
     rulingTx: (r.ruling_tx ?? undefined) as Hex | undefined,
     error: r.error ?? undefined,
     recheckBlock: r.recheck_block ?? undefined,
+    recheckAt: r.recheck_at ?? undefined,
     attempts: r.attempts,
   };
 }

@@ -9,11 +9,11 @@ export type DisputeKind =
   | "replicas"; // replicate(k): the replicas' results have no majority
 
 export type DisputeStatus =
-  | "seen" // announced on chain; not (yet) ours to rule on: looked at again at `recheckBlock`
-  | "re-running" // this mediator is the one drawn; the job is being re-run
+  | "seen" // announced on chain; not (yet) ours to rule on: looked at again at `recheckBlock` or `recheckAt`
+  | "re-running" // this mediator has the turn and locked the draw; the job is being re-run (or its inputs fetched again)
   | "ruling" // decided; the ruling transaction is being sent (resumed after a crash)
   | "ruled" // the ruling is on chain
-  | "not-mine" // this mediator is not in the list both parties accepted, or the dispute ended without us
+  | "not-mine" // we are a party to it, not in the list both parties accepted, or it ended (or timed out) without us
   | "failed"; // could not be ruled on after `maxAttempts` tries (reason in `error`); never retried
 
 export const TERMINAL: readonly DisputeStatus[] = ["ruled", "not-mine", "failed"];
@@ -46,10 +46,16 @@ export interface Dispute {
   /** Why it failed, or why it is not ours (yet). */
   error?: string;
   /**
-   * While another mediator is drawn: the block at which the draw can change (it moves every 256
-   * blocks while nobody rules, so an absent mediator cannot stall a dispute).
+   * While another mediator has the turn and the draw is not locked: the block at which the block
+   * hashes that seed the draw change (every 256 blocks). While the draw's block is not mined: the
+   * block after it.
    */
   recheckBlock?: number;
+  /**
+   * While another mediator has the turn: the chain time (unix seconds) at which the turn passes
+   * on (every MEDIATOR_TURN seconds from the challenge), so an absent mediator costs one turn.
+   */
+  recheckAt?: number;
   /** Failed attempts so far; at the mediator's `maxAttempts` the dispute is `failed`. */
   attempts: number;
 }

@@ -1,30 +1,20 @@
-// The mediator as a process. It scans the chain for disputes (a challenged optimistic result, an
-// audit that hit, a replica group with no majority), and for each one it was drawn for and both
-// parties accepted it for, re-runs the job in the same sandbox the provider used, judges the
-// provider's committed result with the module's comparator, and sends its ruling. Every step is
+// The mediator as a unit: given its chain client, solver client, store, executor and clock, it
+// scans the chain for disputes (a challenged optimistic result, an audit that hit, a replica group
+// with no majority) and moves each one on by the pure `nextStep`: skip it as not ours, wait for
+// the turn, lock the draw, re-run the job in the provider's sandbox, judge, rule. Every step is
 // recorded in SQLite first, so a restarted mediator resumes where it stopped and never rules twice.
-import { isAddressEqual, type Abi, type Address, type Hex } from "viem";
-import { createClient, solverRoutes } from "@lily/api";
-import {
-  createLilyClient,
-  dealId,
-  dealRecord,
-  getDealEvents,
-  lilyDealsAbi,
-  mediatorOf,
-  rule,
-  ruleReplicas,
-  type LilyClient,
-} from "@lily/chain";
-import { LilyError, isLilyError, type DealMessage, type Domain, type Hex32, type JobOffer } from "@lily/protocol";
+import type { Abi, Address, Hex } from "viem";
+import type { Client, SolverRoutes } from "@lily/api";
+import { dealId, lilyDealsAbi, lockDraw, rule, ruleReplicas, type LilyClient } from "@lily/chain";
+import { LilyError, isLilyError, type DealMessage, type JobOffer } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
-import { StoreClient } from "@lily/store";
-import { createWasmExecutor } from "@lily/executor";
+import type { StoreClient } from "@lily/store";
+import type { Executor } from "@lily/executor";
 import { comparatorFor } from "@lily/verification";
-import type { MediatorOptions } from "./options.ts";
+import type { MediatorSettings } from "./options.ts";
 import { MediatorDb } from "./db.ts";
 import type { Dispute } from "./dispute.ts";
-import { disputeEventsIn, RULED_EVENT } from "./disputeEvents.ts";
+import { disputeEventsIn } from "./disputeEvents.ts";
 import { scanDisputes } from "./scan.ts";
 import { resolveDeals } from "./resolveDeals.ts";
 import { fetchJobOffer } from "./jobOffer.ts";
@@ -32,7 +22,9 @@ import { resolveMediatorList } from "./mediatorList.ts";
 import { rerunJob } from "./rerun.ts";
 import { fetchCommittedResult } from "./committedResult.ts";
 import { ruleOn } from "./judge.ts";
-import { nextDrawChange } from "./drawSchedule.ts";
+import { nextStep, type ChainView, type StepContext } from "./nextStep.ts";
+import { observe, readMediationTimes } from "./chainView.ts";
+import { revertedWith } from "./reverted.ts";
 
 export interface RunningMediator {
   address: Address;
@@ -41,145 +33,149 @@ export interface RunningMediator {
   close(): Promise<void>;
 }
 
-const ZERO_DIGEST = `0x${"0".repeat(64)}`;
+/** What the mediator works with; `startMediator` makes the real ones, tests may wrap them. */
+export interface MediatorDeps {
+  logger: Logger;
+  /** Reads the chain and sends from the mediator's account. */
+  chain: LilyClient;
+  solver: Client<SolverRoutes>;
+  store: StoreClient;
+  executor: Executor;
+  /** Wall clock, milliseconds: when to try an undecided dispute again, and the database's timestamps. */
+  clock: { now(): number };
+}
 
-export async function startMediator(opts: MediatorOptions, deps: { logger: Logger }): Promise<RunningMediator> {
+/** A dispute needs at most about ten steps per pass; more means the view and the steps disagree. */
+const MAX_STEPS = 16;
+
+/** Refusals that mean the chain moved on between our look and our transaction: look again next pass. */
+const MOVED_ON = ["DealsNotDrawnMediator", "DealsNotChallenged", "DealsMediationTimedOut"];
+
+type Known = Dispute & { deals: DealMessage[] };
+
+export async function createMediator(opts: MediatorSettings, deps: MediatorDeps): Promise<RunningMediator> {
+  const { chain, solver, store, executor, clock } = deps;
   const log = deps.logger;
-  const me = opts.account.address;
-  const db = new MediatorDb(opts.dbPath);
-  const chain: LilyClient = createLilyClient({
-    rpcUrl: opts.rpcUrl,
-    account: opts.account,
-    addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock },
-  });
-  const domain: Domain = chain.domain;
-  const solver = createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` });
-  const store = new StoreClient(opts.storeUrl);
-  const executor = createWasmExecutor();
+  if (!chain.account) throw new LilyError({ code: "CONFIG", field: "account", message: "the mediator's chain client needs an account to rule with" });
+  const me = chain.account.address;
+  const ctx: StepContext = { me, ...(await readMediationTimes(chain)) };
+  const db = new MediatorDb(opts.dbPath, () => clock.now());
   const { events, missing } = disputeEventsIn(lilyDealsAbi as Abi);
   if (missing.length) log.warn("the LilyDeals ABI lacks dispute events; those disputes will not be seen", { missing });
+  /** Undecided disputes are not looked at again before this wall-clock time (lost on restart: a retry comes sooner). */
+  const notBefore = new Map<Hex, number>();
 
-  /** Record the disputes announced since the last scan; returns the block scanned up to. */
-  async function scan(): Promise<number> {
-    const latest = Number(await chain.publicClient.getBlockNumber());
-    let from = (db.lastScannedBlock() ?? opts.deployBlock - 1) + 1;
+  /** Record the disputes announced up to block `latest`. */
+  async function scan(latest: number): Promise<void> {
+    let from = (db.lastScannedBlock() ?? chain.addresses.deployBlock - 1) + 1;
     while (from <= latest) {
       const to = Math.min(latest, from + opts.maxBlockRange - 1);
-      const found = await scanDisputes(chain, events, from, to);
-      const added = db.recordScan(to, found);
+      const added = db.recordScan(to, await scanDisputes(chain, events, from, to));
       if (added) log.info("disputes found", { fromBlock: from, toBlock: to, added });
       from = to + 1;
     }
-    return latest;
   }
 
-  /** Each deal's state on chain, its committed result digest (if any) and its draw block. */
-  async function onChain(deals: DealMessage[]): Promise<{ deal: DealMessage; state: string; digest?: Hex32; drawBlock: bigint }[]> {
-    return Promise.all(
-      deals.map(async (deal) => {
-        const r = await dealRecord(chain, { dealId: dealId(chain.addresses, deal) });
-        return { deal, state: r.state, digest: r.resultDigest === ZERO_DIGEST ? undefined : (r.resultDigest as Hex32), drawBlock: r.drawBlock };
-      }),
-    );
-  }
-
-  /** A ruling already on chain for this dispute (ours, sent before a crash), if any. */
-  async function rulingOnChain(deals: DealMessage[]): Promise<{ txHash: Hex; mediator: Address } | undefined> {
-    for (const deal of deals) {
-      const events = await getDealEvents(chain, { dealId: dealId(chain.addresses, deal) });
-      const ruled = events.find((e) => e.name === RULED_EVENT);
-      if (ruled) return { txHash: ruled.txHash, mediator: (ruled.args as { mediator: Address }).mediator };
-    }
-    return undefined;
-  }
-
-  async function handle(start: Dispute, currentBlock: number): Promise<void> {
+  /** Move one dispute on as far as it goes now. */
+  async function handle(start: Dispute): Promise<void> {
     let d = start;
     const key = d.key;
-
-    // 1. The terms, from the calldata of the transaction that raised the dispute.
+    let view: ChainView | undefined;
     let calldataLists: Address[][] = [];
-    if (!d.deals) {
-      const terms = await resolveDeals(chain, solver, d);
-      calldataLists = terms.addressLists;
-      d = db.update(key, { status: d.status, deals: terms.deals });
-    }
-    const deals = d.deals!;
     let job: JobOffer | undefined;
-    const jobOffer = async () => (job ??= await fetchJobOffer(solver, domain, deals[0]!));
+    const jobOffer = async () => (job ??= await fetchJobOffer(solver, chain.domain, d.deals![0]!));
 
-    // 2. Whether this mediator may rule: the dispute is still open, this mediator is in the list
-    //    both parties accepted, and it is the one drawn.
-    if (d.status === "seen") {
-      const states = await onChain(deals);
-      const open = states.find((s) => s.state === "challenged");
-      if (!open) {
-        db.update(key, { status: "not-mine", error: `resolved without us (${states.map((s) => s.state).join(", ")})` });
-        log.info("dispute no longer awaits a ruling", { dispute: key, states: states.map((s) => s.state) });
-        return;
+    for (let n = 0; n < MAX_STEPS; n++) {
+      const step = nextStep(d, view, ctx);
+      switch (step.kind) {
+        case "resolve-terms": {
+          const terms = await resolveDeals(chain, solver, d);
+          calldataLists = terms.addressLists;
+          d = db.update(key, { status: d.status, deals: terms.deals });
+          break;
+        }
+        case "observe":
+          view = await observe(chain, d as Known, me);
+          break;
+        case "not-mine":
+          db.update(key, { status: "not-mine", error: step.reason });
+          log.info("dispute is not ours", { dispute: key, reason: step.reason });
+          return;
+        case "ruled":
+          db.update(key, { status: "ruled", rulingTx: step.txHash });
+          log.info("ruling already on chain", { dispute: key, txHash: step.txHash });
+          return;
+        case "resolve-mediators": {
+          const { list, source } = await resolveMediatorList({ solver, domain: chain.domain }, d.deals!, await jobOffer(), calldataLists);
+          d = db.update(key, { status: d.status, mediators: list });
+          log.debug("mediator list", { dispute: key, source, mediators: list.length });
+          view = undefined; // whose turn it is is asked once the list is known
+          break;
+        }
+        case "wait":
+          db.update(key, { status: "seen", error: step.reason, recheckBlock: step.recheckBlock, recheckAt: step.recheckAt });
+          log.info("not our turn; looking again when it can change", { dispute: key, reason: step.reason, recheckBlock: step.recheckBlock, recheckAt: step.recheckAt });
+          return;
+        case "lock-draw":
+          await lockTheDraw(key, step.deal);
+          view = undefined;
+          break;
+        case "re-run": {
+          const decided = await decide(d as Known, view!, await jobOffer());
+          if (!decided) return;
+          d = decided;
+          view = undefined; // the re-run took time: check the turn again before sending
+          break;
+        }
+        case "rule":
+          await sendRuling(d as Known);
+          return;
       }
-      if (!d.mediators) {
-        const { list, source } = await resolveMediatorList({ solver, domain }, deals[0]!, await jobOffer(), calldataLists);
-        d = db.update(key, { status: d.status, mediators: list });
-        log.debug("mediator list", { dispute: key, source, mediators: list.length });
-      }
-      // REJECT: never rule on a deal whose parties did not both accept this mediator
-      if (!d.mediators!.some((m) => isAddressEqual(m, me))) {
-        db.update(key, { status: "not-mine", error: "not in the mediator list both parties accepted" });
-        log.info("dispute is not ours: we are not an accepted mediator", { dispute: key });
-        return;
-      }
-      const recheckBlock = nextDrawChange(Number(open.drawBlock), currentBlock);
-      let drawn: Address;
-      try {
-        drawn = await mediatorOf(chain, { deal: open.deal, mediators: d.mediators! });
-      } catch (e) {
-        if (!isLilyError(e, "CHAIN_REVERT") || e.details.error !== "DealsMediatorNotDrawnYet") throw e;
-        db.update(key, { status: "seen", recheckBlock, error: "the draw's block is not mined yet" });
-        log.debug("mediator not drawn yet", { dispute: key, recheckBlock });
-        return;
-      }
-      // REJECT: of the accepted mediators, only the drawn one rules
-      if (!isAddressEqual(drawn, me)) {
-        db.update(key, { status: "seen", recheckBlock, error: `mediator ${drawn} is drawn` });
-        log.info("dispute is not ours: another mediator is drawn", { dispute: key, drawn, recheckBlock });
-        return;
-      }
-      d = db.update(key, { status: "re-running", error: undefined, recheckBlock: undefined });
-      log.info("dispute is ours: re-running the job", { dispute: key, kind: d.kind, deals: deals.length });
     }
-    const mediators = d.mediators!;
+    throw new LilyError({ code: "INTERNAL", field: "dispute", message: `dispute ${key}: no decision after ${MAX_STEPS} steps` });
+  }
 
-    // 3. The ruling: re-run, fetch what each provider committed, judge.
-    if (!d.ruling) {
-      const { module, inputs } = await jobOffer();
-      const { manifest, outcome } = await rerunJob(
-        { store, executor, logger: log, workDir: opts.workDir, timeoutFactor: opts.rerunTimeoutFactor },
-        { key, module, inputs },
-      );
-      const states = await onChain(deals);
-      const candidates = await Promise.all(
-        states.map((s) => fetchCommittedResult(store, s.digest, { dealId: dealId(chain.addresses, s.deal), module, inputs })),
-      );
-      const ruling = ruleOn(outcome, candidates, comparatorFor(manifest.comparator));
-      d = db.update(key, { status: "ruling", ruling });
-      log.info("ruling decided", { dispute: key, correct: ruling.correct, comparator: ruling.comparator, details: ruling.details });
+  /** Fix the draw while it names us; someone else having fixed it already is as good. */
+  async function lockTheDraw(key: Hex, deal: DealMessage): Promise<void> {
+    try {
+      const sent = await lockDraw(chain, { deal });
+      log.info("draw locked: the turn is ours for its time", { dispute: key, txHash: sent.txHash });
+    } catch (e) {
+      if (!revertedWith(e, "DealsDrawAlreadyLocked")) throw e;
+      log.debug("draw already locked", { dispute: key });
     }
+  }
 
-    // 4. Send it, unless it is already on chain (sent before a crash).
-    const already = await rulingOnChain(deals);
-    if (already) {
-      db.update(key, { status: "ruled", rulingTx: already.txHash });
-      log.info("ruling already on chain", { dispute: key, txHash: already.txHash, mediator: already.mediator });
-      return;
+  /** Re-run, fetch what each provider committed, judge; the dispute with its ruling, or undefined when there is no evidence either way. */
+  async function decide(d: Known, view: ChainView, job: JobOffer): Promise<Dispute | undefined> {
+    db.update(d.key, { status: "re-running", error: undefined, recheckBlock: undefined, recheckAt: undefined });
+    log.info("our turn: re-running the job", { dispute: d.key, kind: d.kind, deals: d.deals.length });
+    const { module, inputs } = job;
+    const { manifest, reference } = await rerunJob({ store, executor, logger: log, workDir: opts.workDir, timeoutFactor: opts.rerunTimeoutFactor }, { key: d.key, module, inputs });
+    const candidates = await Promise.all(
+      view.deals.map((s, i) => fetchCommittedResult(store, s.digest, { dealId: dealId(chain.addresses, d.deals[i]!), module, inputs })),
+    );
+    const judged = ruleOn(reference, candidates, comparatorFor(manifest.comparator));
+    if (!judged.decided) {
+      notBefore.set(d.key, clock.now() + opts.undecidedRetryMs);
+      db.update(d.key, { status: "re-running", error: judged.reason });
+      log.warn("no ruling: no evidence either way; trying again later (unruled, the mediation times out and unwinds)", { dispute: d.key, reason: judged.reason, retryInMs: opts.undecidedRetryMs });
+      return undefined;
     }
+    notBefore.delete(d.key);
+    log.info("ruling decided", { dispute: d.key, correct: judged.ruling.correct, comparator: judged.ruling.comparator, details: judged.ruling.details });
+    return db.update(d.key, { status: "ruling", ruling: judged.ruling });
+  }
+
+  async function sendRuling(d: Known): Promise<void> {
     const ruling = d.ruling!;
+    const mediators = d.mediators!;
     const sent =
       d.kind === "replicas"
-        ? await ruleReplicas(chain, { deals, mediators, correct: ruling.correct, comparator: ruling.comparator })
-        : await rule(chain, { deal: deals[0]!, mediators, providerCorrect: ruling.correct[0]!, comparator: ruling.comparator });
-    db.update(key, { status: "ruled", rulingTx: sent.txHash });
-    log.info("ruled", { dispute: key, correct: ruling.correct, txHash: sent.txHash, gasUsed: sent.gasUsed });
+        ? await ruleReplicas(chain, { deals: d.deals, mediators, correct: ruling.correct, comparator: ruling.comparator })
+        : await rule(chain, { deal: d.deals[0]!, mediators, providerCorrect: ruling.correct[0]!, comparator: ruling.comparator });
+    db.update(d.key, { status: "ruled", rulingTx: sent.txHash });
+    log.info("ruled", { dispute: d.key, correct: ruling.correct, txHash: sent.txHash, gasUsed: sent.gasUsed });
   }
 
   let closed = false;
@@ -187,18 +183,20 @@ export async function startMediator(opts: MediatorOptions, deps: { logger: Logge
   let current: Promise<void> = Promise.resolve();
 
   async function pass(): Promise<void> {
-    const currentBlock = await scan();
-    for (const d of db.pending(currentBlock)) {
+    const latest = await chain.publicClient.getBlock({ blockTag: "latest" });
+    await scan(Number(latest.number));
+    for (const d of db.pending(Number(latest.number), Number(latest.timestamp))) {
       if (closed) return;
+      if ((notBefore.get(d.key) ?? 0) > clock.now()) continue;
       try {
-        await handle(d, currentBlock);
+        await handle(d);
       } catch (e) {
         if (isLilyError(e, "UNREACHABLE")) {
           log.warn("dispute step failed; will retry", { dispute: d.key, err: e });
-        } else if (isLilyError(e, "CHAIN_REVERT") && e.details.error === "DealsNotDrawnMediator") {
-          // The draw moved on (256 blocks passed) between our check and our ruling: check again.
-          db.update(d.key, { status: "seen", error: e.message });
-          log.warn("no longer the drawn mediator", { dispute: d.key });
+        } else if (MOVED_ON.some((name) => revertedWith(e, name))) {
+          // The turn passed on, or the dispute ended, between our look and our transaction.
+          db.update(d.key, { status: "seen", error: (e as LilyError).message });
+          log.warn("the chain moved on before our transaction; looking again", { dispute: d.key, err: e });
         } else {
           const reason = e instanceof LilyError ? e.message : String(e);
           const after = db.recordFailure(d.key, reason, opts.maxAttempts);
@@ -217,7 +215,7 @@ export async function startMediator(opts: MediatorOptions, deps: { logger: Logge
         if (!closed) timer = setTimeout(tick, opts.pollMs);
       });
   };
-  log.info("mediator started", { address: me, deals: opts.deals, fromBlock: db.lastScannedBlock() ?? opts.deployBlock });
+  log.info("mediator started", { address: me, deals: chain.addresses.deals, fromBlock: db.lastScannedBlock() ?? chain.addresses.deployBlock, ...ctx });
   tick();
 
   return {

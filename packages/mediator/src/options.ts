@@ -2,9 +2,8 @@
 import type { NetworkEndpoints } from "@lily/protocol";
 import type { LocalAccount } from "viem";
 
-export interface MediatorOptions extends NetworkEndpoints {
-  /** Signs rulings; its address must be in the mediator lists of the deals it rules on. */
-  account: LocalAccount;
+/** How the mediator unit behaves, whatever chain, store and solver it is given. */
+export interface MediatorSettings {
   /** The SQLite file of disputes seen and rulings made. */
   dbPath: string;
   /** Scratch space for re-runs. */
@@ -24,6 +23,16 @@ export interface MediatorOptions extends NetworkEndpoints {
    * timeout anyone can unwind the deal.
    */
   maxAttempts: number;
+  /**
+   * When this mediator cannot fetch a job's inputs but a provider committed a real result, it
+   * has no evidence either way: it waits this long (wall clock) before fetching them again.
+   */
+  undecidedRetryMs: number;
+}
+
+export interface MediatorOptions extends MediatorSettings, NetworkEndpoints {
+  /** Signs rulings; its address must be in the mediator lists of the deals it rules on. */
+  account: LocalAccount;
 }
 
 export const defaultMediatorOptions = {
@@ -31,4 +40,5 @@ export const defaultMediatorOptions = {
   maxBlockRange: 5000,
   rerunTimeoutFactor: 4,
   maxAttempts: 3,
+  undecidedRetryMs: 10_000,
 } satisfies Partial<MediatorOptions>;

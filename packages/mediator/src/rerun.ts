@@ -1,13 +1,15 @@
-// Re-run a disputed job exactly as a provider runs it: the module and inputs fetched by CID (the
-// store client re-hashes everything), /inputs laid out by the same code (@lily/executor), the
-// same sandbox and memory cap. Only the wall clock is more generous (`timeoutFactor`).
+// Re-run a disputed job exactly as a provider runs it: everything it needs fetched and checked by
+// the provider's own `loadJob` (the store client re-hashes every block), /inputs laid out by the
+// same code (@lily/executor), the same sandbox and memory cap. Only the wall clock is more
+// generous (`timeoutFactor`). A job that cannot run for its job creator's reason is not run: the
+// reference is that failure, which an honest provider committed byte for byte.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { ModuleManifest, parse, validateInputs } from "@lily/protocol";
-import { jobTaskSpec, prepareJobDirs, removeJobDirs, type Executor } from "@lily/executor";
+import type { ModuleManifest } from "@lily/protocol";
+import { jobTaskSpec, loadJob, prepareJobDirs, removeJobDirs, type Executor } from "@lily/executor";
 import type { StoreClient } from "@lily/store";
 import type { Logger } from "@lily/node-kit";
-import type { RunOutcome } from "./judge.ts";
+import type { Reference } from "./judge.ts";
 
 export interface RerunDeps {
   store: StoreClient;
@@ -27,21 +29,23 @@ export function readOutputs(dir: string): Map<string, Uint8Array> {
   return files;
 }
 
-export async function rerunJob(
-  deps: RerunDeps,
-  job: { key: string; module: string; inputs: string },
-): Promise<{ manifest: ModuleManifest; outcome: RunOutcome }> {
-  const { store, executor } = deps;
-  const manifest = parse(ModuleManifest, await store.getRecord(job.module), "module manifest");
-  const wasm = await store.getBytes(manifest.wasm);
-  const inputs = validateInputs(manifest, await store.getRecord<Record<string, unknown>>(job.inputs));
-  const dirs = await prepareJobDirs(join(deps.workDir, job.key), manifest, inputs, (cid) => store.getBytes(cid));
+/** Throws (to be retried) when the module cannot be fetched or a store does not answer: not the job creator's doing. */
+export async function rerunJob(deps: RerunDeps, job: { key: string; module: string; inputs: string }): Promise<{ manifest: ModuleManifest; reference: Reference }> {
+  const { store, executor, logger } = deps;
+  const loaded = await loadJob(store, { module: job.module, inputs: job.inputs });
+  if (!loaded.ok) {
+    logger.info("the job cannot run: the job creator's inputs are at fault", { dispute: job.key, failure: loaded.failure });
+    return { manifest: loaded.manifest, reference: { kind: "refused", failure: loaded.failure } };
+  }
+  const { manifest, wasm, inputs, files } = loaded;
+  const dirs = await prepareJobDirs(join(deps.workDir, job.key), manifest, inputs, async (cid) => files.get(cid) ?? store.getBytes(cid));
   try {
     const timeoutMs = manifest.resources.timeoutSeconds * 1000 * deps.timeoutFactor;
-    deps.logger.info("re-run starting", { dispute: job.key, module: `${manifest.name}@${manifest.version}`, timeoutMs });
+    logger.info("re-run starting", { dispute: job.key, module: `${manifest.name}@${manifest.version}`, timeoutMs });
     const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, wasm, dirs, timeoutMs)));
-    deps.logger.info("re-run finished", { dispute: job.key, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
-    return { manifest, outcome: { exitCode: exit.exitCode, ...(exit.limit && { limit: exit.limit }), files: readOutputs(dirs.outputsDir) } };
+    logger.info("re-run finished", { dispute: job.key, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
+    const outcome = { exitCode: exit.exitCode, ...(exit.limit && { limit: exit.limit }), files: readOutputs(dirs.outputsDir) };
+    return { manifest, reference: { kind: "ran", outcome } };
   } finally {
     removeJobDirs(dirs);
   }

@@ -2,8 +2,10 @@
 // of the transaction that raised the dispute (challenge(deal), finalize(deal), settleReplicas(deals)
 // all carry them) and kept only if they hash to the id the chain announced. A transaction sent
 // through a contract wallet hides its calldata; then a solver's copy is used, checked the same way.
+// A replica group is kept in the contracts' order, ascending by provider: the order of its ruling,
+// and the order in which its first disputed replica (whose draw is the group's) is found.
 import { isAddressEqual, type Abi, type Address } from "viem";
-import { dealId, lilyDealsAbi, type LilyClient } from "@lily/chain";
+import { dealId, lilyDealsAbi, sortReplicas, type LilyClient } from "@lily/chain";
 import type { Client, SolverRoutes } from "@lily/api";
 import { LilyError, type DealMessage } from "@lily/protocol";
 import { termsInCalldata } from "./calldata.ts";
@@ -25,7 +27,7 @@ export async function resolveDeals(chain: LilyClient, solver: Client<SolverRoute
     // REJECT: the group must be the one tallied: every replica of the announced job offer
     const group = found.groups.find((g) => g.every((x) => x.jobOffer.toLowerCase() === d.key));
     if (!group) throw new LilyError({ code: "NOT_FOUND", field: "txHash", message: `transaction ${d.txHash} carries no replica group for job offer ${d.key}` });
-    return { deals: group, addressLists: found.addressLists };
+    return { deals: sortReplicas(group, (x) => x), addressLists: found.addressLists };
   }
 
   // REJECT: the terms must hash to the deal id the chain announced

@@ -13,11 +13,13 @@ const deal = (n: number): DealMessage => ({
   resourceOffer: word(100 + n),
   price: 3n * 10n ** 18n,
   collateral: 5n * 10n ** 18n,
+  openBy: 1_899_999_000n,
   deadline: 1_900_000_000n,
   policy: 2,
   policyParam: 2n,
   mediationFee: 10n ** 18n,
   mediators: word(9),
+  replicas: n % 2 ? word(11) : word(12),
   moduleCreator: "0x0000000000000000000000000000000000000000",
   royaltyBps: 250,
 });

@@ -9,6 +9,8 @@ import { isLilyError, type DealMessage } from "@lily/protocol";
 import { MediatorDb } from "../src/db.ts";
 import type { DisputeSighting } from "../src/dispute.ts";
 
+/** A chain time before any recheck time used below. */
+const T = 1_000;
 const dbPath = () => join(mkdtempSync(join(tmpdir(), "lily-mediator-db-")), "mediator.db");
 const key = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const sighting = (n: number, blockNumber = 10 + n): DisputeSighting => ({ key: key(n), kind: "challenge", event: "DealChallenged", txHash: key(1000 + n), blockNumber });
@@ -19,11 +21,13 @@ const deal: DealMessage = {
   resourceOffer: key(8),
   price: 3n * 10n ** 18n,
   collateral: 5n * 10n ** 18n,
+  openBy: 1_899_999_000n,
   deadline: 1_900_000_000n,
   policy: 1,
   policyParam: 60n,
   mediationFee: 10n ** 18n,
   mediators: key(9),
+  replicas: key(0),
   moduleCreator: "0x0000000000000000000000000000000000000000",
   royaltyBps: 0,
 };
@@ -31,7 +35,7 @@ const deal: DealMessage = {
 test("a fresh database has scanned nothing and has nothing pending", () => {
   const db = new MediatorDb(dbPath());
   assert.equal(db.lastScannedBlock(), undefined);
-  assert.deepEqual(db.pending(0), []);
+  assert.deepEqual(db.pending(0, T), []);
   db.close();
 });
 
@@ -41,8 +45,8 @@ test("a scan records its disputes and its cursor together, and a rescan adds not
   assert.equal(db.recordScan(25, [sighting(2), sighting(3)]), 1);
   assert.equal(db.recordScan(22, []), 0);
   assert.equal(db.lastScannedBlock(), 25, "the cursor never moves back");
-  assert.deepEqual(db.pending(25).map((d) => d.key), [key(1), key(2), key(3)]);
-  assert.ok(db.pending(25).every((d) => d.status === "seen"));
+  assert.deepEqual(db.pending(25, T).map((d) => d.key), [key(1), key(2), key(3)]);
+  assert.ok(db.pending(25, T).every((d) => d.status === "seen"));
   db.close();
 });
 
@@ -61,7 +65,7 @@ test("a restarted mediator finds every dispute where it left it, terms and rulin
   assert.equal(d.status, "ruling");
   assert.deepEqual(d.deals, [deal]);
   assert.deepEqual(d.ruling, { correct: [false], comparator: 0, details: ["stdout: bytes differ"] });
-  assert.deepEqual(again.pending(30).map((x) => x.status), ["ruling", "seen"]);
+  assert.deepEqual(again.pending(30, T).map((x) => x.status), ["ruling", "seen"]);
   again.close();
 });
 
@@ -70,7 +74,7 @@ test("a ruled dispute is final: never pending again, and no update can revive it
   const db = new MediatorDb(path);
   db.recordScan(40, [sighting(1)]);
   db.update(key(1), { status: "ruled", rulingTx: key(77), ruling: { correct: [true], comparator: 0, details: ["ok"] } });
-  assert.deepEqual(db.pending(40), []);
+  assert.deepEqual(db.pending(40, T), []);
   assert.throws(() => db.update(key(1), { status: "ruling" }), (e) => isLilyError(e, "CONFLICT") && e.field === "status");
   db.recordScan(41, [sighting(1)]);
   assert.equal(db.get(key(1))!.status, "ruled", "seeing the event again changes nothing");
@@ -86,7 +90,7 @@ test("not-mine and failed are final too", () => {
   db.recordScan(50, [sighting(1), sighting(2)]);
   db.update(key(1), { status: "not-mine", error: "not in the mediator list both parties accepted" });
   db.update(key(2), { status: "failed", error: "module manifest: not found" });
-  assert.deepEqual(db.pending(50), []);
+  assert.deepEqual(db.pending(50, T), []);
   assert.deepEqual(db.all().map((d) => [d.status, d.error]), [
     ["not-mine", "not in the mediator list both parties accepted"],
     ["failed", "module manifest: not found"],
@@ -98,8 +102,41 @@ test("a dispute drawn to another mediator waits until the block at which the dra
   const db = new MediatorDb(dbPath());
   db.recordScan(60, [sighting(1)]);
   db.update(key(1), { status: "seen", recheckBlock: 300, error: "mediator 0xabc is drawn" });
-  assert.deepEqual(db.pending(299), []);
-  assert.deepEqual(db.pending(300).map((d) => d.key), [key(1)]);
+  assert.deepEqual(db.pending(299, T), []);
+  assert.deepEqual(db.pending(300, T).map((d) => d.key), [key(1)]);
+  db.close();
+});
+
+test("a dispute waiting for another mediator's turn comes back at the turn's time or the draw's block, whichever comes first", () => {
+  const db = new MediatorDb(dbPath());
+  db.recordScan(60, [sighting(1), sighting(2)]);
+  db.update(key(1), { status: "seen", recheckBlock: 300, recheckAt: 5_000, error: "mediator 0xabc has the turn" });
+  db.update(key(2), { status: "seen", recheckAt: 5_000, error: "mediator 0xabc has the turn" }); // the draw is locked: time alone moves it
+  assert.deepEqual(db.pending(299, 4_999), []);
+  assert.deepEqual(db.pending(300, 4_999).map((d) => d.key), [key(1)], "the block came first");
+  assert.deepEqual(db.pending(299, 5_000).map((d) => d.key), [key(1), key(2)], "the time came first");
+  db.update(key(1), { status: "re-running", recheckBlock: undefined, recheckAt: undefined });
+  assert.deepEqual(db.pending(0, 0).map((d) => d.key), [key(1)], "a dispute no longer waiting is always pending");
+  db.close();
+});
+
+test("a database written before turns were timed opens with its disputes and cursor intact", () => {
+  const path = dbPath();
+  const old = new MediatorDb(path);
+  old.recordScan(80, [sighting(1)]);
+  old.update(key(1), { status: "seen", recheckBlock: 400, error: "mediator 0xabc is drawn" });
+  old.close();
+  // Roll the file back to the first schema: no recheck_at column.
+  const raw = new DatabaseSync(path);
+  raw.exec("ALTER TABLE disputes DROP COLUMN recheck_at; UPDATE schema_version SET version = 1;");
+  raw.close();
+
+  const db = new MediatorDb(path);
+  assert.equal(db.lastScannedBlock(), 80);
+  assert.equal(db.get(key(1))!.recheckBlock, 400);
+  assert.equal(db.get(key(1))!.recheckAt, undefined);
+  db.update(key(1), { status: "seen", recheckAt: 9_000 });
+  assert.deepEqual(db.pending(0, 9_000).map((d) => d.key), [key(1)]);
   db.close();
 });
 
@@ -121,6 +158,6 @@ test("a dispute that keeps failing is retried until the attempts run out, then f
   const d = db.recordFailure(key(1), "the sandbox could not start", 3);
   assert.equal(d.status, "failed");
   assert.equal(d.error, "the sandbox could not start");
-  assert.deepEqual(db.pending(70), []);
+  assert.deepEqual(db.pending(70, T), []);
   db.close();
 });

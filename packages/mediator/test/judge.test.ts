@@ -1,19 +1,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Comparator } from "@lily/protocol";
-import { KILLED_EXIT_CODE } from "@lily/executor";
+import { JOB_REFUSED_EXIT_CODE, KILLED_EXIT_CODE, failureOutputs, type JobFailure } from "@lily/executor";
 import { comparatorFor, type ComparatorConfig } from "@lily/verification";
-import { judge, ruleOn, type Candidate, type RunOutcome } from "../src/judge.ts";
+import { judge, ruleOn, type Candidate, type Reference, type RunOutcome } from "../src/judge.ts";
 
 const enc = new TextEncoder();
 const files = (entries: Record<string, string>) => new Map(Object.entries(entries).map(([k, v]) => [k, enc.encode(v)]));
-const ran = (exitCode: number, f: Record<string, string>, limit?: RunOutcome["limit"]): RunOutcome => ({ exitCode, files: files(f), ...(limit && { limit }) });
+const ran = (exitCode: number, f: Record<string, string>, limit?: RunOutcome["limit"]): Reference => ({ kind: "ran", outcome: { exitCode, files: files(f), ...(limit && { limit }) } });
 const committed = (exitCode: number, f: Record<string, string>): Candidate => ({ kind: "result", exitCode, files: files(f) });
 
 const exact: ComparatorConfig = { kind: "exact" };
 const tolerance: ComparatorConfig = { kind: "tolerance", epsilon: 0.001, files: ["scores.json"] };
 
-const cases: { name: string; reference: RunOutcome; candidate: Candidate; config?: ComparatorConfig; correct: boolean; detail: RegExp }[] = [
+const unavailable: JobFailure = { code: "INPUTS_UNAVAILABLE", field: "inputs", message: "inputs: the inputs record bagu... is not in any store this party can reach" };
+const invalid: JobFailure = { code: "INPUTS_INVALID", field: "inputs.count", message: "inputs.count: expected an integer" };
+const refused = (failure: JobFailure): Reference => ({ kind: "refused", failure });
+const committedFailure = (failure: JobFailure): Candidate => ({ kind: "result", exitCode: JOB_REFUSED_EXIT_CODE, files: failureOutputs(failure) });
+const tamperedFailure = (failure: JobFailure): Candidate => ({
+  kind: "result",
+  exitCode: JOB_REFUSED_EXIT_CODE,
+  files: new Map([...failureOutputs(failure)].map(([name, bytes]) => [name, new Uint8Array([...bytes, 0x20])])),
+});
+
+const cases: { name: string; reference: Reference; candidate: Candidate; config?: ComparatorConfig; correct: boolean; detail: RegExp }[] = [
   {
     name: "the same output as the re-run",
     reference: ran(0, { stdout: "< hello >", stderr: "" }),
@@ -79,19 +89,91 @@ const cases: { name: string; reference: RunOutcome; candidate: Candidate; config
     correct: false,
     detail: /exceeds epsilon 0\.001/,
   },
+  {
+    name: "the failure for inputs no store holds, when the mediator cannot fetch them either",
+    reference: refused(unavailable),
+    candidate: committedFailure(unavailable),
+    correct: true,
+    detail: /the same failure: INPUTS_UNAVAILABLE at inputs/,
+  },
+  {
+    name: "the failure for inputs the schema refuses, like the mediator's (whatever the module's comparator)",
+    reference: refused(invalid),
+    candidate: committedFailure(invalid),
+    config: tolerance,
+    correct: true,
+    detail: /the same failure: INPUTS_INVALID at inputs.count/,
+  },
+  {
+    name: "a failure whose file differs by one byte from the one the inputs give",
+    reference: refused(invalid),
+    candidate: tamperedFailure(invalid),
+    correct: false,
+    detail: /the inputs are invalid .*, yet the provider committed exit code 125, not that failure/,
+  },
+  {
+    name: "a finished result for inputs the schema refuses",
+    reference: refused(invalid),
+    candidate: committed(0, { stdout: "< 42 >" }),
+    correct: false,
+    detail: /yet the provider committed exit code 0/,
+  },
+  {
+    name: "a failure blaming the inputs when the mediator ran the job",
+    reference: ran(0, { stdout: "< hello >" }),
+    candidate: committedFailure(unavailable),
+    correct: false,
+    detail: /exit code 125, the re-run exited 0/,
+  },
+  {
+    name: "a result it cannot show, even when the mediator cannot fetch the inputs",
+    reference: refused(unavailable),
+    candidate: { kind: "invalid", reason: "no result committed" },
+    correct: false,
+    detail: /no result committed/,
+  },
 ];
 
 for (const c of cases) {
   test(`a provider that committed ${c.name} is ruled ${c.correct ? "correct" : "wrong"}`, () => {
     const v = judge(c.reference, c.candidate, comparatorFor(c.config ?? exact));
+    assert.equal(v.kind, "decided", v.kind === "undecided" ? v.reason : "");
+    if (v.kind !== "decided") return;
     assert.equal(v.providerCorrect, c.correct, v.detail);
     assert.match(v.detail, c.detail);
   });
 }
 
+const undecidedCases: { name: string; candidate: Candidate }[] = [
+  { name: "a finished result", candidate: committed(0, { stdout: "< hello >" }) },
+  { name: "a failure other than the mediator's", candidate: committedFailure({ ...unavailable, field: "inputs.file" }) },
+];
+
+for (const c of undecidedCases) {
+  test(`a mediator that cannot fetch the inputs has no evidence against a provider that committed ${c.name}`, () => {
+    const v = judge(refused(unavailable), c.candidate, comparatorFor(exact));
+    assert.equal(v.kind, "undecided");
+    if (v.kind === "undecided") assert.match(v.reason, /cannot fetch the job's inputs .*no evidence either way/);
+  });
+}
+
+test("a replica group with one replica the mediator has no evidence on is not ruled at all", () => {
+  const judged = ruleOn(refused(unavailable), [committedFailure(unavailable), committed(0, { stdout: "42" })], comparatorFor(exact));
+  assert.equal(judged.decided, false);
+});
+
+test("a committed failure is ruled with the exact comparator, whatever the module declares", () => {
+  const judged = ruleOn(refused(invalid), [committedFailure(invalid)], comparatorFor(tolerance));
+  assert.ok(judged.decided);
+  if (judged.decided) assert.equal(judged.ruling.comparator, Comparator.exact);
+});
+
 test("a replica group is ruled replica by replica against one re-run, recording the comparator", () => {
   const reference = ran(0, { stdout: "42" });
-  const ruling = ruleOn(reference, [committed(0, { stdout: "42" }), committed(0, { stdout: "41" }), { kind: "invalid", reason: "no result committed" }], comparatorFor(exact));
+  const judged = ruleOn(reference, [committed(0, { stdout: "42" }), committed(0, { stdout: "41" }), { kind: "invalid", reason: "no result committed" }], comparatorFor(exact));
+  assert.ok(judged.decided);
+  if (!judged.decided) return;
+  const ruling = judged.ruling;
   assert.deepEqual(ruling.correct, [true, false, false]);
   assert.equal(ruling.comparator, Comparator.exact);
   assert.equal(ruling.details.length, 3);

@@ -1,6 +1,8 @@
 // A real network for the mediator to work in: anvil with Lily deployed, a store with the cowsay
 // module published, a solver, a funded job creator, two providers and two mediators (one both
-// parties accept, one nobody does), and helpers to make deals, results and disputes.
+// parties accept, one nobody does), and helpers to make deals, results and disputes, to move
+// the chain's blocks and clock, and to check every balance to the wei.
+import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +13,12 @@ import {
   deployLily,
   deposit,
   devAccounts,
+  escrowBalance,
   fundAccount,
+  lilyTokenAbi,
   startAnvil,
+  tokenBalance,
+  totalLocked,
   type Anvil,
   type LilyAddresses,
   type LilyClient,
@@ -22,12 +28,10 @@ import { createLogger, type Logger } from "@lily/node-kit";
 import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
 import { startSolver, defaultSolverOptions } from "@lily/solver";
 import { loadCatalog } from "@lily/modules";
-import { createWasmExecutor, jobTaskSpec, prepareJobDirs, removeJobDirs } from "@lily/executor";
+import { JOB_REFUSED_EXIT_CODE, createWasmExecutor, failureOutputs, jobTaskSpec, prepareJobDirs, removeJobDirs, type JobFailure } from "@lily/executor";
 import {
-  cidDigest,
-  cidForRecord,
+  deriveDeal,
   hashRecord,
-  mediatorSetHash,
   parse,
   ModuleManifest,
   signRecord,
@@ -38,13 +42,21 @@ import {
   type ResultManifest,
 } from "@lily/protocol";
 import { defaultMediatorOptions, type MediatorOptions } from "../src/options.ts";
+import { createMediator, type MediatorDeps, type RunningMediator } from "../src/mediator.ts";
 
 export const PRICE = parseEther("3");
 export const COLLATERAL = parseEther("5");
 export const FEE = parseEther("1");
+export const SUPPLY = parseEther("1000000");
+/** The deployment's mediation timeout; each mediator's turn is half of it. */
+export const MEDIATION_TIMEOUT = 600;
+export const MEDIATOR_TURN = MEDIATION_TIMEOUT / 2;
 
 /** A deterministic test key, distinct from anvil's dev accounts. */
 export const testKey = (name: string): Hex => keccak256(toHex(`lily mediator test key: ${name}`));
+
+/** Escrow and wallet balance of every named party, what is locked, what the contract holds, the supply. */
+export type Ledger = Record<string, bigint>;
 
 export interface Network {
   anvil: Anvil;
@@ -57,23 +69,36 @@ export interface Network {
   /** A mediator nobody accepted. */
   outsider: LilyClient;
   clientFor(key: Hex): LilyClient;
+  /** A new account with gas (and a name in the ledger), to mediate. */
+  newMediator(name: string): Promise<LilyClient>;
   store: StoreClient;
   solver: Client<SolverRoutes>;
-  solverUrl: string;
   module: string;
   logger: Logger;
   mediatorOptions(account: LocalAccount, name: string): MediatorOptions;
+  /** A mediator unit on this network, with the real parts unless `parts` replaces some. */
+  startMediator(client: LilyClient, name: string, parts?: Partial<MediatorDeps>): Promise<RunningMediator>;
   /** A signed job offer for cowsay, posted to the solver; the mediator list defaults to [mediator]. */
-  postJobOffer(policy: number, policyParam: bigint, message: string, mediators?: Address[]): Promise<{ offer: JobOffer; id: Hex }>;
+  postJobOffer(policy: number, policyParam: bigint, message: string, opts?: { mediators?: Address[]; inputs?: string }): Promise<{ offer: JobOffer; id: Hex }>;
   /** A signed resource offer by `provider`, posted to the solver if `post`. */
   resourceOffer(provider: LilyClient, post: boolean, mediators?: Address[]): Promise<{ offer: ResourceOffer; id: Hex }>;
+  /** The deal two offers make (protocol's deriveDeal), openable for ten minutes; `override` changes terms (then the signers sign those). */
+  deriveDeal(job: { offer: JobOffer; id: Hex }, resource: { offer: ResourceOffer; id: Hex }, opts?: { group?: Address[]; override?: Partial<DealMessage> }): Promise<DealMessage>;
   /** Deal terms between the job creator and `provider` for a job offer, signed by both. */
   signedDeal(terms: DealMessage): Promise<{ deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }>;
-  /** The result an honest provider stores for `dealId`: the module really run. */
+  /** The result an honest provider stores for the job: the module really run. */
   honestResult(dealId: Hex, inputs: string): Promise<string>;
   /** A result with a made-up stdout. */
   wrongResult(dealId: Hex, inputs: string): Promise<string>;
+  /** The committed failure an honest provider stores when the job creator's inputs are at fault. */
+  failedResult(inputs: string, failure: JobFailure): Promise<string>;
+  /** Mine `blocks` blocks at once (a fast chain: many blocks, little time). */
   mine(blocks: number): Promise<void>;
+  /** Move the chain's clock forward and mine a block. */
+  increaseTime(seconds: number): Promise<void>;
+  ledger(): Promise<Ledger>;
+  /** Escrow moved by exactly `moved` (party name -> delta, or `totalLocked`); nothing else changed; conservation holds. */
+  assertEscrowMoved(before: Ledger, moved: Record<string, bigint>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,7 +106,7 @@ export async function startNetwork(): Promise<Network> {
   const dir = mkdtempSync(join(tmpdir(), "lily-mediator-net-"));
   const logger = createLogger({ module: "test", level: (process.env.LILY_TEST_LOG as "info" | undefined) ?? "error" });
   const anvil = await startAnvil();
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: parseEther("1000000"), mediationTimeoutSeconds: 600 });
+  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: SUPPLY, mediationTimeoutSeconds: MEDIATION_TIMEOUT });
   const clientFor = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
   const [deployer, jobCreator, p1, p2, mediator] = devAccounts.map(clientFor) as [LilyClient, LilyClient, LilyClient, LilyClient, LilyClient];
   const outsider = clientFor(testKey("outsider"));
@@ -90,6 +115,14 @@ export async function startNetwork(): Promise<Network> {
     await fundAccount(deployer, { to: party.account!.address, tokens: parseEther("1000") });
     await deposit(party, { amount: parseEther("100") });
   }
+  const named: Record<string, Address> = {
+    deployer: deployer.account!.address,
+    jobCreator: jobCreator.account!.address,
+    provider: p1.account!.address,
+    provider2: p2.account!.address,
+    mediator: mediator.account!.address,
+    outsider: outsider.account!.address,
+  };
 
   const storeServer = await startStore({ ...defaultStoreOptions, dataDir: join(dir, "blocks") }, { logger });
   const store = new StoreClient(storeServer.url);
@@ -98,18 +131,50 @@ export async function startNetwork(): Promise<Network> {
   await store.putBytes(cowsay.wasmBytes);
 
   const domain = deployer.domain;
-  const solverServer = await startSolver({ ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token }, { logger });
+  const solverServer = await startSolver(
+    { ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token, rpcUrl: anvil.rpcUrl, deployBlock: addresses.deployBlock },
+    { logger },
+  );
   const solver = createClient(solverServer.url, solverRoutes);
   const accepted: Address[] = [mediator.account!.address];
   const inAnHour = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
+  const rpc = (method: string, params: unknown[]) => deployer.publicClient.request({ method, params } as never);
   let nonce = 0n;
 
-  async function storeResult(dealId: Hex, inputs: string, outputs: Record<string, Uint8Array>, exitCode: number): Promise<string> {
+  async function storeResult(inputs: string, outputs: Map<string, Uint8Array>, exitCode: number): Promise<string> {
     const files: Record<string, string> = {};
-    for (const [name, bytes] of Object.entries(outputs)) files[name] = await store.putBytes(bytes);
+    for (const [name, bytes] of outputs) files[name] = await store.putBytes(bytes);
     const result: ResultManifest = { module, inputs, exitCode, files };
     return store.putRecord(result);
   }
+
+  const ledger = async (): Promise<Ledger> => {
+    const out: Ledger = {};
+    for (const [name, account] of Object.entries(named)) {
+      out[`escrow:${name}`] = await escrowBalance(deployer, { account });
+      out[`wallet:${name}`] = await tokenBalance(deployer, { account });
+    }
+    out.totalLocked = await totalLocked(deployer);
+    out.dealsHolds = await tokenBalance(deployer, { account: addresses.deals });
+    out.supply = await deployer.publicClient.readContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "totalSupply" });
+    return out;
+  };
+
+  const mediatorOptions = (account: LocalAccount, name: string): MediatorOptions => ({
+    ...defaultMediatorOptions,
+    account,
+    dbPath: join(dir, `${name}.db`),
+    workDir: join(dir, `${name}-work`),
+    rpcUrl: anvil.rpcUrl,
+    chainId: addresses.chainId,
+    token: addresses.token,
+    deals: addresses.deals,
+    deployBlock: addresses.deployBlock,
+    solverUrl: solverServer.url,
+    storeUrl: storeServer.url,
+    pollMs: 100,
+    undecidedRetryMs: 200,
+  });
 
   return {
     anvil,
@@ -120,30 +185,32 @@ export async function startNetwork(): Promise<Network> {
     mediator,
     outsider,
     clientFor,
+    async newMediator(name) {
+      const client = clientFor(testKey(name));
+      await fundAccount(deployer, { to: client.account!.address, eth: parseEther("1") });
+      named[name] = client.account!.address;
+      return client;
+    },
     store,
     solver,
-    solverUrl: solverServer.url,
     module,
     logger,
-    mediatorOptions: (account, name) => ({
-      ...defaultMediatorOptions,
-      account,
-      dbPath: join(dir, `${name}.db`),
-      workDir: join(dir, `${name}-work`),
-      rpcUrl: anvil.rpcUrl,
-      chainId: addresses.chainId,
-      token: addresses.token,
-      deals: addresses.deals,
-      deployBlock: addresses.deployBlock,
-      solverUrl: solverServer.url,
-      storeUrl: storeServer.url,
-      pollMs: 100,
-    }),
-    async postJobOffer(policy, policyParam, message, mediators = accepted) {
-      const inputs = await store.putRecord({ message });
+    mediatorOptions,
+    startMediator(client, name, parts = {}) {
+      return createMediator(mediatorOptions(client.account! as LocalAccount, name), {
+        logger,
+        chain: client,
+        solver,
+        store,
+        executor: createWasmExecutor(),
+        clock: { now: () => Date.now() },
+        ...parts,
+      });
+    },
+    async postJobOffer(policy, policyParam, message, { mediators = accepted, inputs } = {}) {
       const offer: JobOffer = {
-        jobCreator: jobCreator.account!.address, module, inputs, cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0, maxPrice: PRICE,
-        policy, policyParam, mediationFee: FEE, mediators, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0,
+        jobCreator: jobCreator.account!.address, module, inputs: inputs ?? (await store.putRecord({ message })), cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0,
+        maxPrice: PRICE, policy, policyParam, mediationFee: FEE, mediators, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0,
         timeoutSeconds: 600n, expiresAt: inAnHour(), nonce: ++nonce,
       };
       const signature = await signRecord(jobCreator.account!, domain, "JobOffer", offer);
@@ -158,6 +225,10 @@ export async function startNetwork(): Promise<Network> {
       const signature = await signRecord(provider.account!, domain, "ResourceOffer", offer);
       if (post) await solver.postResourceOffer({ body: { offer, signature } });
       return { offer, id: hashRecord(domain, "ResourceOffer", offer) };
+    },
+    async deriveDeal(job, resource, { group, override = {} } = {}) {
+      const now = (await deployer.publicClient.getBlock()).timestamp;
+      return { ...deriveDeal(job, resource, { openBy: now + 600n, ...(group && { group }) }), ...override };
     },
     async signedDeal(deal) {
       const provider = [p1, p2].find((p) => p.account!.address === deal.provider)!;
@@ -177,9 +248,28 @@ export async function startNetwork(): Promise<Network> {
       removeJobDirs(dirs);
       return store.putRecord({ module, inputs: inputsCid, exitCode: exit.exitCode, files } satisfies ResultManifest);
     },
-    wrongResult: (dealId, inputs) => storeResult(dealId, inputs, { stdout: new TextEncoder().encode(" _____\n< moo? >\n"), stderr: new Uint8Array() }, 0),
+    wrongResult: (_dealId, inputs) =>
+      storeResult(inputs, new Map([["stdout", new TextEncoder().encode(" _____\n< moo? >\n")], ["stderr", new Uint8Array()]]), 0),
+    failedResult: (inputs, failure) => storeResult(inputs, failureOutputs(failure), JOB_REFUSED_EXIT_CODE),
     async mine(blocks) {
-      for (let i = 0; i < blocks; i++) await deployer.publicClient.request({ method: "evm_mine", params: [] } as never);
+      await rpc("anvil_mine", [toHex(blocks)]);
+    },
+    async increaseTime(seconds) {
+      await rpc("evm_increaseTime", [toHex(seconds)]);
+      await rpc("evm_mine", []);
+    },
+    ledger,
+    async assertEscrowMoved(before, moved) {
+      const after = await ledger();
+      const sum = (prefix: string) => Object.entries(after).filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0n);
+      assert.equal(after.dealsHolds, sum("escrow:") + after.totalLocked!, "token.balanceOf(deals) == Σ escrow + totalLocked");
+      assert.equal(after.supply, SUPPLY, "the supply is the one minted at deployment");
+      assert.equal(sum("wallet:") + after.dealsHolds!, after.supply, "every token is in a wallet or in the deals contract");
+      const diff: Record<string, bigint> = {};
+      for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0n)) diff[k] = v - (before[k] ?? 0n);
+      const want: Record<string, bigint> = {};
+      for (const [k, v] of Object.entries(moved)) if (v !== 0n) want[k === "totalLocked" ? k : `escrow:${k}`] = v;
+      assert.deepEqual(diff, want);
     },
     async stop() {
       await solverServer.close();
@@ -188,5 +278,3 @@ export async function startNetwork(): Promise<Network> {
     },
   };
 }
-
-

@@ -1,5 +1,6 @@
 // `lily mediator`: run a mediator as a process. It watches the chain for disputes on deals whose
-// parties both accepted it and where the draw picked it, re-runs the job and rules.
+// parties both accepted it (and to which it is not a party), and when the turn is its own locks
+// the draw, re-runs the job and rules.
 import type { Command } from "commander";
 import { createLogger } from "@lily/node-kit";
 import { startMediator, defaultMediatorOptions } from "@lily/mediator";
