@@ -1,63 +1,108 @@
-// What a provider checks before signing a deal the solver proposes: the terms must follow from
-// its own current resource offer and from a job offer the job creator really signed, for a
-// module it allows, with inputs that fit the module's schema.
-import { isAddressEqual, zeroAddress, type Hex } from "viem";
+// What a provider checks before signing a deal the solver proposes. Every term must be the one
+// its own resource offer and the job creator's signed job offer give (protocol's checkDealTerms:
+// one derivation for the solver that proposes and both parties that sign), and then what only
+// the provider knows: that the resource offer is its own and still current, that it allows the
+// module, that the job fits in what its other deals leave free, that it will not be locked in for
+// longer than it agreed to, and that the job can run at all: the module and every input are
+// fetched and checked now, so it never signs a job it could be slashed for not running.
+import { isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
 import {
   LilyError,
-  commonMediators,
-  mediatorSetHash,
+  checkDealTerms,
   hashRecord,
+  isLilyError,
   verifyRecord,
-  validateInputs,
-  ModuleManifest,
-  parse,
   type DealRecord,
   type Domain,
+  type ErrorCode,
   type JobOfferRecord,
   type ResourceOffer,
 } from "@lily/protocol";
-import type { StoreClient } from "@lily/store";
+import { loadJob, type JobSource, type LoadedJob } from "@lily/executor";
+import { NO_RESOURCES, resourcesOf, shortfall, type Resources } from "./resources.ts";
 
-function decline(code: "CONFLICT" | "MODULE_NOT_ALLOWED" | "INVALID_INPUT", field: string, message: string): never {
-  throw new LilyError({ code, field, message });
+export interface ProposalContext {
+  domain: Domain;
+  me: Address;
+  /** The resource offers this provider made, by id (lower-case hex). */
+  offers: ReadonlyMap<string, ResourceOffer>;
+  /** Everything this provider offers. */
+  capacity: Resources;
+  /** What its other signed, opened and running deals hold (see heldCapacity). */
+  held: Resources;
+  maxOpenDelaySeconds: number;
+  maxJobSeconds: number;
+  /** Unix seconds. */
+  now: number;
+  /** Where the module and inputs come from (the store, through the job cache). */
+  source: JobSource;
 }
 
-export async function checkProposal(
-  domain: Domain,
-  me: Hex,
-  offers: Map<string, ResourceOffer>,
-  record: DealRecord,
-  job: JobOfferRecord,
-  store: StoreClient,
-  nowSeconds: number,
-): Promise<ModuleManifest> {
+export type Verdict =
+  /** Sign: the deal's id (recomputed here) and the job, fetched and checked. */
+  | { sign: true; id: Hex; job: Extract<LoadedJob, { ok: true }> }
+  /** Decline, for the reason given (a code and the field at fault). */
+  | { sign: false; decline: LilyError };
+
+/**
+ * Decide whether to sign `record` for `job`. Returns a decline for anything wrong with the
+ * proposal; throws only when it could not decide (a store or peer that did not answer), for the
+ * caller to try again.
+ */
+export async function checkProposal(ctx: ProposalContext, record: DealRecord, job: JobOfferRecord): Promise<Verdict> {
+  const decline = (code: ErrorCode, field: string, message: string): Verdict => ({ sign: false, decline: new LilyError({ code, field, message: `${field}: ${message}` }) });
   const d = record.deal;
-  // REJECT: the deal must name this provider and carry its own signed resource offer's terms
-  if (!isAddressEqual(d.provider, me)) decline("CONFLICT", "deal.provider", "deal is for another provider");
-  const mine = offers.get(d.resourceOffer);
-  if (!mine) decline("CONFLICT", "deal.resourceOffer", "deal refers to a resource offer this provider did not make");
-  if (d.price !== mine.price || d.collateral !== mine.collateral) decline("CONFLICT", "deal.price", "price or collateral differ from the resource offer");
-  // REJECT: the job offer must be signed by the job creator and be the one the deal names
-  if (hashRecord(domain, "JobOffer", job.offer) !== d.jobOffer) decline("CONFLICT", "deal.jobOffer", "job offer id does not match its terms");
-  await verifyRecord(domain, "JobOffer", job.offer, job.signature, { field: "jobOffer.signature" });
-  if (!isAddressEqual(job.offer.jobCreator, d.jobCreator)) decline("CONFLICT", "deal.jobCreator", "job creator differs from the job offer's signer");
-  if (d.price > job.offer.maxPrice) decline("CONFLICT", "deal.price", "price exceeds the job's maxPrice");
-  if (d.policy !== job.offer.policy) decline("CONFLICT", "deal.policy", "policy differs from the job offer");
-  // REJECT: enough time to run the job before the deadline
-  if (d.deadline < BigInt(nowSeconds) + job.offer.timeoutSeconds) decline("CONFLICT", "deal.deadline", "deadline leaves less than the job's timeout");
-  // REJECT: only modules this provider allows
-  if (!mine.modules.includes(job.offer.module)) decline("MODULE_NOT_ALLOWED", "module", `module ${job.offer.module} is not allowed by this provider`);
-  // REJECT: the job must fit this offer's resources
-  if (job.offer.cpu > mine.cpu || job.offer.memoryMb > mine.memoryMb || job.offer.gpu > mine.gpu) decline("CONFLICT", "resources", "job needs more than offered");
-  // REJECT: dispute terms must be the job offer's, mediators only those both accepted
-  if (d.mediationFee !== job.offer.mediationFee) decline("CONFLICT", "deal.mediationFee", "mediation fee differs from the job offer");
-  if (d.mediators !== mediatorSetHash(commonMediators(job.offer.mediators, mine.mediators))) decline("CONFLICT", "deal.mediators", "mediator set is not the one both parties accept");
-  const manifest = parse(ModuleManifest, await store.getRecord(job.offer.module), "module manifest");
-  // REJECT: the royalty must be the module's own (else the provider's pay could be diverted)
-  if (!isAddressEqual(d.moduleCreator, manifest.creator ?? zeroAddress) || d.royaltyBps !== manifest.royaltyBps) {
-    decline("CONFLICT", "deal.royaltyBps", "royalty terms differ from the module's manifest");
+  const id = hashRecord(ctx.domain, "Deal", d);
+  // REJECT: the record's id must be the digest of its terms (else the provider would follow another deal on chain)
+  if (id !== record.id.toLowerCase()) return decline("CONFLICT", "id", `${record.id} is not the id of the terms proposed (${id})`);
+  // REJECT: the deal must name this provider
+  if (!isAddressEqual(d.provider, ctx.me)) return decline("CONFLICT", "deal.provider", `the deal is for ${d.provider}, not this provider`);
+  const mine = ctx.offers.get(d.resourceOffer.toLowerCase());
+  // REJECT: the resource offer must be one this provider made, and not expired
+  if (!mine) return decline("CONFLICT", "deal.resourceOffer", `${d.resourceOffer} is not a resource offer this provider made`);
+  if (mine.expiresAt <= BigInt(ctx.now)) return decline("CONFLICT", "deal.resourceOffer", `resource offer ${d.resourceOffer} expired at ${mine.expiresAt}`);
+  // REJECT: every term must be the one the two offers give; openBy within how long this provider holds itself ready
+  const jobRef = { id: hashRecord(ctx.domain, "JobOffer", job.offer), offer: job.offer };
+  const terms = checkDealTerms(d, jobRef, { id: d.resourceOffer, offer: mine }, {
+    now: ctx.now,
+    maxOpenDelaySeconds: ctx.maxOpenDelaySeconds,
+    ...(record.group && { group: record.group }),
+  });
+  if (terms) return decline("CONFLICT", terms.field, terms.reason);
+  // REJECT: the job offer must carry its job creator's signature, exactly as the contracts would accept it
+  try {
+    await verifyRecord(ctx.domain, "JobOffer", job.offer, job.signature, { field: "jobOffer.signature" });
+  } catch (e) {
+    if (isLilyError(e, "BAD_SIGNATURE")) return { sign: false, decline: e };
+    throw e;
   }
-  // REJECT: inputs must satisfy the module's schema (else the job cannot run and the provider would be slashed)
-  validateInputs(manifest, await store.getRecord<Record<string, unknown>>(job.offer.inputs));
-  return manifest;
+  // REJECT: no job longer than this provider agreed to lock its collateral for
+  if (job.offer.timeoutSeconds > BigInt(ctx.maxJobSeconds)) {
+    return decline("CONFLICT", "jobOffer.timeoutSeconds", `${job.offer.timeoutSeconds}s is longer than this provider's limit of ${ctx.maxJobSeconds}s`);
+  }
+  // REJECT: only modules this provider allows
+  if (!mine.modules.includes(job.offer.module)) return decline("MODULE_NOT_ALLOWED", "module", `module ${job.offer.module} is not allowed by this provider`);
+  // REJECT: the job must fit the offer, and what the provider's other deals leave of its capacity
+  const need = resourcesOf(job.offer);
+  const overOffer = shortfall(need, NO_RESOURCES, resourcesOf(mine));
+  if (overOffer) return decline("CONFLICT", `jobOffer.${overOffer}`, `the job needs ${need[overOffer]}, the resource offer has ${mine[overOffer]}`);
+  const over = shortfall(need, ctx.held, ctx.capacity);
+  if (over) return decline("CONFLICT", `jobOffer.${over}`, `the job needs ${need[over]}, but ${ctx.capacity[over] - ctx.held[over]} of ${ctx.capacity[over]} is free`);
+  // REJECT: the module and every input must be retrievable and valid now (else the provider could be slashed for a job it cannot run)
+  let loaded: LoadedJob;
+  try {
+    loaded = await loadJob(ctx.source, { module: job.offer.module, inputs: job.offer.inputs });
+  } catch (e) {
+    // No store has the module, or it is not a module manifest: nobody can run this job.
+    if (isLilyError(e, "NOT_FOUND") || isLilyError(e, "INVALID_INPUT")) return decline("UNKNOWN_MODULE", "module", e.message);
+    throw e;
+  }
+  // (the failure's message already names its field)
+  if (!loaded.ok) return { sign: false, decline: new LilyError({ code: "INVALID_INPUT", field: loaded.failure.field, message: loaded.failure.message }) };
+  // REJECT: the royalty must be the module's own (else the provider's pay could be diverted)
+  const manifest = loaded.manifest;
+  if (!isAddressEqual(job.offer.moduleCreator, manifest.creator ?? zeroAddress) || job.offer.royaltyBps !== manifest.royaltyBps) {
+    return decline("CONFLICT", "deal.royaltyBps", `royalty terms differ from the module's manifest: ${job.offer.royaltyBps} bps to ${job.offer.moduleCreator}, not ${manifest.royaltyBps} bps to ${manifest.creator ?? zeroAddress}`);
+  }
+  return { sign: true, id, job: loaded };
 }

@@ -1,19 +1,41 @@
-// The provider's record of its deals, in SQLite, so a restarted provider knows which deals it
-// signed, which it opened and which results it still owes.
-import { openDatabase, type Database } from "@lily/node-kit";
-import { Deal, parse, toWire } from "@lily/protocol";
-import type { Hex } from "viem";
+// The provider's SQLite: the deals it signed and where each one stands, and the resource offers
+// it made. A restarted provider knows every deal it must follow (until its openBy, its deadline or
+// its settlement) and every offer a proposal may refer to.
+import { openDatabase, transaction, type Database } from "@lily/node-kit";
+import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
+import type { Address, Hex } from "viem";
+import { NO_RESOURCES, type Resources } from "./resources.ts";
 
-/** signed → opened → committed (result on chain, awaiting settlement) → settled | slashed; or declined / failed. */
-export type LocalDealStatus = "signed" | "opened" | "committed" | "settled" | "slashed" | "failed" | "declined";
+/**
+ * signed → opened → ran (result stored, not yet on chain) → committed (awaiting its policy) →
+ * settled | slashed | failed (timed out); or declined (never signed), expired (signed, never
+ * opened by its openBy).
+ */
+export type LocalDealStatus = "signed" | "opened" | "ran" | "committed" | "settled" | "slashed" | "failed" | "declined" | "expired";
+
+/** Statuses in which the provider still has something to do or to watch. */
+export const FOLLOWED: readonly LocalDealStatus[] = ["signed", "opened", "ran", "committed"];
 
 export interface LocalDeal {
   id: Hex;
-  deal: Deal;
+  deal: DealMessage;
   module: string;
   inputs: string;
+  /** What the job needs from this machine while the deal holds it. */
+  needs: Resources;
   status: LocalDealStatus;
+  /** replicate(k): the group's providers, sorted, as the deal's `replicas` hash commits to. */
+  group?: Address[];
+  /** replicate(k): every replica's terms, once known, to tally the group. */
+  replicas?: DealMessage[];
+  /** Why this provider's own opening was refused: from then on it only watches the chain. */
+  openRefused?: string;
   resultCid?: string;
+  exitCode?: number;
+  /** The job's inputs are back in the store for a mediator (after a dispute). */
+  inputsRestored?: boolean;
+  /** The last status reported to the solver, so each is sent once. */
+  reported?: string;
   error?: string;
 }
 
@@ -28,6 +50,14 @@ const migrations = [
      error TEXT,
      updated_at INTEGER NOT NULL
    )`,
+  // Everything a restarted provider needs to follow a deal without asking anyone, and its offers.
+  `ALTER TABLE deals ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+   CREATE TABLE resource_offers (
+     id TEXT PRIMARY KEY,
+     offer TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
 ];
 
 interface Row {
@@ -38,6 +68,16 @@ interface Row {
   status: string;
   result_cid: string | null;
   error: string | null;
+  extra: string;
+}
+
+/** The fields kept as one JSON column. */
+type Extra = Pick<LocalDeal, "needs" | "group" | "openRefused" | "exitCode" | "inputsRestored" | "reported"> & { replicas?: unknown[] };
+
+export interface StoredOffer {
+  id: Hex;
+  offer: ResourceOffer;
+  signature: Hex;
 }
 
 export class ProviderDb {
@@ -48,22 +88,54 @@ export class ProviderDb {
   }
 
   get(id: Hex): LocalDeal | undefined {
-    const row = this.db.prepare("SELECT * FROM deals WHERE id = ?").get(id) as Row | undefined;
+    const row = this.db.prepare("SELECT * FROM deals WHERE id = ?").get(id.toLowerCase()) as Row | undefined;
     return row && fromRow(row);
   }
 
   put(d: LocalDeal): void {
+    const extra: Extra = {
+      needs: d.needs,
+      group: d.group,
+      replicas: d.replicas?.map((r) => toWire(r)),
+      openRefused: d.openRefused,
+      exitCode: d.exitCode,
+      inputsRestored: d.inputsRestored,
+      reported: d.reported,
+    };
     this.db
       .prepare(
-        `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET status = excluded.status, result_cid = excluded.result_cid, error = excluded.error, updated_at = excluded.updated_at`,
+        `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, extra, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, result_cid = excluded.result_cid, error = excluded.error,
+           extra = excluded.extra, updated_at = excluded.updated_at`,
       )
-      .run(d.id, JSON.stringify(toWire(d.deal)), d.module, d.inputs, d.status, d.resultCid ?? null, d.error ?? null, Date.now());
+      .run(d.id.toLowerCase(), JSON.stringify(toWire(d.deal)), d.module, d.inputs, d.status, d.resultCid ?? null, d.error ?? null, JSON.stringify(extra), Date.now());
   }
 
-  /** Deals this provider still owes a result for, or whose settlement it still waits for. */
-  unfinished(): LocalDeal[] {
-    return (this.db.prepare("SELECT * FROM deals WHERE status IN ('signed', 'opened', 'committed')").all() as unknown as Row[]).map(fromRow);
+  /** Deals this provider still follows: signed and waiting to open, owing a result, or awaiting settlement. */
+  followed(): LocalDeal[] {
+    const marks = FOLLOWED.map(() => "?").join(", ");
+    return (this.db.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map(fromRow);
+  }
+
+  all(): LocalDeal[] {
+    return (this.db.prepare("SELECT * FROM deals ORDER BY updated_at").all() as unknown as Row[]).map(fromRow);
+  }
+
+  /** Remember a resource offer before it is posted: a proposal may refer to it even if the post's answer is lost. */
+  putOffer(o: StoredOffer): void {
+    transaction(this.db, () => {
+      this.db
+        .prepare("INSERT OR IGNORE INTO resource_offers (id, offer, signature, created_at) VALUES (?, ?, ?, ?)")
+        .run(o.id.toLowerCase(), JSON.stringify(toWire(o.offer)), o.signature, Date.now());
+    });
+  }
+
+  /** Every resource offer this provider made, newest (highest nonce) last. */
+  offers(): StoredOffer[] {
+    const rows = this.db.prepare("SELECT id, offer, signature FROM resource_offers").all() as unknown as { id: string; offer: string; signature: string }[];
+    return rows
+      .map((r) => ({ id: r.id as Hex, offer: parse(ResourceOffer, JSON.parse(r.offer), "resource offer"), signature: r.signature as Hex }))
+      .sort((a, b) => (a.offer.nonce < b.offer.nonce ? -1 : a.offer.nonce > b.offer.nonce ? 1 : 0));
   }
 
   close(): void {
@@ -72,13 +144,23 @@ export class ProviderDb {
 }
 
 function fromRow(r: Row): LocalDeal {
+  const extra = JSON.parse(r.extra) as Extra;
+  const deal = parse(Deal, JSON.parse(r.deal), "deal");
   return {
     id: r.id as Hex,
-    deal: parse(Deal, JSON.parse(r.deal), "deal"),
+    deal,
     module: r.module,
     inputs: r.inputs,
+    // A deal recorded before needs were kept holds no capacity it cannot name.
+    needs: extra.needs ?? NO_RESOURCES,
     status: r.status as LocalDealStatus,
-    resultCid: r.result_cid ?? undefined,
-    error: r.error ?? undefined,
+    ...(extra.group && { group: extra.group }),
+    ...(extra.replicas && { replicas: extra.replicas.map((x, i) => parse(Deal, x, `replicas[${i}]`)) }),
+    ...(extra.openRefused !== undefined && { openRefused: extra.openRefused }),
+    ...(r.result_cid !== null && { resultCid: r.result_cid }),
+    ...(extra.exitCode !== undefined && { exitCode: extra.exitCode }),
+    ...(extra.inputsRestored && { inputsRestored: true }),
+    ...(extra.reported !== undefined && { reported: extra.reported }),
+    ...(r.error !== null && { error: r.error }),
   };
 }

@@ -1,8 +1,12 @@
-// @lily/provider: the resource provider (Atlas) and its executors.
+// @lily/provider: the resource provider (Atlas).
 export * from "./options.ts";
 export * from "./provider.ts";
+export * from "./connect.ts";
 export * from "./resources.ts";
+export * from "./capacity.ts";
 export * from "./db.ts";
+export * from "./strategy.ts";
 export * from "./runJob.ts";
 export * from "./checkProposal.ts";
-export * from "./adversary.ts";
+export * from "./nextStep.ts";
+export * from "./jobCache.ts";

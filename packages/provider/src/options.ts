@@ -1,30 +1,39 @@
 // The resource provider's options and defaults; the CLI maps flags onto them.
 import type { NetworkEndpoints } from "@lily/protocol";
 import type { Address, LocalAccount } from "viem";
-import type { Behaviour } from "./adversary.ts";
+import type { Resources } from "./resources.ts";
 
 export interface ProviderOptions extends NetworkEndpoints {
+  /** Signs offers, deals, reports and results; must be the chain client's account. */
   account: LocalAccount;
   dbPath: string;
-  /** Scratch space for job inputs and outputs. */
+  /** Scratch space for job inputs and outputs, and the cache of what each signed job needs. */
   workDir: string;
-  resources: { cpu: number; memoryMb: number; gpu: number; vramMb: number };
+  /** Everything this provider offers; the deals it signed and has not finished hold part of it. */
+  resources: Resources;
   /** Price per job and collateral staked per deal, in token base units. */
   price: bigint;
   collateral: bigint;
   /** Module manifest CIDs this provider agrees to run. */
   modules: string[];
   mediators: Address[];
-  /** A resource offer is re-signed and re-posted before it expires. */
+  /** A resource offer is re-signed and re-posted once half of this has passed. */
   offerTtlSeconds: number;
+  /**
+   * The latest `openBy` it signs, in seconds from now: it holds the job's capacity until then
+   * and follows the deal on chain until then, so this bounds what a silent job creator costs it.
+   */
+  maxOpenDelaySeconds: number;
+  /** The longest job (its `timeoutSeconds`) it signs: collateral is locked for that long. */
+  maxJobSeconds: number;
+  /** How often it re-reads the solver and the chain when no event arrives. */
   pollMs: number;
-  /** `honest` except on a devnet showing how misbehaviour is caught (see adversary.ts). */
-  behaviour: Behaviour;
 }
 
 export const defaultProviderOptions = {
   offerTtlSeconds: 3600,
+  maxOpenDelaySeconds: 600,
+  maxJobSeconds: 3600,
   pollMs: 1000,
   mediators: [] as Address[],
-  behaviour: "honest" as Behaviour,
 };

@@ -1,212 +1,173 @@
-// The resource provider as a process: it advertises a signed resource offer to the solver,
-// signs the deals it is proposed (after checking them), opens them on chain, runs each job in
-// the sandbox, commits the result on chain and reports it. Its deals live in SQLite, so after a
-// crash it re-runs every deal it opened and still owes a result for, before the deadline.
+// The resource provider as a unit: its peers (chain, solver, store), its executor, its clock and
+// the way it produces results are passed in. Each pass reads the solver's proposals and checks
+// the new ones (checkProposal: sign or decline), then, for every deal it follows, reads the view
+// (observe), asks what next (nextStep, pure) and applies it (applyStep). At most one step per deal
+// is in flight, many deals at once; every pass starts again from the chain's word, so a step that
+// failed or a restart loses nothing.
 import type { Hex } from "viem";
-import { createClient, solverRoutes, subscribe } from "@lily/api";
-import { createLilyClient, escrowBalance, dealState, openDeal, commitResult, finalize } from "@lily/chain";
-import {
-  hashRecord,
-  signRecord,
-  cidDigest,
-  LilyError,
-  Policy,
-  NO_TX_HASH,
-  type DealProgress,
-  type DealRecord,
-  type Domain,
-  type ReportedDealStatus,
-  type ResourceOffer,
-} from "@lily/protocol";
+import { escrowBalance, lilyDealsAbi, withLilyErrors, type LilyClient } from "@lily/chain";
+import type { Client, SolverRoutes } from "@lily/api";
+import { isLilyError, type DealRecord, type Domain } from "@lily/protocol";
+import type { Executor } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
-import { StoreClient } from "@lily/store";
+import type { StoreClient } from "@lily/store";
+import { join } from "node:path";
 import type { ProviderOptions } from "./options.ts";
 import { ProviderDb, type LocalDeal } from "./db.ts";
-import { checkProposal } from "./checkProposal.ts";
-import { runJob, fabricateResult } from "./runJob.ts";
-import { createWasmExecutor } from "@lily/executor";
+import { JobCache } from "./jobCache.ts";
+import { OfferKeeper } from "./offers.ts";
+import { createReporter } from "./report.ts";
+import { honestStrategy, type ProviderStrategy } from "./strategy.ts";
+import type { StepContext } from "./stepContext.ts";
+import { considerProposal, type Reservations } from "./considerProposal.ts";
+import { observe } from "./observe.ts";
+import { nextStep, shouldCheck } from "./nextStep.ts";
+import { applyStep } from "./applyStep.ts";
 
-/** Contract errors that only mean "finalize later". */
-const notYet = new Set(["DealsChallengeWindowOpen", "DealsAuditDrawPending"]);
+export interface ProviderDeps {
+  logger: Logger;
+  /** Sends from `opts.account`. */
+  chain: LilyClient;
+  solver: Client<SolverRoutes>;
+  store: StoreClient;
+  executor: Executor;
+  /** Milliseconds since the epoch; Date.now by default. */
+  clock?: () => number;
+  /** How results are produced: the honest strategy runs the job. The devnet injects adversaries. */
+  strategy?: ProviderStrategy;
+  /** Calls `onChange` when the solver signals news for this provider, for a pass sooner than the poll. */
+  watch?: (onChange: () => void) => { close(): void };
+}
 
 export interface RunningProvider {
   address: Hex;
-  offerId: Hex;
+  /** The resource offer the solver holds for this provider now. */
+  readonly offerId: Hex;
+  /** The provider's record of every deal it was proposed. */
+  deals(): LocalDeal[];
   close(): Promise<void>;
 }
 
-export async function startProvider(opts: ProviderOptions, deps: { logger: Logger }): Promise<RunningProvider> {
+/** `offerId` before any offer was made. */
+const NO_OFFER: Hex = "0x";
+
+/** How long close() waits for steps in flight before closing the database. */
+const CLOSE_GRACE_MS = 5000;
+
+export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): Promise<RunningProvider> {
   const log = deps.logger;
+  const clock = deps.clock ?? Date.now;
   const me = opts.account.address;
   const domain: Domain = { chainId: opts.chainId, verifyingContract: opts.deals };
+  const mediationTimeoutSeconds = Number(
+    await withLilyErrors(() => deps.chain.publicClient.readContract({ address: opts.deals, abi: lilyDealsAbi, functionName: "MEDIATION_TIMEOUT" })),
+  );
+  const deposit = await escrowBalance(deps.chain, { account: me });
+  if (deposit < opts.collateral) log.warn("escrow deposit below collateral: deals will fail to open", { deposit, collateral: opts.collateral });
   const db = new ProviderDb(opts.dbPath);
-  const chain = createLilyClient({ rpcUrl: opts.rpcUrl, account: opts.account, addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock } });
-  const solver = createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` });
-  const store = new StoreClient(opts.storeUrl);
-  const executor = createWasmExecutor();
-  const offers = new Map<string, ResourceOffer>();
-  const busy = new Set<string>();
+  const ctx: StepContext = {
+    account: opts.account,
+    domain,
+    chain: deps.chain,
+    solver: deps.solver,
+    store: deps.store,
+    executor: deps.executor,
+    db,
+    cache: new JobCache(join(opts.workDir, "jobs")),
+    report: createReporter({ account: opts.account, domain, solver: deps.solver, clock }),
+    strategy: deps.strategy ?? honestStrategy,
+    logger: log,
+    workDir: join(opts.workDir, "runs"),
+    clock,
+  };
+  const offers = new OfferKeeper({ terms: opts, account: opts.account, domain, solver: deps.solver, db, clock, logger: log });
+  const reservations: Reservations = new Map();
+  const busy = new Map<string, Promise<void>>();
+  const seconds = () => Math.floor(clock() / 1000);
   let closed = false;
-  let offerId: Hex = "0x";
+  let closing: Promise<void> | undefined;
 
-  const deposit = await escrowBalance(chain, { account: me });
-  if (deposit < opts.collateral) {
-    log.warn("escrow deposit below collateral: deals will fail to open", { deposit, collateral: opts.collateral });
-  }
-
-  async function advertise(): Promise<void> {
-    const offer: ResourceOffer = {
-      provider: me,
-      ...opts.resources,
-      price: opts.price,
-      collateral: opts.collateral,
-      modules: opts.modules,
-      mediators: opts.mediators,
-      expiresAt: BigInt(Math.floor(Date.now() / 1000) + opts.offerTtlSeconds),
-      // The solver only replaces an offer with one of a higher nonce (no replay of old offers).
-      nonce: BigInt(Date.now()),
-    };
-    const signature = await signRecord(opts.account, domain, "ResourceOffer", offer);
-    offerId = hashRecord(domain, "ResourceOffer", offer);
-    offers.set(offerId, offer);
-    await solver.postResourceOffer({ body: { offer, signature } });
-    log.info("resource offer posted", { offer: offerId, price: opts.price, modules: opts.modules.length });
-  }
-
-  /** Tell the solver how a deal is going, signed, so that nobody but this provider can end it. */
-  async function report(id: Hex, status: ReportedDealStatus, o: { txHash?: Hex; error?: string } = {}): Promise<void> {
-    const progress: DealProgress = {
-      dealId: id,
-      provider: me,
-      status,
-      txHash: o.txHash ?? NO_TX_HASH,
-      at: BigInt(Math.floor(Date.now() / 1000)),
-      error: o.error ?? "",
-    };
-    const signature = await signRecord(opts.account, domain, "DealProgress", progress);
-    await solver.postDealStatus({ params: { id }, body: { progress, signature } });
-  }
-
-  async function accept(r: DealRecord): Promise<void> {
-    try {
-      const job = await solver.getJobOffer({ params: { id: r.jobOfferId } });
-      await checkProposal(domain, me, offers, r, job, store, Math.floor(Date.now() / 1000));
-    } catch (e) {
-      const reason = e instanceof LilyError ? e.message : String(e);
-      log.warn("declining deal", { deal: r.id, reason });
-      db.put({ id: r.id, deal: r.deal, module: r.module, inputs: r.inputs, status: "declined", error: reason });
-      await report(r.id, "rejected", { error: reason });
-      return;
-    }
-    // Record the signature before sending it: a provider that signed must remember the deal.
-    db.put({ id: r.id, deal: r.deal, module: r.module, inputs: r.inputs, status: "signed" });
-    const signature = await signRecord(opts.account, domain, "Deal", r.deal);
-    await solver.signDeal({ params: { id: r.id }, body: { signer: me, signature } });
-    log.info("deal signed", { deal: r.id, jobCreator: r.deal.jobCreator, price: r.deal.price });
-  }
-
-  async function openAndRun(local: LocalDeal, r: DealRecord | undefined): Promise<void> {
-    const state = await dealState(chain, { dealId: local.id });
-    if (state === "none") {
-      if (!r?.jobCreatorSignature || !r.providerSignature) return; // not signed by both yet
-      if (Date.now() / 1000 >= Number(local.deal.deadline)) {
-        db.put({ ...local, status: "failed", error: "deadline passed before opening" });
-        return;
-      }
-      let txHash: Hex;
-      try {
-        ({ txHash } = await openDeal(chain, { deal: local.deal, jobCreatorSig: r.jobCreatorSignature, providerSig: r.providerSignature }));
-      } catch (e) {
-        // A peer that did not answer is retried on the next pass; only a refusal ends the deal.
-        if (!(e instanceof LilyError) || e.code === "UNREACHABLE") throw e;
-        const reason = e.message;
-        log.warn("deal could not be opened", { deal: local.id, reason });
-        db.put({ ...local, status: "failed", error: reason });
-        await report(local.id, "rejected", { error: reason });
-        return;
-      }
-      log.info("deal opened", { deal: local.id, txHash });
-      // Progress for the solver is best effort: the deal is open on chain whatever it hears.
-      await report(local.id, "opened", { txHash }).catch((e) => log.warn("status not sent", { err: e }));
-    } else if (state !== "open") {
-      db.put({ ...local, status: "committed" }); // the next pass follows it to settlement
-      return;
-    }
-    db.put({ ...local, status: "opened" });
-    if (opts.behaviour === "lazy") return; // it opened the deal, locking its collateral, and walks away
-    await report(local.id, "running").catch((e) => log.warn("status not sent", { err: e }));
-    const timeLeftMs = Number(local.deal.deadline) * 1000 - Date.now() - 2000;
-    const outcome =
-      opts.behaviour === "cheat"
-        ? await fabricateResult(store, local)
-        : await runJob({ store, executor, logger: log, workDir: opts.workDir }, local, timeLeftMs);
-    const { txHash, gasUsed } = await commitResult(chain, { deal: local.deal, resultDigest: cidDigest(outcome.resultCid) });
-    db.put({ ...local, status: local.deal.policy === Policy.trust ? "settled" : "committed", resultCid: outcome.resultCid });
-    log.info("result committed", { deal: local.id, result: outcome.resultCid, exitCode: outcome.exitCode, txHash, gasUsed });
-    const result = { dealId: local.id, provider: me, result: outcome.resultCid, exitCode: outcome.exitCode };
-    const signature = await signRecord(opts.account, domain, "Result", result);
-    await solver.postResult({ params: { id: local.id }, body: { result, signature } });
-  }
-
-  /**
-   * Follow a committed deal to settlement. Under optimistic and audit policies the provider is
-   * the party that wants the deal closed, so it calls `finalize` once the window has passed or
-   * the audit draw is due; a deal under mediation waits for the mediator's ruling.
-   */
-  async function settle(local: LocalDeal): Promise<void> {
-    const state = await dealState(chain, { dealId: local.id });
-    const terminal = { settled: "settled", slashed: "slashed", timedOut: "failed" } as const;
-    if (state in terminal) {
-      db.put({ ...local, status: terminal[state as keyof typeof terminal] });
-      log.info("deal closed", { deal: local.id, state });
-      return;
-    }
-    if (state !== "committed" || local.deal.policy === Policy.replicate) return; // challenged: the mediator rules; replicas settle as a group
-    try {
-      const { txHash } = await finalize(chain, { deal: local.deal });
-      log.info("deal finalized", { deal: local.id, txHash });
-    } catch (e) {
-      // REJECT (by the contract): too early — the challenge window is open or the audit draw is pending
-      if (e instanceof LilyError && notYet.has(String(e.details.error))) return;
+  // A solver that does not answer must not keep the provider from following its deals on chain:
+  // the offer is checked again on every pass. Anything else (the solver refusing the offer) is a
+  // misconfiguration to stop on.
+  let offerId: Hex = await offers.ensure().catch((e) => {
+    if (!isLilyError(e, "UNREACHABLE")) {
+      db.close();
       throw e;
     }
+    log.warn("solver not reached at start: following deals from the chain, offering when it answers", { err: e });
+    return db.offers().at(-1)?.id ?? NO_OFFER;
+  });
+
+  /** Handle one deal at most once at a time; errors are logged and the next pass decides again. */
+  function handle(id: string, f: () => Promise<void>): void {
+    const key = id.toLowerCase();
+    if (busy.has(key) || closed) return;
+    const step = f()
+      .catch((e) => log.warn("deal step failed; retrying on the next pass", { deal: id, err: e }))
+      .finally(() => busy.delete(key));
+    busy.set(key, step);
   }
 
-  /** Handle one deal at most once at a time; errors are logged and retried on the next pass. */
-  function handle(id: string, f: () => Promise<void>): void {
-    if (busy.has(id) || closed) return;
-    busy.add(id);
-    f()
-      .catch((e) => log.error("deal step failed", { deal: id, err: e }))
-      .finally(() => busy.delete(id));
+  let lastOfferCheck = clock();
+  let offerCheck: Promise<void> | undefined;
+  /** At most once per poll interval, and one at a time: is the solver still holding our offer? */
+  function checkOffer(): void {
+    if (offerCheck || clock() - lastOfferCheck < opts.pollMs) return;
+    lastOfferCheck = clock();
+    offerCheck = offers
+      .ensure()
+      .then((id) => void (offerId = id))
+      .catch((e) => log.warn("resource offer not checked", { err: e }))
+      .finally(() => (offerCheck = undefined));
   }
 
   async function pass(): Promise<void> {
-    const { deals } = await solver.listDeals({ query: { provider: me } });
-    const byId = new Map(deals.map((d) => [d.id, d]));
-    for (const r of deals) {
-      const local = db.get(r.id);
-      if (!local && r.status === "proposed" && !r.providerSignature) handle(r.id, () => accept(r));
+    let records: DealRecord[] | undefined;
+    try {
+      records = (await deps.solver.listDeals({ query: { provider: me } })).deals;
+    } catch (e) {
+      log.warn("solver not read; following deals from the chain alone", { err: e });
     }
-    for (const local of db.unfinished()) {
-      handle(local.id, () => (local.status === "committed" ? settle(local) : openAndRun(local, byId.get(local.id))));
+    const byId = new Map((records ?? []).map((r) => [r.id.toLowerCase(), r]));
+    for (const r of records ?? []) {
+      if (shouldCheck(r, db.get(r.id) !== undefined, seconds())) handle(r.id, () => considerProposal(ctx, { opts, offers, reservations }, r));
     }
+    for (const local of db.followed()) {
+      handle(local.id, async () => {
+        const view = await observe({ ...ctx, mediationTimeoutSeconds }, local, byId.get(local.id.toLowerCase()), seconds());
+        const step = nextStep(view);
+        if (step.kind === "wait") log.debug("deal waits", { deal: local.id, why: step.why });
+        else log.debug("deal step", { deal: local.id, step: step.kind });
+        await applyStep(ctx, view, step);
+      });
+    }
+    checkOffer();
   }
 
   let timer: NodeJS.Timeout | undefined;
+  let passing = false;
+  let again = false;
+  /** One pass at a time: news that arrives during a pass asks for one more right after it. */
   const tick = () => {
     if (closed) return;
+    if (passing) {
+      again = true;
+      return;
+    }
+    passing = true;
+    again = false;
     clearTimeout(timer);
     pass()
-      .catch((e) => log.warn("solver pass failed", { err: e }))
+      .catch((e) => log.warn("pass failed", { err: e }))
       .finally(() => {
-        if (!closed) timer = setTimeout(tick, opts.pollMs);
+        passing = false;
+        if (closed) return;
+        if (again) tick();
+        else timer = setTimeout(tick, opts.pollMs);
       });
   };
-
-  await advertise();
-  const refresh = setInterval(() => void advertise().catch((e) => log.warn("offer refresh failed", { err: e })), (opts.offerTtlSeconds * 1000) / 2);
-  const sub = subscribe(opts.solverUrl, { provider: me }, () => tick(), { onOpen: () => tick() });
+  const watcher = deps.watch?.(tick);
   tick();
 
   return {
@@ -214,12 +175,16 @@ export async function startProvider(opts: ProviderOptions, deps: { logger: Logge
     get offerId() {
       return offerId;
     },
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      clearInterval(refresh);
-      sub.close();
-      db.close();
+    deals: () => db.all(),
+    close() {
+      return (closing ??= (async () => {
+        closed = true;
+        clearTimeout(timer);
+        watcher?.close();
+        const grace = new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
+        await Promise.race([Promise.allSettled([...busy.values(), offerCheck]), grace]);
+        db.close();
+      })());
     },
   };
 }

@@ -1,50 +1,40 @@
-// Run one deal's job: fetch the module and inputs by CID (verified), lay out /inputs, run the
-// module in the sandbox, store /outputs in the content-addressed store and return the CID of
-// the result manifest — the thing the provider commits on chain and signs.
+// Run one deal's job: load the module and inputs (each block verified against its CID), lay out
+// /inputs, run the module in the sandbox, store /outputs in the content-addressed store and return
+// the CID of the result manifest: the thing the provider commits on chain and signs. A job that
+// cannot run for its job creator's reason (inputs no store holds, inputs the schema refuses) ends
+// in a committed failure instead, byte for byte what a mediator re-running it makes, so the
+// provider is paid for its diligence instead of sitting until the deadline and being slashed.
 import { join } from "node:path";
-import { ModuleManifest, parse, validateInputs, type ResultManifest } from "@lily/protocol";
+import type { ResultManifest } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
-import type { Logger } from "@lily/node-kit";
-import { jobTaskSpec, prepareJobDirs, removeJobDirs, type Executor } from "@lily/executor";
-import type { LocalDeal } from "./db.ts";
-import { FABRICATED_STDOUT } from "./adversary.ts";
+import { JOB_REFUSED_EXIT_CODE, failureOutputs, jobTaskSpec, loadJob, prepareJobDirs, removeJobDirs, type JobFailure } from "@lily/executor";
+import type { JobContext, JobOutcome, JobToRun } from "./strategy.ts";
 
-export interface JobOutcome {
-  resultCid: string;
-  exitCode: number;
-  limit?: string;
-  durationMs: number;
-}
-
-/** What a cheating provider commits instead of running the module (see adversary.ts). */
-export async function fabricateResult(store: StoreClient, local: LocalDeal): Promise<JobOutcome> {
-  const stdout = await store.putBytes(new TextEncoder().encode(FABRICATED_STDOUT));
-  const result: ResultManifest = { module: local.module, inputs: local.inputs, exitCode: 0, files: { stdout } };
-  return { resultCid: await store.putRecord(result), exitCode: 0, durationMs: 0 };
-}
-
-export async function runJob(
-  deps: { store: StoreClient; executor: Executor; logger: Logger; workDir: string },
-  local: LocalDeal,
-  timeLeftMs: number,
-): Promise<JobOutcome> {
-  const { store, executor } = deps;
-  const manifest = parse(ModuleManifest, await store.getRecord(local.module), "module manifest");
-  const wasm = await store.getBytes(manifest.wasm);
-  const inputs = validateInputs(manifest, await store.getRecord<Record<string, unknown>>(local.inputs));
-
+export async function runJob(job: JobToRun, ctx: JobContext): Promise<JobOutcome> {
+  const loaded = await loadJob(ctx.source, job);
+  if (!loaded.ok) {
+    ctx.logger.warn("job cannot run: committing a failure", { deal: job.dealId, code: loaded.failure.code, field: loaded.failure.field });
+    return { resultCid: await storeFailureResult(ctx.store, job, loaded.failure), exitCode: JOB_REFUSED_EXIT_CODE, durationMs: 0 };
+  }
+  const { manifest, wasm, inputs, files } = loaded;
   // A re-run after a crash starts from a clean directory.
-  const dirs = await prepareJobDirs(join(deps.workDir, local.id), manifest, inputs, (cid) => store.getBytes(cid));
+  const dirs = await prepareJobDirs(join(ctx.workDir, job.dealId), manifest, inputs, async (cid) => files.get(cid) ?? ctx.source.getBytes(cid));
+  const timeoutMs = Math.max(1000, Math.min(manifest.resources.timeoutSeconds * 1000, job.timeLeftMs));
+  ctx.logger.info("job starting", { deal: job.dealId, module: `${manifest.name}@${manifest.version}`, timeoutMs });
+  const exit = await ctx.executor.wait(await ctx.executor.start(jobTaskSpec(manifest, wasm, dirs, timeoutMs)));
+  ctx.logger.info("job finished", { deal: job.dealId, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
 
-  const timeoutMs = Math.max(1000, Math.min(manifest.resources.timeoutSeconds * 1000, timeLeftMs));
-  deps.logger.info("job starting", { deal: local.id, module: `${manifest.name}@${manifest.version}`, timeoutMs });
-  const handle = await executor.start(jobTaskSpec(manifest, wasm, dirs, timeoutMs));
-  const exit = await executor.wait(handle);
-  deps.logger.info("job finished", { deal: local.id, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
-
-  const files = await store.putDirectory(dirs.outputsDir);
-  const result: ResultManifest = { module: local.module, inputs: local.inputs, exitCode: exit.exitCode, files };
-  const resultCid = await store.putRecord(result);
+  const outputs = await ctx.store.putDirectory(dirs.outputsDir);
+  const result: ResultManifest = { module: job.module, inputs: job.inputs, exitCode: exit.exitCode, files: outputs };
+  const resultCid = await ctx.store.putRecord(result);
   removeJobDirs(dirs);
   return { resultCid, exitCode: exit.exitCode, limit: exit.limit, durationMs: exit.durationMs };
+}
+
+/** The committed failure of a job that could not run: exit code JOB_REFUSED_EXIT_CODE and the failure's one file. */
+export async function storeFailureResult(store: StoreClient, job: Pick<JobToRun, "module" | "inputs">, failure: JobFailure): Promise<string> {
+  const files: Record<string, string> = {};
+  for (const [name, bytes] of failureOutputs(failure)) files[name] = await store.putBytes(bytes);
+  const result: ResultManifest = { module: job.module, inputs: job.inputs, exitCode: JOB_REFUSED_EXIT_CODE, files };
+  return store.putRecord(result);
 }

@@ -1,0 +1,149 @@
+// The I/O of each step nextStep decides: sign, open, run, commit, settle, restore, give up. A
+// step that fails for a reason worth retrying throws (the provider logs it and the next pass
+// decides again from the chain); a transaction the contract refuses because the chain has moved
+// on (someone else finalized, tallied or claimed first) is only logged.
+import { claimMediationTimeout, claimTimeout, commitResult, finalize, getDealEvents, settleReplicas } from "@lily/chain";
+import { cidDigest } from "@lily/protocol";
+import type { Hex } from "viem";
+import type { LocalDeal } from "./db.ts";
+import type { DealView, Step } from "./nextStep.ts";
+import { openGroup, openOne, sendSignature } from "./openSteps.ts";
+import { refusal } from "./refusal.ts";
+import { bestEffort, save, type StepContext } from "./stepContext.ts";
+
+/** Contract errors that only mean "finalize later". */
+const NOT_YET = new Set(["DealsChallengeWindowOpen", "DealsAuditDrawPending"]);
+/** Time kept back from the deadline to get the commit mined. */
+const COMMIT_MARGIN_MS = 2000;
+
+export async function applyStep(ctx: StepContext, view: DealView, step: Step): Promise<void> {
+  const { local } = view;
+  switch (step.kind) {
+    case "wait":
+      return;
+    case "sign":
+      return sendSignature(ctx, local);
+    case "open": {
+      const opened = await openOne(ctx, local, step.jobCreatorSig);
+      if (opened) await run(ctx, opened);
+      return;
+    }
+    case "openGroup": {
+      const opened = await openGroup(ctx, local, step.replicas);
+      if (opened) await run(ctx, opened);
+      return;
+    }
+    case "run":
+      return run(ctx, local);
+    case "commit":
+      return commit(ctx, { ...local, resultCid: step.resultCid });
+    case "finalize":
+      return anyoneMay(ctx, local, "finalize", async () => {
+        try {
+          const { txHash, outcome } = await finalize(ctx.chain, { deal: local.deal });
+          ctx.logger.info("deal finalized", { deal: local.id, txHash, outcome });
+        } catch (e) {
+          // REJECT (by the contract): too early, the challenge window is open or the audit draw pending
+          if (!NOT_YET.has(refusal(e) ?? "")) throw e;
+        }
+      });
+    case "claimTimeout":
+      return anyoneMay(ctx, local, "claim a silent replica's timeout", async () => {
+        const { txHash } = await claimTimeout(ctx.chain, { deal: step.deal });
+        ctx.logger.info("silent replica timed out", { deal: local.id, replica: step.id, txHash });
+      });
+    case "settleGroup":
+      return anyoneMay(ctx, local, "tally the replica group", async () => {
+        const { txHash, majority, outcomes } = await settleReplicas(ctx.chain, { deals: step.deals });
+        ctx.logger.info("replica group tallied", { deal: local.id, txHash, majority, outcomes: outcomes.map((o) => o.outcome) });
+      });
+    case "restoreInputs": {
+      // The mediator re-runs the job from the store: whatever the job creator withdrew goes back.
+      const blocks = await ctx.cache.restore(local.id, ctx.store);
+      ctx.logger.info("job put back into the store for the mediator", { deal: local.id, blocks });
+      save(ctx, { ...local, inputsRestored: true });
+      return;
+    }
+    case "claimMediationTimeout":
+      return anyoneMay(ctx, local, "unwind the dispute nobody ruled on", async () => {
+        const { txHash } = await claimMediationTimeout(ctx.chain, { deal: local.deal });
+        ctx.logger.info("dispute unwound: nobody ruled in time", { deal: local.id, txHash });
+      });
+    case "giveUp":
+      return giveUp(ctx, local, step.status, step.why);
+    case "record":
+      ctx.logger.info("deal moved on", { deal: local.id, status: step.status, why: step.why });
+      save(ctx, { ...local, status: step.status, ...(step.status !== "committed" && { error: step.why }) });
+      // Committed before a crash took the provider down: the solver has not heard of the result yet.
+      if (local.status === "ran" && local.resultCid) await postResult(ctx, { ...local, resultCid: local.resultCid });
+      return;
+  }
+}
+
+/** Run the job of an opened deal and commit its result. */
+async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
+  let deal = local;
+  if (deal.status === "signed") {
+    // Opened by someone else (the job creator, another replica's provider): run it all the same.
+    const txHash = await openingTx(ctx, deal.id);
+    ctx.logger.info("deal opened by another party", { deal: deal.id, txHash });
+    deal = save(ctx, { ...deal, status: "opened", reported: "opened" });
+    if (txHash) await bestEffort(ctx, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
+  }
+  if (deal.reported !== "running") {
+    await bestEffort(ctx, "running report", () => ctx.report.status(local.id, "running"));
+    deal = save(ctx, { ...deal, reported: "running" });
+  }
+  const timeLeftMs = Number(deal.deal.deadline) * 1000 - ctx.clock() - COMMIT_MARGIN_MS;
+  const source = ctx.cache.source(deal.id, ctx.store);
+  const outcome = await ctx.strategy.produceResult(
+    { dealId: deal.id, module: deal.module, inputs: deal.inputs, timeLeftMs },
+    { store: ctx.store, source, executor: ctx.executor, logger: ctx.logger, workDir: ctx.workDir },
+  );
+  const ran = { ...deal, status: "ran" as const, resultCid: outcome.resultCid, exitCode: outcome.exitCode };
+  save(ctx, ran);
+  await commit(ctx, ran);
+}
+
+async function commit(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
+  let settled: boolean;
+  try {
+    const r = await commitResult(ctx.chain, { deal: local.deal, resultDigest: cidDigest(local.resultCid) });
+    settled = r.settled;
+    ctx.logger.info("result committed", { deal: local.id, result: local.resultCid, exitCode: local.exitCode, txHash: r.txHash, gasUsed: r.gasUsed });
+  } catch (e) {
+    // Already committed (a retry after a crash), or too late: the next pass reads the chain.
+    if (refusal(e) === "DealsNotOpen" || refusal(e) === "DealsDeadlinePassed") return;
+    throw e;
+  }
+  save(ctx, { ...local, status: settled ? "settled" : "committed" });
+  await postResult(ctx, local);
+}
+
+async function postResult(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
+  await bestEffort(ctx, "result", () => ctx.report.result(local.id, { resultCid: local.resultCid, exitCode: local.exitCode ?? 0 }));
+}
+
+async function giveUp(ctx: StepContext, local: LocalDeal, status: "expired" | "failed", why: string): Promise<void> {
+  ctx.logger.warn("deal given up", { deal: local.id, status, why });
+  const report = status === "expired" ? "rejected" : "timed-out";
+  save(ctx, { ...local, status, error: why, reported: report });
+  if (local.reported !== report) await bestEffort(ctx, `${report} report`, () => ctx.report.status(local.id, report, { error: why }));
+}
+
+/** A transaction any account may send: refused because another already sent it, it is only logged. */
+async function anyoneMay(ctx: StepContext, local: LocalDeal, what: string, send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (e) {
+    const name = refusal(e);
+    if (name === undefined) throw e;
+    ctx.logger.info(`could not ${what} yet`, { deal: local.id, refused: name });
+  }
+}
+
+/** The transaction that opened a deal, from its DealOpened event. */
+async function openingTx(ctx: StepContext, dealId: Hex): Promise<Hex | undefined> {
+  const events = await getDealEvents(ctx.chain, { dealId }).catch(() => []);
+  return events.find((e) => e.name === "DealOpened")?.txHash;
+}

@@ -1,0 +1,70 @@
+// A new proposal from the solver: check it (checkProposal), then sign it or decline it. The
+// deal is written down before the signature leaves (a provider that signed must remember the
+// deal), together with the job's blocks fetched for the check, kept for when it runs. Checks run
+// concurrently, so each one reserves the job's resources before its first await: two proposals
+// can never both count the same free capacity.
+import type { LocalAccount } from "viem";
+import { resourcesOf, addResources, type Resources } from "./resources.ts";
+import type { DealRecord } from "@lily/protocol";
+import { checkProposal } from "./checkProposal.ts";
+import { heldCapacity } from "./capacity.ts";
+import type { OfferKeeper } from "./offers.ts";
+import type { ProviderOptions } from "./options.ts";
+import { sendSignature } from "./openSteps.ts";
+import { bestEffort, save, type StepContext } from "./stepContext.ts";
+
+/** Resources reserved by checks in flight, by deal id. */
+export type Reservations = Map<string, Resources>;
+
+export interface ProposalDeps {
+  opts: Pick<ProviderOptions, "resources" | "maxOpenDelaySeconds" | "maxJobSeconds"> & { account: LocalAccount };
+  offers: OfferKeeper;
+  reservations: Reservations;
+}
+
+export async function considerProposal(ctx: StepContext, deps: ProposalDeps, record: DealRecord): Promise<void> {
+  const job = await ctx.solver.getJobOffer({ params: { id: record.jobOfferId } });
+  const now = Math.floor(ctx.clock() / 1000);
+  const key = record.id.toLowerCase();
+  // No await between reading what is held and reserving this job's share.
+  const held = [...deps.reservations.values()].reduce(addResources, heldCapacity(ctx.db.followed(), now));
+  deps.reservations.set(key, resourcesOf(job.offer));
+  try {
+    const source = ctx.cache.source(record.id, ctx.store);
+    const verdict = await checkProposal(
+      {
+        domain: ctx.domain,
+        me: deps.opts.account.address,
+        offers: deps.offers.byId(),
+        capacity: deps.opts.resources,
+        held,
+        maxOpenDelaySeconds: deps.opts.maxOpenDelaySeconds,
+        maxJobSeconds: deps.opts.maxJobSeconds,
+        now,
+        source,
+      },
+      record,
+      job,
+    );
+    const local = {
+      id: record.id,
+      deal: record.deal,
+      module: job.offer.module,
+      inputs: job.offer.inputs,
+      needs: resourcesOf(job.offer),
+      ...(record.group && { group: record.group }),
+    };
+    if (!verdict.sign) {
+      const reason = verdict.decline.message;
+      ctx.logger.warn("declining deal", { deal: record.id, code: verdict.decline.code, field: verdict.decline.field, reason });
+      save(ctx, { ...local, status: "declined", error: reason, reported: "rejected" });
+      await bestEffort(ctx, "rejected report", () => ctx.report.status(record.id, "rejected", { error: reason }));
+      return;
+    }
+    ctx.cache.keep(verdict.id, source.fetched);
+    const signed = save(ctx, { ...local, id: verdict.id, status: "signed" });
+    await sendSignature(ctx, signed);
+  } finally {
+    deps.reservations.delete(key);
+  }
+}

@@ -1,0 +1,66 @@
+// Signing and opening. Every signature is checked with protocol's strict verifyRecord (exactly
+// what the contract's ECDSA accepts) before a transaction carries it. An opening the contract
+// refuses (the job creator's escrow emptied, a signature it will not take, anything) is reported
+// to the solver, but ends nothing: the deal stays followed until its openBy, and if anyone opens
+// it by then the provider runs it. `DealsAlreadyOpened` only means the chain is to be looked at.
+import type { Hex } from "viem";
+import { openDeal, openReplicas } from "@lily/chain";
+import { isLilyError, signRecord, verifyRecord, type DealMessage } from "@lily/protocol";
+import type { LocalDeal } from "./db.ts";
+import { refusal } from "./refusal.ts";
+import { bestEffort, save, type StepContext } from "./stepContext.ts";
+
+/** Send this provider's signature over the deal to the solver (again: ECDSA signing is deterministic). */
+export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise<void> {
+  const signature = await signRecord(ctx.account, ctx.domain, "Deal", local.deal);
+  await ctx.solver.signDeal({ params: { id: local.id }, body: { signer: ctx.account.address, signature } });
+  ctx.logger.info("deal signed", { deal: local.id, jobCreator: local.deal.jobCreator, price: local.deal.price });
+}
+
+/** Open a single deal; returns the deal as opened, or undefined if it did not open (yet). */
+export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig: Hex): Promise<LocalDeal | undefined> {
+  try {
+    // REJECT: the job creator's signature must be one the contract accepts, over exactly these terms
+    await verifyRecord(ctx.domain, "Deal", local.deal, jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
+    const providerSig = await signRecord(ctx.account, ctx.domain, "Deal", local.deal);
+    const { txHash } = await openDeal(ctx.chain, { deal: local.deal, jobCreatorSig, providerSig });
+    return opened(ctx, local, txHash);
+  } catch (e) {
+    return openFailed(ctx, local, e);
+  }
+}
+
+/** Open the whole replica group (in ascending provider order); returns this deal as opened, or undefined. */
+export async function openGroup(ctx: StepContext, local: LocalDeal, replicas: { deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }[]): Promise<LocalDeal | undefined> {
+  try {
+    for (const [i, r] of replicas.entries()) {
+      // REJECT: every signature in the group must be one the contract accepts, by that replica's parties
+      await verifyRecord(ctx.domain, "Deal", r.deal, r.jobCreatorSig, { signer: r.deal.jobCreator, field: `replicas[${i}].jobCreatorSignature` });
+      await verifyRecord(ctx.domain, "Deal", r.deal, r.providerSig, { signer: r.deal.provider, field: `replicas[${i}].providerSignature` });
+    }
+    const { txHash } = await openReplicas(ctx.chain, { replicas });
+    return opened(ctx, { ...local, replicas: replicas.map((r) => r.deal) }, txHash);
+  } catch (e) {
+    return openFailed(ctx, local, e);
+  }
+}
+
+async function opened(ctx: StepContext, local: LocalDeal, txHash: Hex): Promise<LocalDeal> {
+  ctx.logger.info("deal opened", { deal: local.id, txHash });
+  const deal = save(ctx, { ...local, status: "opened", reported: "opened" });
+  await bestEffort(ctx, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
+  return deal;
+}
+
+async function openFailed(ctx: StepContext, local: LocalDeal, e: unknown): Promise<undefined> {
+  const name = refusal(e);
+  // Someone else opened it first: the next pass reads the chain and runs it.
+  if (name === "DealsAlreadyOpened") return undefined;
+  // A peer that did not answer or a nonce race: try again next pass, never a refusal.
+  if (name === undefined && !isLilyError(e, "BAD_SIGNATURE")) throw e;
+  const reason = e instanceof Error ? e.message : String(e);
+  ctx.logger.warn("deal could not be opened: watching the chain until its openBy", { deal: local.id, reason, openBy: local.deal.openBy });
+  save(ctx, { ...local, openRefused: reason, reported: "rejected" });
+  await bestEffort(ctx, "rejected report", () => ctx.report.status(local.id, "rejected", { error: reason }));
+  return undefined;
+}
