@@ -21,6 +21,8 @@ import {
   type ResourceOffer,
 } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
+import { NO_RESOURCES, checkProposal } from "@lily/provider";
+import { loadCatalog } from "@lily/modules";
 import { StoreClient, defaultStoreOptions, startStore, type BlockStore } from "@lily/store";
 import {
   dealId,
@@ -245,11 +247,16 @@ export async function deployRelay(f: Fixture): Promise<Relay> {
 
 // ---- Offers, a proposal, a store: what the off-chain checks are given --------------------------
 
-/** A real content-addressed store (HTTP server over a temp dir) and its verifying client. */
+/**
+ * A real content-addressed store (HTTP server over a temp dir) and its verifying client, holding
+ * the built modules' binaries (a provider fetches a module's binary before it signs).
+ */
 export async function startTestStore(): Promise<{ store: StoreClient; blocks: BlockStore; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "lily-authority-store-"));
   const server = await startStore({ ...defaultStoreOptions, dataDir }, { logger: createLogger({ module: "store", level: "error" }) });
-  return { store: new StoreClient(server.url), blocks: server.blocks, close: () => server.close() };
+  const store = new StoreClient(server.url);
+  for (const m of loadCatalog()) await store.putBytes(m.wasmBytes);
+  return { store, blocks: server.blocks, close: () => server.close() };
 }
 
 export interface Proposal {
@@ -299,4 +306,28 @@ export async function proposal(
     record: DealRecord.parse({ id: dealId(f.addresses, deal), deal, jobOfferId: jobId, resourceOfferId: roId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: at }),
     now: Number(now),
   };
+}
+
+/**
+ * The provider's check of a proposal (its own offer, 4 CPUs and 4 GiB free, the defaults for how
+ * long it holds itself ready), as a promise that rejects with its decline, so `rejectsWith` reads it.
+ */
+export async function providerChecks(f: Fixture, p: Proposal, store: StoreClient, o: { record?: DealRecord; job?: JobOfferRecord; me?: Address } = {}) {
+  const verdict = await checkProposal(
+    {
+      domain: f.deployer.domain,
+      me: o.me ?? addr(f.provider),
+      offers: p.offers,
+      capacity: { cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0 },
+      held: NO_RESOURCES,
+      maxOpenDelaySeconds: 600,
+      maxJobSeconds: 3600,
+      now: p.now,
+      source: store,
+    },
+    o.record ?? p.record,
+    o.job ?? p.job,
+  );
+  if (!verdict.sign) throw verdict.decline;
+  return verdict;
 }

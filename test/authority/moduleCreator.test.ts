@@ -16,11 +16,12 @@ import {
   verifyCid,
   verifyRecord,
 } from "@lily/protocol";
-import { checkProposal } from "@lily/provider";
 import { loadCatalog, DIST_DIR } from "@lily/modules";
 import { commitResult, openDeal, withdraw } from "../../packages/chain/src/index.ts";
 import { rejectsWith, startFixture, type Fixture } from "../../packages/chain/test/fixture.ts";
-import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore } from "./helpers.ts";
+import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore,
+  providerChecks,
+} from "./helpers.ts";
 
 const right = keccak256(toHex("the right result"));
 
@@ -57,14 +58,14 @@ describe("a module creator may NOT change a published version", () => {
       const p = await proposal(f, { module: cid1, inputs, job: { moduleCreator: v1.creator!, royaltyBps: v1.royaltyBps } });
       const domain = f.deployer.domain;
       // The control: the proposal over the published version passes the provider's checks.
-      await checkProposal(domain, addr(f.provider), p.offers, p.record, p.job, store, p.now);
+      await providerChecks(f, p, store);
 
       // Pointing the signed job offer at the new version is another job offer: its id changes,
       // and the job creator's signature does not cover it.
       const swapped = { ...p.job.offer, module: cid2 };
       assert.notEqual(hashRecord(domain, "JobOffer", swapped), p.deal.jobOffer);
       await rejectsWith(verifyRecord(domain, "JobOffer", swapped, p.job.signature), "BAD_SIGNATURE");
-      const e = await rejectsWith(checkProposal(domain, addr(f.provider), p.offers, p.record, { ...p.job, offer: swapped }, store, p.now), "CONFLICT");
+      const e = await rejectsWith(providerChecks(f, p, store, { job: { ...p.job, offer: swapped } }), "CONFLICT");
       assert.equal(e.field, "deal.jobOffer");
 
       // On chain the deal names the job offer by that id: a deal re-pointed at the new version
@@ -161,7 +162,7 @@ describe("a module creator's royalty goes only to the module creator named in th
         ["at a lower rate", { moduleCreator: m.creator!, royaltyBps: 100 }],
       ] as const) {
         const p = await proposal(f, { module, inputs, job });
-        const e = await rejectsWith(checkProposal(f.deployer.domain, addr(f.provider), p.offers, p.record, p.job, store, p.now), "CONFLICT");
+        const e = await rejectsWith(providerChecks(f, p, store), "CONFLICT");
         assert.equal(e.field, "deal.royaltyBps", what);
         assert.match(e.message, /royalty terms differ from the module's manifest/);
       }

@@ -6,7 +6,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, toHex, type Hex } from "viem";
 import { Policy, types, type DealMessage } from "@lily/protocol";
-import { checkProposal } from "@lily/provider";
 import { checkDeal } from "@lily/sdk";
 import { loadCatalog } from "@lily/modules";
 import {
@@ -36,6 +35,7 @@ import {
   startTestStore,
   isAdminName,
   writeFunctions,
+  providerChecks,
 } from "./helpers.ts";
 
 const WINDOW = 600n;
@@ -230,7 +230,7 @@ describe("a provider may NOT run a module it did not allow", () => {
 
       // The provider allows only primes; the job is cowsay. Real signed offers, a real store.
       const p = await proposal(f, { module: cowsay.manifestCid, inputs, modules: [primes.manifestCid] });
-      const e = await rejectsWith(checkProposal(f.deployer.domain, me, p.offers, p.record, p.job, store, p.now), "MODULE_NOT_ALLOWED");
+      const e = await rejectsWith(providerChecks(f, p, store, { me }), "MODULE_NOT_ALLOWED");
       assert.equal(e.field, "module");
       assert.match(e.message, new RegExp(`module ${cowsay.manifestCid} is not allowed by this provider`));
       // The job creator's side refuses the same proposal too: the provider never offered that module.
@@ -239,7 +239,7 @@ describe("a provider may NOT run a module it did not allow", () => {
 
       // The same proposal for a module it allows passes every check (the control).
       const ok = await proposal(f, { module: cowsay.manifestCid, inputs, modules: [primes.manifestCid, cowsay.manifestCid] });
-      assert.equal((await checkProposal(f.deployer.domain, me, ok.offers, ok.record, ok.job, store, ok.now)).name, "cowsay");
+      assert.equal((await providerChecks(f, ok, store, { me })).job.manifest.name, "cowsay");
       await checkDeal(f.deployer.domain, ok.deal, ok.job, ok.resource, ok.now);
       // Declining signs nothing, so nothing can open: the deal was never on chain.
       assert.equal(await dealState(f.deployer, { dealId: p.record.id }), "none");

@@ -14,7 +14,6 @@ import { createClient, solverRoutes } from "@lily/api";
 import { createLogger } from "@lily/node-kit";
 import { startSolver, defaultSolverOptions, type RunningSolver } from "@lily/solver";
 import { checkDeal } from "@lily/sdk";
-import { checkProposal } from "@lily/provider";
 import { loadCatalog } from "@lily/modules";
 import {
   challenge,
@@ -36,7 +35,9 @@ import {
   type LilyClient,
 } from "../../packages/chain/src/index.ts";
 import { DEPOSITED, FUNDED, SUPPLY, rejectsWith, startFixture, testKey, type Fixture, type SignedDeal } from "../../packages/chain/test/fixture.ts";
-import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore } from "./helpers.ts";
+import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore,
+  providerChecks,
+} from "./helpers.ts";
 
 const right = keccak256(toHex("the right result"));
 
@@ -58,7 +59,7 @@ describe("a solver may NOT lock anyone in", () => {
     const solvers: RunningSolver[] = [];
     const start = async () => {
       const dbPath = join(mkdtempSync(join(tmpdir(), "lily-authority-solver-")), "solver.db");
-      const s = await startSolver({ ...defaultSolverOptions, dbPath, domain: f.deployer.domain, token: f.addresses.token }, { logger });
+      const s = await startSolver({ ...defaultSolverOptions, dbPath, domain: f.deployer.domain, token: f.addresses.token, rpcUrl: f.anvil.rpcUrl, deployBlock: f.addresses.deployBlock }, { logger });
       solvers.push(s);
       return createClient(s.url, solverRoutes);
     };
@@ -152,18 +153,18 @@ describe("a solver may NOT forge or alter a deal", () => {
       const module = await store.putRecordBytes(cowsay.manifestBytes);
       const inputs = await store.putRecord({ message: "moo" });
       const honest = await proposal(f, { module, inputs });
-      await checkProposal(f.deployer.domain, addr(f.provider), honest.offers, honest.record, honest.job, store, honest.now); // the control
+      await providerChecks(f, honest, store); // the control
       const me = addr(f.provider);
       const raised = { ...honest.deal, price: honest.deal.price + 1n };
       const diverted = { ...honest.deal, moduleCreator: addr(solverAccount), royaltyBps: 500 };
       for (const [deal, field] of [
         [raised, "deal.price"],
-        [diverted, "deal.royaltyBps"],
+        [diverted, "deal.moduleCreator"],
       ] as const) {
         const byJc = await rejectsWith(checkDeal(f.deployer.domain, deal, honest.job, honest.resource, honest.now), "CONFLICT");
         assert.equal(byJc.field, field);
         const record = { ...honest.record, deal, id: dealId(f.addresses, deal) };
-        const byRp = await rejectsWith(checkProposal(f.deployer.domain, me, honest.offers, record, honest.job, store, honest.now), "CONFLICT");
+        const byRp = await rejectsWith(providerChecks(f, honest, store, { record, me }), "CONFLICT");
         assert.equal(byRp.field, field);
       }
     } finally {

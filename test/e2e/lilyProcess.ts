@@ -14,7 +14,7 @@ export interface Devnet {
   proc: ChildProcess;
   output: () => string;
   network: { rpcUrl: string; chainId: number; token: Address; deals: Address; deployBlock: number; solverUrl: string; storeUrl: string; modules: Record<string, string> };
-  state: { roles: Record<string, { pid: number; address?: Address; log: string; args: string[] }>; jobCreator: Address };
+  state: { roles: Record<string, { pid: number; url?: string; address?: Address; log: string; args: string[] }>; jobCreator: Address };
   stop(): Promise<void>;
 }
 

@@ -75,9 +75,15 @@ async function capacityIsBack(): Promise<void> {
   assert.deepEqual((await activeDeals()).map((d) => `${d.id} ${d.status}`), [], "deals still hold capacity");
 }
 
-/** Restart a role exactly as the devnet started it (its arguments are in devnet.json). */
+/**
+ * Restart a role as the devnet started it (its arguments are in devnet.json), on the port it
+ * listened on (network.json names it; the test devnet asked for any free port).
+ */
 function restart(role: string): Promise<void> {
-  const args = net.state.roles[role]!.args;
+  const args = [...net.state.roles[role]!.args];
+  const url = net.state.roles[role]!.url;
+  const port = args.indexOf("--port");
+  if (port >= 0 && url) args[port + 1] = new URL(url).port;
   const proc = spawn(process.execPath, [LILY, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LILY_LOG_LEVEL: "warn" } });
   started.push(proc);
   let out = "";
