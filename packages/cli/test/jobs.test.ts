@@ -51,3 +51,10 @@ test("lily jobs --json keeps the stage as the journal has it", () => {
   const [job] = JSON.parse(r.stdout) as { stage: string; error: string }[];
   assert.deepEqual({ stage: job!.stage, error: job!.error }, { stage: "no-match", error: reason });
 });
+
+test("lily jobs show says how many signed deals lapsed unopened, and that nothing was locked for them", () => {
+  const home = homeWithJobs(jobEntry("d1", Date.UTC(2025, 0, 1), { lapsed: [`0x${"ab".repeat(32)}`, `0x${"cd".repeat(32)}`] }));
+  const r = lily(home, "jobs", "show", `0x${"0".repeat(62)}d1`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^lapsed {5}2 signed deal\(s\) never opened by their openBy; nothing was locked for them$/m);
+});

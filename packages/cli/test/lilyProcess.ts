@@ -1,5 +1,5 @@
 // Run the real `lily` command as a process in a temporary home, to completion.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,4 +12,20 @@ export const tempHome = () => mkdtempSync(join(tmpdir(), "lily-cli-"));
 export function lily(home: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [LILY, "--home", home, ...args], { encoding: "utf8", env: { ...process.env, LILY_LOG_LEVEL: "warn" } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stderr.split("\n").filter(Boolean) };
+}
+
+/**
+ * Run `lily` as a process without blocking this one, for tests that serve the network it talks
+ * to from this process (a solver, a store): spawnSync would freeze them while lily waits on them.
+ */
+export function lilyAsync(home: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LILY, "--home", home, ...args], { env: { ...process.env, LILY_LOG_LEVEL: "warn" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -5,33 +5,42 @@ import { join } from "node:path";
 import { readFileSync, existsSync } from "node:fs";
 import type { Hex } from "viem";
 import type { DealStateName } from "@lily/chain";
-import type { Deal } from "@lily/protocol";
+import type { Deal, ResultManifest } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { JobEntry } from "./journal.ts";
 import type { OnProgress } from "./progress.ts";
-import type { JobResult } from "./waitForResult.ts";
+import type { Delivery } from "./nextStep.ts";
 
-export interface Delivery {
+export interface JobResult {
+  jobOfferId: Hex;
   dealId: Hex;
   deal: Deal;
-  resultCid: string;
-  /** What was paid for the job (k prices under replicate). */
+  provider: Hex;
   price: bigint;
+  resultCid: string;
+  manifest: ResultManifest;
+  outDir: string;
+  stdout: string;
+  exitCode: number;
+  /**
+   * The deal's state when the result was downloaded: `settled` (provider paid), or under a policy
+   * that settles later, `committed` (challenge window open, or audit draw pending), `challenged`
+   * (a mediator is re-running it) or `slashed` (the provider was proven wrong; you were refunded).
+   */
   settlement: DealStateName;
-  txs: JobResult["txs"];
-  replicas?: JobResult["replicas"];
-  outDir?: string;
+  /** Under replicate(k): how each replica ended. */
+  replicas?: { dealId: Hex; provider: Hex; state: DealStateName }[];
+  txs: { open?: Hex; commit?: Hex };
 }
 
-export async function deliverResult(ctx: JobCreatorContext, entry: JobEntry, d: Delivery, progress: OnProgress): Promise<JobResult> {
-  const outDir = d.outDir ?? join(process.cwd(), "lily-results", d.dealId.slice(2, 14));
-  const manifest = await ctx.store.downloadResult(d.resultCid, outDir);
-  progress({ stage: "downloaded", dealId: d.dealId, outDir });
+export async function deliverResult(ctx: JobCreatorContext, entry: JobEntry, d: Delivery & { outDir: string }, progress: OnProgress): Promise<JobResult> {
+  const manifest = await ctx.store.downloadResult(d.resultCid, d.outDir);
+  progress({ stage: "downloaded", dealId: d.dealId, outDir: d.outDir });
   entry.stage = d.settlement === "settled" ? "completed" : d.settlement === "slashed" ? "refunded" : "committed";
   entry.resultCid = d.resultCid;
-  entry.outDir = outDir;
+  entry.outDir = d.outDir;
   ctx.journal.put(entry);
-  const stdoutPath = join(outDir, "stdout");
+  const stdoutPath = join(d.outDir, "stdout");
   return {
     jobOfferId: entry.jobOfferId,
     dealId: d.dealId,
@@ -40,7 +49,7 @@ export async function deliverResult(ctx: JobCreatorContext, entry: JobEntry, d: 
     price: d.price,
     resultCid: d.resultCid,
     manifest,
-    outDir,
+    outDir: d.outDir,
     stdout: existsSync(stdoutPath) ? readFileSync(stdoutPath, "utf8") : "",
     exitCode: manifest.exitCode,
     settlement: d.settlement,

@@ -1,12 +1,16 @@
 // The job creator's memory of its jobs. The SDK only needs this interface; the CLI backs it with
-// SQLite so a crashed `lily run` can be resumed, and so the client never signs two deals for one
-// job offer (which could make it pay twice).
+// SQLite so a crashed `lily run` can be resumed, and so the client never holds two signed deals
+// for one job offer that could both open (which could make it pay twice): a new match is signed
+// only once the chain's clock is past the previous deal's openBy with the deal unopened.
 import type { Hex } from "viem";
 import type { Deal, JobOffer } from "@lily/protocol";
 
 /**
  * committed: a result is on chain and the policy has not settled it yet (window, audit, mediation).
- * no-match: no provider matched the job offer in time; nothing was locked (`error` says why).
+ * no-match: the job creator gave up on the job offer before anything was locked (no match in time,
+ *   a match that never opened, or the caller stopped waiting) and cancelled it; `error` says why.
+ * failed: the job ended without a result to deliver (a proposal refused, a result that differs
+ *   from the one committed on chain); `error` says why.
  */
 export type JobStage = "submitted" | "no-match" | "signed" | "opened" | "committed" | "completed" | "refunded" | "failed";
 
@@ -14,11 +18,17 @@ export interface JobEntry {
   jobOfferId: Hex;
   module: string;
   offer: JobOffer;
-  signature: Hex;
+  /** The job offer's signature; absent for an offer refused before it was signed (no provider could take it). */
+  signature?: Hex;
   dealId?: Hex;
   deal?: Deal;
   /** Under replicate(k): every replica's deal, all signed together (dealId/deal is the first). */
   replicas?: { dealId: Hex; deal: Deal }[];
+  /**
+   * Deals signed for this job offer that were never opened by their openBy, so can never open:
+   * nothing was locked, and the job creator may sign a new match. They are never signed again.
+   */
+  lapsed?: Hex[];
   stage: JobStage;
   resultCid?: string;
   outDir?: string;

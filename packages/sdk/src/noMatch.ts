@@ -1,14 +1,23 @@
-// The NO_MATCH error: nothing matched in time, and why each provider was filtered out.
+// The NO_MATCH error: the job creator gave up before anything was locked, why, each provider's
+// reason for not matching and, when known, what would match.
 import { LilyError } from "@lily/protocol";
 
-/** Nothing matched in time: say why each provider was filtered out. Nothing was locked. */
-export function noMatch(rejections: Record<string, string>): LilyError {
-  const reasons = Object.entries(rejections).map(([who, why]) => (who === "*" ? why : `${who}: ${why}`));
+export interface NoMatchWhy {
+  /** Why the job creator gave up, e.g. "no provider matched before the match timeout". */
+  reason?: string;
+  /** What would match now, as the flags to change, e.g. "--max-price 3". */
+  hints?: readonly string[];
+}
+
+export function noMatch(rejections: Record<string, string>, why: NoMatchWhy = {}): LilyError {
+  const reasons = Object.entries(rejections).map(([who, r]) => (who === "*" ? r : `${who}: ${r}`));
+  const reason = why.reason ?? "no provider matched the job";
+  const hints = why.hints ?? [];
   return new LilyError({
     code: "NO_MATCH",
     field: "jobOffer",
-    message: `no provider matched the job${reasons.length ? ` (${reasons.join("; ")})` : " (no provider offers resources)"}`,
-    hint: "no funds were locked; raise --max-price, or retry when a provider that fits is online",
-    details: { rejections },
+    message: `${reason}${reasons.length ? ` (${reasons.join("; ")})` : ""}`,
+    hint: hints.length ? `no funds were locked; this would match: ${hints.join(", ")}` : "no funds were locked; raise --max-price, or retry when a provider that fits is online",
+    details: { rejections, ...(hints.length && { hints }) },
   });
 }

@@ -19,6 +19,15 @@ export interface SubmitDefaults {
   deadlineGraceSeconds: number;
   /** How often state is re-read when no event arrives. */
   pollMs: number;
+  /** The latest openBy the job creator signs, in seconds from now: how long it holds itself to a signed deal. */
+  maxOpenDelaySeconds: number;
+  /** How long the providers have to open a fully signed deal (or replica group) before the job creator opens it itself. */
+  openGraceMs: number;
+  /**
+   * How long the chain (or, once deals are signed, the solver) may go unanswered before waiting
+   * ends with UNREACHABLE. The job stays in the journal; waiting on it again resumes it.
+   */
+  peerTimeoutMs: number;
 }
 
 export const defaultSubmit: SubmitDefaults = {
@@ -26,4 +35,7 @@ export const defaultSubmit: SubmitDefaults = {
   matchTimeoutMs: 20_000,
   deadlineGraceSeconds: 2,
   pollMs: 500,
+  maxOpenDelaySeconds: 600,
+  openGraceMs: 15_000,
+  peerTimeoutMs: 120_000,
 };

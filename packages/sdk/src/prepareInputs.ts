@@ -2,8 +2,16 @@
 // module's schema, file inputs uploaded to the store (the record holds their CIDs), and the
 // whole record validated before anything is signed or paid.
 import { readFileSync, existsSync, statSync } from "node:fs";
-import { coerceInput, validateInputs, LilyError, isCid, isLilyError, type ModuleManifest, type Inputs } from "@lily/protocol";
+import { cidForBytes, cidForRecord, coerceInput, validateInputs, LilyError, isCid, isLilyError, type ModuleManifest, type Inputs } from "@lily/protocol";
 import { defaultStoreOptions, type StoreClient } from "@lily/store";
+
+/** Where inputs go: the store, or for a dry run `hashOnly`, which computes the same CIDs and keeps nothing. */
+export type InputStore = Pick<StoreClient, "putBytes" | "putRecord">;
+
+export const hashOnly: InputStore = {
+  putBytes: async (bytes) => cidForBytes(bytes),
+  putRecord: async (value) => cidForRecord(value).cid,
+};
 
 /** A file input the store will not take, named as the input rather than as the upload's body. */
 function fileTooLarge(name: string, path: string, sizeBytes: number, limitBytes: number | undefined, cause?: unknown): LilyError {
@@ -18,7 +26,7 @@ function fileTooLarge(name: string, path: string, sizeBytes: number, limitBytes:
 }
 
 /** Upload one file input; the store refusing its bytes can only be for their size. */
-async function uploadFile(store: StoreClient, name: string, path: string, sizeBytes: number): Promise<string> {
+async function uploadFile(store: InputStore, name: string, path: string, sizeBytes: number): Promise<string> {
   try {
     return await store.putBytes(new Uint8Array(readFileSync(path)));
   } catch (e) {
@@ -33,7 +41,7 @@ async function uploadFile(store: StoreClient, name: string, path: string, sizeBy
 export async function prepareInputs(
   manifest: ModuleManifest,
   raw: Record<string, string | number | boolean>,
-  store: StoreClient,
+  store: InputStore,
 ): Promise<{ inputs: Inputs; cid: string }> {
   const typed: Record<string, unknown> = {};
   const files: { name: string; path: string; size: number }[] = [];

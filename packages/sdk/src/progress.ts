@@ -10,6 +10,10 @@ export type Progress =
   | { stage: "running"; dealId: Hex }
   | { stage: "committed"; dealId: Hex; resultCid: string }
   | { stage: "downloaded"; dealId: Hex; outDir: string }
-  | { stage: "timed-out"; dealId: Hex };
+  | { stage: "timed-out"; dealId: Hex }
+  /** The signed deal was not opened by its openBy: nothing was locked; waiting for a new match. */
+  | { stage: "lapsed"; dealId: Hex }
+  /** The job creator gave up on its job offer and withdrew it from the solver. */
+  | { stage: "cancelled"; jobOfferId: Hex; reason: string };
 
 export type OnProgress = (p: Progress) => void;

@@ -1,31 +1,16 @@
-// submitJob: resolve the module, validate and store the inputs, check the deposit, sign the job
-// offer and post it to the solver. Nothing is locked yet: money moves only when a deal opens.
-import { randomBytes } from "node:crypto";
-import { zeroAddress, type Hex } from "viem";
-import { LilyError, Policy, hashRecord, signRecord, type JobOffer } from "@lily/protocol";
-import { parsePolicy } from "@lily/verification";
+// submitJob: build the job offer (module resolved, inputs validated and stored), check the
+// deposit, ask the solver whether anything could ever match it (fail fast: a job every provider
+// refuses for a reason waiting cannot change is neither signed nor posted, only journaled as
+// no-match), then sign it and post it. Nothing is locked yet: money moves only when a deal opens.
+import type { Hex } from "viem";
+import { LilyError, hashRecord, signRecord, type JobOffer } from "@lily/protocol";
 import { escrowBalance } from "@lily/chain";
 import type { JobCreatorContext } from "./context.ts";
-import { resolveModule } from "./resolveModule.ts";
-import { prepareInputs } from "./prepareInputs.ts";
-import type { OnProgress } from "./progress.ts";
+import { buildJobOffer, insufficientDeposit, type SubmitJobParams } from "./buildJobOffer.ts";
+import { askSolver } from "./explainJob.ts";
+import { noMatch } from "./noMatch.ts";
 
-export interface SubmitJobParams {
-  /** `name@version` or a module manifest CID. */
-  module: string;
-  /** Raw inputs; strings are typed by the module's schema, file inputs are paths or CIDs. */
-  inputs: Record<string, string | number | boolean>;
-  /** The most the job creator will pay, in token base units. */
-  maxPrice: bigint;
-  /** A verification policy as text: `trust` (default), `optimistic:10m`, `audit:10%`, `replicate:3`. */
-  policy?: string;
-  /** Paid to a mediator by whoever a mediation proves wrong; required by policies that mediate. */
-  mediationFee?: bigint;
-  /** Seconds the provider has once the deal is open; defaults to the module's timeout. */
-  timeoutSeconds?: number;
-  mediators?: Hex[];
-  onProgress?: OnProgress;
-}
+export type { SubmitJobParams } from "./buildJobOffer.ts";
 
 export interface SubmittedJob {
   jobOfferId: Hex;
@@ -35,54 +20,21 @@ export interface SubmittedJob {
 }
 
 export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Promise<SubmittedJob> {
-  const { strategy, param } = parsePolicy(p.policy ?? "trust");
-  const mediators = p.mediators ?? ctx.opts.mediators ?? [];
-  // REJECT: a policy that mediates needs someone to mediate
-  if (strategy.needsMediators && mediators.length === 0) {
-    throw new LilyError({ code: "INVALID_INPUT", field: "--policy", message: `--policy: ${strategy.name} needs at least one mediator, and none is known`, hint: "start the devnet (it runs a mediator) or pass mediators" });
-  }
-  const { cid: moduleCid, manifest } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
-  const { cid: inputsCid } = await prepareInputs(manifest, p.inputs, ctx.store);
-  p.onProgress?.({ stage: "inputs", inputsCid });
-
-  const me = ctx.opts.account.address;
-  const balance = await escrowBalance(ctx.chain, { account: me });
-  // Policies that mediate reserve the fee per deal; replicate(k) makes k deals.
-  const deals = BigInt(strategy.dealsPerJob(param));
-  const reserve = strategy.needsMediators ? (p.mediationFee ?? 0n) * deals : 0n;
+  const built = await buildJobOffer(ctx, p, ctx.store);
+  const { offer } = built;
+  const balance = await escrowBalance(ctx.chain, { account: ctx.opts.account.address });
   // REJECT: a job offer the job creator cannot pay for would only fail at opening
-  if (balance < p.maxPrice * deals + reserve) {
-    throw new LilyError({
-      code: "INSUFFICIENT_DEPOSIT",
-      field: "maxPrice",
-      message: `escrow deposit ${balance} is below maxPrice ${p.maxPrice}${deals > 1n ? ` × ${deals} replicas` : ""}${reserve ? ` plus the mediation fee reserve ${reserve}` : ""}`,
-      hint: "deposit more with `lily deposit <amount>` or lower --max-price",
-      details: { balance, maxPrice: p.maxPrice },
-    });
-  }
-  const now = Math.floor(Date.now() / 1000);
-  const offer: JobOffer = {
-    jobCreator: me,
-    module: moduleCid,
-    inputs: inputsCid,
-    cpu: manifest.resources.cpu,
-    memoryMb: manifest.resources.memoryMb,
-    gpu: 0,
-    vramMb: 0,
-    maxPrice: p.maxPrice,
-    policy: strategy.id,
-    policyParam: param,
-    mediationFee: p.mediationFee ?? 0n,
-    mediators,
-    // The royalty terms are the module's; both parties check them against its manifest.
-    moduleCreator: manifest.creator ?? zeroAddress,
-    royaltyBps: manifest.royaltyBps,
-    timeoutSeconds: BigInt(p.timeoutSeconds ?? manifest.resources.timeoutSeconds),
-    expiresAt: BigInt(now + ctx.submit.offerTtlSeconds),
-    nonce: BigInt(`0x${randomBytes(16).toString("hex")}`),
-  };
-  const signature = await signRecord(ctx.opts.account, ctx.domain, "JobOffer", offer);
+  if (balance < built.deposit) throw insufficientDeposit(balance, built);
+  // REJECT: a job offer every provider refuses for a reason waiting cannot change is not posted
   const jobOfferId = hashRecord(ctx.domain, "JobOffer", offer);
+  const explanation = await askSolver(ctx, offer);
+  if (!explanation.matchable) {
+    // Unsigned and unposted; journaled so `lily jobs` still shows what was tried and why it failed.
+    const error = noMatch(explanation.rejections, { hints: explanation.hints });
+    ctx.journal.put({ jobOfferId, module: p.module, offer, stage: "no-match", error: error.message, createdAt: Date.now() });
+    throw error;
+  }
+  const signature = await signRecord(ctx.opts.account, ctx.domain, "JobOffer", offer);
   ctx.journal.put({ jobOfferId, module: p.module, offer, signature, stage: "submitted", createdAt: Date.now() });
   const record = await ctx.solver.postJobOffer({ body: { offer, signature } });
   if (record.id !== jobOfferId) throw new LilyError({ code: "CONFLICT", message: `solver answered job offer id ${record.id}, expected ${jobOfferId}` });

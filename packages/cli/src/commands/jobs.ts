@@ -45,6 +45,8 @@ export function registerJobs(program: Command): void {
     out.line(`max price  ${formatUnits(j.offer.maxPrice, 18)} LILY`);
     out.line(`stage      ${stageName(j.stage)}${j.error ? `: ${j.error}` : ""}`);
     if (j.deal) out.line(`deal       ${j.dealId} with ${j.deal.provider} at ${formatUnits(j.deal.price, 18)} LILY, deadline ${new Date(Number(j.deal.deadline) * 1000).toISOString()}`);
+    for (const r of j.replicas?.slice(1) ?? []) out.line(`replica    ${r.dealId} with ${r.deal.provider}`);
+    if (j.lapsed?.length) out.line(`lapsed     ${j.lapsed.length} signed deal(s) never opened by their openBy; nothing was locked for them`);
     if (j.resultCid) out.line(`result     ${j.resultCid} -> ${j.outDir}`);
     let chain: { state: string; events: { name: string; txHash: string; gasUsed: bigint; args: unknown }[] } | undefined;
     if (j.dealId) {

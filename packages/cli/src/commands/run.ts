@@ -1,13 +1,14 @@
 // `lily run <module> -i key=value ...`: submit a job, follow it live, print its output and where
 // the results were saved. Exit code 0 only when the module itself exited 0.
 import type { Command } from "commander";
-import { formatUnits, type Hex } from "viem";
+import { formatUnits } from "viem";
 import { LilyError, Policy, isLilyError } from "@lily/protocol";
-import type { JobJournal, JobResult, Progress } from "@lily/sdk";
+import type { JobResult, Progress } from "@lily/sdk";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { collectInput, durationOption, intOption, tokenOption } from "../flags.ts";
 import { printQuote } from "../quote.ts";
+import { printExplanation } from "../explanation.ts";
 import { jobCreatorFromFlags } from "../jobCreatorFromFlags.ts";
 
 const short = (h: string) => `${h.slice(0, 10)}…`;
@@ -32,6 +33,10 @@ function describe(p: Progress): string {
       return `results downloaded to ${p.outDir}`;
     case "timed-out":
       return "provider missed the deadline: timeout claimed on chain";
+    case "lapsed":
+      return `deal ${short(p.dealId)} was not opened in time: nothing was locked; waiting for a new match`;
+    case "cancelled":
+      return `job offer ${short(p.jobOfferId)} withdrawn from the solver`;
   }
 }
 
@@ -55,15 +60,6 @@ export function settlementNote(r: Pick<JobResult, "settlement" | "price" | "prov
   }
 }
 
-/**
- * The SDK leaves a job that nothing matched at "submitted"; it ended, so say so in the journal and
- * keep the reason for `lily jobs`. A stage the SDK itself recorded (e.g. "failed") is left as is.
- */
-function journalNoMatch(journal: JobJournal, jobOfferId: Hex, err: LilyError): void {
-  const entry = journal.get(jobOfferId);
-  if (entry?.stage === "submitted") journal.put({ ...entry, stage: "no-match", error: err.message });
-}
-
 export function registerRun(program: Command): void {
   addNetworkFlags(
     program
@@ -76,6 +72,7 @@ export function registerRun(program: Command): void {
       .option("--mediation-fee <lily>", "paid to the mediator by whoever a mediation proves wrong (reserved while the job runs)", "1")
       .option("--quote", "print what the policy costs and how likely it catches a cheating provider, then exit without running")
       .option("--quote-jobs <n>", "how many jobs the --quote catch probability is computed over", "10")
+      .option("--dry-run", "print how the solver would match the job now (each provider's reason, the clearing price, what would match), then exit without signing or posting")
       .option("--timeout <duration>", "time the provider has once the deal opens (e.g. 90s, 5m; default: the module's)")
       .option("--match-timeout <duration>", "how long to wait for a provider to match", "20s")
       .option("--out <dir>", "where to save results (default: ./lily-results/<deal>)")
@@ -87,7 +84,7 @@ export function registerRun(program: Command): void {
     const maxPrice = tokenOption(String(o.maxPrice), "--max-price");
     const timeoutSeconds = o.timeout ? durationOption(String(o.timeout), "--timeout") : undefined;
     const matchTimeoutMs = durationOption(String(o.matchTimeout), "--match-timeout") * 1000;
-    const { jc, journal } = jobCreatorFromFlags(cmd);
+    const { jc } = jobCreatorFromFlags(cmd);
     const policy = String(o.policy);
     const mediationFee = tokenOption(String(o.mediationFee), "--mediation-fee");
     if (o.quote) {
@@ -107,11 +104,24 @@ export function registerRun(program: Command): void {
       outDir: o.out as string | undefined,
       onProgress: (p: Progress) => out.progress(describe(p)),
     };
+    if (o.dryRun) {
+      const report = await jc.explain(params);
+      printExplanation(out, module, policy, report);
+      out.result(report);
+      return;
+    }
     const { jobOfferId } = await jc.submitJob(params);
-    const result = await jc.waitForResult({ ...params, jobOfferId }).catch((e: unknown) => {
-      if (isLilyError(e, "NO_MATCH")) journalNoMatch(journal, jobOfferId, e);
-      throw e;
+    // Ctrl-C: the SDK withdraws the job offer if nothing it signed can still open; a signed deal
+    // that may open stays in the journal for `lily jobs show`. Exit 130, as for any interrupted command.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once("SIGINT", onSignal);
+    const result = await jc.waitForResult({ ...params, jobOfferId, signal: stop.signal }).catch((e: unknown) => {
+      if (!stop.signal.aborted) throw e;
+      out.progress(`stopped: ${isLilyError(e, "NO_MATCH") ? "the job offer was withdrawn, nothing was locked" : `a signed deal may still open; see \`lily jobs show ${jobOfferId.slice(0, 12)}\``}`);
+      process.exit(130);
     });
+    process.off("SIGINT", onSignal);
     out.result(result);
     if (!out.json) {
       if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : result.stdout + "\n");

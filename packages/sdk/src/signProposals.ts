@@ -1,0 +1,57 @@
+// Sign what the solver proposed for a job: one deal, or under replicate(k) the whole group of k
+// at once. Every proposal is checked first (checkDeal, replicaGroupFlaw); one refusal signs none.
+// The journal records the signed deals before any signature leaves, so a crash can never leave a
+// signed deal the job creator does not know about.
+import { LilyError, isLilyError, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
+import type { JobCreatorContext } from "./context.ts";
+import { checkDeal, replicaGroupFlaw } from "./checkDeal.ts";
+import type { JobEntry } from "./journal.ts";
+import type { OnProgress } from "./progress.ts";
+import type { SignedDeal } from "./nextStep.ts";
+
+export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, proposals: readonly DealRecord[], k: number, progress: OnProgress): Promise<void> {
+  if (k > 1) {
+    const flaw = replicaGroupFlaw(proposals, k);
+    if (flaw) throw new LilyError({ code: "CONFLICT", field: flaw.field, message: `refusing to sign the replica group: ${flaw.reason}` });
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const job = { id: entry.jobOfferId, offer: entry.offer };
+  for (const p of proposals) {
+    const resourceOffer = await resourceOfferOf(ctx, p);
+    await checkDeal(ctx.domain, p.deal, job, resourceOffer, now, { maxOpenDelaySeconds: ctx.submit.maxOpenDelaySeconds, ...(p.group && { group: p.group }) });
+  }
+  const signed: SignedDeal[] = proposals.map((p) => ({ dealId: p.id, deal: p.deal }));
+  const signatures = await Promise.all(signed.map((s) => ctx.signDeal(s.deal)));
+  // Journal first: a job creator must never lose track of a deal it signed.
+  entry.dealId = signed[0]!.dealId;
+  entry.deal = signed[0]!.deal;
+  if (k > 1) entry.replicas = signed;
+  else delete entry.replicas;
+  entry.stage = "signed";
+  delete entry.error;
+  ctx.journal.put(entry);
+  for (const [i, s] of signed.entries()) {
+    progress({ stage: "matched", dealId: s.dealId, provider: s.deal.provider, price: s.deal.price });
+    await postSignature(ctx, s, signatures[i]!);
+  }
+  progress({ stage: "signed", dealId: entry.dealId });
+}
+
+/** Post the job creator's signature on a deal; a solver that misses it gets it again from the wait loop. */
+export async function postSignature(ctx: JobCreatorContext, s: SignedDeal, signature?: `0x${string}`): Promise<void> {
+  try {
+    await ctx.solver.signDeal({ params: { id: s.dealId }, body: { signer: ctx.opts.account.address, signature: signature ?? (await ctx.signDeal(s.deal)) } });
+  } catch (e) {
+    // Down, restarting, or the proposal already dropped: the deal then lapses at its openBy.
+    if (!isLilyError(e, "UNREACHABLE") && !isLilyError(e, "CONFLICT") && !isLilyError(e, "NOT_FOUND")) throw e;
+  }
+}
+
+async function resourceOfferOf(ctx: JobCreatorContext, p: DealRecord): Promise<ResourceOfferRecord | undefined> {
+  try {
+    return await ctx.solver.getResourceOffer({ params: { id: p.deal.resourceOffer } });
+  } catch (e) {
+    if (isLilyError(e, "NOT_FOUND")) return undefined; // checkDeal refuses, naming deal.resourceOffer
+    throw e;
+  }
+}
