@@ -10,6 +10,7 @@ export const dealEventNames = [
   "DealChallenged",
   "AuditDrawn",
   "MediationRequested",
+  "MediatorDrawLocked",
   "Ruled",
   "MediationFeePaid",
   "RoyaltyPaid",

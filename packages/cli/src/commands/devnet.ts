@@ -26,6 +26,7 @@ interface DevnetFlags {
   mediators: string;
   adversary?: string[];
   mediationTimeout: string;
+  mediatorTurn?: string;
   rpcUrl?: string;
   deployerKey?: string;
   chainPort: string;
@@ -68,7 +69,8 @@ export function registerDevnet(program: Command): void {
         "also start adversaries: cheat (a provider that fabricates results), lazy (a provider that opens deals and never delivers), false-challenger (a job creator that challenges every result), collude (two providers that fabricate the same result)",
       ).choices(["cheat", "lazy", "false-challenger", "collude"]),
     )
-    .option("--mediation-timeout <seconds>", "how long a mediator has to rule before a dispute unwinds (fixed at deployment)", "120")
+    .option("--mediation-timeout <seconds>", "how long mediators have to rule before a dispute unwinds (fixed at deployment)", "120")
+    .option("--mediator-turn <seconds>", "how long the drawn mediator alone may rule before the turn passes to the next (fixed at deployment; default half the mediation timeout)")
     .option("--rpc-url <url>", "use this EVM JSON-RPC endpoint instead of the embedded chain")
     .option("--deployer-key <hex>", "funded key that deploys and funds the roles on --rpc-url (or LILY_DEPLOYER_KEY)")
     .option("--chain-port <port>", "embedded chain port (0 = any free port)", "8545")
@@ -83,6 +85,11 @@ export function registerDevnet(program: Command): void {
       const home = lilyHome(cmd.optsWithGlobals().home);
       const p = paths(home);
       const nProviders = intOption(o.providers, "--providers");
+      // REJECT: before anything is deployed, a turn the contract would refuse
+      const timeout = intOption(o.mediationTimeout, "--mediation-timeout");
+      if (o.mediatorTurn !== undefined && (intOption(o.mediatorTurn, "--mediator-turn") < 1 || intOption(o.mediatorTurn, "--mediator-turn") > timeout)) {
+        throw new LilyError({ code: "INVALID_INPUT", field: "--mediator-turn", message: `--mediator-turn: must be between 1 and --mediation-timeout (${timeout}) seconds, got ${o.mediatorTurn}` });
+      }
       const basePrice = tokenOption(o.price, "--price");
       const roles: RoleProcess[] = [];
       let anvil: Anvil | undefined;
@@ -127,7 +134,13 @@ export function registerDevnet(program: Command): void {
             if (dir !== "chain" && dir !== "store") rmSync(`${home}/data/${dir}`, { recursive: true, force: true });
           }
           out.progress("deploying contracts");
-          addresses = await deployLily({ rpcUrl, deployerKey, supply: parseEther("1000000"), mediationTimeoutSeconds: intOption(o.mediationTimeout, "--mediation-timeout") });
+          addresses = await deployLily({
+            rpcUrl,
+            deployerKey,
+            supply: parseEther("1000000"),
+            mediationTimeoutSeconds: intOption(o.mediationTimeout, "--mediation-timeout"),
+            ...(o.mediatorTurn !== undefined && { mediatorTurnSeconds: intOption(o.mediatorTurn, "--mediator-turn") }),
+          });
         }
 
         // 3. Keys, gas and escrow deposits.
@@ -157,7 +170,7 @@ export function registerDevnet(program: Command): void {
         const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
         const [store, solver] = await startAll(roles, home, [
           { name: "store", args: ["--home", home, "store", "--port", o.storePort] },
-          { name: "solver", args: ["--home", home, "solver", ...chainFlags, "--port", o.solverPort, "--sign-window", o.signWindow] },
+          { name: "solver", args: ["--home", home, "solver", ...chainFlags, "--rpc-url", rpcUrl, "--deploy-block", String(addresses.deployBlock), "--port", o.solverPort, "--sign-window", o.signWindow] },
         ]);
         const modules = await publishModules(new StoreClient(store!.ready.url!));
         const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver!.ready.url!, storeUrl: store!.ready.url!, modules, mediators: mediatorAccounts.map((a) => a.address) };
@@ -178,7 +191,7 @@ export function registerDevnet(program: Command): void {
         writeDevnetState(home, {
           pid: process.pid,
           chain: { rpcUrl, embedded: !o.rpcUrl, pid: anvil?.pid },
-          roles: Object.fromEntries(roles.map((r) => [r.name, { pid: r.child.pid!, url: r.ready.url, address: r.ready.address, log: r.logPath }])),
+          roles: Object.fromEntries(roles.map((r) => [r.name, { pid: r.child.pid!, url: r.ready.url, address: r.ready.address, log: r.logPath, args: r.args }])),
           jobCreator: jobCreator.address,
         });
         for (const r of roles) {
