@@ -19,9 +19,18 @@ export interface ChainDeal {
   digest?: Hex;
   openTx?: Hex;
   commitTx?: Hex;
+  /** Unix seconds of the block the result was committed in, once there is one. */
+  committedAt?: bigint;
   /** Unix seconds when mediation was requested; 0 when it was not. */
   challengedAt: bigint;
 }
+
+/**
+ * How long after the commit the job creator waits for the provider's signed Result before it
+ * delivers on the chain's digest alone: the chain is the authority, the signed Result only a
+ * second word from the provider, so a provider that never sends it cannot hold the job forever.
+ */
+export const SIGNED_RESULT_GRACE_SECONDS = 30n;
 
 export interface JobView {
   /** How many deals the job needs: k under replicate(k), else 1. */
@@ -177,12 +186,18 @@ function group(v: JobView, chain: ChainDeal[]): Step {
   return waitingFor ?? { do: "wait", for: "a paid replica's signed result" };
 }
 
-/** The committed result's CID once the provider's signed Result (checked by the reader) names it. */
+/**
+ * The committed result's CID once the provider's signed Result (checked by the reader) names it,
+ * or, when none came within SIGNED_RESULT_GRACE_SECONDS of the commit, on the chain's word alone.
+ */
 function resultFor(v: JobView, s: SignedDeal, c: ChainDeal): { cid?: string; step?: Step } {
   if (!c.digest) return { step: { do: "wait", for: "the ResultCommitted event" } };
   const cid = cidFromDigest(c.digest);
   const signed = v.solver?.deals.find((d) => d.id === s.dealId)?.result?.result;
-  if (!signed) return { step: { do: "wait", for: "the provider's signed result" } };
+  if (!signed) {
+    if (c.committedAt !== undefined && v.chain.now >= c.committedAt + SIGNED_RESULT_GRACE_SECONDS) return { cid };
+    return { step: { do: "wait", for: "the provider's signed result" } };
+  }
   // REJECT: the signed result the provider sent must be the one it committed on chain
   if (signed.result !== cid || signed.dealId !== s.dealId) {
     return { step: end("failed", "CID_MISMATCH", `the provider's signed result ${signed.result} differs from the result committed on chain ${cid}`, { dealId: s.dealId }, "result") };

@@ -112,7 +112,10 @@ async function readDeal(ctx: JobCreatorContext, dealId: Hex, memory: LoopMemory)
     const opened = events.find((e) => e.name === "DealOpened");
     const committed = events.find((e) => e.name === "ResultCommitted");
     if (opened) deal.openTx = opened.txHash;
-    if (committed?.name === "ResultCommitted") Object.assign(deal, { commitTx: committed.txHash, digest: committed.args.resultDigest });
+    if (committed?.name === "ResultCommitted") {
+      const block = await withLilyErrors(() => ctx.chain.publicClient.getBlock({ blockNumber: committed.blockNumber }));
+      Object.assign(deal, { commitTx: committed.txHash, digest: committed.args.resultDigest, committedAt: block.timestamp });
+    }
   }
   memory.events.set(dealId, { state: record.state, deal });
   return deal;

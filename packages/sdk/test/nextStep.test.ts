@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Hex } from "viem";
 import { Policy, cidDigest, cidForRecord, hashRecord, sortedAddresses, type DealRecord } from "@lily/protocol";
-import { nextStep, type ChainDeal, type JobView, type SignedDeal, type Step } from "../src/nextStep.ts";
+import { nextStep, type ChainDeal, type JobView, type SignedDeal, type Step, SIGNED_RESULT_GRACE_SECONDS } from "../src/nextStep.ts";
 import { LILY, NOW, domain, inputs, jobOffer, module, proposed, providers, resourceOffer } from "./offers.ts";
 
 const OPEN_BY = BigInt(NOW + 60);
@@ -95,7 +95,12 @@ const cases: [string, JobView, (s: Step) => void][] = [
   ["timed out with no result: refunded", signedView([one], [on("timedOut", { digest: undefined })], [record(one)]), ends("refunded", "DEADLINE_PASSED")],
   // A result on chain is delivered only with the provider's signed Result naming it.
   ["committed under optimistic with the signed result: deliver it while the window runs", signedView([one], [on("committed")], [record(one, { resultOf: resultCid })]), delivers(one, "committed", one.deal.price)],
-  ["settled but the solver has no signed result yet: wait", signedView([one], [on("settled")], [record(one)]), is("wait")],
+  ["settled but the solver has no signed result yet: wait", signedView([one], [on("settled", { committedAt: BigInt(NOW) })], [record(one)]), is("wait")],
+  [
+    "settled and no signed result came within the grace after the commit: deliver on the chain's digest alone",
+    signedView([one], [on("settled", { committedAt: BigInt(NOW) - SIGNED_RESULT_GRACE_SECONDS })], [record(one)]),
+    delivers(one, "settled", one.deal.price),
+  ],
   ["settled, and the signed result names another CID: fail", signedView([one], [on("settled")], [record(one, { resultOf: otherCid })]), ends("failed", "CID_MISMATCH")],
   ["settled, the solver down: wait", signedView([one], [on("settled")], [], { solver: undefined }), is("wait")],
   // A group is tallied once every replica committed or timed out.
