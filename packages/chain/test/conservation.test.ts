@@ -170,7 +170,7 @@ async function attempt(action: () => Promise<unknown>, what = current): Promise<
     tally.set(`${what} ok`, (tally.get(`${what} ok`) ?? 0) + 1);
     return true;
   } catch (e) {
-    if (isLilyError(e) && ["CHAIN_REVERT", "INSUFFICIENT_DEPOSIT", "DEADLINE_PASSED", "INVALID_INPUT"].includes(e.code)) {
+    if (isLilyError(e) && ["CHAIN_REVERT", "INSUFFICIENT_DEPOSIT", "DEADLINE_PASSED", "INVALID_INPUT", "CONFLICT"].includes(e.code)) {
       const why = `${what} rejected (${String(e.details.error ?? e.code)})`;
       tally.set(why, (tally.get(why) ?? 0) + 1);
       return false;

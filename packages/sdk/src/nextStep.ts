@@ -105,10 +105,13 @@ function matching(v: JobView): Step {
   if (job.status === "expired" || job.status === "cancelled" || job.status === "abandoned") return giveUp(v, `the solver holds the job offer as ${job.status}`);
   // Past the match timeout nothing new is signed, even a proposal that just arrived.
   if (late) return giveUp(v, v.lapsed.length ? `no deal opened before the match timeout (${v.lapsed.length} signed deal(s) lapsed unopened)` : "no provider matched before the match timeout");
-  const proposals = v.solver.deals.filter((d) => d.status === "proposed" && !v.lapsed.includes(d.id));
+  // The job creator signs last, once each provider has: a proposal a provider declines then never
+  // carries the job creator's signature, so nothing it signed can hold its escrow or its job
+  // while the job is matched again (signing first, it would have to wait out the deal's openBy).
+  const proposals = v.solver.deals.filter((d) => d.status === "proposed" && d.providerSignature && !v.lapsed.includes(d.id));
   const group = v.k === 1 ? proposals.slice(0, 1) : wholeGroup(proposals, v.k);
   if (group.length === v.k) return { do: "sign", proposals: group };
-  return { do: "wait", for: v.k === 1 ? "a proposal" : `a group of ${v.k} proposals` };
+  return { do: "wait", for: v.k === 1 ? "a proposal its provider signed" : `a group of ${v.k} proposals their providers signed` };
 }
 
 /** The first k proposals that name one group (the same `replicas` hash); fewer when none is whole yet. */

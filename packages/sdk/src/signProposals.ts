@@ -1,8 +1,9 @@
 // Sign what the solver proposed for a job: one deal, or under replicate(k) the whole group of k
-// at once. Every proposal is checked first (checkDeal, replicaGroupFlaw); one refusal signs none.
+// at once, each already signed by its provider (the job creator signs last). Every proposal is
+// checked first (checkDeal, replicaGroupFlaw, the provider's signature); one refusal signs none.
 // The journal records the signed deals before any signature leaves, so a crash can never leave a
 // signed deal the job creator does not know about.
-import { LilyError, isLilyError, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { LilyError, isLilyError, verifyRecord, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import { checkDeal, replicaGroupFlaw } from "./checkDeal.ts";
 import type { JobEntry } from "./journal.ts";
@@ -19,6 +20,9 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
   for (const p of proposals) {
     const resourceOffer = await resourceOfferOf(ctx, p);
     await checkDeal(ctx.domain, p.deal, job, resourceOffer, now, { maxOpenDelaySeconds: ctx.submit.maxOpenDelaySeconds, ...(p.group && { group: p.group }) });
+    // REJECT: the provider's signature, over exactly these terms, is what makes the job creator's the last one needed
+    if (!p.providerSignature) throw new LilyError({ code: "CONFLICT", field: "providerSignature", message: `refusing to sign deal ${p.id}: its provider has not signed it` });
+    await verifyRecord(ctx.domain, "Deal", p.deal, p.providerSignature, { signer: p.deal.provider, field: "providerSignature" });
   }
   const signed: SignedDeal[] = proposals.map((p) => ({ dealId: p.id, deal: p.deal }));
   const signatures = await Promise.all(signed.map((s) => ctx.signDeal(s.deal)));

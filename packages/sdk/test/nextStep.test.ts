@@ -58,16 +58,19 @@ function view(o: Partial<JobView> & { job?: ReturnType<typeof jobOffer>; status?
 const signedView = (signed: SignedDeal[], states: ChainDeal[], records: DealRecord[], o: Partial<JobView> = {}) =>
   view({ job: signed.length > 1 ? triple : single, signed, solver: { deals: records }, chain: { now: BigInt(NOW), deals: Object.fromEntries(signed.map((s, i) => [s.dealId, states[i]!])), mediationTimeoutSeconds: 600n }, ...o });
 const at = (now: bigint, v: JobView): JobView => ({ ...v, chain: { ...v.chain, now } });
+const providerSigned: Partial<DealRecord> = { providerSignature: `0x${"22".repeat(65)}` };
 const deadline = one.deal.deadline;
 
 const cases: [string, JobView, (s: Step) => void][] = [
   // Matching: nothing signed, nothing locked.
   ["no proposal yet: wait", view(), is("wait")],
-  ["a proposal: check and sign it", view({ deals: [record(one)] }), signs([one])],
+  ["a proposal its provider signed: check and sign it (the job creator signs last)", view({ deals: [record(one, providerSigned)] }), signs([one])],
+  ["a proposal its provider has not signed yet: wait", view({ deals: [record(one)] }), is("wait")],
   ["only a proposal whose earlier signed deal lapsed: never signed again, wait", view({ deals: [record(one)], lapsed: [one.dealId] }), is("wait")],
-  ["a lapsed deal and a new proposal: sign the new one", view({ deals: [record(one, { status: "rejected" }), record(spare)], lapsed: [one.dealId] }), signs([spare])],
+  ["a lapsed deal and a new proposal: sign the new one", view({ deals: [record(one, { status: "rejected" }), record(spare, providerSigned)], lapsed: [one.dealId] }), signs([spare])],
   ["replicate(3) with two proposals: wait for the whole group", view({ job: triple, deals: three.slice(0, 2).map((s) => record(s)) }), is("wait")],
-  ["replicate(3) with its three proposals: sign all three at once", view({ job: triple, deals: three.map((s) => record(s)) }), signs(three)],
+  ["replicate(3) with its three proposals, each signed by its provider: sign all three at once", view({ job: triple, deals: three.map((s) => record(s, providerSigned)) }), signs(three)],
+  ["replicate(3) with three proposals, one not yet signed by its provider: wait", view({ job: triple, deals: three.map((s, i) => record(s, i === 2 ? {} : providerSigned)) }), is("wait")],
   ["replicate(3) with three proposals from two groups: wait", view({ job: triple, deals: [...three.slice(0, 2), otherGroup].map((s) => record(s)) }), is("wait")],
   ["past the match timeout with no proposal: give up, with each provider's reason", view({ nowMs: NOW * 1000 + 20_001 }), givesUp(/no provider matched/, { "0xA1": "price: above max" })],
   ["a proposal after the match timeout: give up rather than sign late", view({ deals: [record(one)], nowMs: NOW * 1000 + 20_001 }), givesUp(/no provider matched/)],

@@ -41,18 +41,20 @@ test("submitting a job no provider can ever take fails at once, naming the price
   assert.deepEqual(await net.balances(), b0);
 });
 
-test("a deal its provider never signs lapses at openBy with nothing locked; the job creator signs the next match and pays once", async (t) => {
+test("a proposal its provider never signs is never signed by the job creator: the job is matched again and paid once, nothing lapsed", async (t) => {
   await everyProviderOffers();
   const b0 = await net.balances();
   const job = await net.jc.submitJob(cowsay("second time lucky"));
   const result = follow(t, job.jobOfferId, { matchTimeoutMs: 60_000 });
-  // Whoever is proposed first never signs; once the chain's clock passes openBy the deal can
-  // never open, and the job creator signs the solver's next match.
+  // Whoever is proposed first never signs. The job creator signs last, so it never signs that
+  // proposal, and once the sign window is over the solver matches the job again.
   const first = await eventually(async () => (await proposals(job.jobOfferId))[0]);
-  const second = await eventually(async () => (await proposals(job.jobOfferId)).find((d) => d.id !== first.id && d.jobCreatorSignature));
-  assert.deepEqual(net.journal.get(job.jobOfferId)?.lapsed, [first.id]);
+  const second = await eventually(async () => (await proposals(job.jobOfferId)).find((d) => d.id !== first.id));
+  assert.equal((await proposals(job.jobOfferId)).find((d) => d.id === first.id)?.jobCreatorSignature, undefined, "the job creator never signed the unsigned proposal");
   const honest = net.providerOf(second.deal.provider);
   await honest.sign(second);
+  await eventually(async () => ((await proposals(job.jobOfferId)).find((d) => d.id === second.id)?.jobCreatorSignature ? true : undefined));
+  assert.deepEqual(net.journal.get(job.jobOfferId)?.lapsed ?? [], [], "nothing the job creator signed had to lapse");
   await honest.open(second);
   await honest.commit(second, "moo\n");
   const r = await result;
@@ -76,6 +78,8 @@ test("stopping while a signed deal may still open withdraws nothing and keeps th
   const job = await net.jc.submitJob(cowsay("stop"));
   const stop = new AbortController();
   const waiting = net.jc.waitForResult({ jobOfferId: job.jobOfferId, outDir: outDir(), signal: stop.signal });
+  const proposal = await eventually(async () => (await proposals(job.jobOfferId))[0]);
+  await net.providerOf(proposal.deal.provider).sign(proposal);
   await eventually(async () => (net.journal.get(job.jobOfferId)?.stage === "signed" ? true : undefined));
   stop.abort(new Error("stopped by the test"));
   const e = await rejection(waiting);
@@ -92,11 +96,12 @@ test("a replica group every provider signed but none opened: the job creator ope
   const job = await net.jc.submitJob(cowsay("three of us", { policy: "replicate:3" }));
   const result = follow(t, job.jobOfferId);
   const group = await eventually(async () => {
-    const signed = (await proposals(job.jobOfferId)).filter((d) => d.jobCreatorSignature);
-    return signed.length === 3 ? signed : undefined;
+    const proposed = await proposals(job.jobOfferId);
+    return proposed.length === 3 ? proposed : undefined;
   });
-  // Every provider signs; none opens. The job creator opens the group after its grace.
+  // Every provider signs; the job creator signs last; none opens. The job creator opens the group after its grace.
   for (const d of group) await net.providerOf(d.deal.provider).sign(d);
+  await eventually(async () => ((await proposals(job.jobOfferId)).filter((d) => d.jobCreatorSignature).length === 3 ? true : undefined));
   for (const d of group) {
     await eventually(async () => ((await dealState(net.providers[0]!.chain, { dealId: d.id })) === "open" ? true : undefined));
     await net.providerOf(d.deal.provider).commit(d, "moo moo moo\n");

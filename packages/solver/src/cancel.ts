@@ -1,7 +1,9 @@
 // A job creator withdraws its job offer with a signed CancelJobOffer: the job offer is cancelled
-// and never matched again, and its deals that have not opened (proposed, or signed by both) are
-// dropped, freeing their capacity. A deal the chain has opened is the chain's to finish: the
-// provider runs it and the policy settles it. Cancelling again changes nothing.
+// and never matched again, and its proposals not yet signed by both parties are dropped. A deal
+// both signed is left to the chain: anyone holding both signatures may still open it until its
+// openBy (the provider follows it until then), so dropping it would free capacity its provider
+// knows it still holds. Likewise a proposal its provider alone signed keeps counting against
+// that provider until its openBy (see book/usage.ts). Cancelling again changes nothing.
 import { isAddressEqual, type Hex } from "viem";
 import { LilyError, verifyRecord, type Domain, type SignedCancelJobOffer } from "@lily/protocol";
 import type { OrderBook } from "./orderBook.ts";
@@ -22,7 +24,7 @@ export async function cancelJobOffer(book: OrderBook, domain: Domain, id: Hex, {
   await verifyRecord(domain, "CancelJobOffer", cancel, signature, { signer: job.offer.jobCreator, field: "signature" });
   return book.atomically(() => {
     if (!book.endJobOffer(id, "cancelled")) return undefined;
-    const dropped = book.unopenedDealsOf(id).filter((d) => d.status === "proposed" || d.status === "signed");
+    const dropped = book.unopenedDealsOf(id).filter((d) => d.status === "proposed");
     for (const d of dropped) book.updateDeal(d.id, { status: "rejected", error: CANCELLED });
     return { dropped: dropped.map((d) => d.id) };
   });

@@ -56,11 +56,14 @@ export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): E
     if (onChain === "opened" && deal.status !== "timed-out" && terms.deadline < chainNow) endings.push(timedOut(deal));
     if (onChain !== undefined || ENDED.includes(deal.status) || terms.openBy >= chainNow) continue;
     if (deal.status === "proposed") {
-      // Who did not sign is known: the job creator abandons its job offer, the provider loses it and its offer.
-      const jobCreator = !deal.jobCreatorSignature;
+      // Who did not sign is known. The job creator signs last, once every provider of the job
+      // (its whole group) has: it is to blame only then, and abandons its job offer; a provider
+      // that did not sign loses the job and its offer.
       const provider = !deal.providerSignature;
+      const providersSigned = deals.every((d) => d.deal.jobOfferId !== deal.jobOfferId || d.deal.status !== "proposed" || d.deal.providerSignature);
+      const jobCreator = !deal.jobCreatorSignature && providersSigned;
       const missing = [jobCreator && "job creator", provider && "provider"].filter(Boolean).join(" and the ");
-      const error = `not signed by the ${missing} before its openBy`;
+      const error = missing ? `not signed by the ${missing} before its openBy` : "not signed before its openBy: another replica of its group was not";
       const exclude = `did not sign deal ${id} before its openBy`;
       endings.push({
         deal, status: "rejected", error, why: `deal ${id} ${error}`,

@@ -56,7 +56,7 @@ export class Matching {
     const proposed: Hex[] = [];
     book.atomically(() => {
       for (const id of book.expireJobOffers(seconds(now))) changedJobs.add(id);
-      const snapshot = book.snapshot(balances);
+      const snapshot = book.snapshot(balances, seconds(now));
       const plan = planMatches(snapshot, config, seconds(now));
       const jobs = new Map(snapshot.jobs.map((j) => [j.id, j]));
       const dealsOf = new Map<Hex, Hex[]>();

@@ -257,8 +257,9 @@ export class OrderBook {
   }
 
   /** What the matcher needs, read at one instant, with the escrow balances read from the chain. */
-  snapshot(escrow: ReadonlyMap<Address, bigint>): Snapshot {
-    return { ...readUsage((text) => this.sql(text)), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };
+  /** `now`: unix seconds, the solver's clock (a dropped deal a party signed counts until its openBy). */
+  snapshot(escrow: ReadonlyMap<Address, bigint>, now = Math.floor(Date.now() / 1000)): Snapshot {
+    return { ...readUsage((text) => this.sql(text), now), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };
   }
 }
 

@@ -10,7 +10,30 @@ let chain: TestChain;
 before(async () => void (chain = await startTestChain()));
 after(() => chain.stop());
 
-test("a signed cancel withdraws the job offer, drops its unopened deal and frees the capacity; again, it changes nothing", async (t) => {
+test("a signed cancel withdraws the job offer and drops its unsigned proposal, freeing the capacity; again, it changes nothing", async (t) => {
+  const { api } = await startTestSolver(t, chain);
+  const sign = signer(chain.domain);
+  const { rp, jc, next } = await parties(chain, ["rp", "jc", "next"]);
+  await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { cpu: 1 })) });
+  const job = await api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { cpu: 1 })) });
+  const proposalId = job.dealIds[0]!;
+  const waiting = await api.postJobOffer({ body: await sign.jobOffer(next, jobOffer(next, { cpu: 1 })) });
+  assert.equal(waiting.status, "open");
+
+  const body = await sign.cancel(jc, job.id);
+  const cancelled = await api.cancelJobOffer({ params: { id: job.id }, body });
+  assert.deepEqual([cancelled.status, cancelled.dealIds], ["cancelled", [proposalId]]);
+  const dropped = await api.getDeal({ params: { id: proposalId } });
+  assert.deepEqual([dropped.status, dropped.error], ["rejected", "cancelled by its job creator"]);
+  const matched = await api.getJobOffer({ params: { id: waiting.id } });
+  assert.equal(matched.status, "matched", "the dropped proposal's capacity went to the waiting job");
+
+  assert.deepEqual(await api.cancelJobOffer({ params: { id: job.id }, body }), cancelled, "a repeated cancel is a no-op");
+  assert.deepEqual(await api.cancelJobOffer({ params: { id: job.id }, body: await sign.cancel(jc, job.id) }), cancelled, "so is a fresh one");
+  assert.equal((await api.listDeals({ query: { jobCreator: jc.address } })).deals.length, 1, "nothing new is proposed for it");
+});
+
+test("a cancel leaves a deal both parties signed to the chain: it may still open until its openBy, so its capacity stays held", async (t) => {
   const { api } = await startTestSolver(t, chain);
   const sign = signer(chain.domain);
   const { rp, jc, next } = await parties(chain, ["rp", "jc", "next"]);
@@ -18,19 +41,10 @@ test("a signed cancel withdraws the job offer, drops its unopened deal and frees
   const job = await api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { cpu: 1 })) });
   const deal = await signBoth(api, chain.domain, job.dealIds[0]!, jc, rp);
   const waiting = await api.postJobOffer({ body: await sign.jobOffer(next, jobOffer(next, { cpu: 1 })) });
-  assert.equal(waiting.status, "open");
-
-  const body = await sign.cancel(jc, job.id);
-  const cancelled = await api.cancelJobOffer({ params: { id: job.id }, body });
-  assert.deepEqual([cancelled.status, cancelled.dealIds], ["cancelled", [deal.id]]);
-  const dropped = await api.getDeal({ params: { id: deal.id } });
-  assert.deepEqual([dropped.status, dropped.error], ["rejected", "cancelled by its job creator"]);
-  const matched = await api.getJobOffer({ params: { id: waiting.id } });
-  assert.equal(matched.status, "matched", "the dropped deal's capacity went to the waiting job");
-
-  assert.deepEqual(await api.cancelJobOffer({ params: { id: job.id }, body }), cancelled, "a repeated cancel is a no-op");
-  assert.deepEqual(await api.cancelJobOffer({ params: { id: job.id }, body: await sign.cancel(jc, job.id) }), cancelled, "so is a fresh one");
-  assert.equal((await api.listDeals({ query: { jobCreator: jc.address } })).deals.length, 1, "nothing new is proposed for it");
+  const cancelled = await api.cancelJobOffer({ params: { id: job.id }, body: await sign.cancel(jc, job.id) });
+  assert.equal(cancelled.status, "cancelled");
+  assert.equal((await api.getDeal({ params: { id: deal.id } })).status, "signed", "anyone holding both signatures may still open it");
+  assert.equal((await api.getJobOffer({ params: { id: waiting.id } })).status, "open", "the provider still holds the capacity");
 });
 
 test("a cancel not signed by the job offer's job creator, or naming another job offer, is refused and changes nothing", async (t) => {

@@ -12,26 +12,41 @@ import type { Snapshot } from "../matcher/match.ts";
 const active = ACTIVE_DEAL_STATUSES.map((s) => `'${s}'`).join(", ");
 /** Deals (as `d`) that still hold something and were never seen opened: opening them would lock escrow. */
 export const UNOPENED = `d.status IN (${active}) AND d.on_chain IS NULL`;
+/**
+ * Seconds past a dropped deal's openBy during which it still counts: the parties' clocks may run a
+ * little behind the solver's, and counting a moment too long only delays a match, while counting
+ * too short proposes capacity a provider knows it holds, and it declines.
+ */
+export const OPEN_BY_MARGIN_SECONDS = 5;
+/**
+ * A deal the book dropped (cancelled, unsigned in time) that a party had signed and the chain never
+ * showed opened: anyone holding both signatures could still open it until its openBy, so the party
+ * that signed it holds its part until then, and the book must count it as that party does.
+ */
+const stillOpenable = (signature: string) =>
+  `(d.status = 'rejected' AND d.${signature} IS NOT NULL AND d.on_chain IS NULL AND CAST(json_extract(d.terms, '$.openBy') AS INTEGER) + ${OPEN_BY_MARGIN_SECONDS} >= :now)`;
 
-export function readUsage(sql: (text: string) => StatementSync): Pick<Snapshot, "used" | "held" | "excluded" | "lastOpenBy"> {
+/** `now`: unix seconds, the solver's clock. */
+export function readUsage(sql: (text: string) => StatementSync, now: number): Pick<Snapshot, "used" | "held" | "excluded" | "lastOpenBy"> {
   const used = new Map<Address, Resources>();
   const usage = sql(
     `SELECT d.provider, json_extract(j.offer, '$.cpu') AS cpu, json_extract(j.offer, '$.memoryMb') AS memoryMb,
             json_extract(j.offer, '$.gpu') AS gpu, json_extract(j.offer, '$.vramMb') AS vramMb
-     FROM deals d JOIN job_offers j ON j.id = d.job_offer_id WHERE d.status IN (${active})`,
-  ).all() as unknown as ({ provider: Address } & Resources)[];
+     FROM deals d JOIN job_offers j ON j.id = d.job_offer_id WHERE d.status IN (${active}) OR ${stillOpenable("provider_signature")}`,
+  ).all({ now }) as unknown as ({ provider: Address } & Resources)[];
   for (const { provider, ...r } of usage) used.set(provider, addResources(used.get(provider) ?? NO_RESOURCES, r));
 
   const held = new Map<Address, bigint>();
   const unopened = sql(
     `SELECT d.provider, d.job_creator, json_extract(d.terms, '$.price') AS price, json_extract(d.terms, '$.collateral') AS collateral,
-            json_extract(d.terms, '$.policy') AS policy, json_extract(d.terms, '$.mediationFee') AS mediationFee
-     FROM deals d WHERE ${UNOPENED}`,
-  ).all() as { provider: Address; job_creator: Address; price: string; collateral: string; policy: number; mediationFee: string }[];
+            json_extract(d.terms, '$.policy') AS policy, json_extract(d.terms, '$.mediationFee') AS mediationFee,
+            (${UNOPENED}) AS live, ${stillOpenable("provider_signature")} AS providerSigned, ${stillOpenable("job_creator_signature")} AS jobCreatorSigned
+     FROM deals d WHERE (${UNOPENED}) OR ${stillOpenable("provider_signature")} OR ${stillOpenable("job_creator_signature")}`,
+  ).all({ now }) as { provider: Address; job_creator: Address; price: string; collateral: string; policy: number; mediationFee: string; live: number; providerSigned: number; jobCreatorSigned: number }[];
   for (const d of unopened) {
     const locks = dealLocks({ price: BigInt(d.price), collateral: BigInt(d.collateral), policy: d.policy, mediationFee: BigInt(d.mediationFee) });
-    held.set(d.provider, (held.get(d.provider) ?? 0n) + locks.provider);
-    held.set(d.job_creator, (held.get(d.job_creator) ?? 0n) + locks.jobCreator);
+    if (d.live || d.providerSigned) held.set(d.provider, (held.get(d.provider) ?? 0n) + locks.provider);
+    if (d.live || d.jobCreatorSigned) held.set(d.job_creator, (held.get(d.job_creator) ?? 0n) + locks.jobCreator);
   }
 
   const excluded: Record<Hex, Record<Address, string>> = {};
