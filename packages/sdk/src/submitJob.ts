@@ -9,6 +9,7 @@ import type { JobCreatorContext } from "./context.ts";
 import { buildJobOffer, insufficientDeposit, type SubmitJobParams } from "./buildJobOffer.ts";
 import { askSolver } from "./explainJob.ts";
 import { noMatch } from "./noMatch.ts";
+import { untilAnswered } from "./untilAnswered.ts";
 
 export type { SubmitJobParams } from "./buildJobOffer.ts";
 
@@ -27,7 +28,7 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   if (balance < built.deposit) throw insufficientDeposit(balance, built);
   // REJECT: a job offer every provider refuses for a reason waiting cannot change is not posted
   const jobOfferId = hashRecord(ctx.domain, "JobOffer", offer);
-  const explanation = await askSolver(ctx, offer);
+  const explanation = await untilAnswered(ctx, () => askSolver(ctx, offer));
   if (!explanation.matchable) {
     // Unsigned and unposted; journaled so `lily jobs` still shows what was tried and why it failed.
     const error = noMatch(explanation.rejections, { hints: explanation.hints });
@@ -36,7 +37,7 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   }
   const signature = await signRecord(ctx.opts.account, ctx.domain, "JobOffer", offer);
   ctx.journal.put({ jobOfferId, module: p.module, offer, signature, stage: "submitted", createdAt: Date.now() });
-  const record = await ctx.solver.postJobOffer({ body: { offer, signature } });
+  const record = await untilAnswered(ctx, () => ctx.solver.postJobOffer({ body: { offer, signature } }));
   if (record.id !== jobOfferId) throw new LilyError({ code: "CONFLICT", message: `solver answered job offer id ${record.id}, expected ${jobOfferId}` });
   p.onProgress?.({ stage: "offered", jobOfferId });
   return { jobOfferId, offer, signature, moduleRef: p.module };
