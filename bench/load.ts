@@ -43,7 +43,7 @@ function options() {
     },
   });
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
   const fail = (msg: string) => {
@@ -121,7 +121,17 @@ async function main() {
     // One SDK job creator per account, each with its own in-memory journal (the SDK's default).
     const creators: JobCreator[] = accounts.map((account) =>
       createJobCreator(
-        { account, rpcUrl: n.rpcUrl, chainId: n.chainId, token: n.token, deals: n.deals, deployBlock: n.deployBlock, solverUrl: n.solverUrl, storeUrl: n.storeUrl, modules: n.modules },
+        {
+          account,
+          rpcUrl: n.rpcUrl,
+          chainId: n.chainId,
+          token: n.token,
+          deals: n.deals,
+          deployBlock: n.deployBlock,
+          solverUrl: n.solverUrl,
+          storeUrl: n.storeUrl,
+          modules: n.modules,
+        },
         { journal: memoryJournal() },
       ),
     );
@@ -157,7 +167,14 @@ async function main() {
     const logIssues = scanLogs(logsKept);
     const report = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, platform: `${process.platform}/${process.arch}` },
-      params: { module: MODULE, concurrency: opts.levels, jobsPerSubmitter: opts.jobsPerSubmitter, providers: opts.providers ?? 2, jobTimeoutS: opts.jobTimeoutMs / 1000, maxPriceLily: formatEther(MAX_PRICE) },
+      params: {
+        module: MODULE,
+        concurrency: opts.levels,
+        jobsPerSubmitter: opts.jobsPerSubmitter,
+        providers: opts.providers ?? 2,
+        jobTimeoutS: opts.jobTimeoutMs / 1000,
+        maxPriceLily: formatEther(MAX_PRICE),
+      },
       setup: { devnetUpMs: Math.round(net.upMs), accounts: maxC, fundAndDepositMs: Math.round(setupMs) },
       levels,
       logs: { kept: logsKept, issues: logIssues },
@@ -191,12 +208,15 @@ async function runOne(jc: JobCreator, net: Devnet, capMs: number, at: { level: n
       cap,
     ]);
     const elapsed = performance.now() - t0;
-    if (r.exitCode !== 0 || !r.stdout.includes(MESSAGE)) return { ...at, ok: false, ms: elapsed, stage, code: "BAD_OUTPUT", message: `exit code ${r.exitCode}, stdout ${JSON.stringify(r.stdout.slice(0, 60))}` };
+    if (r.exitCode !== 0 || !r.stdout.includes(MESSAGE))
+      return { ...at, ok: false, ms: elapsed, stage, code: "BAD_OUTPUT", message: `exit code ${r.exitCode}, stdout ${JSON.stringify(r.stdout.slice(0, 60))}` };
     return { ...at, ok: true, ms: elapsed, stage: "done" };
   } catch (e) {
     const err = e as { code?: unknown; message?: unknown };
     const code = typeof err?.code === "string" ? err.code : e instanceof Error ? e.name : "UNKNOWN";
-    const message = String(err?.message ?? e).split("\n")[0]!.trim();
+    const message = String(err?.message ?? e)
+      .split("\n")[0]!
+      .trim();
     return { ...at, ok: false, ms: performance.now() - t0, stage, code, message };
   } finally {
     clearTimeout(timer);
@@ -273,7 +293,14 @@ function scanLogs(dir: string): LogIssue[] {
       }
       if (rec.level !== "warn" && rec.level !== "error") continue;
       const err = rec.err as { code?: string; message?: string } | undefined;
-      const raw = typeof rec.reason === "string" ? rec.reason : err ? `${err.code ? `${err.code}: ` : ""}${err.message ?? ""}` : typeof rec.error === "string" ? rec.error : "";
+      const raw =
+        typeof rec.reason === "string"
+          ? rec.reason
+          : err
+            ? `${err.code ? `${err.code}: ` : ""}${err.message ?? ""}`
+            : typeof rec.error === "string"
+              ? rec.error
+              : "";
       const reason = normalise(raw.split("\n")[0]!).slice(0, 160);
       const key = `${role}\u0000${rec.level}\u0000${rec.msg}\u0000${reason}`;
       const g = groups.get(key) ?? { role, level: String(rec.level), msg: String(rec.msg), reason, count: 0 };
@@ -299,13 +326,25 @@ function render(r: Report): string {
   out.push(
     `Lily load benchmark: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}; ${p.module}, ${p.jobsPerSubmitter} jobs per submitter one after another, ${p.providers} providers, job cap ${p.jobTimeoutS} s; ${r.totalSeconds} s`,
   );
-  out.push(`Set-up (not measured below): devnet up in ${ms(r.setup.devnetUpMs)}; ${r.setup.accounts} job-creator accounts funded and deposited in ${ms(r.setup.fundAndDepositMs)}.`);
+  out.push(
+    `Set-up (not measured below): devnet up in ${ms(r.setup.devnetUpMs)}; ${r.setup.accounts} job-creator accounts funded and deposited in ${ms(r.setup.fundAndDepositMs)}.`,
+  );
   out.push("");
   const short = (l: LevelReport) => (l.failures.length ? summarise(l.failures.map((f) => ({ code: f.code, count: f.count }))) : "");
   out.push(
     table(
       ["submitters", "jobs", "completed", "failed", "failures", "elapsed", "jobs/s", "p50", "p95"],
-      r.levels.map((l) => [String(l.submitters), String(l.jobs), String(l.completed), String(l.failed), short(l), ms(l.elapsedMs), l.jobsPerSecond.toFixed(2), ms(l.latency.p50Ms ?? Number.NaN), ms(l.latency.p95Ms ?? Number.NaN)]),
+      r.levels.map((l) => [
+        String(l.submitters),
+        String(l.jobs),
+        String(l.completed),
+        String(l.failed),
+        short(l),
+        ms(l.elapsedMs),
+        l.jobsPerSecond.toFixed(2),
+        ms(l.latency.p50Ms ?? Number.NaN),
+        ms(l.latency.p95Ms ?? Number.NaN),
+      ]),
     ),
   );
   out.push("jobs/s = completed jobs / wall-clock time of the level; p50/p95: latency from submit to result of the completed jobs.");
@@ -314,7 +353,9 @@ function render(r: Report): string {
     out.push("");
     out.push("Failures (code ×count, the stage the job had reached, first line of the error with ids blanked):");
     for (const l of failing) {
-      out.push(`  ${l.submitters} submitters (failed jobs gave up after a median ${ms(l.failedAfter.p50Ms ?? Number.NaN)}, at most ${ms(l.failedAfter.maxMs ?? Number.NaN)}):`);
+      out.push(
+        `  ${l.submitters} submitters (failed jobs gave up after a median ${ms(l.failedAfter.p50Ms ?? Number.NaN)}, at most ${ms(l.failedAfter.maxMs ?? Number.NaN)}):`,
+      );
       for (const f of l.failures) out.push(`    ${f.code} ×${f.count} at ${f.stage} (${f.message})`);
     }
   }
@@ -322,7 +363,8 @@ function render(r: Report): string {
   if (r.logs.issues.length) {
     out.push(`Warnings and errors in the devnet's role logs (kept in ${r.logs.kept}):`);
     const width = Math.max(...r.logs.issues.map((i) => `${i.role} ${i.level}`.length));
-    for (const i of r.logs.issues.slice(0, 25)) out.push(`  ${`${i.role} ${i.level}`.padEnd(width)}  ×${int(i.count)}  ${i.msg}${i.reason ? `: ${i.reason}` : ""}`);
+    for (const i of r.logs.issues.slice(0, 25))
+      out.push(`  ${`${i.role} ${i.level}`.padEnd(width)}  ×${int(i.count)}  ${i.msg}${i.reason ? `: ${i.reason}` : ""}`);
     if (r.logs.issues.length > 25) out.push(`  ... and ${r.logs.issues.length - 25} more kinds (--json has them all)`);
   } else out.push(`No warnings or errors in the devnet's role logs (kept in ${r.logs.kept}).`);
   return out.join("\n");
@@ -332,11 +374,14 @@ function render(r: Report): string {
 function summarise(groups: { code: string; count: number }[]): string {
   const byCode = new Map<string, number>();
   for (const g of groups) byCode.set(g.code, (byCode.get(g.code) ?? 0) + g.count);
-  return [...byCode].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ×${k}`).join(", ");
+  return [...byCode]
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, k]) => `${c} ×${k}`)
+    .join(", ");
 }
 
 main().then(
-  (text) => process.stdout.write(text + "\n", () => process.exit(0)),
+  (text) => process.stdout.write(`${text}\n`, () => process.exit(0)),
   async (e) => {
     await stopAll();
     process.stderr.write(`load bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

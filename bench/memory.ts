@@ -20,9 +20,13 @@ export function procMemory(pid: number): { hwmKib: number; rssKib: number } | un
 /** Peak RSS of a Node process (this binary) that loads nothing and exits, in KiB. */
 export function bareNodeHwmKib(): number | undefined {
   try {
-    const out = execFileSync(process.execPath, ["-e", "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"], {
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      process.execPath,
+      ["-e", "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])"],
+      {
+        encoding: "utf8",
+      },
+    );
     const kib = Number(out.trim());
     return Number.isFinite(kib) ? kib : undefined;
   } catch {
@@ -32,7 +36,8 @@ export function bareNodeHwmKib(): number | undefined {
 
 /** Peak RSS of `lily --help`, read as it exits, in KiB. */
 export function cliLoadedHwmKib(lily: string): number | undefined {
-  const hook = "process.on('exit',()=>process.stderr.write('\\nVmHWM='+/VmHWM:\\s+(\\d+)/.exec(process.getBuiltinModule('fs').readFileSync('/proc/self/status','utf8'))[1]+'\\n'))";
+  const hook =
+    "process.on('exit',()=>process.stderr.write('\\nVmHWM='+/VmHWM:\\s+(\\d+)/.exec(process.getBuiltinModule('fs').readFileSync('/proc/self/status','utf8'))[1]+'\\n'))";
   const r = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(hook)}`, lily, "--help"], { encoding: "utf8" });
   const kib = Number(/VmHWM=(\d+)/.exec(r.stderr ?? "")?.[1]);
   return Number.isFinite(kib) && kib > 0 ? kib : undefined;

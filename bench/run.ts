@@ -47,7 +47,7 @@ function options() {
     },
   });
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
   const count = (name: string, v: string, min: number) => {
@@ -58,7 +58,12 @@ function options() {
     }
     return n;
   };
-  return { jobs: count("jobs", values.jobs, 1), cliRuns: count("cli-runs", values["cli-runs"], 0), starts: count("starts", values.starts, 1), json: values.json };
+  return {
+    jobs: count("jobs", values.jobs, 1),
+    cliRuns: count("cli-runs", values["cli-runs"], 0),
+    starts: count("starts", values.starts, 1),
+    json: values.json,
+  };
 }
 
 async function main() {
@@ -102,7 +107,17 @@ async function main() {
     // 2. The job creator in-process, with the devnet's network.json and its keystore.
     const n = net.network;
     const account = jobCreatorAccount(net.home);
-    const jc = createJobCreator({ account, rpcUrl: n.rpcUrl, chainId: n.chainId, token: n.token, deals: n.deals, deployBlock: n.deployBlock, solverUrl: n.solverUrl, storeUrl: n.storeUrl, modules: n.modules });
+    const jc = createJobCreator({
+      account,
+      rpcUrl: n.rpcUrl,
+      chainId: n.chainId,
+      token: n.token,
+      deals: n.deals,
+      deployBlock: n.deployBlock,
+      solverUrl: n.solverUrl,
+      storeUrl: n.storeUrl,
+      modules: n.modules,
+    });
     const chain = createLilyClient({ rpcUrl: n.rpcUrl, addresses: n });
     await topUpEscrow(net, account, BigInt(opts.jobs + opts.cliRuns) * parseEther("1") + MAX_PRICE);
 
@@ -126,7 +141,8 @@ async function main() {
       });
       sdkMs.push(performance.now() - t0);
       marks.push({ ...m, dealId: r.dealId, done: Date.now() });
-      if (r.exitCode !== 0 || r.stdout !== base.stdout) throw new Error(`job ${i}: the network's output differs from the sandbox's:\n${r.stdout}\n---\n${base.stdout}`);
+      if (r.exitCode !== 0 || r.stdout !== base.stdout)
+        throw new Error(`job ${i}: the network's output differs from the sandbox's:\n${r.stdout}\n---\n${base.stdout}`);
       progress(`job ${i + 1}/${opts.jobs}: ${ms(sdkMs.at(-1)!)} end to end (sandbox alone ${ms(base.ms)})`);
     }
 
@@ -170,7 +186,26 @@ async function main() {
     ].map((p) => ({ ...p, ...procMemory(p.pid) }));
 
     const perStep = breakdown(s, marks);
-    const report = buildReport({ opts, anvilMs, devnetMs, devnetReportedMs, devnetPhases, sdkMs, sandboxMs, cliMs, cliFirstMs, cliLoadMs, costs, setup, strays, procs, bareNode, cliLoaded, bareAnvil, perStep });
+    const report = buildReport({
+      opts,
+      anvilMs,
+      devnetMs,
+      devnetReportedMs,
+      devnetPhases,
+      sdkMs,
+      sandboxMs,
+      cliMs,
+      cliFirstMs,
+      cliLoadMs,
+      costs,
+      setup,
+      strays,
+      procs,
+      bareNode,
+      cliLoaded,
+      bareAnvil,
+      perStep,
+    });
     report.totalSeconds = Math.round((performance.now() - began) / 100) / 10;
     progress(`done in ${report.totalSeconds} s; stopping the devnet`);
     return opts.json ? JSON.stringify(report, null, 2) : render(report);
@@ -247,7 +282,14 @@ function buildReport(x: Inputs) {
       overheadFactorP50: sdkP50 / median(x.sandboxMs),
       overheadFactorP90: quantile(x.sdkMs, 0.9) / quantile(x.sandboxMs, 0.9),
       cli: x.cliMs.length
-        ? { p50Ms: round(median(x.cliMs)), runsMs: x.cliMs.map(round), firstProgressP50Ms: round(median(x.cliFirstMs)), helpP50Ms: round(median(x.cliLoadMs)), startupCostMs: round(median(x.cliMs) - sdkP50), ratioToSdk: median(x.cliMs) / sdkP50 }
+        ? {
+            p50Ms: round(median(x.cliMs)),
+            runsMs: x.cliMs.map(round),
+            firstProgressP50Ms: round(median(x.cliFirstMs)),
+            helpP50Ms: round(median(x.cliLoadMs)),
+            startupCostMs: round(median(x.cliMs) - sdkP50),
+            ratioToSdk: median(x.cliMs) / sdkP50,
+          }
         : null,
       breakdown: steps.map(([step, who], i) => ({ step, who, medianMs: round(stepMs[i]!), jobs: x.perStep[i]!.length })),
     },
@@ -302,26 +344,63 @@ type Report = ReturnType<typeof buildReport>;
 function render(r: Report): string {
   const out: string[] = [];
   const { startup: su, latency: l, chain: c, memory: m } = r;
-  out.push(`Lily benchmark: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.params.jobs} jobs of ${r.params.module}, ${r.params.cliRuns} via lily run, ${r.params.starts} devnet start-ups; ${r.totalSeconds} s`);
+  out.push(
+    `Lily benchmark: ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}, ${r.params.jobs} jobs of ${r.params.module}, ${r.params.cliRuns} via lily run, ${r.params.starts} devnet start-ups; ${r.totalSeconds} s`,
+  );
   out.push("Every ratio is against a baseline measured in this same run, except the reference system's published constants.");
   out.push("");
   out.push(
     table(
       ["measure", "value", "baseline", "ratio"],
       [
-        [`devnet start-up, spawn to "is up" (median of ${su.devnetMs.length})`, ms(su.devnetMedianMs!), `bare anvil (startAnvil) ${ms(su.bareAnvilMedianMs!)}`, ratio(su.devnetMedianMs!, su.bareAnvilMedianMs!)],
-        ["  the devnet's own \"ready in\" (after node has loaded the CLI)", ms(su.devnetReportedMedianMs!), "", ""],
-        [`job end to end, SDK in-process, p50 (n=${l.sdk.runsMs.length})`, ms(l.sdk.p50Ms!), `sandbox only ${ms(l.sandboxOnly.p50Ms!)}`, ratio(l.sdk.p50Ms!, l.sandboxOnly.p50Ms!)],
+        [
+          `devnet start-up, spawn to "is up" (median of ${su.devnetMs.length})`,
+          ms(su.devnetMedianMs!),
+          `bare anvil (startAnvil) ${ms(su.bareAnvilMedianMs!)}`,
+          ratio(su.devnetMedianMs!, su.bareAnvilMedianMs!),
+        ],
+        ['  the devnet\'s own "ready in" (after node has loaded the CLI)', ms(su.devnetReportedMedianMs!), "", ""],
+        [
+          `job end to end, SDK in-process, p50 (n=${l.sdk.runsMs.length})`,
+          ms(l.sdk.p50Ms!),
+          `sandbox only ${ms(l.sandboxOnly.p50Ms!)}`,
+          ratio(l.sdk.p50Ms!, l.sandboxOnly.p50Ms!),
+        ],
         [`job end to end, SDK in-process, p90`, ms(l.sdk.p90Ms!), `sandbox only ${ms(l.sandboxOnly.p90Ms!)}`, ratio(l.sdk.p90Ms!, l.sandboxOnly.p90Ms!)],
         ...(l.cli
           ? [
-              [`job end to end, \`lily run\` process, p50 (n=${l.cli.runsMs.length})`, ms(l.cli.p50Ms!), `SDK p50 ${ms(l.sdk.p50Ms!)}`, ratio(l.cli.p50Ms!, l.sdk.p50Ms!)],
-              ["  CLI start-up cost (CLI p50 - SDK p50)", ms(l.cli.startupCostMs!), `\`lily --help\` alone ${ms(l.cli.helpP50Ms!)}`, ratio(l.cli.startupCostMs!, l.cli.helpP50Ms!)],
+              [
+                `job end to end, \`lily run\` process, p50 (n=${l.cli.runsMs.length})`,
+                ms(l.cli.p50Ms!),
+                `SDK p50 ${ms(l.sdk.p50Ms!)}`,
+                ratio(l.cli.p50Ms!, l.sdk.p50Ms!),
+              ],
+              [
+                "  CLI start-up cost (CLI p50 - SDK p50)",
+                ms(l.cli.startupCostMs!),
+                `\`lily --help\` alone ${ms(l.cli.helpP50Ms!)}`,
+                ratio(l.cli.startupCostMs!, l.cli.helpP50Ms!),
+              ],
             ]
           : []),
-        ["transactions per job, all parties (median)", int(c.txsPerJob.median), `${REFERENCE.txs} (reference, published)`, ratio(c.txsPerJob.median, REFERENCE.txs)],
-        ["gas per job, all parties (median)", int(c.gasPerJob.median), `~${int(REFERENCE.gas)} (reference, published)`, ratio(c.gasPerJob.median, REFERENCE.gas)],
-        [`one-off deposits (approve + deposit), amortised over ${c.jobs} jobs`, `${c.oneOffDeposits.perJob.txs.toFixed(2)} tx, ${int(c.oneOffDeposits.perJob.gas)} gas`, `total ${c.oneOffDeposits.txs} tx, ${int(c.oneOffDeposits.gas)} gas`, ""],
+        [
+          "transactions per job, all parties (median)",
+          int(c.txsPerJob.median),
+          `${REFERENCE.txs} (reference, published)`,
+          ratio(c.txsPerJob.median, REFERENCE.txs),
+        ],
+        [
+          "gas per job, all parties (median)",
+          int(c.gasPerJob.median),
+          `~${int(REFERENCE.gas)} (reference, published)`,
+          ratio(c.gasPerJob.median, REFERENCE.gas),
+        ],
+        [
+          `one-off deposits (approve + deposit), amortised over ${c.jobs} jobs`,
+          `${c.oneOffDeposits.perJob.txs.toFixed(2)} tx, ${int(c.oneOffDeposits.perJob.gas)} gas`,
+          `total ${c.oneOffDeposits.txs} tx, ${int(c.oneOffDeposits.gas)} gas`,
+          "",
+        ],
       ],
     ),
   );
@@ -330,7 +409,11 @@ function render(r: Report): string {
   out.push(
     table(
       ["phase", "median", "of start-up"],
-      su.phases.map((p) => [p.phase, ms(p.medianMs!), su.devnetMedianMs && p.medianMs !== null ? `${Math.round((100 * p.medianMs) / su.devnetMedianMs)}%` : "n/a"]),
+      su.phases.map((p) => [
+        p.phase,
+        ms(p.medianMs!),
+        su.devnetMedianMs && p.medianMs !== null ? `${Math.round((100 * p.medianMs) / su.devnetMedianMs)}%` : "n/a",
+      ]),
     ),
   );
   out.push("");
@@ -362,16 +445,22 @@ function render(r: Report): string {
   );
   const notes: string[] = [];
   if (c.txsPerJob.min !== c.txsPerJob.max) notes.push(`transactions per job vary: ${c.txsPerJob.min}..${c.txsPerJob.max}`);
-  if (c.otherTxsWhileJobsRan.length) notes.push(`${c.otherTxsWhileJobsRan.length} other transaction(s) were mined while the jobs ran: ${c.otherTxsWhileJobsRan.map((t) => t.kind).join(", ")}`);
-  if (c.devnetFunding.txs) notes.push(`not counted: ${c.devnetFunding.txs} devnet funding transactions from the deployer (${c.devnetFunding.kinds.join(", ")}, ${int(c.devnetFunding.gas)} gas)`);
-  notes.push(`gas per job: median ${int(c.gasPerJob.median)}, min ${int(c.gasPerJob.min)}, max ${int(c.gasPerJob.max)}; the reference's 4 tx / ~1.77 M gas is its published figure, not measured here`);
+  if (c.otherTxsWhileJobsRan.length)
+    notes.push(`${c.otherTxsWhileJobsRan.length} other transaction(s) were mined while the jobs ran: ${c.otherTxsWhileJobsRan.map((t) => t.kind).join(", ")}`);
+  if (c.devnetFunding.txs)
+    notes.push(
+      `not counted: ${c.devnetFunding.txs} devnet funding transactions from the deployer (${c.devnetFunding.kinds.join(", ")}, ${int(c.devnetFunding.gas)} gas)`,
+    );
+  notes.push(
+    `gas per job: median ${int(c.gasPerJob.median)}, min ${int(c.gasPerJob.min)}, max ${int(c.gasPerJob.max)}; the reference's 4 tx / ~1.77 M gas is its published figure, not measured here`,
+  );
   out.push("");
   for (const note of notes) out.push(`note: ${note}`);
   return out.join("\n");
 }
 
 main().then(
-  (text) => process.stdout.write(text + "\n", () => process.exit(0)),
+  (text) => process.stdout.write(`${text}\n`, () => process.exit(0)),
   async (e) => {
     await stopAll();
     process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

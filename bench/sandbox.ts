@@ -8,7 +8,15 @@ import { loadCatalog } from "@lily/modules";
 
 /** The part of the executor contract the baseline uses. */
 interface WasmExecutor {
-  start(spec: { wasm: Uint8Array; inputsDir: string; outputsDir: string; env: Record<string, string>; args: string[]; memoryMb: number; timeoutMs: number }): Promise<unknown>;
+  start(spec: {
+    wasm: Uint8Array;
+    inputsDir: string;
+    outputsDir: string;
+    env: Record<string, string>;
+    args: string[];
+    memoryMb: number;
+    timeoutMs: number;
+  }): Promise<unknown>;
   wait(handle: unknown): Promise<{ exitCode: number; error?: string }>;
 }
 

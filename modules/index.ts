@@ -23,7 +23,12 @@ function notBuilt(what: string): LilyError {
 }
 
 function mismatch(ref: string, file: string, cid: string): LilyError {
-  return new LilyError({ code: "CID_MISMATCH", field: `modules/dist/${ref}/${file}`, message: `${ref}/${file} does not hash to ${cid}`, hint: "run npm run build" });
+  return new LilyError({
+    code: "CID_MISMATCH",
+    field: `modules/dist/${ref}/${file}`,
+    message: `${ref}/${file} does not hash to ${cid}`,
+    hint: "run npm run build",
+  });
 }
 
 /** Every built module, in name order, verified against dist/index.json. */

@@ -66,7 +66,7 @@ async function buildModule(name: string): Promise<BuiltModule> {
   mkdirSync(outDir, { recursive: true });
   if (!fresh) writeFileSync(wasmPath, wasm);
   writeFileSync(join(outDir, "manifest.json"), record.bytes);
-  writeFileSync(stampPath, JSON.stringify({ sourceHash: hash, manifest: record.cid, wasm: manifest.wasm } satisfies BuildStamp, null, 2) + "\n");
+  writeFileSync(stampPath, `${JSON.stringify({ sourceHash: hash, manifest: record.cid, wasm: manifest.wasm } satisfies BuildStamp, null, 2)}\n`);
   const ms = Math.round(performance.now() - started);
   if (fresh) console.log(`${ref.padEnd(18)} unchanged   ${record.cid}`);
   else console.log(`${ref.padEnd(18)} built       ${record.cid}  (${(wasm.length / 1024).toFixed(1)} KiB, ${ms} ms)`);
@@ -81,7 +81,7 @@ try {
   for (const name of names) built.push(await buildModule(name));
   mkdirSync(DIST_DIR, { recursive: true });
   const index = Object.fromEntries(built.map(({ ref, manifest, wasm }) => [ref, { manifest, wasm }]));
-  writeFileSync(join(DIST_DIR, "index.json"), JSON.stringify(index, null, 2) + "\n");
+  writeFileSync(join(DIST_DIR, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
 } catch (e) {
   if (!isLilyError(e)) throw e;
   console.error(`build failed: ${e.message}`);

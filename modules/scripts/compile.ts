@@ -39,7 +39,11 @@ export async function compileAssemblyScript(entry: string, baseDir: string): Pro
     ],
     {
       stdout: { write: () => {} },
-      stderr: { write: (chunk) => void (diagnostics += String(chunk)) },
+      stderr: {
+        write: (chunk) => {
+          diagnostics += String(chunk);
+        },
+      },
       readFile: (name, dir) => (existsSync(resolve(baseDir, dir, name)) ? readFileSync(resolve(baseDir, dir, name), "utf8") : null),
       listFiles: (dir, base) => readdirSync(resolve(baseDir, base, dir)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")),
       writeFile: (name, contents) => {

@@ -70,8 +70,18 @@ describe("no admin: nobody can seize, mint, pause or upgrade", () => {
       assert.ok(!items.some((i) => i.type === "fallback" || i.type === "receive"), `${name} has no fallback or receive`);
       assert.ok(!items.some((i) => i.type === "function" && i.stateMutability === "payable"), `${name} takes no ether`);
     }
-    assert.deepEqual(writeFunctions(lilyDealsAbi).map((fn) => fn.name).sort(), [...DOCUMENTED_DEALS_WRITES]);
-    assert.deepEqual(writeFunctions(lilyTokenAbi).map((fn) => fn.name).sort(), [...DOCUMENTED_TOKEN_WRITES]);
+    assert.deepEqual(
+      writeFunctions(lilyDealsAbi)
+        .map((fn) => fn.name)
+        .sort(),
+      [...DOCUMENTED_DEALS_WRITES],
+    );
+    assert.deepEqual(
+      writeFunctions(lilyTokenAbi)
+        .map((fn) => fn.name)
+        .sort(),
+      [...DOCUMENTED_TOKEN_WRITES],
+    );
   });
 
   test("the deployed runtime code has no DELEGATECALL, CALLCODE or SELFDESTRUCT (no proxy, no upgrade, no kill switch) and no ORIGIN", async () => {
@@ -99,10 +109,19 @@ describe("no admin: nobody can seize, mint, pause or upgrade", () => {
     await rejectsWith(challenge(d, { deal: signed.deal }), "CHAIN_REVERT", "DealsNotJobCreator");
     await rejectsWith(finalize(d, { deal: signed.deal }), "CHAIN_REVERT", "DealsChallengeWindowOpen");
     await rejectsWith(claimTimeout(d, { deal: signed.deal }), "CHAIN_REVERT", "DealsNotOpen");
-    await rejectsWith(rule(d, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }), "CHAIN_REVERT", "DealsNotChallenged");
+    await rejectsWith(
+      rule(d, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsNotChallenged",
+    );
     const tokenFrom = (from: Address) =>
       withLilyErrors(async () => {
-        const hash = await d.walletClient!.writeContract({ address: f.addresses.token, abi: lilyTokenAbi, functionName: "transferFrom", args: [from, addr(d), 1n] });
+        const hash = await d.walletClient!.writeContract({
+          address: f.addresses.token,
+          abi: lilyTokenAbi,
+          functionName: "transferFrom",
+          args: [from, addr(d), 1n],
+        });
         await d.publicClient.waitForTransactionReceipt({ hash });
       });
     await rejectsWith(tokenFrom(f.addresses.deals), "CHAIN_REVERT", "ERC20InsufficientAllowance");
@@ -131,11 +150,16 @@ describe("no admin: nobody can seize, mint, pause or upgrade", () => {
 describe("no tx.origin: nobody can act for a party through a contract it happens to call", () => {
   test("neither Lily's Solidity nor the OpenZeppelin code it compiles from uses tx.origin", () => {
     const entries = [
-      ...readdirSync(new URL("../../contracts/", import.meta.url)).filter((n) => n.endsWith(".sol")).map((n) => `contracts/${n}`),
+      ...readdirSync(new URL("../../contracts/", import.meta.url))
+        .filter((n) => n.endsWith(".sol"))
+        .map((n) => `contracts/${n}`),
       ...readdirSync(new URL("../../contracts/policies/", import.meta.url)).map((n) => `contracts/policies/${n}`),
     ];
     const sources = solidityClosure(entries);
-    assert.ok([...sources.keys()].some((k) => k.includes("@openzeppelin")), "the closure includes OpenZeppelin");
+    assert.ok(
+      [...sources.keys()].some((k) => k.includes("@openzeppelin")),
+      "the closure includes OpenZeppelin",
+    );
     assert.ok(sources.size >= entries.length + 5);
     for (const [path, text] of sources) {
       const code = stripComments(text);
@@ -289,7 +313,6 @@ describe("every timeout path returns every locked token, whoever calls it", () =
       moduleCreator: 2n * royalty,
     });
   });
-
 });
 
 describe("nothing can be frozen", () => {

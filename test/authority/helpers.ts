@@ -53,7 +53,7 @@ export function parties(f: Fixture): Record<string, Address> {
     stranger: addr(f.stranger),
     moduleCreator: addr(f.moduleCreator),
   };
-  f.mediators.forEach((m, i) => (out[`mediator${i}`] = addr(m)));
+  for (const [i, m] of f.mediators.entries()) out[`mediator${i}`] = addr(m);
   return out;
 }
 
@@ -94,7 +94,10 @@ export async function ledger(f: Fixture, extra: Record<string, Address> = {}): P
  */
 export async function assertConserved(f: Fixture, extra: Record<string, Address> = {}): Promise<Ledger> {
   const l = await ledger(f, extra);
-  const sum = (prefix: string) => Object.entries(l).filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0n);
+  const sum = (prefix: string) =>
+    Object.entries(l)
+      .filter(([k]) => k.startsWith(prefix))
+      .reduce((s, [, v]) => s + v, 0n);
   assert.equal(l.dealsHolds, sum("escrow:") + l.totalLocked, "token.balanceOf(deals) == Σ escrow + totalLocked");
   assert.equal(l.supply, SUPPLY, "the supply is the one minted at deployment");
   assert.equal(sum("wallet:") + l.dealsHolds, l.supply, "every token is in a wallet or in the deals contract");
@@ -149,8 +152,9 @@ export const DOCUMENTED_TOKEN_WRITES = ["approve", "transfer", "transferFrom"] a
 /** Whether a function name is one an admin, an upgrade, a pause, a mint, a rescue or a way out would go by. */
 export function isAdminName(name: string): boolean {
   return (
-    /owner|admin|pause|upgrade|implementation|mint|burn|sweep|rescue|drain|seize|recover|emergency|kill|destroy|initiali[sz]e|grantrole|revokerole|withdrawfor|cancel|release|unlock|abort/i.test(name) ||
-    /^set[A-Z_]/.test(name) // setters (but not settleReplicas)
+    /owner|admin|pause|upgrade|implementation|mint|burn|sweep|rescue|drain|seize|recover|emergency|kill|destroy|initiali[sz]e|grantrole|revokerole|withdrawfor|cancel|release|unlock|abort/i.test(
+      name,
+    ) || /^set[A-Z_]/.test(name) // setters (but not settleReplicas)
   );
 }
 
@@ -277,20 +281,53 @@ export interface Proposal {
  */
 export async function proposal(
   f: Fixture,
-  o: { module: string; inputs: string; provider?: LilyClient; modules?: string[]; job?: Partial<JobOffer>; resource?: Partial<ResourceOffer>; deal?: Partial<DealMessage> },
+  o: {
+    module: string;
+    inputs: string;
+    provider?: LilyClient;
+    modules?: string[];
+    job?: Partial<JobOffer>;
+    resource?: Partial<ResourceOffer>;
+    deal?: Partial<DealMessage>;
+  },
 ): Promise<Proposal> {
   const domain = f.deployer.domain;
   const rp = o.provider ?? f.provider;
   // Chain time, which the tests move forward: the deadline and expiries follow it.
   const now = (await f.deployer.publicClient.getBlock()).timestamp;
   const offer: JobOffer = {
-    jobCreator: addr(f.jobCreator), module: o.module, inputs: o.inputs, cpu: 1, memoryMb: 16, gpu: 0, vramMb: 0,
-    maxPrice: parseEther("5"), policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: zeroAddress, royaltyBps: 0,
-    timeoutSeconds: 60n, expiresAt: now + 3600n, nonce: BigInt(Date.now()), ...o.job,
+    jobCreator: addr(f.jobCreator),
+    module: o.module,
+    inputs: o.inputs,
+    cpu: 1,
+    memoryMb: 16,
+    gpu: 0,
+    vramMb: 0,
+    maxPrice: parseEther("5"),
+    policy: 0,
+    policyParam: 0n,
+    mediationFee: 0n,
+    mediators: [],
+    moduleCreator: zeroAddress,
+    royaltyBps: 0,
+    timeoutSeconds: 60n,
+    expiresAt: now + 3600n,
+    nonce: BigInt(Date.now()),
+    ...o.job,
   };
   const ro: ResourceOffer = {
-    provider: addr(rp), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: parseEther("3"), collateral: parseEther("5"),
-    modules: o.modules ?? [o.module], mediators: offer.mediators, expiresAt: now + 3600n, nonce: BigInt(Date.now()), ...o.resource,
+    provider: addr(rp),
+    cpu: 4,
+    memoryMb: 4096,
+    gpu: 0,
+    vramMb: 0,
+    price: parseEther("3"),
+    collateral: parseEther("5"),
+    modules: o.modules ?? [o.module],
+    mediators: offer.mediators,
+    expiresAt: now + 3600n,
+    nonce: BigInt(Date.now()),
+    ...o.resource,
   };
   const jobId = hashRecord(domain, "JobOffer", offer);
   const roId = hashRecord(domain, "ResourceOffer", ro);
@@ -299,11 +336,32 @@ export async function proposal(
   const at = Date.now();
   // Through the wire schemas, as a solver would hand them over.
   return {
-    job: JobOfferRecord.parse({ id: jobId, offer, signature: await signRecord(f.jobCreator.account!, domain, "JobOffer", offer), status: "matched", createdAt: at }),
-    resource: ResourceOfferRecord.parse({ id: roId, offer: ro, signature: await signRecord(rp.account!, domain, "ResourceOffer", ro), active: true, createdAt: at }),
+    job: JobOfferRecord.parse({
+      id: jobId,
+      offer,
+      signature: await signRecord(f.jobCreator.account!, domain, "JobOffer", offer),
+      status: "matched",
+      createdAt: at,
+    }),
+    resource: ResourceOfferRecord.parse({
+      id: roId,
+      offer: ro,
+      signature: await signRecord(rp.account!, domain, "ResourceOffer", ro),
+      active: true,
+      createdAt: at,
+    }),
     offers: new Map([[roId, ro]]),
     deal,
-    record: DealRecord.parse({ id: dealId(f.addresses, deal), deal, jobOfferId: jobId, resourceOfferId: roId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: at }),
+    record: DealRecord.parse({
+      id: dealId(f.addresses, deal),
+      deal,
+      jobOfferId: jobId,
+      resourceOfferId: roId,
+      module: offer.module,
+      inputs: offer.inputs,
+      status: "proposed",
+      updatedAt: at,
+    }),
     now: Number(now),
   };
 }

@@ -78,7 +78,11 @@ describe("a job creator may NOT escape paying for a correct result by a false ch
 
     // REJECT: while it waits, the job creator can neither rule on its own challenge nor unwind it.
     const b1 = await ledger(f);
-    await rejectsWith(rule(f.jobCreator, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }), "CHAIN_REVERT", "DealsMediatorIsParty");
+    await rejectsWith(
+      rule(f.jobCreator, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsMediatorIsParty",
+    );
     await rejectsWith(claimMediationTimeout(f.jobCreator, { deal: d.deal }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
     await assertUnchanged(f, b1);
 

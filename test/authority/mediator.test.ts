@@ -51,7 +51,12 @@ async function draw(deal: DealMessage, list: Address[]): Promise<{ drawn: LilyCl
   return { drawn, others: list.filter((m) => m !== addr(drawn)).map((m) => f.clientOf(m)) };
 }
 
-const ruling = (deal: DealMessage, mediators: readonly Address[], providerCorrect = false) => ({ deal, mediators, providerCorrect, comparator: "exact" as const });
+const ruling = (deal: DealMessage, mediators: readonly Address[], providerCorrect = false) => ({
+  deal,
+  mediators,
+  providerCorrect,
+  comparator: "exact" as const,
+});
 
 describe("a mediator may NOT rule on a deal whose parties did not both accept it", () => {
   test("a mediator only the job creator listed rules: DealsNotMediator with the signed set, DealsMediatorSetMismatch with the job creator's list", async () => {
@@ -182,9 +187,17 @@ describe("a mediator may NOT rule on a deal whose parties did not both accept it
     const b = await ledger(f);
     await rejectsWith(rule(drawn, ruling(deals[0]!, f.mediatorSet)), "CHAIN_REVERT", "DealsWrongPolicy");
     for (const other of others) {
-      await rejectsWith(ruleReplicas(other, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }), "CHAIN_REVERT", "DealsNotDrawnMediator");
+      await rejectsWith(
+        ruleReplicas(other, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }),
+        "CHAIN_REVERT",
+        "DealsNotDrawnMediator",
+      );
     }
-    await rejectsWith(ruleReplicas(f.stranger, { deals, mediators: f.mediatorSet, correct: [true, true, true], comparator: "exact" }), "CHAIN_REVERT", "DealsNotMediator");
+    await rejectsWith(
+      ruleReplicas(f.stranger, { deals, mediators: f.mediatorSet, correct: [true, true, true], comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsNotMediator",
+    );
     await assertUnchanged(f, b);
     await ruleReplicas(drawn, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" });
   });

@@ -7,21 +7,11 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex } from "viem";
-import {
-  ModuleManifest,
-  cidForRecord,
-  encodeRecord,
-  hashRecord,
-  moduleRef,
-  verifyCid,
-  verifyRecord,
-} from "@lily/protocol";
+import { ModuleManifest, cidForRecord, encodeRecord, hashRecord, moduleRef, verifyCid, verifyRecord } from "@lily/protocol";
 import { loadCatalog, DIST_DIR } from "@lily/modules";
 import { commitResult, openDeal, withdraw } from "../../packages/chain/src/index.ts";
 import { rejectsWith, startFixture, type Fixture } from "../../packages/chain/test/fixture.ts";
-import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore,
-  providerChecks,
-} from "./helpers.ts";
+import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore, providerChecks } from "./helpers.ts";
 
 const right = keccak256(toHex("the right result"));
 
@@ -90,7 +80,10 @@ describe("a module creator may NOT change a published version", () => {
       assert.notEqual(cid2, cid1);
       assert.deepEqual(await store.getRecord(cid1), v1); // ...and leaves the old one as it was
       // REJECT: storing the new bytes under the old CID.
-      const e = await rejectsWith(Promise.resolve().then(() => blocks.put(cid1, encodeRecord(v2))), "CID_MISMATCH");
+      const e = await rejectsWith(
+        Promise.resolve().then(() => blocks.put(cid1, encodeRecord(v2))),
+        "CID_MISMATCH",
+      );
       assert.equal(e.field, "cid");
       assert.deepEqual(await store.getRecord(cid1), v1);
     } finally {

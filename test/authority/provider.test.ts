@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, toHex, type Hex } from "viem";
-import { Policy, types, type DealMessage } from "@lily/protocol";
+import { Policy, types } from "@lily/protocol";
 import { checkDeal } from "@lily/sdk";
 import { loadCatalog } from "@lily/modules";
 import {
@@ -57,7 +57,11 @@ describe("a provider may NOT get paid for a wrong result", () => {
     const mediator = await f.drawnMediator(signed.deal);
     // REJECT: the provider cannot rule for itself, nor unwind the mediation early.
     const b1 = await ledger(f);
-    await rejectsWith(rule(f.provider, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }), "CHAIN_REVERT", "DealsMediatorIsParty");
+    await rejectsWith(
+      rule(f.provider, { deal: signed.deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsMediatorIsParty",
+    );
     await rejectsWith(claimMediationTimeout(f.provider, { deal: signed.deal }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
     await assertUnchanged(f, b1);
 
@@ -91,7 +95,10 @@ describe("a provider may NOT get paid for a wrong result", () => {
     const { price, collateral } = deals[0]!;
     const royalty = price / 10n;
     const settled = await settleReplicas(f.stranger, { deals });
-    assert.deepEqual(settled.outcomes.map((o) => o.outcome), ["settled", "settled", "slashed"]);
+    assert.deepEqual(
+      settled.outcomes.map((o) => o.outcome),
+      ["settled", "settled", "slashed"],
+    );
     await assertEscrowMoved(f, b0, {
       jobCreator: -2n * price + collateral, // paid the two right replicas, refunded the wrong one and given its collateral
       provider: price - royalty,
@@ -122,7 +129,9 @@ describe("a provider may NOT walk away from a deal without losing its collateral
 
   test("the provider that opened a deal has no way to release its collateral early: no cancel function, and every write refuses it", async () => {
     // No function of the contract is a way out: the state-changing ones are the documented ones.
-    const writes = writeFunctions(lilyDealsAbi).map((fn) => fn.name).sort();
+    const writes = writeFunctions(lilyDealsAbi)
+      .map((fn) => fn.name)
+      .sort();
     assert.deepEqual(writes, [...DOCUMENTED_DEALS_WRITES]);
     assert.deepEqual(writes.filter(isAdminName), [], "no cancel, release or unlock");
 
@@ -142,10 +151,17 @@ describe("a provider may NOT walk away from a deal without losing its collateral
     await rejectsWith(challenge(rp, { deal }), "CHAIN_REVERT", "DealsNotJobCreator");
     await rejectsWith(rule(rp, { deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }), "CHAIN_REVERT", "DealsNotChallenged");
     await rejectsWith(settleReplicas(rp, { deals: [deal] }), "INVALID_INPUT", "DealsNotReplicated");
-    await rejectsWith(ruleReplicas(rp, { deals: [deal], mediators: f.mediatorSet, correct: [true], comparator: "exact" }), "INVALID_INPUT", "DealsNotReplicated");
+    await rejectsWith(
+      ruleReplicas(rp, { deals: [deal], mediators: f.mediatorSet, correct: [true], comparator: "exact" }),
+      "INVALID_INPUT",
+      "DealsNotReplicated",
+    );
     await rejectsWith(openDeal(rp, signed), "CHAIN_REVERT", "DealsAlreadyOpened");
     // ...nor by re-supplying the deal with terms that would free it (a past deadline, no collateral).
-    for (const altered of [{ ...deal, deadline: deal.deadline - 1000n }, { ...deal, collateral: 0n }]) {
+    for (const altered of [
+      { ...deal, deadline: deal.deadline - 1000n },
+      { ...deal, collateral: 0n },
+    ]) {
       await rejectsWith(claimTimeout(rp, { deal: altered }), "CHAIN_REVERT", "DealsNotOpen");
     }
     await assertUnchanged(f, b1);
@@ -188,8 +204,14 @@ describe("a provider may NOT inflate the work it reports", () => {
   test("what the provider commits is a digest and nothing else: commitResult takes (deal, bytes32), a signed Result has no amount", () => {
     const commit = lilyDealsAbi.find((i) => i.type === "function" && i.name === "commitResult")!;
     assert.ok(commit.type === "function");
-    assert.deepEqual(commit.inputs.map((i) => i.type), ["tuple", "bytes32"]);
-    assert.deepEqual(types.Result.map((fld) => fld.name), ["dealId", "provider", "result", "exitCode"]);
+    assert.deepEqual(
+      commit.inputs.map((i) => i.type),
+      ["tuple", "bytes32"],
+    );
+    assert.deepEqual(
+      types.Result.map((fld) => fld.name),
+      ["dealId", "provider", "result", "exitCode"],
+    );
   });
 
   test("the provider commits results claiming different work: paid exactly the signed price less royalty each time", async () => {

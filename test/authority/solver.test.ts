@@ -35,9 +35,7 @@ import {
   type LilyClient,
 } from "../../packages/chain/src/index.ts";
 import { DEPOSITED, FUNDED, SUPPLY, rejectsWith, startFixture, testKey, type Fixture, type SignedDeal } from "../../packages/chain/test/fixture.ts";
-import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore,
-  providerChecks,
-} from "./helpers.ts";
+import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore, providerChecks } from "./helpers.ts";
 
 const right = keccak256(toHex("the right result"));
 
@@ -59,7 +57,10 @@ describe("a solver may NOT lock anyone in", () => {
     const solvers: RunningSolver[] = [];
     const start = async () => {
       const dbPath = join(mkdtempSync(join(tmpdir(), "lily-authority-solver-")), "solver.db");
-      const s = await startSolver({ ...defaultSolverOptions, dbPath, domain: f.deployer.domain, token: f.addresses.token, rpcUrl: f.anvil.rpcUrl, deployBlock: f.addresses.deployBlock }, { logger });
+      const s = await startSolver(
+        { ...defaultSolverOptions, dbPath, domain: f.deployer.domain, token: f.addresses.token, rpcUrl: f.anvil.rpcUrl, deployBlock: f.addresses.deployBlock },
+        { logger },
+      );
       solvers.push(s);
       return createClient(s.url, solverRoutes);
     };
@@ -70,12 +71,36 @@ describe("a solver may NOT lock anyone in", () => {
       const inputs = cidForBytes(new TextEncoder().encode("its inputs"));
       const now = BigInt(Math.floor(Date.now() / 1000));
       const ro = {
-        provider: addr(f.provider), cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: parseEther("3"), collateral: parseEther("5"),
-        modules: [module], mediators: [], expiresAt: now + 3600n, nonce: 1n,
+        provider: addr(f.provider),
+        cpu: 4,
+        memoryMb: 4096,
+        gpu: 0,
+        vramMb: 0,
+        price: parseEther("3"),
+        collateral: parseEther("5"),
+        modules: [module],
+        mediators: [],
+        expiresAt: now + 3600n,
+        nonce: 1n,
       };
       const jo = {
-        jobCreator: addr(f.jobCreator), module, inputs, cpu: 1, memoryMb: 256, gpu: 0, vramMb: 0, maxPrice: parseEther("4"), policy: 0, policyParam: 0n,
-        mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000" as Address, royaltyBps: 0, timeoutSeconds: 3600n, expiresAt: now + 3600n, nonce: 1n,
+        jobCreator: addr(f.jobCreator),
+        module,
+        inputs,
+        cpu: 1,
+        memoryMb: 256,
+        gpu: 0,
+        vramMb: 0,
+        maxPrice: parseEther("4"),
+        policy: 0,
+        policyParam: 0n,
+        mediationFee: 0n,
+        mediators: [],
+        moduleCreator: "0x0000000000000000000000000000000000000000" as Address,
+        royaltyBps: 0,
+        timeoutSeconds: 3600n,
+        expiresAt: now + 3600n,
+        nonce: 1n,
       };
       const signedJob = { offer: jo, signature: await signRecord(f.jobCreator.account!, domain, "JobOffer", jo) };
 
@@ -94,7 +119,11 @@ describe("a solver may NOT lock anyone in", () => {
       }
       const signed = await b.getDeal({ params: { id: proposed.id } });
       const b0 = await ledger(f);
-      const { dealId: id } = await openDeal(f.provider, { deal: signed.deal, jobCreatorSig: signed.jobCreatorSignature!, providerSig: signed.providerSignature! });
+      const { dealId: id } = await openDeal(f.provider, {
+        deal: signed.deal,
+        jobCreatorSig: signed.jobCreatorSignature!,
+        providerSig: signed.providerSignature!,
+      });
       assert.equal(id, hashRecord(domain, "Deal", signed.deal), "the deal carries no solver: its id is its terms'");
       await commitResult(f.provider, { deal: signed.deal, resultDigest: right });
       await assertEscrowMoved(f, b0, { jobCreator: -signed.deal.price, provider: signed.deal.price });
@@ -180,7 +209,12 @@ describe("a solver may NOT forge or alter a deal", () => {
     const e = await rejectsWith(openDeal(solverAccount, signed), "CHAIN_REVERT", "DealsAlreadyOpened");
     assert.deepEqual(e.details.args, { dealId: id });
     await assertUnchanged(f, b1, solverExtra);
-    await assertEscrowMoved(f, b0, { jobCreator: -signed.deal.price, provider: -signed.deal.collateral, totalLocked: signed.deal.price + signed.deal.collateral }, solverExtra);
+    await assertEscrowMoved(
+      f,
+      b0,
+      { jobCreator: -signed.deal.price, provider: -signed.deal.collateral, totalLocked: signed.deal.price + signed.deal.collateral },
+      solverExtra,
+    );
   });
 
   test("the solver replays the parties' signatures on another deployment: invalid there, nothing changes on either", async () => {
@@ -233,7 +267,12 @@ describe("a solver may NOT forge or alter a deal", () => {
     // With both signatures, whoever submits it opens exactly the deal the parties signed, paying
     // only gas: the solver's balances do not move, the parties' move as they signed.
     await openDeal(solverAccount, signed);
-    await assertEscrowMoved(f, b0, { jobCreator: -signed.deal.price, provider: -signed.deal.collateral, totalLocked: signed.deal.price + signed.deal.collateral }, solverExtra);
+    await assertEscrowMoved(
+      f,
+      b0,
+      { jobCreator: -signed.deal.price, provider: -signed.deal.collateral, totalLocked: signed.deal.price + signed.deal.collateral },
+      solverExtra,
+    );
   });
 });
 
@@ -255,11 +294,20 @@ describe("a solver may NOT move funds", () => {
     await rejectsWith(claimTimeout(s, { deal: trust.deal }), "CHAIN_REVERT", "DealsDeadlineNotPassed");
     await rejectsWith(challenge(s, { deal: optimistic.deal }), "CHAIN_REVERT", "DealsNotJobCreator");
     await rejectsWith(finalize(s, { deal: optimistic.deal }), "CHAIN_REVERT", "DealsChallengeWindowOpen");
-    await rejectsWith(rule(s, { deal: challenged.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }), "CHAIN_REVERT", "DealsNotMediator");
+    await rejectsWith(
+      rule(s, { deal: challenged.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsNotMediator",
+    );
     // Nor through the token: nobody approved the solver, not the parties, not the deals contract.
     const transferFrom = (from: Address) =>
       withLilyErrors(async () => {
-        const hash = await s.walletClient!.writeContract({ address: f.addresses.token, abi: lilyTokenAbi, functionName: "transferFrom", args: [from, addr(s), 1n] });
+        const hash = await s.walletClient!.writeContract({
+          address: f.addresses.token,
+          abi: lilyTokenAbi,
+          functionName: "transferFrom",
+          args: [from, addr(s), 1n],
+        });
         await s.publicClient.waitForTransactionReceipt({ hash });
       });
     for (const from of [addr(f.jobCreator), f.addresses.deals]) {

@@ -4,7 +4,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lily, startDevnet, tempHome } from "./lilyProcess.ts";
 
-const commands = ["devnet", "run", "challenge", "jobs", "balance", "deposit", "withdraw", "modules", "store", "solver", "provider", "mediator", "false-challenger"];
+const commands = [
+  "devnet",
+  "run",
+  "challenge",
+  "jobs",
+  "balance",
+  "deposit",
+  "withdraw",
+  "modules",
+  "store",
+  "solver",
+  "provider",
+  "mediator",
+  "false-challenger",
+];
 
 test("lily --help lists every command", async () => {
   const r = await lily(tempHome(), ["--help"]);

@@ -73,8 +73,18 @@ const badInputs: { name: string; args: string[]; code: number; says: RegExp }[] 
   { name: "an input of the wrong type", args: ["run", "primes@1.0.0", "-i", "n=many"], code: 2, says: /inputs\.n: expected an integer/ },
   { name: "an input the module does not take", args: ["run", "cowsay@1.0.0", "-i", "colour=red"], code: 2, says: /inputs\.colour: unknown input/ },
   { name: "a missing required input", args: ["run", "cowsay@1.0.0"], code: 2, says: /inputs\.message: is required/ },
-  { name: "a max price above the deposit", args: ["run", "cowsay@1.0.0", "-i", "message=x", "--max-price", "5000"], code: 5, says: /escrow deposit .* is below maxPrice/ },
-  { name: "a max price no provider accepts", args: ["run", "cowsay@1.0.0", "-i", "message=x", "--max-price", "0.5", "--match-timeout", "3s"], code: 6, says: /no provider matched the job.*price/ },
+  {
+    name: "a max price above the deposit",
+    args: ["run", "cowsay@1.0.0", "-i", "message=x", "--max-price", "5000"],
+    code: 5,
+    says: /escrow deposit .* is below maxPrice/,
+  },
+  {
+    name: "a max price no provider accepts",
+    args: ["run", "cowsay@1.0.0", "-i", "message=x", "--max-price", "0.5", "--match-timeout", "3s"],
+    code: 6,
+    says: /no provider matched the job.*price/,
+  },
   { name: "a malformed max price", args: ["run", "cowsay@1.0.0", "-i", "message=x", "--max-price", "lots"], code: 2, says: /--max-price: expected an amount/ },
 ];
 
@@ -84,7 +94,14 @@ for (const c of badInputs) {
     const r = await lily(net.home, c.args);
     assert.equal(r.code, c.code, r.stderr);
     assert.match(r.stderr, c.says);
-    assert.equal(r.stderr.trim().split("\n").filter((l) => l.startsWith("error:")).length, 1, "one error line");
+    assert.equal(
+      r.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("error:")).length,
+      1,
+      "one error line",
+    );
     assert.equal(await escrow(net.state.jobCreator), before);
     assert.equal(await totalLocked(chain), 0n);
   });

@@ -25,7 +25,10 @@ test("the devnet deploys to an external chain given by --rpc-url and settles a j
   const result = JSON.parse(r.stdout);
   assert.match(result.stdout, /< elsewhere >/);
   const events = await getDealEvents(createLilyClient({ rpcUrl: node.rpcUrl, addresses: net.network }), { dealId: result.dealId });
-  assert.deepEqual(events.map((e) => e.name), ["DealOpened", "ResultCommitted", "DealSettled"]);
+  assert.deepEqual(
+    events.map((e) => e.name),
+    ["DealOpened", "ResultCommitted", "DealSettled"],
+  );
 });
 
 test("a devnet on --rpc-url without a deployer key says which flag is missing", async () => {

@@ -26,7 +26,17 @@ export async function fundJobCreators(net: Devnet, n: number, escrowEach: bigint
       const chain = createLilyClient({ rpcUrl: net_.rpcUrl, account, addresses: net_ });
       await deposit(chain, { amount: escrowEach });
       const sdk = createJobCreator(
-        { account, rpcUrl: net_.rpcUrl, chainId: net_.chainId, token: net_.token, deals: net_.deals, deployBlock: net_.deployBlock, solverUrl: net_.solverUrl, storeUrl: net_.storeUrl, modules: net_.modules },
+        {
+          account,
+          rpcUrl: net_.rpcUrl,
+          chainId: net_.chainId,
+          token: net_.token,
+          deals: net_.deals,
+          deployBlock: net_.deployBlock,
+          solverUrl: net_.solverUrl,
+          storeUrl: net_.storeUrl,
+          modules: net_.modules,
+        },
         { journal: memoryJournal(), submit },
       );
       return { address: account.address, chain, sdk, deposited: await escrowBalance(chain, { account: account.address }) };

@@ -13,7 +13,16 @@ export interface Devnet {
   home: string;
   proc: ChildProcess;
   output: () => string;
-  network: { rpcUrl: string; chainId: number; token: Address; deals: Address; deployBlock: number; solverUrl: string; storeUrl: string; modules: Record<string, string> };
+  network: {
+    rpcUrl: string;
+    chainId: number;
+    token: Address;
+    deals: Address;
+    deployBlock: number;
+    solverUrl: string;
+    storeUrl: string;
+    modules: Record<string, string>;
+  };
   state: { roles: Record<string, { pid: number; url?: string; address?: Address; log: string; args: string[] }>; jobCreator: Address };
   stop(): Promise<void>;
 }
@@ -68,7 +77,11 @@ export interface RunResult {
 /** Run a `lily` command to completion. `onStderr` sees progress lines as they come. */
 export function lily(home: string, args: string[], opts: { onStderr?: (chunk: string, proc: ChildProcess) => void; cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [LILY, "--home", home, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd ?? home, env: { ...process.env, LILY_LOG_LEVEL: "warn" } });
+    const proc = spawn(process.execPath, [LILY, "--home", home, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: opts.cwd ?? home,
+      env: { ...process.env, LILY_LOG_LEVEL: "warn" },
+    });
     let stdout = "";
     let stderr = "";
     proc.stdout.on("data", (d) => (stdout += d));

@@ -43,7 +43,13 @@ function runAll(tag: string, onProgress?: (stage: string) => void): Promise<Outc
   return Promise.all(
     creators.map(async (c, i) => {
       try {
-        const r = await c.sdk.run({ module: "cowsay@1.0.0", inputs: { message: `${tag} ${i}` }, maxPrice: MAX_PRICE, outDir: `${net.home}/results/${tag}-${i}`, onProgress: (p) => onProgress?.(p.stage) });
+        const r = await c.sdk.run({
+          module: "cowsay@1.0.0",
+          inputs: { message: `${tag} ${i}` },
+          maxPrice: MAX_PRICE,
+          outDir: `${net.home}/results/${tag}-${i}`,
+          onProgress: (p) => onProgress?.(p.stage),
+        });
         assert.match(r.stdout, new RegExp(`< ${tag} ${i} >`));
         return { ok: true, price: r.price };
       } catch (e) {
@@ -72,7 +78,11 @@ async function capacityIsBack(): Promise<void> {
     if ((await activeDeals()).length === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  assert.deepEqual((await activeDeals()).map((d) => `${d.id} ${d.status}`), [], "deals still hold capacity");
+  assert.deepEqual(
+    (await activeDeals()).map((d) => `${d.id} ${d.status}`),
+    [],
+    "deals still hold capacity",
+  );
 }
 
 /**
@@ -101,9 +111,13 @@ test(`${CONCURRENCY} job creators submit at once: every job completes, each is c
   const before = await escrows();
   const outcomes = await runAll("load");
   const failed = outcomes.filter((o) => !o.ok);
-  assert.deepEqual(failed.map((o) => `${o.code}: ${o.message}`), [], "no job may fail under load");
+  assert.deepEqual(
+    failed.map((o) => `${o.code}: ${o.message}`),
+    [],
+    "no job may fail under load",
+  );
   const after = await escrows();
-  creators.forEach((_, i) => assert.equal(after[i], before[i]! - outcomes[i]!.price, `job creator ${i} is charged exactly its price`));
+  for (const i of creators.keys()) assert.equal(after[i], before[i]! - outcomes[i]!.price, `job creator ${i} is charged exactly its price`);
   assert.equal(await totalLocked(chain()), 0n);
   await capacityIsBack();
 });

@@ -96,7 +96,10 @@ describe("with honest providers", () => {
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout) as { replicas: { provider: Address; state: string }[]; stdout: string };
     assert.match(result.stdout, /< twice >/);
-    assert.deepEqual(result.replicas.map((x) => x.state), ["settled", "settled"]);
+    assert.deepEqual(
+      result.replicas.map((x) => x.state),
+      ["settled", "settled"],
+    );
     const a = await read();
     assert.equal(a.provider, b.provider + PRICE);
     assert.equal(a.p2, b.p2 + PRICE + PRICE / 2n, "provider-2 asks 1.5 LILY");
@@ -250,6 +253,9 @@ describe("with a false challenger on the network", () => {
     const earned = await escrowBalance(chain, { account: mediator });
     const rounds = earned / FEE;
     assert.equal(earned % FEE, 0n, "the mediator earns whole fees");
-    assert.ok((await escrowBalance(chain, { account: challenger })) <= start - rounds * (PRICE + FEE), "every ruled round cost the challenger the price and the fee");
+    assert.ok(
+      (await escrowBalance(chain, { account: challenger })) <= start - rounds * (PRICE + FEE),
+      "every ruled round cost the challenger the price and the fee",
+    );
   });
 });

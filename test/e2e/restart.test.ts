@@ -48,7 +48,23 @@ test("a job survives its provider and the solver crashing and restarting mid-job
         process.kill(provider.pid, "SIGKILL");
         process.kill(solver.pid, "SIGKILL");
         const n = net!.network;
-        await startRole(home, ["solver", "--chain-id", String(n.chainId), "--deals", n.deals, "--token", n.token, "--rpc-url", n.rpcUrl, "--deploy-block", String(n.deployBlock), "--port", solverPort, "--sign-window", "5"]);
+        await startRole(home, [
+          "solver",
+          "--chain-id",
+          String(n.chainId),
+          "--deals",
+          n.deals,
+          "--token",
+          n.token,
+          "--rpc-url",
+          n.rpcUrl,
+          "--deploy-block",
+          String(n.deployBlock),
+          "--port",
+          solverPort,
+          "--sign-window",
+          "5",
+        ]);
         await startRole(home, ["provider", "--name", "provider-1", "--price", "1", "--cpu", "2", "--memory-mb", "2048"]);
       })();
     },

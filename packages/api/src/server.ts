@@ -32,7 +32,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function send(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown, opts: { bytes?: boolean; headers?: Record<string, string> } = {}): void {
+function send(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  opts: { bytes?: boolean; headers?: Record<string, string> } = {},
+): void {
   // Serialise first: an error here must still find the headers unsent.
   const payload = opts.bytes ? (body as Uint8Array) : JSON.stringify(toWire(body));
   const headers: Record<string, string> = { "content-type": opts.bytes ? "application/octet-stream" : "application/json", ...opts.headers };
@@ -109,11 +115,7 @@ function answerError(req: http.IncomingMessage, res: http.ServerResponse, err: u
 }
 
 /** Start an HTTP server for the routes. Port 0 picks a free port; the returned url is exact. */
-export async function serve<T extends Record<string, RouteDef>>(
-  routes: T,
-  handlers: Handlers<T>,
-  opts: ServeOptions = {},
-): Promise<RunningServer> {
+export async function serve<T extends Record<string, RouteDef>>(routes: T, handlers: Handlers<T>, opts: ServeOptions = {}): Promise<RunningServer> {
   const handle = createHandler(routes, handlers, opts);
   const server = http.createServer(handle);
   server.on("checkContinue", handle);

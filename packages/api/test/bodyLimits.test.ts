@@ -12,6 +12,10 @@ const MiB = 1024 * KiB;
 /** A server whose routes count how often their body schema and their handler ran. */
 async function startServer(t: TestContext, opts: ServeOptions = {}) {
   const ran = { schema: 0, handler: 0 };
+  const ranWith = <T>(out: T): T => {
+    ran.handler++;
+    return out;
+  };
   const counted = <T extends z.ZodType>(schema: T) =>
     z.preprocess((v) => {
       ran.schema++;
@@ -27,11 +31,11 @@ async function startServer(t: TestContext, opts: ServeOptions = {}) {
   const running = await serve(
     routes,
     {
-      echo: ({ body }) => (ran.handler++, body),
-      tiny: ({ body }) => (ran.handler++, body),
-      upload: ({ body }) => (ran.handler++, { size: body.length }),
-      health: () => (ran.handler++, { ok: true }),
-      postJobOffer: () => (ran.handler++, { ok: true }),
+      echo: ({ body }) => ranWith(body),
+      tiny: ({ body }) => ranWith(body),
+      upload: ({ body }) => ranWith({ size: body.length }),
+      health: () => ranWith({ ok: true }),
+      postJobOffer: () => ranWith({ ok: true }),
     },
     opts,
   );

@@ -8,6 +8,7 @@ export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   /** The JSON body when the response is JSON, otherwise the text. */
+  // biome-ignore lint/suspicious/noExplicitAny: whatever the server sent back; each test asserts its shape
   body: any;
 }
 
@@ -57,7 +58,13 @@ export function streamUpload(base: string, method: string, path: string, chunk: 
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () =>
-        resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")), written, sentAll: written >= total }),
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+          written,
+          sentAll: written >= total,
+        }),
       );
     });
     // Once the server has answered and hung up, writing the rest fails (EPIPE / ECONNRESET): expected.

@@ -36,14 +36,27 @@ try {
   const data = encodeFunctionData({ abi: lilyTokenAbi, functionName: "transfer", args: [to, 1n] });
   const signed: Hex[] = [];
   for (let i = 0; i < TXS; i++) {
-    signed.push(await account.signTransaction({ chainId: anvil.chainId, type: "eip1559", to: addresses.token, data, nonce: nonce++, gas: 60_000n, maxFeePerGas: parseGwei("10"), maxPriorityFeePerGas: 1n }));
+    signed.push(
+      await account.signTransaction({
+        chainId: anvil.chainId,
+        type: "eip1559",
+        to: addresses.token,
+        data,
+        nonce: nonce++,
+        gas: 60_000n,
+        maxFeePerGas: parseGwei("10"),
+        maxPriorityFeePerGas: 1n,
+      }),
+    );
   }
   t0 = performance.now();
   const hashes = await Promise.all(signed.map((serializedTransaction) => publicClient.sendRawTransaction({ serializedTransaction })));
   await publicClient.waitForTransactionReceipt({ hash: hashes.at(-1)!, pollingInterval: 5 });
   const raw = TXS / ((performance.now() - t0) / 1000);
 
-  console.log(`LILY transfers: ${sequential.toFixed(0)} tx/s through transferToken (send, wait for receipt), ${raw.toFixed(0)} tx/s pre-signed and sent concurrently (${TXS} each)`);
+  console.log(
+    `LILY transfers: ${sequential.toFixed(0)} tx/s through transferToken (send, wait for receipt), ${raw.toFixed(0)} tx/s pre-signed and sent concurrently (${TXS} each)`,
+  );
 } finally {
   await anvil.stop();
 }

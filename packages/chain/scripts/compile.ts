@@ -52,7 +52,7 @@ function render(hash: string, contracts: ReturnType<typeof compileSolidity>["con
       `export const ${lowerFirst(name)}Bytecode = "${bytecode}" as const;`,
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const started = performance.now();

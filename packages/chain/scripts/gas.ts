@@ -33,7 +33,12 @@ import {
 const MEDIATION_TIMEOUT = 600;
 const anvil = await startAnvil();
 try {
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("1000000"), mediationTimeoutSeconds: MEDIATION_TIMEOUT });
+  const addresses = await deployLily({
+    rpcUrl: anvil.rpcUrl,
+    deployerKey: devAccounts[0],
+    supply: parseEther("1000000"),
+    mediationTimeoutSeconds: MEDIATION_TIMEOUT,
+  });
   const client = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
   const extraKey = (name: string) => keccak256(toHex(`lily gas key: ${name}`));
   const [deployer, jc] = [client(devAccounts[0]), client(devAccounts[1])];
@@ -43,7 +48,10 @@ try {
   const moduleCreator = privateKeyToAccount(extraKey("module creator")).address;
   const byAddress = new Map<string, LilyClient>([jc, ...providers, ...mediators].map((c) => [c.account!.address.toLowerCase(), c]));
   const rpc = (method: string, params: unknown[]) => deployer.publicClient.request({ method, params } as never);
-  const increaseTime = async (s: number) => (await rpc("evm_increaseTime", [toHex(s)]), await rpc("evm_mine", []));
+  const increaseTime = async (s: number) => {
+    await rpc("evm_increaseTime", [toHex(s)]);
+    await rpc("evm_mine", []);
+  };
   const mine = (n: number) => rpc("anvil_mine", [toHex(n)]);
 
   for (const party of [jc, ...providers]) await fundAccount(deployer, { to: party.account!.address, tokens: parseEther("10000") });
@@ -97,7 +105,9 @@ try {
   const providerOf = (deal: DealMessage) => byAddress.get(deal.provider.toLowerCase())!;
   const drawn = async (deal: DealMessage | DealMessage[]) => {
     await mine(2); // the mediator is drawn from the block after the draw block
-    const who = Array.isArray(deal) ? await groupMediatorOf(deployer, { deals: deal, mediators: mediatorSet }) : await mediatorOf(deployer, { deal, mediators: mediatorSet });
+    const who = Array.isArray(deal)
+      ? await groupMediatorOf(deployer, { deals: deal, mediators: mediatorSet })
+      : await mediatorOf(deployer, { deal, mediators: mediatorSet });
     return byAddress.get(who.toLowerCase())!;
   };
   const sum = (txs: WriteResult[]) => txs.reduce((a, t) => a + t.gasUsed, 0n);
@@ -211,10 +221,14 @@ try {
     const width = Math.max(...rows.map(([n]) => n.length), title.length);
     console.log(`\n${title.padEnd(width)}  txs  ${"gas per job".padStart(11)}  per transaction`);
     for (const [name, txs] of rows) {
-      console.log(`${name.padEnd(width)}  ${String(txs.length).padStart(3)}  ${sum(txs).toLocaleString("en").padStart(11)}  ${txs.map((t) => t.gasUsed.toLocaleString("en")).join(" + ")}`);
+      console.log(
+        `${name.padEnd(width)}  ${String(txs.length).padStart(3)}  ${sum(txs).toLocaleString("en").padStart(11)}  ${txs.map((t) => t.gasUsed.toLocaleString("en")).join(" + ")}`,
+      );
     }
   };
-  console.log(`one-off: approve ${jcDeposit.approval!.gasUsed.toLocaleString("en")}, deposit ${jcDeposit.gasUsed.toLocaleString("en")}; the first lock on an empty contract ${first.opened.gasUsed.toLocaleString("en")}`);
+  console.log(
+    `one-off: approve ${jcDeposit.approval!.gasUsed.toLocaleString("en")}, deposit ${jcDeposit.gasUsed.toLocaleString("en")}; the first lock on an empty contract ${first.opened.gasUsed.toLocaleString("en")}`,
+  );
   print("happy path", happy);
   print("dispute and timeout paths", dispute);
 } finally {

@@ -56,20 +56,18 @@ export function compileSolidity(sources: Record<string, string>): {
     settings,
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
-  const diagnostics: { severity: string; formattedMessage: string; sourceLocation?: { file: string } }[] =
-    output.errors ?? [];
+  const diagnostics: { severity: string; formattedMessage: string; sourceLocation?: { file: string } }[] = output.errors ?? [];
   const errors = diagnostics.filter((d) => d.severity === "error").map((d) => d.formattedMessage);
   if (errors.length > 0) throw new SolidityCompileError(errors);
 
   const contracts: Record<string, CompiledContract> = {};
   for (const path of Object.keys(sources)) {
+    // biome-ignore lint/suspicious/noExplicitAny: solc's standard JSON output, untyped
     for (const [name, c] of Object.entries<any>(output.contracts?.[path] ?? {})) {
       contracts[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}`, source: path };
     }
   }
   // Warnings about the given sources only; imported libraries (OpenZeppelin) are not ours to fix.
-  const warnings = diagnostics
-    .filter((d) => d.severity !== "error" && (!d.sourceLocation || d.sourceLocation.file in sources))
-    .map((d) => d.formattedMessage);
+  const warnings = diagnostics.filter((d) => d.severity !== "error" && (!d.sourceLocation || d.sourceLocation.file in sources)).map((d) => d.formattedMessage);
   return { contracts, warnings };
 }

@@ -56,7 +56,13 @@ export async function deployLily({
       return receipt;
     };
     const token = await deploy(await wallet.deployContract({ abi: lilyTokenAbi, bytecode: lilyTokenBytecode, args: [account.address, supply] }));
-    const deals = await deploy(await wallet.deployContract({ abi: lilyDealsAbi, bytecode: lilyDealsBytecode, args: [token.contractAddress!, BigInt(mediationTimeoutSeconds), BigInt(mediatorTurnSeconds)] }));
+    const deals = await deploy(
+      await wallet.deployContract({
+        abi: lilyDealsAbi,
+        bytecode: lilyDealsBytecode,
+        args: [token.contractAddress!, BigInt(mediationTimeoutSeconds), BigInt(mediatorTurnSeconds)],
+      }),
+    );
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),

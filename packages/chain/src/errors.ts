@@ -21,6 +21,7 @@ export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi].filter((item) =>
 
 type Sentence = Pick<LilyErrorInit, "code" | "message" | "field" | "hint">;
 // Decoded arguments by name; uints arrive as bigint, addresses and bytes32 as hex strings.
+// biome-ignore lint/suspicious/noExplicitAny: each sentence reads its own error's arguments by name
 type Args = Record<string, any>;
 
 const lily = (wei: bigint) => `${formatEther(wei)} LILY`;
@@ -31,9 +32,7 @@ const percent = (ppm: bigint) => `${Number(ppm) / 10_000}%`;
 const days = (seconds: bigint) => (seconds % 86_400n === 0n ? `${seconds / 86_400n} days` : `${seconds} s`);
 
 /** LilyDeals function names by selector, to name the operation in DealsWrongPolicy. */
-const operations = new Map(
-  lilyDealsAbi.filter((item) => item.type === "function").map((item) => [toFunctionSelector(item), item.name] as const),
-);
+const operations = new Map(lilyDealsAbi.filter((item) => item.type === "function").map((item) => [toFunctionSelector(item), item.name] as const));
 
 const sentences: Record<string, (a: Args) => Sentence> = {
   EscrowInsufficientBalance: (a) => ({
@@ -282,7 +281,9 @@ export function toLilyError(e: unknown): LilyError {
   if (!(e instanceof BaseError)) {
     return new LilyError({ code: "INTERNAL", message: e instanceof Error ? e.message : String(e), cause: e });
   }
-  const unreachable = e.walk((x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError || x instanceof SocketClosedError);
+  const unreachable = e.walk(
+    (x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError || x instanceof SocketClosedError,
+  );
   if (unreachable) {
     const { url, status } = unreachable as { url?: string; status?: number };
     return new LilyError({
@@ -312,7 +313,7 @@ export async function withLilyErrors<T>(action: () => Promise<T>): Promise<T> {
 
 /** Decode raw revert data (selector + arguments) into a LilyError. */
 export function fromRevertData(data: Hex, cause?: unknown): LilyError {
-  let decoded;
+  let decoded: ReturnType<typeof decodeErrorResult<typeof lilyErrorsAbi>>;
   try {
     decoded = decodeErrorResult({ abi: lilyErrorsAbi, data });
   } catch {

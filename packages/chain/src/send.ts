@@ -33,7 +33,10 @@ async function inAccountQueue(client: LilyClient, send: (nonce: number) => Promi
   };
   const result = (queues.get(key) ?? Promise.resolve()).then(run, run);
   // The next send waits for this one to be handed over, whether it succeeded or not.
-  queues.set(key, result.catch(() => undefined));
+  queues.set(
+    key,
+    result.catch(() => undefined),
+  );
   return result;
 }
 

@@ -5,16 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import {
-  createLilyClient,
-  deployLily,
-  deposit,
-  devAccounts,
-  escrowBalance,
-  startAnvil,
-  tokenBalance,
-  totalLocked,
-} from "../src/index.ts";
+import { createLilyClient, deployLily, deposit, devAccounts, escrowBalance, startAnvil, tokenBalance, totalLocked } from "../src/index.ts";
 import { rejectsWith } from "./fixture.ts";
 
 const rpc = async (rpcUrl: string, method: string) => {

@@ -1,15 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, parseEther, toHex } from "viem";
-import {
-  commitResult,
-  dealRecord,
-  dealState,
-  finalize,
-  getDealEvents,
-  lilyDealsAbi,
-  rule,
-} from "../src/index.ts";
+import { commitResult, dealRecord, dealState, finalize, getDealEvents, lilyDealsAbi, rule } from "../src/index.ts";
 import { expectedAuditDraw, rejectsWith, startFixture, type Fixture } from "./fixture.ts";
 
 let f: Fixture;

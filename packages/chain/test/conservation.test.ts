@@ -67,7 +67,18 @@ const policyArb = fc.oneof(
 type Step =
   | { kind: "deposit"; who: number; amount: bigint }
   | { kind: "withdraw"; who: number; amount: bigint }
-  | { kind: "open"; policy: PolicyName; jc: number; provider: number; price: bigint; collateral: bigint; fee: bigint; royaltyBps: number; param: number; deadlineIn: number }
+  | {
+      kind: "open";
+      policy: PolicyName;
+      jc: number;
+      provider: number;
+      price: bigint;
+      collateral: bigint;
+      fee: bigint;
+      royaltyBps: number;
+      param: number;
+      deadlineIn: number;
+    }
   | { kind: "openGroup"; k: number; jc: number; price: bigint; collateral: bigint; fee: bigint; deadlineIn: number }
   | { kind: "commit"; deal: number; right: boolean }
   | { kind: "challenge"; deal: number; byJobCreator: boolean }
@@ -118,9 +129,17 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant("challenge" as const), deal: index, byJobCreator: fc.nat({ max: 4 }).map((n) => n > 0) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant("finalize" as const), deal: index }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant("settleReplicas" as const), group: index }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant("rule" as const), deal: index, providerCorrect: fc.boolean(), byDrawn: fc.nat({ max: 3 }).map((n) => n > 0) }), weight: 4 },
   {
-    arbitrary: fc.record({ kind: fc.constant("ruleReplicas" as const), group: index, correct: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), byDrawn: fc.nat({ max: 3 }).map((n) => n > 0) }),
+    arbitrary: fc.record({ kind: fc.constant("rule" as const), deal: index, providerCorrect: fc.boolean(), byDrawn: fc.nat({ max: 3 }).map((n) => n > 0) }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("ruleReplicas" as const),
+      group: index,
+      correct: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      byDrawn: fc.nat({ max: 3 }).map((n) => n > 0),
+    }),
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant("claimTimeout" as const), deal: index }), weight: 1 },
@@ -150,7 +169,10 @@ const pick = <T>(list: readonly T[], i: number): T | undefined => (list.length ?
 async function target(w: World, i: number, fits: (d: DealMessage, state: DealStateName) => boolean): Promise<DealMessage | undefined> {
   if (i % 7 === 6) return pick(w.deals, i);
   const now = await states(w);
-  return pick(w.deals.filter((d, j) => fits(d, now[j])), i);
+  return pick(
+    w.deals.filter((d, j) => fits(d, now[j])),
+    i,
+  );
 }
 const reserveOf = (d: DealMessage) => (d.policy === Policy.trust ? 0n : d.mediationFee);
 const rightResult = (d: DealMessage) => keccak256(toHex(`right result of ${d.jobOffer}`));
@@ -188,7 +210,10 @@ async function targetGroup(w: World, i: number, fits: (states: DealStateName[]) 
   if (i % 7 === 6) return pick(w.groups, i);
   const now = await states(w);
   const stateOf = (d: DealMessage) => now[w.deals.indexOf(d)];
-  return pick(w.groups.filter((g) => g.length > 0 && fits(g.map(stateOf))), i);
+  return pick(
+    w.groups.filter((g) => g.length > 0 && fits(g.map(stateOf))),
+    i,
+  );
 }
 
 async function drawnOrOther(dealOrGroup: DealMessage | DealMessage[], byDrawn: boolean, salt: number): Promise<LilyClient> {
@@ -398,7 +423,11 @@ async function drainAndWithdraw(w: World): Promise<void> {
   }
   const final = await states(w);
   for (const st of final) tally.set(`final ${st}`, (tally.get(`final ${st}`) ?? 0) + 1);
-  assert.deepEqual(final.filter((s) => unfinished.includes(s)), [], "every deal reaches a final state");
+  assert.deepEqual(
+    final.filter((s) => unfinished.includes(s)),
+    [],
+    "every deal reaches a final state",
+  );
   assert.equal(await totalLocked(f.deployer), 0n, "nothing stays locked");
   for (const account of f.depositors) {
     const free = await escrowBalance(f.deployer, { account });
@@ -425,6 +454,11 @@ describe("conservation of LILY", () => {
       { numRuns: NUM_RUNS, endOnFailure: true },
     );
     assert.ok(steps > 0);
-    t.diagnostic(`${steps} steps; ${[...tally].sort().map(([k, n]) => `${k}: ${n}`).join(", ")}`);
+    t.diagnostic(
+      `${steps} steps; ${[...tally]
+        .sort()
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(", ")}`,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { hashRecord, Policy, signRecord, type ErrorCode } from "@lily/protocol";
+import { hashRecord, signRecord, type ErrorCode } from "@lily/protocol";
 import {
   claimTimeout,
   commitResult,
@@ -143,7 +143,10 @@ describe("a deal whose provider stays silent past the deadline", () => {
     await assertEscrowSolvent(f.deployer);
 
     const events = await getDealEvents(f.deployer, { dealId: id });
-    assert.deepEqual(events.map((e) => e.name), ["DealOpened", "DealTimedOut"]);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ["DealOpened", "DealTimedOut"],
+    );
     const timedOut = events[1];
     assert.ok(timedOut.name === "DealTimedOut");
     assert.deepEqual([timedOut.args.refunded, timedOut.args.slashed], [price, collateral]);

@@ -8,7 +8,10 @@ const internal = new Set(["InvalidShortString", "StringTooLong", "ReentrancyGuar
 
 describe("contract errors, decoded", () => {
   test("every custom error LilyDeals can revert with has a readable sentence", () => {
-    const missing = lilyDealsAbi.filter((i) => i.type === "error").map((e) => e.name).filter((name) => !internal.has(name) && !explainedErrors.has(name));
+    const missing = lilyDealsAbi
+      .filter((i) => i.type === "error")
+      .map((e) => e.name)
+      .filter((name) => !internal.has(name) && !explainedErrors.has(name));
     assert.deepEqual(missing, []);
   });
 

@@ -1,16 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseEther } from "viem";
-import {
-  createLilyClient,
-  deposit,
-  escrowBalance,
-  lilyTokenAbi,
-  openDeal,
-  tokenBalance,
-  totalLocked,
-  withdraw,
-} from "../src/index.ts";
+import { createLilyClient, deposit, escrowBalance, lilyTokenAbi, openDeal, tokenBalance, totalLocked, withdraw } from "../src/index.ts";
 import { DEPOSITED, FUNDED, rejectsWith, startFixture, type Fixture } from "./fixture.ts";
 
 let f: Fixture;
@@ -66,7 +57,12 @@ describe("escrow", () => {
 
   test("depositing more than the wallet holds is rejected before anything is sent", async () => {
     const allowance = () =>
-      f.deployer.publicClient.readContract({ address: f.addresses.token, abi: lilyTokenAbi, functionName: "allowance", args: [f.stranger.account!.address, f.addresses.deals] });
+      f.deployer.publicClient.readContract({
+        address: f.addresses.token,
+        abi: lilyTokenAbi,
+        functionName: "allowance",
+        args: [f.stranger.account!.address, f.addresses.deals],
+      });
     const before = { ...(await f.snapshot()), allowance: await allowance() };
     const e = await rejectsWith(deposit(f.stranger, { amount: FUNDED * 2n }), "INVALID_INPUT");
     assert.equal(e.field, "amount");

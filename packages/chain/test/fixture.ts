@@ -1,14 +1,7 @@
 // A fresh Lily deployment on its own anvil, with a funded job creator and providers that have
 // deposited into escrow, three mediators, a module creator, and helpers to sign deals, move the
 // chain's clock and blocks, and compare escrow balances before and after.
-import {
-  encodeAbiParameters,
-  keccak256,
-  parseEther,
-  toHex,
-  type Address,
-  type Hex,
-} from "viem";
+import { encodeAbiParameters, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import assert from "node:assert/strict";
 import {
@@ -164,7 +157,7 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
   const balances = async () => {
     const out = new Map<string, bigint>();
     const values = await Promise.all(depositors.map((account) => escrowBalance(deployer, { account })));
-    depositors.forEach((a, i) => out.set(a, values[i]));
+    for (const [i, a] of depositors.entries()) out.set(a, values[i]!);
     out.set("totalLocked", await totalLocked(deployer));
     return out;
   };
@@ -211,7 +204,11 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     },
     async newGroup(members, terms = {}) {
       const jobOffer = keccak256(toHex(`replicated job offer ${++nonce}`));
-      const base = f.policyTerms("replicate", BigInt(members.length), { jobOffer, replicas: replicaGroupHash(members.map((m) => m.account!.address)), ...terms });
+      const base = f.policyTerms("replicate", BigInt(members.length), {
+        jobOffer,
+        replicas: replicaGroupHash(members.map((m) => m.account!.address)),
+        ...terms,
+      });
       const replicas: SignedDeal[] = [];
       for (const m of members) {
         const signed = await f.newDeal({ ...base, provider: m.account!.address });
@@ -302,7 +299,10 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
 /** Assert that `action` fails with a LilyError of `code`, decoded from the custom error `error`. */
 export async function rejectsWith(action: Promise<unknown>, code: ErrorCode, error?: string): Promise<LilyError> {
   let caught: unknown;
-  await assert.rejects(action, (e) => ((caught = e), true));
+  await assert.rejects(action, (e) => {
+    caught = e;
+    return true;
+  });
   assert.ok(caught instanceof LilyError, `expected a LilyError, got ${caught}`);
   assert.equal(caught.code, code, caught.message);
   if (error) assert.equal(caught.details.error, error, caught.message);

@@ -2,17 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, toHex, type Hex } from "viem";
 import { commonMediators, mediatorSetHash } from "@lily/protocol";
-import {
-  challenge,
-  claimMediationTimeout,
-  commitResult,
-  dealRecord,
-  dealState,
-  getDealEvents,
-  mediatorOf,
-  rule,
-  type LilyClient,
-} from "../src/index.ts";
+import { challenge, claimMediationTimeout, commitResult, dealRecord, dealState, getDealEvents, mediatorOf, rule, type LilyClient } from "../src/index.ts";
 import { expectedMediator, rejectsWith, startFixture, type Fixture, type SignedDeal } from "./fixture.ts";
 
 const MEDIATION_TIMEOUT = 900;
@@ -105,7 +95,11 @@ describe("rule rejects, and changes nothing, when", () => {
     test(when, async () => {
       const before = await f.snapshot(d.deal);
       const code = error === "DealsMediatorSetMismatch" ? "INVALID_INPUT" : "CHAIN_REVERT";
-      const e = await rejectsWith(rule(caller(), { deal: d.deal, mediators: mediators?.() ?? f.mediatorSet, providerCorrect: true, comparator: "exact" }), code, error);
+      const e = await rejectsWith(
+        rule(caller(), { deal: d.deal, mediators: mediators?.() ?? f.mediatorSet, providerCorrect: true, comparator: "exact" }),
+        code,
+        error,
+      );
       if (error === "DealsMediatorSetMismatch") {
         assert.equal((e.details.args as Record<string, string>).expected, f.mediatorHash);
         assert.equal((e.details.args as Record<string, string>).given, mediatorSetHash(mediators!() as Hex[]));
@@ -117,7 +111,11 @@ describe("rule rejects, and changes nothing, when", () => {
   test("the deal was already ruled on", async () => {
     await rule(drawn, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" });
     const before = await f.snapshot(d.deal);
-    await rejectsWith(rule(drawn, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }), "CHAIN_REVERT", "DealsNotChallenged");
+    await rejectsWith(
+      rule(drawn, { deal: d.deal, mediators: f.mediatorSet, providerCorrect: false, comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsNotChallenged",
+    );
     assert.deepEqual(await f.snapshot(d.deal), before);
   });
 });

@@ -1,17 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, parseEther, stringToHex, toHex } from "viem";
-import {
-  challenge,
-  claimTimeout,
-  commitResult,
-  dealId,
-  dealRecord,
-  dealState,
-  finalize,
-  getDealEvents,
-  rule,
-} from "../src/index.ts";
+import { challenge, claimTimeout, commitResult, dealId, dealRecord, dealState, finalize, getDealEvents, rule } from "../src/index.ts";
 import { rejectsWith, startFixture, type Fixture } from "./fixture.ts";
 
 let f: Fixture;
@@ -74,7 +64,10 @@ describe("an optimistic deal nobody challenges", () => {
     });
 
     const events = await getDealEvents(f.deployer, { dealId: id });
-    assert.deepEqual(events.map((e) => e.name), ["DealOpened", "ResultCommitted", "RoyaltyPaid", "DealSettled"]);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ["DealOpened", "ResultCommitted", "RoyaltyPaid", "DealSettled"],
+    );
     const settled = events[3];
     assert.ok(settled.name === "DealSettled");
     assert.deepEqual([settled.args.paid, settled.args.collateralReturned], [price - royalty, collateral]);
@@ -107,15 +100,10 @@ describe("an optimistic deal the job creator challenges", () => {
     });
 
     const events = await getDealEvents(f.deployer, { dealId: id });
-    assert.deepEqual(events.map((e) => e.name), [
-      "DealOpened",
-      "ResultCommitted",
-      "MediationRequested",
-      "DealChallenged",
-      "MediationFeePaid",
-      "DealSlashed",
-      "Ruled",
-    ]);
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ["DealOpened", "ResultCommitted", "MediationRequested", "DealChallenged", "MediationFeePaid", "DealSlashed", "Ruled"],
+    );
     const byName = Object.fromEntries(events.map((e) => [e.name, e.args as Record<string, unknown>]));
     assert.deepEqual(byName.DealChallenged, { dealId: id, challenger: f.jobCreator.account!.address, reason: challenged.reason });
     assert.deepEqual(byName.Ruled, { dealId: id, mediator: mediator.account!.address, providerCorrect: false, comparator: 0 });

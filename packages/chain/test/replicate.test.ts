@@ -35,7 +35,7 @@ const digest = (s: string) => keccak256(toHex(s));
 const A = digest("result A");
 const B = digest("result B");
 const C = digest("result C");
-let groups = 0;
+const _groups = 0;
 
 /**
  * A replica group of k = results.length for one job offer, one deal per provider (the fixture's
@@ -64,7 +64,10 @@ describe("a replicate(k) group with a majority", () => {
     const b0 = await f.balances();
     const settled = await settleReplicas(f.stranger, { deals });
     assert.deepEqual([settled.majority, settled.digest, settled.votes], [true, A, 3n]);
-    assert.deepEqual(settled.outcomes.map((o) => o.outcome), ["settled", "settled", "settled"]);
+    assert.deepEqual(
+      settled.outcomes.map((o) => o.outcome),
+      ["settled", "settled", "settled"],
+    );
     assert.deepEqual(await states(ids), ["settled", "settled", "settled"]);
     await f.assertMoved(b0, {
       [addr(f.providers[0])]: price - royalty + collateral,
@@ -132,10 +135,26 @@ describe("a replicate(k) group without a majority", () => {
     // REJECT: an accepted mediator that was not drawn; a single-deal ruling on a replica.
     const other = f.mediators.find((m) => m !== mediator)!;
     const before = await f.snapshot();
-    await rejectsWith(ruleReplicas(other, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }), "CHAIN_REVERT", "DealsNotDrawnMediator");
-    await rejectsWith(rule(mediator, { deal: deals[0], mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }), "CHAIN_REVERT", "DealsWrongPolicy");
-    await rejectsWith(ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct: [true, false], comparator: "exact" }), "INVALID_INPUT", "DealsRulingCountMismatch");
-    await rejectsWith(ruleReplicas(mediator, { deals, mediators: [...f.mediatorSet].reverse(), correct: [true, false, false], comparator: "exact" }), "INVALID_INPUT", "DealsMediatorSetMismatch");
+    await rejectsWith(
+      ruleReplicas(other, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsNotDrawnMediator",
+    );
+    await rejectsWith(
+      rule(mediator, { deal: deals[0], mediators: f.mediatorSet, providerCorrect: true, comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsWrongPolicy",
+    );
+    await rejectsWith(
+      ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct: [true, false], comparator: "exact" }),
+      "INVALID_INPUT",
+      "DealsRulingCountMismatch",
+    );
+    await rejectsWith(
+      ruleReplicas(mediator, { deals, mediators: [...f.mediatorSet].reverse(), correct: [true, false, false], comparator: "exact" }),
+      "INVALID_INPUT",
+      "DealsMediatorSetMismatch",
+    );
     assert.deepEqual(await f.snapshot(), before);
 
     const b0 = await f.balances();
@@ -180,7 +199,11 @@ describe("a replicate(k) group without a majority", () => {
     await rejectsWith(claimMediationTimeout(f.stranger, { deal: deals[0] }), "CHAIN_REVERT", "DealsMediationNotTimedOut");
     await f.increaseTime(MEDIATION_TIMEOUT);
     const mediator = await f.drawnMediator(deals);
-    await rejectsWith(ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }), "CHAIN_REVERT", "DealsMediationTimedOut");
+    await rejectsWith(
+      ruleReplicas(mediator, { deals, mediators: f.mediatorSet, correct: [true, false, false], comparator: "exact" }),
+      "CHAIN_REVERT",
+      "DealsMediationTimedOut",
+    );
 
     const b0 = await f.balances();
     for (const deal of deals.slice(0, 2)) await claimMediationTimeout(f.stranger, { deal });

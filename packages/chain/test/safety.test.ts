@@ -42,21 +42,86 @@ const DAY = 86_400n;
 describe("openDeal rejects unsafe policy parameters, naming why, and changes nothing", () => {
   // Each case: the terms, the custom error, and a phrase the readable message must contain.
   const cases: { when: string; terms: () => DealTerms; error: string; says: RegExp }[] = [
-    { when: "optimistic with a zero window", terms: () => f.policyTerms("optimistic", 0n), error: "DealsChallengeWindowOutOfRange", says: /window of 0 s is outside \[1 s, 30 days\]/ },
-    { when: "optimistic with a window over 30 days", terms: () => f.policyTerms("optimistic", 30n * DAY + 1n), error: "DealsChallengeWindowOutOfRange", says: /outside \[1 s, 30 days\]/ },
-    { when: "optimistic with no common mediator", terms: () => f.policyTerms("optimistic", 60n, { mediators: NO_MEDIATORS }), error: "DealsPolicyNeedsMediators", says: /unsafe optimistic policy: the parties share no mediator/ },
-    { when: "optimistic with collateral below the mediation fee", terms: () => f.policyTerms("optimistic", 60n, { collateral: parseEther("1"), mediationFee: parseEther("2") }), error: "DealsCollateralBelowMediationFee", says: /collateral 1 LILY is below the mediation fee 2 LILY/ },
-    { when: "audit with p = 0", terms: () => f.policyTerms("audit", 0n), error: "DealsAuditProbabilityOutOfRange", says: /p = 0 ppm is outside \(0, 1000000\]/ },
-    { when: "audit with p above one million", terms: () => f.policyTerms("audit", 1_000_001n), error: "DealsAuditProbabilityOutOfRange", says: /outside \(0, 1000000\]/ },
-    { when: "audit where p × collateral < price (cheating would pay)", terms: () => f.policyTerms("audit", 100_000n, { price: parseEther("3"), collateral: parseEther("29") }), error: "DealsAuditCollateralTooLow", says: /with p = 10% the expected slash .* is below the price 3 LILY/ },
-    { when: "audit with no common mediator", terms: () => f.policyTerms("audit", 1_000_000n, { mediators: NO_MEDIATORS }), error: "DealsPolicyNeedsMediators", says: /unsafe audit policy/ },
-    { when: "audit with collateral below the mediation fee", terms: () => f.policyTerms("audit", 1_000_000n, { price: 0n, collateral: 1n, mediationFee: 2n }), error: "DealsCollateralBelowMediationFee", says: /below the mediation fee/ },
+    {
+      when: "optimistic with a zero window",
+      terms: () => f.policyTerms("optimistic", 0n),
+      error: "DealsChallengeWindowOutOfRange",
+      says: /window of 0 s is outside \[1 s, 30 days\]/,
+    },
+    {
+      when: "optimistic with a window over 30 days",
+      terms: () => f.policyTerms("optimistic", 30n * DAY + 1n),
+      error: "DealsChallengeWindowOutOfRange",
+      says: /outside \[1 s, 30 days\]/,
+    },
+    {
+      when: "optimistic with no common mediator",
+      terms: () => f.policyTerms("optimistic", 60n, { mediators: NO_MEDIATORS }),
+      error: "DealsPolicyNeedsMediators",
+      says: /unsafe optimistic policy: the parties share no mediator/,
+    },
+    {
+      when: "optimistic with collateral below the mediation fee",
+      terms: () => f.policyTerms("optimistic", 60n, { collateral: parseEther("1"), mediationFee: parseEther("2") }),
+      error: "DealsCollateralBelowMediationFee",
+      says: /collateral 1 LILY is below the mediation fee 2 LILY/,
+    },
+    {
+      when: "audit with p = 0",
+      terms: () => f.policyTerms("audit", 0n),
+      error: "DealsAuditProbabilityOutOfRange",
+      says: /p = 0 ppm is outside \(0, 1000000\]/,
+    },
+    {
+      when: "audit with p above one million",
+      terms: () => f.policyTerms("audit", 1_000_001n),
+      error: "DealsAuditProbabilityOutOfRange",
+      says: /outside \(0, 1000000\]/,
+    },
+    {
+      when: "audit where p × collateral < price (cheating would pay)",
+      terms: () => f.policyTerms("audit", 100_000n, { price: parseEther("3"), collateral: parseEther("29") }),
+      error: "DealsAuditCollateralTooLow",
+      says: /with p = 10% the expected slash .* is below the price 3 LILY/,
+    },
+    {
+      when: "audit with no common mediator",
+      terms: () => f.policyTerms("audit", 1_000_000n, { mediators: NO_MEDIATORS }),
+      error: "DealsPolicyNeedsMediators",
+      says: /unsafe audit policy/,
+    },
+    {
+      when: "audit with collateral below the mediation fee",
+      terms: () => f.policyTerms("audit", 1_000_000n, { price: 0n, collateral: 1n, mediationFee: 2n }),
+      error: "DealsCollateralBelowMediationFee",
+      says: /below the mediation fee/,
+    },
     { when: "replicate with k = 1", terms: () => f.policyTerms("replicate", 1n), error: "DealsReplicaCountOutOfRange", says: /k = 1 is outside \[2, 16\]/ },
     { when: "replicate with k = 17", terms: () => f.policyTerms("replicate", 17n), error: "DealsReplicaCountOutOfRange", says: /k = 17 is outside \[2, 16\]/ },
-    { when: "replicate with no common mediator", terms: () => f.policyTerms("replicate", 3n, { mediators: NO_MEDIATORS }), error: "DealsPolicyNeedsMediators", says: /unsafe replicate policy/ },
-    { when: "replicate with collateral below the mediation fee", terms: () => f.policyTerms("replicate", 3n, { collateral: 1n }), error: "DealsCollateralBelowMediationFee", says: /below the mediation fee/ },
-    { when: "a royalty above the whole price", terms: () => ({ royaltyBps: 10_001, moduleCreator: f.moduleCreator.account!.address }), error: "DealsInvalidRoyalty", says: /10001 basis points exceeds the whole price/ },
-    { when: "a royalty paid to nobody", terms: () => ({ royaltyBps: 100, moduleCreator: ZERO_ADDRESS }), error: "DealsInvalidRoyalty", says: /needs a module creator/ },
+    {
+      when: "replicate with no common mediator",
+      terms: () => f.policyTerms("replicate", 3n, { mediators: NO_MEDIATORS }),
+      error: "DealsPolicyNeedsMediators",
+      says: /unsafe replicate policy/,
+    },
+    {
+      when: "replicate with collateral below the mediation fee",
+      terms: () => f.policyTerms("replicate", 3n, { collateral: 1n }),
+      error: "DealsCollateralBelowMediationFee",
+      says: /below the mediation fee/,
+    },
+    {
+      when: "a royalty above the whole price",
+      terms: () => ({ royaltyBps: 10_001, moduleCreator: f.moduleCreator.account!.address }),
+      error: "DealsInvalidRoyalty",
+      says: /10001 basis points exceeds the whole price/,
+    },
+    {
+      when: "a royalty paid to nobody",
+      terms: () => ({ royaltyBps: 100, moduleCreator: ZERO_ADDRESS }),
+      error: "DealsInvalidRoyalty",
+      says: /needs a module creator/,
+    },
   ];
 
   for (const { when, terms, error, says } of cases) {
@@ -83,7 +148,10 @@ describe("openDeal accepts policy parameters exactly at the safety limits", () =
     { when: "optimistic with a 1 s window", terms: () => f.policyTerms("optimistic", 1n) },
     { when: "optimistic with a 30-day window", terms: () => f.policyTerms("optimistic", 30n * DAY) },
     { when: "optimistic with collateral equal to the fee", terms: () => f.policyTerms("optimistic", 60n, { collateral: parseEther("0.5") }) },
-    { when: "audit with p × collateral = price × 10^6", terms: () => f.policyTerms("audit", 100_000n, { price: parseEther("3"), collateral: parseEther("30") }) },
+    {
+      when: "audit with p × collateral = price × 10^6",
+      terms: () => f.policyTerms("audit", 100_000n, { price: parseEther("3"), collateral: parseEther("30") }),
+    },
     { when: "audit with p = 100%", terms: () => f.policyTerms("audit", 1_000_000n, { price: parseEther("3"), collateral: parseEther("3") }) },
     { when: "replicate with k = 2", terms: () => f.policyTerms("replicate", 2n) },
     { when: "replicate with k = 16", terms: () => f.policyTerms("replicate", 16n) },
@@ -123,7 +191,8 @@ describe("a trusted deal with a royalty", () => {
 
 describe("the deployment", () => {
   test("has a fixed mediation timeout and mediator turn, and no owner", async () => {
-    const read = (functionName: "MEDIATION_TIMEOUT" | "MEDIATOR_TURN") => f.deployer.publicClient.readContract({ address: f.addresses.deals, abi: lilyDealsAbi, functionName });
+    const read = (functionName: "MEDIATION_TIMEOUT" | "MEDIATOR_TURN") =>
+      f.deployer.publicClient.readContract({ address: f.addresses.deals, abi: lilyDealsAbi, functionName });
     assert.equal(await read("MEDIATION_TIMEOUT"), 3600n);
     assert.equal(await read("MEDIATOR_TURN"), 1800n);
     const names = lilyDealsAbi.filter((i) => i.type === "function").map((i) => i.name);

@@ -9,7 +9,8 @@ export function intOption(value: string, flag: string): number {
 
 /** Token amounts are given in LILY (decimal, 18 decimals), e.g. `--max-price 2.5`. */
 export function tokenOption(value: string, flag: string): bigint {
-  if (!/^\d+(\.\d{1,18})?$/.test(value)) throw new LilyError({ code: "INVALID_INPUT", field: flag, message: `${flag}: expected an amount of LILY like 10 or 0.5, got "${value}"` });
+  if (!/^\d+(\.\d{1,18})?$/.test(value))
+    throw new LilyError({ code: "INVALID_INPUT", field: flag, message: `${flag}: expected an amount of LILY like 10 or 0.5, got "${value}"` });
   return parseUnits(value, 18);
 }
 

@@ -15,13 +15,13 @@ export function createOutput(opts: { json?: boolean; quiet?: boolean } = {}): Ou
   return {
     json,
     line: (text = "") => {
-      if (!json) process.stdout.write(text + "\n");
+      if (!json) process.stdout.write(`${text}\n`);
     },
     progress: (text) => {
       if (!opts.quiet) process.stderr.write(`${json ? "" : "› "}${text}\n`);
     },
     result: (value) => {
-      if (json) process.stdout.write(JSON.stringify(toWire(value), null, 2) + "\n");
+      if (json) process.stdout.write(`${JSON.stringify(toWire(value), null, 2)}\n`);
     },
   };
 }
@@ -42,13 +42,13 @@ const exitCodes: Record<string, number> = {
 export function printError(err: unknown, json = false): number {
   if (err instanceof LilyError) {
     const code = exitCodes[err.code] ?? 1;
-    if (json) process.stdout.write(JSON.stringify(toWire({ error: err.toJSON() }), null, 2) + "\n");
+    if (json) process.stdout.write(`${JSON.stringify(toWire({ error: err.toJSON() }), null, 2)}\n`);
     process.stderr.write(`error: ${err.message}${err.message.includes(err.code) ? "" : ` [${err.code}]`}\n`);
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     return code;
   }
   const e = err as Error;
   process.stderr.write(`error: ${e?.message ?? String(err)} [INTERNAL]\n`);
-  if (process.env.LILY_DEBUG && e?.stack) process.stderr.write(e.stack + "\n");
+  if (process.env.LILY_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
   return 1;
 }

@@ -46,7 +46,10 @@ before(async () => {
   const cowsay = loadCatalog().find((e) => e.ref === "cowsay@1.0.0")!;
   const module = await store.putRecordBytes(cowsay.manifestBytes);
   const domain = { chainId: addresses.chainId, verifyingContract: addresses.deals };
-  const solverServer = await startSolver({ ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token, rpcUrl: anvil.rpcUrl, deployBlock: addresses.deployBlock }, { logger });
+  const solverServer = await startSolver(
+    { ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token, rpcUrl: anvil.rpcUrl, deployBlock: addresses.deployBlock },
+    { logger },
+  );
   solver = createClient(solverServer.url, solverRoutes);
   const offers: [LocalAccount, Partial<ResourceOffer>][] = [
     [cheap, { price: parseEther("3"), collateral: parseEther("5") }],
@@ -55,14 +58,34 @@ before(async () => {
   ];
   for (const [p, o] of offers) {
     const offer: ResourceOffer = {
-      provider: p.address, cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 0n, collateral: parseEther("5"), modules: [module],
-      mediators: [mediator], expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600), nonce: 1n, ...o,
+      provider: p.address,
+      cpu: 4,
+      memoryMb: 4096,
+      gpu: 0,
+      vramMb: 0,
+      price: 0n,
+      collateral: parseEther("5"),
+      modules: [module],
+      mediators: [mediator],
+      expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600),
+      nonce: 1n,
+      ...o,
     };
     await solver.postResourceOffer({ body: { offer, signature: await signRecord(p, domain, "ResourceOffer", offer) } });
   }
   writeFileSync(
     join(home, "network.json"),
-    JSON.stringify({ rpcUrl: anvil.rpcUrl, chainId: addresses.chainId, token: addresses.token, deals: addresses.deals, deployBlock: addresses.deployBlock, solverUrl: solverServer.url, storeUrl: storeServer.url, modules: { "cowsay@1.0.0": module }, mediators: [mediator] }),
+    JSON.stringify({
+      rpcUrl: anvil.rpcUrl,
+      chainId: addresses.chainId,
+      token: addresses.token,
+      deals: addresses.deals,
+      deployBlock: addresses.deployBlock,
+      solverUrl: solverServer.url,
+      storeUrl: storeServer.url,
+      modules: { "cowsay@1.0.0": module },
+      mediators: [mediator],
+    }),
   );
   stop = async () => {
     await solverServer.close();

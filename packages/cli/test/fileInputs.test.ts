@@ -37,7 +37,12 @@ test("a file over the store's known limit is refused as inputs.file before any b
   await assert.rejects(prepareInputs(wordcount, { file: path }, new StoreClient(big.url)), (e) => {
     assert.ok(isLilyError(e, "INVALID_INPUT"), String(e));
     assert.equal(e.field, "inputs.file");
-    assert.match(e.message, new RegExp(`^inputs\\.file: .*huge\\.bin is ${defaultStoreOptions.maxBlockBytes + 1} bytes, over the store's limit of ${defaultStoreOptions.maxBlockBytes} bytes`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `^inputs\\.file: .*huge\\.bin is ${defaultStoreOptions.maxBlockBytes + 1} bytes, over the store's limit of ${defaultStoreOptions.maxBlockBytes} bytes`,
+      ),
+    );
     assert.deepEqual(e.details, { path, sizeBytes: defaultStoreOptions.maxBlockBytes + 1, limitBytes: defaultStoreOptions.maxBlockBytes });
     return true;
   });
@@ -56,16 +61,12 @@ test("a file the store refuses as too big is named as inputs.file with its size,
   assert.equal(small.blocks.count(), 0);
 });
 
-test(
-  "a file the store refuses as too big is told the store's own limit",
-  { todo: "needs @lily/api to put the limit in its size refusal (details.limitBytes)" },
-  async () => {
-    const path = join(dir, "four-kib.txt");
-    writeFileSync(path, "x".repeat(4096));
-    await assert.rejects(prepareInputs(wordcount, { file: path }, new StoreClient(small.url)), (e) => {
-      assert.ok(isLilyError(e, "INVALID_INPUT"));
-      assert.match(e.message, /over the store's limit of 1024 bytes/);
-      return true;
-    });
-  },
-);
+test("a file the store refuses as too big is told the store's own limit", async () => {
+  const path = join(dir, "four-kib.txt");
+  writeFileSync(path, "x".repeat(4096));
+  await assert.rejects(prepareInputs(wordcount, { file: path }, new StoreClient(small.url)), (e) => {
+    assert.ok(isLilyError(e, "INVALID_INPUT"));
+    assert.match(e.message, /over the store's limit of 1024 bytes/);
+    return true;
+  });
+});

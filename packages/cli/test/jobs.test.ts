@@ -14,7 +14,16 @@ function homeWithJobs(...entries: ReturnType<typeof jobEntry>[]): string {
   const home = tempHome();
   writeFileSync(
     join(home, "network.json"),
-    JSON.stringify({ rpcUrl: "http://127.0.0.1:9", chainId: 31337, token: `0x${"22".repeat(20)}`, deals: `0x${"33".repeat(20)}`, deployBlock: 0, solverUrl: "http://127.0.0.1:9", storeUrl: "http://127.0.0.1:9", modules: {} }),
+    JSON.stringify({
+      rpcUrl: "http://127.0.0.1:9",
+      chainId: 31337,
+      token: `0x${"22".repeat(20)}`,
+      deals: `0x${"33".repeat(20)}`,
+      deployBlock: 0,
+      solverUrl: "http://127.0.0.1:9",
+      storeUrl: "http://127.0.0.1:9",
+      modules: {},
+    }),
   );
   mkdirSync(join(home, "data", "job-creator"), { recursive: true });
   const journal = sqliteJournal(join(home, "data", "job-creator", "jobs.db"));
@@ -27,14 +36,17 @@ test("lily jobs lists a job that ended without a match as no match, with the rea
   const home = homeWithJobs(jobEntry("a1", Date.UTC(2025, 0, 1), { stage: "no-match", error: reason }));
   const r = lily(home, "jobs");
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^0x0000000000  no match {2,}cowsay@1\.0\.0  2025-01-01T00:00:00\.000Z  no provider matched the job \(0x9C1…: price above max\)$/m);
+  assert.match(
+    r.stdout,
+    /^0x0000000000 {2}no match {2,}cowsay@1\.0\.0 {2}2025-01-01T00:00:00\.000Z {2}no provider matched the job \(0x9C1…: price above max\)$/m,
+  );
 });
 
 test("lily jobs lists a job still waiting for a match as submitted", () => {
   const home = homeWithJobs(jobEntry("a2", Date.UTC(2025, 0, 1)));
   const r = lily(home, "jobs");
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^0x0000000000  submitted  cowsay@1\.0\.0  2025-01-01T00:00:00\.000Z$/m);
+  assert.match(r.stdout, /^0x0000000000 {2}submitted {2}cowsay@1\.0\.0 {2}2025-01-01T00:00:00\.000Z$/m);
 });
 
 test("lily jobs show gives the stage of a job that ended without a match, and why", () => {

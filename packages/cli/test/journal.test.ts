@@ -39,7 +39,10 @@ test("the journal lists the newest job first", () => {
   journal.put(entry("01", 1000));
   journal.put(entry("03", 3000));
   journal.put(entry("02", 2000));
-  assert.deepEqual(journal.list().map((j) => j.createdAt), [3000, 2000, 1000]);
+  assert.deepEqual(
+    journal.list().map((j) => j.createdAt),
+    [3000, 2000, 1000],
+  );
 });
 
 test("a job that ended without a match keeps its stage and the reason", () => {

@@ -26,13 +26,17 @@ for (const [code, exit] of exitCodes) {
 }
 
 test("an error is one line on stderr naming its code, and nothing on stdout", () => {
-  const { stdout, stderr } = captureOutput(() => printError(new LilyError({ code: "INVALID_INPUT", field: "--max-price", message: "--max-price: expected an amount" })));
+  const { stdout, stderr } = captureOutput(() =>
+    printError(new LilyError({ code: "INVALID_INPUT", field: "--max-price", message: "--max-price: expected an amount" })),
+  );
   assert.equal(stderr, "error: --max-price: expected an amount [INVALID_INPUT]\n");
   assert.equal(stdout, "");
 });
 
 test("an error with a hint adds one hint line", () => {
-  const { stderr } = captureOutput(() => printError(new LilyError({ code: "CONFIG", message: "no network configured", hint: "start one with `npx lily devnet`" })));
+  const { stderr } = captureOutput(() =>
+    printError(new LilyError({ code: "CONFIG", message: "no network configured", hint: "start one with `npx lily devnet`" })),
+  );
   assert.deepEqual(stderr.split("\n"), ["error: no network configured [CONFIG]", "hint: start one with `npx lily devnet`", ""]);
 });
 
@@ -42,11 +46,23 @@ test("a message that already names its code is not tagged twice", () => {
 });
 
 test("with --json the error is also one JSON document on stdout, with its code and field", () => {
-  const err = new LilyError({ code: "NO_MATCH", field: "jobOffer", message: "no provider matched the job", hint: "raise --max-price", details: { rejections: { "0xabc": "price above max" } } });
+  const err = new LilyError({
+    code: "NO_MATCH",
+    field: "jobOffer",
+    message: "no provider matched the job",
+    hint: "raise --max-price",
+    details: { rejections: { "0xabc": "price above max" } },
+  });
   const { value, stdout, stderr } = captureOutput(() => printError(err, true));
   assert.equal(value, 6);
   assert.deepEqual(JSON.parse(stdout), {
-    error: { code: "NO_MATCH", field: "jobOffer", message: "no provider matched the job", hint: "raise --max-price", details: { rejections: { "0xabc": "price above max" } } },
+    error: {
+      code: "NO_MATCH",
+      field: "jobOffer",
+      message: "no provider matched the job",
+      hint: "raise --max-price",
+      details: { rejections: { "0xabc": "price above max" } },
+    },
   });
   assert.match(stderr, /^error: no provider matched the job \[NO_MATCH\]$/m);
 });

@@ -47,7 +47,13 @@ test("a mistyped command is answered with the closest one", () => {
 test("with --json a usage error is also a JSON document on stdout", () => {
   const r = lily("jobs", "--json", "--frobnicate");
   assert.equal(r.code, 2);
-  assert.deepEqual(JSON.parse(r.stdout).error, { code: "INVALID_INPUT", field: "--frobnicate", message: "unknown option '--frobnicate' for 'lily jobs'", hint: "see `lily jobs --help`", details: {} });
+  assert.deepEqual(JSON.parse(r.stdout).error, {
+    code: "INVALID_INPUT",
+    field: "--frobnicate",
+    message: "unknown option '--frobnicate' for 'lily jobs'",
+    hint: "see `lily jobs --help`",
+    details: {},
+  });
 });
 
 test("--help still prints the whole help on stdout and exits 0", () => {

@@ -77,7 +77,8 @@ export function capMemory(wasm: Uint8Array, memoryMb: number): Uint8Array {
   const memories = findMemories(sections);
   if (memories.length === 0) return wasm; // nothing to cap: the module has no memory
   // REJECT: one cap cannot bound the sum of several memories
-  if (memories.length > 1) throw new LilyError({ code: "INVALID_INPUT", field: "module", message: `module: declares ${memories.length} memories; one is supported` });
+  if (memories.length > 1)
+    throw new LilyError({ code: "INVALID_INPUT", field: "module", message: `module: declares ${memories.length} memories; one is supported` });
   const [{ section, start, end, limits }] = memories as [Found];
   // REJECT: a module whose initial memory is already over the cap cannot run within it
   if (limits.min > pages) {

@@ -52,7 +52,8 @@ export async function loadJob(source: JobSource, job: { module: string; inputs: 
     } catch {
       throw new LilyError({ code: "INVALID_INPUT", field: "inputs", message: `inputs: the inputs record ${job.inputs} is not a dag-json record` });
     }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new LilyError({ code: "INVALID_INPUT", field: "inputs", message: "inputs: not a record of named inputs" });
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+      throw new LilyError({ code: "INVALID_INPUT", field: "inputs", message: "inputs: not a record of named inputs" });
     inputs = validateInputs(manifest, raw as Record<string, unknown>);
   } catch (e) {
     if (!isLilyError(e, "INVALID_INPUT")) throw e;

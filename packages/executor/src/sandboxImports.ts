@@ -23,8 +23,10 @@ export function sandboxImports(wasi: WASI, inputsFd: number): WebAssembly.Import
   const real = (wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, (...args: unknown[]) => number> }).wasi_snapshot_preview1;
   const call = (name: string, args: unknown[]) => real[name]!(...args);
   // A path call is refused with ROFS when one of its directory descriptors is /inputs.
-  const readOnlyAt = (name: string, ...dirArgs: number[]) =>
-    (...args: number[]) => (dirArgs.some((i) => args[i] === inputsFd) ? ERRNO.ROFS : call(name, args));
+  const readOnlyAt =
+    (name: string, ...dirArgs: number[]) =>
+    (...args: number[]) =>
+      dirArgs.some((i) => args[i] === inputsFd) ? ERRNO.ROFS : call(name, args);
 
   const policy: Record<string, WasiFunction> = {
     path_open: (dirfd: number, dirflags: number, path: number, len: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, out: number) => {

@@ -114,12 +114,26 @@ export function readImports(content: Uint8Array): ImportEntry[] {
     const kind = r.u8();
     const descStart = r.pos;
     switch (kind) {
-      case IMPORT_KIND.function: r.u32(); break; // type index
-      case IMPORT_KIND.table: skipValType(r); skipLimits(r); break;
-      case IMPORT_KIND.memory: skipLimits(r); break;
-      case IMPORT_KIND.global: skipValType(r); r.u8(); break; // type, mutability
-      case IMPORT_KIND.tag: r.u8(); r.u32(); break; // attribute, type index
-      default: throw malformed(`unknown import kind ${kind}`);
+      case IMPORT_KIND.function:
+        r.u32();
+        break; // type index
+      case IMPORT_KIND.table:
+        skipValType(r);
+        skipLimits(r);
+        break;
+      case IMPORT_KIND.memory:
+        skipLimits(r);
+        break;
+      case IMPORT_KIND.global:
+        skipValType(r);
+        r.u8();
+        break; // type, mutability
+      case IMPORT_KIND.tag:
+        r.u8();
+        r.u32();
+        break; // attribute, type index
+      default:
+        throw malformed(`unknown import kind ${kind}`);
     }
     entries.push({ kind, descStart, descEnd: r.pos });
   }

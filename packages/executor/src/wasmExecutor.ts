@@ -8,7 +8,16 @@ import { join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import { INPUTS_DIR, LilyError, OUTPUTS_DIR } from "@lily/protocol";
-import { KILLED_EXIT_CODE, TRAPPED_EXIT_CODE, type Executor, type ExitResult, type Limit, type TaskHandle, type TaskSpec, type TaskStatus } from "./executor.ts";
+import {
+  KILLED_EXIT_CODE,
+  TRAPPED_EXIT_CODE,
+  type Executor,
+  type ExitResult,
+  type Limit,
+  type TaskHandle,
+  type TaskSpec,
+  type TaskStatus,
+} from "./executor.ts";
 import { capMemory } from "./capMemory.ts";
 import { closeStrayDescriptors } from "./closeStrayDescriptors.ts";
 import { MEMORY_DENIED_EXPORT, watchMemoryGrow } from "./watchMemoryGrow.ts";
@@ -95,13 +104,22 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor {
       worker.stderr.resume();
 
       let resolveExit!: (exit: ExitResult) => void;
-      const t: Task = { handle: { id: randomUUID(), startedAt: Date.now() }, worker, stopping: false, timedOut: false, done: new Promise((r) => (resolveExit = r)) };
+      const t: Task = {
+        handle: { id: randomUUID(), startedAt: Date.now() },
+        worker,
+        stopping: false,
+        timedOut: false,
+        done: new Promise((r) => (resolveExit = r)),
+      };
       let report: WorkerOutput | undefined;
       let crash: Error | undefined;
-      const timer = setTimeout(() => {
-        t.timedOut = true;
-        void worker.terminate();
-      }, Math.min(spec.timeoutMs, MAX_TIMER_MS));
+      const timer = setTimeout(
+        () => {
+          t.timedOut = true;
+          void worker.terminate();
+        },
+        Math.min(spec.timeoutMs, MAX_TIMER_MS),
+      );
       worker.on("message", (m: WorkerOutput) => (report = m));
       worker.on("error", (e) => (crash = e));
       worker.once("exit", () => {

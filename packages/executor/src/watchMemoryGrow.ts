@@ -6,7 +6,20 @@
 // the function keeps every existing function and global index unchanged.
 import { LilyError } from "@lily/protocol";
 import {
-  IMPORT_KIND, SECTION, WasmReader, concat, joinSections, putSection, readImports, readVec, skipValType, splitSections, uleb, validates, vecContent, type Section,
+  IMPORT_KIND,
+  SECTION,
+  WasmReader,
+  concat,
+  joinSections,
+  putSection,
+  readImports,
+  readVec,
+  skipValType,
+  splitSections,
+  uleb,
+  validates,
+  vecContent,
+  type Section,
 } from "./wasmBinary.ts";
 
 export const MEMORY_DENIED_EXPORT = "lily_memory_denied";
@@ -35,15 +48,52 @@ function skipImmediates(r: WasmReader, op: number): void {
   if (op >= 0x45 && op <= 0xc4) return; // numeric and sign-extension operators
   if (op >= 0x28 && op <= 0x3e) return skipMemarg(r); // loads and stores
   switch (op) {
-    case 0x00: case 0x01: case 0x05: case 0x0a: case 0x0b: case 0x0f: case 0x19: case 0x1a: case 0x1b: case 0xd1: case 0xd3: case 0xd4:
+    case 0x00:
+    case 0x01:
+    case 0x05:
+    case 0x0a:
+    case 0x0b:
+    case 0x0f:
+    case 0x19:
+    case 0x1a:
+    case 0x1b:
+    case 0xd1:
+    case 0xd3:
+    case 0xd4:
       return;
-    case 0x02: case 0x03: case 0x04: case 0x06: // block, loop, if, try
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x06: // block, loop, if, try
       return skipBlockType(r);
-    case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x10: case 0x12: case 0x14: case 0x15: case 0x18:
-    case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26: case 0x3f: case 0x40:
-    case 0x41: case 0x42: case 0xd0: case 0xd2: case 0xd5: case 0xd6:
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x0c:
+    case 0x0d:
+    case 0x10:
+    case 0x12:
+    case 0x14:
+    case 0x15:
+    case 0x18:
+    case 0x20:
+    case 0x21:
+    case 0x22:
+    case 0x23:
+    case 0x24:
+    case 0x25:
+    case 0x26:
+    case 0x3f:
+    case 0x40:
+    case 0x41:
+    case 0x42:
+    case 0xd0:
+    case 0xd2:
+    case 0xd5:
+    case 0xd6:
       return r.skipLeb(); // one index, constant, or heap type
-    case 0x11: case 0x13: // call_indirect, return_call_indirect: type, table
+    case 0x11:
+    case 0x13: // call_indirect, return_call_indirect: type, table
       r.skipLeb();
       return r.skipLeb();
     case 0x0e: // br_table: the labels, then the default
@@ -52,11 +102,16 @@ function skipImmediates(r: WasmReader, op: number): void {
     case 0x1c: // typed select
       for (let n = r.u32(); n > 0; n--) skipValType(r);
       return;
-    case 0x43: return r.skip(4);
-    case 0x44: return r.skip(8);
-    case 0xfc: return skipPrefixedFC(r, r.u32());
-    case 0xfd: return skipSimd(r, r.u32());
-    case 0xfe: return skipAtomic(r, r.u32());
+    case 0x43:
+      return r.skip(4);
+    case 0x44:
+      return r.skip(8);
+    case 0xfc:
+      return skipPrefixedFC(r, r.u32());
+    case 0xfd:
+      return skipSimd(r, r.u32());
+    case 0xfe:
+      return skipAtomic(r, r.u32());
   }
   throw new Unsupported(`0x${op.toString(16)}`);
 }
@@ -80,7 +135,8 @@ function skipSimd(r: WasmReader, sub: number): void {
 }
 
 function skipAtomic(r: WasmReader, sub: number): void {
-  if (sub === 0x03) r.skip(1); // atomic.fence
+  if (sub === 0x03)
+    r.skip(1); // atomic.fence
   else skipMemarg(r);
 }
 
@@ -112,12 +168,28 @@ function rewriteBody(body: Uint8Array, growFn: number): Uint8Array {
 /** (func (param $pages i32) (result i32) (local $r i32) grow; if refused, set the flag global) */
 function growBody(flagGlobal: number): Uint8Array {
   const code = [
-    1, 1, I32,                  // one i32 local
-    0x20, 0, 0x40, 0, 0x22, 1,  // local.get 0, memory.grow 0, local.tee 1
-    0x41, 0x7f, 0x46,           // i32.const -1, i32.eq
-    0x04, 0x40,                 // if
-    0x41, 1, 0x24, ...uleb(flagGlobal), // i32.const 1, global.set $flag
-    0x0b, 0x20, 1, 0x0b,        // end, local.get 1, end
+    1,
+    1,
+    I32, // one i32 local
+    0x20,
+    0,
+    0x40,
+    0,
+    0x22,
+    1, // local.get 0, memory.grow 0, local.tee 1
+    0x41,
+    0x7f,
+    0x46, // i32.const -1, i32.eq
+    0x04,
+    0x40, // if
+    0x41,
+    1,
+    0x24,
+    ...uleb(flagGlobal), // i32.const 1, global.set $flag
+    0x0b,
+    0x20,
+    1,
+    0x0b, // end, local.get 1, end
   ];
   return Uint8Array.from([...uleb(code.length), ...code]);
 }
@@ -196,7 +268,11 @@ export function watchMemoryGrow(wasm: Uint8Array): Uint8Array | null {
   if (typeIndex === types.count) sections = putSection(sections, SECTION.type, vecContent(types.count + 1, concat([types.items, GROW_TYPE])));
   sections = putSection(sections, SECTION.function, vecContent(functions.count + 1, concat([functions.items, uleb(typeIndex)])));
   sections = putSection(sections, SECTION.global, vecContent(globals.count + 1, concat([globals.items, [I32, 1, 0x41, 0, 0x0b]])));
-  sections = putSection(sections, SECTION.export, vecContent(exports.count + 1, concat([exports.items, [...uleb(name.length), ...name, IMPORT_KIND.global, ...uleb(flagGlobal)]])));
+  sections = putSection(
+    sections,
+    SECTION.export,
+    vecContent(exports.count + 1, concat([exports.items, [...uleb(name.length), ...name, IMPORT_KIND.global, ...uleb(flagGlobal)]])),
+  );
   sections = putSection(sections, SECTION.code, vecContent(count + 1, concat(rewritten)));
 
   const out = joinSections(sections);

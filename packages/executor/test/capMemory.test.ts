@@ -52,12 +52,11 @@ test("a module without memory is returned unchanged", () => {
 });
 
 test("a module with two memories or a 64-bit memory is refused, as is a non-module", () => {
-  for (const wasm of [
-    wasmModule(section(5, vec([limits(1), limits(1)]))),
-    wasmModule(section(5, vec([[0x04, 1]]))),
-    Uint8Array.from([1, 2, 3]),
-  ]) {
-    assert.throws(() => capMemory(wasm, 16), (e) => isLilyError(e, "INVALID_INPUT") && e.field === "module");
+  for (const wasm of [wasmModule(section(5, vec([limits(1), limits(1)]))), wasmModule(section(5, vec([[0x04, 1]]))), Uint8Array.from([1, 2, 3])]) {
+    assert.throws(
+      () => capMemory(wasm, 16),
+      (e) => isLilyError(e, "INVALID_INPUT") && e.field === "module",
+    );
   }
 });
 

@@ -41,12 +41,36 @@ test("a job whose module, inputs and file inputs are all stored loads, with defa
 });
 
 const failures: [string, () => Promise<{ module: string; inputs: string }>, Omit<JobFailure, "message">][] = [
-  ["an inputs record no store holds", async () => ({ module: modules.cowsay!, inputs: cidForRecord({ message: "never stored" }).cid }), { code: "INPUTS_UNAVAILABLE", field: "inputs" }],
-  ["a file input no store holds", async () => ({ module: modules.wordcount!, inputs: await store.putRecord({ file: cidForBytes(new TextEncoder().encode("never stored")) }) }), { code: "INPUTS_UNAVAILABLE", field: "inputs.file" }],
-  ["inputs the module's schema refuses", async () => ({ module: modules.cowsay!, inputs: await store.putRecord({ message: "x".repeat(1001) }) }), { code: "INPUTS_INVALID", field: "inputs.message" }],
-  ["a required input missing", async () => ({ module: modules.cowsay!, inputs: await store.putRecord({}) }), { code: "INPUTS_INVALID", field: "inputs.message" }],
-  ["inputs that are raw bytes, not a dag-json record", async () => ({ module: modules.cowsay!, inputs: await store.putBytes(text) }), { code: "INPUTS_INVALID", field: "inputs" }],
-  ["inputs that are a list, not a record of named inputs", async () => ({ module: modules.cowsay!, inputs: await store.putRecord(["moo"]) }), { code: "INPUTS_INVALID", field: "inputs" }],
+  [
+    "an inputs record no store holds",
+    async () => ({ module: modules.cowsay!, inputs: cidForRecord({ message: "never stored" }).cid }),
+    { code: "INPUTS_UNAVAILABLE", field: "inputs" },
+  ],
+  [
+    "a file input no store holds",
+    async () => ({ module: modules.wordcount!, inputs: await store.putRecord({ file: cidForBytes(new TextEncoder().encode("never stored")) }) }),
+    { code: "INPUTS_UNAVAILABLE", field: "inputs.file" },
+  ],
+  [
+    "inputs the module's schema refuses",
+    async () => ({ module: modules.cowsay!, inputs: await store.putRecord({ message: "x".repeat(1001) }) }),
+    { code: "INPUTS_INVALID", field: "inputs.message" },
+  ],
+  [
+    "a required input missing",
+    async () => ({ module: modules.cowsay!, inputs: await store.putRecord({}) }),
+    { code: "INPUTS_INVALID", field: "inputs.message" },
+  ],
+  [
+    "inputs that are raw bytes, not a dag-json record",
+    async () => ({ module: modules.cowsay!, inputs: await store.putBytes(text) }),
+    { code: "INPUTS_INVALID", field: "inputs" },
+  ],
+  [
+    "inputs that are a list, not a record of named inputs",
+    async () => ({ module: modules.cowsay!, inputs: await store.putRecord(["moo"]) }),
+    { code: "INPUTS_INVALID", field: "inputs" },
+  ],
 ];
 
 for (const [what, job, expected] of failures) {

@@ -56,7 +56,16 @@ test("wordcount counts lines, words and bytes and ranks the most frequent words"
   const { exit, stdout, outputs } = await run("wordcount@1.0.0", { files: { file: text }, env: { INPUT_TOP: "3" } });
   t.diagnostic(`ran in ${exit.durationMs} ms`);
   assert.equal(exit.exitCode, 0);
-  assert.deepEqual(JSON.parse(outputs["wordcount.json"]!), { lines: 2, words: 12, bytes: 48, top: [["the", 4], ["on", 2], ["sat", 2]] });
+  assert.deepEqual(JSON.parse(outputs["wordcount.json"]!), {
+    lines: 2,
+    words: 12,
+    bytes: 48,
+    top: [
+      ["the", 4],
+      ["on", 2],
+      ["sat", 2],
+    ],
+  });
   assert.equal(stdout, "2 lines, 12 words, 48 bytes, 7 distinct words\n");
 });
 
@@ -64,7 +73,10 @@ test("wordcount lower-cases letters beyond ASCII, splits on punctuation and list
   const text = "Été, été — ÉTÉ! 42 x1 x2 x3 x4 x5 x6 x7 x8 x9";
   const { outputs } = await run("wordcount@1.0.0", { files: { file: text } });
   const result = JSON.parse(outputs["wordcount.json"]!);
-  assert.deepEqual(result.top.slice(0, 2), [["été", 3], ["42", 1]]);
+  assert.deepEqual(result.top.slice(0, 2), [
+    ["été", 3],
+    ["42", 1],
+  ]);
   assert.equal(result.top.length, 10);
   assert.deepEqual([result.lines, result.words, result.bytes], [0, 13, Buffer.byteLength(text)]);
 });
@@ -75,7 +87,10 @@ test("wordcount without its file fails, saying which file", async () => {
   assert.match(stderr, /cannot open \/inputs\/file/);
 });
 
-for (const [n, count, largest] of [[100, 25, 97], [1_000_000, 78498, 999983]] as const) {
+for (const [n, count, largest] of [
+  [100, 25, 97],
+  [1_000_000, 78498, 999983],
+] as const) {
   test(`primes counts ${count} primes up to ${n}`, async (t) => {
     const { exit, stdout, outputs } = await run("primes@1.0.0", { env: { INPUT_N: String(n) } });
     t.diagnostic(`ran in ${exit.durationMs} ms`);
@@ -100,13 +115,19 @@ for (const m of catalog) {
 }
 
 test("without a build, the catalogue says to run the build", () => {
-  assert.throws(() => loadCatalog(join(tmpdir(), "lily-no-such-dist")), (e) => isLilyError(e, "CONFIG") && e.hint === "run npm run build");
+  assert.throws(
+    () => loadCatalog(join(tmpdir(), "lily-no-such-dist")),
+    (e) => isLilyError(e, "CONFIG") && e.hint === "run npm run build",
+  );
 });
 
 test("a binary changed after the build is refused", () => {
   const dist = mkdtempSync(join(tmpdir(), "lily-dist-"));
   cpSync(DIST_DIR, dist, { recursive: true });
   writeFileSync(join(dist, "primes@1.0.0", "module.wasm"), Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
-  assert.throws(() => loadCatalog(dist), (e) => isLilyError(e, "CID_MISMATCH") && e.field === "modules/dist/primes@1.0.0/module.wasm");
+  assert.throws(
+    () => loadCatalog(dist),
+    (e) => isLilyError(e, "CID_MISMATCH") && e.field === "modules/dist/primes@1.0.0/module.wasm",
+  );
   rmSync(dist, { recursive: true });
 });

@@ -25,7 +25,13 @@ function command(code: number[], imports: number[][] = []): Uint8Array {
     ...(imports.length ? [section(2, vec(imports))] : []),
     section(3, vec([[0]])),
     section(5, vec([limits(1)])),
-    section(7, vec([[...name("_start"), 0x00, funcImports], [...name("memory"), 0x02, 0]])),
+    section(
+      7,
+      vec([
+        [...name("_start"), 0x00, funcImports],
+        [...name("memory"), 0x02, 0],
+      ]),
+    ),
     section(10, vec([body(...code)])),
   );
 }
@@ -72,7 +78,10 @@ test("a module cannot read outside /inputs and /outputs, write its inputs, or li
   const files = { "data.txt": "hello", "sub/data.txt": "nested" };
   const { exit, stdout, inputs, outputs } = await runTask(executor, fixtures.escape!, { files });
   assert.equal(exit.exitCode, 0);
-  const attempts = stdout.trim().split("\n").map((line) => line.split(": ") as [string, string]);
+  const attempts = stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split(": ") as [string, string]);
   const allowed = attempts.filter(([, result]) => result === "ok").map(([attempt]) => attempt);
   assert.deepEqual(allowed, ["read an input", "write an output", "open a subdirectory of inputs"]);
   assert.ok(attempts.length > 15, "every attempt reported");
@@ -113,5 +122,8 @@ test("a task leaves no descriptor of this process open, however it ended", { ski
 });
 
 test("a handle this executor did not issue is refused", () => {
-  assert.throws(() => executor.inspect({ id: "nope", startedAt: 0 }), (e) => isLilyError(e, "NOT_FOUND") && e.field === "handle");
+  assert.throws(
+    () => executor.inspect({ id: "nope", startedAt: 0 }),
+    (e) => isLilyError(e, "NOT_FOUND") && e.field === "handle",
+  );
 });

@@ -31,7 +31,10 @@ test("an imported memory is watched too", () => {
 
 test("a module that exports the flag's name itself is refused, so it cannot fake a memory limit", () => {
   const spoof = growModule(limits(1), { exports: [[...name(MEMORY_DENIED_EXPORT), 0x00, 0]] });
-  assert.throws(() => watchMemoryGrow(spoof), (e) => isLilyError(e, "INVALID_INPUT") && e.field === "module");
+  assert.throws(
+    () => watchMemoryGrow(spoof),
+    (e) => isLilyError(e, "INVALID_INPUT") && e.field === "module",
+  );
 });
 
 test("a module whose types it cannot renumber safely (GC rec groups) is left as it is", () => {

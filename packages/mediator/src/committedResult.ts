@@ -2,7 +2,7 @@
 // content-addressed store, which names each output file by CID. Anything that does not lead to
 // a well-formed result for this very deal's job counts against the provider; only an unreachable
 // store is a reason to try again later.
-import { LilyError, ResultManifest, cidFromDigest, decodeRecord, isLilyError, parse, type Hex32 } from "@lily/protocol";
+import { type LilyError, ResultManifest, cidFromDigest, decodeRecord, isLilyError, parse, type Hex32 } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 import type { Candidate } from "./judge.ts";
 
@@ -42,4 +42,3 @@ export async function fetchCommittedResult(store: StoreClient, digest: Hex32 | u
     throw e;
   }
 }
-

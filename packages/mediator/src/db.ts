@@ -53,7 +53,9 @@ interface Row {
 }
 
 /** What may change as a dispute moves on. */
-export type DisputeUpdate = Partial<Pick<Dispute, "deals" | "mediators" | "ruling" | "rulingTx" | "error" | "recheckBlock" | "recheckAt">> & { status: DisputeStatus };
+export type DisputeUpdate = Partial<Pick<Dispute, "deals" | "mediators" | "ruling" | "rulingTx" | "error" | "recheckBlock" | "recheckAt">> & {
+  status: DisputeStatus;
+};
 
 export class MediatorDb {
   private readonly db: Database;
@@ -85,7 +87,9 @@ export class MediatorDb {
       let added = 0;
       const now = this.now();
       for (const d of found) added += Number(insert.run(d.key.toLowerCase(), d.kind, d.event, d.txHash, d.blockNumber, now, now).changes);
-      this.db.prepare("INSERT INTO scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)").run(toBlock);
+      this.db
+        .prepare("INSERT INTO scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)")
+        .run(toBlock);
       return added;
     });
   }
@@ -120,11 +124,18 @@ export class MediatorDb {
     const current = this.get(key);
     if (!current) throw new LilyError({ code: "NOT_FOUND", field: "key", message: `no dispute ${key}` });
     if (TERMINAL.includes(current.status)) {
-      throw new LilyError({ code: "CONFLICT", field: "status", message: `dispute ${key} is already ${current.status}`, details: { key, status: current.status } });
+      throw new LilyError({
+        code: "CONFLICT",
+        field: "status",
+        message: `dispute ${key} is already ${current.status}`,
+        details: { key, status: current.status },
+      });
     }
     const next: Dispute = { ...current, ...u };
     this.db
-      .prepare("UPDATE disputes SET status = ?, deals = ?, mediators = ?, ruling = ?, ruling_tx = ?, error = ?, recheck_block = ?, recheck_at = ?, updated_at = ? WHERE key = ?")
+      .prepare(
+        "UPDATE disputes SET status = ?, deals = ?, mediators = ?, ruling = ?, ruling_tx = ?, error = ?, recheck_block = ?, recheck_at = ?, updated_at = ? WHERE key = ?",
+      )
       .run(
         next.status,
         next.deals ? JSON.stringify(toWire(next.deals)) : null,

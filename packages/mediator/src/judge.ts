@@ -44,7 +44,10 @@ export function judge(reference: Reference, candidate: Candidate, comparator: Re
     // The re-run had several times the module's time and still did not finish: no honest run
     // produced a finished result. The provider is right only if it reported the same.
     const agrees = candidate.exitCode === KILLED_EXIT_CODE;
-    return decided(agrees, agrees ? "both runs hit the time limit" : `the re-run did not finish in time, yet the provider reported exit code ${candidate.exitCode}`);
+    return decided(
+      agrees,
+      agrees ? "both runs hit the time limit" : `the re-run did not finish in time, yet the provider reported exit code ${candidate.exitCode}`,
+    );
   }
   // REJECT: the same module on the same inputs in the same sandbox exits the same way
   if (candidate.exitCode !== ran.exitCode) return decided(false, `exit code ${candidate.exitCode}, the re-run exited ${ran.exitCode}`);
@@ -61,7 +64,10 @@ function judgeRefused(failure: JobFailure, candidate: Extract<Candidate, { kind:
   // Inputs this mediator cannot fetch may be where the provider fetched them: that is no
   // evidence against a provider that ran the job, so it is not a ruling either way.
   if (failure.code === "INPUTS_UNAVAILABLE") {
-    return { kind: "undecided", reason: `this mediator cannot fetch the job's inputs (${failure.message}), and the provider committed exit code ${candidate.exitCode}, not that failure: no evidence either way` };
+    return {
+      kind: "undecided",
+      reason: `this mediator cannot fetch the job's inputs (${failure.message}), and the provider committed exit code ${candidate.exitCode}, not that failure: no evidence either way`,
+    };
   }
   // The schema check is deterministic: every honest party finds the same invalid inputs.
   return decided(false, `the inputs are invalid (${failure.message}), yet the provider committed exit code ${candidate.exitCode}, not that failure`);
@@ -80,7 +86,11 @@ function sameFiles(a: ResultFiles, b: ResultFiles): boolean {
  * One verdict per deal of the dispute (one deal, or each replica), as the ruling sent on chain;
  * or, if any verdict is undecided, no ruling (a group is ruled whole or not at all).
  */
-export function ruleOn(reference: Reference, candidates: Candidate[], comparator: ResultComparator): { decided: true; ruling: Ruling } | { decided: false; reason: string } {
+export function ruleOn(
+  reference: Reference,
+  candidates: Candidate[],
+  comparator: ResultComparator,
+): { decided: true; ruling: Ruling } | { decided: false; reason: string } {
   const verdicts = candidates.map((c) => judge(reference, c, comparator));
   const undecided = verdicts.find((v) => v.kind === "undecided");
   if (undecided) return { decided: false, reason: undecided.reason };

@@ -114,7 +114,12 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
         }
         case "wait":
           db.update(key, { status: "seen", error: step.reason, recheckBlock: step.recheckBlock, recheckAt: step.recheckAt });
-          log.info("not our turn; looking again when it can change", { dispute: key, reason: step.reason, recheckBlock: step.recheckBlock, recheckAt: step.recheckAt });
+          log.info("not our turn; looking again when it can change", {
+            dispute: key,
+            reason: step.reason,
+            recheckBlock: step.recheckBlock,
+            recheckAt: step.recheckAt,
+          });
           return;
         case "lock-draw":
           await lockTheDraw(key, step.deal);
@@ -151,7 +156,10 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
     db.update(d.key, { status: "re-running", error: undefined, recheckBlock: undefined, recheckAt: undefined });
     log.info("our turn: re-running the job", { dispute: d.key, kind: d.kind, deals: d.deals.length });
     const { module, inputs } = job;
-    const { manifest, reference } = await rerunJob({ store, executor, logger: log, workDir: opts.workDir, timeoutFactor: opts.rerunTimeoutFactor }, { key: d.key, module, inputs });
+    const { manifest, reference } = await rerunJob(
+      { store, executor, logger: log, workDir: opts.workDir, timeoutFactor: opts.rerunTimeoutFactor },
+      { key: d.key, module, inputs },
+    );
     const candidates = await Promise.all(
       view.deals.map((s, i) => fetchCommittedResult(store, s.digest, { dealId: dealId(chain.addresses, d.deals[i]!), module, inputs })),
     );
@@ -159,7 +167,11 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
     if (!judged.decided) {
       notBefore.set(d.key, clock.now() + opts.undecidedRetryMs);
       db.update(d.key, { status: "re-running", error: judged.reason });
-      log.warn("no ruling: no evidence either way; trying again later (unruled, the mediation times out and unwinds)", { dispute: d.key, reason: judged.reason, retryInMs: opts.undecidedRetryMs });
+      log.warn("no ruling: no evidence either way; trying again later (unruled, the mediation times out and unwinds)", {
+        dispute: d.key,
+        reason: judged.reason,
+        retryInMs: opts.undecidedRetryMs,
+      });
       return undefined;
     }
     notBefore.delete(d.key);

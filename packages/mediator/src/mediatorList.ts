@@ -68,7 +68,7 @@ export async function resolveMediatorList(
 
 /** The deal's resource offer from the solver, if it has it and it checks out. */
 async function resourceOfferOf(deps: { solver: Client<SolverRoutes>; domain: Domain }, deal: DealMessage): Promise<ResourceOffer | undefined> {
-  let record;
+  let record: Awaited<ReturnType<typeof deps.solver.getResourceOffer>>;
   try {
     record = await deps.solver.getResourceOffer({ params: { id: deal.resourceOffer } });
   } catch (e) {

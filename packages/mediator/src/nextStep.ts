@@ -87,7 +87,8 @@ export function nextStep(d: Dispute, view: ChainView | undefined, ctx: StepConte
   // REJECT: never rule on a deal whose parties did not both accept this mediator
   if (!d.mediators.some((m) => isAddressEqual(m, ctx.me))) return { kind: "not-mine", reason: "not in the mediator list both parties accepted" };
   if (view.turn === undefined) return { kind: "observe" };
-  if (view.turn === "not-drawn-yet") return { kind: "wait", reason: "the draw's block is not mined yet", recheckBlock: nextDrawChange(draw.drawBlock, view.block) };
+  if (view.turn === "not-drawn-yet")
+    return { kind: "wait", reason: "the draw's block is not mined yet", recheckBlock: nextDrawChange(draw.drawBlock, view.block) };
   // REJECT: of the accepted mediators, only the one whose turn it is rules
   if (!isAddressEqual(view.turn, ctx.me)) {
     return {

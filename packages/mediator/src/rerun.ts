@@ -30,7 +30,10 @@ export function readOutputs(dir: string): Map<string, Uint8Array> {
 }
 
 /** Throws (to be retried) when the module cannot be fetched or a store does not answer: not the job creator's doing. */
-export async function rerunJob(deps: RerunDeps, job: { key: string; module: string; inputs: string }): Promise<{ manifest: ModuleManifest; reference: Reference }> {
+export async function rerunJob(
+  deps: RerunDeps,
+  job: { key: string; module: string; inputs: string },
+): Promise<{ manifest: ModuleManifest; reference: Reference }> {
   const { store, executor, logger } = deps;
   const loaded = await loadJob(store, { module: job.module, inputs: job.inputs });
   if (!loaded.ok) {

@@ -91,4 +91,3 @@ test("a mediator that cannot fetch the inputs does not rule against a provider t
   assert.equal(await dealState(net.deployer, { dealId: id }), "settled");
   await net.assertEscrowMoved(before, { provider: PRICE, jobCreator: -PRICE - FEE, "forgetful mediator": FEE });
 });
-

@@ -13,7 +13,13 @@ import type { DisputeSighting } from "../src/dispute.ts";
 const T = 1_000;
 const dbPath = () => join(mkdtempSync(join(tmpdir(), "lily-mediator-db-")), "mediator.db");
 const key = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
-const sighting = (n: number, blockNumber = 10 + n): DisputeSighting => ({ key: key(n), kind: "challenge", event: "DealChallenged", txHash: key(1000 + n), blockNumber });
+const sighting = (n: number, blockNumber = 10 + n): DisputeSighting => ({
+  key: key(n),
+  kind: "challenge",
+  event: "DealChallenged",
+  txHash: key(1000 + n),
+  blockNumber,
+});
 const deal: DealMessage = {
   jobCreator: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
   provider: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
@@ -45,7 +51,10 @@ test("a scan records its disputes and its cursor together, and a rescan adds not
   assert.equal(db.recordScan(25, [sighting(2), sighting(3)]), 1);
   assert.equal(db.recordScan(22, []), 0);
   assert.equal(db.lastScannedBlock(), 25, "the cursor never moves back");
-  assert.deepEqual(db.pending(25, T).map((d) => d.key), [key(1), key(2), key(3)]);
+  assert.deepEqual(
+    db.pending(25, T).map((d) => d.key),
+    [key(1), key(2), key(3)],
+  );
   assert.ok(db.pending(25, T).every((d) => d.status === "seen"));
   db.close();
 });
@@ -65,7 +74,10 @@ test("a restarted mediator finds every dispute where it left it, terms and rulin
   assert.equal(d.status, "ruling");
   assert.deepEqual(d.deals, [deal]);
   assert.deepEqual(d.ruling, { correct: [false], comparator: 0, details: ["stdout: bytes differ"] });
-  assert.deepEqual(again.pending(30, T).map((x) => x.status), ["ruling", "seen"]);
+  assert.deepEqual(
+    again.pending(30, T).map((x) => x.status),
+    ["ruling", "seen"],
+  );
   again.close();
 });
 
@@ -75,7 +87,10 @@ test("a ruled dispute is final: never pending again, and no update can revive it
   db.recordScan(40, [sighting(1)]);
   db.update(key(1), { status: "ruled", rulingTx: key(77), ruling: { correct: [true], comparator: 0, details: ["ok"] } });
   assert.deepEqual(db.pending(40, T), []);
-  assert.throws(() => db.update(key(1), { status: "ruling" }), (e) => isLilyError(e, "CONFLICT") && e.field === "status");
+  assert.throws(
+    () => db.update(key(1), { status: "ruling" }),
+    (e) => isLilyError(e, "CONFLICT") && e.field === "status",
+  );
   db.recordScan(41, [sighting(1)]);
   assert.equal(db.get(key(1))!.status, "ruled", "seeing the event again changes nothing");
   db.close();
@@ -91,10 +106,13 @@ test("not-mine and failed are final too", () => {
   db.update(key(1), { status: "not-mine", error: "not in the mediator list both parties accepted" });
   db.update(key(2), { status: "failed", error: "module manifest: not found" });
   assert.deepEqual(db.pending(50, T), []);
-  assert.deepEqual(db.all().map((d) => [d.status, d.error]), [
-    ["not-mine", "not in the mediator list both parties accepted"],
-    ["failed", "module manifest: not found"],
-  ]);
+  assert.deepEqual(
+    db.all().map((d) => [d.status, d.error]),
+    [
+      ["not-mine", "not in the mediator list both parties accepted"],
+      ["failed", "module manifest: not found"],
+    ],
+  );
   db.close();
 });
 
@@ -103,7 +121,10 @@ test("a dispute drawn to another mediator waits until the block at which the dra
   db.recordScan(60, [sighting(1)]);
   db.update(key(1), { status: "seen", recheckBlock: 300, error: "mediator 0xabc is drawn" });
   assert.deepEqual(db.pending(299, T), []);
-  assert.deepEqual(db.pending(300, T).map((d) => d.key), [key(1)]);
+  assert.deepEqual(
+    db.pending(300, T).map((d) => d.key),
+    [key(1)],
+  );
   db.close();
 });
 
@@ -113,10 +134,22 @@ test("a dispute waiting for another mediator's turn comes back at the turn's tim
   db.update(key(1), { status: "seen", recheckBlock: 300, recheckAt: 5_000, error: "mediator 0xabc has the turn" });
   db.update(key(2), { status: "seen", recheckAt: 5_000, error: "mediator 0xabc has the turn" }); // the draw is locked: time alone moves it
   assert.deepEqual(db.pending(299, 4_999), []);
-  assert.deepEqual(db.pending(300, 4_999).map((d) => d.key), [key(1)], "the block came first");
-  assert.deepEqual(db.pending(299, 5_000).map((d) => d.key), [key(1), key(2)], "the time came first");
+  assert.deepEqual(
+    db.pending(300, 4_999).map((d) => d.key),
+    [key(1)],
+    "the block came first",
+  );
+  assert.deepEqual(
+    db.pending(299, 5_000).map((d) => d.key),
+    [key(1), key(2)],
+    "the time came first",
+  );
   db.update(key(1), { status: "re-running", recheckBlock: undefined, recheckAt: undefined });
-  assert.deepEqual(db.pending(0, 0).map((d) => d.key), [key(1)], "a dispute no longer waiting is always pending");
+  assert.deepEqual(
+    db.pending(0, 0).map((d) => d.key),
+    [key(1)],
+    "a dispute no longer waiting is always pending",
+  );
   db.close();
 });
 
@@ -136,7 +169,10 @@ test("a database written before turns were timed opens with its disputes and cur
   assert.equal(db.get(key(1))!.recheckBlock, 400);
   assert.equal(db.get(key(1))!.recheckAt, undefined);
   db.update(key(1), { status: "seen", recheckAt: 9_000 });
-  assert.deepEqual(db.pending(0, 9_000).map((d) => d.key), [key(1)]);
+  assert.deepEqual(
+    db.pending(0, 9_000).map((d) => d.key),
+    [key(1)],
+  );
   db.close();
 });
 

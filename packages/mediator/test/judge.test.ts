@@ -7,13 +7,20 @@ import { judge, ruleOn, type Candidate, type Reference, type RunOutcome } from "
 
 const enc = new TextEncoder();
 const files = (entries: Record<string, string>) => new Map(Object.entries(entries).map(([k, v]) => [k, enc.encode(v)]));
-const ran = (exitCode: number, f: Record<string, string>, limit?: RunOutcome["limit"]): Reference => ({ kind: "ran", outcome: { exitCode, files: files(f), ...(limit && { limit }) } });
+const ran = (exitCode: number, f: Record<string, string>, limit?: RunOutcome["limit"]): Reference => ({
+  kind: "ran",
+  outcome: { exitCode, files: files(f), ...(limit && { limit }) },
+});
 const committed = (exitCode: number, f: Record<string, string>): Candidate => ({ kind: "result", exitCode, files: files(f) });
 
 const exact: ComparatorConfig = { kind: "exact" };
 const tolerance: ComparatorConfig = { kind: "tolerance", epsilon: 0.001, files: ["scores.json"] };
 
-const unavailable: JobFailure = { code: "INPUTS_UNAVAILABLE", field: "inputs", message: "inputs: the inputs record bagu... is not in any store this party can reach" };
+const unavailable: JobFailure = {
+  code: "INPUTS_UNAVAILABLE",
+  field: "inputs",
+  message: "inputs: the inputs record bagu... is not in any store this party can reach",
+};
 const invalid: JobFailure = { code: "INPUTS_INVALID", field: "inputs.count", message: "inputs.count: expected an integer" };
 const refused = (failure: JobFailure): Reference => ({ kind: "refused", failure });
 const committedFailure = (failure: JobFailure): Candidate => ({ kind: "result", exitCode: JOB_REFUSED_EXIT_CODE, files: failureOutputs(failure) });
@@ -170,7 +177,11 @@ test("a committed failure is ruled with the exact comparator, whatever the modul
 
 test("a replica group is ruled replica by replica against one re-run, recording the comparator", () => {
   const reference = ran(0, { stdout: "42" });
-  const judged = ruleOn(reference, [committed(0, { stdout: "42" }), committed(0, { stdout: "41" }), { kind: "invalid", reason: "no result committed" }], comparatorFor(exact));
+  const judged = ruleOn(
+    reference,
+    [committed(0, { stdout: "42" }), committed(0, { stdout: "41" }), { kind: "invalid", reason: "no result committed" }],
+    comparatorFor(exact),
+  );
   assert.ok(judged.decided);
   if (!judged.decided) return;
   const ruling = judged.ruling;

@@ -2,19 +2,8 @@
 // them (a challenge, an audit draw, a replica tally), ruled by re-running cowsay in the sandbox.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { type Hex } from "viem";
-import {
-  challenge,
-  commitResult,
-  dealId,
-  dealState,
-  finalize,
-  getDealEvents,
-  mediatorOf,
-  openDeal,
-  openReplicas,
-  settleReplicas,
-} from "@lily/chain";
+import type { Hex } from "viem";
+import { challenge, commitResult, dealId, dealState, finalize, getDealEvents, mediatorOf, openDeal, openReplicas, settleReplicas } from "@lily/chain";
 import { isAddressEqual } from "viem";
 import { Policy, cidDigest, commonMediators } from "@lily/protocol";
 import type { RunningMediator } from "../src/mediator.ts";
@@ -112,7 +101,10 @@ test("a restarted mediator resumes from its database and never rules twice", asy
   await net.assertEscrowMoved(before, { provider: PRICE, jobCreator: -PRICE - FEE, mediator: FEE });
 
   // ...and the earlier ruling was not sent again: two transactions, the draw's lock and this ruling.
-  assert.deepEqual(mediator.disputes().filter((x) => x.key !== id.toLowerCase()), earlier);
+  assert.deepEqual(
+    mediator.disputes().filter((x) => x.key !== id.toLowerCase()),
+    earlier,
+  );
   assert.equal(await nonceOf(addr(net.mediator)), nonce + 2);
 });
 
@@ -143,7 +135,10 @@ test("two replicas that disagree go to the mediator, who pays the right one and 
   const job = await net.postJobOffer(Policy.replicate, 2n, "two of us");
   const group = [addr(honest), addr(cheat)];
   // The resource offers are never posted: the mediator list comes from the job offer.
-  const deals = [await net.deriveDeal(job, await net.resourceOffer(honest, false), { group }), await net.deriveDeal(job, await net.resourceOffer(cheat, false), { group })];
+  const deals = [
+    await net.deriveDeal(job, await net.resourceOffer(honest, false), { group }),
+    await net.deriveDeal(job, await net.resourceOffer(cheat, false), { group }),
+  ];
   await openReplicas(net.jobCreator, { replicas: [await net.signedDeal(deals[0]!), await net.signedDeal(deals[1]!)] });
   for (const [i, provider] of [honest, cheat].entries()) {
     const deal = deals[i]!;

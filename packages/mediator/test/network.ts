@@ -83,7 +83,11 @@ export interface Network {
   /** A signed resource offer by `provider`, posted to the solver if `post`. */
   resourceOffer(provider: LilyClient, post: boolean, mediators?: Address[]): Promise<{ offer: ResourceOffer; id: Hex }>;
   /** The deal two offers make (protocol's deriveDeal), openable for ten minutes; `override` changes terms (then the signers sign those). */
-  deriveDeal(job: { offer: JobOffer; id: Hex }, resource: { offer: ResourceOffer; id: Hex }, opts?: { group?: Address[]; override?: Partial<DealMessage> }): Promise<DealMessage>;
+  deriveDeal(
+    job: { offer: JobOffer; id: Hex },
+    resource: { offer: ResourceOffer; id: Hex },
+    opts?: { group?: Address[]; override?: Partial<DealMessage> },
+  ): Promise<DealMessage>;
   /** Deal terms between the job creator and `provider` for a job offer, signed by both. */
   signedDeal(terms: DealMessage): Promise<{ deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }>;
   /** The result an honest provider stores for the job: the module really run. */
@@ -209,9 +213,23 @@ export async function startNetwork(): Promise<Network> {
     },
     async postJobOffer(policy, policyParam, message, { mediators = accepted, inputs } = {}) {
       const offer: JobOffer = {
-        jobCreator: jobCreator.account!.address, module, inputs: inputs ?? (await store.putRecord({ message })), cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0,
-        maxPrice: PRICE, policy, policyParam, mediationFee: FEE, mediators, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0,
-        timeoutSeconds: 600n, expiresAt: inAnHour(), nonce: ++nonce,
+        jobCreator: jobCreator.account!.address,
+        module,
+        inputs: inputs ?? (await store.putRecord({ message })),
+        cpu: 1,
+        memoryMb: 64,
+        gpu: 0,
+        vramMb: 0,
+        maxPrice: PRICE,
+        policy,
+        policyParam,
+        mediationFee: FEE,
+        mediators,
+        moduleCreator: "0x0000000000000000000000000000000000000000",
+        royaltyBps: 0,
+        timeoutSeconds: 600n,
+        expiresAt: inAnHour(),
+        nonce: ++nonce,
       };
       const signature = await signRecord(jobCreator.account!, domain, "JobOffer", offer);
       const record = await solver.postJobOffer({ body: { offer, signature } });
@@ -219,8 +237,17 @@ export async function startNetwork(): Promise<Network> {
     },
     async resourceOffer(provider, post, mediators = accepted) {
       const offer: ResourceOffer = {
-        provider: provider.account!.address, cpu: 64, memoryMb: 65536, gpu: 0, vramMb: 0, price: PRICE, collateral: COLLATERAL,
-        modules: [module], mediators, expiresAt: inAnHour(), nonce: ++nonce,
+        provider: provider.account!.address,
+        cpu: 64,
+        memoryMb: 65536,
+        gpu: 0,
+        vramMb: 0,
+        price: PRICE,
+        collateral: COLLATERAL,
+        modules: [module],
+        mediators,
+        expiresAt: inAnHour(),
+        nonce: ++nonce,
       };
       const signature = await signRecord(provider.account!, domain, "ResourceOffer", offer);
       if (post) await solver.postResourceOffer({ body: { offer, signature } });
@@ -249,7 +276,14 @@ export async function startNetwork(): Promise<Network> {
       return store.putRecord({ module, inputs: inputsCid, exitCode: exit.exitCode, files } satisfies ResultManifest);
     },
     wrongResult: (_dealId, inputs) =>
-      storeResult(inputs, new Map([["stdout", new TextEncoder().encode(" _____\n< moo? >\n")], ["stderr", new Uint8Array()]]), 0),
+      storeResult(
+        inputs,
+        new Map([
+          ["stdout", new TextEncoder().encode(" _____\n< moo? >\n")],
+          ["stderr", new Uint8Array()],
+        ]),
+        0,
+      ),
     failedResult: (inputs, failure) => storeResult(inputs, failureOutputs(failure), JOB_REFUSED_EXIT_CODE),
     async mine(blocks) {
       await rpc("anvil_mine", [toHex(blocks)]);
@@ -261,7 +295,10 @@ export async function startNetwork(): Promise<Network> {
     ledger,
     async assertEscrowMoved(before, moved) {
       const after = await ledger();
-      const sum = (prefix: string) => Object.entries(after).filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0n);
+      const sum = (prefix: string) =>
+        Object.entries(after)
+          .filter(([k]) => k.startsWith(prefix))
+          .reduce((s, [, v]) => s + v, 0n);
       assert.equal(after.dealsHolds, sum("escrow:") + after.totalLocked!, "token.balanceOf(deals) == Σ escrow + totalLocked");
       assert.equal(after.supply, SUPPLY, "the supply is the one minted at deployment");
       assert.equal(sum("wallet:") + after.dealsHolds!, after.supply, "every token is in a wallet or in the deals contract");

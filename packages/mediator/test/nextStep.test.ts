@@ -14,21 +14,46 @@ const CHALLENGED_AT = 10_000;
 const ctx: StepContext = { me: ME, mediatorTurnSeconds: TURN, mediationTimeoutSeconds: TIMEOUT };
 
 const deal = (provider: Address, policy: number = Policy.optimistic): DealMessage => ({
-  jobCreator: JC, provider, jobOffer: hex(7), resourceOffer: hex(8), price: 3n, collateral: 5n, openBy: 1n, deadline: 2n, policy,
-  policyParam: 0n, mediationFee: 1n, mediators: hex(9), replicas: NO_REPLICAS, moduleCreator: addr(0), royaltyBps: 0,
+  jobCreator: JC,
+  provider,
+  jobOffer: hex(7),
+  resourceOffer: hex(8),
+  price: 3n,
+  collateral: 5n,
+  openBy: 1n,
+  deadline: 2n,
+  policy,
+  policyParam: 0n,
+  mediationFee: 1n,
+  mediators: hex(9),
+  replicas: NO_REPLICAS,
+  moduleCreator: addr(0),
+  royaltyBps: 0,
 });
 const single = deal(P1);
 const group = [deal(P1, Policy.replicate), deal(P2, Policy.replicate)];
 
 const dispute = (over: Partial<Dispute> = {}): Dispute => ({
-  key: hex(1), kind: "challenge", event: "DealChallenged", txHash: hex(2), blockNumber: 100, status: "seen", attempts: 0,
-  deals: [single], mediators: [ME, OTHER], ...over,
+  key: hex(1),
+  kind: "challenge",
+  event: "DealChallenged",
+  txHash: hex(2),
+  blockNumber: 100,
+  status: "seen",
+  attempts: 0,
+  deals: [single],
+  mediators: [ME, OTHER],
+  ...over,
 });
 const onChain = (over: Partial<DealOnChain> = {}): DealOnChain => ({ state: "challenged", drawBlock: 100, challengedAt: CHALLENGED_AT, seed: 0n, ...over });
 const view = (over: Partial<ChainView> = {}): ChainView => ({ block: 110, time: CHALLENGED_AT + 5, deals: [onChain()], turn: ME, ...over });
 
 const cases: { says: string; dispute: Dispute; view?: ChainView; me?: Address; step: Step }[] = [
-  { says: "a dispute whose terms are unknown has them resolved first", dispute: dispute({ deals: undefined, mediators: undefined }), step: { kind: "resolve-terms" } },
+  {
+    says: "a dispute whose terms are unknown has them resolved first",
+    dispute: dispute({ deals: undefined, mediators: undefined }),
+    step: { kind: "resolve-terms" },
+  },
   {
     says: "a mediator that is the deal's job creator skips it, whatever the chain says",
     dispute: dispute({ mediators: [JC, ME] }),
@@ -66,7 +91,12 @@ const cases: { says: string; dispute: Dispute; view?: ChainView; me?: Address; s
     view: view({ time: CHALLENGED_AT + TIMEOUT }),
     step: { kind: "not-mine", reason: `its mediation timed out at ${CHALLENGED_AT + TIMEOUT} without our ruling` },
   },
-  { says: "the mediator list is resolved before anything else is asked", dispute: dispute({ mediators: undefined }), view: view({ turn: undefined }), step: { kind: "resolve-mediators" } },
+  {
+    says: "the mediator list is resolved before anything else is asked",
+    dispute: dispute({ mediators: undefined }),
+    view: view({ turn: undefined }),
+    step: { kind: "resolve-mediators" },
+  },
   {
     says: "a mediator the parties did not both accept skips it",
     dispute: dispute({ mediators: [OTHER] }),
@@ -111,7 +141,12 @@ const cases: { says: string; dispute: Dispute; view?: ChainView; me?: Address; s
     view: view({ deals: [onChain({ state: "timedOut", challengedAt: 0, drawBlock: 0 }), onChain()] }),
     step: { kind: "lock-draw", deal: group[1]! },
   },
-  { says: "with the draw locked on its turn, it re-runs the job", dispute: dispute(), view: view({ deals: [onChain({ seed: 42n })] }), step: { kind: "re-run" } },
+  {
+    says: "with the draw locked on its turn, it re-runs the job",
+    dispute: dispute(),
+    view: view({ deals: [onChain({ seed: 42n })] }),
+    step: { kind: "re-run" },
+  },
   {
     says: "with its ruling decided, on its turn, it rules",
     dispute: dispute({ status: "ruling", ruling: { correct: [false], comparator: 0, details: ["stdout: bytes differ"] } }),

@@ -83,7 +83,10 @@ test("a drawn mediator locks the draw first, and still rules after 300 blocks ar
   assert.equal(d.status, "ruled", d.error);
   assert.equal(await dealState(net.deployer, { dealId: id }), "slashed");
   const ruled = (await getDealEvents(net.deployer, { dealId: id })).filter((e) => e.name === "Ruled");
-  assert.deepEqual(ruled.map((e) => (e.args as { mediator: Address }).mediator), [addr(drawn)]);
+  assert.deepEqual(
+    ruled.map((e) => (e.args as { mediator: Address }).mediator),
+    [addr(drawn)],
+  );
   assert.equal(await nonceOf(drawn), 2, "two transactions: the lock and the ruling");
   assert.equal(await nonceOf(other), 0, "the other mediator sent nothing");
   await net.assertEscrowMoved(before, { [`turn mediator ${drawn === a ? "a" : "b"}`]: FEE, provider: -COLLATERAL, jobCreator: COLLATERAL - FEE });

@@ -20,19 +20,21 @@ export interface LoggerOptions {
 
 function serialise(v: unknown): unknown {
   if (typeof v === "bigint") return v.toString();
-  if (v instanceof Error) return { name: v.name, message: v.message, ...(("code" in v) ? { code: (v as { code: unknown }).code } : {}) };
+  if (v instanceof Error) return { name: v.name, message: v.message, ...("code" in v ? { code: (v as { code: unknown }).code } : {}) };
   return v;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const threshold = order[opts.level ?? ((process.env.LILY_LOG_LEVEL as Level | undefined) ?? "info")] ?? order.info;
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + "\n"));
-  const log = (level: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (order[level] < threshold) return;
-    const rec: Record<string, unknown> = { t: new Date().toISOString(), level, module: opts.module, msg };
-    for (const [k, v] of Object.entries(fields)) rec[k] = serialise(v);
-    write(JSON.stringify(rec));
-  };
+  const threshold = order[opts.level ?? (process.env.LILY_LOG_LEVEL as Level | undefined) ?? "info"] ?? order.info;
+  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log =
+    (level: Level) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (order[level] < threshold) return;
+      const rec: Record<string, unknown> = { t: new Date().toISOString(), level, module: opts.module, msg };
+      for (const [k, v] of Object.entries(fields)) rec[k] = serialise(v);
+      write(JSON.stringify(rec));
+    };
   return {
     debug: log("debug"),
     info: log("info"),

@@ -27,5 +27,8 @@ test("the keystore file is private and never holds the key in clear", () => {
 test("a wrong password is refused with a CONFIG error naming the file", () => {
   const path = join(dir, "c.json");
   loadOrCreateKey(path, "right");
-  assert.throws(() => loadOrCreateKey(path, "wrong"), (e) => isLilyError(e, "CONFIG") && e.field === path);
+  assert.throws(
+    () => loadOrCreateKey(path, "wrong"),
+    (e) => isLilyError(e, "CONFIG") && e.field === path,
+  );
 });

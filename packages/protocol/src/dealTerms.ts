@@ -91,7 +91,8 @@ export function checkDealTerms(
     if (sortedAddresses(group).length !== group.length || group.length !== k) {
       return { field: "deal.replicas", reason: `the replica group must be ${k} distinct providers, got ${group.length}` };
     }
-    if (!group.some((p) => isAddressEqual(p, deal.provider))) return { field: "deal.replicas", reason: "the replica group does not include the deal's provider" };
+    if (!group.some((p) => isAddressEqual(p, deal.provider)))
+      return { field: "deal.replicas", reason: "the replica group does not include the deal's provider" };
   } else if (group.length > 0) {
     return { field: "deal.replicas", reason: "only a replicate(k) deal belongs to a group" };
   }

@@ -131,12 +131,7 @@ export function hashRecord<P extends PrimaryType>(domain: Domain, primaryType: P
   return hashTypedData(typedData(domain, primaryType, message) as never);
 }
 
-export async function signRecord<P extends PrimaryType>(
-  account: LocalAccount,
-  domain: Domain,
-  primaryType: P,
-  message: RecordMessage<P>,
-): Promise<Hex> {
+export async function signRecord<P extends PrimaryType>(account: LocalAccount, domain: Domain, primaryType: P, message: RecordMessage<P>): Promise<Hex> {
   return account.signTypedData(typedData(domain, primaryType, message) as never);
 }
 
@@ -152,7 +147,7 @@ export async function verifyRecord<P extends PrimaryType>(
   opts: { signer?: Address; field?: string } = {},
 ): Promise<void> {
   const key = signerField[primaryType];
-  const expected = opts.signer ?? (key ? ((message as unknown as Record<string, Address>)[key]) : undefined);
+  const expected = opts.signer ?? (key ? (message as unknown as Record<string, Address>)[key] : undefined);
   const field = opts.field ?? "signature";
   if (!expected) throw new LilyError({ code: "INTERNAL", message: `verifyRecord(${primaryType}) needs an explicit signer` });
   // REJECT: anything the contracts' ECDSA check (OpenZeppelin) refuses is refused here too

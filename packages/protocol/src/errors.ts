@@ -3,21 +3,21 @@
 // them into one clear line; nothing matches on message text.
 
 export type ErrorCode =
-  | "INVALID_INPUT"          // a value failed its schema; `field` names it
-  | "BAD_SIGNATURE"          // an EIP-712 signature did not recover to the claimed signer
-  | "UNKNOWN_MODULE"         // name@version or CID not found
-  | "CID_MISMATCH"           // fetched bytes do not hash to the requested CID
-  | "NOT_FOUND"              // a record (deal, offer, block) does not exist
-  | "CONFLICT"               // the request contradicts stored state (e.g. re-signing a deal)
-  | "NO_MATCH"               // the solver found no provider for a job offer
-  | "INSUFFICIENT_DEPOSIT"   // escrow balance below what a deal would lock
-  | "MODULE_NOT_ALLOWED"     // a provider was asked to run a module it does not allow
-  | "DEADLINE_PASSED"        // the provider missed the deal's deadline
-  | "SANDBOX_LIMIT"          // a job exceeded its memory or wall-clock limit
-  | "EXECUTION_FAILED"       // the module ran and failed
-  | "CHAIN_REVERT"           // a contract call reverted; details carry the custom error
-  | "UNREACHABLE"            // a peer (solver, store, chain) did not answer
-  | "CONFIG"                 // missing or inconsistent configuration
+  | "INVALID_INPUT" // a value failed its schema; `field` names it
+  | "BAD_SIGNATURE" // an EIP-712 signature did not recover to the claimed signer
+  | "UNKNOWN_MODULE" // name@version or CID not found
+  | "CID_MISMATCH" // fetched bytes do not hash to the requested CID
+  | "NOT_FOUND" // a record (deal, offer, block) does not exist
+  | "CONFLICT" // the request contradicts stored state (e.g. re-signing a deal)
+  | "NO_MATCH" // the solver found no provider for a job offer
+  | "INSUFFICIENT_DEPOSIT" // escrow balance below what a deal would lock
+  | "MODULE_NOT_ALLOWED" // a provider was asked to run a module it does not allow
+  | "DEADLINE_PASSED" // the provider missed the deal's deadline
+  | "SANDBOX_LIMIT" // a job exceeded its memory or wall-clock limit
+  | "EXECUTION_FAILED" // the module ran and failed
+  | "CHAIN_REVERT" // a contract call reverted; details carry the custom error
+  | "UNREACHABLE" // a peer (solver, store, chain) did not answer
+  | "CONFIG" // missing or inconsistent configuration
   | "INTERNAL";
 
 export interface LilyErrorInit {

@@ -19,15 +19,25 @@ export const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address")
   .transform((a) => getAddress(a) as Address);
-export const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex").transform((h) => h.toLowerCase() as Hex);
-export const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte hex signature").transform((h) => h as Hex);
+export const hex32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex")
+  .transform((h) => h.toLowerCase() as Hex);
+export const signature = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte hex signature")
+  .transform((h) => h as Hex);
 export const cid = z.string().max(128, "is too long for a CID").refine(isCid, "must be a CIDv1 (sha-256) content id");
 export const uint = z
   .union([z.bigint(), z.number().int().nonnegative(), z.string().max(78, "is too long for a uint256").regex(/^\d+$/, "must be a non-negative integer")])
   .transform((v) => BigInt(v))
   .refine((v) => v >= 0n && v < 2n ** 256n, "must fit in uint256");
 export const uint64 = uint.refine((v) => v < 2n ** 64n, "must fit in uint64");
-export const uint32 = z.number().int().min(0).max(2 ** 32 - 1);
+export const uint32 = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 export const policyId = z.number().int().min(0).max(255);
 
 export const JobOffer = z.object({

@@ -20,5 +20,8 @@ test("a CID round-trips through its on-chain digest", () => {
 });
 
 test("a malformed CID is rejected naming the field", () => {
-  assert.throws(() => parseCid("not-a-cid", "module"), (e) => isLilyError(e, "INVALID_INPUT") && e.field === "module");
+  assert.throws(
+    () => parseCid("not-a-cid", "module"),
+    (e) => isLilyError(e, "INVALID_INPUT") && e.field === "module",
+  );
 });

@@ -23,13 +23,36 @@ const [m1, m2, m3] = sortedAddresses([0, 1, 2].map(() => privateKeyToAccount(gen
 const NOW = 1_900_000_000;
 
 const jobOffer: JobOfferMessage = {
-  jobCreator: jc, module: "bagu-module", inputs: "bagu-inputs", cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0, maxPrice: 10n,
-  policy: Policy.optimistic, policyParam: 600n, mediationFee: 2n, mediators: [m1!, m2!, jc], moduleCreator: m3!, royaltyBps: 250,
-  timeoutSeconds: 120n, expiresAt: BigInt(NOW + 3600), nonce: 7n,
+  jobCreator: jc,
+  module: "bagu-module",
+  inputs: "bagu-inputs",
+  cpu: 1,
+  memoryMb: 64,
+  gpu: 0,
+  vramMb: 0,
+  maxPrice: 10n,
+  policy: Policy.optimistic,
+  policyParam: 600n,
+  mediationFee: 2n,
+  mediators: [m1!, m2!, jc],
+  moduleCreator: m3!,
+  royaltyBps: 250,
+  timeoutSeconds: 120n,
+  expiresAt: BigInt(NOW + 3600),
+  nonce: 7n,
 };
 const resourceOffer: ResourceOfferMessage = {
-  provider: rp, cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 3n, collateral: 5n, modules: ["bagu-module"], mediators: [m2!, m1!, rp],
-  expiresAt: BigInt(NOW + 3600), nonce: 9n,
+  provider: rp,
+  cpu: 4,
+  memoryMb: 4096,
+  gpu: 0,
+  vramMb: 0,
+  price: 3n,
+  collateral: 5n,
+  modules: ["bagu-module"],
+  mediators: [m2!, m1!, rp],
+  expiresAt: BigInt(NOW + 3600),
+  nonce: 9n,
 };
 const job = { id: hashRecord(domain, "JobOffer", jobOffer), offer: jobOffer };
 const resource = { id: hashRecord(domain, "ResourceOffer", resourceOffer), offer: resourceOffer };

@@ -1,7 +1,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
-import { hashRecord, signRecord, verifyRecord, isLilyError, toWire, NO_TX_HASH, SignedDealProgress, recordSchemas, types, type DealMessage, type DealProgressMessage } from "../src/index.ts";
+import {
+  hashRecord,
+  signRecord,
+  verifyRecord,
+  isLilyError,
+  toWire,
+  NO_TX_HASH,
+  SignedDealProgress,
+  recordSchemas,
+  types,
+  type DealMessage,
+  type DealProgressMessage,
+} from "../src/index.ts";
 
 const domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" } as const;
 const jc = privateKeyToAccount(generatePrivateKey());
@@ -31,8 +43,10 @@ test("a deal signed by a party verifies against that party", async () => {
 
 test("a deal signature does not verify for the other party", async () => {
   const sig = await signRecord(jc, domain, "Deal", deal);
-  await assert.rejects(verifyRecord(domain, "Deal", deal, sig, { signer: rp.address, field: "providerSignature" }), (e) =>
-    isLilyError(e, "BAD_SIGNATURE") && e.field === "providerSignature");
+  await assert.rejects(
+    verifyRecord(domain, "Deal", deal, sig, { signer: rp.address, field: "providerSignature" }),
+    (e) => isLilyError(e, "BAD_SIGNATURE") && e.field === "providerSignature",
+  );
 });
 
 test("altering any term of a signed deal invalidates the signature", async () => {
@@ -64,14 +78,23 @@ test("a signature the contracts would refuse is refused off chain too: v of 0 or
   const zeroR = `0x${"00".repeat(32)}${sig.slice(66)}` as `0x${string}`;
   const zeroS = `${sig.slice(0, 66)}${"00".repeat(32)}${sig.slice(130)}` as `0x${string}`;
   const short = sig.slice(0, 128) as `0x${string}`;
-  for (const [name, bad] of [["v = 0/1", yParity], ["r = 0", zeroR], ["s = 0", zeroS], ["64 bytes", short]] as const) {
+  for (const [name, bad] of [
+    ["v = 0/1", yParity],
+    ["r = 0", zeroR],
+    ["s = 0", zeroS],
+    ["64 bytes", short],
+  ] as const) {
     await assert.rejects(verifyRecord(domain, "Deal", deal, bad, { signer: jc.address }), (e) => isLilyError(e, "BAD_SIGNATURE"), name);
   }
 });
 
 test("every record's wire schema has exactly its EIP-712 fields, in signing order", () => {
   for (const [type, schema] of Object.entries(recordSchemas)) {
-    assert.deepEqual(Object.keys(schema.shape), types[type as keyof typeof types].map((f) => f.name), type);
+    assert.deepEqual(
+      Object.keys(schema.shape),
+      types[type as keyof typeof types].map((f) => f.name),
+      type,
+    );
   }
 });
 
@@ -102,7 +125,14 @@ test("a deal progress report verifies only against its provider, and binds every
 });
 
 test("a deal progress report parses from its wire form into the message it signs", async () => {
-  const progress: DealProgressMessage = { dealId: `0x${"AB".repeat(32)}`, provider: rp.address, status: "opened", txHash: `0x${"CD".repeat(32)}`, at: 1_900_000_000n, error: "" };
+  const progress: DealProgressMessage = {
+    dealId: `0x${"AB".repeat(32)}`,
+    provider: rp.address,
+    status: "opened",
+    txHash: `0x${"CD".repeat(32)}`,
+    at: 1_900_000_000n,
+    error: "",
+  };
   const signature = await signRecord(rp, domain, "DealProgress", progress);
   const parsed = SignedDealProgress.parse(toWire({ progress, signature }));
   await verifyRecord(domain, "DealProgress", parsed.progress, parsed.signature);

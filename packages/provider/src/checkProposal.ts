@@ -50,7 +50,10 @@ export type Verdict =
  * caller to try again.
  */
 export async function checkProposal(ctx: ProposalContext, record: DealRecord, job: JobOfferRecord): Promise<Verdict> {
-  const decline = (code: ErrorCode, field: string, message: string): Verdict => ({ sign: false, decline: new LilyError({ code, field, message: `${field}: ${message}` }) });
+  const decline = (code: ErrorCode, field: string, message: string): Verdict => ({
+    sign: false,
+    decline: new LilyError({ code, field, message: `${field}: ${message}` }),
+  });
   const d = record.deal;
   const id = hashRecord(ctx.domain, "Deal", d);
   // REJECT: the record's id must be the digest of its terms (else the provider would follow another deal on chain)
@@ -63,11 +66,16 @@ export async function checkProposal(ctx: ProposalContext, record: DealRecord, jo
   if (mine.expiresAt <= BigInt(ctx.now)) return decline("CONFLICT", "deal.resourceOffer", `resource offer ${d.resourceOffer} expired at ${mine.expiresAt}`);
   // REJECT: every term must be the one the two offers give; openBy within how long this provider holds itself ready
   const jobRef = { id: hashRecord(ctx.domain, "JobOffer", job.offer), offer: job.offer };
-  const terms = checkDealTerms(d, jobRef, { id: d.resourceOffer, offer: mine }, {
-    now: ctx.now,
-    maxOpenDelaySeconds: ctx.maxOpenDelaySeconds,
-    ...(record.group && { group: record.group }),
-  });
+  const terms = checkDealTerms(
+    d,
+    jobRef,
+    { id: d.resourceOffer, offer: mine },
+    {
+      now: ctx.now,
+      maxOpenDelaySeconds: ctx.maxOpenDelaySeconds,
+      ...(record.group && { group: record.group }),
+    },
+  );
   if (terms) return decline("CONFLICT", terms.field, terms.reason);
   // REJECT: the job offer must carry its job creator's signature, exactly as the contracts would accept it
   try {
@@ -87,7 +95,8 @@ export async function checkProposal(ctx: ProposalContext, record: DealRecord, jo
   const overOffer = shortfall(need, NO_RESOURCES, resourcesOf(mine));
   if (overOffer) return decline("CONFLICT", `jobOffer.${overOffer}`, `the job needs ${need[overOffer]}, the resource offer has ${mine[overOffer]}`);
   const over = shortfall(need, ctx.held, ctx.capacity);
-  if (over) return decline("CONFLICT", `jobOffer.${over}`, `the job needs ${need[over]}, but ${ctx.capacity[over] - ctx.held[over]} of ${ctx.capacity[over]} is free`);
+  if (over)
+    return decline("CONFLICT", `jobOffer.${over}`, `the job needs ${need[over]}, but ${ctx.capacity[over] - ctx.held[over]} of ${ctx.capacity[over]} is free`);
   // REJECT: the module and every input must be retrievable and valid now (else the provider could be slashed for a job it cannot run)
   let loaded: LoadedJob;
   try {
@@ -102,7 +111,11 @@ export async function checkProposal(ctx: ProposalContext, record: DealRecord, jo
   // REJECT: the royalty must be the module's own (else the provider's pay could be diverted)
   const manifest = loaded.manifest;
   if (!isAddressEqual(job.offer.moduleCreator, manifest.creator ?? zeroAddress) || job.offer.royaltyBps !== manifest.royaltyBps) {
-    return decline("CONFLICT", "deal.royaltyBps", `royalty terms differ from the module's manifest: ${job.offer.royaltyBps} bps to ${job.offer.moduleCreator}, not ${manifest.royaltyBps} bps to ${manifest.creator ?? zeroAddress}`);
+    return decline(
+      "CONFLICT",
+      "deal.royaltyBps",
+      `royalty terms differ from the module's manifest: ${job.offer.royaltyBps} bps to ${job.offer.moduleCreator}, not ${manifest.royaltyBps} bps to ${manifest.creator ?? zeroAddress}`,
+    );
   }
   return { sign: true, id, job: loaded };
 }

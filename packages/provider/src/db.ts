@@ -108,7 +108,17 @@ export class ProviderDb {
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, result_cid = excluded.result_cid, error = excluded.error,
            extra = excluded.extra, updated_at = excluded.updated_at`,
       )
-      .run(d.id.toLowerCase(), JSON.stringify(toWire(d.deal)), d.module, d.inputs, d.status, d.resultCid ?? null, d.error ?? null, JSON.stringify(extra), Date.now());
+      .run(
+        d.id.toLowerCase(),
+        JSON.stringify(toWire(d.deal)),
+        d.module,
+        d.inputs,
+        d.status,
+        d.resultCid ?? null,
+        d.error ?? null,
+        JSON.stringify(extra),
+        Date.now(),
+      );
   }
 
   /** Deals this provider still follows: signed and waiting to open, owing a result, or awaiting settlement. */

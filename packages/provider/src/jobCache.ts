@@ -33,7 +33,7 @@ export class JobCache {
     return {
       fetched,
       getBytes,
-      getRecord: async <T,>(cid: string) => decodeRecord<T>(await getBytes(cid)),
+      getRecord: async <T>(cid: string) => decodeRecord<T>(await getBytes(cid)),
     };
   }
 

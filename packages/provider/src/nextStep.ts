@@ -100,7 +100,8 @@ function beforeOpening({ local, record, group, now }: DealView): Step {
     if (replicas.some((r) => !r.jobCreatorSig || !r.providerSig)) return { kind: "wait", why: "the solver lists the group as signed without every signature" };
     return { kind: "openGroup", replicas: replicas as { deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }[] };
   }
-  if (record?.status !== "signed" || !record.jobCreatorSignature) return { kind: "wait", why: `waiting for the job creator's signature (solver: ${record?.status ?? "no record"})` };
+  if (record?.status !== "signed" || !record.jobCreatorSignature)
+    return { kind: "wait", why: `waiting for the job creator's signature (solver: ${record?.status ?? "no record"})` };
   return { kind: "open", jobCreatorSig: record.jobCreatorSignature };
 }
 

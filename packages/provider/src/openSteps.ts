@@ -31,7 +31,11 @@ export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig:
 }
 
 /** Open the whole replica group (in ascending provider order); returns this deal as opened, or undefined. */
-export async function openGroup(ctx: StepContext, local: LocalDeal, replicas: { deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }[]): Promise<LocalDeal | undefined> {
+export async function openGroup(
+  ctx: StepContext,
+  local: LocalDeal,
+  replicas: { deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }[],
+): Promise<LocalDeal | undefined> {
   try {
     for (const [i, r] of replicas.entries()) {
       // REJECT: every signature in the group must be one the contract accepts, by that replica's parties

@@ -117,7 +117,9 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     lastOfferCheck = clock();
     offerCheck = offers
       .ensure()
-      .then((id) => void (offerId = id))
+      .then((id) => {
+        offerId = id;
+      })
       .catch((e) => log.warn("resource offer not checked", { err: e }))
       .finally(() => (offerCheck = undefined));
   }
@@ -177,14 +179,16 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     },
     deals: () => db.all(),
     close() {
-      return (closing ??= (async () => {
+      // Closing twice waits for the same close.
+      closing ??= (async () => {
         closed = true;
         clearTimeout(timer);
         watcher?.close();
         const grace = new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
         await Promise.race([Promise.allSettled([...busy.values(), offerCheck]), grace]);
         db.close();
-      })());
+      })();
+      return closing;
     },
   };
 }

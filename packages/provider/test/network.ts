@@ -80,7 +80,12 @@ export async function startNetwork(): Promise<Network> {
 async function startOn(anvil: Anvil): Promise<Network> {
   const dir = mkdtempSync(join(tmpdir(), "lily-provider-net-"));
   const logger = createLogger({ module: "test", level: (process.env.LILY_TEST_LOG as "info" | undefined) ?? "error" });
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: parseEther("1000000"), mediationTimeoutSeconds: MEDIATION_TIMEOUT_SECONDS });
+  const addresses = await deployLily({
+    rpcUrl: anvil.rpcUrl,
+    deployerKey: devAccounts[0]!,
+    supply: parseEther("1000000"),
+    mediationTimeoutSeconds: MEDIATION_TIMEOUT_SECONDS,
+  });
   const clientFor = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses, pollingIntervalMs: 20 });
   const [deployer, jobCreator, p1, p2, p3] = devAccounts.map(clientFor) as [LilyClient, LilyClient, LilyClient, LilyClient, LilyClient];
   const providers = [p1, p2, p3];
@@ -165,9 +170,24 @@ async function startOn(anvil: Anvil): Promise<Network> {
     async postJob(o = {}) {
       const inputs = o.inputs ?? (await store.putRecord({ message: "hello from the provider tests" }));
       const offer: JobOffer = {
-        jobCreator: jobCreator.account!.address, module: modules.cowsay!, inputs, cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0, maxPrice: PRICE,
-        policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: zeroAddress, royaltyBps: 0,
-        timeoutSeconds: 60n, expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600), nonce: ++nonce, ...o,
+        jobCreator: jobCreator.account!.address,
+        module: modules.cowsay!,
+        inputs,
+        cpu: 1,
+        memoryMb: 64,
+        gpu: 0,
+        vramMb: 0,
+        maxPrice: PRICE,
+        policy: 0,
+        policyParam: 0n,
+        mediationFee: 0n,
+        mediators: [],
+        moduleCreator: zeroAddress,
+        royaltyBps: 0,
+        timeoutSeconds: 60n,
+        expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600),
+        nonce: ++nonce,
+        ...o,
       };
       const signature = await signRecord(jobCreator.account!, domain, "JobOffer", offer);
       const record = await solver.postJobOffer({ body: { offer, signature } });

@@ -74,13 +74,38 @@ export interface ProposalTerms {
 /** A proposal for `provider`, checked at NOW against a provider holding nothing. */
 export async function proposal(ts: TestStore, t: ProposalTerms): Promise<Proposal> {
   const offer: JobOffer = {
-    jobCreator: jobCreator.address, module: t.module, inputs: t.inputs, cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0, maxPrice: 10n,
-    policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: zeroAddress, royaltyBps: 0,
-    timeoutSeconds: 600n, expiresAt: BigInt(NOW + 3600), nonce: 1n, ...t.job,
+    jobCreator: jobCreator.address,
+    module: t.module,
+    inputs: t.inputs,
+    cpu: 1,
+    memoryMb: 64,
+    gpu: 0,
+    vramMb: 0,
+    maxPrice: 10n,
+    policy: 0,
+    policyParam: 0n,
+    mediationFee: 0n,
+    mediators: [],
+    moduleCreator: zeroAddress,
+    royaltyBps: 0,
+    timeoutSeconds: 600n,
+    expiresAt: BigInt(NOW + 3600),
+    nonce: 1n,
+    ...t.job,
   };
   const ro: ResourceOffer = {
-    provider: provider.address, cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 3n, collateral: 5n,
-    modules: Object.values(ts.modules), mediators: [], expiresAt: BigInt(NOW + 3600), nonce: 1n, ...t.resource,
+    provider: provider.address,
+    cpu: 4,
+    memoryMb: 4096,
+    gpu: 0,
+    vramMb: 0,
+    price: 3n,
+    collateral: 5n,
+    modules: Object.values(ts.modules),
+    mediators: [],
+    expiresAt: BigInt(NOW + 3600),
+    nonce: 1n,
+    ...t.resource,
   };
   const job = { id: hashRecord(domain, "JobOffer", offer), offer };
   const resource = { id: hashRecord(domain, "ResourceOffer", ro), offer: ro };
@@ -88,14 +113,29 @@ export async function proposal(ts: TestStore, t: ProposalTerms): Promise<Proposa
   const signature = await signRecord(jobCreator, domain, "JobOffer", offer);
   return {
     record: DealRecord.parse({
-      id: hashRecord(domain, "Deal", deal), deal, jobOfferId: job.id, resourceOfferId: resource.id, module: offer.module, inputs: offer.inputs,
-      status: "proposed", updatedAt: 0, ...(t.group && { group: t.group }),
+      id: hashRecord(domain, "Deal", deal),
+      deal,
+      jobOfferId: job.id,
+      resourceOfferId: resource.id,
+      module: offer.module,
+      inputs: offer.inputs,
+      status: "proposed",
+      updatedAt: 0,
+      ...(t.group && { group: t.group }),
     }),
     job: JobOfferRecord.parse({ id: job.id, offer, signature, status: "matched", createdAt: 0 }),
     resource,
     ctx: {
-      domain, me: provider.address, offers: new Map([[resource.id, ro]]), capacity: { cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0 },
-      held: { cpu: 0, memoryMb: 0, gpu: 0, vramMb: 0 }, maxOpenDelaySeconds: 600, maxJobSeconds: 3600, now: NOW, source: ts.store, ...t.ctx,
+      domain,
+      me: provider.address,
+      offers: new Map([[resource.id, ro]]),
+      capacity: { cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0 },
+      held: { cpu: 0, memoryMb: 0, gpu: 0, vramMb: 0 },
+      maxOpenDelaySeconds: 600,
+      maxJobSeconds: 3600,
+      now: NOW,
+      source: ts.store,
+      ...t.ctx,
     },
   };
 }

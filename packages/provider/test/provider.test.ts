@@ -183,7 +183,10 @@ test("a provider started while its solver does not answer follows the chain, and
   await assert.rejects(net.solver.getResourceOffer({ params: { id: offered } }), (e) => isLilyError(e, "NOT_FOUND"), "the solver never got its offer");
 
   proxy.up = true;
-  await eventually("the same offer on the solver's book", async () => (await net.solver.getResourceOffer({ params: { id: offered } }).catch(() => undefined))?.active);
+  await eventually(
+    "the same offer on the solver's book",
+    async () => (await net.solver.getResourceOffer({ params: { id: offered } }).catch(() => undefined))?.active,
+  );
   const job = await net.postJob();
   const [deal] = await signedByProviders(net, job.id);
   await net.signAsJobCreator(deal!);
@@ -197,7 +200,7 @@ const silent: ProviderStrategy = {
 
 test("under replicate(3) the providers open their group whole, claim a silent replica's timeout and tally the group themselves", async (t) => {
   const net = await network(t);
-  const [p1, p2, p3] = net.providers as [typeof net.providers[0], typeof net.providers[0], typeof net.providers[0]];
+  const [p1, p2, p3] = net.providers as [(typeof net.providers)[0], (typeof net.providers)[0], (typeof net.providers)[0]];
   const honest = [await net.startProvider(p1), await net.startProvider(p2)];
   await net.startProvider(p3, { deps: { strategy: silent } });
   const fee = parseEther("1");

@@ -40,7 +40,12 @@ export async function buildJobOffer(ctx: JobCreatorContext, p: SubmitJobParams, 
   const mediators = p.mediators ?? ctx.opts.mediators ?? [];
   // REJECT: a policy that mediates needs someone to mediate
   if (strategy.needsMediators && mediators.length === 0) {
-    throw new LilyError({ code: "INVALID_INPUT", field: "--policy", message: `--policy: ${strategy.name} needs at least one mediator, and none is known`, hint: "start the devnet (it runs a mediator) or pass mediators" });
+    throw new LilyError({
+      code: "INVALID_INPUT",
+      field: "--policy",
+      message: `--policy: ${strategy.name} needs at least one mediator, and none is known`,
+      hint: "start the devnet (it runs a mediator) or pass mediators",
+    });
   }
   const { cid: moduleCid, manifest } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
   const { cid: inputsCid } = await prepareInputs(manifest, p.inputs, inputStore);

@@ -10,10 +10,16 @@ export async function challengeJob(ctx: JobCreatorContext, jobOfferId: Hex, reas
   const entry = ctx.journal.get(jobOfferId);
   if (!entry?.deal || !entry.dealId) throw new LilyError({ code: "NOT_FOUND", field: "id", message: `job ${jobOfferId} has no deal to challenge` });
   if (entry.deal.policy !== Policy.optimistic) {
-    throw new LilyError({ code: "INVALID_INPUT", field: "id", message: "only results under the optimistic policy can be challenged", hint: "choose it with `lily run --policy optimistic:<window>`" });
+    throw new LilyError({
+      code: "INVALID_INPUT",
+      field: "id",
+      message: "only results under the optimistic policy can be challenged",
+      hint: "choose it with `lily run --policy optimistic:<window>`",
+    });
   }
   const state = await dealState(ctx.chain, { dealId: entry.dealId });
-  if (state !== "committed") throw new LilyError({ code: "CONFLICT", field: "id", message: `deal ${entry.dealId} is ${state}: there is no committed result to challenge` });
+  if (state !== "committed")
+    throw new LilyError({ code: "CONFLICT", field: "id", message: `deal ${entry.dealId} is ${state}: there is no committed result to challenge` });
   const { txHash } = await challenge(ctx.chain, { deal: entry.deal, reason });
   return { dealId: entry.dealId, txHash };
 }

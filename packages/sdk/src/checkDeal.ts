@@ -5,7 +5,17 @@
 // that the provider offered this module, and that its policy is safe with these terms.
 import type { Address, Hex } from "viem";
 import { policyById } from "@lily/verification";
-import { LilyError, checkDealTerms, hashRecord, sortedAddresses, verifyRecord, type DealMessage, type Domain, type JobOffer, type ResourceOfferRecord } from "@lily/protocol";
+import {
+  LilyError,
+  checkDealTerms,
+  hashRecord,
+  sortedAddresses,
+  verifyRecord,
+  type DealMessage,
+  type Domain,
+  type JobOffer,
+  type ResourceOfferRecord,
+} from "@lily/protocol";
 
 /** How far ahead a deal's `openBy` may be: how long the job creator holds itself to a signed deal. */
 export const DEFAULT_MAX_OPEN_DELAY_SECONDS = 600;
@@ -40,11 +50,16 @@ export async function checkDeal(
   const resourceId = hashRecord(domain, "ResourceOffer", r);
   if (resourceId !== resourceOffer.id) reject("deal.resourceOffer", `the resource offer shown hashes to ${resourceId}, not ${resourceOffer.id}`);
   // REJECT: every deal field must be the one the two offers give; openBy soon enough; a replica's group k distinct providers, itself among them
-  const terms = checkDealTerms(deal, job, { id: resourceId, offer: r }, {
-    now: nowSeconds,
-    maxOpenDelaySeconds: opts.maxOpenDelaySeconds ?? DEFAULT_MAX_OPEN_DELAY_SECONDS,
-    ...(opts.group && { group: opts.group }),
-  });
+  const terms = checkDealTerms(
+    deal,
+    job,
+    { id: resourceId, offer: r },
+    {
+      now: nowSeconds,
+      maxOpenDelaySeconds: opts.maxOpenDelaySeconds ?? DEFAULT_MAX_OPEN_DELAY_SECONDS,
+      ...(opts.group && { group: opts.group }),
+    },
+  );
   if (terms) reject(terms.field, terms.reason);
   // REJECT: the provider must really have signed its offer, by the contracts' own signature rules
   await verifyRecord(domain, "ResourceOffer", r, resourceOffer.signature, { field: "resourceOffer.signature" });
@@ -62,7 +77,10 @@ export async function checkDeal(
  * it signs a group only whole, of k distinct providers, each deal naming exactly those k (so the
  * group it signs is the group that opens and is tallied).
  */
-export function replicaGroupFlaw(proposals: readonly { deal: DealMessage; group?: readonly Address[] }[], k: number): { field: string; reason: string } | undefined {
+export function replicaGroupFlaw(
+  proposals: readonly { deal: DealMessage; group?: readonly Address[] }[],
+  k: number,
+): { field: string; reason: string } | undefined {
   // REJECT: a group is signed whole or not at all
   if (proposals.length !== k) return { field: "deal.replicas", reason: `a replicate(${k}) group needs ${k} deals, got ${proposals.length}` };
   const providers = sortedAddresses(proposals.map((p) => p.deal.provider));

@@ -26,7 +26,11 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
     opts,
     submit: { ...defaultSubmit, ...deps.submit },
     domain,
-    chain: createLilyClient({ rpcUrl: opts.rpcUrl, account: opts.account, addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock } }),
+    chain: createLilyClient({
+      rpcUrl: opts.rpcUrl,
+      account: opts.account,
+      addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock },
+    }),
     solver: createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` }),
     store: new StoreClient(opts.storeUrl),
     journal: deps.journal ?? memoryJournal(),

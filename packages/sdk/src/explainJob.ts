@@ -31,5 +31,12 @@ export async function askSolver(ctx: JobCreatorContext, offer: JobOffer): Promis
   if (explanation.matchable && explanation.candidates.length > 0) return { ...explanation, hints: [] };
   const { offers } = await ctx.solver.listResourceOffers({});
   const facts = explanation.clearingPrice === undefined ? {} : { clearingPrice: explanation.clearingPrice };
-  return { ...explanation, hints: whatWouldMatch(offer, facts, offers.map((o) => o.offer)) };
+  return {
+    ...explanation,
+    hints: whatWouldMatch(
+      offer,
+      facts,
+      offers.map((o) => o.offer),
+    ),
+  };
 }

@@ -22,14 +22,20 @@ export function whatWouldMatch(job: JobOffer, facts: MatchFacts, offers: readonl
   // The providers that would run this module within that budget; the policy decides the rest.
   const fitting = offers.filter((o) => o.modules.includes(job.module) && o.price <= budget);
   const safe = (o: ResourceOffer, t: Partial<{ param: bigint; mediationFee: bigint }> = {}) =>
-    strategy.check({ price: o.price, collateral: o.collateral, mediationFee: t.mediationFee ?? job.mediationFee, param: t.param ?? job.policyParam }) === undefined;
+    strategy.check({ price: o.price, collateral: o.collateral, mediationFee: t.mediationFee ?? job.mediationFee, param: t.param ?? job.policyParam }) ===
+    undefined;
   const k = strategy.dealsPerJob(job.policyParam);
   const providers = new Set(fitting.filter((o) => safe(o)).map((o) => o.provider.toLowerCase()));
   if (providers.size >= k || fitting.length === 0) return hints;
   return [...hints, ...policyHints(strategy, job, fitting, safe)];
 }
 
-function policyHints(strategy: PolicyStrategy, job: JobOffer, fitting: readonly ResourceOffer[], safe: (o: ResourceOffer, t?: { param?: bigint; mediationFee?: bigint }) => boolean): string[] {
+function policyHints(
+  strategy: PolicyStrategy,
+  job: JobOffer,
+  fitting: readonly ResourceOffer[],
+  safe: (o: ResourceOffer, t?: { param?: bigint; mediationFee?: bigint }) => boolean,
+): string[] {
   const hints: string[] = [];
   // A mediation fee the provider's collateral covers (every mediated policy requires it).
   const maxCollateral = fitting.reduce((m, o) => (o.collateral > m ? o.collateral : m), 0n);
@@ -40,7 +46,7 @@ function policyHints(strategy: PolicyStrategy, job: JobOffer, fitting: readonly 
     const least = fitting
       .filter((o) => o.collateral > 0n && o.collateral >= fee)
       // Rounded up, and at least 1 ppm: audit(0) is not a policy.
-      .map((o) => ((o.price * PPM + o.collateral - 1n) / o.collateral) || 1n)
+      .map((o) => (o.price * PPM + o.collateral - 1n) / o.collateral || 1n)
       .filter((p) => p <= PPM)
       .reduce<bigint | undefined>((m, p) => (m === undefined || p < m ? p : m), undefined);
     if (least !== undefined && least > job.policyParam) hints.push(`--policy ${strategy.format(least)}`);

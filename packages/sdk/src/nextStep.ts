@@ -104,7 +104,13 @@ function matching(v: JobView): Step {
   const job = v.solver.job;
   if (job.status === "expired" || job.status === "cancelled" || job.status === "abandoned") return giveUp(v, `the solver holds the job offer as ${job.status}`);
   // Past the match timeout nothing new is signed, even a proposal that just arrived.
-  if (late) return giveUp(v, v.lapsed.length ? `no deal opened before the match timeout (${v.lapsed.length} signed deal(s) lapsed unopened)` : "no provider matched before the match timeout");
+  if (late)
+    return giveUp(
+      v,
+      v.lapsed.length
+        ? `no deal opened before the match timeout (${v.lapsed.length} signed deal(s) lapsed unopened)`
+        : "no provider matched before the match timeout",
+    );
   // The job creator signs last, once each provider has: a proposal a provider declines then never
   // carries the job creator's signature, so nothing it signed can hold its escrow or its job
   // while the job is matched again (signing first, it would have to wait out the deal's openBy).
@@ -157,12 +163,17 @@ function unopened(v: JobView): Step {
 function single(v: JobView, s: SignedDeal, c: ChainDeal): Step {
   if (c.state === "open") return { do: "wait", for: "the result" };
   if (c.state === "timedOut" && !c.digest) {
-    return end("refunded", "DEADLINE_PASSED", `provider ${s.deal.provider} missed the deadline; the deal timed out and the price was refunded`, { dealId: s.dealId });
+    return end("refunded", "DEADLINE_PASSED", `provider ${s.deal.provider} missed the deadline; the deal timed out and the price was refunded`, {
+      dealId: s.dealId,
+    });
   }
   // A result is on chain (settled, or waiting for its policy to settle it): deliver it once the provider stands behind it.
   const found = resultFor(v, s, c);
   if (found.step) return found.step;
-  return { do: "deliver", delivery: { dealId: s.dealId, deal: s.deal, resultCid: found.cid!, price: s.deal.price, settlement: c.state, txs: { open: c.openTx, commit: c.commitTx } } };
+  return {
+    do: "deliver",
+    delivery: { dealId: s.dealId, deal: s.deal, resultCid: found.cid!, price: s.deal.price, settlement: c.state, txs: { open: c.openTx, commit: c.commitTx } },
+  };
 }
 
 function group(v: JobView, chain: ChainDeal[]): Step {
@@ -182,7 +193,11 @@ function group(v: JobView, chain: ChainDeal[]): Step {
   for (const s of paid) {
     const c = chain[v.signed.indexOf(s)]!;
     const found = resultFor(v, s, c);
-    if (found.cid) return { do: "deliver", delivery: { dealId: s.dealId, deal: s.deal, resultCid: found.cid, price, settlement: "settled", txs: { open: c.openTx, commit: c.commitTx }, replicas } };
+    if (found.cid)
+      return {
+        do: "deliver",
+        delivery: { dealId: s.dealId, deal: s.deal, resultCid: found.cid, price, settlement: "settled", txs: { open: c.openTx, commit: c.commitTx }, replicas },
+      };
     if (found.step?.do === "end") return found.step;
     waitingFor ??= found.step;
   }
@@ -203,11 +218,25 @@ function resultFor(v: JobView, s: SignedDeal, c: ChainDeal): { cid?: string; ste
   }
   // REJECT: the signed result the provider sent must be the one it committed on chain
   if (signed.result !== cid || signed.dealId !== s.dealId) {
-    return { step: end("failed", "CID_MISMATCH", `the provider's signed result ${signed.result} differs from the result committed on chain ${cid}`, { dealId: s.dealId }, "result") };
+    return {
+      step: end(
+        "failed",
+        "CID_MISMATCH",
+        `the provider's signed result ${signed.result} differs from the result committed on chain ${cid}`,
+        { dealId: s.dealId },
+        "result",
+      ),
+    };
   }
   return { cid };
 }
 
-function end(stage: "refunded" | "failed", code: "DEADLINE_PASSED" | "CID_MISMATCH", message: string, details: Record<string, unknown>, field = "deal.deadline"): Step {
+function end(
+  stage: "refunded" | "failed",
+  code: "DEADLINE_PASSED" | "CID_MISMATCH",
+  message: string,
+  details: Record<string, unknown>,
+  field = "deal.deadline",
+): Step {
   return { do: "end", stage, error: new LilyError({ code, field, message, details }) };
 }

@@ -17,7 +17,9 @@ export function noMatch(rejections: Record<string, string>, why: NoMatchWhy = {}
     code: "NO_MATCH",
     field: "jobOffer",
     message: `${reason}${reasons.length ? ` (${reasons.join("; ")})` : ""}`,
-    hint: hints.length ? `no funds were locked; this would match: ${hints.join(", ")}` : "no funds were locked; raise --max-price, or retry when a provider that fits is online",
+    hint: hints.length
+      ? `no funds were locked; this would match: ${hints.join(", ")}`
+      : "no funds were locked; raise --max-price, or retry when a provider that fits is online",
     details: { rejections, ...(hints.length && { hints }) },
   });
 }

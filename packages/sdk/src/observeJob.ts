@@ -66,7 +66,8 @@ async function readSolver(ctx: JobCreatorContext, entry: JobEntry, signed: Signe
 
 /** Note that a peer did not answer; throw once it has been silent for longer than peerTimeoutMs. */
 function unanswered(ctx: JobCreatorContext, memory: LoopMemory, peer: "solver" | "chain", e: unknown): void {
-  const since = (memory.down[peer] ??= Date.now());
+  memory.down[peer] ??= Date.now();
+  const since = memory.down[peer];
   if (Date.now() - since > ctx.submit.peerTimeoutMs) throw e;
 }
 

@@ -33,7 +33,10 @@ export async function quoteJob(ctx: JobCreatorContext, p: QuoteJobParams): Promi
   parsePolicy(p.policy); // a malformed policy is named before anything is fetched
   const { cid } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
   const { offers } = await ctx.solver.listResourceOffers({});
-  return quoteFromOffers({ ...p, moduleCid: cid }, offers.map((o) => o.offer));
+  return quoteFromOffers(
+    { ...p, moduleCid: cid },
+    offers.map((o) => o.offer),
+  );
 }
 
 /** The quote against the cheapest offer that allows the module within maxPrice (ties: the larger collateral). */
@@ -44,9 +47,18 @@ export function quoteFromOffers(p: QuoteJobParams & { moduleCid: string }, offer
     .sort((a, b) => (a.price !== b.price ? (a.price < b.price ? -1 : 1) : a.collateral > b.collateral ? -1 : a.collateral < b.collateral ? 1 : 0));
   const best = fitting[0];
   // REJECT: nothing to quote against: no provider offers the module within the budget
-  if (!best) throw new LilyError({ code: "NO_MATCH", field: "--max-price", message: `no provider offers ${p.module} for at most ${formatUnits(p.maxPrice, 18)} LILY` });
+  if (!best)
+    throw new LilyError({ code: "NO_MATCH", field: "--max-price", message: `no provider offers ${p.module} for at most ${formatUnits(p.maxPrice, 18)} LILY` });
   const terms = { price: best.price, collateral: best.collateral, mediationFee: p.mediationFee, param };
   const q = strategy.quote({ ...terms, jobs: p.jobs });
   const unsafe = strategy.check(terms);
-  return { ...q, policy: strategy.format(param), describe: strategy.describe(param), ...terms, provider: best.provider, jobs: p.jobs, ...(unsafe && { unsafe }) };
+  return {
+    ...q,
+    policy: strategy.format(param),
+    describe: strategy.describe(param),
+    ...terms,
+    provider: best.provider,
+    jobs: p.jobs,
+    ...(unsafe && { unsafe }),
+  };
 }

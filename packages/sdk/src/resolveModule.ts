@@ -2,11 +2,7 @@
 import { isCid, LilyError, ModuleManifest, parse } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 
-export async function resolveModule(
-  ref: string,
-  registry: Record<string, string>,
-  store: StoreClient,
-): Promise<{ cid: string; manifest: ModuleManifest }> {
+export async function resolveModule(ref: string, registry: Record<string, string>, store: StoreClient): Promise<{ cid: string; manifest: ModuleManifest }> {
   const cid = isCid(ref) ? ref : registry[ref];
   if (!cid) {
     const known = Object.keys(registry).sort().join(", ") || "none";

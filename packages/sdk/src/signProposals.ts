@@ -21,7 +21,8 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
     const resourceOffer = await resourceOfferOf(ctx, p);
     await checkDeal(ctx.domain, p.deal, job, resourceOffer, now, { maxOpenDelaySeconds: ctx.submit.maxOpenDelaySeconds, ...(p.group && { group: p.group }) });
     // REJECT: the provider's signature, over exactly these terms, is what makes the job creator's the last one needed
-    if (!p.providerSignature) throw new LilyError({ code: "CONFLICT", field: "providerSignature", message: `refusing to sign deal ${p.id}: its provider has not signed it` });
+    if (!p.providerSignature)
+      throw new LilyError({ code: "CONFLICT", field: "providerSignature", message: `refusing to sign deal ${p.id}: its provider has not signed it` });
     await verifyRecord(ctx.domain, "Deal", p.deal, p.providerSignature, { signer: p.deal.provider, field: "providerSignature" });
   }
   const signed: SignedDeal[] = proposals.map((p) => ({ dealId: p.id, deal: p.deal }));

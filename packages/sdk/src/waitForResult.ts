@@ -48,7 +48,10 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
     for (;;) {
       const view = await observeJob(ctx, entry, memory, p.signal?.aborted ?? false);
       for (const event of progressOf(view)) progress(event);
-      if (entry.stage === "signed" && view.signed.some((s) => view.chain.deals[s.dealId]?.state !== undefined && view.chain.deals[s.dealId]?.state !== "none")) {
+      if (
+        entry.stage === "signed" &&
+        view.signed.some((s) => view.chain.deals[s.dealId]?.state !== undefined && view.chain.deals[s.dealId]?.state !== "none")
+      ) {
         entry.stage = "opened";
         ctx.journal.put(entry);
       }

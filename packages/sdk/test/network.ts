@@ -7,7 +7,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, parseEther, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { commitResult, createLilyClient, deployLily, deposit, devAccounts, escrowBalance, fundAccount, openDeal, startAnvil, type LilyClient } from "@lily/chain";
+import {
+  commitResult,
+  createLilyClient,
+  deployLily,
+  deposit,
+  devAccounts,
+  escrowBalance,
+  fundAccount,
+  openDeal,
+  startAnvil,
+  type LilyClient,
+} from "@lily/chain";
 import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
 import { createLogger } from "@lily/node-kit";
 import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
@@ -72,13 +83,33 @@ export async function startNetwork(submit: Partial<SubmitDefaults> = {}): Promis
 
   const domain = { chainId: addresses.chainId, verifyingContract: addresses.deals };
   const solverServer = await startSolver(
-    { ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token, rpcUrl: anvil.rpcUrl, deployBlock: addresses.deployBlock, signWindowSeconds: SIGN_WINDOW_SECONDS, sweepIntervalMs: 200 },
+    {
+      ...defaultSolverOptions,
+      dbPath: join(dir, "solver.db"),
+      domain,
+      token: addresses.token,
+      rpcUrl: anvil.rpcUrl,
+      deployBlock: addresses.deployBlock,
+      signWindowSeconds: SIGN_WINDOW_SECONDS,
+      sweepIntervalMs: 200,
+    },
     { logger },
   );
   const solver = createClient(solverServer.url, solverRoutes);
   const journal = memoryJournal();
   const jc = createJobCreator(
-    { account: jobCreator, rpcUrl: anvil.rpcUrl, chainId: addresses.chainId, token: addresses.token, deals: addresses.deals, deployBlock: addresses.deployBlock, solverUrl: solverServer.url, storeUrl: storeServer.url, modules: { "cowsay@1.0.0": module }, mediators: [mediator] },
+    {
+      account: jobCreator,
+      rpcUrl: anvil.rpcUrl,
+      chainId: addresses.chainId,
+      token: addresses.token,
+      deals: addresses.deals,
+      deployBlock: addresses.deployBlock,
+      solverUrl: solverServer.url,
+      storeUrl: storeServer.url,
+      modules: { "cowsay@1.0.0": module },
+      mediators: [mediator],
+    },
     { journal, submit: { pollMs: 100, openGraceMs: 2_000, ...submit } },
   );
 
@@ -90,8 +121,18 @@ export async function startNetwork(submit: Partial<SubmitDefaults> = {}): Promis
       chain,
       async offer(o = {}) {
         const offer: ResourceOffer = {
-          provider: account.address, cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: PRICE, collateral: COLLATERAL,
-          modules: [module], mediators: [mediator], expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600), nonce: ++nonce, ...o,
+          provider: account.address,
+          cpu: 4,
+          memoryMb: 4096,
+          gpu: 0,
+          vramMb: 0,
+          price: PRICE,
+          collateral: COLLATERAL,
+          modules: [module],
+          mediators: [mediator],
+          expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600),
+          nonce: ++nonce,
+          ...o,
         };
         await solver.postResourceOffer({ body: { offer, signature: await signRecord(account, domain, "ResourceOffer", offer) } });
       },
@@ -101,14 +142,22 @@ export async function startNetwork(submit: Partial<SubmitDefaults> = {}): Promis
           return deals.find((d) => d.jobOfferId === jobOfferId && d.status !== "rejected");
         }),
       async sign(record) {
-        await solver.signDeal({ params: { id: record.id }, body: { signer: account.address, signature: await signRecord(account, domain, "Deal", record.deal) } });
+        await solver.signDeal({
+          params: { id: record.id },
+          body: { signer: account.address, signature: await signRecord(account, domain, "Deal", record.deal) },
+        });
       },
       async open(record) {
         const signed = await solver.getDeal({ params: { id: record.id } });
         await openDeal(chain, { deal: record.deal, jobCreatorSig: signed.jobCreatorSignature!, providerSig: signed.providerSignature! });
       },
       async commit(record, stdout) {
-        const manifest: ResultManifest = { module: record.module, inputs: record.inputs, exitCode: 0, files: { stdout: await store.putBytes(new TextEncoder().encode(stdout)) } };
+        const manifest: ResultManifest = {
+          module: record.module,
+          inputs: record.inputs,
+          exitCode: 0,
+          files: { stdout: await store.putBytes(new TextEncoder().encode(stdout)) },
+        };
         const resultCid = await store.putRecord(manifest);
         await commitResult(chain, { deal: record.deal, resultDigest: cidDigest(resultCid) });
         const result: Result = { dealId: record.id, provider: account.address, result: resultCid, exitCode: 0 };

@@ -33,30 +33,68 @@ const otherGroup = await (async () => {
 function record(s: SignedDeal, o: Partial<DealRecord> & { resultOf?: string } = {}): DealRecord {
   const { resultOf, ...rest } = o;
   return {
-    id: s.dealId, deal: s.deal, jobOfferId: s.deal.jobOffer, resourceOfferId: s.deal.resourceOffer, module, inputs,
-    status: "proposed", updatedAt: NOW * 1000, ...(s.deal.policy === Policy.replicate && { group }),
+    id: s.dealId,
+    deal: s.deal,
+    jobOfferId: s.deal.jobOffer,
+    resourceOfferId: s.deal.resourceOffer,
+    module,
+    inputs,
+    status: "proposed",
+    updatedAt: NOW * 1000,
+    ...(s.deal.policy === Policy.replicate && { group }),
     ...(resultOf && { result: { result: { dealId: s.dealId, provider: s.deal.provider, result: resultOf, exitCode: 0 }, signature: `0x${"11".repeat(65)}` } }),
     ...rest,
   };
 }
 const sig = `0x${"22".repeat(65)}` as Hex;
 const both = { status: "signed" as const, jobCreatorSignature: sig, providerSignature: sig };
-const on = (state: ChainDeal["state"], o: Partial<ChainDeal> = {}): ChainDeal => ({ state, challengedAt: 0n, ...(state !== "none" && state !== "open" && { digest }), ...o });
+const on = (state: ChainDeal["state"], o: Partial<ChainDeal> = {}): ChainDeal => ({
+  state,
+  challengedAt: 0n,
+  ...(state !== "none" && state !== "open" && { digest }),
+  ...o,
+});
 
 /** A view at NOW, before the match timeout, of a job with nothing signed; `o` changes it. */
-function view(o: Partial<JobView> & { job?: ReturnType<typeof jobOffer>; status?: "open" | "expired" | "cancelled" | "abandoned"; deals?: DealRecord[] } = {}): JobView {
+function view(
+  o: Partial<JobView> & { job?: ReturnType<typeof jobOffer>; status?: "open" | "expired" | "cancelled" | "abandoned"; deals?: DealRecord[] } = {},
+): JobView {
   const { job = single, status = "open", deals = [], ...rest } = o;
   const k = job.offer.policy === Policy.replicate ? Number(job.offer.policyParam) : 1;
   return {
-    k, signed: [], lapsed: [], nowMs: NOW * 1000, matchDeadlineMs: NOW * 1000 + 20_000, aborted: false,
-    deadlineGraceSeconds: 2, openGraceMs: 15_000, openTried: false,
-    solver: { job: { id: job.id, offer: job.offer, signature: sig, status, dealIds: deals.map((d) => d.id), rejections: { "0xA1": "price: above max" }, createdAt: NOW * 1000 }, deals },
+    k,
+    signed: [],
+    lapsed: [],
+    nowMs: NOW * 1000,
+    matchDeadlineMs: NOW * 1000 + 20_000,
+    aborted: false,
+    deadlineGraceSeconds: 2,
+    openGraceMs: 15_000,
+    openTried: false,
+    solver: {
+      job: {
+        id: job.id,
+        offer: job.offer,
+        signature: sig,
+        status,
+        dealIds: deals.map((d) => d.id),
+        rejections: { "0xA1": "price: above max" },
+        createdAt: NOW * 1000,
+      },
+      deals,
+    },
     chain: { now: BigInt(NOW), deals: {}, mediationTimeoutSeconds: 600n },
     ...rest,
   };
 }
 const signedView = (signed: SignedDeal[], states: ChainDeal[], records: DealRecord[], o: Partial<JobView> = {}) =>
-  view({ job: signed.length > 1 ? triple : single, signed, solver: { deals: records }, chain: { now: BigInt(NOW), deals: Object.fromEntries(signed.map((s, i) => [s.dealId, states[i]!])), mediationTimeoutSeconds: 600n }, ...o });
+  view({
+    job: signed.length > 1 ? triple : single,
+    signed,
+    solver: { deals: records },
+    chain: { now: BigInt(NOW), deals: Object.fromEntries(signed.map((s, i) => [s.dealId, states[i]!])), mediationTimeoutSeconds: 600n },
+    ...o,
+  });
 const at = (now: bigint, v: JobView): JobView => ({ ...v, chain: { ...v.chain, now } });
 const providerSigned: Partial<DealRecord> = { providerSignature: `0x${"22".repeat(65)}` };
 const deadline = one.deal.deadline;
@@ -67,14 +105,42 @@ const cases: [string, JobView, (s: Step) => void][] = [
   ["a proposal its provider signed: check and sign it (the job creator signs last)", view({ deals: [record(one, providerSigned)] }), signs([one])],
   ["a proposal its provider has not signed yet: wait", view({ deals: [record(one)] }), is("wait")],
   ["only a proposal whose earlier signed deal lapsed: never signed again, wait", view({ deals: [record(one)], lapsed: [one.dealId] }), is("wait")],
-  ["a lapsed deal and a new proposal: sign the new one", view({ deals: [record(one, { status: "rejected" }), record(spare, providerSigned)], lapsed: [one.dealId] }), signs([spare])],
+  [
+    "a lapsed deal and a new proposal: sign the new one",
+    view({ deals: [record(one, { status: "rejected" }), record(spare, providerSigned)], lapsed: [one.dealId] }),
+    signs([spare]),
+  ],
   ["replicate(3) with two proposals: wait for the whole group", view({ job: triple, deals: three.slice(0, 2).map((s) => record(s)) }), is("wait")],
-  ["replicate(3) with its three proposals, each signed by its provider: sign all three at once", view({ job: triple, deals: three.map((s) => record(s, providerSigned)) }), signs(three)],
-  ["replicate(3) with three proposals, one not yet signed by its provider: wait", view({ job: triple, deals: three.map((s, i) => record(s, i === 2 ? {} : providerSigned)) }), is("wait")],
-  ["replicate(3) with three proposals from two groups: wait", view({ job: triple, deals: [...three.slice(0, 2), otherGroup].map((s) => record(s)) }), is("wait")],
-  ["past the match timeout with no proposal: give up, with each provider's reason", view({ nowMs: NOW * 1000 + 20_001 }), givesUp(/no provider matched/, { "0xA1": "price: above max" })],
-  ["a proposal after the match timeout: give up rather than sign late", view({ deals: [record(one)], nowMs: NOW * 1000 + 20_001 }), givesUp(/no provider matched/)],
-  ["past the match timeout after a signed deal lapsed: give up, saying so", view({ deals: [record(spare)], lapsed: [one.dealId], nowMs: NOW * 1000 + 20_001 }), givesUp(/1 signed deal\(s\) lapsed/)],
+  [
+    "replicate(3) with its three proposals, each signed by its provider: sign all three at once",
+    view({ job: triple, deals: three.map((s) => record(s, providerSigned)) }),
+    signs(three),
+  ],
+  [
+    "replicate(3) with three proposals, one not yet signed by its provider: wait",
+    view({ job: triple, deals: three.map((s, i) => record(s, i === 2 ? {} : providerSigned)) }),
+    is("wait"),
+  ],
+  [
+    "replicate(3) with three proposals from two groups: wait",
+    view({ job: triple, deals: [...three.slice(0, 2), otherGroup].map((s) => record(s)) }),
+    is("wait"),
+  ],
+  [
+    "past the match timeout with no proposal: give up, with each provider's reason",
+    view({ nowMs: NOW * 1000 + 20_001 }),
+    givesUp(/no provider matched/, { "0xA1": "price: above max" }),
+  ],
+  [
+    "a proposal after the match timeout: give up rather than sign late",
+    view({ deals: [record(one)], nowMs: NOW * 1000 + 20_001 }),
+    givesUp(/no provider matched/),
+  ],
+  [
+    "past the match timeout after a signed deal lapsed: give up, saying so",
+    view({ deals: [record(spare)], lapsed: [one.dealId], nowMs: NOW * 1000 + 20_001 }),
+    givesUp(/1 signed deal\(s\) lapsed/),
+  ],
   ["the solver holds the job offer as abandoned: give up", view({ status: "abandoned" }), givesUp(/abandoned/)],
   ["the job offer expired at the solver: give up", view({ status: "expired" }), givesUp(/expired/)],
   ["the solver does not answer, before the match timeout: wait", view({ solver: undefined }), is("wait")],
@@ -82,51 +148,172 @@ const cases: [string, JobView, (s: Step) => void][] = [
   ["the caller stops waiting before anything is signed: give up", view({ aborted: true, deals: [record(one)] }), givesUp(/stopped waiting/)],
   // Signed, not open: the provider opens by openBy, or nobody ever can.
   ["signed, the provider has not signed yet: wait for the opening", signedView([one], [on("none")], [record(one, { jobCreatorSignature: sig })]), is("wait")],
-  ["signed, and the chain's clock is past openBy with the deal unopened: it lapsed, nothing locked", at(OPEN_BY + 1n, signedView([one], [on("none")], [record(one, both)])), lapses([one])],
+  [
+    "signed, and the chain's clock is past openBy with the deal unopened: it lapsed, nothing locked",
+    at(OPEN_BY + 1n, signedView([one], [on("none")], [record(one, both)])),
+    lapses([one]),
+  ],
   ["signed, at openBy exactly: it can still open, wait", at(OPEN_BY, signedView([one], [on("none")], [record(one, { jobCreatorSignature: sig })])), is("wait")],
-  ["the caller stops waiting while a signed deal can still open: no give-up", signedView([one], [on("none")], [record(one)], { aborted: true }), (s) => assert.notEqual(s.do, "give-up")],
-  ["the journal says signed but the solver lacks the signature: post it again", signedView([one], [on("none")], [record(one)]), (s) => assert.deepEqual(s, { do: "post-signatures", deals: [one] })],
-  ["both signed, no provider opened within the grace: open it ourselves", signedView([one], [on("none")], [record(one, both)], { nowMs: NOW * 1000 + 15_000 }), opens([one])],
-  ["both signed, still within the grace: wait for the provider", signedView([one], [on("none")], [record(one, both)], { nowMs: NOW * 1000 + 14_999 }), is("wait")],
-  ["both signed, grace over, but we already tried: wait", signedView([one], [on("none")], [record(one, both)], { nowMs: NOW * 1000 + 15_000, openTried: true }), is("wait")],
-  ["a group with every signature, grace over: open the whole group", signedView(three, three.map(() => on("none")), three.map((s) => record(s, both)), { nowMs: NOW * 1000 + 15_000 }), opens(three)],
-  ["a group with one provider's signature missing: never opened by us, wait", signedView(three, three.map(() => on("none")), [record(three[0]!, both), record(three[1]!, both), record(three[2]!, { jobCreatorSignature: sig })], { nowMs: NOW * 1000 + 60_000 }), is("wait")],
+  [
+    "the caller stops waiting while a signed deal can still open: no give-up",
+    signedView([one], [on("none")], [record(one)], { aborted: true }),
+    (s) => assert.notEqual(s.do, "give-up"),
+  ],
+  [
+    "the journal says signed but the solver lacks the signature: post it again",
+    signedView([one], [on("none")], [record(one)]),
+    (s) => assert.deepEqual(s, { do: "post-signatures", deals: [one] }),
+  ],
+  [
+    "both signed, no provider opened within the grace: open it ourselves",
+    signedView([one], [on("none")], [record(one, both)], { nowMs: NOW * 1000 + 15_000 }),
+    opens([one]),
+  ],
+  [
+    "both signed, still within the grace: wait for the provider",
+    signedView([one], [on("none")], [record(one, both)], { nowMs: NOW * 1000 + 14_999 }),
+    is("wait"),
+  ],
+  [
+    "both signed, grace over, but we already tried: wait",
+    signedView([one], [on("none")], [record(one, both)], { nowMs: NOW * 1000 + 15_000, openTried: true }),
+    is("wait"),
+  ],
+  [
+    "a group with every signature, grace over: open the whole group",
+    signedView(
+      three,
+      three.map(() => on("none")),
+      three.map((s) => record(s, both)),
+      { nowMs: NOW * 1000 + 15_000 },
+    ),
+    opens(three),
+  ],
+  [
+    "a group with one provider's signature missing: never opened by us, wait",
+    signedView(
+      three,
+      three.map(() => on("none")),
+      [record(three[0]!, both), record(three[1]!, both), record(three[2]!, { jobCreatorSignature: sig })],
+      { nowMs: NOW * 1000 + 60_000 },
+    ),
+    is("wait"),
+  ],
   // Open: follow it; a silent provider is timed out.
   ["open, before its deadline: wait for the result", at(deadline, signedView([one], [on("open")], [record(one, both)])), is("wait")],
   ["open, within the grace after its deadline: wait", at(deadline + 2n, signedView([one], [on("open")], [record(one, both)])), is("wait")],
-  ["open past its deadline and the grace: claim the timeout", at(deadline + 3n, signedView([one], [on("open")], [record(one, both)])), (s) => assert.deepEqual(s, { do: "claim-timeout", deals: [one.deal] })],
+  [
+    "open past its deadline and the grace: claim the timeout",
+    at(deadline + 3n, signedView([one], [on("open")], [record(one, both)])),
+    (s) => assert.deepEqual(s, { do: "claim-timeout", deals: [one.deal] }),
+  ],
   ["timed out with no result: refunded", signedView([one], [on("timedOut", { digest: undefined })], [record(one)]), ends("refunded", "DEADLINE_PASSED")],
   // A result on chain is delivered only with the provider's signed Result naming it.
-  ["committed under optimistic with the signed result: deliver it while the window runs", signedView([one], [on("committed")], [record(one, { resultOf: resultCid })]), delivers(one, "committed", one.deal.price)],
+  [
+    "committed under optimistic with the signed result: deliver it while the window runs",
+    signedView([one], [on("committed")], [record(one, { resultOf: resultCid })]),
+    delivers(one, "committed", one.deal.price),
+  ],
   ["settled but the solver has no signed result yet: wait", signedView([one], [on("settled", { committedAt: BigInt(NOW) })], [record(one)]), is("wait")],
   [
     "settled and no signed result came within the grace after the commit: deliver on the chain's digest alone",
     signedView([one], [on("settled", { committedAt: BigInt(NOW) - SIGNED_RESULT_GRACE_SECONDS })], [record(one)]),
     delivers(one, "settled", one.deal.price),
   ],
-  ["settled, and the signed result names another CID: fail", signedView([one], [on("settled")], [record(one, { resultOf: otherCid })]), ends("failed", "CID_MISMATCH")],
+  [
+    "settled, and the signed result names another CID: fail",
+    signedView([one], [on("settled")], [record(one, { resultOf: otherCid })]),
+    ends("failed", "CID_MISMATCH"),
+  ],
   ["settled, the solver down: wait", signedView([one], [on("settled")], [], { solver: undefined }), is("wait")],
   // A group is tallied once every replica committed or timed out.
   ["a group, one replica still open before its deadline: wait", signedView(three, [on("committed"), on("open"), on("committed")], []), is("wait")],
-  ["a group, one replica silent past its deadline: claim its timeout only", at(deadline + 3n, signedView(three, [on("committed"), on("open"), on("committed")], [])), (s) => assert.deepEqual(s, { do: "claim-timeout", deals: [three[1]!.deal] })],
-  ["a group, every replica committed: tally it", signedView(three, three.map(() => on("committed")), []), settles(three)],
-  ["a group, two committed and one timed out: tally it", signedView(three, [on("committed"), on("timedOut", { digest: undefined }), on("committed")], []), settles(three)],
-  ["a group sent to mediation, before the mediation timeout: wait", at(BigInt(NOW + 599), signedView(three, three.map(() => on("challenged", { challengedAt: BigInt(NOW) })), [])), is("wait")],
-  ["a group sent to mediation nobody ruled on: claim the mediation timeouts", at(BigInt(NOW + 600), signedView(three, three.map(() => on("challenged", { challengedAt: BigInt(NOW) })), [])), (s) => assert.deepEqual(s, { do: "claim-mediation-timeout", deals: three.map((t) => t.deal) })],
-  ["a tallied group, two paid, one slashed: deliver, having paid two prices", signedView(three, [on("settled"), on("slashed"), on("settled")], three.map((s) => record(s, { resultOf: resultCid }))), delivers(three[0]!, "settled", 2n * three[0]!.deal.price, ["settled", "slashed", "settled"])],
-  ["a tallied group whose first paid replica has no signed result: deliver through the next", signedView(three, [on("settled"), on("settled"), on("slashed")], [record(three[0]!), record(three[1]!, { resultOf: resultCid }), record(three[2]!)]), delivers(three[1]!, "settled", 2n * three[0]!.deal.price, ["settled", "settled", "slashed"])],
-  ["a group where every replica timed out: refunded", signedView(three, three.map(() => on("timedOut", { digest: undefined })), []), ends("refunded", "DEADLINE_PASSED")],
+  [
+    "a group, one replica silent past its deadline: claim its timeout only",
+    at(deadline + 3n, signedView(three, [on("committed"), on("open"), on("committed")], [])),
+    (s) => assert.deepEqual(s, { do: "claim-timeout", deals: [three[1]!.deal] }),
+  ],
+  [
+    "a group, every replica committed: tally it",
+    signedView(
+      three,
+      three.map(() => on("committed")),
+      [],
+    ),
+    settles(three),
+  ],
+  [
+    "a group, two committed and one timed out: tally it",
+    signedView(three, [on("committed"), on("timedOut", { digest: undefined }), on("committed")], []),
+    settles(three),
+  ],
+  [
+    "a group sent to mediation, before the mediation timeout: wait",
+    at(
+      BigInt(NOW + 599),
+      signedView(
+        three,
+        three.map(() => on("challenged", { challengedAt: BigInt(NOW) })),
+        [],
+      ),
+    ),
+    is("wait"),
+  ],
+  [
+    "a group sent to mediation nobody ruled on: claim the mediation timeouts",
+    at(
+      BigInt(NOW + 600),
+      signedView(
+        three,
+        three.map(() => on("challenged", { challengedAt: BigInt(NOW) })),
+        [],
+      ),
+    ),
+    (s) => assert.deepEqual(s, { do: "claim-mediation-timeout", deals: three.map((t) => t.deal) }),
+  ],
+  [
+    "a tallied group, two paid, one slashed: deliver, having paid two prices",
+    signedView(
+      three,
+      [on("settled"), on("slashed"), on("settled")],
+      three.map((s) => record(s, { resultOf: resultCid })),
+    ),
+    delivers(three[0]!, "settled", 2n * three[0]!.deal.price, ["settled", "slashed", "settled"]),
+  ],
+  [
+    "a tallied group whose first paid replica has no signed result: deliver through the next",
+    signedView(three, [on("settled"), on("settled"), on("slashed")], [record(three[0]!), record(three[1]!, { resultOf: resultCid }), record(three[2]!)]),
+    delivers(three[1]!, "settled", 2n * three[0]!.deal.price, ["settled", "settled", "slashed"]),
+  ],
+  [
+    "a group where every replica timed out: refunded",
+    signedView(
+      three,
+      three.map(() => on("timedOut", { digest: undefined })),
+      [],
+    ),
+    ends("refunded", "DEADLINE_PASSED"),
+  ],
 ];
 
 for (const [name, v, expect] of cases) test(name, () => expect(nextStep(v)));
 
 function is(what: Step["do"]) {
-  return (s: Step) => assert.equal(s.do, what, JSON.stringify(s, (_k, x) => (typeof x === "bigint" ? String(x) : x)));
+  return (s: Step) =>
+    assert.equal(
+      s.do,
+      what,
+      JSON.stringify(s, (_k, x) => (typeof x === "bigint" ? String(x) : x)),
+    );
 }
 function signs(expected: SignedDeal[]) {
   return (s: Step) => {
     assert.equal(s.do, "sign");
-    if (s.do === "sign") assert.deepEqual(s.proposals.map((p) => p.id), expected.map((e) => e.dealId));
+    if (s.do === "sign")
+      assert.deepEqual(
+        s.proposals.map((p) => p.id),
+        expected.map((e) => e.dealId),
+      );
   };
 }
 function opens(expected: SignedDeal[]) {
@@ -135,7 +322,11 @@ function opens(expected: SignedDeal[]) {
 function lapses(expected: SignedDeal[]) {
   return (s: Step) => {
     assert.equal(s.do, "lapse");
-    if (s.do === "lapse") assert.deepEqual(s.lapsedDeals, expected.map((e) => e.dealId));
+    if (s.do === "lapse")
+      assert.deepEqual(
+        s.lapsedDeals,
+        expected.map((e) => e.dealId),
+      );
   };
 }
 function settles(expected: SignedDeal[]) {
@@ -157,9 +348,16 @@ function ends(stage: "refunded" | "failed", code: string) {
 }
 function delivers(d: SignedDeal, settlement: string, price: bigint, replicaStates?: string[]) {
   return (s: Step) => {
-    assert.equal(s.do, "deliver", JSON.stringify(s, (_k, x) => (typeof x === "bigint" ? String(x) : x)));
+    assert.equal(
+      s.do,
+      "deliver",
+      JSON.stringify(s, (_k, x) => (typeof x === "bigint" ? String(x) : x)),
+    );
     if (s.do !== "deliver") return;
     assert.deepEqual([s.delivery.dealId, s.delivery.resultCid, s.delivery.settlement, s.delivery.price], [d.dealId, resultCid, settlement, price]);
-    assert.deepEqual(s.delivery.replicas?.map((r) => r.state), replicaStates);
+    assert.deepEqual(
+      s.delivery.replicas?.map((r) => r.state),
+      replicaStates,
+    );
   };
 }

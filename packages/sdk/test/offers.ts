@@ -33,20 +33,50 @@ export const inputs = cidForBytes(new TextEncoder().encode('{"message":"moo"}'))
 
 export function jobOffer(o: Partial<JobOffer> = {}): { id: Hex; offer: JobOffer } {
   const offer: JobOffer = {
-    jobCreator: jobCreator.address, module, inputs, cpu: 1, memoryMb: 64, gpu: 0, vramMb: 0,
-    maxPrice: 5n * LILY, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [mediator.address],
-    moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0,
-    timeoutSeconds: 60n, expiresAt: BigInt(NOW + 600), nonce: 7n, ...o,
+    jobCreator: jobCreator.address,
+    module,
+    inputs,
+    cpu: 1,
+    memoryMb: 64,
+    gpu: 0,
+    vramMb: 0,
+    maxPrice: 5n * LILY,
+    policy: 0,
+    policyParam: 0n,
+    mediationFee: 0n,
+    mediators: [mediator.address],
+    moduleCreator: "0x0000000000000000000000000000000000000000",
+    royaltyBps: 0,
+    timeoutSeconds: 60n,
+    expiresAt: BigInt(NOW + 600),
+    nonce: 7n,
+    ...o,
   };
   return { id: hashRecord(domain, "JobOffer", offer), offer };
 }
 
 export async function resourceOffer(by: LocalAccount, o: Partial<ResourceOffer> = {}): Promise<ResourceOfferRecord> {
   const offer: ResourceOffer = {
-    provider: by.address, cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 3n * LILY, collateral: 5n * LILY,
-    modules: [module], mediators: [mediator.address], expiresAt: BigInt(NOW + 3600), nonce: 1n, ...o,
+    provider: by.address,
+    cpu: 4,
+    memoryMb: 4096,
+    gpu: 0,
+    vramMb: 0,
+    price: 3n * LILY,
+    collateral: 5n * LILY,
+    modules: [module],
+    mediators: [mediator.address],
+    expiresAt: BigInt(NOW + 3600),
+    nonce: 1n,
+    ...o,
   };
-  return { id: hashRecord(domain, "ResourceOffer", offer), offer, signature: await signRecord(by, domain, "ResourceOffer", offer), active: true, createdAt: NOW * 1000 };
+  return {
+    id: hashRecord(domain, "ResourceOffer", offer),
+    offer,
+    signature: await signRecord(by, domain, "ResourceOffer", offer),
+    active: true,
+    createdAt: NOW * 1000,
+  };
 }
 
 /** The deal a solver proposes for these offers: open within a minute, then the job's time. */

@@ -7,7 +7,15 @@ import { quoteFromOffers, type QuoteJobParams } from "../src/quoteJob.ts";
 import { LILY, module, otherModule, providers, resourceOffer } from "./offers.ts";
 
 const offer = async (i: number, o: Partial<ResourceOffer>) => (await resourceOffer(providers[i]!, o)).offer;
-const params = (o: Partial<QuoteJobParams>) => ({ module: "cowsay@1.0.0", moduleCid: module, policy: "trust", maxPrice: 10n * LILY, mediationFee: LILY, jobs: 10, ...o });
+const params = (o: Partial<QuoteJobParams>) => ({
+  module: "cowsay@1.0.0",
+  moduleCid: module,
+  policy: "trust",
+  maxPrice: 10n * LILY,
+  mediationFee: LILY,
+  jobs: 10,
+  ...o,
+});
 
 test("a quote is against the cheapest provider that allows the module within the budget", async () => {
   const offers = [
@@ -20,12 +28,48 @@ test("a quote is against the cheapest provider that allows the module within the
   assert.deepEqual([q.provider, q.price, q.policy], [providers[2]!.address, 2n * LILY, "optimistic:10m"]);
 });
 
-const table: { name: string; policy: string; price: bigint; collateral: bigint; expect: Partial<{ extraCost: bigint; lockedExtra: bigint; perJobCatch: number; unsafe: RegExp | undefined }> }[] = [
-  { name: "trust costs nothing extra and catches nothing", policy: "trust", price: 2n * LILY, collateral: 5n * LILY, expect: { extraCost: 0n, lockedExtra: 0n, perJobCatch: 0, unsafe: undefined } },
-  { name: "optimistic locks the fee reserve and costs nothing extra", policy: "optimistic:2m", price: 2n * LILY, collateral: 5n * LILY, expect: { extraCost: 0n, lockedExtra: LILY, unsafe: undefined } },
-  { name: "audit:50% costs half a fee and catches half", policy: "audit:50%", price: 2n * LILY, collateral: 5n * LILY, expect: { extraCost: LILY / 2n, perJobCatch: 0.5, unsafe: undefined } },
-  { name: "audit:10% against a collateral that cannot back it is unsafe, and says what would be", policy: "audit:10%", price: 2n * LILY, collateral: 5n * LILY, expect: { unsafe: /cheating would pay/ } },
-  { name: "replicate:3 pays two more prices and holds three fees", policy: "replicate:3", price: 2n * LILY, collateral: 5n * LILY, expect: { extraCost: 4n * LILY, lockedExtra: 4n * LILY + 3n * LILY, perJobCatch: 1 } },
+const table: {
+  name: string;
+  policy: string;
+  price: bigint;
+  collateral: bigint;
+  expect: Partial<{ extraCost: bigint; lockedExtra: bigint; perJobCatch: number; unsafe: RegExp | undefined }>;
+}[] = [
+  {
+    name: "trust costs nothing extra and catches nothing",
+    policy: "trust",
+    price: 2n * LILY,
+    collateral: 5n * LILY,
+    expect: { extraCost: 0n, lockedExtra: 0n, perJobCatch: 0, unsafe: undefined },
+  },
+  {
+    name: "optimistic locks the fee reserve and costs nothing extra",
+    policy: "optimistic:2m",
+    price: 2n * LILY,
+    collateral: 5n * LILY,
+    expect: { extraCost: 0n, lockedExtra: LILY, unsafe: undefined },
+  },
+  {
+    name: "audit:50% costs half a fee and catches half",
+    policy: "audit:50%",
+    price: 2n * LILY,
+    collateral: 5n * LILY,
+    expect: { extraCost: LILY / 2n, perJobCatch: 0.5, unsafe: undefined },
+  },
+  {
+    name: "audit:10% against a collateral that cannot back it is unsafe, and says what would be",
+    policy: "audit:10%",
+    price: 2n * LILY,
+    collateral: 5n * LILY,
+    expect: { unsafe: /cheating would pay/ },
+  },
+  {
+    name: "replicate:3 pays two more prices and holds three fees",
+    policy: "replicate:3",
+    price: 2n * LILY,
+    collateral: 5n * LILY,
+    expect: { extraCost: 4n * LILY, lockedExtra: 4n * LILY + 3n * LILY, perJobCatch: 1 },
+  },
 ];
 
 for (const c of table) {

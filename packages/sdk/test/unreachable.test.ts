@@ -17,7 +17,17 @@ test("a chain that stops answering ends the wait with UNREACHABLE after peerTime
   const journal = memoryJournal();
   journal.put({ jobOfferId: job.id, module: "cowsay@1.0.0", offer: job.offer, signature: `0x${"11".repeat(65)}`, dealId, deal, stage: "signed", createdAt: 0 });
   const jc = createJobCreator(
-    { account: jobCreator, rpcUrl: nowhere, chainId: domain.chainId, token: domain.verifyingContract, deals: domain.verifyingContract, deployBlock: 0, solverUrl: nowhere, storeUrl: nowhere, modules: {} },
+    {
+      account: jobCreator,
+      rpcUrl: nowhere,
+      chainId: domain.chainId,
+      token: domain.verifyingContract,
+      deals: domain.verifyingContract,
+      deployBlock: 0,
+      solverUrl: nowhere,
+      storeUrl: nowhere,
+      modules: {},
+    },
     { journal, submit: { pollMs: 50, peerTimeoutMs: 2_000 } },
   );
   const started = Date.now();

@@ -13,11 +13,19 @@ import { dealState } from "@lily/chain";
 import { PRICE, eventually, startNetwork, type Network } from "./network.ts";
 
 let net: Network;
-before(async () => void (net = await startNetwork()));
+before(async () => {
+  net = await startNetwork();
+});
 after(() => net.stop());
 
 const outDir = () => mkdtempSync(join(tmpdir(), "lily-sdk-out-"));
-const cowsay = (message: string, o: { maxPrice?: bigint; policy?: string } = {}) => ({ module: "cowsay@1.0.0", inputs: { message }, maxPrice: o.maxPrice ?? PRICE, mediationFee: parseEther("1"), ...(o.policy && { policy: o.policy }) });
+const cowsay = (message: string, o: { maxPrice?: bigint; policy?: string } = {}) => ({
+  module: "cowsay@1.0.0",
+  inputs: { message },
+  maxPrice: o.maxPrice ?? PRICE,
+  mediationFee: parseEther("1"),
+  ...(o.policy && { policy: o.policy }),
+});
 /** Follow a job; the loop is stopped when the test ends, whatever happened. */
 function follow(t: TestContext, jobOfferId: `0x${string}`, o: { matchTimeoutMs?: number } = {}) {
   const stop = new AbortController();
@@ -26,7 +34,11 @@ function follow(t: TestContext, jobOfferId: `0x${string}`, o: { matchTimeoutMs?:
   result.catch(() => {}); // a test that failed early must not leave the stopped loop's rejection unhandled
   return result;
 }
-const rejection = (p: Promise<unknown>) => p.then(() => assert.fail("expected the job to end without a result"), (e: unknown) => e);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => assert.fail("expected the job to end without a result"),
+    (e: unknown) => e,
+  );
 
 test("submitting a job no provider can ever take fails at once, naming the price that would match, and posts nothing", async () => {
   const [p1] = net.providers;
@@ -50,7 +62,11 @@ test("a proposal its provider never signs is never signed by the job creator: th
   // proposal, and once the sign window is over the solver matches the job again.
   const first = await eventually(async () => (await proposals(job.jobOfferId))[0]);
   const second = await eventually(async () => (await proposals(job.jobOfferId)).find((d) => d.id !== first.id));
-  assert.equal((await proposals(job.jobOfferId)).find((d) => d.id === first.id)?.jobCreatorSignature, undefined, "the job creator never signed the unsigned proposal");
+  assert.equal(
+    (await proposals(job.jobOfferId)).find((d) => d.id === first.id)?.jobCreatorSignature,
+    undefined,
+    "the job creator never signed the unsigned proposal",
+  );
   const honest = net.providerOf(second.deal.provider);
   await honest.sign(second);
   await eventually(async () => ((await proposals(job.jobOfferId)).find((d) => d.id === second.id)?.jobCreatorSignature ? true : undefined));
@@ -59,7 +75,11 @@ test("a proposal its provider never signs is never signed by the job creator: th
   await honest.commit(second, "moo\n");
   const r = await result;
   assert.deepEqual([r.dealId, r.stdout, r.settlement], [second.id, "moo\n", "settled"]);
-  assert.deepEqual(await net.balances(), moved(b0, { jobCreator: -second.deal.price, [second.deal.provider]: second.deal.price }), "paid once, to the provider that ran it");
+  assert.deepEqual(
+    await net.balances(),
+    moved(b0, { jobCreator: -second.deal.price, [second.deal.provider]: second.deal.price }),
+    "paid once, to the provider that ran it",
+  );
 });
 
 test("a job nothing opens before the match timeout is withdrawn: cancelled at the solver, no-match in the journal, nothing locked", async () => {
@@ -107,7 +127,10 @@ test("a replica group every provider signed but none opened: the job creator ope
     await net.providerOf(d.deal.provider).commit(d, "moo moo moo\n");
   }
   const r = await result;
-  assert.deepEqual([r.stdout, r.settlement, r.price, r.replicas?.map((x) => x.state)], ["moo moo moo\n", "settled", 3n * PRICE, ["settled", "settled", "settled"]]);
+  assert.deepEqual(
+    [r.stdout, r.settlement, r.price, r.replicas?.map((x) => x.state)],
+    ["moo moo moo\n", "settled", 3n * PRICE, ["settled", "settled", "settled"]],
+  );
   assert.deepEqual(await net.balances(), moved(b0, { jobCreator: -3n * PRICE, ...Object.fromEntries(group.map((d) => [d.deal.provider, PRICE])) }));
 });
 

@@ -11,14 +11,24 @@ import type { OrderBook } from "./orderBook.ts";
 export const CANCELLED = "cancelled by its job creator";
 
 /** Returns the deals dropped, or undefined when the job offer had already ended. */
-export async function cancelJobOffer(book: OrderBook, domain: Domain, id: Hex, { cancel, signature }: SignedCancelJobOffer): Promise<{ dropped: Hex[] } | undefined> {
+export async function cancelJobOffer(
+  book: OrderBook,
+  domain: Domain,
+  id: Hex,
+  { cancel, signature }: SignedCancelJobOffer,
+): Promise<{ dropped: Hex[] } | undefined> {
   // REJECT: a cancel names the job offer it is posted to (one cancel cannot withdraw another offer)
-  if (cancel.jobOffer !== id) throw new LilyError({ code: "INVALID_INPUT", field: "cancel.jobOffer", message: `cancel.jobOffer: ${cancel.jobOffer} is not job offer ${id}` });
+  if (cancel.jobOffer !== id)
+    throw new LilyError({ code: "INVALID_INPUT", field: "cancel.jobOffer", message: `cancel.jobOffer: ${cancel.jobOffer} is not job offer ${id}` });
   const job = book.getJobOffer(id);
   if (!job) throw new LilyError({ code: "NOT_FOUND", field: "id", message: `no job offer ${id}` });
   // REJECT: only the job offer's own job creator may withdraw it
   if (!isAddressEqual(cancel.jobCreator, job.offer.jobCreator)) {
-    throw new LilyError({ code: "INVALID_INPUT", field: "cancel.jobCreator", message: `cancel.jobCreator: ${cancel.jobCreator} is not the job creator of job offer ${id}` });
+    throw new LilyError({
+      code: "INVALID_INPUT",
+      field: "cancel.jobCreator",
+      message: `cancel.jobCreator: ${cancel.jobCreator} is not the job creator of job offer ${id}`,
+    });
   }
   // REJECT: the cancel must be signed by that job creator
   await verifyRecord(domain, "CancelJobOffer", cancel, signature, { signer: job.offer.jobCreator, field: "signature" });

@@ -66,7 +66,10 @@ export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): E
       const error = missing ? `not signed by the ${missing} before its openBy` : "not signed before its openBy: another replica of its group was not";
       const exclude = `did not sign deal ${id} before its openBy`;
       endings.push({
-        deal, status: "rejected", error, why: `deal ${id} ${error}`,
+        deal,
+        status: "rejected",
+        error,
+        why: `deal ${id} ${error}`,
         ...(jobCreator && { abandon: true as const }),
         ...(provider && { exclude, deactivate: true as const }),
       });

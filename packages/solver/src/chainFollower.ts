@@ -60,7 +60,13 @@ export class ChainFollower {
           touched.add(s.dealId);
         }
         if (update.ending) plans.push(applyEndings(this.book, [update.ending]));
-        this.logger.info("deal event applied", { id: s.dealId, event: s.event, from: current.deal.status, to: patch.status ?? update.ending?.status, block: s.blockNumber });
+        this.logger.info("deal event applied", {
+          id: s.dealId,
+          event: s.event,
+          from: current.deal.status,
+          to: patch.status ?? update.ending?.status,
+          block: s.blockNumber,
+        });
       }
       this.book.setScannedBlock(toBlock);
     });

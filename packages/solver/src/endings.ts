@@ -70,7 +70,8 @@ export function planEndings(endings: readonly Ending[], groups: ReadonlyMap<Hex,
     if (abandoned) {
       plan.abandon.push(jobOfferId);
       for (const d of group) {
-        if (!ending.has(d.id) && OFF_CHAIN.includes(d.status)) plan.deals.push({ id: d.id, status: "rejected", error: `job offer abandoned: ${abandoned.why}`, brokenBy: abandoned.deal.id });
+        if (!ending.has(d.id) && OFF_CHAIN.includes(d.status))
+          plan.deals.push({ id: d.id, status: "rejected", error: `job offer abandoned: ${abandoned.why}`, brokenBy: abandoned.deal.id });
       }
       continue;
     }
@@ -80,7 +81,8 @@ export function planEndings(endings: readonly Ending[], groups: ReadonlyMap<Hex,
     if (culprit.deal.deal.policy === Policy.replicate) {
       if (group.some((d) => ON_CHAIN.includes(d.status) && !neverOpened.has(d.id))) continue;
       for (const d of group) {
-        if (!ending.has(d.id) && OFF_CHAIN.includes(d.status)) plan.deals.push({ id: d.id, status: "rejected", error: `replica group broken: ${culprit.why}`, brokenBy: culprit.deal.id });
+        if (!ending.has(d.id) && OFF_CHAIN.includes(d.status))
+          plan.deals.push({ id: d.id, status: "rejected", error: `replica group broken: ${culprit.why}`, brokenBy: culprit.deal.id });
       }
     }
     plan.reopen.push({ jobOfferId, dealId: culprit.deal.id });

@@ -63,7 +63,20 @@ export class Matching {
       for (const { jobOfferId, resourceOfferId, terms, group } of plan.proposals) {
         const { offer } = jobs.get(jobOfferId)!;
         const id = hashRecord(domain, "Deal", terms);
-        book.addDeal({ id, deal: terms, jobOfferId, resourceOfferId, module: offer.module, inputs: offer.inputs, status: "proposed", updatedAt: now, ...(group && { group }) }, now);
+        book.addDeal(
+          {
+            id,
+            deal: terms,
+            jobOfferId,
+            resourceOfferId,
+            module: offer.module,
+            inputs: offer.inputs,
+            status: "proposed",
+            updatedAt: now,
+            ...(group && { group }),
+          },
+          now,
+        );
         dealsOf.set(jobOfferId, [...(dealsOf.get(jobOfferId) ?? []), id]);
         proposed.push(id);
       }

@@ -7,14 +7,19 @@ import type { SolverOptions } from "./options.ts";
 
 type Caps = Pick<SolverOptions, "maxJobOfferTtlSeconds" | "maxResourceOfferTtlSeconds" | "maxJobTimeoutSeconds">;
 
-const invalid = (field: string, message: string, hint?: string) => new LilyError({ code: "INVALID_INPUT", field, message: `${field}: ${message}`, ...(hint && { hint }) });
+const invalid = (field: string, message: string, hint?: string) =>
+  new LilyError({ code: "INVALID_INPUT", field, message: `${field}: ${message}`, ...(hint && { hint }) });
 
 function checkLifetime(expiresAt: bigint, maxTtlSeconds: number, now: number): void {
   // REJECT: an offer that has already expired can never be matched
   if (expiresAt <= BigInt(now)) throw invalid("offer.expiresAt", `${expiresAt} is in the past`);
   // REJECT: an offer may not hold its place on the book longer than the solver keeps offers
   if (expiresAt > BigInt(now + maxTtlSeconds)) {
-    throw invalid("offer.expiresAt", `${expiresAt} is more than ${maxTtlSeconds}s away`, `sign an offer expiring within ${maxTtlSeconds}s and post it again before then`);
+    throw invalid(
+      "offer.expiresAt",
+      `${expiresAt} is more than ${maxTtlSeconds}s away`,
+      `sign an offer expiring within ${maxTtlSeconds}s and post it again before then`,
+    );
   }
 }
 

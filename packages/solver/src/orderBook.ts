@@ -62,7 +62,10 @@ export class OrderBook {
 
   private sql(text: string): StatementSync {
     let s = this.statements.get(text);
-    if (!s) this.statements.set(text, (s = this.db.prepare(text)));
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
     return s;
   }
 
@@ -81,9 +84,15 @@ export class OrderBook {
   /** Store an offer as its provider's only active one. */
   addResourceOffer(rec: ResourceOfferRecord): void {
     this.deactivateProvider(rec.offer.provider);
-    this.sql(
-      "INSERT INTO resource_offers (id, provider, nonce, expires_at, active, offer, signature, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-    ).run(rec.id, rec.offer.provider, rec.offer.nonce.toString(), expiry(rec.offer.expiresAt), json(rec.offer), rec.signature, rec.createdAt);
+    this.sql("INSERT INTO resource_offers (id, provider, nonce, expires_at, active, offer, signature, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)").run(
+      rec.id,
+      rec.offer.provider,
+      rec.offer.nonce.toString(),
+      expiry(rec.offer.expiresAt),
+      json(rec.offer),
+      rec.signature,
+      rec.createdAt,
+    );
   }
 
   activeResourceOffers(): ResourceOfferRecord[] {
@@ -109,8 +118,17 @@ export class OrderBook {
   addJobOffer(rec: JobOfferRecord): void {
     this.sql(
       "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_ids, offer, signature, rejections, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(rec.id, rec.offer.jobCreator, expiry(rec.offer.expiresAt), rec.status, json(rec.dealIds), json(rec.offer), rec.signature,
-      json(rec.rejections), rec.createdAt);
+    ).run(
+      rec.id,
+      rec.offer.jobCreator,
+      expiry(rec.offer.expiresAt),
+      rec.status,
+      json(rec.dealIds),
+      json(rec.offer),
+      rec.signature,
+      json(rec.rejections),
+      rec.createdAt,
+    );
   }
 
   openJobOffers(): JobOfferRecord[] {
@@ -123,9 +141,14 @@ export class OrderBook {
    * Returns whether anything changed.
    */
   setMatching(id: Hex, rejections: Record<string, string>, dealIds: readonly Hex[] = []): boolean {
-    const r = dealIds.length > 0
-      ? this.sql("UPDATE job_offers SET status = 'matched', deal_ids = ?, rejections = ? WHERE id = ? AND status = 'open'").run(json(dealIds), json(rejections), id)
-      : this.sql("UPDATE job_offers SET rejections = ?1 WHERE id = ?2 AND status = 'open' AND rejections != ?1").run(json(rejections), id);
+    const r =
+      dealIds.length > 0
+        ? this.sql("UPDATE job_offers SET status = 'matched', deal_ids = ?, rejections = ? WHERE id = ? AND status = 'open'").run(
+            json(dealIds),
+            json(rejections),
+            id,
+          )
+        : this.sql("UPDATE job_offers SET rejections = ?1 WHERE id = ?2 AND status = 'open' AND rejections != ?1").run(json(rejections), id);
     return r.changes > 0;
   }
 
@@ -135,9 +158,11 @@ export class OrderBook {
    * abandoned job offer never comes back.
    */
   reopenJobOffer(id: Hex, dealId: Hex): boolean {
-    return this.sql(
-      "UPDATE job_offers SET status = 'open', deal_ids = '[]' WHERE id = ? AND status = 'matched' AND EXISTS (SELECT 1 FROM json_each(deal_ids) WHERE value = ?)",
-    ).run(id, dealId).changes > 0;
+    return (
+      this.sql(
+        "UPDATE job_offers SET status = 'open', deal_ids = '[]' WHERE id = ? AND status = 'matched' AND EXISTS (SELECT 1 FROM json_each(deal_ids) WHERE value = ?)",
+      ).run(id, dealId).changes > 0
+    );
   }
 
   /** End a job offer for good (cancelled by its job creator, or abandoned by it) unless it already ended; returns whether it did. */
@@ -176,9 +201,15 @@ export class OrderBook {
   listDeals(filter: DealFilter): DealRecord[] {
     const where: string[] = [];
     const args: string[] = [];
-    if (filter.provider) where.push("provider = ?"), args.push(filter.provider);
-    if (filter.jobCreator) where.push("job_creator = ?"), args.push(filter.jobCreator);
-    if (filter.status) where.push("status = ?"), args.push(filter.status);
+    for (const [column, value] of [
+      ["provider", filter.provider],
+      ["job_creator", filter.jobCreator],
+      ["status", filter.status],
+    ] as const) {
+      if (!value) continue;
+      where.push(`${column} = ?`);
+      args.push(value);
+    }
     const text = `SELECT * FROM deals ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY proposed_at, id`;
     return (this.sql(text).all(...args) as Row[]).map(toDeal);
   }
@@ -187,8 +218,20 @@ export class OrderBook {
     this.sql(
       `INSERT INTO deals (id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at, status, updated_at, replica_group)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(rec.id, rec.jobOfferId, rec.resourceOfferId, rec.deal.provider, rec.deal.jobCreator, json(rec.deal), rec.module, rec.inputs,
-      proposedAtMs, rec.status, rec.updatedAt, rec.group ? json(rec.group) : null);
+    ).run(
+      rec.id,
+      rec.jobOfferId,
+      rec.resourceOfferId,
+      rec.deal.provider,
+      rec.deal.jobCreator,
+      json(rec.deal),
+      rec.module,
+      rec.inputs,
+      proposedAtMs,
+      rec.status,
+      rec.updatedAt,
+      rec.group ? json(rec.group) : null,
+    );
   }
 
   /** Change a deal's progress. Its terms cannot change: there is no column here for them. */
@@ -206,8 +249,13 @@ export class OrderBook {
 
   /** Whether another deal for the same job offer and provider is live (the book holds one at most). */
   hasOtherLiveDeal(deal: DealRecord): boolean {
-    return this.sql("SELECT 1 FROM deals WHERE job_offer_id = ? AND provider = ? AND id != ? AND status NOT IN ('rejected', 'timed-out')")
-      .get(deal.jobOfferId, deal.deal.provider, deal.id) !== undefined;
+    return (
+      this.sql("SELECT 1 FROM deals WHERE job_offer_id = ? AND provider = ? AND id != ? AND status NOT IN ('rejected', 'timed-out')").get(
+        deal.jobOfferId,
+        deal.deal.provider,
+        deal.id,
+      ) !== undefined
+    );
   }
 
   /** A job offer's deals not yet seen opened on chain that still hold something (proposed or signed, or only reported further). */
@@ -242,7 +290,9 @@ export class OrderBook {
 
   /** Move the scan cursor; call it in the transaction that applies the events scanned. */
   setScannedBlock(block: number): void {
-    this.sql("INSERT INTO chain_scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)").run(block);
+    this.sql("INSERT INTO chain_scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)").run(
+      block,
+    );
   }
 
   // --- matching ---

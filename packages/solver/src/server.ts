@@ -58,7 +58,10 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
   // One sweep at a time: a slow chain delays the next tick rather than stacking sweeps up.
   let sweeping: Promise<void> | undefined;
   const timer = setInterval(() => {
-    sweeping ??= solver.sweep().catch((e) => logger.error("sweep failed", { err: e })).finally(() => (sweeping = undefined));
+    sweeping ??= solver
+      .sweep()
+      .catch((e) => logger.error("sweep failed", { err: e }))
+      .finally(() => (sweeping = undefined));
   }, opts.sweepIntervalMs);
   timer.unref();
 

@@ -66,7 +66,14 @@ export class Solver {
     this.logger = deps.logger;
     this.publisher = new Publisher(deps.book, deps.publish, deps.logger);
     const config: MatchConfig = { filters: defaultFilters, scores: defaultScores, ...deps.matcher, signWindowSeconds: opts.signWindowSeconds };
-    this.matching = new Matching({ book: deps.book, escrow: new EscrowReader(deps.chain), publisher: this.publisher, logger: deps.logger, domain: opts.domain, config });
+    this.matching = new Matching({
+      book: deps.book,
+      escrow: new EscrowReader(deps.chain),
+      publisher: this.publisher,
+      logger: deps.logger,
+      domain: opts.domain,
+      config,
+    });
     this.follower = new ChainFollower(deps.chain, deps.book, this.publisher, opts, deps.logger);
   }
 
@@ -142,7 +149,8 @@ export class Solver {
     const { deal } = this.getDeal(id);
     const party = isAddressEqual(signer, deal.jobCreator) ? "jobCreator" : isAddressEqual(signer, deal.provider) ? "provider" : undefined;
     // REJECT: only the two parties to a deal may sign it
-    if (!party) throw new LilyError({ code: "BAD_SIGNATURE", field: "signer", message: `signer: ${signer} is neither the job creator nor the provider of deal ${id}` });
+    if (!party)
+      throw new LilyError({ code: "BAD_SIGNATURE", field: "signer", message: `signer: ${signer} is neither the job creator nor the provider of deal ${id}` });
     // REJECT: the signature must be by that party over exactly the stored terms, in the form the contract accepts
     await verifyRecord(this.opts.domain, "Deal", deal, signature, { signer, field: "signature" });
     const current = this.getDeal(id); // re-read: another request may have run during verification
@@ -150,12 +158,19 @@ export class Solver {
     const existing = current[key];
     if (existing?.toLowerCase() === signature.toLowerCase()) return current;
     // REJECT: a party signs a deal once
-    if (existing) throw new LilyError({ code: "CONFLICT", field: "signature", message: `signature: the ${party} already signed deal ${id} with another signature` });
+    if (existing)
+      throw new LilyError({ code: "CONFLICT", field: "signature", message: `signature: the ${party} already signed deal ${id} with another signature` });
     // REJECT: only a proposed deal can be signed; a dropped or declined one is final
-    if (current.status !== "proposed") throw new LilyError({ code: "CONFLICT", field: "status", message: `status: deal ${id} is ${current.status}, not proposed` });
+    if (current.status !== "proposed")
+      throw new LilyError({ code: "CONFLICT", field: "status", message: `status: deal ${id} is ${current.status}, not proposed` });
     // REJECT: a signature after openBy comes too late to open the deal, and must not make the other party look at fault
     if (BigInt(seconds(Date.now())) > deal.openBy) {
-      throw new LilyError({ code: "CONFLICT", field: "deal.openBy", message: `deal.openBy: deal ${id} could only be opened until ${deal.openBy}`, hint: "the job offer is matched again" });
+      throw new LilyError({
+        code: "CONFLICT",
+        field: "deal.openBy",
+        message: `deal.openBy: deal ${id} could only be opened until ${deal.openBy}`,
+        hint: "the job offer is matched again",
+      });
     }
     const other = party === "jobCreator" ? current.providerSignature : current.jobCreatorSignature;
     this.book.atomically(() => this.book.updateDeal(id, { [key]: signature, ...(other ? { status: "signed" as const } : {}) }));
@@ -171,19 +186,29 @@ export class Solver {
   async setDealStatus(id: Hex, { progress, signature }: SignedDealProgress): Promise<DealRecord> {
     const { deal: terms } = this.getDeal(id);
     // REJECT: a report names the deal it is posted to (a report for one deal cannot end another)
-    if (progress.dealId !== id) throw new LilyError({ code: "INVALID_INPUT", field: "progress.dealId", message: `progress.dealId: ${progress.dealId} is not deal ${id}` });
+    if (progress.dealId !== id)
+      throw new LilyError({ code: "INVALID_INPUT", field: "progress.dealId", message: `progress.dealId: ${progress.dealId} is not deal ${id}` });
     // REJECT: only the deal's provider can report its progress (not the job creator, another provider or a stranger)
     await verifyRecord(this.opts.domain, "DealProgress", progress, signature, { signer: terms.provider, field: "signature" });
     // REJECT: the report names the deal's provider (its signature alone does not make another address the reporter)
     if (!isAddressEqual(progress.provider, terms.provider)) {
-      throw new LilyError({ code: "INVALID_INPUT", field: "progress.provider", message: `progress.provider: ${progress.provider} is not the provider of deal ${id}` });
+      throw new LilyError({
+        code: "INVALID_INPUT",
+        field: "progress.provider",
+        message: `progress.provider: ${progress.provider} is not the provider of deal ${id}`,
+      });
     }
     const { status, at } = progress;
     const txHash = progress.txHash === NO_TX_HASH ? undefined : progress.txHash;
     const error = progress.error === "" ? undefined : progress.error;
     // REJECT: a report dated further ahead than clock skew explains would outrank every later one
     const latest = BigInt(seconds(Date.now()) + PROGRESS_MAX_AHEAD_SECONDS);
-    if (at > latest) throw new LilyError({ code: "INVALID_INPUT", field: "progress.at", message: `progress.at: ${at} is more than ${PROGRESS_MAX_AHEAD_SECONDS}s in the future` });
+    if (at > latest)
+      throw new LilyError({
+        code: "INVALID_INPUT",
+        field: "progress.at",
+        message: `progress.at: ${at} is more than ${PROGRESS_MAX_AHEAD_SECONDS}s in the future`,
+      });
     const current = this.getDeal(id); // re-read: another request may have run during verification
     const last = current.progress?.progress.at;
     // REJECT: a replayed report older than the last one accepted cannot move the deal (backwards or at all)
@@ -197,7 +222,8 @@ export class Solver {
     }
     if (current.status === status) return current; // a retried report changes nothing
     // REJECT: an opened deal names the transaction that opened it
-    if (status === "opened" && !txHash) throw new LilyError({ code: "INVALID_INPUT", field: "progress.txHash", message: "progress.txHash: required when a deal is opened" });
+    if (status === "opened" && !txHash)
+      throw new LilyError({ code: "INVALID_INPUT", field: "progress.txHash", message: "progress.txHash: required when a deal is opened" });
     assertTransition(current.status, status);
     const report: DealPatch = { progress: { progress, signature }, ...(txHash && { openTx: txHash }) };
     if (status !== "rejected" && status !== "timed-out") {
@@ -220,10 +246,15 @@ export class Solver {
     const { result, signature } = signed;
     const { deal } = this.getDeal(id);
     // REJECT: a result names the deal it is posted to
-    if (result.dealId !== id) throw new LilyError({ code: "INVALID_INPUT", field: "result.dealId", message: `result.dealId: ${result.dealId} is not deal ${id}` });
+    if (result.dealId !== id)
+      throw new LilyError({ code: "INVALID_INPUT", field: "result.dealId", message: `result.dealId: ${result.dealId} is not deal ${id}` });
     // REJECT: only the deal's provider can post its result
     if (!isAddressEqual(result.provider, deal.provider)) {
-      throw new LilyError({ code: "INVALID_INPUT", field: "result.provider", message: `result.provider: ${result.provider} is not the provider of deal ${id}` });
+      throw new LilyError({
+        code: "INVALID_INPUT",
+        field: "result.provider",
+        message: `result.provider: ${result.provider} is not the provider of deal ${id}`,
+      });
     }
     await verifyRecord(this.opts.domain, "Result", result, signature, { signer: deal.provider, field: "signature" });
     const current = this.getDeal(id);

@@ -6,7 +6,9 @@ import { parseEther } from "viem";
 import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 test("an unfunded key's price-0 resource offer, never signed, does not stop jobs matching the funded providers", async (t) => {
@@ -37,7 +39,10 @@ test("four job offers from unfunded keys hold no capacity: a funded job creator'
   }
   const job = await api.postJobOffer({ body: await sign.jobOffer(p.jc, jobOffer(p.jc, { cpu: 4 })) });
   assert.equal(job.status, "matched", "the whole of the provider's capacity is still free");
-  assert.deepEqual((await api.listDeals({})).deals.map((d) => d.deal.jobCreator), [p.jc.address]);
+  assert.deepEqual(
+    (await api.listDeals({})).deals.map((d) => d.deal.jobCreator),
+    [p.jc.address],
+  );
 });
 
 test("escrow held for a party's unopened deals is not counted twice", async (t) => {
@@ -61,7 +66,8 @@ test("a job creator's escrow backs maxPrice and the mediation reserve once per r
   const mediator = (await parties(chain, ["m"], ["m"])).m.address;
   const p = await parties(chain, ["rp1", "rp2", "jc"], ["jc"]);
   await chain.fund([p.jc], parseEther("5"));
-  for (const rp of [p.rp1, p.rp2]) await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 1n, collateral: parseEther("1"), mediators: [mediator] })) });
+  for (const rp of [p.rp1, p.rp2])
+    await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 1n, collateral: parseEther("1"), mediators: [mediator] })) });
   // replicate(2): 2 × (2 LILY + 0.5 LILY) = 5 LILY, exactly what it holds; a wei more per replica is too much.
   const job = (maxPrice: bigint) => jobOffer(p.jc, { policy: 2, policyParam: 2n, maxPrice, mediationFee: parseEther("0.5"), mediators: [mediator] });
   const tooDear = await api.postJobOffer({ body: await sign.jobOffer(p.jc, job(parseEther("2") + 1n)) });

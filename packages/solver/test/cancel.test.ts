@@ -7,7 +7,9 @@ import { openDeal } from "@lily/chain";
 import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, signBoth, fails, eventually, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 test("a signed cancel withdraws the job offer and drops its unsigned proposal, freeing the capacity; again, it changes nothing", async (t) => {
@@ -56,11 +58,18 @@ test("a cancel not signed by the job offer's job creator, or naming another job 
   const other = await api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc)) });
   const cases = [
     { says: "signed by a stranger in its own name", body: await sign.cancel(mallory, job.id), refused: fails("INVALID_INPUT", "cancel.jobCreator") },
-    { says: "signed by a stranger in the job creator's name", body: await sign.cancel(mallory, job.id, jc.address), refused: fails("BAD_SIGNATURE", "signature") },
+    {
+      says: "signed by a stranger in the job creator's name",
+      body: await sign.cancel(mallory, job.id, jc.address),
+      refused: fails("BAD_SIGNATURE", "signature"),
+    },
     { says: "the job creator's cancel of its other job offer", body: await sign.cancel(jc, other.id), refused: fails("INVALID_INPUT", "cancel.jobOffer") },
   ];
   for (const c of cases) await assert.rejects(api.cancelJobOffer({ params: { id: job.id }, body: c.body }), c.refused, c.says);
-  await assert.rejects(api.cancelJobOffer({ params: { id: `0x${"ab".repeat(32)}` }, body: await sign.cancel(jc, `0x${"ab".repeat(32)}`) }), fails("NOT_FOUND", "id"));
+  await assert.rejects(
+    api.cancelJobOffer({ params: { id: `0x${"ab".repeat(32)}` }, body: await sign.cancel(jc, `0x${"ab".repeat(32)}`) }),
+    fails("NOT_FOUND", "id"),
+  );
   assert.deepEqual(await api.getJobOffer({ params: { id: job.id } }), job);
   assert.equal((await api.getDeal({ params: { id: job.dealIds[0]! } })).status, "proposed");
 });

@@ -7,7 +7,9 @@ import { hashRecord, type ResourceOffer } from "@lily/protocol";
 import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, cid, fails, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 test("explain names each provider's first rejection, lists the candidates cheapest first, and stores nothing", async (t) => {
@@ -58,9 +60,24 @@ test("explain says whether waiting can help, and at what price the job would cle
   await api.postResourceOffer({ body: await sign.resourceOffer(p.small, resourceOffer(p.small, { cpu: 1 })) });
 
   const cases = [
-    { says: "over budget everywhere it fits: not matchable, clears at the least price", offer: jobOffer(p.jc, { cpu: 2 }), matchable: false, clearingPrice: 300n },
-    { says: "from a job creator with no escrow: not matchable", offer: jobOffer(p.broke, { cpu: 1, maxPrice: 1000n }), matchable: false, clearingPrice: undefined },
-    { says: "needing more than any offer has: not matchable, nothing clears", offer: jobOffer(p.jc, { cpu: 64, maxPrice: 1000n }), matchable: false, clearingPrice: undefined },
+    {
+      says: "over budget everywhere it fits: not matchable, clears at the least price",
+      offer: jobOffer(p.jc, { cpu: 2 }),
+      matchable: false,
+      clearingPrice: 300n,
+    },
+    {
+      says: "from a job creator with no escrow: not matchable",
+      offer: jobOffer(p.broke, { cpu: 1, maxPrice: 1000n }),
+      matchable: false,
+      clearingPrice: undefined,
+    },
+    {
+      says: "needing more than any offer has: not matchable, nothing clears",
+      offer: jobOffer(p.jc, { cpu: 64, maxPrice: 1000n }),
+      matchable: false,
+      clearingPrice: undefined,
+    },
   ];
   for (const c of cases) {
     const e = await api.explainJobOffer({ body: { offer: c.offer } });

@@ -6,10 +6,24 @@ import assert from "node:assert/strict";
 import { keccak256, toHex } from "viem";
 import { claimTimeout, commitResult, escrowBalance, openDeal } from "@lily/chain";
 import type { DealRecord } from "@lily/protocol";
-import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, signBoth, eventually, ESCROW, type Api, type TestChain } from "./harness.ts";
+import {
+  startTestChain,
+  startTestSolver,
+  parties,
+  resourceOffer,
+  jobOffer,
+  signer,
+  signBoth,
+  eventually,
+  ESCROW,
+  type Api,
+  type TestChain,
+} from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 const statusOf = (api: Api, id: DealRecord["id"], status: DealRecord["status"]) =>

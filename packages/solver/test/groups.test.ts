@@ -27,22 +27,39 @@ const replicaCases: {
   {
     says: "replicate(3) with 4 offers goes to the cheapest three, best first",
     job: replicated(3),
-    offers: [[1, { price: 90n }], [2, { price: 40n }], [3, { price: 70n }], [4, { price: 20n }]],
+    offers: [
+      [1, { price: 90n }],
+      [2, { price: 40n }],
+      [3, { price: 70n }],
+      [4, { price: 20n }],
+    ],
     matched: [4, 2, 3],
   },
   {
     says: "replicate(2) ties go to the lower offer id",
     job: replicated(2),
-    offers: [[3, {}], [1, {}], [2, {}]],
+    offers: [
+      [3, {}],
+      [1, {}],
+      [2, {}],
+    ],
     matched: [1, 2],
   },
   {
     says: "replicate(3) with 2 that fit proposes nothing and says why",
     job: replicated(3),
-    offers: [[1, {}], [2, { price: 500n }], [3, { modules: [other] }], [4, {}]],
+    offers: [
+      [1, {}],
+      [2, { price: 500n }],
+      [3, { modules: [other] }],
+      [4, {}],
+    ],
     matched: [],
     why: /^replicate: needs 3 distinct providers, 2 fit$/,
-    rejected: [[2, /^price: /], [3, /^module: /]],
+    rejected: [
+      [2, /^price: /],
+      [3, /^module: /],
+    ],
   },
   {
     says: "replicate(2) with no offers at all still says why",
@@ -54,44 +71,71 @@ const replicaCases: {
   {
     says: "a group shares one mediator set: the first set k providers reach, in rank order",
     job: replicated(2, { mediators: [mediatorA, mediatorB] }),
-    offers: [[1, { price: 10n, mediators: [mediatorA] }], [2, { price: 20n, mediators: [mediatorB] }], [3, { price: 30n, mediators: [mediatorB] }], [4, { price: 40n, mediators: [mediatorA] }]],
+    offers: [
+      [1, { price: 10n, mediators: [mediatorA] }],
+      [2, { price: 20n, mediators: [mediatorB] }],
+      [3, { price: 30n, mediators: [mediatorB] }],
+      [4, { price: 40n, mediators: [mediatorA] }],
+    ],
     matched: [2, 3],
   },
   {
     says: "enough providers fit but no k of them share a mediator set: nothing, and why",
     job: replicated(3, { mediators: [mediatorA, mediatorB] }),
-    offers: [[1, { mediators: [mediatorA] }], [2, { mediators: [mediatorB] }], [3, { mediators: [mediatorA, mediatorB] }]],
+    offers: [
+      [1, { mediators: [mediatorA] }],
+      [2, { mediators: [mediatorB] }],
+      [3, { mediators: [mediatorA, mediatorB] }],
+    ],
     matched: [],
     why: /^replicate: needs 3 distinct providers with the same mediators, 3 fit but at most 1 share a mediator set$/,
   },
   {
     says: "a group's own providers are not its mediators: each deal's set leaves out the whole group",
     job: replicated(3, { mediators: [mediatorA, addr(3)] }),
-    offers: [[1, { price: 10n, mediators: [mediatorA, addr(3)] }], [2, { price: 20n, mediators: [mediatorA, addr(3)] }], [3, { price: 30n, mediators: [mediatorA, addr(3)] }]],
+    offers: [
+      [1, { price: 10n, mediators: [mediatorA, addr(3)] }],
+      [2, { price: 20n, mediators: [mediatorA, addr(3)] }],
+      [3, { price: 30n, mediators: [mediatorA, addr(3)] }],
+    ],
     matched: [1, 2, 3],
     mediators: [mediatorA],
   },
   {
     says: "a provider that is another's only mediator cannot share its group",
     job: replicated(2, { mediators: [addr(2), addr(3)] }),
-    offers: [[1, { price: 10n, mediators: [addr(2)] }], [2, { price: 20n, mediators: [addr(3)] }], [3, { price: 30n, mediators: [addr(2)] }]],
+    offers: [
+      [1, { price: 10n, mediators: [addr(2)] }],
+      [2, { price: 20n, mediators: [addr(3)] }],
+      [3, { price: 30n, mediators: [addr(2)] }],
+    ],
     matched: [1, 3],
     mediators: [addr(2)],
   },
   {
     says: "no k providers keep a mediator once the group is left out: no group",
     job: replicated(3, { mediators: [addr(2), addr(3)] }),
-    offers: [[1, { mediators: [addr(2)] }], [2, { mediators: [addr(3)] }], [3, { mediators: [addr(2)] }]],
+    offers: [
+      [1, { mediators: [addr(2)] }],
+      [2, { mediators: [addr(3)] }],
+      [3, { mediators: [addr(2)] }],
+    ],
     matched: [],
     why: /^replicate: needs 3 distinct providers with the same mediators, 3 fit but at most 2 share a mediator set$/,
   },
   {
     says: "an out-of-range k is refused by the policy filter, for every provider",
     job: replicated(17),
-    offers: [[1, {}], [2, {}]],
+    offers: [
+      [1, {}],
+      [2, {}],
+    ],
     matched: [],
     why: /needs 17 distinct providers, 0 fit/,
-    rejected: [[1, /^policy: replicate needs between 2 and 16/], [2, /^policy: /]],
+    rejected: [
+      [1, /^policy: replicate needs between 2 and 16/],
+      [2, /^policy: /],
+    ],
   },
   {
     says: "trust takes one provider, and no job-level reason when none fits",
@@ -106,7 +150,10 @@ for (const c of replicaCases) {
   test(`replicate: ${c.says}`, () => {
     const j = jobRecord(1, c.job);
     const plan = planMatches(snapshot({ jobs: [j], offers: c.offers.map(([n, o]) => offerRecord(n, o)) }), config, NOW);
-    assert.deepEqual(plan.proposals.map((p) => p.terms.provider), c.matched.map(addr));
+    assert.deepEqual(
+      plan.proposals.map((p) => p.terms.provider),
+      c.matched.map(addr),
+    );
     for (const p of plan.proposals) {
       assert.equal(p.jobOfferId, j.id);
       assert.equal(p.terms.jobOffer, j.id);
@@ -132,7 +179,11 @@ test("replicate: each replica's capacity counts, and a group that does not form 
   for (const c of cases) {
     const jobs = [jobRecord(1, c.first), jobRecord(2, { cpu: 3 })];
     const plan = planMatches(snapshot({ jobs, offers: c.offers.map((n) => offerRecord(n)) }), config, NOW);
-    assert.deepEqual(plan.proposals.filter((p) => p.jobOfferId === id(2)).map((p) => p.terms.provider), c.second.map(addr), c.says);
+    assert.deepEqual(
+      plan.proposals.filter((p) => p.jobOfferId === id(2)).map((p) => p.terms.provider),
+      c.second.map(addr),
+      c.says,
+    );
   }
 });
 
@@ -146,7 +197,14 @@ test("a job offer's new deals open by later than every earlier deal of it, so no
   for (const c of cases) {
     const lastOpenBy = new Map(c.last === undefined ? [] : [[id(1), c.last] as const]);
     const plan = planMatches(snapshot({ jobs: [jobRecord(1, replicated(2))], offers: [offerRecord(1), offerRecord(2)], lastOpenBy }), config, NOW);
-    assert.deepEqual(plan.proposals.map((p) => [p.terms.openBy, p.terms.deadline]), [[c.openBy, c.openBy + 300n], [c.openBy, c.openBy + 300n]], c.says);
+    assert.deepEqual(
+      plan.proposals.map((p) => [p.terms.openBy, p.terms.deadline]),
+      [
+        [c.openBy, c.openBy + 300n],
+        [c.openBy, c.openBy + 300n],
+      ],
+      c.says,
+    );
   }
 });
 
@@ -154,7 +212,10 @@ test("explain: a replica group that only capacity in use keeps from forming is m
   const job = { id: id(1), offer: jobRecord(1, replicated(2, { cpu: 2 })).offer };
   const offers = [offerRecord(1, { cpu: 2 }), offerRecord(2, { cpu: 2 }), offerRecord(3, { cpu: 1 })];
   const busy = explainJob(job, snapshot({ offers, used: new Map([[addr(2), { cpu: 2, memoryMb: 0, gpu: 0, vramMb: 0 }]]) }), config, NOW);
-  assert.deepEqual(busy.candidates.map((c) => c.provider), [addr(1)]);
+  assert.deepEqual(
+    busy.candidates.map((c) => c.provider),
+    [addr(1)],
+  );
   assert.equal(busy.rejections[JOB_REJECTION], "replicate: needs 2 distinct providers, 1 fit");
   assert.match(busy.rejections[addr(2)]!, /^resources: /);
   assert.match(busy.rejections[addr(3)]!, /^capacity: /);

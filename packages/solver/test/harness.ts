@@ -8,7 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
-import { cidForBytes, signRecord, isLilyError, NO_TX_HASH, type DealMessage, type DealProgress, type Domain, type ErrorCode, type JobOffer, type ReportedDealStatus, type ResourceOffer } from "@lily/protocol";
+import {
+  cidForBytes,
+  signRecord,
+  isLilyError,
+  NO_TX_HASH,
+  type DealMessage,
+  type DealProgress,
+  type Domain,
+  type ErrorCode,
+  type JobOffer,
+  type ReportedDealStatus,
+  type ResourceOffer,
+} from "@lily/protocol";
 import { createLilyClient, deployLily, deposit, devAccounts, fundAccount, startAnvil, type Anvil, type LilyAddresses, type LilyClient } from "@lily/chain";
 import { createClient, solverRoutes } from "@lily/api";
 import { createLogger } from "@lily/node-kit";
@@ -84,17 +96,49 @@ export async function parties<N extends string>(chain: TestChain, names: readonl
 }
 
 export const resourceOffer = (provider: LocalAccount, o: Partial<ResourceOffer> = {}): ResourceOffer => ({
-  provider: provider.address, cpu: 4, memoryMb: 4096, gpu: 0, vramMb: 0, price: 50n, collateral: 10n,
-  modules: [primes], mediators: [], expiresAt: inAnHour(), nonce: ++nonce, ...o,
+  provider: provider.address,
+  cpu: 4,
+  memoryMb: 4096,
+  gpu: 0,
+  vramMb: 0,
+  price: 50n,
+  collateral: 10n,
+  modules: [primes],
+  mediators: [],
+  expiresAt: inAnHour(),
+  nonce: ++nonce,
+  ...o,
 });
 export const jobOffer = (jobCreator: LocalAccount, o: Partial<JobOffer> = {}): JobOffer => ({
-  jobCreator: jobCreator.address, module: primes, inputs, cpu: 1, memoryMb: 256, gpu: 0, vramMb: 0, maxPrice: 100n,
-  policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: ZERO_ADDRESS, royaltyBps: 0, timeoutSeconds: 300n, expiresAt: inAnHour(), nonce: ++nonce, ...o,
+  jobCreator: jobCreator.address,
+  module: primes,
+  inputs,
+  cpu: 1,
+  memoryMb: 256,
+  gpu: 0,
+  vramMb: 0,
+  maxPrice: 100n,
+  policy: 0,
+  policyParam: 0n,
+  mediationFee: 0n,
+  mediators: [],
+  moduleCreator: ZERO_ADDRESS,
+  royaltyBps: 0,
+  timeoutSeconds: 300n,
+  expiresAt: inAnHour(),
+  nonce: ++nonce,
+  ...o,
 });
 
 export function signer(domain: Domain) {
   const progressReport = (by: LocalAccount, id: Hex, status: ReportedDealStatus, o: Partial<DealProgress> = {}): DealProgress => ({
-    dealId: id, provider: by.address, status, txHash: NO_TX_HASH, at: now(), error: "", ...o,
+    dealId: id,
+    provider: by.address,
+    status,
+    txHash: NO_TX_HASH,
+    at: now(),
+    error: "",
+    ...o,
   });
   const signedProgress = async (by: LocalAccount, progress: DealProgress) => ({ progress, signature: await signRecord(by, domain, "DealProgress", progress) });
   return {
@@ -115,7 +159,8 @@ export function signer(domain: Domain) {
 /** Both parties sign deal `id` through the solver, as their processes do. */
 export async function signBoth(api: Api, domain: Domain, id: Hex, ...by: LocalAccount[]) {
   const deal = await api.getDeal({ params: { id } });
-  for (const party of by) await api.signDeal({ params: { id }, body: { signer: party.address, signature: await signRecord(party, domain, "Deal", deal.deal) } });
+  for (const party of by)
+    await api.signDeal({ params: { id }, body: { signer: party.address, signature: await signRecord(party, domain, "Deal", deal.deal) } });
   return api.getDeal({ params: { id } });
 }
 

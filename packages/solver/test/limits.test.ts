@@ -8,7 +8,9 @@ import { getAddress } from "viem";
 import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, fails, now, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 test("offer lifetimes beyond the caps are refused, naming the field, and nothing is stored", async (t) => {
@@ -16,10 +18,26 @@ test("offer lifetimes beyond the caps are refused, naming the field, and nothing
   const sign = signer(chain.domain);
   const { rp, jc } = await parties(chain, ["rp", "jc"]);
   const cases = [
-    { says: "a job offer expiring past the job offer TTL", post: async () => api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { expiresAt: now() + 660n })) }), field: "offer.expiresAt" },
-    { says: "a job offer whose timeout is past the cap", post: async () => api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { expiresAt: now() + 300n, timeoutSeconds: 901n })) }), field: "offer.timeoutSeconds" },
-    { says: "a resource offer expiring past the resource offer TTL", post: async () => api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { expiresAt: now() + 7260n })) }), field: "offer.expiresAt" },
-    { says: "a resource offer that never expires", post: async () => api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { expiresAt: 2n ** 64n - 1n })) }), field: "offer.expiresAt" },
+    {
+      says: "a job offer expiring past the job offer TTL",
+      post: async () => api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { expiresAt: now() + 660n })) }),
+      field: "offer.expiresAt",
+    },
+    {
+      says: "a job offer whose timeout is past the cap",
+      post: async () => api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { expiresAt: now() + 300n, timeoutSeconds: 901n })) }),
+      field: "offer.timeoutSeconds",
+    },
+    {
+      says: "a resource offer expiring past the resource offer TTL",
+      post: async () => api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { expiresAt: now() + 7260n })) }),
+      field: "offer.expiresAt",
+    },
+    {
+      says: "a resource offer that never expires",
+      post: async () => api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { expiresAt: 2n ** 64n - 1n })) }),
+      field: "offer.expiresAt",
+    },
   ];
   for (const c of cases) await assert.rejects(c.post(), fails("INVALID_INPUT", c.field), c.says);
   assert.deepEqual((await api.listResourceOffers({})).offers, []);
@@ -33,14 +51,18 @@ test("offer lifetimes beyond the caps are refused, naming the field, and nothing
 /** POST `body` to the solver; when `declared` is given, claim that Content-Length and send only `body`. */
 function post(url: string, path: string, body: Buffer, declared?: number): Promise<{ status: number; error: { code: string; field?: string } }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, url), { method: "POST", headers: { "content-type": "application/json", "content-length": declared ?? body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        resolve({ status: res.statusCode!, error: JSON.parse(Buffer.concat(chunks).toString()).error });
-        req.destroy();
-      });
-    });
+    const req = http.request(
+      new URL(path, url),
+      { method: "POST", headers: { "content-type": "application/json", "content-length": declared ?? body.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          resolve({ status: res.statusCode!, error: JSON.parse(Buffer.concat(chunks).toString()).error });
+          req.destroy();
+        });
+      },
+    );
     req.on("error", reject);
     req.write(body);
     if (declared === undefined) req.end();

@@ -19,16 +19,56 @@ import {
   type FilterPlugin,
   type MatchContext,
 } from "../src/index.ts";
-import { NOW, addr, id, other, jc, mediatorA, mediatorB, job, offer, jobRecord, offerRecord, RICH, ctx, funded, snapshot, config, used } from "./matcherFixtures.ts";
+import {
+  NOW,
+  addr,
+  id,
+  other,
+  jc,
+  mediatorA,
+  mediatorB,
+  job,
+  offer,
+  jobRecord,
+  offerRecord,
+  RICH,
+  ctx,
+  funded,
+  snapshot,
+  config,
+  used,
+} from "./matcherFixtures.ts";
 
-
-const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>; offer?: Partial<ResourceOffer>; ctx?: Partial<MatchContext>; reason?: RegExp }[] = [
+const filterCases: {
+  says: string;
+  plugin: FilterPlugin;
+  job?: Partial<JobOffer>;
+  offer?: Partial<ResourceOffer>;
+  ctx?: Partial<MatchContext>;
+  reason?: RegExp;
+}[] = [
   { says: "a job within the offer's free capacity fits", plugin: resourcesFree },
   { says: "a job needing more cpu than is free does not fit", plugin: resourcesFree, job: { cpu: 8 }, reason: /^cpu: needs 8, 4 of 4 free$/ },
-  { says: "capacity held by active deals is not free", plugin: resourcesFree, job: { memoryMb: 2048 }, ctx: { used: used({ memoryMb: 3072 }) }, reason: /memoryMb: needs 2048, 1024 of 4096 free/ },
-  { says: "a gpu job does not fit a cpu-only offer", plugin: resourcesFree, job: { gpu: 1, vramMb: 8192 }, reason: /gpu: needs 1, 0 of 0 free; vramMb: needs 8192/ },
+  {
+    says: "capacity held by active deals is not free",
+    plugin: resourcesFree,
+    job: { memoryMb: 2048 },
+    ctx: { used: used({ memoryMb: 3072 }) },
+    reason: /memoryMb: needs 2048, 1024 of 4096 free/,
+  },
+  {
+    says: "a gpu job does not fit a cpu-only offer",
+    plugin: resourcesFree,
+    job: { gpu: 1, vramMb: 8192 },
+    reason: /gpu: needs 1, 0 of 0 free; vramMb: needs 8192/,
+  },
   { says: "a job the offer could hold fits its capacity, however busy", plugin: capacityFits, job: { cpu: 4 }, ctx: { used: used({ cpu: 4 }) } },
-  { says: "a job bigger than the whole offer never fits", plugin: capacityFits, job: { cpu: 8, gpu: 1 }, reason: /^cpu: needs 8, the offer has 4; gpu: needs 1, the offer has 0$/ },
+  {
+    says: "a job bigger than the whole offer never fits",
+    plugin: capacityFits,
+    job: { cpu: 8, gpu: 1 },
+    reason: /^cpu: needs 8, the offer has 4; gpu: needs 1, the offer has 0$/,
+  },
   { says: "a price at maxPrice is within budget", plugin: priceWithinBudget, offer: { price: 100n } },
   { says: "a price above maxPrice is over budget", plugin: priceWithinBudget, offer: { price: 101n }, reason: /price 101 is above maxPrice 100/ },
   { says: "an allowed module passes", plugin: moduleAllowed },
@@ -37,29 +77,94 @@ const filterCases: { says: string; plugin: FilterPlugin; job?: Partial<JobOffer>
   { says: "a job with no mediators accepts any provider", plugin: mediatorAccepted, offer: { mediators: [] } },
   { says: "one shared mediator is enough", plugin: mediatorAccepted, job: { mediators: [mediatorB, mediatorA] } },
   { says: "no shared mediator is refused", plugin: mediatorAccepted, job: { mediators: [mediatorB] }, reason: /^accepts none of the job's mediators$/ },
-  { says: "the deal's own parties are not its mediators", plugin: mediatorAccepted, job: { mediators: [jc, addr(1)] }, offer: { mediators: [jc, addr(1)] }, reason: /^accepts none of the job's mediators but the deal's own parties$/ },
-  { says: "a policy that mediates needs a mediator even when the job lists none", plugin: mediatorAccepted, job: { policy: 1, policyParam: 60n }, reason: /^the policy needs a mediator and the job lists none$/ },
+  {
+    says: "the deal's own parties are not its mediators",
+    plugin: mediatorAccepted,
+    job: { mediators: [jc, addr(1)] },
+    offer: { mediators: [jc, addr(1)] },
+    reason: /^accepts none of the job's mediators but the deal's own parties$/,
+  },
+  {
+    says: "a policy that mediates needs a mediator even when the job lists none",
+    plugin: mediatorAccepted,
+    job: { policy: 1, policyParam: 60n },
+    reason: /^the policy needs a mediator and the job lists none$/,
+  },
   { says: "a trust job is always safe", plugin: policySafe },
-  { says: "an audit rate whose expected slash covers the price is safe", plugin: policySafe, job: { policy: 3, policyParam: 200_000n, mediators: [mediatorA] }, offer: { price: 50n, collateral: 250n } },
-  { says: "an audit rate too low for the provider's collateral is refused", plugin: policySafe, job: { policy: 3, policyParam: 100_000n, mediators: [mediatorA] }, offer: { price: 50n, collateral: 250n }, reason: /collateral|price/ },
-  { says: "collateral below the mediation fee is refused under optimistic", plugin: policySafe, job: { policy: 1, policyParam: 60n, mediationFee: 20n, mediators: [mediatorA] }, offer: { collateral: 10n }, reason: /mediation fee|mediationFee/ },
+  {
+    says: "an audit rate whose expected slash covers the price is safe",
+    plugin: policySafe,
+    job: { policy: 3, policyParam: 200_000n, mediators: [mediatorA] },
+    offer: { price: 50n, collateral: 250n },
+  },
+  {
+    says: "an audit rate too low for the provider's collateral is refused",
+    plugin: policySafe,
+    job: { policy: 3, policyParam: 100_000n, mediators: [mediatorA] },
+    offer: { price: 50n, collateral: 250n },
+    reason: /collateral|price/,
+  },
+  {
+    says: "collateral below the mediation fee is refused under optimistic",
+    plugin: policySafe,
+    job: { policy: 1, policyParam: 60n, mediationFee: 20n, mediators: [mediatorA] },
+    offer: { collateral: 10n },
+    reason: /mediation fee|mediationFee/,
+  },
   { says: "unexpired offers pass", plugin: notExpired },
   { says: "an expired job offer is refused", plugin: notExpired, job: { expiresAt: BigInt(NOW) }, reason: /job offer expired/ },
   { says: "an expired resource offer is refused", plugin: notExpired, offer: { expiresAt: BigInt(NOW - 1) }, reason: /resource offer expired/ },
   { says: "a provider not excluded passes", plugin: notExcluded, ctx: { excluded: { [addr(2)]: "rejected deal" } } },
-  { says: "a provider excluded from the job is refused with why", plugin: notExcluded, ctx: { excluded: { [addr(1)]: "rejected deal 0x1" } }, reason: /^rejected deal 0x1$/ },
-  { says: "parties whose free escrow covers the deal are backed", plugin: escrowCovers, ctx: { escrow: { jobCreator: { free: 100n, held: 0n }, provider: { free: 10n, held: 0n } } } },
-  { says: "a job creator short of maxPrice is not backed", plugin: escrowCovers, ctx: { escrow: { jobCreator: { free: 99n, held: 0n }, provider: { free: RICH, held: 0n } } }, reason: /^job creator: escrow 0.000000000000000099 LILY free, the deal would lock 0.0000000000000001 LILY$/ },
-  { says: "a provider short of its collateral is not backed", plugin: escrowCovers, ctx: { escrow: { jobCreator: { free: RICH, held: 0n }, provider: { free: 9n, held: 0n } } }, reason: /^provider: escrow 0.000000000000000009 LILY free/ },
-  { says: "a replicated job needs maxPrice and the fee once per replica", plugin: escrowCovers, job: { policy: 2, policyParam: 3n, mediationFee: 5n }, ctx: { escrow: { jobCreator: { free: 314n, held: 0n }, provider: { free: RICH, held: 0n } } }, reason: /would lock 0.000000000000000315 LILY$/ },
-  { says: "escrow held by unopened deals is not free for another", plugin: escrowNotHeld, ctx: { escrow: { jobCreator: { free: RICH, held: 0n }, provider: { free: 15n, held: 10n } } }, reason: /^provider: escrow 0.000000000000000015 LILY free, 0.00000000000000001 LILY held for unopened deals, the deal would lock 0.00000000000000001 LILY$/ },
-  { says: "what unopened deals leave is enough", plugin: escrowNotHeld, ctx: { escrow: { jobCreator: { free: 200n, held: 100n }, provider: { free: 20n, held: 10n } } } },
+  {
+    says: "a provider excluded from the job is refused with why",
+    plugin: notExcluded,
+    ctx: { excluded: { [addr(1)]: "rejected deal 0x1" } },
+    reason: /^rejected deal 0x1$/,
+  },
+  {
+    says: "parties whose free escrow covers the deal are backed",
+    plugin: escrowCovers,
+    ctx: { escrow: { jobCreator: { free: 100n, held: 0n }, provider: { free: 10n, held: 0n } } },
+  },
+  {
+    says: "a job creator short of maxPrice is not backed",
+    plugin: escrowCovers,
+    ctx: { escrow: { jobCreator: { free: 99n, held: 0n }, provider: { free: RICH, held: 0n } } },
+    reason: /^job creator: escrow 0.000000000000000099 LILY free, the deal would lock 0.0000000000000001 LILY$/,
+  },
+  {
+    says: "a provider short of its collateral is not backed",
+    plugin: escrowCovers,
+    ctx: { escrow: { jobCreator: { free: RICH, held: 0n }, provider: { free: 9n, held: 0n } } },
+    reason: /^provider: escrow 0.000000000000000009 LILY free/,
+  },
+  {
+    says: "a replicated job needs maxPrice and the fee once per replica",
+    plugin: escrowCovers,
+    job: { policy: 2, policyParam: 3n, mediationFee: 5n },
+    ctx: { escrow: { jobCreator: { free: 314n, held: 0n }, provider: { free: RICH, held: 0n } } },
+    reason: /would lock 0.000000000000000315 LILY$/,
+  },
+  {
+    says: "escrow held by unopened deals is not free for another",
+    plugin: escrowNotHeld,
+    ctx: { escrow: { jobCreator: { free: RICH, held: 0n }, provider: { free: 15n, held: 10n } } },
+    reason: /^provider: escrow 0.000000000000000015 LILY free, 0.00000000000000001 LILY held for unopened deals, the deal would lock 0.00000000000000001 LILY$/,
+  },
+  {
+    says: "what unopened deals leave is enough",
+    plugin: escrowNotHeld,
+    ctx: { escrow: { jobCreator: { free: 200n, held: 100n }, provider: { free: 20n, held: 10n } } },
+  },
 ];
 
 test("every lasting filter runs before every transient one, so a transient first reason means waiting is all it takes", () => {
   const firstTransient = defaultFilters.findIndex((f) => f.transient);
   assert.ok(firstTransient > 0 && defaultFilters.slice(firstTransient).every((f) => f.transient));
-  assert.deepEqual(defaultFilters.filter((f) => f.transient).map((f) => f.name), ["escrow-pending", "resources"]);
+  assert.deepEqual(
+    defaultFilters.filter((f) => f.transient).map((f) => f.name),
+    ["escrow-pending", "resources"],
+  );
 });
 
 for (const c of filterCases) {
@@ -71,41 +176,82 @@ for (const c of filterCases) {
 }
 
 test("the cheapest fitting offer wins", () => {
-  const plan = planMatches(snapshot({ jobs: [jobRecord(1)], offers: [offerRecord(1, { price: 90n }), offerRecord(2, { price: 40n }), offerRecord(3, { price: 70n })] }), config, NOW);
+  const plan = planMatches(
+    snapshot({ jobs: [jobRecord(1)], offers: [offerRecord(1, { price: 90n }), offerRecord(2, { price: 40n }), offerRecord(3, { price: 70n })] }),
+    config,
+    NOW,
+  );
   assert.equal(plan.proposals.length, 1);
   assert.equal(plan.proposals[0]!.terms.provider, addr(2));
 });
 
 test("a provider at capacity is skipped, with the reason recorded", () => {
   const cheapButFull = offerRecord(1, { price: 10n });
-  const plan = planMatches(snapshot({ jobs: [jobRecord(1)], offers: [cheapButFull, offerRecord(2, { price: 90n })], used: new Map([[addr(1), used({ cpu: 4 })]]) }), config, NOW);
+  const plan = planMatches(
+    snapshot({ jobs: [jobRecord(1)], offers: [cheapButFull, offerRecord(2, { price: 90n })], used: new Map([[addr(1), used({ cpu: 4 })]]) }),
+    config,
+    NOW,
+  );
   assert.equal(plan.proposals[0]!.terms.provider, addr(2));
   assert.match(plan.rejections[id(1)]![addr(1)]!, /^resources: cpu: needs 1, 0 of 4 free$/);
 });
 
 test("capacity given to an earlier job in the same plan is not given twice", () => {
   const plan = planMatches(snapshot({ jobs: [jobRecord(1, { cpu: 3 }), jobRecord(2, { cpu: 3 })], offers: [offerRecord(1)] }), config, NOW);
-  assert.deepEqual(plan.proposals.map((p) => p.jobOfferId), [id(1)]);
+  assert.deepEqual(
+    plan.proposals.map((p) => p.jobOfferId),
+    [id(1)],
+  );
   assert.match(plan.rejections[id(2)]![addr(1)]!, /cpu: needs 3, 1 of 4 free/);
 });
 
 test("an excluded provider is passed over for that job only", () => {
-  const snap = snapshot({ jobs: [jobRecord(1), jobRecord(2)], offers: [offerRecord(1, { cpu: 16 })], excluded: { [id(1)]: { [addr(1)]: "rejected deal 0x9" } } });
+  const snap = snapshot({
+    jobs: [jobRecord(1), jobRecord(2)],
+    offers: [offerRecord(1, { cpu: 16 })],
+    excluded: { [id(1)]: { [addr(1)]: "rejected deal 0x9" } },
+  });
   const plan = planMatches(snap, config, NOW);
-  assert.deepEqual(plan.proposals.map((p) => p.jobOfferId), [id(2)]);
+  assert.deepEqual(
+    plan.proposals.map((p) => p.jobOfferId),
+    [id(2)],
+  );
   assert.equal(plan.rejections[id(1)]![addr(1)], "excluded: rejected deal 0x9");
 });
 
 test("deal terms are deriveDeal's, open for one sign window", () => {
   const creator = addr(0xc4ea70);
-  const j = jobRecord(1, { policy: 1, policyParam: 3600n, timeoutSeconds: 120n, mediationFee: 3n, mediators: [mediatorB, mediatorA], moduleCreator: creator, royaltyBps: 250 });
+  const j = jobRecord(1, {
+    policy: 1,
+    policyParam: 3600n,
+    timeoutSeconds: 120n,
+    mediationFee: 3n,
+    mediators: [mediatorB, mediatorA],
+    moduleCreator: creator,
+    royaltyBps: 250,
+  });
   const o = offerRecord(1, { price: 42n, collateral: 7n, mediators: [mediatorA] });
   const { proposals } = planMatches(snapshot({ jobs: [j], offers: [o] }), config, NOW);
   const openBy = BigInt(NOW + 60);
-  assert.deepEqual(proposals, [{ jobOfferId: j.id, resourceOfferId: o.id, terms: deriveDeal({ id: j.id, offer: j.offer }, { id: o.id, offer: o.offer }, { openBy }) }]);
+  assert.deepEqual(proposals, [
+    { jobOfferId: j.id, resourceOfferId: o.id, terms: deriveDeal({ id: j.id, offer: j.offer }, { id: o.id, offer: o.offer }, { openBy }) },
+  ]);
   assert.deepEqual(proposals[0]!.terms, {
-    jobCreator: jc, provider: addr(1), jobOffer: j.id, resourceOffer: o.id, price: 42n, collateral: 7n, openBy, deadline: openBy + 120n, policy: 1, policyParam: 3600n,
-    mediationFee: 3n, mediators: mediatorSetHash([mediatorA]), replicas: NO_REPLICAS, moduleCreator: creator, royaltyBps: 250,
+    jobCreator: jc,
+    provider: addr(1),
+    jobOffer: j.id,
+    resourceOffer: o.id,
+    price: 42n,
+    collateral: 7n,
+    openBy,
+    deadline: openBy + 120n,
+    policy: 1,
+    policyParam: 3600n,
+    mediationFee: 3n,
+    mediators: mediatorSetHash([mediatorA]),
+    replicas: NO_REPLICAS,
+    moduleCreator: creator,
+    royaltyBps: 250,
   });
 });
 
@@ -119,18 +265,29 @@ test("only backed parties are matched, and escrow promised in this plan is not p
   for (const c of cases) {
     const jobs = Array.from({ length: c.jobs }, (_, i) => jobRecord(i + 1));
     const plan = planMatches(snapshot({ jobs, offers: [offerRecord(1, { price: 10n }), offerRecord(2, { price: 90n })], escrow: c.escrow }), config, NOW);
-    assert.deepEqual(plan.proposals.map((p) => p.terms.provider), c.matched, c.says);
+    assert.deepEqual(
+      plan.proposals.map((p) => p.terms.provider),
+      c.matched,
+      c.says,
+    );
   }
-  const held = planMatches(snapshot({ jobs: [jobRecord(1)], offers: [offerRecord(1)], escrow: funded([[addr(1), 15n]]), held: new Map([[addr(1), 10n]]) }), config, NOW);
+  const held = planMatches(
+    snapshot({ jobs: [jobRecord(1)], offers: [offerRecord(1)], escrow: funded([[addr(1), 15n]]), held: new Map([[addr(1), 10n]]) }),
+    config,
+    NOW,
+  );
   assert.match(held.rejections[id(1)]![addr(1)]!, /^escrow-pending: provider: /, "what a provider's unopened deals hold is not free");
 });
 
 test("matching is pure: same snapshot, same plan, snapshot untouched", () => {
-  const snap = snapshot({ jobs: [jobRecord(1), jobRecord(2, { cpu: 4 })], offers: [offerRecord(1), offerRecord(2, { price: 20n })], used: new Map([[addr(2), used({ cpu: 1 })]]) });
+  const snap = snapshot({
+    jobs: [jobRecord(1), jobRecord(2, { cpu: 4 })],
+    offers: [offerRecord(1), offerRecord(2, { price: 20n })],
+    used: new Map([[addr(2), used({ cpu: 1 })]]),
+  });
   const before = structuredClone(snap);
   const a = planMatches(snap, config, NOW);
   const b = planMatches(snap, config, NOW);
   assert.deepEqual(a, b);
   assert.deepEqual(snap, before);
 });
-

@@ -18,16 +18,76 @@ const wasm = cidForBytes(new TextEncoder().encode("primes.wasm"));
 const sig = `0x${"11".repeat(65)}` as Hex;
 
 const job: JobOfferRecord = {
-  id: hex("01"), signature: sig, status: "open", dealIds: [], rejections: {}, createdAt: 1,
-  offer: { jobCreator: jc, module: wasm, inputs: wasm, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, maxPrice: 5n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: [], moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0, timeoutSeconds: 60n, expiresAt: 2n ** 64n - 1n, nonce: 1n },
+  id: hex("01"),
+  signature: sig,
+  status: "open",
+  dealIds: [],
+  rejections: {},
+  createdAt: 1,
+  offer: {
+    jobCreator: jc,
+    module: wasm,
+    inputs: wasm,
+    cpu: 1,
+    memoryMb: 1,
+    gpu: 0,
+    vramMb: 0,
+    maxPrice: 5n,
+    policy: 0,
+    policyParam: 0n,
+    mediationFee: 0n,
+    mediators: [],
+    moduleCreator: "0x0000000000000000000000000000000000000000",
+    royaltyBps: 0,
+    timeoutSeconds: 60n,
+    expiresAt: 2n ** 64n - 1n,
+    nonce: 1n,
+  },
 };
 const offer: ResourceOfferRecord = {
-  id: hex("02"), signature: sig, active: true, createdAt: 1,
-  offer: { provider: rp, cpu: 1, memoryMb: 1, gpu: 0, vramMb: 0, price: 5n, collateral: 1n, modules: [wasm], mediators: [], expiresAt: 2n ** 64n - 1n, nonce: 1n },
+  id: hex("02"),
+  signature: sig,
+  active: true,
+  createdAt: 1,
+  offer: {
+    provider: rp,
+    cpu: 1,
+    memoryMb: 1,
+    gpu: 0,
+    vramMb: 0,
+    price: 5n,
+    collateral: 1n,
+    modules: [wasm],
+    mediators: [],
+    expiresAt: 2n ** 64n - 1n,
+    nonce: 1n,
+  },
 };
 const deal: DealRecord = {
-  id: hex("03"), jobOfferId: job.id, resourceOfferId: offer.id, module: wasm, inputs: wasm, status: "proposed", updatedAt: 1,
-  deal: { jobCreator: jc, provider: rp, jobOffer: job.id, resourceOffer: offer.id, price: 5n, collateral: 1n, openBy: 40n, deadline: 100n, policy: 0, policyParam: 0n, mediationFee: 0n, mediators: `0x${"00".repeat(32)}`, replicas: `0x${"00".repeat(32)}`, moduleCreator: "0x0000000000000000000000000000000000000000", royaltyBps: 0 },
+  id: hex("03"),
+  jobOfferId: job.id,
+  resourceOfferId: offer.id,
+  module: wasm,
+  inputs: wasm,
+  status: "proposed",
+  updatedAt: 1,
+  deal: {
+    jobCreator: jc,
+    provider: rp,
+    jobOffer: job.id,
+    resourceOffer: offer.id,
+    price: 5n,
+    collateral: 1n,
+    openBy: 40n,
+    deadline: 100n,
+    policy: 0,
+    policyParam: 0n,
+    mediationFee: 0n,
+    mediators: `0x${"00".repeat(32)}`,
+    replicas: `0x${"00".repeat(32)}`,
+    moduleCreator: "0x0000000000000000000000000000000000000000",
+    royaltyBps: 0,
+  },
 };
 
 function bookWithDeal() {
@@ -91,13 +151,32 @@ test("a cancelled or abandoned job offer ends once and never comes back", () => 
 
 test("a replica keeps its group; what unopened deals hold is summed per party until the chain shows them opened", () => {
   const { book } = bookWithDeal();
-  const replica: DealRecord = { ...deal, id: hex("06"), group: [rp, "0x00000000000000000000000000000000000000A2"], deal: { ...deal.deal, policy: 2, policyParam: 2n, mediationFee: 2n, collateral: 3n } };
+  const replica: DealRecord = {
+    ...deal,
+    id: hex("06"),
+    group: [rp, "0x00000000000000000000000000000000000000A2"],
+    deal: { ...deal.deal, policy: 2, policyParam: 2n, mediationFee: 2n, collateral: 3n },
+  };
   book.atomically(() => book.addDeal({ ...replica, deal: { ...replica.deal, provider: "0x00000000000000000000000000000000000000A2" } }, 2));
   assert.deepEqual(book.getDeal(hex("06"))!.group, replica.group);
   const held = () => book.snapshot(new Map()).held;
-  assert.deepEqual(held(), new Map([[rp, 1n], [jc, 5n + 5n + 2n], ["0x00000000000000000000000000000000000000A2", 3n]]));
+  assert.deepEqual(
+    held(),
+    new Map([
+      [rp, 1n],
+      [jc, 5n + 5n + 2n],
+      ["0x00000000000000000000000000000000000000A2", 3n],
+    ]),
+  );
   book.setOnChain(deal.id, "opened");
-  assert.deepEqual(held(), new Map([[jc, 7n], ["0x00000000000000000000000000000000000000A2", 3n]]), "opened: the chain locked it, the balance shows it");
+  assert.deepEqual(
+    held(),
+    new Map([
+      [jc, 7n],
+      ["0x00000000000000000000000000000000000000A2", 3n],
+    ]),
+    "opened: the chain locked it, the balance shows it",
+  );
 });
 
 test("the chain cursor only moves forward, and deals come due by chain time", () => {
@@ -107,7 +186,10 @@ test("the chain cursor only moves forward, and deals come due by chain time", ()
   book.setScannedBlock(7);
   assert.equal(book.lastScannedBlock(), 10);
   assert.deepEqual(book.dealsDueBy(40n), [], "open until its openBy has passed");
-  assert.deepEqual(book.dealsDueBy(41n).map((d) => d.deal.id), [deal.id]);
+  assert.deepEqual(
+    book.dealsDueBy(41n).map((d) => d.deal.id),
+    [deal.id],
+  );
   book.setOnChain(deal.id, "opened");
   assert.deepEqual(book.dealsDueBy(100n), [], "opened: due only after its deadline");
   assert.deepEqual(book.dealsDueBy(101n), [{ deal: book.getDeal(deal.id)!, onChain: "opened" }]);
@@ -118,7 +200,8 @@ test("the chain cursor only moves forward, and deals come due by chain time", ()
 test("a book written before replicate keeps its matched job offers' deal as dealIds", () => {
   const path = join(mkdtempSync(join(tmpdir(), "lily-book-")), "solver.db");
   const old = openDatabase(path, [orderBookMigrations[0]!]);
-  const insert = "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_id, offer, signature, rejections, created_at) VALUES (?, ?, 0, ?, ?, ?, ?, '{}', 1)";
+  const insert =
+    "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_id, offer, signature, rejections, created_at) VALUES (?, ?, 0, ?, ?, ?, ?, '{}', 1)";
   const wire = JSON.stringify(toWire(job.offer));
   old.prepare(insert).run(job.id, jc, "matched", deal.id, wire, sig);
   old.prepare(insert).run(hex("09"), jc, "open", null, wire, sig);

@@ -8,25 +8,64 @@ import { PROGRESS_MAX_AHEAD_SECONDS } from "../src/index.ts";
 import { startTestChain, startTestSolver, parties, account, resourceOffer, jobOffer, signer, signBoth, fails, now, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 /** A deal whose provider (`rp`) is cheapest; `rival` is next in line for the job, and `otherDeal` is rp's deal for another job. */
-interface Scene { deal: DealRecord; otherDeal: DealRecord; rp: LocalAccount; jc: LocalAccount; rival: LocalAccount; status: ReportedDealStatus; lastAt?: bigint }
+interface Scene {
+  deal: DealRecord;
+  otherDeal: DealRecord;
+  rp: LocalAccount;
+  jc: LocalAccount;
+  rival: LocalAccount;
+  status: ReportedDealStatus;
+  lastAt?: bigint;
+}
 
 const stranger = account();
 const sign = () => signer(chain.domain);
 /** Status reports that would end `deal` (and push `rp` out of the job) if the solver took them. */
 const notTheProvidersReport: { says: string; refused: [ErrorCode, string]; needsEarlierReport?: true; body: (c: Scene) => Promise<unknown> }[] = [
   { says: "unsigned (the old body)", refused: ["INVALID_INPUT", "body.progress"], body: async (c) => ({ status: c.status, error: "busy" }) },
-  { says: "a report with no signature", refused: ["INVALID_INPUT", "body.signature"], body: async (c) => ({ progress: toWire(sign().progressReport(c.rp, c.deal.id, c.status)) }) },
-  { says: "forged: in the provider's name, signed by a stranger", refused: ["BAD_SIGNATURE", "signature"], body: (c) => sign().signedProgress(stranger, sign().progressReport(c.rp, c.deal.id, c.status)) },
+  {
+    says: "a report with no signature",
+    refused: ["INVALID_INPUT", "body.signature"],
+    body: async (c) => ({ progress: toWire(sign().progressReport(c.rp, c.deal.id, c.status)) }),
+  },
+  {
+    says: "forged: in the provider's name, signed by a stranger",
+    refused: ["BAD_SIGNATURE", "signature"],
+    body: (c) => sign().signedProgress(stranger, sign().progressReport(c.rp, c.deal.id, c.status)),
+  },
   { says: "signed by the job creator", refused: ["BAD_SIGNATURE", "signature"], body: (c) => sign().report(c.jc, c.deal.id, c.status) },
-  { says: "signed by another provider, the next in line for the job", refused: ["BAD_SIGNATURE", "signature"], body: (c) => sign().report(c.rival, c.deal.id, c.status) },
-  { says: "the provider's report on its other deal", refused: ["INVALID_INPUT", "progress.dealId"], body: (c) => sign().report(c.rp, c.otherDeal.id, c.status) },
-  { says: "signed by the provider but naming another provider", refused: ["INVALID_INPUT", "progress.provider"], body: (c) => sign().signedProgress(c.rp, sign().progressReport(c.rival, c.deal.id, c.status)) },
-  { says: "stale: dated before the provider's last accepted report", refused: ["CONFLICT", "progress.at"], needsEarlierReport: true, body: (c) => sign().report(c.rp, c.deal.id, c.status, { at: c.lastAt! - 1n }) },
-  { says: "dated further ahead than clock skew allows", refused: ["INVALID_INPUT", "progress.at"], body: (c) => sign().report(c.rp, c.deal.id, c.status, { at: now() + BigInt(PROGRESS_MAX_AHEAD_SECONDS) + 60n }) },
+  {
+    says: "signed by another provider, the next in line for the job",
+    refused: ["BAD_SIGNATURE", "signature"],
+    body: (c) => sign().report(c.rival, c.deal.id, c.status),
+  },
+  {
+    says: "the provider's report on its other deal",
+    refused: ["INVALID_INPUT", "progress.dealId"],
+    body: (c) => sign().report(c.rp, c.otherDeal.id, c.status),
+  },
+  {
+    says: "signed by the provider but naming another provider",
+    refused: ["INVALID_INPUT", "progress.provider"],
+    body: (c) => sign().signedProgress(c.rp, sign().progressReport(c.rival, c.deal.id, c.status)),
+  },
+  {
+    says: "stale: dated before the provider's last accepted report",
+    refused: ["CONFLICT", "progress.at"],
+    needsEarlierReport: true,
+    body: (c) => sign().report(c.rp, c.deal.id, c.status, { at: c.lastAt! - 1n }),
+  },
+  {
+    says: "dated further ahead than clock skew allows",
+    refused: ["INVALID_INPUT", "progress.at"],
+    body: (c) => sign().report(c.rp, c.deal.id, c.status, { at: now() + BigInt(PROGRESS_MAX_AHEAD_SECONDS) + 60n }),
+  },
 ];
 
 test("a status report not signed by the deal's provider, for this deal, now, is refused and changes nothing; the provider's own is applied", async (t) => {
@@ -48,7 +87,10 @@ test("a status report not signed by the deal's provider, for this deal, now, is 
       if (target.open) {
         await signBoth(api, chain.domain, deal!.id, jc, rp);
         scene.lastAt = now() - 30n;
-        await api.postDealStatus({ params: { id: deal!.id }, body: await sign().report(rp, deal!.id, "opened", { txHash: `0x${"ab".repeat(32)}`, at: scene.lastAt }) });
+        await api.postDealStatus({
+          params: { id: deal!.id },
+          body: await sign().report(rp, deal!.id, "opened", { txHash: `0x${"ab".repeat(32)}`, at: scene.lastAt }),
+        });
       }
       const state = async () => ({
         deal: await api.getDeal({ params: { id: deal!.id } }),

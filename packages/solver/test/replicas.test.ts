@@ -8,7 +8,9 @@ import type { SolverOptions } from "../src/index.ts";
 import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, signBoth, eventually, type Api, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 const providersOf = (deals: { deal: { provider: string } }[]) => deals.map((d) => d.deal.provider);
@@ -24,7 +26,9 @@ async function replicaGroup(api: Api, k: number, n: number) {
     await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: BigInt(10 * (i + 1)), mediators: [mediator] })) });
   }
   const jc = p.jc;
-  const job = await api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { policy: 2, policyParam: BigInt(k), mediationFee: 5n, mediators: [mediator] })) });
+  const job = await api.postJobOffer({
+    body: await sign.jobOffer(jc, jobOffer(jc, { policy: 2, policyParam: BigInt(k), mediationFee: 5n, mediators: [mediator] })),
+  });
   const deals = await Promise.all(job.dealIds.map((id) => api.getDeal({ params: { id } })));
   return { providers, jc, job, deals, mediator };
 }
@@ -33,10 +37,16 @@ test("replicate(3) with 4 offers: 3 proposals for one job offer, 3 distinct prov
   const { api } = await startTestSolver(t, chain);
   const { providers, job, deals } = await replicaGroup(api, 3, 4);
   assert.equal(job.status, "matched");
-  assert.deepEqual(providersOf(deals), providers.slice(0, 3).map((p) => p.address));
+  assert.deepEqual(
+    providersOf(deals),
+    providers.slice(0, 3).map((p) => p.address),
+  );
   const group = sortedAddresses(providers.slice(0, 3).map((p) => p.address));
   for (const d of deals) {
-    assert.deepEqual([d.status, d.jobOfferId, d.deal.jobOffer, d.deal.policy, d.deal.policyParam, d.deal.mediationFee], ["proposed", job.id, job.id, 2, 3n, 5n]);
+    assert.deepEqual(
+      [d.status, d.jobOfferId, d.deal.jobOffer, d.deal.policy, d.deal.policyParam, d.deal.mediationFee],
+      ["proposed", job.id, job.id, 2, 3n, 5n],
+    );
     assert.deepEqual(d.group, group);
     assert.equal(d.deal.replicas, replicaGroupHash(group));
     assert.deepEqual([d.deal.mediators, d.deal.openBy], [deals[0]!.deal.mediators, deals[0]!.deal.openBy]);
@@ -58,13 +68,24 @@ test("replicate(3) with 2 providers that fit: no proposals, and the job offer sa
 
 type Group = Awaited<ReturnType<typeof replicaGroup>>;
 /** What breaks a group before it opens: the culprit replica is `deals[1]`. */
-const breakers: { says: string; opts?: Partial<SolverOptions>; culpritError: RegExp; othersError: (culprit: DealRecord) => RegExp; culpritOffBook: boolean; run: (api: Api, g: Group) => Promise<void> }[] = [
+const breakers: {
+  says: string;
+  opts?: Partial<SolverOptions>;
+  culpritError: RegExp;
+  othersError: (culprit: DealRecord) => RegExp;
+  culpritOffBook: boolean;
+  run: (api: Api, g: Group) => Promise<void>;
+}[] = [
   {
     says: "its provider rejects it",
     culpritError: /^busy$/,
     othersError: (culprit) => new RegExp(`^replica group broken: .*deal ${culprit.id}`),
     culpritOffBook: false,
-    run: async (api, { providers, deals }) => void (await api.postDealStatus({ params: { id: deals[1]!.id }, body: await signer(chain.domain).report(providers[1]!, deals[1]!.id, "rejected", { error: "busy" }) })),
+    run: async (api, { providers, deals }) =>
+      void (await api.postDealStatus({
+        params: { id: deals[1]!.id },
+        body: await signer(chain.domain).report(providers[1]!, deals[1]!.id, "rejected", { error: "busy" }),
+      })),
   },
   {
     says: "its provider does not sign before openBy, while the others did",
@@ -99,10 +120,21 @@ test("a replica group breaks as a unit before it opens: the others are dropped, 
         assert.match(d.error!, c.othersError(culprit));
       }
       const next = await Promise.all(rematched.dealIds.map((id) => api.getDeal({ params: { id } })));
-      assert.deepEqual(providersOf(next), [0, 2, 3].map((i) => providers[i]!.address), "the culprit excluded, the others re-proposed");
-      assert.ok(next.every((d) => d.status === "proposed" && !deals.some((old) => old.id === d.id)), "new deals, new ids");
-      assert.ok(next.every((d) => d.deal.openBy > deals[0]!.deal.openBy), "a later openBy, so no deal id repeats");
-      if (c.culpritOffBook) assert.ok(!(await api.listResourceOffers({})).offers.some((o) => o.offer.provider === providers[1]!.address), "its offer is off the book");
+      assert.deepEqual(
+        providersOf(next),
+        [0, 2, 3].map((i) => providers[i]!.address),
+        "the culprit excluded, the others re-proposed",
+      );
+      assert.ok(
+        next.every((d) => d.status === "proposed" && !deals.some((old) => old.id === d.id)),
+        "new deals, new ids",
+      );
+      assert.ok(
+        next.every((d) => d.deal.openBy > deals[0]!.deal.openBy),
+        "a later openBy, so no deal id repeats",
+      );
+      if (c.culpritOffBook)
+        assert.ok(!(await api.listResourceOffers({})).offers.some((o) => o.offer.provider === providers[1]!.address), "its offer is off the book");
       else assert.match(rematched.rejections[providers[1]!.address]!, /^excluded: /);
     });
   }
@@ -121,9 +153,15 @@ test("after a replica opened, a replica ending does not reopen the job offer; th
       const sign = signer(chain.domain);
       const { providers, jc, job, deals } = await replicaGroup(api, 3, 4);
       for (const [i, d] of deals.entries()) await signBoth(api, chain.domain, d.id, jc, providers[i] as LocalAccount);
-      await api.postDealStatus({ params: { id: deals[0]!.id }, body: await sign.report(providers[0]!, deals[0]!.id, "opened", { txHash: `0x${"ab".repeat(32)}` }) });
+      await api.postDealStatus({
+        params: { id: deals[0]!.id },
+        body: await sign.report(providers[0]!, deals[0]!.id, "opened", { txHash: `0x${"ab".repeat(32)}` }),
+      });
       const ending = deals[c.ended]!;
-      await api.postDealStatus({ params: { id: ending.id }, body: await sign.report(providers[c.ended]!, ending.id, c.status, c.error === undefined ? {} : { error: c.error }) });
+      await api.postDealStatus({
+        params: { id: ending.id },
+        body: await sign.report(providers[c.ended]!, ending.id, c.status, c.error === undefined ? {} : { error: c.error }),
+      });
 
       const after = await api.getJobOffer({ params: { id: job.id } });
       assert.deepEqual([after.status, after.dealIds], ["matched", job.dealIds]);

@@ -7,12 +7,28 @@ import { setSignEntropy } from "viem/accounts";
 import { deriveDeal, hashRecord, mediatorSetHash, signRecord, type Result } from "@lily/protocol";
 import { subscribe, type LilyEvent } from "@lily/api";
 import {
-  startTestChain, startTestSolver, parties, account, resourceOffer, jobOffer, signer, signBoth, fails, eventually, cid, inputs, primes, now,
-  type Api, type TestChain,
+  startTestChain,
+  startTestSolver,
+  parties,
+  account,
+  resourceOffer,
+  jobOffer,
+  signer,
+  signBoth,
+  fails,
+  eventually,
+  cid,
+  inputs,
+  primes,
+  now,
+  type Api,
+  type TestChain,
 } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 /** A provider and a job creator whose offers the solver has matched into a proposed deal. */
@@ -28,16 +44,26 @@ async function proposedDeal(api: Api) {
 
 test("health names the role, chain, contract and token", async (t) => {
   const { api } = await startTestSolver(t, chain);
-  assert.deepEqual(await api.health({}), { role: "solver", version: "0.1.0", chainId: chain.domain.chainId, deals: chain.addresses.deals, token: chain.addresses.token });
+  assert.deepEqual(await api.health({}), {
+    role: "solver",
+    version: "0.1.0",
+    chainId: chain.domain.chainId,
+    deals: chain.addresses.deals,
+    token: chain.addresses.token,
+  });
 });
 
 test("a signed resource offer and job offer become a proposal: the deal deriveDeal gives, open for one sign window", async (t) => {
   const { api } = await startTestSolver(t, chain);
   const sign = signer(chain.domain);
   const { rp, jc, m } = await parties(chain, ["rp", "jc", "m"], ["m"]);
-  const ro = await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 40n, collateral: 8n, mediators: [m.address, jc.address] })) });
+  const ro = await api.postResourceOffer({
+    body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 40n, collateral: 8n, mediators: [m.address, jc.address] })),
+  });
   const before = now();
-  const job = await api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { policy: 1, policyParam: 600n, timeoutSeconds: 120n, mediators: [jc.address, m.address] })) });
+  const job = await api.postJobOffer({
+    body: await sign.jobOffer(jc, jobOffer(jc, { policy: 1, policyParam: 600n, timeoutSeconds: 120n, mediators: [jc.address, m.address] })),
+  });
   assert.equal(job.status, "matched");
   const deal = await api.getDeal({ params: { id: job.dealIds[0]! } });
   assert.ok(deal.deal.openBy >= before + 60n && deal.deal.openBy <= before + 62n, `openBy ${deal.deal.openBy}`);
@@ -46,7 +72,10 @@ test("a signed resource offer and job offer become a proposal: the deal deriveDe
   assert.equal(deal.deal.mediators, mediatorSetHash([m.address]), "the job creator, a party, is not among its own deal's mediators");
   assert.equal(deal.id, hashRecord(chain.domain, "Deal", deal.deal));
   assert.deepEqual([deal.status, deal.module, deal.inputs, deal.group], ["proposed", primes, inputs, undefined]);
-  assert.deepEqual((await api.listDeals({ query: { provider: rp.address, status: "proposed" } })).deals.map((d) => d.id), [deal.id]);
+  assert.deepEqual(
+    (await api.listDeals({ query: { provider: rp.address, status: "proposed" } })).deals.map((d) => d.id),
+    [deal.id],
+  );
   assert.deepEqual(await api.getResourceOffer({ params: { id: ro.id } }), ro);
   await assert.rejects(api.getResourceOffer({ params: { id: `0x${"ab".repeat(32)}` } }), fails("NOT_FOUND", "id"));
 });
@@ -57,7 +86,10 @@ test("forged offers are rejected with BAD_SIGNATURE and change nothing", async (
   const { rp, jc, mallory } = await parties(chain, ["rp", "jc", "mallory"]);
   await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp)) });
   const forgeries: { says: string; post: () => Promise<unknown> }[] = [
-    { says: "a resource offer signed by someone other than its provider", post: async () => api.postResourceOffer({ body: await sign.resourceOffer(mallory, resourceOffer(rp)) }) },
+    {
+      says: "a resource offer signed by someone other than its provider",
+      post: async () => api.postResourceOffer({ body: await sign.resourceOffer(mallory, resourceOffer(rp)) }),
+    },
     {
       says: "a resource offer whose price changed after signing",
       post: async () => {
@@ -66,7 +98,10 @@ test("forged offers are rejected with BAD_SIGNATURE and change nothing", async (
       },
     },
     { says: "an unsigned resource offer", post: async () => api.postResourceOffer({ body: { offer: resourceOffer(rp), signature: `0x${"00".repeat(65)}` } }) },
-    { says: "a job offer signed by someone other than its job creator", post: async () => api.postJobOffer({ body: await sign.jobOffer(mallory, jobOffer(jc)) }) },
+    {
+      says: "a job offer signed by someone other than its job creator",
+      post: async () => api.postJobOffer({ body: await sign.jobOffer(mallory, jobOffer(jc)) }),
+    },
     {
       says: "a job offer whose maxPrice changed after signing",
       post: async () => {
@@ -85,7 +120,10 @@ test("expired offers are rejected naming offer.expiresAt", async (t) => {
   const sign = signer(chain.domain);
   const [rp, jc] = [account(), account()];
   const past = now() - 1n;
-  await assert.rejects(api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { expiresAt: past })) }), fails("INVALID_INPUT", "offer.expiresAt"));
+  await assert.rejects(
+    api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { expiresAt: past })) }),
+    fails("INVALID_INPUT", "offer.expiresAt"),
+  );
   await assert.rejects(api.postJobOffer({ body: await sign.jobOffer(jc, jobOffer(jc, { expiresAt: past })) }), fails("INVALID_INPUT", "offer.expiresAt"));
 });
 
@@ -95,8 +133,14 @@ test("a newer resource offer replaces the provider's older one, and an older non
   const rp = account();
   await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { nonce: 5n, price: 50n })) });
   const newer = await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { nonce: 6n, price: 30n })) });
-  assert.deepEqual((await api.listResourceOffers({})).offers.map((o) => o.id), [newer.id]);
-  await assert.rejects(api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { nonce: 5n, price: 1n })) }), fails("CONFLICT", "offer.nonce"));
+  assert.deepEqual(
+    (await api.listResourceOffers({})).offers.map((o) => o.id),
+    [newer.id],
+  );
+  await assert.rejects(
+    api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { nonce: 5n, price: 1n })) }),
+    fails("CONFLICT", "offer.nonce"),
+  );
 });
 
 test("both parties' signatures make a proposed deal signed", async (t) => {
@@ -125,13 +169,38 @@ test("deal signatures not by a party over the stored terms are refused and chang
   const cases = [
     { says: "a third party signing as itself", signer: mallory.address, signature: await sign(mallory), field: "signer" },
     { says: "a third party signing as the provider", signer: rp.address, signature: await sign(mallory), field: "signature" },
-    { says: "the job creator signing altered terms", signer: jc.address, signature: await sign(jc, { ...deal.deal, price: deal.deal.price - 1n }), field: "signature" },
-    { says: "the provider signing terms without its collateral", signer: rp.address, signature: await sign(rp, { ...deal.deal, collateral: 0n }), field: "signature" },
-    { says: "the provider signing a later openBy", signer: rp.address, signature: await sign(rp, { ...deal.deal, openBy: deal.deal.openBy + 3600n }), field: "signature" },
+    {
+      says: "the job creator signing altered terms",
+      signer: jc.address,
+      signature: await sign(jc, { ...deal.deal, price: deal.deal.price - 1n }),
+      field: "signature",
+    },
+    {
+      says: "the provider signing terms without its collateral",
+      signer: rp.address,
+      signature: await sign(rp, { ...deal.deal, collateral: 0n }),
+      field: "signature",
+    },
+    {
+      says: "the provider signing a later openBy",
+      signer: rp.address,
+      signature: await sign(rp, { ...deal.deal, openBy: deal.deal.openBy + 3600n }),
+      field: "signature",
+    },
     { says: "a malleated (high-s) job creator signature", signer: jc.address, signature: malleate(await sign(jc)), field: "signature" },
-    { says: "a job creator signature with v = 0, which the contract refuses", signer: jc.address, signature: `${(await sign(jc)).slice(0, 130)}00` as Hex, field: "signature" },
+    {
+      says: "a job creator signature with v = 0, which the contract refuses",
+      signer: jc.address,
+      signature: `${(await sign(jc)).slice(0, 130)}00` as Hex,
+      field: "signature",
+    },
   ];
-  for (const c of cases) await assert.rejects(api.signDeal({ params: { id: deal.id }, body: { signer: c.signer, signature: c.signature } }), fails("BAD_SIGNATURE", c.field), c.says);
+  for (const c of cases)
+    await assert.rejects(
+      api.signDeal({ params: { id: deal.id }, body: { signer: c.signer, signature: c.signature } }),
+      fails("BAD_SIGNATURE", c.field),
+      c.says,
+    );
   assert.deepEqual(await api.getDeal({ params: { id: deal.id } }), deal);
 });
 
@@ -200,7 +269,11 @@ test("deal progress follows the state machine, naming `status` when it does not"
   const { rp: proposer, deal: proposed } = await proposedDeal(api);
   const txHash = `0x${"ab".repeat(32)}` as Hex;
   for (const status of ["running", "opened", "timed-out"] as const) {
-    await assert.rejects(api.postDealStatus({ params: { id: proposed.id }, body: await sign.report(proposer, proposed.id, status, { txHash }) }), fails("CONFLICT", "status"), `${status} before signed`);
+    await assert.rejects(
+      api.postDealStatus({ params: { id: proposed.id }, body: await sign.report(proposer, proposed.id, status, { txHash }) }),
+      fails("CONFLICT", "status"),
+      `${status} before signed`,
+    );
   }
   const { rp, jc, deal } = await proposedDeal(api);
   await signBoth(api, chain.domain, deal.id, jc, rp);
@@ -213,13 +286,23 @@ test("deal progress follows the state machine, naming `status` when it does not"
   assert.equal(running.status, "running", "a report made in the same second as the last one is not stale");
   assert.equal(running.progress?.progress.status, "running", "the deal keeps the provider's last signed report");
   await assert.rejects(api.postDealStatus({ params: { id }, body: opened }), fails("CONFLICT", "status"), "a replayed report does not move it back");
-  await assert.rejects(api.postDealStatus({ params: { id }, body: await sign.report(rp, id, "rejected") }), fails("CONFLICT", "status"), "rejected once running");
+  await assert.rejects(
+    api.postDealStatus({ params: { id }, body: await sign.report(rp, id, "rejected") }),
+    fails("CONFLICT", "status"),
+    "rejected once running",
+  );
 
   const result: Result = { dealId: id, provider: rp.address, result: cid("output"), exitCode: 0 };
   const mallory = account();
-  await assert.rejects(api.postResult({ params: { id }, body: { result, signature: await signRecord(mallory, chain.domain, "Result", result) } }), fails("BAD_SIGNATURE", "signature"));
+  await assert.rejects(
+    api.postResult({ params: { id }, body: { result, signature: await signRecord(mallory, chain.domain, "Result", result) } }),
+    fails("BAD_SIGNATURE", "signature"),
+  );
   const elsewhere = { ...result, dealId: proposed.id };
-  await assert.rejects(api.postResult({ params: { id }, body: { result: elsewhere, signature: await signRecord(rp, chain.domain, "Result", elsewhere) } }), fails("INVALID_INPUT", "result.dealId"));
+  await assert.rejects(
+    api.postResult({ params: { id }, body: { result: elsewhere, signature: await signRecord(rp, chain.domain, "Result", elsewhere) } }),
+    fails("INVALID_INPUT", "result.dealId"),
+  );
   const committed = await api.postResult({ params: { id }, body: { result, signature: await signRecord(rp, chain.domain, "Result", result) } });
   assert.equal(committed.status, "committed");
   assert.equal(committed.result?.result.result, result.result);
@@ -251,7 +334,10 @@ test("WebSocket subscribers receive the proposal and the job offer's change", as
   const sign = signer(chain.domain);
   const { rp, jc } = await parties(chain, ["rp", "jc"]);
   const seen = { provider: [] as LilyEvent[], jobCreator: [] as LilyEvent[] };
-  for (const [who, address] of [["provider", rp.address], ["jobCreator", jc.address]] as const) {
+  for (const [who, address] of [
+    ["provider", rp.address],
+    ["jobCreator", jc.address],
+  ] as const) {
     await new Promise<void>((opened) => {
       const sub = subscribe(solver.url, { [who]: address }, (ev) => seen[who].push(ev), { onOpen: opened });
       t.after(() => sub.close());

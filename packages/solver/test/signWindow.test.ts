@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { startTestChain, startTestSolver, parties, resourceOffer, jobOffer, signer, signBoth, eventually, fails, type TestChain } from "./harness.ts";
 
 let chain: TestChain;
-before(async () => void (chain = await startTestChain()));
+before(async () => {
+  chain = await startTestChain();
+});
 after(() => chain.stop());
 
 test("a funded job creator that never signs gets its job offer abandoned after the window, and the capacity is back for others", async (t) => {
@@ -32,7 +34,11 @@ test("a funded job creator that never signs gets its job offer abandoned after t
     return j.status === "matched" ? j : undefined;
   });
   assert.equal((await api.getDeal({ params: { id: next.dealIds[0]! } })).deal.provider, rp.address, "the capacity went to the next job");
-  assert.deepEqual((await api.listDeals({ query: { jobCreator: idle.address } })).deals.map((d) => d.id), [deal.id], "an abandoned job offer is never re-matched");
+  assert.deepEqual(
+    (await api.listDeals({ query: { jobCreator: idle.address } })).deals.map((d) => d.id),
+    [deal.id],
+    "an abandoned job offer is never re-matched",
+  );
   assert.equal((await api.getResourceOffer({ params: { id: deal.resourceOfferId } })).active, true, "the provider signed: its offer stands");
 });
 
@@ -51,7 +57,11 @@ test("a provider that never signs is excluded from the job and its resource offe
     return j.status === "matched" && j.dealIds[0] !== first.id ? j : undefined;
   });
   assert.equal((await api.getDeal({ params: { id: rematched.dealIds[0]! } })).deal.provider, dear.address);
-  assert.deepEqual((await api.listResourceOffers({})).offers.map((o) => o.offer.provider), [dear.address], "the silent provider's offer is off the book");
+  assert.deepEqual(
+    (await api.listResourceOffers({})).offers.map((o) => o.offer.provider),
+    [dear.address],
+    "the silent provider's offer is off the book",
+  );
   assert.equal((await api.getResourceOffer({ params: { id: silentOffer.id } })).active, false);
   const dropped = await api.getDeal({ params: { id: first.id } });
   assert.deepEqual([dropped.status, dropped.error], ["rejected", "not signed by the provider before its openBy"]);
@@ -85,7 +95,11 @@ test("a proposal left unsigned across a restart is dropped and re-matched as the
   assert.equal((await api.getDeal({ params: { id: deal.id } })).status, "rejected");
   const rematched = await api.getJobOffer({ params: { id: job.id } });
   assert.equal((await api.getDeal({ params: { id: rematched.dealIds[0]! } })).deal.provider, other.address);
-  assert.deepEqual((await api.listResourceOffers({})).offers.map((o) => o.offer.provider), [other.address], "the provider that did not sign is off the book");
+  assert.deepEqual(
+    (await api.listResourceOffers({})).offers.map((o) => o.offer.provider),
+    [other.address],
+    "the provider that did not sign is off the book",
+  );
 });
 
 test("a signature arriving after openBy is refused: the late party is the one that did not sign", async (t) => {
@@ -97,5 +111,8 @@ test("a signature arriving after openBy is refused: the late party is the one th
   const deal = await signBoth(api, chain.domain, job.dealIds[0]!, rp);
   await new Promise((r) => setTimeout(r, 2100));
   await assert.rejects(signBoth(api, chain.domain, deal.id, jc), fails("CONFLICT", "deal.openBy"));
-  assert.deepEqual([(await api.getDeal({ params: { id: deal.id } })).status, (await api.getDeal({ params: { id: deal.id } })).jobCreatorSignature], ["proposed", undefined]);
+  assert.deepEqual(
+    [(await api.getDeal({ params: { id: deal.id } })).status, (await api.getDeal({ params: { id: deal.id } })).jobCreatorSignature],
+    ["proposed", undefined],
+  );
 });

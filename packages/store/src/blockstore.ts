@@ -40,6 +40,8 @@ export class BlockStore {
   }
 
   count(): number {
-    return readdirSync(this.dir).filter((d) => d !== "tmp").reduce((n, d) => n + readdirSync(join(this.dir, d)).length, 0);
+    return readdirSync(this.dir)
+      .filter((d) => d !== "tmp")
+      .reduce((n, d) => n + readdirSync(join(this.dir, d)).length, 0);
   }
 }

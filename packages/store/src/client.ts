@@ -71,7 +71,8 @@ export class StoreClient {
     const manifest = parse(ResultManifest, await this.getRecord(resultCid), "result");
     mkdirSync(dir, { recursive: true });
     for (const [name, cid] of Object.entries(manifest.files)) {
-      if (name.includes("/") || name.startsWith(".")) throw new LilyError({ code: "INVALID_INPUT", field: `result.files.${name}`, message: `unsafe file name in result: ${name}` });
+      if (name.includes("/") || name.startsWith("."))
+        throw new LilyError({ code: "INVALID_INPUT", field: `result.files.${name}`, message: `unsafe file name in result: ${name}` });
       writeFileSync(join(dir, name), await this.getBytes(cid));
     }
     return manifest;

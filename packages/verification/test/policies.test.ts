@@ -87,7 +87,9 @@ const checks: { policy: keyof typeof policies; terms: PolicyTerms; rejects?: Reg
 ];
 
 for (const c of checks) {
-  const what = Object.entries(c.terms).map(([k, v]) => `${k}=${v}`).join(" ");
+  const what = Object.entries(c.terms)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   test(`${c.policy} with ${what} is ${c.rejects ? "refused" : "safe"}`, () => {
     const reason = policies[c.policy].check(c.terms);
     if (c.rejects) assert.match(reason ?? "", c.rejects);
@@ -136,8 +138,14 @@ test("audit's expected extra cost rounds up to a whole token unit", () => {
 });
 
 test("a quote over zero jobs or with a check rate outside 0..1 is refused", () => {
-  assert.throws(() => policies.trust.quote({ ...terms({}), jobs: 0 }), (e) => isLilyError(e, "INVALID_INPUT") && e.field === "jobs");
-  assert.throws(() => policies.optimistic.quote({ ...terms({ param: 60n }), jobs: 1, checkRate: 1.5 }), (e) => isLilyError(e, "INVALID_INPUT"));
+  assert.throws(
+    () => policies.trust.quote({ ...terms({}), jobs: 0 }),
+    (e) => isLilyError(e, "INVALID_INPUT") && e.field === "jobs",
+  );
+  assert.throws(
+    () => policies.optimistic.quote({ ...terms({ param: 60n }), jobs: 1, checkRate: 1.5 }),
+    (e) => isLilyError(e, "INVALID_INPUT"),
+  );
 });
 
 test("caughtWithin stays accurate for tiny probabilities over many jobs", () => {
@@ -151,7 +159,9 @@ test("every policy id in the protocol has a strategy, found by id", () => {
 
 test("policies that can end in mediation say they need mediators", () => {
   assert.deepEqual(
-    Object.values(policies).filter((p) => p.needsMediators).map((p) => p.name),
+    Object.values(policies)
+      .filter((p) => p.needsMediators)
+      .map((p) => p.name),
     ["optimistic", "replicate", "audit"],
   );
 });

@@ -27,7 +27,10 @@ export interface RuleReplicasParameters {
 export async function ruleReplicas(client: LilyClient, { deals, mediators, correct, comparator }: RuleReplicasParameters): Promise<WriteResult> {
   const { addresses } = requireAccount(client);
   // Verdicts travel with their deals into the contract's order; a count mismatch is left for the contract to name.
-  const order = sortReplicas(deals.map((deal, i) => ({ deal, i })), (x) => x.deal);
+  const order = sortReplicas(
+    deals.map((deal, i) => ({ deal, i })),
+    (x) => x.deal,
+  );
   const sorted = order.map(({ deal, i }) => ({ deal, correct: correct[i] }));
   return withLilyErrors(async () => {
     const hash = await writeContract(client, {

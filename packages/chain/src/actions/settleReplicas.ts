@@ -30,7 +30,12 @@ export interface SettleReplicasReturnType extends WriteResult {
 export async function settleReplicas(client: LilyClient, { deals }: SettleReplicasParameters): Promise<SettleReplicasReturnType> {
   const { addresses } = requireAccount(client);
   return withLilyErrors(async () => {
-    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "settleReplicas", args: [sortReplicas(deals, (d) => d)] });
+    const hash = await writeContract(client, {
+      address: addresses.deals,
+      abi: lilyDealsAbi,
+      functionName: "settleReplicas",
+      args: [sortReplicas(deals, (d) => d)],
+    });
     const receipt = await confirm(client, hash);
     const logs = parseEventLogs({ abi: lilyDealsAbi, logs: receipt.logs });
     const tallied = logs.find((l) => l.eventName === "ReplicasTallied");

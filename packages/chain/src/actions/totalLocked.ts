@@ -4,7 +4,5 @@ import { withLilyErrors } from "../errors.ts";
 
 /** All LILY currently locked in open deals, in wei. */
 export async function totalLocked(client: LilyClient): Promise<bigint> {
-  return withLilyErrors(() =>
-    client.publicClient.readContract({ address: client.addresses.deals, abi: lilyDealsAbi, functionName: "totalLocked" }),
-  );
+  return withLilyErrors(() => client.publicClient.readContract({ address: client.addresses.deals, abi: lilyDealsAbi, functionName: "totalLocked" }));
 }

@@ -19,7 +19,12 @@ export function registerChallenge(program: Command): void {
   ).action(async (id: string, o: { reason?: string; json?: boolean }, cmd: Command) => {
     const { jc, journal } = jobCreatorFromFlags(cmd);
     const matches = journal.list().filter((j) => j.jobOfferId.startsWith(id.toLowerCase()));
-    if (matches.length !== 1) throw new LilyError({ code: matches.length ? "INVALID_INPUT" : "NOT_FOUND", field: "id", message: `id: ${matches.length ? "ambiguous prefix" : "no such job"} ${id}` });
+    if (matches.length !== 1)
+      throw new LilyError({
+        code: matches.length ? "INVALID_INPUT" : "NOT_FOUND",
+        field: "id",
+        message: `id: ${matches.length ? "ambiguous prefix" : "no such job"} ${id}`,
+      });
     const r = await jc.challenge(matches[0]!.jobOfferId, o.reason as Hex | undefined);
     const out = createOutput({ json: o.json });
     out.line(`challenged deal ${r.dealId} (tx ${r.txHash})`);

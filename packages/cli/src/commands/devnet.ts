@@ -70,7 +70,10 @@ export function registerDevnet(program: Command): void {
       ).choices(["cheat", "lazy", "false-challenger", "collude"]),
     )
     .option("--mediation-timeout <seconds>", "how long mediators have to rule before a dispute unwinds (fixed at deployment)", "120")
-    .option("--mediator-turn <seconds>", "how long the drawn mediator alone may rule before the turn passes to the next (fixed at deployment; default half the mediation timeout)")
+    .option(
+      "--mediator-turn <seconds>",
+      "how long the drawn mediator alone may rule before the turn passes to the next (fixed at deployment; default half the mediation timeout)",
+    )
     .option("--rpc-url <url>", "use this EVM JSON-RPC endpoint instead of the embedded chain")
     .option("--deployer-key <hex>", "funded key that deploys and funds the roles on --rpc-url (or LILY_DEPLOYER_KEY)")
     .option("--chain-port <port>", "embedded chain port (0 = any free port)", "8545")
@@ -88,7 +91,11 @@ export function registerDevnet(program: Command): void {
       // REJECT: before anything is deployed, a turn the contract would refuse
       const timeout = intOption(o.mediationTimeout, "--mediation-timeout");
       if (o.mediatorTurn !== undefined && (intOption(o.mediatorTurn, "--mediator-turn") < 1 || intOption(o.mediatorTurn, "--mediator-turn") > timeout)) {
-        throw new LilyError({ code: "INVALID_INPUT", field: "--mediator-turn", message: `--mediator-turn: must be between 1 and --mediation-timeout (${timeout}) seconds, got ${o.mediatorTurn}` });
+        throw new LilyError({
+          code: "INVALID_INPUT",
+          field: "--mediator-turn",
+          message: `--mediator-turn: must be between 1 and --mediation-timeout (${timeout}) seconds, got ${o.mediatorTurn}`,
+        });
       }
       const basePrice = tokenOption(o.price, "--price");
       const roles: RoleProcess[] = [];
@@ -113,7 +120,13 @@ export function registerDevnet(program: Command): void {
         if (o.rpcUrl) {
           rpcUrl = o.rpcUrl;
           const key = o.deployerKey ?? process.env.LILY_DEPLOYER_KEY;
-          if (!key) throw new LilyError({ code: "CONFIG", field: "--deployer-key", message: "--deployer-key: a funded key is needed to deploy on --rpc-url", hint: "pass --deployer-key or set LILY_DEPLOYER_KEY" });
+          if (!key)
+            throw new LilyError({
+              code: "CONFIG",
+              field: "--deployer-key",
+              message: "--deployer-key: a funded key is needed to deploy on --rpc-url",
+              hint: "pass --deployer-key or set LILY_DEPLOYER_KEY",
+            });
           deployerKey = key as Hex;
         } else {
           out.progress("starting the embedded chain (anvil)");
@@ -148,7 +161,11 @@ export function registerDevnet(program: Command): void {
         const providerNames = Array.from({ length: nProviders }, (_, i) => `provider-${i + 1}`);
         // A colluding pair is two cheats that fabricate the same bytes, so their digests agree.
         const adversaries = (o.adversary ?? []).flatMap((kind) =>
-          kind === "false-challenger" ? [] : kind === "collude" ? [1, 2].map((i) => ({ name: `adversary-collude-${i}`, kind: "cheat" })) : [{ name: `adversary-${kind}`, kind }],
+          kind === "false-challenger"
+            ? []
+            : kind === "collude"
+              ? [1, 2].map((i) => ({ name: `adversary-collude-${i}`, kind: "cheat" }))
+              : [{ name: `adversary-${kind}`, kind }],
         );
         const providerAccounts = [...providerNames, ...adversaries.map((a) => a.name)].map((n) => roleAccount(home, n));
         const falseChallenger = o.adversary?.includes("false-challenger") ? roleAccount(home, "adversary-false-challenger") : undefined;
@@ -158,7 +175,7 @@ export function registerDevnet(program: Command): void {
         if (!resumed) {
           out.progress(`funding ${nProviders} providers and the job creator`);
           await fundRoles(rpcUrl, addresses, deployer, [
-          { account: jobCreator, escrow: parseEther("100"), wallet: parseEther("100") },
+            { account: jobCreator, escrow: parseEther("100"), wallet: parseEther("100") },
             ...providerAccounts.map((account) => ({ account, escrow: parseEther("500") })),
             ...mediatorAccounts.map((account) => ({ account, escrow: 0n })),
             ...(falseChallenger ? [{ account: falseChallenger, escrow: parseEther("100") }] : []),
@@ -170,18 +187,47 @@ export function registerDevnet(program: Command): void {
         const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
         const [store, solver] = await startAll(roles, home, [
           { name: "store", args: ["--home", home, "store", "--port", o.storePort] },
-          { name: "solver", args: ["--home", home, "solver", ...chainFlags, "--rpc-url", rpcUrl, "--deploy-block", String(addresses.deployBlock), "--port", o.solverPort, "--sign-window", o.signWindow] },
+          {
+            name: "solver",
+            args: [
+              "--home",
+              home,
+              "solver",
+              ...chainFlags,
+              "--rpc-url",
+              rpcUrl,
+              "--deploy-block",
+              String(addresses.deployBlock),
+              "--port",
+              o.solverPort,
+              "--sign-window",
+              o.signWindow,
+            ],
+          },
         ]);
         const modules = await publishModules(new StoreClient(store!.ready.url!));
-        const net: NetworkConfig = { rpcUrl, ...addresses, solverUrl: solver!.ready.url!, storeUrl: store!.ready.url!, modules, mediators: mediatorAccounts.map((a) => a.address) };
+        const net: NetworkConfig = {
+          rpcUrl,
+          ...addresses,
+          solverUrl: solver!.ready.url!,
+          storeUrl: store!.ready.url!,
+          modules,
+          mediators: mediatorAccounts.map((a) => a.address),
+        };
         writeNetwork(p.network, net);
 
         // 5. Everyone who only needs network.json, all at once.
         const resources = ["--cpu", "2", "--memory-mb", "2048"];
         const rest = [
-          ...providerNames.map((name, i) => ({ name, args: ["--home", home, "provider", "--name", name, "--price", formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18), ...resources] })),
+          ...providerNames.map((name, i) => ({
+            name,
+            args: ["--home", home, "provider", "--name", name, "--price", formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18), ...resources],
+          })),
           // Adversaries undercut everyone, so the solver picks them first.
-          ...adversaries.map((a) => ({ name: a.name, args: ["--home", home, "provider", "--name", a.name, "--adversary", a.kind, "--price", formatUnits(basePrice / 2n, 18), ...resources] })),
+          ...adversaries.map((a) => ({
+            name: a.name,
+            args: ["--home", home, "provider", "--name", a.name, "--adversary", a.kind, "--price", formatUnits(basePrice / 2n, 18), ...resources],
+          })),
           ...mediatorNames.map((name) => ({ name, args: ["--home", home, "mediator", "--name", name] })),
           ...(falseChallenger ? [{ name: "adversary-false-challenger", args: ["--home", home, "false-challenger"] }] : []),
         ];
@@ -191,7 +237,9 @@ export function registerDevnet(program: Command): void {
         writeDevnetState(home, {
           pid: process.pid,
           chain: { rpcUrl, embedded: !o.rpcUrl, pid: anvil?.pid },
-          roles: Object.fromEntries(roles.map((r) => [r.name, { pid: r.child.pid!, url: r.ready.url, address: r.ready.address, log: r.logPath, args: r.args }])),
+          roles: Object.fromEntries(
+            roles.map((r) => [r.name, { pid: r.child.pid!, url: r.ready.url, address: r.ready.address, log: r.logPath, args: r.args }]),
+          ),
           jobCreator: jobCreator.address,
         });
         for (const r of roles) {
@@ -205,7 +253,8 @@ export function registerDevnet(program: Command): void {
         out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}`);
         out.line(`  store        ${store.ready.url}`);
         out.line(`  solver       ${solver.ready.url}`);
-        for (const r of roles.filter((r) => /^(provider|adversary|mediator)-/.test(r.name))) out.line(`  ${r.name.padEnd(12)} ${r.ready.address}  (log ${r.logPath})`);
+        for (const r of roles.filter((r) => /^(provider|adversary|mediator)-/.test(r.name)))
+          out.line(`  ${r.name.padEnd(12)} ${r.ready.address}  (log ${r.logPath})`);
         const jcEscrow = await escrowBalance(createLilyClient({ rpcUrl, addresses }), { account: jobCreator.address });
         out.line(`  job creator  ${jobCreator.address}, ${formatUnits(jcEscrow, 18)} LILY in escrow`);
         out.line(`  modules      ${Object.keys(modules).join(", ")}`);

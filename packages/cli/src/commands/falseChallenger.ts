@@ -29,7 +29,14 @@ export function registerFalseChallenger(program: Command): void {
     const loop = async () => {
       for (let n = 1; !stopped; n++) {
         try {
-          const result = await jc.run({ module: "cowsay@1.0.0", inputs: { message: `job ${n}` }, maxPrice: parseEther("10"), policy: "optimistic:60s", mediationFee: parseEther("1"), outDir: `${paths(net.home).results}/false-challenger/${n}` });
+          const result = await jc.run({
+            module: "cowsay@1.0.0",
+            inputs: { message: `job ${n}` },
+            maxPrice: parseEther("10"),
+            policy: "optimistic:60s",
+            mediationFee: parseEther("1"),
+            outDir: `${paths(net.home).results}/false-challenger/${n}`,
+          });
           const { txHash } = await jc.challenge(result.jobOfferId);
           log.info("challenged a result it did not check", { job: result.jobOfferId, deal: result.dealId, txHash });
         } catch (e) {

@@ -20,23 +20,37 @@ function describeArgs(args: Record<string, unknown>): string {
 const stageName = (stage: JobStage) => stage.replaceAll("-", " ");
 
 export function registerJobs(program: Command): void {
-  const jobs = addNetworkFlags(program.command("jobs").description("list this job creator's jobs").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"));
+  const jobs = addNetworkFlags(
+    program.command("jobs").description("list this job creator's jobs").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"),
+  );
   jobs.action(async (o: { json?: boolean }, cmd: Command) => {
     const { journal } = jobCreatorFromFlags(cmd);
     const out = createOutput({ json: o.json });
     const list = journal.list();
     if (list.length === 0) out.line("no jobs yet: try `npx lily run cowsay@1.0.0 -i message=hello`");
     for (const j of list) {
-      out.line(`${j.jobOfferId.slice(0, 12)}  ${stageName(j.stage).padEnd(9)}  ${j.module}  ${new Date(j.createdAt).toISOString()}${j.outDir ? `  ${j.outDir}` : ""}${j.error ? `  ${j.error}` : ""}`);
+      out.line(
+        `${j.jobOfferId.slice(0, 12)}  ${stageName(j.stage).padEnd(9)}  ${j.module}  ${new Date(j.createdAt).toISOString()}${j.outDir ? `  ${j.outDir}` : ""}${j.error ? `  ${j.error}` : ""}`,
+      );
     }
     out.result(list);
   });
   addNetworkFlags(
-    jobs.command("show").description("show one job").argument("<id>", "job offer id or a prefix of it").option("--json", "print JSON").option("--as <role>", "whose journal", "job-creator"),
+    jobs
+      .command("show")
+      .description("show one job")
+      .argument("<id>", "job offer id or a prefix of it")
+      .option("--json", "print JSON")
+      .option("--as <role>", "whose journal", "job-creator"),
   ).action(async (id: string, o: { json?: boolean }, cmd: Command) => {
     const { journal, jc } = jobCreatorFromFlags(cmd);
     const matches = journal.list().filter((j) => j.jobOfferId.startsWith(id.toLowerCase()));
-    if (matches.length !== 1) throw new LilyError({ code: matches.length ? "INVALID_INPUT" : "NOT_FOUND", field: "id", message: `id: ${matches.length ? "ambiguous prefix" : "no such job"} ${id}` });
+    if (matches.length !== 1)
+      throw new LilyError({
+        code: matches.length ? "INVALID_INPUT" : "NOT_FOUND",
+        field: "id",
+        message: `id: ${matches.length ? "ambiguous prefix" : "no such job"} ${id}`,
+      });
     const j = matches[0]!;
     const out = createOutput({ json: o.json });
     out.line(`job offer  ${j.jobOfferId}`);
@@ -44,7 +58,10 @@ export function registerJobs(program: Command): void {
     out.line(`inputs     ${j.offer.inputs}`);
     out.line(`max price  ${formatUnits(j.offer.maxPrice, 18)} LILY`);
     out.line(`stage      ${stageName(j.stage)}${j.error ? `: ${j.error}` : ""}`);
-    if (j.deal) out.line(`deal       ${j.dealId} with ${j.deal.provider} at ${formatUnits(j.deal.price, 18)} LILY, deadline ${new Date(Number(j.deal.deadline) * 1000).toISOString()}`);
+    if (j.deal)
+      out.line(
+        `deal       ${j.dealId} with ${j.deal.provider} at ${formatUnits(j.deal.price, 18)} LILY, deadline ${new Date(Number(j.deal.deadline) * 1000).toISOString()}`,
+      );
     for (const r of j.replicas?.slice(1) ?? []) out.line(`replica    ${r.dealId} with ${r.deal.provider}`);
     if (j.lapsed?.length) out.line(`lapsed     ${j.lapsed.length} signed deal(s) never opened by their openBy; nothing was locked for them`);
     if (j.resultCid) out.line(`result     ${j.resultCid} -> ${j.outDir}`);
@@ -58,7 +75,8 @@ export function registerJobs(program: Command): void {
       if (stage && j.stage !== stage) journal.put({ ...j, stage });
       out.line(`policy     ${policyById(j.deal!.policy)?.format(j.deal!.policyParam) ?? j.deal!.policy}`);
       out.line(`on chain   ${record.state}`);
-      for (const e of events) out.line(`  ${e.name.padEnd(20)} tx ${e.txHash.slice(0, 12)}…  gas ${e.gasUsed}  ${describeArgs(e.args as Record<string, unknown>)}`);
+      for (const e of events)
+        out.line(`  ${e.name.padEnd(20)} tx ${e.txHash.slice(0, 12)}…  gas ${e.gasUsed}  ${describeArgs(e.args as Record<string, unknown>)}`);
     }
     out.result({ ...j, chain });
   });

@@ -27,14 +27,24 @@ export function registerProvider(program: Command): void {
       .option("--modules <cids>", "comma-separated module manifest CIDs to allow (default: every module in network.json)")
       .option("--mediators <addresses>", "comma-separated mediators this provider accepts (default: those in network.json)")
       .option("--max-job-seconds <s>", "the longest job (its timeout) this provider signs", String(defaultProviderOptions.maxJobSeconds))
-      .option("--max-open-delay <s>", "the latest openBy it signs, in seconds from now: how long it holds a signed deal's capacity", String(defaultProviderOptions.maxOpenDelaySeconds))
+      .option(
+        "--max-open-delay <s>",
+        "the latest openBy it signs, in seconds from now: how long it holds a signed deal's capacity",
+        String(defaultProviderOptions.maxOpenDelaySeconds),
+      )
       .addOption(new Option("--adversary <kind>", "misbehave on purpose, to show how the protocol catches it (devnet demos)").choices(adversaryKinds))
       .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs)),
   ).action(async (o: Record<string, string>, cmd: Command) => {
     const net = resolveNetwork(cmd);
     const account = roleAccount(net.home, o.name!, o.key);
-    const modules = o.modules ? o.modules.split(",").map((s) => s.trim()).filter(Boolean) : Object.values(net.modules);
-    if (modules.length === 0) throw new LilyError({ code: "CONFIG", field: "--modules", message: "--modules: this provider allows no module", hint: "pass --modules <cid,...>" });
+    const modules = o.modules
+      ? o.modules
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : Object.values(net.modules);
+    if (modules.length === 0)
+      throw new LilyError({ code: "CONFIG", field: "--modules", message: "--modules: this provider allows no module", hint: "pass --modules <cid,...>" });
     const dir = paths(net.home).data(o.name!);
     const price = tokenOption(o.price!, "--price");
     const opts: ProviderOptions = {

@@ -68,11 +68,18 @@ export function registerRun(program: Command): void {
       .argument("<module>", "module as name@version (see `lily modules`) or a manifest CID")
       .option("-i, --input <key=value>", "an input (repeatable); file inputs take a path", collectInput, {})
       .option("--max-price <lily>", "the most you will pay for this job, in LILY", "10")
-      .option("--policy <policy>", "verification: trust, optimistic:<window> (e.g. optimistic:2m), audit:<p> (e.g. audit:10%), replicate:<k> (e.g. replicate:2)", "trust")
+      .option(
+        "--policy <policy>",
+        "verification: trust, optimistic:<window> (e.g. optimistic:2m), audit:<p> (e.g. audit:10%), replicate:<k> (e.g. replicate:2)",
+        "trust",
+      )
       .option("--mediation-fee <lily>", "paid to the mediator by whoever a mediation proves wrong (reserved while the job runs)", "1")
       .option("--quote", "print what the policy costs and how likely it catches a cheating provider, then exit without running")
       .option("--quote-jobs <n>", "how many jobs the --quote catch probability is computed over", "10")
-      .option("--dry-run", "print how the solver would match the job now (each provider's reason, the clearing price, what would match), then exit without signing or posting")
+      .option(
+        "--dry-run",
+        "print how the solver would match the job now (each provider's reason, the clearing price, what would match), then exit without signing or posting",
+      )
       .option("--timeout <duration>", "time the provider has once the deal opens (e.g. 90s, 5m; default: the module's)")
       .option("--match-timeout <duration>", "how long to wait for a provider to match", "20s")
       .option("--out <dir>", "where to save results (default: ./lily-results/<deal>)")
@@ -118,21 +125,26 @@ export function registerRun(program: Command): void {
     process.once("SIGINT", onSignal);
     const result = await jc.waitForResult({ ...params, jobOfferId, signal: stop.signal }).catch((e: unknown) => {
       if (!stop.signal.aborted) throw e;
-      out.progress(`stopped: ${isLilyError(e, "NO_MATCH") ? "the job offer was withdrawn, nothing was locked" : `a signed deal may still open; see \`lily jobs show ${jobOfferId.slice(0, 12)}\``}`);
+      out.progress(
+        `stopped: ${isLilyError(e, "NO_MATCH") ? "the job offer was withdrawn, nothing was locked" : `a signed deal may still open; see \`lily jobs show ${jobOfferId.slice(0, 12)}\``}`,
+      );
       process.exit(130);
     });
     process.off("SIGINT", onSignal);
     out.result(result);
     if (!out.json) {
-      if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : result.stdout + "\n");
+      if (result.stdout) process.stdout.write(result.stdout.endsWith("\n") ? result.stdout : `${result.stdout}\n`);
       const n = Object.keys(result.manifest.files).length;
       out.line(`${n} ${n === 1 ? "file" : "files"} saved to ${result.outDir}`);
       out.line(settlementNote(result));
       for (const r of result.replicas ?? []) out.line(`  replica ${r.provider}: ${r.state === "settled" ? "paid (in the majority)" : r.state}`);
     }
     if (result.exitCode !== 0) {
-      throw new LilyError({ code: "EXECUTION_FAILED", field: "exitCode", message: `the module exited with code ${result.exitCode}; see ${result.outDir}/stderr` });
+      throw new LilyError({
+        code: "EXECUTION_FAILED",
+        field: "exitCode",
+        message: `the module exited with code ${result.exitCode}; see ${result.outDir}/stderr`,
+      });
     }
   });
 }
-

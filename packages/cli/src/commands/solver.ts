@@ -20,9 +20,17 @@ export function registerSolver(program: Command): void {
     .option("--db <path>", "SQLite database (default: $LILY_HOME/data/solver/solver.db)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", "7100")
-    .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures and its opening (its openBy)", String(defaultSolverOptions.signWindowSeconds))
+    .option(
+      "--sign-window <seconds>",
+      "how long a proposed deal waits for both signatures and its opening (its openBy)",
+      String(defaultSolverOptions.signWindowSeconds),
+    )
     .option("--max-job-offer-ttl <duration>", "refuse job offers expiring later than this from now", `${defaultSolverOptions.maxJobOfferTtlSeconds}s`)
-    .option("--max-resource-offer-ttl <duration>", "refuse resource offers expiring later than this from now", `${defaultSolverOptions.maxResourceOfferTtlSeconds}s`)
+    .option(
+      "--max-resource-offer-ttl <duration>",
+      "refuse resource offers expiring later than this from now",
+      `${defaultSolverOptions.maxResourceOfferTtlSeconds}s`,
+    )
     .option("--max-job-timeout <duration>", "refuse job offers whose timeout is longer than this", `${defaultSolverOptions.maxJobTimeoutSeconds}s`)
     .action(async (o: Record<string, string>, cmd: Command) => {
       const home = lilyHome(cmd.optsWithGlobals().home);

@@ -34,5 +34,5 @@ export function readNetwork(path: string): NetworkConfig {
 
 export function writeNetwork(path: string, cfg: NetworkConfig): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(cfg, null, 2) + "\n");
+  writeFileSync(path, `${JSON.stringify(cfg, null, 2)}\n`);
 }

@@ -19,5 +19,5 @@ export interface DevnetState {
 }
 
 export function writeDevnetState(home: string, state: DevnetState): void {
-  writeFileSync(join(home, "devnet.json"), JSON.stringify(state, null, 2) + "\n");
+  writeFileSync(join(home, "devnet.json"), `${JSON.stringify(state, null, 2)}\n`);
 }

@@ -26,7 +26,12 @@ function tail(path: string, lines = 15): string {
   }
 }
 
-export async function startRole(name: string, args: string[], logPath: string, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RoleProcess> {
+export async function startRole(
+  name: string,
+  args: string[],
+  logPath: string,
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RoleProcess> {
   mkdirSync(dirname(logPath), { recursive: true });
   const log = openSync(logPath, "a");
   const child = fork(CLI_ENTRY, args, { stdio: ["ignore", log, log, "ipc"], env: { ...process.env, ...opts.env }, execPath: process.execPath });

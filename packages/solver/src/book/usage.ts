@@ -42,7 +42,17 @@ export function readUsage(sql: (text: string) => StatementSync, now: number): Pi
             json_extract(d.terms, '$.policy') AS policy, json_extract(d.terms, '$.mediationFee') AS mediationFee,
             (${UNOPENED}) AS live, ${stillOpenable("provider_signature")} AS providerSigned, ${stillOpenable("job_creator_signature")} AS jobCreatorSigned
      FROM deals d WHERE (${UNOPENED}) OR ${stillOpenable("provider_signature")} OR ${stillOpenable("job_creator_signature")}`,
-  ).all({ now }) as { provider: Address; job_creator: Address; price: string; collateral: string; policy: number; mediationFee: string; live: number; providerSigned: number; jobCreatorSigned: number }[];
+  ).all({ now }) as {
+    provider: Address;
+    job_creator: Address;
+    price: string;
+    collateral: string;
+    policy: number;
+    mediationFee: string;
+    live: number;
+    providerSigned: number;
+    jobCreatorSigned: number;
+  }[];
   for (const d of unopened) {
     const locks = dealLocks({ price: BigInt(d.price), collateral: BigInt(d.collateral), policy: d.policy, mediationFee: BigInt(d.mediationFee) });
     if (d.live || d.providerSigned) held.set(d.provider, (held.get(d.provider) ?? 0n) + locks.provider);
@@ -51,7 +61,11 @@ export function readUsage(sql: (text: string) => StatementSync, now: number): Pi
 
   const excluded: Record<Hex, Record<Address, string>> = {};
   const exclusions = sql("SELECT e.* FROM exclusions e JOIN job_offers j ON j.id = e.job_offer_id WHERE j.status = 'open'").all() as Record<string, string>[];
-  for (const row of exclusions) (excluded[row.job_offer_id as Hex] ??= {})[row.provider as Address] = row.reason!;
+  for (const row of exclusions) {
+    const job = row.job_offer_id as Hex;
+    excluded[job] ??= {};
+    excluded[job][row.provider as Address] = row.reason!;
+  }
 
   const lastOpenBy = new Map<Hex, bigint>();
   const earlier = sql(

@@ -34,6 +34,9 @@ export const escrowNotHeld: FilterPlugin = {
   filter(job, offer, ctx) {
     // REJECT: escrow already promised to a party's unopened deals is not promised twice
     const short = needs(job, offer, ctx).find((n) => n.backing.free - n.backing.held < n.lock);
-    return short && `${short.who}: escrow ${lily(short.backing.free)} free, ${lily(short.backing.held)} held for unopened deals, the deal would lock ${lily(short.lock)}`;
+    return (
+      short &&
+      `${short.who}: escrow ${lily(short.backing.free)} free, ${lily(short.backing.held)} held for unopened deals, the deal would lock ${lily(short.lock)}`
+    );
   },
 };

@@ -48,7 +48,8 @@ export function explainJob(job: JobRef, snapshot: Snapshot, config: MatchConfig,
     if (!reason || passes(lasting, job, offer, ctx)) waitable.push(offer);
     if (passes(allButPrice, job, offer, ctx) && (clearingPrice === undefined || offer.offer.price < clearingPrice)) clearingPrice = offer.offer.price;
   }
-  const cheapestFirst = (a: ResourceOfferRecord, b: ResourceOfferRecord) => (a.offer.price < b.offer.price ? -1 : a.offer.price > b.offer.price ? 1 : byOfferId(a, b));
+  const cheapestFirst = (a: ResourceOfferRecord, b: ResourceOfferRecord) =>
+    a.offer.price < b.offer.price ? -1 : a.offer.price > b.offer.price ? 1 : byOfferId(a, b);
   fit.sort(cheapestFirst);
   waitable.sort(cheapestFirst);
   const group = pickGroup(job.offer, fit, k);

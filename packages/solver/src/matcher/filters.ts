@@ -121,6 +121,14 @@ export { escrowCovers, escrowNotHeld };
  * rejects gives the reason and a transient first reason means waiting is all it takes.
  */
 export const defaultFilters: readonly FilterPlugin[] = [
-  notExpired, notExcluded, moduleAllowed, priceWithinBudget, mediatorAccepted, policySafe, capacityFits, escrowCovers,
-  escrowNotHeld, resourcesFree,
+  notExpired,
+  notExcluded,
+  moduleAllowed,
+  priceWithinBudget,
+  mediatorAccepted,
+  policySafe,
+  capacityFits,
+  escrowCovers,
+  escrowNotHeld,
+  resourcesFree,
 ];

@@ -69,7 +69,14 @@ export const JOB_REJECTION = "*";
 export type JobRef = Pick<JobOfferRecord, "id" | "offer">;
 
 /** The match context of one pair, from the snapshot and what this plan has already taken. */
-export function contextFor(job: JobRef, offer: ResourceOfferRecord, snapshot: Pick<Snapshot, "excluded" | "escrow">, used: ReadonlyMap<Address, Resources>, held: ReadonlyMap<Address, bigint>, now: number): MatchContext {
+export function contextFor(
+  job: JobRef,
+  offer: ResourceOfferRecord,
+  snapshot: Pick<Snapshot, "excluded" | "escrow">,
+  used: ReadonlyMap<Address, Resources>,
+  held: ReadonlyMap<Address, bigint>,
+  now: number,
+): MatchContext {
   const backing = (a: Address) => ({ free: snapshot.escrow.get(a) ?? 0n, held: held.get(a) ?? 0n });
   return {
     now: BigInt(now),
@@ -109,7 +116,11 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
       fit.push({ offer, score: config.scores.reduce((sum, s) => sum + s.weight * s.score(job.offer, offer.offer, ctx), 0) });
     }
     fit.sort((a, b) => b.score - a.score || byOfferId(a.offer, b.offer));
-    const chosen = pickGroup(job.offer, fit.map((f) => f.offer), k);
+    const chosen = pickGroup(
+      job.offer,
+      fit.map((f) => f.offer),
+      k,
+    );
     plan.rejections[job.id] = rejected;
     if (!chosen.group) {
       // All or none: a partial replica group could never open, so it holds no capacity either.

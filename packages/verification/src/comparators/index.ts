@@ -5,6 +5,7 @@ import { exact } from "./exact.ts";
 import { tolerance } from "./tolerance.ts";
 import { similarity } from "./similarity.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: each comparator takes its own kind of spec; comparatorFor picks by kind
 export const comparators: Readonly<Record<ComparatorName, ComparatorStrategy<any>>> = { exact, tolerance, similarity };
 
 /** A module's comparator, ready to judge: `compare(reference, candidate)`. */
