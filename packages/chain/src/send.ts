@@ -58,8 +58,20 @@ export function writeContract<const abi extends Abi, name extends ContractFuncti
   client: LilyClient,
   request: WriteRequest<abi, name>,
 ): Promise<Hash> {
-  const { walletClient } = requireAccount(client);
-  return inAccountQueue(client, (nonce) => walletClient.writeContract({ ...request, nonce } as never));
+  const { walletClient, publicClient, account } = requireAccount(client);
+  return inAccountQueue(client, async (nonce) => {
+    // Estimated here (a call that would revert fails now, with its reason, and sends nothing), then
+    // given headroom: the state can change before the transaction is mined, and a lock that finds
+    // the locked pool emptied meanwhile writes a zero slot again (~17k gas more). Unused gas is
+    // refunded, so the margin costs nothing when it is not needed.
+    const gas = request.gas ?? withHeadroom(await publicClient.estimateContractGas({ ...request, account } as never));
+    return walletClient.writeContract({ ...request, gas, nonce } as never);
+  });
+}
+
+/** An estimate plus a quarter and 20k gas: more than one storage slot going from zero to non-zero. */
+export function withHeadroom(estimate: bigint): bigint {
+  return estimate + estimate / 4n + 20_000n;
 }
 
 /** Send ETH from the client's account; returns the transaction's hash once the node accepted it. */
