@@ -13,9 +13,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node
 import { parseArgs } from "node:util";
 import { formatEther, parseEther } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deposit, devAccounts, fundAccount } from "@lily/chain";
-import { createJobCreator, memoryJournal, type JobCreator } from "@lily/sdk";
+import { memoryJournal, type JobCreator } from "@lily/sdk";
 import { startDevnet, stopAll, type Devnet } from "./devnet.ts";
+import { fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { int, median, ms, progress, quantile, table } from "./stats.ts";
 
 const USAGE = `usage: node_modules/.bin/node bench/load.ts [--concurrency 1,20,50] [--jobs-per-submitter N] [--providers P] [--job-timeout S] [--json]
@@ -109,32 +109,15 @@ async function main() {
     const accounts = Array.from({ length: maxC }, () => privateKeyToAccount(generatePrivateKey()));
     const jobsOf = (i: number) => opts.levels.filter((c) => c > i).length * opts.jobsPerSubmitter;
     const escrowFor = (i: number) => BigInt(jobsOf(i)) * MAX_PRICE + MAX_PRICE; // every job at maxPrice, plus one spare
-    const bank = createLilyClient({ rpcUrl: n.rpcUrl, account: privateKeyToAccount(devAccounts[0]!), addresses: n });
-    for (const [i, a] of accounts.entries()) {
-      await fundAccount(bank, { to: a.address, eth: GAS_ETH, tokens: escrowFor(i) });
-      if ((i + 1) % 10 === 0 || i === maxC - 1) progress(`funded ${i + 1}/${maxC} job-creator accounts`);
-    }
-    await Promise.all(accounts.map((a, i) => deposit(createLilyClient({ rpcUrl: n.rpcUrl, account: a, addresses: n }), { amount: escrowFor(i) })));
+    const funding = accounts.map((account, i) => ({ account, amount: escrowFor(i), eth: GAS_ETH }));
+    await fundEscrow(n, funding, (k) => {
+      if (k % 10 === 0 || k === maxC) progress(`funded ${k}/${maxC} job-creator accounts`);
+    });
     const setupMs = performance.now() - t0;
     progress(`${maxC} accounts funded and deposited (up to ${formatEther(escrowFor(0))} LILY each) in ${ms(setupMs)}`);
 
     // One SDK job creator per account, each with its own in-memory journal (the SDK's default).
-    const creators: JobCreator[] = accounts.map((account) =>
-      createJobCreator(
-        {
-          account,
-          rpcUrl: n.rpcUrl,
-          chainId: n.chainId,
-          token: n.token,
-          deals: n.deals,
-          deployBlock: n.deployBlock,
-          solverUrl: n.solverUrl,
-          storeUrl: n.storeUrl,
-          modules: n.modules,
-        },
-        { journal: memoryJournal() },
-      ),
-    );
+    const creators: JobCreator[] = accounts.map((account) => jobCreatorOn(n, account, { journal: memoryJournal() }));
 
     // 2. The levels, in order.
     const levels: LevelReport[] = [];

@@ -13,10 +13,10 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deposit, devAccounts, escrowBalance, fundAccount, startAnvil } from "@lily/chain";
+import { escrowBalance, startAnvil } from "@lily/chain";
 import { decryptKey } from "@lily/node-kit";
-import { createJobCreator } from "@lily/sdk";
 import { LILY, startDevnet, stopAll, runLily, type Devnet } from "./devnet.ts";
+import { chainOn, fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { sandboxRunner } from "./sandbox.ts";
 import { dealCost, transactionsIn, type ChainTx, type DealCost } from "./chain.ts";
 import { bareNodeHwmKib, cliLoadedHwmKib, procMemory } from "./memory.ts";
@@ -107,18 +107,8 @@ async function main() {
     // 2. The job creator in-process, with the devnet's network.json and its keystore.
     const n = net.network;
     const account = jobCreatorAccount(net.home);
-    const jc = createJobCreator({
-      account,
-      rpcUrl: n.rpcUrl,
-      chainId: n.chainId,
-      token: n.token,
-      deals: n.deals,
-      deployBlock: n.deployBlock,
-      solverUrl: n.solverUrl,
-      storeUrl: n.storeUrl,
-      modules: n.modules,
-    });
-    const chain = createLilyClient({ rpcUrl: n.rpcUrl, addresses: n });
+    const jc = jobCreatorOn(n, account);
+    const chain = chainOn(n);
     await topUpEscrow(net, account, BigInt(opts.jobs + opts.cliRuns) * parseEther("1") + MAX_PRICE);
 
     const sdkMs: number[] = [];
@@ -223,13 +213,10 @@ function jobCreatorAccount(home: string) {
 
 /** Make sure the job creator's escrow covers every job of this run (the devnet deposits 100 LILY). */
 async function topUpEscrow(net: Devnet, account: ReturnType<typeof jobCreatorAccount>, need: bigint): Promise<void> {
-  const n = net.network;
-  const have = await escrowBalance(createLilyClient({ rpcUrl: n.rpcUrl, addresses: n }), { account: account.address });
+  const have = await escrowBalance(chainOn(net.network), { account: account.address });
   if (have >= need) return;
   progress(`depositing ${need - have} more wei of LILY for the job creator`);
-  const bank = createLilyClient({ rpcUrl: n.rpcUrl, account: privateKeyToAccount(devAccounts[0]!), addresses: n });
-  await fundAccount(bank, { to: account.address, tokens: need - have });
-  await deposit(createLilyClient({ rpcUrl: n.rpcUrl, account, addresses: n }), { amount: need - have });
+  await fundEscrow(net.network, [{ account, amount: need - have }]);
 }
 
 interface Inputs {

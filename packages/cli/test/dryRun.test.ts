@@ -1,56 +1,32 @@
 // `lily run --dry-run` against a real network served from this process (anvil with Lily
-// deployed, a store holding cowsay, a solver with three providers' offers): for each provider the
+// deployed, a store holding the built modules, a solver with three providers' offers): for each provider the
 // filter that would reject the job and why, the candidates, the clearing price and what would
 // match, exit 0, and nothing signed, posted or locked.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256, parseEther, toHex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deployLily, deposit, devAccounts, fundAccount, startAnvil, type Anvil } from "@lily/chain";
-import { createClient, solverRoutes } from "@lily/api";
-import { createLogger } from "@lily/node-kit";
-import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
-import { startSolver, defaultSolverOptions } from "@lily/solver";
-import { loadCatalog } from "@lily/modules";
 import { cidForBytes, signRecord, type ResourceOffer } from "@lily/protocol";
+import { startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
 import { roleAccount } from "../src/keys.ts";
 import { lilyAsync, tempHome } from "./lilyProcess.ts";
 
 const key = (name: string) => privateKeyToAccount(keccak256(toHex(`lily cli dry run: ${name}`)));
 const [cheap, wrongModule, dear] = [key("cheap"), key("wrong module"), key("dear")];
 const mediator = key("mediator").address;
-let anvil: Anvil;
+let net: LocalNetwork;
 let home: string;
-let stop: () => Promise<void>;
-let solver: ReturnType<typeof createClient<typeof solverRoutes>>;
 
 before(async () => {
-  const logger = createLogger({ module: "test", level: "error" });
-  const dir = mkdtempSync(join(tmpdir(), "lily-cli-dry-run-"));
-  anvil = await startAnvil({ blockTimeSeconds: 1 });
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: parseEther("1000000") });
-  const client = (a: LocalAccount) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: a, addresses, pollingIntervalMs: 20 });
-  const deployer = client(privateKeyToAccount(devAccounts[0]!));
+  net = await startLocalNetwork("cli-dry-run", { blockTimeSeconds: 1 });
   // The job creator's key, as `lily run` will load it from this home; funded so the solver backs its offers.
   home = tempHome();
   const jobCreator = roleAccount(home, "job-creator");
-  const funded = [cheap, wrongModule, dear, jobCreator];
-  for (const p of funded) await fundAccount(deployer, { to: p.address, eth: parseEther("1"), tokens: parseEther("100") });
-  await Promise.all(funded.map((p) => deposit(client(p), { amount: parseEther("100") })));
+  await net.fund([cheap, wrongModule, dear, jobCreator].map(net.clientFor), { eth: parseEther("1"), tokens: parseEther("100"), deposit: parseEther("100") });
 
-  const storeServer = await startStore({ ...defaultStoreOptions, dataDir: join(dir, "blocks") }, { logger });
-  const store = new StoreClient(storeServer.url);
-  const cowsay = loadCatalog().find((e) => e.ref === "cowsay@1.0.0")!;
-  const module = await store.putRecordBytes(cowsay.manifestBytes);
-  const domain = { chainId: addresses.chainId, verifyingContract: addresses.deals };
-  const solverServer = await startSolver(
-    { ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token, rpcUrl: anvil.rpcUrl, deployBlock: addresses.deployBlock },
-    { logger },
-  );
-  solver = createClient(solverServer.url, solverRoutes);
+  const module = net.modules.cowsay;
   const offers: [LocalAccount, Partial<ResourceOffer>][] = [
     [cheap, { price: parseEther("3"), collateral: parseEther("5") }],
     [wrongModule, { price: parseEther("1"), modules: [cidForBytes(new TextEncoder().encode("another module"))] }],
@@ -71,32 +47,14 @@ before(async () => {
       nonce: 1n,
       ...o,
     };
-    await solver.postResourceOffer({ body: { offer, signature: await signRecord(p, domain, "ResourceOffer", offer) } });
+    await net.solver.postResourceOffer({ body: { offer, signature: await signRecord(p, net.domain, "ResourceOffer", offer) } });
   }
-  writeFileSync(
-    join(home, "network.json"),
-    JSON.stringify({
-      rpcUrl: anvil.rpcUrl,
-      chainId: addresses.chainId,
-      token: addresses.token,
-      deals: addresses.deals,
-      deployBlock: addresses.deployBlock,
-      solverUrl: solverServer.url,
-      storeUrl: storeServer.url,
-      modules: { "cowsay@1.0.0": module },
-      mediators: [mediator],
-    }),
-  );
-  stop = async () => {
-    await solverServer.close();
-    await storeServer.close();
-    await anvil.stop();
-  };
+  writeFileSync(join(home, "network.json"), JSON.stringify({ ...net.endpoints, modules: { "cowsay@1.0.0": module }, mediators: [mediator] }));
 });
-after(() => stop?.());
+after(() => net?.stop());
 
 const line = (label: string, rest: string) => new RegExp(`^${label.padEnd(12)}${rest}$`, "m");
-const nothingPosted = async () => assert.deepEqual((await solver.listDeals({})).deals, [], "no deal proposed: nothing was posted");
+const nothingPosted = async () => assert.deepEqual((await net.solver.listDeals({})).deals, [], "no deal proposed: nothing was posted");
 
 test("lily run --dry-run names, for each provider, the filter that rejects the job and why, and what would match", async () => {
   const r = await lilyAsync(home, "run", "cowsay@1.0.0", "-i", "message=hi", "--max-price", "10", "--policy", "audit:10%", "--dry-run");

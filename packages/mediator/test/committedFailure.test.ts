@@ -4,31 +4,21 @@
 // job: it does not rule until it can fetch them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import type { Address } from "viem";
-import { challenge, commitResult, dealId, dealState, getDealEvents, openDeal, type LilyClient } from "@lily/chain";
+import { challenge, commitResult, dealId, dealState, getDealEvents, openDeal } from "@lily/chain";
 import { loadJob } from "@lily/executor";
 import { Policy, cidDigest, cidForRecord } from "@lily/protocol";
-import type { RunningMediator } from "../src/mediator.ts";
-import { FEE, PRICE, startNetwork, type Network } from "./network.ts";
+import { FEE, PRICE, addr, startNetwork, type Network } from "./network.ts";
 import { ForgetfulStore } from "./parts.ts";
 import { disputeOf, eventually, settledIn } from "./waitFor.ts";
 
 let net: Network;
-const running: RunningMediator[] = [];
 before(async () => {
   net = await startNetwork();
 });
-after(async () => {
-  for (const m of running) await m.close();
-  await net?.stop();
-});
-
-const addr = (c: LilyClient): Address => c.account!.address;
-const nonceOf = (c: LilyClient) => net.deployer.publicClient.getTransactionCount({ address: addr(c) });
+after(() => net?.stop());
 
 test("a provider that committed the failure for inputs no store holds is ruled correct, and paid", async () => {
   const mediator = await net.startMediator(net.mediator, "mediator");
-  running.push(mediator);
   const provider = net.providers[0]!;
   const before = await net.ledger();
   const missing = cidForRecord({ message: "stored nowhere" }).cid;
@@ -57,7 +47,6 @@ test("a mediator that cannot fetch the inputs does not rule against a provider t
   const forgetful = await net.newMediator("forgetful mediator");
   const store = new ForgetfulStore(net.store.url);
   const mediator = await net.startMediator(forgetful, "forgetful", { store });
-  running.push(mediator);
   const provider = net.providers[0]!;
   const before = await net.ledger();
   const job = await net.postJobOffer(Policy.optimistic, 600n, "only the provider has these", { mediators: [addr(forgetful)] });
@@ -81,7 +70,7 @@ test("a mediator that cannot fetch the inputs does not rule against a provider t
   assert.equal(disputeOf(mediator, id)!.status, "re-running", "still waiting, never given up");
   assert.equal(await dealState(net.deployer, { dealId: id }), "challenged", "nobody ruled against the provider");
   assert.equal((await getDealEvents(net.deployer, { dealId: id })).filter((e) => e.name === "Ruled").length, 0);
-  assert.equal(await nonceOf(forgetful), 1, "only the lock was sent");
+  assert.equal(await net.nonceOf(forgetful), 1, "only the lock was sent");
 
   // Once the inputs can be fetched, the mediator re-runs and finds the provider right.
   store.lost.delete(job.offer.inputs);

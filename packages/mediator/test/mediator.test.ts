@@ -2,12 +2,11 @@
 // them (a challenge, an audit draw, a replica tally), ruled by re-running cowsay in the sandbox.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import type { Hex } from "viem";
 import { challenge, commitResult, dealId, dealState, finalize, getDealEvents, mediatorOf, openDeal, openReplicas, settleReplicas } from "@lily/chain";
 import { isAddressEqual } from "viem";
 import { Policy, cidDigest, commonMediators } from "@lily/protocol";
 import type { RunningMediator } from "../src/mediator.ts";
-import { COLLATERAL, FEE, PRICE, startNetwork, type Network } from "./network.ts";
+import { COLLATERAL, FEE, PRICE, addr, startNetwork, type Network } from "./network.ts";
 import { disputeOf, eventually, settledIn } from "./waitFor.ts";
 
 let net: Network;
@@ -19,14 +18,7 @@ before(async () => {
   mediator = await net.startMediator(net.mediator, "mediator");
   outsider = await net.startMediator(net.outsider, "outsider");
 });
-after(async () => {
-  await mediator?.close();
-  await outsider?.close();
-  await net?.stop();
-});
-
-const nonceOf = (address: Hex) => net.deployer.publicClient.getTransactionCount({ address });
-const addr = (c: { account?: { address: Hex } }) => c.account!.address;
+after(() => net?.stop());
 
 /** An optimistic deal matched by the solver, opened, with a result committed by the provider. */
 async function optimisticDealWithResult(message: string, honest: boolean) {
@@ -78,12 +70,12 @@ test("a mediator the parties did not accept records the dispute as not its own a
   assert.equal(d.status, "not-mine");
   // Either reason keeps it out: it is not in the list, or the dispute was already ruled on.
   assert.match(d.error!, /not in the mediator list|resolved without us/);
-  assert.equal(await nonceOf(addr(net.outsider)), 0);
+  assert.equal(await net.nonceOf(net.outsider), 0);
 });
 
 test("a restarted mediator resumes from its database and never rules twice", async () => {
   const earlier = mediator.disputes();
-  const nonce = await nonceOf(addr(net.mediator));
+  const nonce = await net.nonceOf(net.mediator);
   await mediator.close();
   mediator = await net.startMediator(net.mediator, "mediator");
 
@@ -105,7 +97,7 @@ test("a restarted mediator resumes from its database and never rules twice", asy
     mediator.disputes().filter((x) => x.key !== id.toLowerCase()),
     earlier,
   );
-  assert.equal(await nonceOf(addr(net.mediator)), nonce + 2);
+  assert.equal(await net.nonceOf(net.mediator), nonce + 2);
 });
 
 test("an audit that hits sends the deal to the mediator, who finds the provider wrong", async () => {

@@ -1,32 +1,11 @@
-// A real network for the mediator to work in: anvil with Lily deployed, a store with the cowsay
-// module published, a solver, a funded job creator, two providers and two mediators (one both
-// parties accept, one nobody does), and helpers to make deals, results and disputes, to move
-// the chain's blocks and clock, and to check every balance to the wei.
+// A real network for the mediator to work in: the local network (no block time: the tests move
+// the chain's blocks and clock themselves), a funded job creator, two providers and two mediators
+// (one both parties accept, one nobody does), and helpers to make deals, results and disputes, to
+// move the chain, and to check every balance to the wei. Every mediator started on it stops with it.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, parseEther, toHex, type Address, type Hex, type LocalAccount } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import {
-  createLilyClient,
-  deployLily,
-  deposit,
-  devAccounts,
-  escrowBalance,
-  fundAccount,
-  lilyTokenAbi,
-  startAnvil,
-  tokenBalance,
-  totalLocked,
-  type Anvil,
-  type LilyAddresses,
-  type LilyClient,
-} from "@lily/chain";
-import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
-import { createLogger, type Logger } from "@lily/node-kit";
-import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
-import { startSolver, defaultSolverOptions } from "@lily/solver";
+import { parseEther, toHex, keccak256, type Address, type Hex, type LocalAccount } from "viem";
+import { devAccounts, escrowBalance, lilyTokenAbi, tokenBalance, totalLocked, type LilyClient } from "@lily/chain";
 import { loadCatalog } from "@lily/modules";
 import { JOB_REFUSED_EXIT_CODE, createWasmExecutor, failureOutputs, jobTaskSpec, prepareJobDirs, removeJobDirs, type JobFailure } from "@lily/executor";
 import {
@@ -41,13 +20,13 @@ import {
   type ResourceOffer,
   type ResultManifest,
 } from "@lily/protocol";
+import { SUPPLY, startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
 import { defaultMediatorOptions, type MediatorOptions } from "../src/options.ts";
 import { createMediator, type MediatorDeps, type RunningMediator } from "../src/mediator.ts";
 
 export const PRICE = parseEther("3");
 export const COLLATERAL = parseEther("5");
 export const FEE = parseEther("1");
-export const SUPPLY = parseEther("1000000");
 /** The deployment's mediation timeout; each mediator's turn is half of it. */
 export const MEDIATION_TIMEOUT = 600;
 export const MEDIATOR_TURN = MEDIATION_TIMEOUT / 2;
@@ -55,29 +34,27 @@ export const MEDIATOR_TURN = MEDIATION_TIMEOUT / 2;
 /** A deterministic test key, distinct from anvil's dev accounts. */
 export const testKey = (name: string): Hex => keccak256(toHex(`lily mediator test key: ${name}`));
 
+export const addr = (c: LilyClient): Address => c.account!.address;
+
 /** Escrow and wallet balance of every named party, what is locked, what the contract holds, the supply. */
 export type Ledger = Record<string, bigint>;
 
-export interface Network {
-  anvil: Anvil;
-  addresses: LilyAddresses;
-  deployer: LilyClient;
+export interface Network extends LocalNetwork {
   jobCreator: LilyClient;
   providers: LilyClient[];
   /** The mediator both parties accept. */
   mediator: LilyClient;
   /** A mediator nobody accepted. */
   outsider: LilyClient;
-  clientFor(key: Hex): LilyClient;
   /** A new account with gas (and a name in the ledger), to mediate. */
   newMediator(name: string): Promise<LilyClient>;
-  store: StoreClient;
-  solver: Client<SolverRoutes>;
+  /** The cowsay module's manifest CID. */
   module: string;
-  logger: Logger;
   mediatorOptions(account: LocalAccount, name: string): MediatorOptions;
-  /** A mediator unit on this network, with the real parts unless `parts` replaces some. */
+  /** A mediator unit on this network, with the real parts unless `parts` replaces some; the network closes it when it stops (closing it twice is harmless). */
   startMediator(client: LilyClient, name: string, parts?: Partial<MediatorDeps>): Promise<RunningMediator>;
+  /** How many transactions `client` has sent. */
+  nonceOf(client: LilyClient): Promise<number>;
   /** A signed job offer for cowsay, posted to the solver; the mediator list defaults to [mediator]. */
   postJobOffer(policy: number, policyParam: bigint, message: string, opts?: { mediators?: Address[]; inputs?: string }): Promise<{ offer: JobOffer; id: Hex }>;
   /** A signed resource offer by `provider`, posted to the solver if `post`. */
@@ -103,43 +80,29 @@ export interface Network {
   ledger(): Promise<Ledger>;
   /** Escrow moved by exactly `moved` (party name -> delta, or `totalLocked`); nothing else changed; conservation holds. */
   assertEscrowMoved(before: Ledger, moved: Record<string, bigint>): Promise<void>;
-  stop(): Promise<void>;
 }
 
-export async function startNetwork(): Promise<Network> {
-  const dir = mkdtempSync(join(tmpdir(), "lily-mediator-net-"));
-  const logger = createLogger({ module: "test", level: (process.env.LILY_TEST_LOG as "info" | undefined) ?? "error" });
-  const anvil = await startAnvil();
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: SUPPLY, mediationTimeoutSeconds: MEDIATION_TIMEOUT });
-  const clientFor = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
-  const [deployer, jobCreator, p1, p2, mediator] = devAccounts.map(clientFor) as [LilyClient, LilyClient, LilyClient, LilyClient, LilyClient];
+export function startNetwork(): Promise<Network> {
+  return startLocalNetwork("mediator", { mediationTimeoutSeconds: MEDIATION_TIMEOUT }, withParties);
+}
+
+async function withParties(net: LocalNetwork): Promise<Network> {
+  const { addresses, clientFor, deployer, dir, domain, endpoints, logger, solver, store } = net;
+  const [jobCreator, p1, p2, mediator] = devAccounts.slice(1, 5).map(clientFor) as [LilyClient, LilyClient, LilyClient, LilyClient];
   const outsider = clientFor(testKey("outsider"));
-  await fundAccount(deployer, { to: outsider.account!.address, eth: parseEther("1") });
-  for (const party of [jobCreator, p1, p2]) {
-    await fundAccount(deployer, { to: party.account!.address, tokens: parseEther("1000") });
-    await deposit(party, { amount: parseEther("100") });
-  }
+  await net.fund([outsider], { eth: parseEther("1") });
+  await net.fund([jobCreator, p1, p2], { tokens: parseEther("1000"), deposit: parseEther("100") });
   const named: Record<string, Address> = {
-    deployer: deployer.account!.address,
-    jobCreator: jobCreator.account!.address,
-    provider: p1.account!.address,
-    provider2: p2.account!.address,
-    mediator: mediator.account!.address,
-    outsider: outsider.account!.address,
+    deployer: addr(deployer),
+    jobCreator: addr(jobCreator),
+    provider: addr(p1),
+    provider2: addr(p2),
+    mediator: addr(mediator),
+    outsider: addr(outsider),
   };
-
-  const storeServer = await startStore({ ...defaultStoreOptions, dataDir: join(dir, "blocks") }, { logger });
-  const store = new StoreClient(storeServer.url);
+  const module = net.modules.cowsay;
   const cowsay = loadCatalog().find((e) => e.ref === "cowsay@1.0.0")!;
-  const module = await store.putRecordBytes(cowsay.manifestBytes);
-  await store.putBytes(cowsay.wasmBytes);
 
-  const domain = deployer.domain;
-  const solverServer = await startSolver(
-    { ...defaultSolverOptions, dbPath: join(dir, "solver.db"), domain, token: addresses.token, rpcUrl: anvil.rpcUrl, deployBlock: addresses.deployBlock },
-    { logger },
-  );
-  const solver = createClient(solverServer.url, solverRoutes);
   const accepted: Address[] = [mediator.account!.address];
   const inAnHour = () => BigInt(Math.floor(Date.now() / 1000) + 3600);
   const rpc = (method: string, params: unknown[]) => deployer.publicClient.request({ method, params } as never);
@@ -166,42 +129,30 @@ export async function startNetwork(): Promise<Network> {
 
   const mediatorOptions = (account: LocalAccount, name: string): MediatorOptions => ({
     ...defaultMediatorOptions,
+    ...endpoints,
     account,
     dbPath: join(dir, `${name}.db`),
     workDir: join(dir, `${name}-work`),
-    rpcUrl: anvil.rpcUrl,
-    chainId: addresses.chainId,
-    token: addresses.token,
-    deals: addresses.deals,
-    deployBlock: addresses.deployBlock,
-    solverUrl: solverServer.url,
-    storeUrl: storeServer.url,
     pollMs: 100,
     undecidedRetryMs: 200,
   });
 
   return {
-    anvil,
-    addresses,
-    deployer,
+    ...net,
     jobCreator,
     providers: [p1, p2],
     mediator,
     outsider,
-    clientFor,
     async newMediator(name) {
       const client = clientFor(testKey(name));
-      await fundAccount(deployer, { to: client.account!.address, eth: parseEther("1") });
-      named[name] = client.account!.address;
+      await net.fund([client], { eth: parseEther("1") });
+      named[name] = addr(client);
       return client;
     },
-    store,
-    solver,
     module,
-    logger,
     mediatorOptions,
-    startMediator(client, name, parts = {}) {
-      return createMediator(mediatorOptions(client.account! as LocalAccount, name), {
+    async startMediator(client, name, parts = {}) {
+      const unit = await createMediator(mediatorOptions(client.account! as LocalAccount, name), {
         logger,
         chain: client,
         solver,
@@ -210,7 +161,12 @@ export async function startNetwork(): Promise<Network> {
         clock: { now: () => Date.now() },
         ...parts,
       });
+      let closing: Promise<void> | undefined;
+      const close = () => (closing ??= unit.close());
+      net.onStop(close);
+      return { ...unit, close };
     },
+    nonceOf: (client) => deployer.publicClient.getTransactionCount({ address: addr(client) }),
     async postJobOffer(policy, policyParam, message, { mediators = accepted, inputs } = {}) {
       const offer: JobOffer = {
         jobCreator: jobCreator.account!.address,
@@ -307,11 +263,6 @@ export async function startNetwork(): Promise<Network> {
       const want: Record<string, bigint> = {};
       for (const [k, v] of Object.entries(moved)) if (v !== 0n) want[k === "totalLocked" ? k : `escrow:${k}`] = v;
       assert.deepEqual(diff, want);
-    },
-    async stop() {
-      await solverServer.close();
-      await storeServer.close();
-      await anvil.stop();
     },
   };
 }

@@ -3,32 +3,22 @@
 // and an eligible mediator rules instead.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import type { Address } from "viem";
-import { challenge, commitResult, dealId, dealState, openDeal, type LilyClient } from "@lily/chain";
+import { challenge, commitResult, dealId, dealState, openDeal } from "@lily/chain";
 import { Policy, cidDigest, mediatorSetHash, sortedAddresses } from "@lily/protocol";
-import type { RunningMediator } from "../src/mediator.ts";
-import { COLLATERAL, FEE, startNetwork, type Network } from "./network.ts";
+import { COLLATERAL, FEE, addr, startNetwork, type Network } from "./network.ts";
 import { settledIn } from "./waitFor.ts";
 
 let net: Network;
-const running: RunningMediator[] = [];
 before(async () => {
   net = await startNetwork();
 });
-after(async () => {
-  for (const m of running) await m.close();
-  await net?.stop();
-});
-
-const addr = (c: LilyClient): Address => c.account!.address;
-const nonceOf = (c: LilyClient) => net.deployer.publicClient.getTransactionCount({ address: addr(c) });
+after(() => net?.stop());
 
 test("a mediator that is also the job creator, listed in the set, never rules on its own deal", async () => {
   const jc = net.jobCreator;
   const set = sortedAddresses([addr(jc), addr(net.mediator)]);
   const judge = await net.startMediator(net.mediator, "mediator");
   const party = await net.startMediator(jc, "job-creator-as-mediator");
-  running.push(judge, party);
 
   const provider = net.providers[0]!;
   const before = await net.ledger();
@@ -39,7 +29,7 @@ test("a mediator that is also the job creator, listed in the set, never rules on
   const id = dealId(net.addresses, deal);
   await commitResult(provider, { deal, resultDigest: cidDigest(await net.wrongResult(id, job.offer.inputs)) });
   await challenge(jc, { deal, reason: "mine to judge" });
-  const nonce = await nonceOf(jc);
+  const nonce = await net.nonceOf(jc);
   await net.mine(2);
 
   const mine = await settledIn(party, id, ["not-mine", "ruled", "failed"]);
@@ -48,6 +38,6 @@ test("a mediator that is also the job creator, listed in the set, never rules on
   const ruled = await settledIn(judge, id, ["ruled", "failed"]);
   assert.equal(ruled.status, "ruled", ruled.error);
   assert.equal(await dealState(net.deployer, { dealId: id }), "slashed");
-  assert.equal(await nonceOf(jc), nonce, "the job creator sent nothing as a mediator");
+  assert.equal(await net.nonceOf(jc), nonce, "the job creator sent nothing as a mediator");
   await net.assertEscrowMoved(before, { mediator: FEE, provider: -COLLATERAL, jobCreator: COLLATERAL - FEE });
 });

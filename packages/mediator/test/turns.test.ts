@@ -4,25 +4,17 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { encodeAbiParameters, isAddressEqual, keccak256, type Address, type Hex } from "viem";
-import { challenge, commitResult, dealId, dealRecord, dealState, getDealEvents, mediatorOf, openDeal, type LilyClient } from "@lily/chain";
+import { challenge, commitResult, dealId, dealRecord, dealState, getDealEvents, mediatorOf, openDeal } from "@lily/chain";
 import { Policy, cidDigest, sortedAddresses, type DealMessage } from "@lily/protocol";
-import type { RunningMediator } from "../src/mediator.ts";
-import { COLLATERAL, FEE, MEDIATOR_TURN, startNetwork, type Network } from "./network.ts";
+import { COLLATERAL, FEE, MEDIATOR_TURN, addr, startNetwork, type Network } from "./network.ts";
 import { gatedExecutor } from "./parts.ts";
 import { disputeOf, eventually, settledIn } from "./waitFor.ts";
 
 let net: Network;
-const running: RunningMediator[] = [];
 before(async () => {
   net = await startNetwork();
 });
-after(async () => {
-  for (const m of running) await m.close();
-  await net?.stop();
-});
-
-const addr = (c: LilyClient): Address => c.account!.address;
-const nonceOf = (c: LilyClient) => net.deployer.publicClient.getTransactionCount({ address: addr(c) });
+after(() => net?.stop());
 
 /** An optimistic deal with a wrong result, challenged, whose mediators are `set`; the draw's block is mined. */
 async function challengedDeal(set: Address[], message: string): Promise<{ deal: DealMessage; id: Hex }> {
@@ -55,7 +47,6 @@ test("a drawn mediator locks the draw first, and still rules after 300 blocks ar
   const set = sortedAddresses([addr(a), addr(b)]);
   const sandbox = gatedExecutor();
   const units = [await net.startMediator(a, "turn-a", { executor: sandbox }), await net.startMediator(b, "turn-b", { executor: sandbox })];
-  running.push(...units);
   const before = await net.ledger();
   const { deal, id } = await challengedDeal(set, "hold the sandbox");
   const drawnAddress = await mediatorOf(net.deployer, { deal, mediators: set });
@@ -66,7 +57,7 @@ test("a drawn mediator locks the draw first, and still rules after 300 blocks ar
   await sandbox.waiting;
   const { seed, drawBlock } = await dealRecord(net.deployer, { dealId: id });
   assert.notEqual(seed, 0n, "the draw is locked before the re-run starts");
-  assert.equal(await nonceOf(drawn), 1);
+  assert.equal(await net.nonceOf(drawn), 1);
 
   // A fast chain: whole 256-block epochs in a few seconds, until the block hashes alone would
   // hand the dispute to the other mediator.
@@ -87,8 +78,8 @@ test("a drawn mediator locks the draw first, and still rules after 300 blocks ar
     ruled.map((e) => (e.args as { mediator: Address }).mediator),
     [addr(drawn)],
   );
-  assert.equal(await nonceOf(drawn), 2, "two transactions: the lock and the ruling");
-  assert.equal(await nonceOf(other), 0, "the other mediator sent nothing");
+  assert.equal(await net.nonceOf(drawn), 2, "two transactions: the lock and the ruling");
+  assert.equal(await net.nonceOf(other), 0, "the other mediator sent nothing");
   await net.assertEscrowMoved(before, { [`turn mediator ${drawn === a ? "a" : "b"}`]: FEE, provider: -COLLATERAL, jobCreator: COLLATERAL - FEE });
 });
 
@@ -101,7 +92,6 @@ test("when the drawn mediator is absent, the next one rules once the turn passes
   // Only the mediator not drawn runs: the drawn one is absent.
   const [absent, present, presentName] = isAddressEqual(drawnAddress, addr(a)) ? [a, b, "absent mediator b"] : [b, a, "absent mediator a"];
   const unit = await net.startMediator(present, presentName.replaceAll(" ", "-"));
-  running.push(unit);
 
   const waiting = await eventually("the present mediator waits for its turn", () => {
     const d = disputeOf(unit, id);
@@ -110,14 +100,14 @@ test("when the drawn mediator is absent, the next one rules once the turn passes
   assert.equal(waiting.status, "seen");
   const { challengedAt } = await dealRecord(net.deployer, { dealId: id });
   assert.equal(waiting.recheckAt, Number(challengedAt) + MEDIATOR_TURN, "it looks again when the turn passes");
-  assert.equal(await nonceOf(present), 0);
+  assert.equal(await net.nonceOf(present), 0);
 
   // The absent mediator's turn runs out: the present one locks the draw, re-runs and rules.
   await net.increaseTime(MEDIATOR_TURN);
   const d = await settledIn(unit, id, ["ruled", "failed"]);
   assert.equal(d.status, "ruled", d.error);
   assert.equal(await dealState(net.deployer, { dealId: id }), "slashed");
-  assert.equal(await nonceOf(present), 2, "the lock and the ruling");
-  assert.equal(await nonceOf(absent), 0);
+  assert.equal(await net.nonceOf(present), 2, "the lock and the ruling");
+  assert.equal(await net.nonceOf(absent), 0);
   await net.assertEscrowMoved(before, { [presentName]: FEE, provider: -COLLATERAL, jobCreator: COLLATERAL - FEE });
 });

@@ -6,9 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex, zeroAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLogger } from "@lily/node-kit";
-import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
-import { loadCatalog } from "@lily/modules";
 import {
   DealRecord,
   JobOfferRecord,
@@ -20,6 +17,7 @@ import {
   type JobOffer,
   type ResourceOffer,
 } from "@lily/protocol";
+import { startModuleStore, type ModuleStore } from "../../../test/support/localNetwork.ts";
 import type { ProposalContext } from "../src/checkProposal.ts";
 
 export const testKey = (name: string): Hex => keccak256(toHex(`lily provider test key: ${name}`));
@@ -29,25 +27,10 @@ export const otherProvider = privateKeyToAccount(testKey("other provider"));
 export const domain: Domain = { chainId: 31337, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
 export const NOW = 1_900_000_000;
 
-export interface TestStore {
-  store: StoreClient;
-  dataDir: string;
-  modules: Record<"cowsay" | "wordcount" | "primes", string>;
-  close(): Promise<void>;
-}
+export type TestStore = ModuleStore;
 
 /** A real store server with every built module published. */
-export async function startTestStore(): Promise<TestStore> {
-  const dataDir = mkdtempSync(join(tmpdir(), "lily-provider-store-"));
-  const server = await startStore({ ...defaultStoreOptions, dataDir }, { logger: createLogger({ module: "store", level: "error" }) });
-  const store = new StoreClient(server.url);
-  const modules = {} as TestStore["modules"];
-  for (const m of loadCatalog()) {
-    modules[m.manifest.name as keyof TestStore["modules"]] = await store.putRecordBytes(m.manifestBytes);
-    await store.putBytes(m.wasmBytes);
-  }
-  return { store, dataDir, modules, close: () => server.close() };
-}
+export const startTestStore = (): Promise<TestStore> => startModuleStore(mkdtempSync(join(tmpdir(), "lily-provider-store-")));
 
 /** Where the store keeps a block: deleting it makes the block vanish. */
 export const blockPath = (dataDir: string, cid: string) => join(dataDir, cid.slice(-2), cid);

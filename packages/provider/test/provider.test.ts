@@ -175,7 +175,7 @@ test("an opening that fails for a nonce race the account queue could not absorb 
 
 test("a provider started while its solver does not answer follows the chain, and offers and takes jobs once the solver is back", async (t) => {
   const net = await network(t);
-  const proxy = await startDownProxy(net.solverUrl);
+  const proxy = await startDownProxy(net.endpoints.solverUrl);
   t.after(() => proxy.close());
   const p1 = net.providers[0]!;
   const provider = await net.startProvider(p1, { deps: { solver: createClient(proxy.url, solverRoutes, { timeoutMs: 2000 }), watch: undefined } });

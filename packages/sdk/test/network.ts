@@ -1,30 +1,12 @@
-// A real network for the job creator's client: anvil (a block every second, so chain time moves
-// on its own) with Lily deployed, a store holding the cowsay module, a solver, a funded job
-// creator, and providers the test drives by hand, step by step, so each can misbehave: sign or
-// withhold its signature, open or not, commit a result. Money is read from the contracts.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// A real network for the job creator's client: the local network (a block every second, so chain
+// time moves on its own), a funded job creator, and providers the test drives by hand, step by
+// step, so each can misbehave: sign or withhold its signature, open or not, commit a result.
+// Money is read from the contracts.
 import { keccak256, parseEther, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import {
-  commitResult,
-  createLilyClient,
-  deployLily,
-  deposit,
-  devAccounts,
-  escrowBalance,
-  fundAccount,
-  openDeal,
-  startAnvil,
-  type LilyClient,
-} from "@lily/chain";
-import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
-import { createLogger } from "@lily/node-kit";
-import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
-import { startSolver, defaultSolverOptions } from "@lily/solver";
-import { loadCatalog } from "@lily/modules";
+import { commitResult, escrowBalance, openDeal, type LilyClient } from "@lily/chain";
 import { cidDigest, signRecord, type DealRecord, type ResourceOffer, type Result, type ResultManifest } from "@lily/protocol";
+import { startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
 import { createJobCreator, memoryJournal, type JobCreator, type JobJournal, type SubmitDefaults } from "../src/index.ts";
 
 export const PRICE = parseEther("3");
@@ -48,74 +30,38 @@ export interface Provider {
   commit(record: DealRecord, stdout: string): Promise<string>;
 }
 
-export interface Network {
+export interface Network extends LocalNetwork {
   jc: JobCreator;
   jobCreator: LocalAccount;
   journal: JobJournal;
   providers: Provider[];
   providerOf(address: Address): Provider;
   mediator: Address;
-  solver: Client<SolverRoutes>;
-  store: StoreClient;
   /** Free escrow of the job creator and each provider, in that order. */
   balances(): Promise<bigint[]>;
-  stop(): Promise<void>;
 }
 
 export async function startNetwork(submit: Partial<SubmitDefaults> = {}): Promise<Network> {
-  const dir = mkdtempSync(join(tmpdir(), "lily-sdk-net-"));
-  const logger = createLogger({ module: "test", level: "error" });
-  const anvil = await startAnvil({ blockTimeSeconds: 1 });
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: parseEther("1000000") });
-  const clientFor = (account: LocalAccount) => createLilyClient({ rpcUrl: anvil.rpcUrl, account, addresses, pollingIntervalMs: 20 });
-  const deployer = clientFor(privateKeyToAccount(devAccounts[0]!));
+  const opts = { blockTimeSeconds: 1, solver: { signWindowSeconds: SIGN_WINDOW_SECONDS, sweepIntervalMs: 200 } };
+  return startLocalNetwork("sdk", opts, (net) => withParties(net, submit));
+}
+
+async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): Promise<Network> {
+  const { deployer, domain, solver, store } = net;
+  const module = net.modules.cowsay;
   const jobCreator = privateKeyToAccount(key("job creator"));
   const accounts = [jobCreator, ...[1, 2, 3].map((i) => privateKeyToAccount(key(`provider ${i}`)))];
-  for (const a of accounts) await fundAccount(deployer, { to: a.address, eth: parseEther("1"), tokens: DEPOSIT });
-  await Promise.all(accounts.map((a) => deposit(clientFor(a), { amount: DEPOSIT })));
+  await net.fund(accounts.map(net.clientFor), { eth: parseEther("1"), tokens: DEPOSIT, deposit: DEPOSIT });
   const mediator = privateKeyToAccount(key("mediator")).address;
-
-  const storeServer = await startStore({ ...defaultStoreOptions, dataDir: join(dir, "blocks") }, { logger });
-  const store = new StoreClient(storeServer.url);
-  const cowsay = loadCatalog().find((e) => e.ref === "cowsay@1.0.0")!;
-  const module = await store.putRecordBytes(cowsay.manifestBytes);
-  await store.putBytes(cowsay.wasmBytes);
-
-  const domain = { chainId: addresses.chainId, verifyingContract: addresses.deals };
-  const solverServer = await startSolver(
-    {
-      ...defaultSolverOptions,
-      dbPath: join(dir, "solver.db"),
-      domain,
-      token: addresses.token,
-      rpcUrl: anvil.rpcUrl,
-      deployBlock: addresses.deployBlock,
-      signWindowSeconds: SIGN_WINDOW_SECONDS,
-      sweepIntervalMs: 200,
-    },
-    { logger },
-  );
-  const solver = createClient(solverServer.url, solverRoutes);
   const journal = memoryJournal();
   const jc = createJobCreator(
-    {
-      account: jobCreator,
-      rpcUrl: anvil.rpcUrl,
-      chainId: addresses.chainId,
-      token: addresses.token,
-      deals: addresses.deals,
-      deployBlock: addresses.deployBlock,
-      solverUrl: solverServer.url,
-      storeUrl: storeServer.url,
-      modules: { "cowsay@1.0.0": module },
-      mediators: [mediator],
-    },
+    { ...net.endpoints, account: jobCreator, modules: { "cowsay@1.0.0": module }, mediators: [mediator] },
     { journal, submit: { pollMs: 100, openGraceMs: 2_000, ...submit } },
   );
 
   let nonce = 0n;
   const provider = (account: LocalAccount): Provider => {
-    const chain = clientFor(account);
+    const chain = net.clientFor(account);
     return {
       account,
       chain,
@@ -170,20 +116,14 @@ export async function startNetwork(submit: Partial<SubmitDefaults> = {}): Promis
   };
   const providers = accounts.slice(1).map(provider);
   return {
+    ...net,
     jc,
     jobCreator,
     journal,
     providers,
     providerOf: (address) => providers.find((p) => p.account.address.toLowerCase() === address.toLowerCase())!,
     mediator,
-    solver,
-    store,
     balances: () => Promise.all(accounts.map((a) => escrowBalance(deployer, { account: a.address }))),
-    async stop() {
-      await solverServer.close();
-      await storeServer.close();
-      await anvil.stop();
-    },
   };
 }
 
