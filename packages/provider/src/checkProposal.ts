@@ -41,8 +41,11 @@ export interface ProposalContext {
 export type Verdict =
   /** Sign: the deal's id (recomputed here) and the job, fetched and checked. */
   | { sign: true; id: Hex; job: Extract<LoadedJob, { ok: true }> }
-  /** Decline, for the reason given (a code and the field at fault). */
-  | { sign: false; decline: LilyError };
+  /**
+   * Decline, for the reason given (a code and the field at fault). `busy`: only capacity its own
+   * deals hold right now is short, which may free in a moment (a result being committed).
+   */
+  | { sign: false; decline: LilyError; busy?: true };
 
 /**
  * Decide whether to sign `record` for `job`. Returns a decline for anything wrong with the
@@ -95,8 +98,11 @@ export async function checkProposal(ctx: ProposalContext, record: DealRecord, jo
   const overOffer = shortfall(need, NO_RESOURCES, resourcesOf(mine));
   if (overOffer) return decline("CONFLICT", `jobOffer.${overOffer}`, `the job needs ${need[overOffer]}, the resource offer has ${mine[overOffer]}`);
   const over = shortfall(need, ctx.held, ctx.capacity);
-  if (over)
-    return decline("CONFLICT", `jobOffer.${over}`, `the job needs ${need[over]}, but ${ctx.capacity[over] - ctx.held[over]} of ${ctx.capacity[over]} is free`);
+  if (over) {
+    const field = `jobOffer.${over}`;
+    const message = `${field}: the job needs ${need[over]}, but ${ctx.capacity[over] - ctx.held[over]} of ${ctx.capacity[over]} is free`;
+    return { sign: false, busy: true, decline: new LilyError({ code: "CONFLICT", field, message }) };
+  }
   // REJECT: the module and every input must be retrievable and valid now (else the provider could be slashed for a job it cannot run)
   let loaded: LoadedJob;
   try {

@@ -16,10 +16,20 @@ import { bestEffort, save, type StepContext } from "./stepContext.ts";
 /** Resources reserved by checks in flight, by deal id. */
 export type Reservations = Map<string, Resources>;
 
+/**
+ * How long a proposal that only finds this provider's capacity busy is left unsigned before it is
+ * declined. The solver frees a deal's capacity when its result is on chain, a moment before this
+ * provider has seen its own commit confirmed; declining in that moment would cost the job this
+ * provider for good (a provider that declines is excluded from the job), so it looks again.
+ */
+export const BUSY_GRACE_MS = 3000;
+
 export interface ProposalDeps {
   opts: Pick<ProviderOptions, "resources" | "maxOpenDelaySeconds" | "maxJobSeconds"> & { account: LocalAccount };
   offers: OfferKeeper;
   reservations: Reservations;
+  /** Proposals left unsigned because capacity was busy: when each was first found so (ms). */
+  busySince: Map<string, number>;
 }
 
 export async function considerProposal(ctx: StepContext, deps: ProposalDeps, record: DealRecord): Promise<void> {
@@ -54,6 +64,13 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
       needs: resourcesOf(job.offer),
       ...(record.group && { group: record.group }),
     };
+    if (!verdict.sign && verdict.busy) {
+      const since = deps.busySince.get(key) ?? ctx.clock();
+      deps.busySince.set(key, since);
+      // Nothing recorded and nothing reported: the next pass checks the proposal again.
+      if (ctx.clock() - since < BUSY_GRACE_MS) return;
+    }
+    deps.busySince.delete(key);
     if (!verdict.sign) {
       const reason = verdict.decline.message;
       ctx.logger.warn("declining deal", { deal: record.id, code: verdict.decline.code, field: verdict.decline.field, reason });

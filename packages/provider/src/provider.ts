@@ -82,6 +82,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   };
   const offers = new OfferKeeper({ terms: opts, account: opts.account, domain, solver: deps.solver, db, clock, logger: log });
   const reservations: Reservations = new Map();
+  const busySince = new Map<string, number>();
   const busy = new Map<string, Promise<void>>();
   const seconds = () => Math.floor(clock() / 1000);
   let closed = false;
@@ -133,8 +134,10 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     }
     const byId = new Map((records ?? []).map((r) => [r.id.toLowerCase(), r]));
     for (const r of records ?? []) {
-      if (shouldCheck(r, db.get(r.id) !== undefined, seconds())) handle(r.id, () => considerProposal(ctx, { opts, offers, reservations }, r));
+      if (shouldCheck(r, db.get(r.id) !== undefined, seconds())) handle(r.id, () => considerProposal(ctx, { opts, offers, reservations, busySince }, r));
     }
+    // A proposal left waiting for capacity that the solver no longer proposes needs no more waiting.
+    if (records) for (const id of busySince.keys()) if (!byId.get(id)?.status.startsWith("proposed")) busySince.delete(id);
     for (const local of db.followed()) {
       handle(local.id, async () => {
         const view = await observe({ ...ctx, mediationTimeoutSeconds }, local, byId.get(local.id.toLowerCase()), seconds());

@@ -108,10 +108,19 @@ for (const [dimension, held] of [
   ["cpu", { cpu: 4, memoryMb: 0, gpu: 0, vramMb: 0 }],
   ["memoryMb", { cpu: 0, memoryMb: 4096 - 63, gpu: 0, vramMb: 0 }],
 ] as const) {
-  test(`a job over the ${dimension} the provider's other deals leave free is declined, naming jobOffer.${dimension}`, async () => {
-    await declined(await proposal(ts, { ...cowsay, ctx: { held } }), `jobOffer.${dimension}`);
+  test(`a job over the ${dimension} the provider's other deals leave free is declined as busy (it may free soon), naming jobOffer.${dimension}`, async () => {
+    const p = await proposal(ts, { ...cowsay, ctx: { held } });
+    await declined(p, `jobOffer.${dimension}`);
+    const v = await verdictOf(p);
+    assert.equal(!v.sign && v.busy, true, "only capacity in use is short: the provider looks again before declining");
   });
 }
+
+test("a job over what the resource offer has at all is declined, and not as busy: waiting cannot help", async () => {
+  const v = await verdictOf(await proposal(ts, { ...cowsay, job: { gpu: 0, vramMb: 1 } }));
+  assert.equal(v.sign, false);
+  assert.equal(!v.sign && v.busy, undefined);
+});
 
 test("a job that fits exactly in what is left is signed", async () => {
   const v = await verdictOf(await proposal(ts, { ...cowsay, ctx: { held: { cpu: 3, memoryMb: 4096 - 64, gpu: 0, vramMb: 0 } } }));

@@ -18,7 +18,8 @@ export interface LoopMemory {
   events: Map<Hex, { state: string; deal: ChainDeal }>;
   mediationTimeoutSeconds?: bigint;
   /** Since when (ms) each peer has not answered; absent while it answers. */
-  down: { solver?: number; chain?: number };
+  /** Since when (ms) each peer has not answered; `step`: any peer a step needed (the solver, the chain, the store). */
+  down: { solver?: number; chain?: number; step?: number };
 }
 
 /** The deals the journal says this job creator signed, in journal order. */
@@ -65,7 +66,7 @@ async function readSolver(ctx: JobCreatorContext, entry: JobEntry, signed: Signe
 }
 
 /** Note that a peer did not answer; throw once it has been silent for longer than peerTimeoutMs. */
-function unanswered(ctx: JobCreatorContext, memory: LoopMemory, peer: "solver" | "chain", e: unknown): void {
+export function unanswered(ctx: JobCreatorContext, memory: LoopMemory, peer: keyof LoopMemory["down"], e: unknown): void {
   memory.down[peer] ??= Date.now();
   const since = memory.down[peer];
   if (Date.now() - since > ctx.submit.peerTimeoutMs) throw e;

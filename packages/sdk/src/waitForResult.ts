@@ -4,11 +4,11 @@
 // a crash costs nothing, since the journal and the chain hold everything the next run needs.
 import type { Hex } from "viem";
 import { subscribe } from "@lily/api";
-import { LilyError, cidFromDigest } from "@lily/protocol";
+import { LilyError, cidFromDigest, isLilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
 import { nextStep, type JobView } from "./nextStep.ts";
-import { observeJob, type LoopMemory } from "./observeJob.ts";
+import { observeJob, unanswered, type LoopMemory } from "./observeJob.ts";
 import { applyStep } from "./applyStep.ts";
 import type { JobResult } from "./deliverResult.ts";
 
@@ -56,7 +56,16 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
         ctx.journal.put(entry);
       }
       const step = nextStep(view);
-      const done = await applyStep({ ctx, entry, memory, progress, k: view.k, ...(p.outDir && { outDir: p.outDir }) }, step);
+      let done: JobResult | undefined;
+      try {
+        done = await applyStep({ ctx, entry, memory, progress, k: view.k, ...(p.outDir && { outDir: p.outDir }) }, step);
+        delete memory.down.step;
+      } catch (e) {
+        // A peer a step needed did not answer (a solver restarting, a store or node away): the
+        // next pass decides again, from fresh state; only a long silence ends the wait.
+        if (!isLilyError(e, "UNREACHABLE")) throw e;
+        unanswered(ctx, memory, "step", e);
+      }
       if (done) return done;
       // Deals are signed and may still open: stopping leaves them in the journal, nothing cancelled.
       if (p.signal?.aborted) throw p.signal.reason;
