@@ -8,11 +8,10 @@ import {
   TimeoutError,
   WebSocketRequestError,
   decodeErrorResult,
-  formatEther,
   toFunctionSelector,
   type Hex,
 } from "viem";
-import { LilyError, isLilyError, policyName, type LilyErrorInit } from "@lily/protocol";
+import { LilyError, isLilyError, policyName, type LilyErrorInit, formatLily as lily } from "@lily/protocol";
 import { lilyDealsAbi, lilyTokenAbi } from "./generated/artifacts.ts";
 import { dealStates } from "./deal.ts";
 
@@ -24,7 +23,6 @@ type Sentence = Pick<LilyErrorInit, "code" | "message" | "field" | "hint">;
 // biome-ignore lint/suspicious/noExplicitAny: each sentence reads its own error's arguments by name
 type Args = Record<string, any>;
 
-const lily = (wei: bigint) => `${formatEther(wei)} LILY`;
 const time = (unix: bigint) => new Date(Number(unix) * 1000).toISOString();
 const state = (n: number) => dealStates[n] ?? String(n);
 const policy = (id: number) => policyName(id) ?? `#${id}`;

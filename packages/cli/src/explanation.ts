@@ -1,11 +1,9 @@
 // `lily run --dry-run`: print the SDK's explanation of how the solver would match a job now:
 // each provider's rejection (the filter and why) or its price, the clearing price, whether the
 // job can match at all, what would make it match, and whether the deposit covers it.
-import { formatUnits } from "viem";
 import type { JobExplanationReport } from "@lily/sdk";
 import type { Output } from "./output.ts";
-
-const lily = (v: bigint) => `${formatUnits(v, 18)} LILY`;
+import { formatLily as lily } from "@lily/protocol";
 
 export function printExplanation(out: Output, module: string, policy: string, r: JobExplanationReport): void {
   out.line(`dry run: nothing was signed, posted or locked`);

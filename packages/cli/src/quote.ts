@@ -1,10 +1,9 @@
 // `lily run --quote`: print the SDK's quote for a job under a policy.
-import { formatUnits } from "viem";
 import type { JobQuote } from "@lily/sdk";
 import type { Output } from "./output.ts";
+import { formatLily as lily } from "@lily/protocol";
 
 export function printQuote(out: Output, q: JobQuote): void {
-  const lily = (v: bigint) => `${formatUnits(v, 18)} LILY`;
   const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.001 ? 4 : 1)}%`;
   out.line(`policy             ${q.policy}: ${q.describe}`);
   out.line(`provider           ${q.provider} (price ${lily(q.price)}, collateral ${lily(q.collateral)})`);

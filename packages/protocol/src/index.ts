@@ -10,3 +10,4 @@ export * from "./dealTerms.ts";
 export * from "./schemas.ts";
 export * from "./module.ts";
 export * from "./inputs.ts";
+export * from "./units.ts";

@@ -36,7 +36,7 @@ test("explain names each provider's first rejection, lists the candidates cheape
   const explained = await api.explainJobOffer({ body: { offer } });
   assert.deepEqual(explained.rejections, {
     [p.wrongModule.address]: `module: module ${offer.module} is not in the provider's allow-list`,
-    [p.tooDear.address]: "price: price 500 is above maxPrice 100",
+    [p.tooDear.address]: "price: price 0.0000000000000005 LILY is above maxPrice 0.0000000000000001 LILY",
     [p.unfunded.address]: "escrow: provider: escrow 0 LILY free, the deal would lock 0.00000000000000001 LILY",
     [p.busy.address]: "resources: cpu: needs 1, 0 of 1 free",
   });

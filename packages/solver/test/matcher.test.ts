@@ -70,7 +70,12 @@ const filterCases: {
     reason: /^cpu: needs 8, the offer has 4; gpu: needs 1, the offer has 0$/,
   },
   { says: "a price at maxPrice is within budget", plugin: priceWithinBudget, offer: { price: 100n } },
-  { says: "a price above maxPrice is over budget", plugin: priceWithinBudget, offer: { price: 101n }, reason: /price 101 is above maxPrice 100/ },
+  {
+    says: "a price above maxPrice is over budget",
+    plugin: priceWithinBudget,
+    offer: { price: 101n },
+    reason: /price 0.000000000000000101 LILY is above maxPrice 0.0000000000000001 LILY/,
+  },
   { says: "an allowed module passes", plugin: moduleAllowed },
   { says: "a module missing from the allow-list is refused", plugin: moduleAllowed, offer: { modules: [other] }, reason: /not in the provider's allow-list/ },
   { says: "an empty allow-list allows nothing", plugin: moduleAllowed, offer: { modules: [] }, reason: /not in the provider's allow-list/ },

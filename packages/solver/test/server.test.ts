@@ -258,7 +258,7 @@ test("when no provider fits, the job offer stays open with a reason naming each 
   assert.deepEqual([job.status, job.dealIds], ["open", []]);
   assert.deepEqual(job.rejections, {
     [wrongModule.address]: `module: module ${primes} is not in the provider's allow-list`,
-    [tooDear.address]: "price: price 500 is above maxPrice 100",
+    [tooDear.address]: "price: price 0.0000000000000005 LILY is above maxPrice 0.0000000000000001 LILY",
     [tooSmall.address]: "capacity: memoryMb: needs 256, the offer has 128",
   });
 });

@@ -80,7 +80,7 @@ const checks: { policy: keyof typeof policies; terms: PolicyTerms; rejects?: Reg
   { policy: "replicate", terms: terms({ param: 3n, collateral: 0n }), rejects: /below the mediation fee/ },
   // p x collateral >= price: 10% of 10 covers 1 exactly
   { policy: "audit", terms: terms({ param: 100_000n, collateral: 10n * E }) },
-  { policy: "audit", terms: terms({ param: 100_000n, collateral: 10n * E - 1n }), rejects: /cheating would pay.*at least 10000000000000000000/ },
+  { policy: "audit", terms: terms({ param: 100_000n, collateral: 10n * E - 1n }), rejects: /cheating would pay.*at least 10 LILY/ },
   { policy: "audit", terms: terms({ param: 0n }), rejects: /above 0/ },
   { policy: "audit", terms: terms({ param: 1_000_001n }), rejects: /at most 100%/ },
   { policy: "audit", terms: terms({ param: 1_000_000n, collateral: E, mediationFee: 2n * E }), rejects: /below the mediation fee/ },

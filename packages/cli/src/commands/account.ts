@@ -1,14 +1,12 @@
 // `lily balance`, `lily deposit`, `lily withdraw`: the job creator's wallet and
 // escrow. A party deposits once; each deal locks from that balance, no per-job approvals.
 import type { Command } from "commander";
-import { formatUnits } from "viem";
 import { deposit, escrowBalance, tokenBalance, withdraw } from "@lily/chain";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { tokenOption } from "../flags.ts";
 import { jobCreatorFromFlags } from "../jobCreatorFromFlags.ts";
-
-const lily = (v: bigint) => `${formatUnits(v, 18)} LILY`;
+import { formatLily as lily } from "@lily/protocol";
 
 function withWallet(cmd: Command): Command {
   return addNetworkFlags(cmd.option("--as <role>", "whose key to use", "job-creator").option("--key <path>", "keystore file").option("--json", "print JSON"));

@@ -3,12 +3,9 @@
 // what the deal would lock (it must deposit first). `escrow-pending`: it would, but its other
 // proposed or signed deals, not yet opened, hold part of it; they open or drop within a sign
 // window, so this one is transient.
-import { formatUnits } from "viem";
-import type { JobOffer, ResourceOffer } from "@lily/protocol";
+import { formatLily as lily, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import type { Backing, FilterPlugin, MatchContext } from "./filters.ts";
 import { jobCreatorLock } from "./locks.ts";
-
-const lily = (wei: bigint) => `${formatUnits(wei, 18)} LILY`;
 
 /** Each party of the pair, what the deal (or replica group) would lock from it, and its escrow. */
 function needs(job: JobOffer, offer: ResourceOffer, ctx: MatchContext): { who: string; lock: bigint; backing: Backing }[] {

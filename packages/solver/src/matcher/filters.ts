@@ -6,7 +6,7 @@
 // dry run tells a job that will match once the network frees up from one that never will.
 import { policyById } from "@lily/verification";
 import type { Address } from "viem";
-import { commonMediators, dealMediators, type JobOffer, type ResourceOffer } from "@lily/protocol";
+import { commonMediators, dealMediators, formatLily, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import { RESOURCE_KEYS, type Resources } from "./resources.ts";
 import { escrowCovers, escrowNotHeld } from "./escrow.ts";
 
@@ -62,7 +62,7 @@ export const moduleAllowed: FilterPlugin = {
 export const priceWithinBudget: FilterPlugin = {
   name: "price",
   transient: false,
-  filter: (job, offer) => (offer.price > job.maxPrice ? `price ${offer.price} is above maxPrice ${job.maxPrice}` : undefined),
+  filter: (job, offer) => (offer.price > job.maxPrice ? `price ${formatLily(offer.price)} is above maxPrice ${formatLily(job.maxPrice)}` : undefined),
 };
 
 /**

@@ -3,7 +3,7 @@
 // with probability p per job; cheating is unprofitable when the expected slash covers the price
 // it would steal: p x collateral >= price. An honest job creator pays the mediation fee whenever
 // an audited provider turns out right, so its expected extra cost is p x mediationFee.
-import { PPM, Policy } from "@lily/protocol";
+import { PPM, Policy, formatLily } from "@lily/protocol";
 import { badPolicy, caughtWithin, checkJobs, type PolicyStrategy } from "./strategy.ts";
 
 const HINT = "e.g. --policy audit:10% (or audit:0.1, or audit:100000ppm)";
@@ -65,10 +65,10 @@ export const audit: PolicyStrategy = {
     const reason = probabilityReason(param);
     if (reason) return reason;
     // REJECT: a provider proven wrong must be able to pay the mediator from its collateral
-    if (collateral < mediationFee) return `collateral ${collateral} is below the mediation fee ${mediationFee}`;
+    if (collateral < mediationFee) return `collateral ${formatLily(collateral)} is below the mediation fee ${formatLily(mediationFee)}`;
     // REJECT: cheating must not pay: the expected slash p x collateral must cover the price
     if (param * collateral < price * PPM) {
-      return `cheating would pay: ${formatPercent(param)} x collateral ${collateral} is below the price ${price}; raise the collateral to at least ${(price * PPM + param - 1n) / param} or the probability`;
+      return `cheating would pay: ${formatPercent(param)} x collateral ${formatLily(collateral)} is below the price ${formatLily(price)}; raise the collateral to at least ${formatLily((price * PPM + param - 1n) / param)} or the probability`;
     }
     return undefined;
   },

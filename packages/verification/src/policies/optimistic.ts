@@ -2,7 +2,7 @@
 // a challenge sends the job to a mediator, whose ruling makes the loser pay the mediation fee
 // and slashes a cheating provider. An honest job creator pays nothing extra: the fee reserve is
 // locked during the window and returned. A cheat is caught exactly when the job creator checks.
-import { Policy } from "@lily/protocol";
+import { Policy, formatLily } from "@lily/protocol";
 import { badPolicy, caughtWithin, checkJobs, type PolicyStrategy } from "./strategy.ts";
 
 /** The challenge window's bounds, in seconds, as the contract enforces them. */
@@ -59,7 +59,7 @@ export const optimistic: PolicyStrategy = {
     const reason = windowReason(param);
     if (reason) return reason;
     // REJECT: a provider proven wrong must be able to pay the mediator from its collateral
-    if (collateral < mediationFee) return `collateral ${collateral} is below the mediation fee ${mediationFee}`;
+    if (collateral < mediationFee) return `collateral ${formatLily(collateral)} is below the mediation fee ${formatLily(mediationFee)}`;
     return undefined;
   },
 

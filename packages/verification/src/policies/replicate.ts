@@ -3,7 +3,7 @@
 // case for k = 2 when the two differ) a mediator re-runs the job and rules on every replica. The
 // job creator pays all k providers, so the extra cost is (k - 1) prices; while the group runs it
 // also holds one mediation fee per replica in reserve (at most one is ever spent, by a loser).
-import { Policy } from "@lily/protocol";
+import { Policy, formatLily } from "@lily/protocol";
 import { badPolicy, checkJobs, type PolicyStrategy } from "./strategy.ts";
 
 /** The replica count's bounds, as the contract enforces them. */
@@ -41,7 +41,7 @@ export const replicate: PolicyStrategy = {
     const reason = replicasReason(param);
     if (reason) return reason;
     // REJECT: a replica proven wrong by mediation must be able to pay the mediator from its collateral
-    if (collateral < mediationFee) return `collateral ${collateral} is below the mediation fee ${mediationFee}`;
+    if (collateral < mediationFee) return `collateral ${formatLily(collateral)} is below the mediation fee ${formatLily(mediationFee)}`;
     return undefined;
   },
 
