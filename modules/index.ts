@@ -45,7 +45,8 @@ export function loadCatalog(distDir: string = DIST_DIR): CatalogEntry[] {
     if (manifestCid !== cids.manifest) throw mismatch(ref, "manifest.json", cids.manifest);
     const wasmBytes = new Uint8Array(readFileSync(join(dir, "module.wasm")));
     // REJECT: the binary must be the one the manifest names
-    if (manifest.wasm !== cids.wasm || !verifyCid(manifest.wasm, wasmBytes)) throw mismatch(ref, "module.wasm", manifest.wasm);
-    return { ref, manifest, manifestCid, manifestBytes, wasmCid: manifest.wasm, wasmBytes };
+    const wasmCid = manifest.executor.kind === "wasm" ? manifest.executor.wasm : "";
+    if (wasmCid !== cids.wasm || !verifyCid(wasmCid, wasmBytes)) throw mismatch(ref, "module.wasm", cids.wasm);
+    return { ref, manifest, manifestCid, manifestBytes, wasmCid: cids.wasm, wasmBytes };
   });
 }

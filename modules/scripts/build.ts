@@ -48,8 +48,8 @@ function sourceHash(moduleDir: string): string {
 async function buildModule(name: string): Promise<BuiltModule> {
   const moduleDir = join(MODULES_DIR, name);
   const manifestPath = `modules/${name}/manifest.json`;
-  const declared = parse(ModuleManifest.omit({ wasm: true }), JSON.parse(readFileSync(join(moduleDir, "manifest.json"), "utf8")), manifestPath);
-  const ref = moduleRef(declared);
+  const declared = JSON.parse(readFileSync(join(moduleDir, "manifest.json"), "utf8"));
+  const ref = moduleRef(parse(ModuleManifest.pick({ name: true, version: true }), declared, manifestPath));
   const outDir = join(DIST_DIR, ref);
   const hash = sourceHash(moduleDir);
   const stampPath = join(outDir, "build.json");
@@ -61,16 +61,17 @@ async function buildModule(name: string): Promise<BuiltModule> {
   const fresh = cached && cidForBytes(cached) === stamp!.wasm;
   const started = performance.now();
   const wasm = fresh ? cached : await compileAssemblyScript(join(name, ENTRY), MODULES_DIR);
-  const manifest = parse(ModuleManifest, { ...declared, wasm: cidForBytes(wasm) }, manifestPath);
+  const wasmCid = cidForBytes(wasm);
+  const manifest = parse(ModuleManifest, { ...declared, executor: { kind: "wasm", wasm: wasmCid } }, manifestPath);
   const record = cidForRecord(manifest);
   mkdirSync(outDir, { recursive: true });
   if (!fresh) writeFileSync(wasmPath, wasm);
   writeFileSync(join(outDir, "manifest.json"), record.bytes);
-  writeFileSync(stampPath, `${JSON.stringify({ sourceHash: hash, manifest: record.cid, wasm: manifest.wasm } satisfies BuildStamp, null, 2)}\n`);
+  writeFileSync(stampPath, `${JSON.stringify({ sourceHash: hash, manifest: record.cid, wasm: wasmCid } satisfies BuildStamp, null, 2)}\n`);
   const ms = Math.round(performance.now() - started);
   if (fresh) console.log(`${ref.padEnd(18)} unchanged   ${record.cid}`);
   else console.log(`${ref.padEnd(18)} built       ${record.cid}  (${(wasm.length / 1024).toFixed(1)} KiB, ${ms} ms)`);
-  return { ref, manifest: record.cid, wasm: manifest.wasm };
+  return { ref, manifest: record.cid, wasm: wasmCid };
 }
 
 const names = readdirSync(MODULES_DIR)

@@ -1,11 +1,10 @@
-// The executor contract, in the manner of Nomad's task drivers: every way of running a job (WASM
-// here; Docker and model servers later) starts a task from a spec, waits for it, stops it and
-// reports on it. Executors only report how a task ended; the runner decides what that means
+// The executor contract, in the manner of Nomad's task drivers: every way of running a job (a WASM
+// sandbox, a container on a Docker engine; model servers later) starts a task from a spec, waits
+// for it, stops it and reports on it. Executors only report how a task ended; the runner decides what that means
 // (a `limit` becomes SANDBOX_LIMIT, a trap or a non-zero exit becomes EXECUTION_FAILED).
 
-export interface TaskSpec {
-  /** The module binary, already verified against its CID. */
-  wasm: Uint8Array;
+/** What every kind of task has: the job's directories, environment, argv, memory and time. */
+export interface TaskBase {
   /** Host directory shown to the module, read-only, as /inputs (inputs.json and file inputs). */
   inputsDir: string;
   /** Host directory shown to the module as /outputs; stdout and stderr are saved in it. */
@@ -20,7 +19,33 @@ export interface TaskSpec {
   timeoutMs: number;
 }
 
-export type Limit = "memory" | "timeout";
+/** A WASI binary for the WASM sandbox. */
+export interface WasmTaskSpec extends TaskBase {
+  kind?: "wasm";
+  /** The module binary, already verified against its CID. */
+  wasm: Uint8Array;
+}
+
+/** A container on a Docker engine. `args` is ignored: the container runs `command`. */
+export interface ContainerTaskSpec extends TaskBase {
+  kind: "docker";
+  /** The image by content digest (sha256:...), already present on the engine and checked. */
+  image: string;
+  /** The program and its arguments. */
+  command: string[];
+  /** CPUs the task may use (a CFS quota, fractional allowed). */
+  cpu: number;
+  /** GPUs to hand to the container (Docker device requests); 0 for none. */
+  gpus: number;
+  /** Give the container a network; false runs it with `--network none`. */
+  network: boolean;
+  /** The most the task may write to /outputs, in bytes; it is stopped when it writes more. */
+  outputLimitBytes: number;
+}
+
+export type TaskSpec = WasmTaskSpec | ContainerTaskSpec;
+
+export type Limit = "memory" | "timeout" | "output";
 
 export interface ExitResult {
   /** The module's exit code; TRAPPED_EXIT_CODE if it trapped, KILLED_EXIT_CODE if it was killed. */
@@ -52,9 +77,9 @@ export interface TaskStatus {
   exit?: ExitResult;
 }
 
-export interface Executor {
+export interface Executor<S extends TaskSpec = TaskSpec> {
   /** Start a task; rejects (and starts nothing) if the spec cannot run, e.g. its memory cap is too small. */
-  start(spec: TaskSpec): Promise<TaskHandle>;
+  start(spec: S): Promise<TaskHandle>;
   /** Resolves once the task has exited, however it ended. */
   wait(handle: TaskHandle): Promise<ExitResult>;
   /** Kill the task if it is still running; resolves once it has exited. */

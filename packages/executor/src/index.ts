@@ -5,3 +5,4 @@ export * from "./wasmExecutor.ts";
 export * from "./capMemory.ts";
 export * from "./jobDirs.ts";
 export * from "./loadJob.ts";
+export * from "./executorSet.ts";

@@ -6,6 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INPUTS_FILE, type Inputs, type ModuleManifest } from "@lily/protocol";
 import type { TaskSpec } from "./executor.ts";
+import type { JobArtifact } from "./loadJob.ts";
 
 export interface JobDirs {
   /** The job's scratch directory; remove it with `removeJobDirs` when done. */
@@ -42,15 +43,25 @@ export async function prepareJobDirs(
 }
 
 /** The task spec for one run of `manifest` in `dirs`, with the job's wall-clock limit. */
-export function jobTaskSpec(manifest: Pick<ModuleManifest, "name" | "resources">, wasm: Uint8Array, dirs: JobDirs, timeoutMs: number): TaskSpec {
-  return {
-    wasm,
+export function jobTaskSpec(manifest: Pick<ModuleManifest, "name" | "resources">, artifact: JobArtifact, dirs: JobDirs, timeoutMs: number): TaskSpec {
+  const base = {
     inputsDir: dirs.inputsDir,
     outputsDir: dirs.outputsDir,
     env: dirs.env,
     args: [manifest.name],
     memoryMb: manifest.resources.memoryMb,
     timeoutMs,
+  };
+  if (artifact.kind === "wasm") return { ...base, wasm: artifact.wasm };
+  return {
+    ...base,
+    kind: "docker",
+    image: artifact.image,
+    command: artifact.executor.command,
+    cpu: manifest.resources.cpu,
+    gpus: manifest.resources.gpu,
+    network: artifact.executor.network,
+    outputLimitBytes: manifest.resources.outputMb * 1024 * 1024,
   };
 }
 

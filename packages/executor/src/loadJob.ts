@@ -5,7 +5,8 @@
 // cannot run) and before it runs; the mediator calls it before it re-runs. A job that cannot run
 // for the job creator's reason ends in a committed failure, the same bytes on both sides, so the
 // provider is paid for its diligence, never slashed for the job creator's mistake.
-import { LilyError, ModuleManifest, decodeRecord, isLilyError, parse, validateInputs, type Inputs } from "@lily/protocol";
+import { LilyError, ModuleManifest, decodeRecord, isLilyError, parse, validateInputs, type DockerModuleExecutor, type Inputs } from "@lily/protocol";
+import { dockerMissing } from "./executorSet.ts";
 
 /** Where a job's content comes from: a verifying store client (bytes re-hashed against their CID; NOT_FOUND when absent). */
 export interface JobSource {
@@ -20,8 +21,23 @@ export interface JobFailure {
   message: string;
 }
 
+/** What runs: the WASI binary (verified against its CID), or the container image (present on the engine, digest checked). */
+export type JobArtifact = { kind: "wasm"; wasm: Uint8Array } | { kind: "docker"; image: string; executor: DockerModuleExecutor };
+
+/** Makes a module's image present on the Docker engine, fetched from the store by CID and checked against its digest. */
+export interface ImageLoader {
+  ensure(executor: DockerModuleExecutor, source: JobSource): Promise<void>;
+}
+
+export interface LoadJobOptions {
+  /** Absent where no Docker engine is reachable: a container module then throws EXECUTOR_UNAVAILABLE. */
+  images?: ImageLoader;
+  /** Why `images` is absent, for that error. */
+  imagesUnavailable?: string;
+}
+
 export type LoadedJob =
-  | { ok: true; manifest: ModuleManifest; wasm: Uint8Array; inputs: Inputs; files: Map<string, Uint8Array> }
+  | { ok: true; manifest: ModuleManifest; artifact: JobArtifact; inputs: Inputs; files: Map<string, Uint8Array> }
   | { ok: false; manifest: ModuleManifest; failure: JobFailure };
 
 /** The exit code a committed failure carries: the job never ran (125: "could not run", as Docker reports it). */
@@ -31,11 +47,12 @@ export const JOB_FAILURE_FILE = "lily-failure.json";
 
 /**
  * Fetch and check everything a job needs. Throws (for the caller to retry) when the module itself
- * cannot be fetched or a store does not answer: those are not the job creator's doing.
+ * cannot be fetched or a store does not answer: those are not the job creator's doing. Throws
+ * EXECUTOR_UNAVAILABLE for a container module where no Docker engine is reachable.
  */
-export async function loadJob(source: JobSource, job: { module: string; inputs: string }): Promise<LoadedJob> {
+export async function loadJob(source: JobSource, job: { module: string; inputs: string }, opts: LoadJobOptions = {}): Promise<LoadedJob> {
   const manifest = parse(ModuleManifest, await source.getRecord(job.module), "module manifest");
-  const wasm = await source.getBytes(manifest.wasm);
+  const artifact = await loadArtifact(manifest, source, opts);
   let bytes: Uint8Array;
   try {
     bytes = await source.getBytes(job.inputs);
@@ -71,7 +88,15 @@ export async function loadJob(source: JobSource, job: { module: string; inputs: 
       throw e;
     }
   }
-  return { ok: true, manifest, wasm, inputs, files };
+  return { ok: true, manifest, artifact, inputs, files };
+}
+
+async function loadArtifact(manifest: ModuleManifest, source: JobSource, opts: LoadJobOptions): Promise<JobArtifact> {
+  const executor = manifest.executor;
+  if (executor.kind === "wasm") return { kind: "wasm", wasm: await source.getBytes(executor.wasm) };
+  if (!opts.images) throw dockerMissing(opts.imagesUnavailable);
+  await opts.images.ensure(executor, source);
+  return { kind: "docker", image: executor.image, executor };
 }
 
 /** The output files of a committed failure: one JSON file, byte for byte the same wherever it is made. */

@@ -15,7 +15,7 @@ import {
   type ExitResult,
   type Limit,
   type TaskHandle,
-  type TaskSpec,
+  type WasmTaskSpec,
   type TaskStatus,
 } from "./executor.ts";
 import { capMemory } from "./capMemory.ts";
@@ -47,7 +47,7 @@ function checkDirectory(path: string, field: string): string {
   return resolve(path);
 }
 
-export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor {
+export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<WasmTaskSpec> {
   const tasks = new Map<string, Task>();
 
   function task(handle: TaskHandle): Task {
@@ -70,7 +70,7 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor {
   }
 
   return {
-    async start(spec: TaskSpec): Promise<TaskHandle> {
+    async start(spec: WasmTaskSpec): Promise<TaskHandle> {
       const inputsDir = checkDirectory(spec.inputsDir, "inputsDir");
       const outputsDir = checkDirectory(spec.outputsDir, "outputsDir");
       const capped = capMemory(spec.wasm, spec.memoryMb);

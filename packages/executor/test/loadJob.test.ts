@@ -34,7 +34,8 @@ test("a job whose module, inputs and file inputs are all stored loads, with defa
   const loaded = await loadJob(store, { module: modules.wordcount!, inputs: await store.putRecord({ file }) });
   assert.ok(loaded.ok);
   assert.equal(loaded.manifest.name, "wordcount");
-  assert.equal(cidForBytes(loaded.wasm), loaded.manifest.wasm);
+  assert.ok(loaded.artifact.kind === "wasm" && loaded.manifest.executor.kind === "wasm");
+  assert.equal(cidForBytes(loaded.artifact.wasm), loaded.manifest.executor.wasm);
   assert.deepEqual(loaded.inputs, { file, top: 10 });
   assert.deepEqual([...loaded.files.keys()], [file]);
   assert.deepEqual(loaded.files.get(file), text);
@@ -79,7 +80,11 @@ for (const [what, job, expected] of failures) {
     const loaded = await loadJob(store, j);
     assert.equal(loaded.ok, false);
     if (loaded.ok) return;
-    assert.equal(loaded.manifest.wasm, (await store.getRecord<{ wasm: string }>(j.module)).wasm, "the manifest is still given, for the failure result");
+    assert.deepEqual(
+      loaded.manifest.executor,
+      (await store.getRecord<{ executor: unknown }>(j.module)).executor,
+      "the manifest is still given, for the failure result",
+    );
     assert.deepEqual({ code: loaded.failure.code, field: loaded.failure.field }, expected);
     assert.match(loaded.failure.message, new RegExp(`^${expected.field.replace(".", "\\.")}: `));
   });

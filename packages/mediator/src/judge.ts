@@ -12,7 +12,7 @@ import type { Ruling } from "./dispute.ts";
 export interface RunOutcome {
   exitCode: number;
   /** The sandbox limit that ended it, if any. */
-  limit?: "memory" | "timeout";
+  limit?: "memory" | "timeout" | "output";
   files: ResultFiles;
 }
 

@@ -40,12 +40,12 @@ export async function rerunJob(
     logger.info("the job cannot run: the job creator's inputs are at fault", { dispute: job.key, failure: loaded.failure });
     return { manifest: loaded.manifest, reference: { kind: "refused", failure: loaded.failure } };
   }
-  const { manifest, wasm, inputs, files } = loaded;
+  const { manifest, artifact, inputs, files } = loaded;
   const dirs = await prepareJobDirs(join(deps.workDir, job.key), manifest, inputs, async (cid) => files.get(cid) ?? store.getBytes(cid));
   try {
     const timeoutMs = manifest.resources.timeoutSeconds * 1000 * deps.timeoutFactor;
     logger.info("re-run starting", { dispute: job.key, module: `${manifest.name}@${manifest.version}`, timeoutMs });
-    const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, wasm, dirs, timeoutMs)));
+    const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, artifact, dirs, timeoutMs)));
     logger.info("re-run finished", { dispute: job.key, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
     const outcome = { exitCode: exit.exitCode, ...(exit.limit && { limit: exit.limit }), files: readOutputs(dirs.outputsDir) };
     return { manifest, reference: { kind: "ran", outcome } };

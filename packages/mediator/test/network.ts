@@ -7,7 +7,16 @@ import { join } from "node:path";
 import { parseEther, toHex, keccak256, type Address, type Hex, type LocalAccount } from "viem";
 import { devAccounts, escrowBalance, lilyTokenAbi, tokenBalance, totalLocked, type LilyClient } from "@lily/chain";
 import { loadCatalog } from "@lily/modules";
-import { JOB_REFUSED_EXIT_CODE, createWasmExecutor, failureOutputs, jobTaskSpec, prepareJobDirs, removeJobDirs, type JobFailure } from "@lily/executor";
+import {
+  JOB_REFUSED_EXIT_CODE,
+  createExecutorSet,
+  createWasmExecutor,
+  failureOutputs,
+  jobTaskSpec,
+  prepareJobDirs,
+  removeJobDirs,
+  type JobFailure,
+} from "@lily/executor";
 import {
   deriveDeal,
   hashRecord,
@@ -225,8 +234,8 @@ async function withParties(net: LocalNetwork): Promise<Network> {
       const manifest = parse(ModuleManifest, await store.getRecord(module), "module");
       const inputs = validateInputs(manifest, await store.getRecord(inputsCid));
       const dirs = await prepareJobDirs(join(dir, "honest", dealId), manifest, inputs, (c) => store.getBytes(c));
-      const executor = createWasmExecutor();
-      const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, cowsay.wasmBytes, dirs, 30_000)));
+      const executor = createExecutorSet({ wasm: createWasmExecutor() });
+      const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, { kind: "wasm", wasm: cowsay.wasmBytes }, dirs, 30_000)));
       const files = await store.putDirectory(dirs.outputsDir);
       removeJobDirs(dirs);
       return store.putRecord({ module, inputs: inputsCid, exitCode: exit.exitCode, files } satisfies ResultManifest);

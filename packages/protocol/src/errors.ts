@@ -18,6 +18,8 @@ export type ErrorCode =
   | "CHAIN_REVERT" // a contract call reverted; details carry the custom error
   | "UNREACHABLE" // a peer (solver, store, chain) did not answer
   | "CONFIG" // missing or inconsistent configuration
+  | "EXECUTOR_UNAVAILABLE" // the module's executor (e.g. a Docker engine, a GPU) is not available here
+  | "IMAGE_MISMATCH" // a container image did not have the digest its manifest names
   | "INTERNAL";
 
 export interface LilyErrorInit {

@@ -71,6 +71,7 @@ export function validateInputs(manifest: Pick<ModuleManifest, "inputs" | "requir
         if (typeof v !== "boolean") throw bad(name, `expected a boolean, got ${typeof v}`);
         break;
     }
+    if (field.enum && !field.enum.includes(v as string | number)) throw bad(name, `must be one of ${field.enum.map((e) => JSON.stringify(e)).join(", ")}`);
     out[name] = v as InputValue;
   }
   return out;

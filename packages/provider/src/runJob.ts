@@ -16,12 +16,12 @@ export async function runJob(job: JobToRun, ctx: JobContext): Promise<JobOutcome
     ctx.logger.warn("job cannot run: committing a failure", { deal: job.dealId, code: loaded.failure.code, field: loaded.failure.field });
     return { resultCid: await storeFailureResult(ctx.store, job, loaded.failure), exitCode: JOB_REFUSED_EXIT_CODE, durationMs: 0 };
   }
-  const { manifest, wasm, inputs, files } = loaded;
+  const { manifest, artifact, inputs, files } = loaded;
   // A re-run after a crash starts from a clean directory.
   const dirs = await prepareJobDirs(join(ctx.workDir, job.dealId), manifest, inputs, async (cid) => files.get(cid) ?? ctx.source.getBytes(cid));
   const timeoutMs = Math.max(1000, Math.min(manifest.resources.timeoutSeconds * 1000, job.timeLeftMs));
   ctx.logger.info("job starting", { deal: job.dealId, module: `${manifest.name}@${manifest.version}`, timeoutMs });
-  const exit = await ctx.executor.wait(await ctx.executor.start(jobTaskSpec(manifest, wasm, dirs, timeoutMs)));
+  const exit = await ctx.executor.wait(await ctx.executor.start(jobTaskSpec(manifest, artifact, dirs, timeoutMs)));
   ctx.logger.info("job finished", { deal: job.dealId, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
 
   const outputs = await ctx.store.putDirectory(dirs.outputsDir);
