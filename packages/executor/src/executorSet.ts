@@ -4,16 +4,20 @@
 // is re-run) by the same code.
 import { LilyError } from "@lily/protocol";
 import type { ContainerTaskSpec, Executor, ExitResult, TaskHandle, TaskSpec, TaskStatus, WasmTaskSpec } from "./executor.ts";
+import type { ImageLoader, LoadJobOptions } from "./loadJob.ts";
 
 export interface ExecutorKinds {
   wasm: Executor<WasmTaskSpec>;
   /** Absent where no Docker engine is reachable: container modules are then not offered. */
   docker?: Executor<ContainerTaskSpec>;
+  /** Loads container images from the store (with `docker`). */
+  images?: ImageLoader;
   /** Why `docker` is absent, said to whoever asks for a container. */
   dockerUnavailable?: string;
 }
 
-export interface ExecutorSet extends Executor {
+/** One executor for every kind, and what `loadJob` needs to make a container's image present. */
+export interface ExecutorSet extends Executor, LoadJobOptions {
   /** The kinds of task this set can run. */
   readonly kinds: ReadonlyArray<"wasm" | "docker">;
 }
@@ -27,6 +31,7 @@ export function createExecutorSet(kinds: ExecutorKinds): ExecutorSet {
   };
   return {
     kinds: kinds.docker ? ["wasm", "docker"] : ["wasm"],
+    ...(kinds.docker && kinds.images ? { images: kinds.images } : { imagesUnavailable: kinds.dockerUnavailable ?? "no Docker engine is reachable" }),
     async start(spec: TaskSpec): Promise<TaskHandle> {
       let handle: TaskHandle;
       if (spec.kind === "docker") {

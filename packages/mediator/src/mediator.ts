@@ -9,7 +9,7 @@ import { dealId, lilyDealsAbi, lockDraw, rule, ruleReplicas, type LilyClient } f
 import { LilyError, isLilyError, type DealMessage, type JobOffer } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
-import type { Executor } from "@lily/executor";
+import type { Executor, LoadJobOptions } from "@lily/executor";
 import { comparatorFor } from "@lily/verification";
 import type { MediatorSettings } from "./options.ts";
 import { MediatorDb } from "./db.ts";
@@ -40,7 +40,7 @@ export interface MediatorDeps {
   chain: LilyClient;
   solver: Client<SolverRoutes>;
   store: StoreClient;
-  executor: Executor;
+  executor: Executor & LoadJobOptions;
   /** Wall clock, milliseconds: when to try an undecided dispute again, and the database's timestamps. */
   clock: { now(): number };
 }

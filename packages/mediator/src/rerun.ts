@@ -6,14 +6,14 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ModuleManifest } from "@lily/protocol";
-import { jobTaskSpec, loadJob, prepareJobDirs, removeJobDirs, type Executor } from "@lily/executor";
+import { jobTaskSpec, loadJob, prepareJobDirs, removeJobDirs, type Executor, type LoadJobOptions } from "@lily/executor";
 import type { StoreClient } from "@lily/store";
 import type { Logger } from "@lily/node-kit";
 import type { Reference } from "./judge.ts";
 
 export interface RerunDeps {
   store: StoreClient;
-  executor: Executor;
+  executor: Executor & LoadJobOptions;
   logger: Logger;
   workDir: string;
   timeoutFactor: number;
@@ -35,7 +35,7 @@ export async function rerunJob(
   job: { key: string; module: string; inputs: string },
 ): Promise<{ manifest: ModuleManifest; reference: Reference }> {
   const { store, executor, logger } = deps;
-  const loaded = await loadJob(store, { module: job.module, inputs: job.inputs });
+  const loaded = await loadJob(store, { module: job.module, inputs: job.inputs }, executor);
   if (!loaded.ok) {
     logger.info("the job cannot run: the job creator's inputs are at fault", { dispute: job.key, failure: loaded.failure });
     return { manifest: loaded.manifest, reference: { kind: "refused", failure: loaded.failure } };

@@ -18,7 +18,7 @@ import {
   type JobOfferRecord,
   type ResourceOffer,
 } from "@lily/protocol";
-import { loadJob, type JobSource, type LoadedJob } from "@lily/executor";
+import { loadJob, type JobSource, type LoadedJob, type LoadJobOptions } from "@lily/executor";
 import { NO_RESOURCES, resourcesOf, shortfall, type Resources } from "./resources.ts";
 
 export interface ProposalContext {
@@ -36,6 +36,8 @@ export interface ProposalContext {
   now: number;
   /** Where the module and inputs come from (the store, through the job cache). */
   source: JobSource;
+  /** What makes a container module's image present (absent: container modules are declined). */
+  executors?: LoadJobOptions;
 }
 
 export type Verdict =
@@ -106,8 +108,10 @@ export async function checkProposal(ctx: ProposalContext, record: DealRecord, jo
   // REJECT: the module and every input must be retrievable and valid now (else the provider could be slashed for a job it cannot run)
   let loaded: LoadedJob;
   try {
-    loaded = await loadJob(ctx.source, { module: job.offer.module, inputs: job.offer.inputs });
+    loaded = await loadJob(ctx.source, { module: job.offer.module, inputs: job.offer.inputs }, ctx.executors);
   } catch (e) {
+    // REJECT: a container module where this provider has no Docker engine (or its image does not check out)
+    if (isLilyError(e, "EXECUTOR_UNAVAILABLE") || isLilyError(e, "IMAGE_MISMATCH")) return decline(e.code, "module.executor", e.message);
     // No store has the module, or it is not a module manifest: nobody can run this job.
     if (isLilyError(e, "NOT_FOUND") || isLilyError(e, "INVALID_INPUT")) return decline("UNKNOWN_MODULE", "module", e.message);
     throw e;

@@ -52,6 +52,7 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
         maxJobSeconds: deps.opts.maxJobSeconds,
         now,
         source,
+        executors: ctx.executor,
       },
       record,
       job,

@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { escrowBalance, lilyDealsAbi, withLilyErrors, type LilyClient } from "@lily/chain";
 import type { Client, SolverRoutes } from "@lily/api";
 import { isLilyError, type DealRecord, type Domain } from "@lily/protocol";
-import type { Executor } from "@lily/executor";
+import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
 import { join } from "node:path";
@@ -30,7 +30,7 @@ export interface ProviderDeps {
   chain: LilyClient;
   solver: Client<SolverRoutes>;
   store: StoreClient;
-  executor: Executor;
+  executor: Executor & LoadJobOptions;
   /** Milliseconds since the epoch; Date.now by default. */
   clock?: () => number;
   /** How results are produced: the honest strategy runs the job. The devnet injects adversaries. */

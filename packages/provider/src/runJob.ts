@@ -11,7 +11,7 @@ import { JOB_REFUSED_EXIT_CODE, failureOutputs, jobTaskSpec, loadJob, prepareJob
 import type { JobContext, JobOutcome, JobToRun } from "./strategy.ts";
 
 export async function runJob(job: JobToRun, ctx: JobContext): Promise<JobOutcome> {
-  const loaded = await loadJob(ctx.source, job);
+  const loaded = await loadJob(ctx.source, job, ctx.executor);
   if (!loaded.ok) {
     ctx.logger.warn("job cannot run: committing a failure", { deal: job.dealId, code: loaded.failure.code, field: loaded.failure.field });
     return { resultCid: await storeFailureResult(ctx.store, job, loaded.failure), exitCode: JOB_REFUSED_EXIT_CODE, durationMs: 0 };

@@ -4,7 +4,7 @@ import type { LocalAccount } from "viem";
 import type { LilyClient } from "@lily/chain";
 import type { Client, SolverRoutes } from "@lily/api";
 import type { Domain } from "@lily/protocol";
-import type { Executor } from "@lily/executor";
+import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
 import type { LocalDeal, LocalDealStatus, ProviderDb } from "./db.ts";
@@ -18,7 +18,7 @@ export interface StepContext {
   chain: LilyClient;
   solver: Client<SolverRoutes>;
   store: StoreClient;
-  executor: Executor;
+  executor: Executor & LoadJobOptions;
   db: ProviderDb;
   cache: JobCache;
   report: Reporter;

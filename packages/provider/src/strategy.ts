@@ -3,7 +3,7 @@
 // misbehaviour (packages/cli/src/devnet/adversaries.ts); the provider itself never branches on
 // who it is.
 import type { Hex } from "viem";
-import type { Executor, JobSource } from "@lily/executor";
+import type { Executor, JobSource, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
 import { runJob } from "./runJob.ts";
@@ -24,7 +24,7 @@ export interface JobContext {
   store: StoreClient;
   /** Where the job's module and inputs come from: the blocks kept when the deal was signed, then the store. */
   source: JobSource;
-  executor: Executor;
+  executor: Executor & LoadJobOptions;
   logger: Logger;
   workDir: string;
 }
