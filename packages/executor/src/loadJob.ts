@@ -12,6 +12,12 @@ import { dockerMissing } from "./executorSet.ts";
 export interface JobSource {
   getBytes(cid: string): Promise<Uint8Array>;
   getRecord<T = unknown>(cid: string): Promise<T>;
+  /**
+   * Fetch a chunked file (a container image's `docker save` archive) to `destPath`, every chunk
+   * verified, nothing left under that name on failure (`StoreClient.getFile`). Only container
+   * modules need it; a source without it cannot load an image from its archive.
+   */
+  getFile?(cid: string, destPath: string): Promise<{ size: number }>;
 }
 
 /** Why a job cannot run, when the job creator is to blame. `field` names the input at fault. */

@@ -34,6 +34,9 @@ export class JobCache {
       fetched,
       getBytes,
       getRecord: async <T>(cid: string) => decodeRecord<T>(await getBytes(cid)),
+      // A container image's archive goes straight to the engine, which keeps the loaded image:
+      // it is not a block of the job to keep per deal.
+      ...(fallback.getFile && { getFile: fallback.getFile.bind(fallback) }),
     };
   }
 

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from "n
 import { join } from "node:path";
 import { cidForBytes, cidForRecord, decodeRecord, verifyCid, LilyError, parse, ResultManifest } from "@lily/protocol";
 import { createClient, storeRoutes } from "@lily/api";
+import { getFile, putFile, type PutFileOptions } from "./chunkedFile.ts";
 
 export class StoreClient {
   readonly url: string;
@@ -53,6 +54,16 @@ export class StoreClient {
       if (e instanceof LilyError && e.code === "NOT_FOUND") return false;
       throw e;
     }
+  }
+
+  /** Store a file of any size as 1 MiB chunks and a root record (`fileRoot.ts`), streaming from disk; returns the root's CID. */
+  putFile(path: string, opts?: PutFileOptions): Promise<string> {
+    return putFile(this, path, opts);
+  }
+
+  /** Fetch the chunked file `cid` into `destPath`, every chunk checked, written under a temp name and renamed when complete. */
+  getFile(cid: string, destPath: string): Promise<{ size: number }> {
+    return getFile(this, cid, destPath);
   }
 
   /** Upload every regular file in `dir` (flat) and return name -> CID. */

@@ -2,4 +2,6 @@
 export * from "./blockstore.ts";
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./fileRoot.ts";
+export * from "./chunkedFile.ts";
 export * from "./options.ts";
