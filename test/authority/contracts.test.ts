@@ -17,6 +17,7 @@ import {
   dealId,
   dealState,
   finalize,
+  moduleRegistryAbi,
   openDeal,
   openReplicas,
   rule,
@@ -51,6 +52,8 @@ const WINDOW = 300n;
 const right = keccak256(toHex("the right result"));
 const wrong = keccak256(toHex("a made-up result"));
 const digest = (s: string) => keccak256(toHex(s));
+/** ModuleRegistry's state-changing functions: publishing, and handing a name on. It holds no funds. */
+const DOCUMENTED_REGISTRY_WRITES = ["publish", "transferName"] as const;
 
 let f: Fixture;
 before(async () => (f = await startFixture({ mediationTimeoutSeconds: MEDIATION_TIMEOUT })));
@@ -59,10 +62,11 @@ const leftOpen: DealMessage[] = [];
 after(() => f.stop());
 
 describe("no admin: nobody can seize, mint, pause or upgrade", () => {
-  test("the ABIs of LilyToken and LilyDeals have no owner, admin, pause, upgrade or mint function; every write is a documented one", () => {
+  test("the ABIs of LilyToken, LilyDeals and ModuleRegistry have no owner, admin, pause, upgrade or mint function; every write is a documented one", () => {
     for (const [name, abi] of [
       ["LilyDeals", lilyDealsAbi],
       ["LilyToken", lilyTokenAbi],
+      ["ModuleRegistry", moduleRegistryAbi],
     ] as const) {
       const items = abi as Abi; // widened: the const ABIs already tell tsc there is no fallback
       const functions = items.filter((i) => i.type === "function").map((i) => i.name);
@@ -82,18 +86,26 @@ describe("no admin: nobody can seize, mint, pause or upgrade", () => {
         .sort(),
       [...DOCUMENTED_TOKEN_WRITES],
     );
+    assert.deepEqual(
+      writeFunctions(moduleRegistryAbi)
+        .map((fn) => fn.name)
+        .sort(),
+      [...DOCUMENTED_REGISTRY_WRITES],
+    );
   });
 
   test("the deployed runtime code has no DELEGATECALL, CALLCODE or SELFDESTRUCT (no proxy, no upgrade, no kill switch) and no ORIGIN", async () => {
     for (const [name, address] of [
       ["LilyDeals", f.addresses.deals],
       ["LilyToken", f.addresses.token],
+      ["ModuleRegistry", f.addresses.registry!],
     ] as const) {
       const code = await f.deployer.publicClient.getCode({ address });
       assert.ok(code && code.length > 1000, `${name} is deployed`);
       const ops = opcodes(code);
       for (const [op, byte] of Object.entries(OPCODE)) assert.ok(!ops.has(byte), `${name} has no ${op}`);
-      assert.ok(ops.has(0xf1) || name === "LilyToken", "the scan does see opcodes (LilyDeals CALLs the token)");
+      assert.ok(ops.has(0xf1) || name !== "LilyDeals", "the scan does see opcodes (LilyDeals CALLs the token)");
+      assert.ok(ops.has(0x55), `${name} writes storage (the scan sees SSTORE)`);
     }
   });
 

@@ -1,15 +1,39 @@
 // Authority map, module creator: it may NOT change a published version (versions are immutable,
-// addressed by content id), and its royalty is whatever the signed deal says, paid only to the
-// module creator the deal names. Real CIDs, a real store, real signatures, a real chain.
+// addressed by content id, and the on-chain registry refuses a second publication of a version),
+// nobody may publish under another creator's name, and its royalty is whatever the signed deal
+// says, paid only to the module creator the deal names. Real CIDs, a real store, real
+// signatures, a real chain.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex } from "viem";
-import { ModuleManifest, cidForRecord, encodeRecord, hashRecord, moduleRef, verifyCid, verifyRecord } from "@lily/protocol";
+import {
+  ModuleManifest,
+  cidDigest,
+  cidForRecord,
+  encodeRecord,
+  hashRecord,
+  moduleRef,
+  registryMismatch,
+  royaltyTermsOf,
+  verifyCid,
+  verifyRecord,
+} from "@lily/protocol";
 import { loadCatalog, DIST_DIR } from "@lily/modules";
-import { commitResult, openDeal, withdraw } from "../../packages/chain/src/index.ts";
+import {
+  commitResult,
+  getModule,
+  latestModule,
+  listModuleVersions,
+  moduleNameCreator,
+  moduleRegistryAbi,
+  openDeal,
+  publishModule,
+  transferModuleName,
+  withdraw,
+} from "../../packages/chain/src/index.ts";
 import { rejectsWith, startFixture, type Fixture } from "../../packages/chain/test/fixture.ts";
 import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore, providerChecks } from "./helpers.ts";
 
@@ -162,5 +186,85 @@ describe("a module creator's royalty goes only to the module creator named in th
     } finally {
       await close();
     }
+  });
+});
+
+describe("on the module registry, a module creator may NOT change a published version, and nobody may publish under another's name", () => {
+  /** What the registry says about cowsay: it must not move when a refused publication is tried. */
+  const registryView = async () => ({
+    creator: await moduleNameCreator(f.deployer, { name: "cowsay" }),
+    v1: await getModule(f.deployer, { name: "cowsay", version: "1.0.0" }),
+    latest: await latestModule(f.deployer, { name: "cowsay" }),
+    versions: await listModuleVersions(f.deployer, { name: "cowsay" }),
+  });
+  const v1 = () => published();
+  const cid1 = () => cidForRecord(v1()).cid;
+
+  before(async () => {
+    // The honest creator publishes cowsay@1.0.0 with the royalty its manifest states.
+    await publishModule(f.moduleCreator, { name: "cowsay", version: "1.0.0", manifestCid: cid1(), royaltyBps: v1().royaltyBps });
+  });
+
+  test("the module creator republishes cowsay@1.0.0 with a higher royalty: RegistryVersionExists, and the registry still gives the published manifest and royalty", async () => {
+    const v2 = ModuleManifest.parse({ ...v1(), royaltyBps: 900 });
+    const before = await registryView();
+    const b = await ledger(f);
+    const e = await rejectsWith(
+      publishModule(f.moduleCreator, { name: "cowsay", version: "1.0.0", manifestCid: cidForRecord(v2).cid, royaltyBps: v2.royaltyBps }),
+      "CHAIN_REVERT",
+      "RegistryVersionExists",
+    );
+    assert.equal(e.field, "version");
+    assert.equal((e.details.args as { manifest: string }).manifest, cidDigest(cid1()));
+    assert.deepEqual(await registryView(), before);
+    assert.equal(before.v1.manifestCid, cid1());
+    assert.deepEqual(royaltyTermsOf(before.v1), { moduleCreator: addr(f.moduleCreator), royaltyBps: 500 });
+    await assertUnchanged(f, b);
+  });
+
+  test("mined anyway (gas given, no estimate), the republication reverts on chain: the refusal is the contract's own", async () => {
+    const before = await registryView();
+    const { walletClient, publicClient } = f.moduleCreator;
+    const v2 = cidForRecord(ModuleManifest.parse({ ...v1(), description: "A better cow." })).cid;
+    const hash = await walletClient!.writeContract({
+      address: f.addresses.registry!,
+      abi: moduleRegistryAbi,
+      functionName: "publish",
+      args: ["cowsay", "1.0.0", cidDigest(v2), 500],
+      gas: 300_000n,
+    });
+    assert.equal((await publicClient.waitForTransactionReceipt({ hash })).status, "reverted");
+    assert.deepEqual(await registryView(), before);
+  });
+
+  test("a stranger publishes under the creator's name (the same version, or a new one with the royalty to itself): RegistryNameTaken names the creator, and nothing changed", async () => {
+    const before = await registryView();
+    const b = await ledger(f);
+    for (const version of ["1.0.0", "1.0.1", "99.0.0"]) {
+      const forged = ModuleManifest.parse({ ...v1(), version, creator: addr(f.stranger), royaltyBps: 10_000 });
+      const e = await rejectsWith(
+        publishModule(f.stranger, { name: "cowsay", version, manifestCid: cidForRecord(forged).cid, royaltyBps: 10_000 }),
+        "CHAIN_REVERT",
+        "RegistryNameTaken",
+      );
+      assert.deepEqual(e.details.args, { name: "cowsay", creator: addr(f.moduleCreator) });
+    }
+    // Nor can it take the name by handing it to itself.
+    const t = await rejectsWith(transferModuleName(f.stranger, { name: "cowsay", to: addr(f.stranger) }), "CHAIN_REVERT", "RegistryNotNameCreator");
+    assert.equal((t.details.args as { caller: string }).caller, addr(f.stranger));
+    assert.deepEqual(await registryView(), before);
+    await assertUnchanged(f, b);
+  });
+
+  test("a stranger registers the creator's manifest under a name of its own, with the royalty to itself: the registry cannot read manifests, but that entry's terms never apply to the module (registryMismatch)", async () => {
+    const manifest = v1();
+    const copy = await publishModule(f.stranger, { name: "cowsay-copy", version: "1.0.0", manifestCid: cid1(), royaltyBps: 10_000 });
+    // REJECT: the manifest calls itself cowsay@1.0.0, so a job naming its CID takes cowsay@1.0.0's terms, never the copy's.
+    const wrong = registryMismatch(copy.entry, { cid: cid1(), manifest });
+    assert.equal(wrong?.field, "module");
+    assert.match(wrong!.reason, /the manifest is cowsay@1.0.0, but the registry entry is cowsay-copy@1.0.0/);
+    const right = await getModule(f.deployer, { name: manifest.name, version: manifest.version });
+    assert.equal(registryMismatch(right, { cid: cid1(), manifest }), undefined);
+    assert.deepEqual(royaltyTermsOf(right), { moduleCreator: addr(f.moduleCreator), royaltyBps: 500 });
   });
 });

@@ -32,6 +32,7 @@ export async function fundJobCreators(net: Devnet, n: number, escrowEach: bigint
           chainId: net_.chainId,
           token: net_.token,
           deals: net_.deals,
+          registry: net_.registry,
           deployBlock: net_.deployBlock,
           solverUrl: net_.solverUrl,
           storeUrl: net_.storeUrl,

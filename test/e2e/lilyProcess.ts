@@ -18,6 +18,7 @@ export interface Devnet {
     chainId: number;
     token: Address;
     deals: Address;
+    registry: Address;
     deployBlock: number;
     solverUrl: string;
     storeUrl: string;

@@ -156,6 +156,7 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
         chainId: addresses.chainId,
         token: addresses.token,
         deals: addresses.deals,
+        registry: addresses.registry,
         deployBlock: addresses.deployBlock,
         solverUrl: solverServer.url,
         storeUrl,

@@ -1,7 +1,7 @@
-// Deploy LilyToken and LilyDeals to any EVM chain reachable over JSON-RPC.
+// Deploy LilyToken, LilyDeals and the ModuleRegistry to any EVM chain reachable over JSON-RPC.
 import { createPublicClient, createWalletClient, getAddress, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { lilyDealsAbi, lilyDealsBytecode, lilyTokenAbi, lilyTokenBytecode } from "./generated/artifacts.ts";
+import { lilyDealsAbi, lilyDealsBytecode, lilyTokenAbi, lilyTokenBytecode, moduleRegistryAbi, moduleRegistryBytecode } from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
 import { toLilyError } from "./errors.ts";
 
@@ -10,9 +10,18 @@ export interface LilyAddresses {
   chainId: number;
   token: Address;
   deals: Address;
+  /**
+   * The ModuleRegistry (Ampli): published modules, their creators and royalties. Every
+   * deployment has one; a client built for the deals contract alone (the solver's) may leave it
+   * out, and the registry actions then fail with CONFIG.
+   */
+  registry?: Address;
   /** The block LilyDeals was deployed in: where event scans start. */
   deployBlock: number;
 }
+
+/** A whole deployment, as `deployLily` returns it: the registry's address included. */
+export type LilyDeployment = LilyAddresses & { registry: Address };
 
 export interface DeployLilyOptions {
   rpcUrl: string;
@@ -42,7 +51,7 @@ export async function deployLily({
   supply,
   mediationTimeoutSeconds = DEFAULT_MEDIATION_TIMEOUT_SECONDS,
   mediatorTurnSeconds = Math.max(1, Math.floor(mediationTimeoutSeconds / 2)),
-}: DeployLilyOptions): Promise<LilyAddresses> {
+}: DeployLilyOptions): Promise<LilyDeployment> {
   try {
     const probe = createPublicClient({ transport: http(rpcUrl) });
     const chain = lilyChain(await probe.getChainId(), rpcUrl);
@@ -63,10 +72,13 @@ export async function deployLily({
         args: [token.contractAddress!, BigInt(mediationTimeoutSeconds), BigInt(mediatorTurnSeconds)],
       }),
     );
+    // After LilyDeals, so event scans from `deployBlock` cover the registry's events too.
+    const registry = await deploy(await wallet.deployContract({ abi: moduleRegistryAbi, bytecode: moduleRegistryBytecode, args: [] }));
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),
       deals: getAddress(deals.contractAddress!),
+      registry: getAddress(registry.contractAddress!),
       deployBlock: Number(deals.blockNumber),
     };
   } catch (e) {

@@ -12,16 +12,17 @@ import {
   type Hex,
 } from "viem";
 import { LilyError, isLilyError, policyName, type LilyErrorInit, formatLily as lily } from "@lily/protocol";
-import { lilyDealsAbi, lilyTokenAbi } from "./generated/artifacts.ts";
+import { lilyDealsAbi, lilyTokenAbi, moduleRegistryAbi } from "./generated/artifacts.ts";
 import { dealStates } from "./deal.ts";
+import { registrySentences } from "./registryErrors.ts";
 
 /** Every custom error the Lily contracts can revert with. */
-export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi].filter((item) => item.type === "error");
+export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi, ...moduleRegistryAbi].filter((item) => item.type === "error");
 
-type Sentence = Pick<LilyErrorInit, "code" | "message" | "field" | "hint">;
+export type Sentence = Pick<LilyErrorInit, "code" | "message" | "field" | "hint">;
 // Decoded arguments by name; uints arrive as bigint, addresses and bytes32 as hex strings.
 // biome-ignore lint/suspicious/noExplicitAny: each sentence reads its own error's arguments by name
-type Args = Record<string, any>;
+export type Args = Record<string, any>;
 
 const time = (unix: bigint) => new Date(Number(unix) * 1000).toISOString();
 const state = (n: number) => dealStates[n] ?? String(n);
@@ -268,6 +269,7 @@ const sentences: Record<string, (a: Args) => Sentence> = {
     field: "amount",
     message: `${a.spender} may spend ${lily(a.allowance)} but ${lily(a.needed)} is needed`,
   }),
+  ...registrySentences,
 };
 
 /** The custom errors that have a readable sentence (the rest fall back to their name and arguments). */

@@ -12,7 +12,7 @@ export function startMediator(opts: MediatorOptions, deps: { logger: Logger }): 
   const chain = createLilyClient({
     rpcUrl: opts.rpcUrl,
     account: opts.account,
-    addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, deployBlock: opts.deployBlock },
+    addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, deployBlock: opts.deployBlock },
   });
   return createMediator(opts, {
     logger: deps.logger,

@@ -9,5 +9,6 @@ export * from "./eip712.ts";
 export * from "./dealTerms.ts";
 export * from "./schemas.ts";
 export * from "./module.ts";
+export * from "./registry.ts";
 export * from "./inputs.ts";
 export * from "./units.ts";

@@ -65,7 +65,8 @@ const outputField = z.object({ description: z.string().optional(), mediaType: z.
 
 export const ModuleManifest = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, "lower-case letters, digits and dashes"),
-  version: z.string().regex(/^\d+\.\d+\.\d+$/, "must be semver x.y.z"),
+  // One spelling per version (no leading zeros), as the registry requires: 1.01.0 is not 1.1.0's twin.
+  version: z.string().regex(/^(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})\.(0|[1-9]\d{0,9})$/, "must be semver x.y.z, each part a number without leading zeros"),
   description: z.string(),
   executor: ModuleExecutor,
   inputs: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), inputField),

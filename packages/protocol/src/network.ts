@@ -9,6 +9,8 @@ export interface NetworkEndpoints {
   token: Address;
   /** The LilyDeals contract: every deal's EIP-712 verifying contract. */
   deals: Address;
+  /** The ModuleRegistry contract (Ampli): name@version -> manifest CID, creator and royalty. */
+  registry: Address;
   /** The block LilyDeals was deployed in: where event scans start. */
   deployBlock: number;
   solverUrl: string;

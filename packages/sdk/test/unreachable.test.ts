@@ -23,6 +23,7 @@ test("a chain that stops answering ends the wait with UNREACHABLE after peerTime
       chainId: domain.chainId,
       token: domain.verifyingContract,
       deals: domain.verifyingContract,
+      registry: domain.verifyingContract,
       deployBlock: 0,
       solverUrl: nowhere,
       storeUrl: nowhere,

@@ -4,10 +4,10 @@
 // another terminal finds everything. Ctrl-C stops it all. Restarting it resumes the same chain
 // and role databases (anvil state is saved to disk); --fresh starts over.
 import { Option, type Command } from "commander";
-import { existsSync, readdirSync, rmSync } from "node:fs";
-import { formatUnits, parseEther, type Hex } from "viem";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { formatUnits, parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyAddresses } from "@lily/chain";
+import { createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyDeployment } from "@lily/chain";
 import { LilyError } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
 import { paths, lilyHome } from "../config/home.ts";
@@ -37,12 +37,19 @@ interface DevnetFlags {
   signWindow: string;
 }
 
-async function reusableDeployment(rpcUrl: string, netPath: string): Promise<LilyAddresses | undefined> {
+async function reusableDeployment(rpcUrl: string, netPath: string): Promise<LilyDeployment | undefined> {
   if (!existsSync(netPath)) return undefined;
+  // A network.json from before the module registry names none: that deployment is replaced.
+  if (!("registry" in JSON.parse(readFileSync(netPath, "utf8")))) return undefined;
   const net = readNetwork(netPath);
   const client = createLilyClient({ rpcUrl, addresses: net });
-  const code = await client.publicClient.getCode({ address: net.deals }).catch(() => undefined);
-  return code && code !== "0x" ? { chainId: net.chainId, token: net.token, deals: net.deals, deployBlock: net.deployBlock } : undefined;
+  const deployed = async (address: Address) => {
+    const code = await client.publicClient.getCode({ address }).catch(() => undefined);
+    return code !== undefined && code !== "0x";
+  };
+  return (await deployed(net.deals)) && (await deployed(net.registry))
+    ? { chainId: net.chainId, token: net.token, deals: net.deals, registry: net.registry, deployBlock: net.deployBlock }
+    : undefined;
 }
 
 /**
@@ -250,7 +257,7 @@ export function registerDevnet(program: Command): void {
 
         out.line(`Lily devnet is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         out.line(`  chain        ${rpcUrl}${anvil ? " (embedded anvil)" : ""}, chain id ${addresses.chainId}`);
-        out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}`);
+        out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}, registry ${addresses.registry}`);
         out.line(`  store        ${store.ready.url}`);
         out.line(`  solver       ${solver.ready.url}`);
         for (const r of roles.filter((r) => /^(provider|adversary|mediator)-/.test(r.name)))

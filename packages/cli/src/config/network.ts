@@ -10,6 +10,8 @@ export const NetworkConfig = z.object({
   chainId: z.number().int().positive(),
   token: address,
   deals: address,
+  /** The ModuleRegistry contract. */
+  registry: address,
   deployBlock: z.number().int().nonnegative(),
   solverUrl: z.string().url(),
   storeUrl: z.string().url(),
@@ -26,7 +28,7 @@ export function readNetwork(path: string): NetworkConfig {
       code: "CONFIG",
       field: "network",
       message: `no network configured (${path} not found)`,
-      hint: "start one with `npx lily devnet` in another terminal, or pass --rpc-url, --deals, --token, --solver-url and --store-url",
+      hint: "start one with `npx lily devnet` in another terminal, or pass --rpc-url, --chain-id, --deals, --token, --registry, --solver-url and --store-url",
     });
   }
   return parse(NetworkConfig, JSON.parse(readFileSync(path, "utf8")), "network.json");
