@@ -36,7 +36,6 @@ export async function fundJobCreators(net: Devnet, n: number, escrowEach: bigint
           deployBlock: net_.deployBlock,
           solverUrl: net_.solverUrl,
           storeUrl: net_.storeUrl,
-          modules: net_.modules,
         },
         { journal: memoryJournal(), submit },
       );

@@ -7,7 +7,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deployLily, deposit, devAccounts, fundAccount, startAnvil, type Anvil, type LilyAddresses, type LilyClient } from "@lily/chain";
+import {
+  createLilyClient,
+  deployLily,
+  deposit,
+  devAccounts,
+  fundAccount,
+  publishModule,
+  startAnvil,
+  type Anvil,
+  type LilyAddresses,
+  type LilyClient,
+} from "@lily/chain";
 import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
 import { createLogger, type Logger } from "@lily/node-kit";
 import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
@@ -130,6 +141,10 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
     const storeDir = join(dir, "blocks");
     const { url: storeUrl, store, modules, close: closeStore } = await startModuleStore(storeDir, logger);
     closers.push(closeStore);
+    // Jobs name modules as users do (name@version), so the registry holds every built module.
+    for (const m of loadCatalog()) {
+      await publishModule(deployer, { name: m.manifest.name, version: m.manifest.version, manifestCid: m.manifestCid, royaltyBps: m.manifest.royaltyBps });
+    }
 
     const solverServer = await startSolver(
       {

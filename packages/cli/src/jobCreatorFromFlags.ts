@@ -13,6 +13,6 @@ export function jobCreatorFromFlags(cmd: Command) {
   const o = cmd.optsWithGlobals() as { as?: string; key?: string };
   const account = roleAccount(net.home, o.as ?? JOB_CREATOR_ROLE, o.key);
   const journal = sqliteJournal(`${paths(net.home).data(o.as ?? JOB_CREATOR_ROLE)}/jobs.db`);
-  const jc = createJobCreator({ account, ...roleNetwork(net), modules: net.modules, mediators: net.mediators }, { journal });
+  const jc = createJobCreator({ account, ...roleNetwork(net), mediators: net.mediators }, { journal });
   return { jc, net, account, journal };
 }

@@ -47,7 +47,7 @@ export async function buildJobOffer(ctx: JobCreatorContext, p: SubmitJobParams, 
       hint: "start the devnet (it runs a mediator) or pass mediators",
     });
   }
-  const { cid: moduleCid, manifest } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
+  const { cid: moduleCid, manifest } = await resolveModule(p.module, ctx);
   const { cid: inputsCid } = await prepareInputs(manifest, p.inputs, inputStore);
   p.onProgress?.({ stage: "inputs", inputsCid });
   const mediationFee = p.mediationFee ?? 0n;

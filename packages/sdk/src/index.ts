@@ -17,3 +17,4 @@ export * from "./jobCreator.ts";
 export * from "./challengeJob.ts";
 export * from "./quoteJob.ts";
 export * from "./noMatch.ts";
+export * from "./publishModule.ts";

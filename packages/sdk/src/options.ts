@@ -4,8 +4,6 @@ import type { Address, LocalAccount } from "viem";
 
 export interface JobCreatorOptions extends NetworkEndpoints {
   account: LocalAccount;
-  /** name@version -> module manifest CID. A CID may always be given directly. */
-  modules: Record<string, string>;
   /** Mediators this job creator accepts by default (e.g. the network's). */
   mediators?: Address[];
 }

@@ -31,7 +31,7 @@ export interface QuoteJobParams {
 
 export async function quoteJob(ctx: JobCreatorContext, p: QuoteJobParams): Promise<JobQuote> {
   parsePolicy(p.policy); // a malformed policy is named before anything is fetched
-  const { cid } = await resolveModule(p.module, ctx.opts.modules, ctx.store);
+  const { cid } = await resolveModule(p.module, ctx);
   const { offers } = await ctx.solver.listResourceOffers({});
   return quoteFromOffers(
     { ...p, moduleCid: cid },

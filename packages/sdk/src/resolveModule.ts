@@ -1,14 +1,57 @@
-// Turn `name@version` or a manifest CID into a verified module manifest fetched from the store.
-import { isCid, LilyError, ModuleManifest, parse } from "@lily/protocol";
+// Turn what a user names into a verified module manifest: `name@version` and `name` (its latest
+// version) are looked up in the on-chain registry (Ampli), a manifest CID is taken as given (it is
+// self-certifying). The manifest is fetched from the store by its CID and must be the very one
+// the registry names, calling itself by that name and version, with the royalty the registry holds.
+import { getModule, latestModule, type LilyClient } from "@lily/chain";
+import { LilyError, ModuleManifest, isCid, isLilyError, parse, registryMismatch, type RegistryEntry } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 
-export async function resolveModule(ref: string, registry: Record<string, string>, store: StoreClient): Promise<{ cid: string; manifest: ModuleManifest }> {
-  const cid = isCid(ref) ? ref : registry[ref];
-  if (!cid) {
-    const known = Object.keys(registry).sort().join(", ") || "none";
-    const hint = ref.includes("@") ? `known modules: ${known}` : `give a version, e.g. ${ref}@1.0.0 (known: ${known})`;
-    throw new LilyError({ code: "UNKNOWN_MODULE", field: "module", message: `unknown module "${ref}"`, hint });
+export interface ResolvedModule {
+  cid: string;
+  manifest: ModuleManifest;
+  /** The registry's record, when the module was named by name (absent for a bare CID). */
+  entry?: RegistryEntry;
+}
+
+/** Split `name@version` (or a bare `name`) as a user typed it. */
+export function parseModuleRef(ref: string): { name: string; version?: string } {
+  const at = ref.lastIndexOf("@");
+  return at > 0 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : { name: ref };
+}
+
+export async function resolveModule(ref: string, peers: { chain: LilyClient; store: StoreClient }): Promise<ResolvedModule> {
+  if (isCid(ref)) return { cid: ref, manifest: await fetchManifest(ref, peers.store) };
+  const { name, version } = parseModuleRef(ref);
+  let entry: RegistryEntry;
+  try {
+    entry = version === undefined ? await latestModule(peers.chain, { name }) : await getModule(peers.chain, { name, version });
+  } catch (e) {
+    if (isLilyError(e, "UNKNOWN_MODULE") || isLilyError(e, "INVALID_INPUT")) {
+      throw new LilyError({
+        code: "UNKNOWN_MODULE",
+        field: "module",
+        message: `unknown module "${ref}": ${e.message}`,
+        hint: "list the published modules with `lily module list`",
+      });
+    }
+    throw e;
   }
+  const manifest = await fetchManifest(entry.manifestCid, peers.store);
+  // REJECT: the manifest must be the one the registry names, under that name and version
+  const mismatch = registryMismatch(entry, { cid: entry.manifestCid, manifest });
+  // REJECT: the royalty the deal will carry (the manifest's) must be the one the registry holds
+  const royaltyDiffers = manifest.royaltyBps !== entry.royaltyBps;
+  if (mismatch || royaltyDiffers) {
+    throw new LilyError({
+      code: "UNKNOWN_MODULE",
+      field: "module",
+      message: `module "${ref}" is not usable: ${mismatch ? mismatch.reason : `its manifest asks ${manifest.royaltyBps} bps royalty, the registry holds ${entry.royaltyBps}`}`,
+    });
+  }
+  return { cid: entry.manifestCid, manifest, entry };
+}
+
+async function fetchManifest(cid: string, store: StoreClient): Promise<ModuleManifest> {
   let record: unknown;
   try {
     record = await store.getRecord(cid);
@@ -18,5 +61,5 @@ export async function resolveModule(ref: string, registry: Record<string, string
     }
     throw e;
   }
-  return { cid, manifest: parse(ModuleManifest, record, "module manifest") };
+  return parse(ModuleManifest, record, "module manifest");
 }

@@ -55,7 +55,7 @@ async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): 
   const mediator = privateKeyToAccount(key("mediator")).address;
   const journal = memoryJournal();
   const jc = createJobCreator(
-    { ...net.endpoints, account: jobCreator, modules: { "cowsay@1.0.0": module }, mediators: [mediator] },
+    { ...net.endpoints, account: jobCreator, mediators: [mediator] },
     { journal, submit: { pollMs: 100, openGraceMs: 2_000, ...submit } },
   );
 

@@ -27,7 +27,6 @@ test("a chain that stops answering ends the wait with UNREACHABLE after peerTime
       deployBlock: 0,
       solverUrl: nowhere,
       storeUrl: nowhere,
-      modules: {},
     },
     { journal, submit: { pollMs: 50, peerTimeoutMs: 2_000 } },
   );

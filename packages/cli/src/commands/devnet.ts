@@ -212,7 +212,8 @@ export function registerDevnet(program: Command): void {
             ],
           },
         ]);
-        const modules = await publishModules(new StoreClient(store!.ready.url!));
+        out.progress("publishing the built modules through the registry");
+        const modules = await publishModules({ chain: createLilyClient({ rpcUrl, account: deployer, addresses }), store: new StoreClient(store!.ready.url!) });
         const net: NetworkConfig = {
           rpcUrl,
           ...addresses,

@@ -1,18 +1,17 @@
-// Put every built module (wasm + manifest) into the devnet's store, checking the store hands back
-// the CIDs the build computed. Returns the registry name@version -> manifest CID.
-import { LilyError } from "@lily/protocol";
-import type { StoreClient } from "@lily/store";
+// Publish every built module through the registry, as any module creator would: artifact and
+// manifest into the devnet's store (checked against the CIDs the build computed), then name@version
+// on chain from the deployer's account. A resumed devnet finds them published already. Returns
+// name@version -> manifest CID.
+import type { LilyClient } from "@lily/chain";
 import { loadCatalog } from "@lily/modules";
+import { publishBuiltModule } from "@lily/sdk";
+import type { StoreClient } from "@lily/store";
 
-export async function publishModules(store: StoreClient): Promise<Record<string, string>> {
-  const registry: Record<string, string> = {};
+export async function publishModules(peers: { chain: LilyClient; store: StoreClient }): Promise<Record<string, string>> {
+  const published: Record<string, string> = {};
   for (const m of loadCatalog()) {
-    const wasmCid = await store.putBytes(m.wasmBytes);
-    const manifestCid = await store.putRecordBytes(m.manifestBytes);
-    if (wasmCid !== m.wasmCid || manifestCid !== m.manifestCid) {
-      throw new LilyError({ code: "CID_MISMATCH", field: `modules.${m.ref}`, message: `store returned different CIDs for ${m.ref}` });
-    }
-    registry[m.ref] = manifestCid;
+    const { ref, manifestCid } = await publishBuiltModule(peers, { ...m, artifact: { bytes: m.wasmBytes } });
+    published[ref] = manifestCid;
   }
-  return registry;
+  return published;
 }
