@@ -2,7 +2,7 @@
 // with /inputs laid out as the module expects (inputs.json, each `file` input by name, scalars in
 // the environment as INPUT_<NAME>) and an empty /outputs. The provider (running a job) and the
 // mediator (re-running a disputed one) both build it here, so a ruling compares like with like.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INPUTS_FILE, type Inputs, type ModuleManifest } from "@lily/protocol";
 import type { TaskSpec } from "./executor.ts";
@@ -39,6 +39,11 @@ export async function prepareJobDirs(
     if (manifest.inputs[name]?.type === "file") writeFileSync(join(inputsDir, name), await fetchFile(String(value)));
     else env[`INPUT_${name.toUpperCase()}`] = String(value);
   }
+  // A container runs as an unprivileged user: /inputs must be readable by anyone whatever this
+  // process's umask (the directories hold only what the job creator already published).
+  for (const d of [dir, inputsDir]) chmodSync(d, 0o755);
+  for (const name of [INPUTS_FILE, ...Object.keys(manifest.inputs).filter((n) => manifest.inputs[n]?.type === "file" && inputs[n] !== undefined)])
+    chmodSync(join(inputsDir, name), 0o644);
   return { dir, inputsDir, outputsDir, env };
 }
 

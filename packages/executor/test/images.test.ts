@@ -12,13 +12,14 @@ import { pipeline } from "node:stream/promises";
 import { cidForBytes, isLilyError, type DockerModuleExecutor } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
 import { startStore, defaultStoreOptions, StoreClient, type FileRoot } from "@lily/store";
-import { findOrStartDocker, type DockerSource } from "../src/docker/daemon.ts";
-import { DockerEngine, EngineError } from "../src/docker/engine.ts";
+import { testDocker } from "../../../test/support/docker.ts";
+import { type DockerEngine, EngineError } from "../src/docker/engine.ts";
 import { createImageLoader, saveImage } from "../src/docker/images.ts";
 import type { JobSource } from "../src/loadJob.ts";
 
+const docker = await testDocker();
+const skip = "skip" in docker ? docker.skip : false;
 const work = mkdtempSync(join(tmpdir(), "lily-images-"));
-let docker: DockerSource;
 let engine: DockerEngine;
 let store: StoreClient;
 let closeStore: () => Promise<void>;
@@ -27,10 +28,8 @@ let imageA: string;
 let imageB: string;
 
 before(async () => {
-  const found = await findOrStartDocker({ home: join(tmpdir(), "lily-test-docker") });
-  if ("unavailable" in found) throw new Error(`these tests need a Docker engine: ${found.unavailable}`);
-  docker = found;
-  engine = new DockerEngine(docker.endpoint);
+  if ("skip" in docker) return;
+  engine = docker.engine;
   const server = await startStore({ ...defaultStoreOptions, dataDir: join(work, "store") }, { logger: createLogger({ module: "store", level: "error" }) });
   store = new StoreClient(server.url);
   closeStore = () => server.close();
@@ -41,7 +40,6 @@ before(async () => {
 after(async () => {
   for (const id of [imageA, imageB]) if (id) await removeIfPresent(id);
   await closeStore?.();
-  await docker?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -100,7 +98,7 @@ function countingSource(): JobSource & { files: number } {
 let archiveA: string;
 let archiveB: string;
 
-test("an image saved into the store and removed from the engine is loaded back by ensure, with its ID checked", async (t) => {
+test("an image saved into the store and removed from the engine is loaded back by ensure, with its ID checked", { skip }, async (t) => {
   let started = performance.now();
   archiveA = await saveImage(engine, imageA, store);
   const saveMs = performance.now() - started;
@@ -116,7 +114,7 @@ test("an image saved into the store and removed from the engine is loaded back b
   t.diagnostic(`archive ${root.size} bytes in ${root.chunks.length} chunks; save + put ${saveMs.toFixed(0)} ms, get + load ${loadMs.toFixed(0)} ms`);
 });
 
-test('an archive saved under a tag (the engine says "Loaded image: name:tag") is loaded and checked the same way', async () => {
+test('an archive saved under a tag (the engine says "Loaded image: name:tag") is loaded and checked the same way', { skip }, async () => {
   await engine.json({ method: "POST", path: `/images/${imageA}/tag`, query: { repo: "lily-test-images", tag: "tagged" } });
   const tar = join(work, "tagged.tar");
   await pipeline(await engine.stream({ path: "/images/lily-test-images:tagged/get" }), createWriteStream(tar));
@@ -126,13 +124,13 @@ test('an archive saved under a tag (the engine says "Loaded image: name:tag") is
   assert.equal(await present(imageA), true);
 });
 
-test("an image the engine already has is not fetched again", async () => {
+test("an image the engine already has is not fetched again", { skip }, async () => {
   const source = countingSource();
   await createImageLoader({ engine }).ensure(executorOf(imageA, { archive: archiveA }), source);
   assert.equal(source.files, 0);
 });
 
-test("an archive holding another image is IMAGE_MISMATCH naming module.executor.image, and what it loaded is removed", async () => {
+test("an archive holding another image is IMAGE_MISMATCH naming module.executor.image, and what it loaded is removed", { skip }, async () => {
   archiveB = await saveImage(engine, imageB, store);
   await removeIfPresent(imageB);
   await removeIfPresent(imageA);
@@ -145,7 +143,7 @@ test("an archive holding another image is IMAGE_MISMATCH naming module.executor.
   assert.equal(await present(imageA), false);
 });
 
-test("an image that was on the engine before a mismatched archive loaded it again is left in place", async () => {
+test("an image that was on the engine before a mismatched archive loaded it again is left in place", { skip }, async () => {
   await createImageLoader({ engine }).ensure(executorOf(imageB, { archive: archiveB }), countingSource());
   await assert.rejects(createImageLoader({ engine }).ensure(executorOf(imageA, { archive: archiveB }), countingSource()), (e) =>
     isLilyError(e, "IMAGE_MISMATCH"),
@@ -153,7 +151,7 @@ test("an image that was on the engine before a mismatched archive loaded it agai
   assert.equal(await present(imageB), true);
 });
 
-test("concurrent ensures for one image fetch and load it once", async () => {
+test("concurrent ensures for one image fetch and load it once", { skip }, async () => {
   await removeIfPresent(imageA);
   const loader = createImageLoader({ engine });
   const source = countingSource();
@@ -162,7 +160,7 @@ test("concurrent ensures for one image fetch and load it once", async () => {
   assert.equal(await present(imageA), true);
 });
 
-test("an archive that is not an image is IMAGE_MISMATCH naming module.executor.archive", async () => {
+test("an archive that is not an image is IMAGE_MISMATCH naming module.executor.archive", { skip }, async () => {
   const notAnImage = join(work, "not-an-image.tar");
   execFileSync("tar", ["-C", join(work, "root-a"), "-cf", notAnImage, "marker"]);
   const archive = await store.putFile(notAnImage);
@@ -173,7 +171,7 @@ test("an archive that is not an image is IMAGE_MISMATCH naming module.executor.a
   );
 });
 
-test("an archive missing from the store is NOT_FOUND, and no download is left in the cache", async () => {
+test("an archive missing from the store is NOT_FOUND, and no download is left in the cache", { skip }, async () => {
   await removeIfPresent(imageA);
   const cacheDir = join(work, "cache-missing");
   const root = await store.getRecord<FileRoot>(archiveA);
@@ -187,7 +185,9 @@ test("an archive missing from the store is NOT_FOUND, and no download is left in
   assert.deepEqual(readdirSync(cacheDir), []);
 });
 
-test("a registry reference is pulled (not tested end to end: no registry is reachable here), and its failure is UNREACHABLE naming module.executor.reference", async () => {
+test("a registry reference is pulled (not tested end to end: no registry is reachable here), and its failure is UNREACHABLE naming module.executor.reference", {
+  skip,
+}, async () => {
   const missing = "sha256:0000000000000000000000000000000000000000000000000000000000000002";
   const reference = `registry.invalid/lily/test@sha256:${"0".repeat(64)}`;
   await assert.rejects(
@@ -196,7 +196,7 @@ test("a registry reference is pulled (not tested end to end: no registry is reac
   );
 });
 
-test("a source that cannot fetch files cannot load an archive, and says so", async () => {
+test("a source that cannot fetch files cannot load an archive, and says so", { skip }, async () => {
   await removeIfPresent(imageA);
   const source: JobSource = { getBytes: (cid) => store.getBytes(cid), getRecord: (cid) => store.getRecord(cid) };
   await assert.rejects(
@@ -205,6 +205,6 @@ test("a source that cannot fetch files cannot load an archive, and says so", asy
   );
 });
 
-test("saving an image the engine does not have is NOT_FOUND naming the image", async () => {
+test("saving an image the engine does not have is NOT_FOUND naming the image", { skip }, async () => {
   await assert.rejects(saveImage(engine, `sha256:${"0".repeat(63)}3`, store), (e) => isLilyError(e, "NOT_FOUND") && e.field === "image");
 });

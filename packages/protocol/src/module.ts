@@ -49,7 +49,7 @@ const dockerExecutor = z
       .string()
       .regex(/^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$/, "a registry reference pinned by digest: repo@sha256:<64 hex>")
       .optional(),
-    /** The program and its arguments, run as the image's non-root user. */
+    /** The program and its arguments. The executor picks the (non-root) user, never the image. */
     command: z.array(z.string().max(1000)).min(1).max(64),
     /** The module needs the network; a provider runs it only if it allows networked modules. */
     network: z.boolean().default(false),
