@@ -4,6 +4,7 @@
 // on (someone else finalized, tallied or claimed first) is only logged.
 import { claimMediationTimeout, claimTimeout, commitResult, finalize, getDealEvents, settleReplicas } from "@lily/chain";
 import { cidDigest } from "@lily/protocol";
+import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
 import type { LocalDeal } from "./db.ts";
 import type { DealView, Step } from "./nextStep.ts";
@@ -80,7 +81,7 @@ export async function applyStep(ctx: StepContext, view: DealView, step: Step): P
   }
 }
 
-/** Run the job of an opened deal and commit its result. */
+/** Run the job of an opened deal and commit its result; when it does not fit beside what runs, it waits for the next pass. */
 async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
   let deal = local;
   if (deal.status === "signed") {
@@ -90,18 +91,30 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
     deal = save(ctx, { ...deal, status: "opened", reported: "opened" });
     if (txHash) await bestEffort(ctx, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
   }
-  if (deal.reported !== "running") {
-    await bestEffort(ctx, "running report", () => ctx.report.status(local.id, "running"));
-    deal = save(ctx, { ...deal, reported: "running" });
+  const slot = ctx.gate.tryAcquire(deal.id, deal.needs);
+  if ("wait" in slot) {
+    ctx.logger.info("job waits for capacity", { deal: deal.id, why: slot.wait });
+    return;
   }
-  const timeLeftMs = Number(deal.deal.deadline) * 1000 - ctx.clock() - COMMIT_MARGIN_MS;
-  const source = ctx.cache.source(deal.id, ctx.store);
-  const outcome = await ctx.strategy.produceResult(
-    { dealId: deal.id, module: deal.module, inputs: deal.inputs, timeLeftMs },
-    { store: ctx.store, source, executor: ctx.executor, logger: ctx.logger, workDir: ctx.workDir },
-  );
-  const ran = { ...deal, status: "ran" as const, resultCid: outcome.resultCid, exitCode: outcome.exitCode };
-  save(ctx, ran);
+  let ran: LocalDeal & { resultCid: string };
+  try {
+    if (deal.reported !== "running") {
+      await bestEffort(ctx, "running report", () => ctx.report.status(local.id, "running"));
+      deal = save(ctx, { ...deal, reported: "running" });
+    }
+    const timeLeftMs = Number(deal.deal.deadline) * 1000 - ctx.clock() - COMMIT_MARGIN_MS;
+    const source = ctx.cache.source(deal.id, ctx.store);
+    const outcome = await ctx.strategy.produceResult(
+      { dealId: deal.id, module: deal.module, inputs: deal.inputs, timeLeftMs },
+      { store: ctx.store, source, executor: ctx.executor, logger: ctx.logger, workDir: ctx.workDir },
+    );
+    // A job refused for its inputs never reached an executor: no run time to count.
+    const timed = outcome.exitCode !== JOB_REFUSED_EXIT_CODE && { durationMs: outcome.durationMs };
+    ran = { ...deal, status: "ran" as const, resultCid: outcome.resultCid, exitCode: outcome.exitCode, ...timed };
+    save(ctx, ran);
+  } finally {
+    slot.release();
+  }
   await commit(ctx, ran);
 }
 

@@ -12,6 +12,11 @@ export function heldCapacity(deals: readonly LocalDeal[], now: number): Resource
   return held;
 }
 
+/** How many of these deals hold capacity at `now`: what maxConcurrentJobs bounds. */
+export function heldDeals(deals: readonly LocalDeal[], now: number): number {
+  return deals.filter((d) => holds(d, now)).length;
+}
+
 function holds(d: LocalDeal, now: number): boolean {
   if (d.status === "opened" || d.status === "ran") return true;
   // Past its openBy a signed deal can no longer open: nothing to hold ready for.

@@ -20,6 +20,7 @@ import {
 } from "@lily/protocol";
 import { loadJob, type JobSource, type LoadedJob, type LoadJobOptions } from "@lily/executor";
 import { NO_RESOURCES, resourcesOf, shortfall, type Resources } from "./resources.ts";
+import type { PricedModule } from "./pricing.ts";
 
 export interface ProposalContext {
   domain: Domain;
@@ -30,6 +31,14 @@ export interface ProposalContext {
   capacity: Resources;
   /** What its other signed, opened and running deals hold (see heldCapacity). */
   held: Resources;
+  /** At most this many deals held at once, and how many its other deals hold (see heldDeals). */
+  maxJobs?: number;
+  heldJobs?: number;
+  /**
+   * The modules this provider offers now, by manifest CID, with their prices (pricing.ts). Absent:
+   * the resource offer's list alone decides.
+   */
+  offered?: ReadonlyMap<string, PricedModule>;
   maxOpenDelaySeconds: number;
   maxJobSeconds: number;
   /** Unix seconds. */
@@ -95,10 +104,31 @@ export async function checkProposal(ctx: ProposalContext, record: DealRecord, jo
   }
   // REJECT: only modules this provider allows
   if (!mine.modules.includes(job.offer.module)) return decline("MODULE_NOT_ALLOWED", "module", `module ${job.offer.module} is not allowed by this provider`);
+  // REJECT: an offer made before the provider's lists changed does not bring back a module it no longer offers
+  const offered = ctx.offered?.get(job.offer.module);
+  if (ctx.offered && !offered) return decline("MODULE_NOT_ALLOWED", "module", `module ${job.offer.module} is no longer offered by this provider`);
+  // REJECT: a module priced by its resource-seconds runs for no longer, and on no more, than its price was computed for
+  if (offered?.from.kind === "rates") {
+    const priced = offered.module.resources;
+    const over = (["cpu", "memoryMb", "gpu"] as const).find((k) => job.offer[k] > priced[k]);
+    if (job.offer.timeoutSeconds > BigInt(priced.timeoutSeconds)) {
+      return decline(
+        "CONFLICT",
+        "jobOffer.timeoutSeconds",
+        `${job.offer.timeoutSeconds}s is longer than the ${priced.timeoutSeconds}s the module's price covers`,
+      );
+    }
+    if (over) return decline("CONFLICT", `jobOffer.${over}`, `the job asks for ${job.offer[over]}, the module's price covers ${priced[over]}`);
+  }
   // REJECT: the job must fit the offer, and what the provider's other deals leave of its capacity
   const need = resourcesOf(job.offer);
   const overOffer = shortfall(need, NO_RESOURCES, resourcesOf(mine));
   if (overOffer) return decline("CONFLICT", `jobOffer.${overOffer}`, `the job needs ${need[overOffer]}, the resource offer has ${mine[overOffer]}`);
+  // REJECT: no more deals held at once than the provider's maxConcurrentJobs
+  if (ctx.maxJobs !== undefined && (ctx.heldJobs ?? 0) >= ctx.maxJobs) {
+    const message = `maxConcurrentJobs: this provider's deals already hold ${ctx.heldJobs} of at most ${ctx.maxJobs} jobs`;
+    return { sign: false, busy: true, decline: new LilyError({ code: "CONFLICT", field: "maxConcurrentJobs", message }) };
+  }
   const over = shortfall(need, ctx.held, ctx.capacity);
   if (over) {
     const field = `jobOffer.${over}`;

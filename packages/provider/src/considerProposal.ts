@@ -7,7 +7,8 @@ import type { LocalAccount } from "viem";
 import { resourcesOf, addResources, type Resources } from "./resources.ts";
 import type { DealRecord } from "@lily/protocol";
 import { checkProposal } from "./checkProposal.ts";
-import { heldCapacity } from "./capacity.ts";
+import { heldCapacity, heldDeals } from "./capacity.ts";
+import type { PricedModule } from "./pricing.ts";
 import type { OfferKeeper } from "./offers.ts";
 import type { ProviderOptions } from "./options.ts";
 import { sendSignature } from "./openSteps.ts";
@@ -25,8 +26,10 @@ export type Reservations = Map<string, Resources>;
 export const BUSY_GRACE_MS = 3000;
 
 export interface ProposalDeps {
-  opts: Pick<ProviderOptions, "resources" | "maxOpenDelaySeconds" | "maxJobSeconds"> & { account: LocalAccount };
+  opts: Pick<ProviderOptions, "resources" | "maxOpenDelaySeconds" | "maxJobSeconds" | "maxConcurrentJobs"> & { account: LocalAccount };
   offers: OfferKeeper;
+  /** The modules offered now with their prices, once the provider has read them (pricing.ts). */
+  offered: () => ReadonlyMap<string, PricedModule> | undefined;
   reservations: Reservations;
   /** Proposals left unsigned because capacity was busy: when each was first found so (ms). */
   busySince: Map<string, number>;
@@ -37,8 +40,11 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
   const now = Math.floor(ctx.clock() / 1000);
   const key = record.id.toLowerCase();
   // No await between reading what is held and reserving this job's share.
-  const held = [...deps.reservations.values()].reduce(addResources, heldCapacity(ctx.db.followed(), now));
+  const followed = ctx.db.followed();
+  const held = [...deps.reservations.values()].reduce(addResources, heldCapacity(followed, now));
+  const heldJobs = heldDeals(followed, now) + deps.reservations.size;
   deps.reservations.set(key, resourcesOf(job.offer));
+  const offered = deps.offered();
   try {
     const source = ctx.cache.source(record.id, ctx.store);
     const verdict = await checkProposal(
@@ -48,6 +54,9 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
         offers: deps.offers.byId(),
         capacity: deps.opts.resources,
         held,
+        heldJobs,
+        ...(deps.opts.maxConcurrentJobs !== undefined && { maxJobs: deps.opts.maxConcurrentJobs }),
+        ...(offered && { offered }),
         maxOpenDelaySeconds: deps.opts.maxOpenDelaySeconds,
         maxJobSeconds: deps.opts.maxJobSeconds,
         now,
@@ -80,7 +89,14 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
       return;
     }
     ctx.cache.keep(verdict.id, source.fetched);
-    const signed = save(ctx, { ...local, id: verdict.id, status: "signed" });
+    const { manifest } = verdict.job;
+    const signed = save(ctx, {
+      ...local,
+      id: verdict.id,
+      status: "signed",
+      moduleRef: `${manifest.name}@${manifest.version}`,
+      executor: manifest.executor.kind,
+    });
     await sendSignature(ctx, signed);
   } finally {
     deps.reservations.delete(key);

@@ -8,10 +8,11 @@ import { NO_RESOURCES, type Resources } from "./resources.ts";
 
 /**
  * signed → opened → ran (result stored, not yet on chain) → committed (awaiting its policy) →
- * settled | slashed | failed (timed out); or declined (never signed), expired (signed, never
- * opened by its openBy).
+ * settled | slashed | failed (timed out, or given up past its deadline: the collateral is lost) |
+ * unwound (disputed, nobody ruled in time: the collateral came back); or declined (never signed),
+ * expired (signed, never opened by its openBy).
  */
-export type LocalDealStatus = "signed" | "opened" | "ran" | "committed" | "settled" | "slashed" | "failed" | "declined" | "expired";
+export type LocalDealStatus = "signed" | "opened" | "ran" | "committed" | "settled" | "slashed" | "failed" | "unwound" | "declined" | "expired";
 
 /** Statuses in which the provider still has something to do or to watch. */
 export const FOLLOWED: readonly LocalDealStatus[] = ["signed", "opened", "ran", "committed"];
@@ -32,6 +33,11 @@ export interface LocalDeal {
   openRefused?: string;
   resultCid?: string;
   exitCode?: number;
+  /** The module as people name it (name@version) and its executor, from the manifest checked at signing. */
+  moduleRef?: string;
+  executor?: string;
+  /** How long the executor ran the job. */
+  durationMs?: number;
   /** The job's inputs are back in the store for a mediator (after a dispute). */
   inputsRestored?: boolean;
   /** The last status reported to the solver, so each is sent once. */
@@ -58,6 +64,8 @@ const migrations = [
      signature TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );`,
+  // The metrics count deals by status on every scrape.
+  "CREATE INDEX deals_status ON deals (status)",
 ];
 
 interface Row {
@@ -72,7 +80,26 @@ interface Row {
 }
 
 /** The fields kept as one JSON column. */
-type Extra = Pick<LocalDeal, "needs" | "group" | "openRefused" | "exitCode" | "inputsRestored" | "reported"> & { replicas?: unknown[] };
+type Extra = Pick<LocalDeal, "needs" | "group" | "openRefused" | "exitCode" | "inputsRestored" | "reported" | "moduleRef" | "executor" | "durationMs"> & {
+  replicas?: unknown[];
+};
+
+/** What the deals say of the provider's work so far, summed from the database (so it survives restarts). */
+export interface DealStats {
+  /** Deals by status and module (name@version once checked, else the manifest CID). */
+  deals: { status: LocalDealStatus; module: string; count: number }[];
+  /** Jobs that ran and exited non-zero (the module failed, hit a limit, or its inputs were refused), by module. */
+  failures: { module: string; count: number }[];
+  /** Paid by settled deals: each one's price less the module's royalty, as the contract pays it. */
+  earnedWei: bigint;
+  /** Collateral lost: to slashing, and to deals that timed out or were given up past their deadline. */
+  lostCollateralWei: bigint;
+  /** Executor run times, in seconds, by executor kind. */
+  durations: { executor: string; seconds: number }[];
+}
+
+/** The contract's royalty arithmetic: mulDiv(price, royaltyBps, 10 000), rounded down. */
+const MAX_ROYALTY_BPS = 10_000n;
 
 export interface StoredOffer {
   id: Hex;
@@ -101,6 +128,9 @@ export class ProviderDb {
       exitCode: d.exitCode,
       inputsRestored: d.inputsRestored,
       reported: d.reported,
+      moduleRef: d.moduleRef,
+      executor: d.executor,
+      durationMs: d.durationMs,
     };
     this.db
       .prepare(
@@ -129,6 +159,36 @@ export class ProviderDb {
 
   all(): LocalDeal[] {
     return (this.db.prepare("SELECT * FROM deals ORDER BY updated_at").all() as unknown as Row[]).map(fromRow);
+  }
+
+  stats(): DealStats {
+    const label = "COALESCE(json_extract(extra, '$.moduleRef'), module)";
+    const deals = this.db
+      .prepare(`SELECT status, ${label} AS module, COUNT(*) AS count FROM deals GROUP BY 1, 2 ORDER BY 1, 2`)
+      .all() as unknown as DealStats["deals"];
+    const failures = this.db
+      .prepare(`SELECT ${label} AS module, COUNT(*) AS count FROM deals WHERE json_extract(extra, '$.exitCode') != 0 GROUP BY 1 ORDER BY 1`)
+      .all() as unknown as DealStats["failures"];
+    // Amounts are wei as decimal strings: summed as bigints here, since SQLite's integers stop at 2^63.
+    const amounts = this.db
+      .prepare(
+        `SELECT status, json_extract(deal, '$.price') AS price, json_extract(deal, '$.collateral') AS collateral, json_extract(deal, '$.royaltyBps') AS bps
+         FROM deals WHERE status IN ('settled', 'slashed', 'failed')`,
+      )
+      .all() as unknown as { status: string; price: string; collateral: string; bps: number }[];
+    let earnedWei = 0n;
+    let lostCollateralWei = 0n;
+    for (const a of amounts) {
+      if (a.status === "settled") earnedWei += BigInt(a.price) - (BigInt(a.price) * BigInt(a.bps)) / MAX_ROYALTY_BPS;
+      else lostCollateralWei += BigInt(a.collateral);
+    }
+    const durations = this.db
+      .prepare(
+        `SELECT COALESCE(json_extract(extra, '$.executor'), 'unknown') AS executor, json_extract(extra, '$.durationMs') / 1000.0 AS seconds
+         FROM deals WHERE json_extract(extra, '$.durationMs') IS NOT NULL`,
+      )
+      .all() as unknown as DealStats["durations"];
+    return { deals, failures, earnedWei, lostCollateralWei, durations };
   }
 
   /** Remember a resource offer before it is posted: a proposal may refer to it even if the post's answer is lost. */
@@ -169,6 +229,9 @@ function fromRow(r: Row): LocalDeal {
     ...(extra.openRefused !== undefined && { openRefused: extra.openRefused }),
     ...(r.result_cid !== null && { resultCid: r.result_cid }),
     ...(extra.exitCode !== undefined && { exitCode: extra.exitCode }),
+    ...(extra.moduleRef !== undefined && { moduleRef: extra.moduleRef }),
+    ...(extra.executor !== undefined && { executor: extra.executor }),
+    ...(extra.durationMs !== undefined && { durationMs: extra.durationMs }),
     ...(extra.inputsRestored && { inputsRestored: true }),
     ...(extra.reported !== undefined && { reported: extra.reported }),
     ...(r.error !== null && { error: r.error }),

@@ -82,6 +82,8 @@ export function nextStep(view: DealView): Step {
     case "slashed":
       return { kind: "record", status: "slashed", why: "slashed on chain" };
     case "timedOut":
+      // A deal that was challenged and timed out was unwound (nobody ruled): the collateral came back.
+      if (chain.challengedAt > 0n) return { kind: "record", status: "unwound", why: "the dispute was unwound on chain: nobody ruled in time" };
       return { kind: "record", status: "failed", why: "timed out on chain" };
   }
 }

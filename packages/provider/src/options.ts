@@ -1,6 +1,7 @@
 // The resource provider's options and defaults; the CLI maps flags onto them.
 import type { NetworkEndpoints } from "@lily/protocol";
 import type { Address, LocalAccount } from "viem";
+import type { ModuleTerms } from "./pricing.ts";
 import type { Resources } from "./resources.ts";
 
 export interface ProviderOptions extends NetworkEndpoints {
@@ -11,11 +12,22 @@ export interface ProviderOptions extends NetworkEndpoints {
   workDir: string;
   /** Everything this provider offers; the deals it signed and has not finished hold part of it. */
   resources: Resources;
-  /** Price per job and collateral staked per deal, in token base units. */
+  /** Price per job (for every module without a price of its own) and collateral staked per deal, in token base units. */
   price: bigint;
   collateral: bigint;
-  /** Module manifest CIDs this provider agrees to run. */
+  /** Module manifest CIDs this provider agrees to run, less what `moduleTerms` refuses. */
   modules: string[];
+  /**
+   * Prices per module or per resource-second, an allow-list and a deny-list, networked container
+   * modules (pricing.ts). Absent: every module in `modules` at `price`, networked ones refused.
+   */
+  moduleTerms?: Omit<ModuleTerms, "price" | "executors">;
+  /** At most this many jobs signed and not yet finished at once, whatever capacity is left. */
+  maxConcurrentJobs?: number;
+  /** Serve /metrics (Prometheus text) and /status (JSON) on this port, 0 for any free one; absent: no server. */
+  metricsPort?: number;
+  /** The address the metrics server listens on (default: loopback only). */
+  metricsHost?: string;
   mediators: Address[];
   /** A resource offer is re-signed and re-posted once half of this has passed. */
   offerTtlSeconds: number;
@@ -36,4 +48,5 @@ export const defaultProviderOptions = {
   maxJobSeconds: 3600,
   pollMs: 1000,
   mediators: [] as Address[],
+  metricsHost: "127.0.0.1",
 };

@@ -7,7 +7,7 @@
 import type { Hex } from "viem";
 import { escrowBalance, lilyDealsAbi, withLilyErrors, type LilyClient } from "@lily/chain";
 import type { Client, SolverRoutes } from "@lily/api";
-import { isLilyError, type DealRecord, type Domain } from "@lily/protocol";
+import { isCid, isLilyError, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
 import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -23,6 +23,12 @@ import { considerProposal, type Reservations } from "./considerProposal.ts";
 import { observe } from "./observe.ts";
 import { nextStep, shouldCheck } from "./nextStep.ts";
 import { applyStep } from "./applyStep.ts";
+import { RunGate } from "./runGate.ts";
+import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
+import { readModules } from "./knownModules.ts";
+import { diskFreeBytes } from "./detect.ts";
+import { statusFromDb, type ProviderStatus } from "./status.ts";
+import { startMetricsServer, type MetricsServer } from "./metricsServer.ts";
 
 export interface ProviderDeps {
   logger: Logger;
@@ -30,7 +36,8 @@ export interface ProviderDeps {
   chain: LilyClient;
   solver: Client<SolverRoutes>;
   store: StoreClient;
-  executor: Executor & LoadJobOptions;
+  /** `kinds`: the executors it has (an ExecutorSet's); modules needing another are not offered. */
+  executor: Executor & LoadJobOptions & { readonly kinds?: readonly ExecutorKind[] };
   /** Milliseconds since the epoch; Date.now by default. */
   clock?: () => number;
   /** How results are produced: the honest strategy runs the job. The devnet injects adversaries. */
@@ -41,10 +48,18 @@ export interface ProviderDeps {
 
 export interface RunningProvider {
   address: Hex;
-  /** The resource offer the solver holds for this provider now. */
+  /** The resource offer the solver holds for this provider now (the first, when it has one per price). */
   readonly offerId: Hex;
+  /** Every resource offer the solver holds for it now, one per distinct price. */
+  readonly offerIds: readonly Hex[];
+  /** The modules it offers and at what price, and those it refuses (once their manifests were read). */
+  readonly plan: OfferPlan | undefined;
+  /** Where /metrics and /status are served, when `metricsPort` was given. */
+  readonly metricsUrl: string | undefined;
   /** The provider's record of every deal it was proposed. */
   deals(): LocalDeal[];
+  /** What /status serves: capacity, what holds and runs, jobs by outcome, earnings, slashes. */
+  status(): ProviderStatus;
   close(): Promise<void>;
 }
 
@@ -53,6 +68,8 @@ const NO_OFFER: Hex = "0x";
 
 /** How long close() waits for steps in flight before closing the database. */
 const CLOSE_GRACE_MS = 5000;
+/** How often manifests that could not be read are asked for again. */
+const UNREAD_RETRY_MS = 30_000;
 
 export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): Promise<RunningProvider> {
   const log = deps.logger;
@@ -65,6 +82,9 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   const deposit = await escrowBalance(deps.chain, { account: me });
   if (deposit < opts.collateral) log.warn("escrow deposit below collateral: deals will fail to open", { deposit, collateral: opts.collateral });
   const db = new ProviderDb(opts.dbPath);
+  const startedAt = clock();
+  // A job that ends lets one that waits for its capacity run at once, not a poll later.
+  const gate = new RunGate({ capacity: opts.resources, ...(opts.maxConcurrentJobs !== undefined && { maxJobs: opts.maxConcurrentJobs }) }, () => tick());
   const ctx: StepContext = {
     account: opts.account,
     domain,
@@ -76,11 +96,47 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     cache: new JobCache(join(opts.workDir, "jobs")),
     report: createReporter({ account: opts.account, domain, solver: deps.solver, clock }),
     strategy: deps.strategy ?? honestStrategy,
+    gate,
     logger: log,
     workDir: join(opts.workDir, "runs"),
     clock,
   };
-  const offers = new OfferKeeper({ terms: opts, account: opts.account, domain, solver: deps.solver, db, clock, logger: log });
+  // What it offers at which price, from the modules' manifests: read once each, those that could not be read asked again.
+  const known = new Map<string, ModuleInfo>();
+  let plan: OfferPlan | undefined;
+  let offered: ReadonlyMap<string, PricedModule> | undefined;
+  let lastRead = -Infinity;
+  async function currentPlan(): Promise<OfferPlan> {
+    // A module its allow-list names by CID is offered even if the network's list lacks it.
+    const candidates = [...new Set([...opts.modules, ...(opts.moduleTerms?.allow ?? []).filter(isCid)])];
+    const unread = candidates.filter((c) => !known.has(c));
+    if (plan && (unread.length === 0 || clock() - lastRead < UNREAD_RETRY_MS)) return plan;
+    lastRead = clock();
+    const read = await readModules(deps.store, unread);
+    for (const m of read.modules) known.set(m.cid, m);
+    for (const u of read.unreadable) log.warn("module not offered: its manifest could not be read", { module: u.cid, why: u.why });
+    const next = planOffers(
+      candidates.flatMap((c) => known.get(c) ?? []),
+      { ...opts.moduleTerms, price: opts.price, ...(deps.executor.kinds && { executors: deps.executor.kinds }) },
+    );
+    if (!plan) {
+      for (const r of next.refused) log.info("module not offered", { module: `${r.module.name}@${r.module.version}`, why: r.why });
+      for (const s of next.unmatched) log.warn("a module named in the provider's terms is not among the modules it knows", { module: s });
+    }
+    plan = next;
+    offered = new Map(next.offered.map((p) => [p.module.cid, p]));
+    return next;
+  }
+  const offers = new OfferKeeper({
+    terms: opts,
+    plan: async () => (await currentPlan()).groups,
+    account: opts.account,
+    domain,
+    solver: deps.solver,
+    db,
+    clock,
+    logger: log,
+  });
   const reservations: Reservations = new Map();
   const busySince = new Map<string, number>();
   const busy = new Map<string, Promise<void>>();
@@ -91,13 +147,16 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   // A solver that does not answer must not keep the provider from following its deals on chain:
   // the offer is checked again on every pass. Anything else (the solver refusing the offer) is a
   // misconfiguration to stop on.
-  let offerId: Hex = await offers.ensure().catch((e) => {
+  let offerIds: Hex[] = await offers.ensure().catch((e) => {
     if (!isLilyError(e, "UNREACHABLE")) {
       db.close();
       throw e;
     }
-    log.warn("solver not reached at start: following deals from the chain, offering when it answers", { err: e });
-    return db.offers().at(-1)?.id ?? NO_OFFER;
+    log.warn("solver or store not reached at start: following deals from the chain, offering when they answer", { err: e });
+    return db
+      .offers()
+      .slice(-1)
+      .map((o) => o.id);
   });
 
   /** Handle one deal at most once at a time; errors are logged and the next pass decides again. */
@@ -118,8 +177,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     lastOfferCheck = clock();
     offerCheck = offers
       .ensure()
-      .then((id) => {
-        offerId = id;
+      .then((ids) => {
+        offerIds = ids;
       })
       .catch((e) => log.warn("resource offer not checked", { err: e }))
       .finally(() => (offerCheck = undefined));
@@ -134,7 +193,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     }
     const byId = new Map((records ?? []).map((r) => [r.id.toLowerCase(), r]));
     for (const r of records ?? []) {
-      if (shouldCheck(r, db.get(r.id) !== undefined, seconds())) handle(r.id, () => considerProposal(ctx, { opts, offers, reservations, busySince }, r));
+      if (shouldCheck(r, db.get(r.id) !== undefined, seconds()))
+        handle(r.id, () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r));
     }
     // A proposal left waiting for capacity that the solver no longer proposes needs no more waiting.
     if (records) for (const id of busySince.keys()) if (!byId.get(id)?.status.startsWith("proposed")) busySince.delete(id);
@@ -172,21 +232,49 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
         else timer = setTimeout(tick, opts.pollMs);
       });
   };
+  const status = () =>
+    statusFromDb(db, seconds(), {
+      startedAt,
+      offerIds: offerIds.map((id) => id.toLowerCase()),
+      capacity: opts.resources,
+      ...(opts.maxConcurrentJobs !== undefined && { maxConcurrentJobs: opts.maxConcurrentJobs }),
+      running: { jobs: gate.count(), resources: gate.inUse() },
+      diskFreeBytes: diskFreeBytes(opts.workDir),
+    });
+  let metrics: MetricsServer | undefined;
+  if (opts.metricsPort !== undefined) {
+    try {
+      metrics = await startMetricsServer({ port: opts.metricsPort, host: opts.metricsHost ?? "127.0.0.1" }, status, log);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
   const watcher = deps.watch?.(tick);
   tick();
 
   return {
     address: me,
     get offerId() {
-      return offerId;
+      return offerIds[0] ?? NO_OFFER;
     },
+    get offerIds() {
+      return offerIds;
+    },
+    get plan() {
+      return plan;
+    },
+    metricsUrl: metrics?.url,
     deals: () => db.all(),
+    status: () => status().status,
     close() {
       // Closing twice waits for the same close.
       closing ??= (async () => {
         closed = true;
         clearTimeout(timer);
         watcher?.close();
+        await metrics?.close();
         const grace = new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
         await Promise.race([Promise.allSettled([...busy.values(), offerCheck]), grace]);
         db.close();

@@ -1,6 +1,5 @@
-// Resources: what this machine can offer (detected from the OS; flags may offer less), and the
-// arithmetic a provider needs to know how much of it its own deals already hold.
-import os from "node:os";
+// Resources: the four dimensions a provider offers and a job needs (detect.ts finds what this
+// machine has), and the arithmetic a provider needs to know how much of it its own deals hold.
 
 /** The four dimensions a job needs and an offer provides. */
 export interface Resources {
@@ -13,11 +12,6 @@ export interface Resources {
 export const RESOURCE_KEYS = ["cpu", "memoryMb", "gpu", "vramMb"] as const satisfies readonly (keyof Resources)[];
 
 export const NO_RESOURCES: Resources = { cpu: 0, memoryMb: 0, gpu: 0, vramMb: 0 };
-
-export function detectResources(): Resources {
-  // No GPU detection yet: the WASM executor is CPU-only. A GPU executor would report devices here.
-  return { cpu: os.availableParallelism(), memoryMb: Math.floor(os.totalmem() / 1024 / 1024), gpu: 0, vramMb: 0 };
-}
 
 /** The resource part of a job offer, a resource offer or anything else carrying the four fields. */
 export function resourcesOf(r: Resources): Resources {

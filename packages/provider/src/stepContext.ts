@@ -10,6 +10,7 @@ import type { StoreClient } from "@lily/store";
 import type { LocalDeal, LocalDealStatus, ProviderDb } from "./db.ts";
 import type { JobCache } from "./jobCache.ts";
 import type { Reporter } from "./report.ts";
+import type { RunGate } from "./runGate.ts";
 import type { ProviderStrategy } from "./strategy.ts";
 
 export interface StepContext {
@@ -23,13 +24,15 @@ export interface StepContext {
   cache: JobCache;
   report: Reporter;
   strategy: ProviderStrategy;
+  /** What runs now: a job runs only when it fits beside the others. */
+  gate: RunGate;
   logger: Logger;
   workDir: string;
   /** Milliseconds since the epoch. */
   clock: () => number;
 }
 
-const ENDED: readonly LocalDealStatus[] = ["settled", "slashed", "failed", "declined", "expired"];
+const ENDED: readonly LocalDealStatus[] = ["settled", "slashed", "failed", "unwound", "declined", "expired"];
 
 /** Write the deal's new record; once it has ended, its kept job blocks go. */
 export function save(ctx: StepContext, deal: LocalDeal): LocalDeal {

@@ -198,6 +198,13 @@ const cases: [string, DealView, Step | Step["kind"]][] = [
   ],
   ["a slashed deal is recorded as slashed", view(local({ status: "committed" }), "slashed"), { kind: "record", status: "slashed", why: "slashed on chain" }],
   ["a timed-out deal is recorded as failed", view(local({ status: "opened" }), "timedOut"), { kind: "record", status: "failed", why: "timed out on chain" }],
+  [
+    "a dispute unwound on chain (nobody ruled) is recorded as unwound: its collateral came back",
+    view(local({ status: "committed", inputsRestored: true }), "timedOut", {
+      chain: { state: "timedOut", committedAt: BigInt(NOW - 900), challengedAt: BigInt(NOW - 600) },
+    }),
+    { kind: "record", status: "unwound", why: "the dispute was unwound on chain: nobody ruled in time" },
+  ],
 ];
 
 for (const [name, v, expected] of cases) {

@@ -130,7 +130,7 @@ test("when a deal whose inputs vanished is disputed, the provider puts the job b
   assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "challenged", "the provider waits for the ruling");
 
   // The mediator never comes: once the mediation timeout has passed the provider unwinds the deal.
-  await statusOf(provider, deal!.id, "failed");
+  await statusOf(provider, deal!.id, "unwound");
   assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "timedOut");
   assert.deepEqual(await net.ledger(), before, "both parties got back exactly what they locked");
 });

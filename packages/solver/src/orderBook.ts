@@ -81,9 +81,16 @@ export class OrderBook {
     return rows.reduce<bigint | undefined>((max, r) => (max === undefined || BigInt(r.nonce) > max ? BigInt(r.nonce) : max), undefined);
   }
 
-  /** Store an offer as its provider's only active one. */
+  /**
+   * Store an offer. It replaces the provider's active offers that allow any module it allows: a
+   * provider may hold several offers at once (one per price, each for other modules; its capacity
+   * is counted per provider across all of them), but never two prices for one module.
+   */
   addResourceOffer(rec: ResourceOfferRecord): void {
-    this.deactivateProvider(rec.offer.provider);
+    const rows = this.sql("SELECT * FROM resource_offers WHERE provider = ? AND active = 1").all(rec.offer.provider) as Row[];
+    for (const old of rows.map((r) => toResourceOffer(r, this.offers))) {
+      if (old.offer.modules.some((m) => rec.offer.modules.includes(m))) this.sql("UPDATE resource_offers SET active = 0 WHERE id = ?").run(old.id);
+    }
     this.sql("INSERT INTO resource_offers (id, provider, nonce, expires_at, active, offer, signature, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)").run(
       rec.id,
       rec.offer.provider,

@@ -143,6 +143,19 @@ test("a newer resource offer replaces the provider's older one, and an older non
   );
 });
 
+test("a provider holds one offer per price: offers for other modules stay active, one for the same module replaces it", async (t) => {
+  const { api } = await startTestSolver(t, chain);
+  const sign = signer(chain.domain);
+  const rp = account();
+  const other = cid("another module");
+  const cheap = await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 10n })) });
+  const dear = await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 90n, modules: [other] })) });
+  const active = async () => (await api.listResourceOffers({})).offers.map((o) => o.id).sort();
+  assert.deepEqual(await active(), [cheap.id, dear.id].sort());
+  const repriced = await api.postResourceOffer({ body: await sign.resourceOffer(rp, resourceOffer(rp, { price: 20n })) });
+  assert.deepEqual(await active(), [dear.id, repriced.id].sort());
+});
+
 test("both parties' signatures make a proposed deal signed", async (t) => {
   const { api } = await startTestSolver(t, chain);
   const { rp, jc, deal } = await proposedDeal(api);

@@ -1,72 +1,84 @@
-// `lily provider`: run a resource provider as a process.
+// `lily provider`: run a resource provider as a process; `lily provider status` reads one.
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Option, type Command } from "commander";
-import { formatUnits } from "viem";
 import { createLogger } from "@lily/node-kit";
-import { connectProvider, startProvider, detectResources, defaultProviderOptions, type ProviderOptions } from "@lily/provider";
-import { LilyError, address, parse } from "@lily/protocol";
+import { connectProvider, defaultProviderOptions, detectMachine, readProviderConfig, startProvider } from "@lily/provider";
+import { formatLily } from "@lily/protocol";
 import { paths } from "../config/home.ts";
 import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
-import { intOption, tokenOption } from "../flags.ts";
 import { roleAccount } from "../keys.ts";
 import { adversaries, adversaryKinds, type AdversaryKind } from "../devnet/adversaries.ts";
+import { providerOptionsFrom, type ProviderFlags } from "./providerOptions.ts";
+import { ENDPOINT_FILE, registerProviderStatus } from "./providerStatus.ts";
 
 export function registerProvider(program: Command): void {
-  const detected = detectResources();
-  addNetworkFlags(
+  const provider = addNetworkFlags(
     program
       .command("provider")
-      .description("run a resource provider: advertises capacity, signs deals, runs jobs in a WASM sandbox, commits results")
+      .description("run a resource provider: advertises capacity and prices, signs deals, runs jobs in a sandbox, commits results")
       .option("--name <name>", "role name: picks its key ($LILY_HOME/keys/<name>.json) and data folder", "provider")
       .option("--key <path>", "keystore file (created on first run)")
-      .option("--price <lily>", "price per job, in LILY", "1")
+      .option("--config <file>", "provider config (JSON): prices per module or per resource-second, allow/deny lists, limits; flags win over it")
+      .option("--price <lily>", "price per job, in LILY, for modules without a price of their own", "1")
       .option("--collateral <lily>", "collateral staked per deal, in LILY", "5")
-      .option("--cpu <n>", "CPUs offered", String(detected.cpu))
-      .option("--memory-mb <n>", "memory offered, MiB", String(Math.min(detected.memoryMb, 4096)))
+      .option("--cpu <n>", "CPUs offered (default: all detected; never more)")
+      .option("--memory-mb <n>", "memory offered, MiB (default: all detected; never more)")
+      .option("--gpu <n>", "GPUs offered (default: all nvidia-smi reports)")
+      .option("--vram-mb <n>", "GPU memory offered, MiB (default: the detected GPUs' total)")
       .option("--modules <cids>", "comma-separated module manifest CIDs to allow (default: every module in network.json)")
       .option("--mediators <addresses>", "comma-separated mediators this provider accepts (default: those in network.json)")
-      .option("--max-job-seconds <s>", "the longest job (its timeout) this provider signs", String(defaultProviderOptions.maxJobSeconds))
+      .option("--max-job-seconds <s>", `the longest job (its timeout) this provider signs (default: ${defaultProviderOptions.maxJobSeconds})`)
       .option(
         "--max-open-delay <s>",
-        "the latest openBy it signs, in seconds from now: how long it holds a signed deal's capacity",
-        String(defaultProviderOptions.maxOpenDelaySeconds),
+        `the latest openBy it signs, in seconds from now: how long it holds a signed deal's capacity (default: ${defaultProviderOptions.maxOpenDelaySeconds})`,
       )
+      .option("--max-concurrent-jobs <n>", "at most this many jobs at once, whatever capacity is left (default: capacity alone decides)")
+      .option("--allow-network", "run container modules that ask for the network (default: refused)")
+      .option("--metrics-port <port>", "serve /metrics (Prometheus) and /status here; 0 picks a free port, printed at start", "0")
+      .option("--metrics-host <host>", "address the metrics server listens on", defaultProviderOptions.metricsHost)
+      .option("--no-metrics", "serve no /metrics or /status")
       .addOption(new Option("--adversary <kind>", "misbehave on purpose, to show how the protocol catches it (devnet demos)").choices(adversaryKinds))
       .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs)),
-  ).action(async (o: Record<string, string>, cmd: Command) => {
+  );
+  provider.action(async (o: ProviderFlags & { name: string; key?: string; adversary?: string }, cmd: Command) => {
+    const config = o.config ? readProviderConfig(o.config) : {};
     const net = resolveNetwork(cmd);
-    const account = roleAccount(net.home, o.name!, o.key);
-    const modules = o.modules
-      ? o.modules
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : Object.values(net.modules);
-    if (modules.length === 0)
-      throw new LilyError({ code: "CONFIG", field: "--modules", message: "--modules: this provider allows no module", hint: "pass --modules <cid,...>" });
-    const dir = paths(net.home).data(o.name!);
-    const price = tokenOption(o.price!, "--price");
-    const opts: ProviderOptions = {
-      ...defaultProviderOptions,
-      account,
-      dbPath: `${dir}/provider.db`,
-      workDir: `${dir}/work`,
-      ...roleNetwork(net),
-      resources: { cpu: intOption(o.cpu!, "--cpu"), memoryMb: intOption(o.memoryMb!, "--memory-mb"), gpu: 0, vramMb: 0 },
-      price,
-      collateral: tokenOption(o.collateral!, "--collateral"),
-      modules,
-      mediators: o.mediators ? o.mediators.split(",").map((a, i) => parse(address, a.trim(), `--mediators[${i}]`)) : net.mediators,
-      maxJobSeconds: intOption(o.maxJobSeconds!, "--max-job-seconds"),
-      maxOpenDelaySeconds: intOption(o.maxOpenDelay!, "--max-open-delay"),
-      pollMs: intOption(o.pollMs!, "--poll-ms"),
-    };
-    const strategy = o.adversary ? adversaries[o.adversary as AdversaryKind] : undefined;
-    const provider = await startProvider(opts, { ...connectProvider(opts), logger: createLogger({ module: o.name! }), ...(strategy && { strategy }) });
+    const account = roleAccount(net.home, o.name, o.key);
+    const dir = paths(net.home).data(o.name);
+    const workDir = `${dir}/work`;
+    const machine = await detectMachine({ workDir });
+    const { opts, capped } = providerOptionsFrom(
+      o,
+      config,
+      cmd,
+      { account, dbPath: `${dir}/provider.db`, workDir, network: roleNetwork(net), modules: net.modules, mediators: net.mediators },
+      machine,
+    );
     const out = createOutput();
-    out.line(`${o.name} offers ${o.cpu} CPU, ${o.memoryMb} MiB at ${formatUnits(price, 18)} LILY per job`);
-    announceReady(out, { role: o.name!, address: provider.address });
-    await runUntilSignal(() => provider.close());
+    if (machine.gpuError) out.line(`note: no GPU offered: ${machine.gpuError}`);
+    for (const c of capped) out.line(`note: ${c.resource} ${c.asked} asked, but this machine has ${c.detected}: offering ${c.detected}`);
+    const strategy = o.adversary ? adversaries[o.adversary as AdversaryKind] : undefined;
+    const running = await startProvider(opts, { ...connectProvider(opts), logger: createLogger({ module: o.name }), ...(strategy && { strategy }) });
+    const r = opts.resources;
+    out.line(
+      `${o.name} offers ${r.cpu} CPU, ${r.memoryMb} MiB, ${r.gpu} GPU (${r.vramMb} MiB VRAM); ${Math.floor(machine.diskFreeBytes / 2 ** 20)} MiB free disk`,
+    );
+    for (const g of running.plan?.groups ?? []) out.line(`  ${g.modules.length} module${g.modules.length === 1 ? "" : "s"} at ${formatLily(g.price)} per job`);
+    for (const x of running.plan?.refused ?? []) out.line(`  not offered: ${x.why}`);
+    const endpoint = join(dir, ENDPOINT_FILE);
+    if (running.metricsUrl) {
+      out.line(`metrics on ${running.metricsUrl}/metrics, status on ${running.metricsUrl}/status`);
+      // How `lily provider status` finds this process.
+      writeFileSync(endpoint, `${JSON.stringify({ url: running.metricsUrl, pid: process.pid })}\n`);
+    }
+    announceReady(out, { role: o.name, address: running.address, ...(running.metricsUrl && { url: running.metricsUrl }) });
+    await runUntilSignal(async () => {
+      if (existsSync(endpoint)) rmSync(endpoint);
+      await running.close();
+    });
   });
+  registerProviderStatus(provider);
 }

@@ -9,7 +9,7 @@ import type { FilterPlugin, MatchContext } from "./filters.ts";
 import { priceWithinBudget } from "./filters.ts";
 import { pickGroup } from "./group.ts";
 import { dealsPerJob } from "./locks.ts";
-import { JOB_REJECTION, byOfferId, contextFor, firstRejection, type JobRef, type MatchConfig, type Snapshot } from "./match.ts";
+import { JOB_REJECTION, byOfferId, contextFor, firstRejection, noteRejection, type JobRef, type MatchConfig, type Snapshot } from "./match.ts";
 
 export interface Candidate {
   provider: Address;
@@ -43,13 +43,14 @@ export function explainJob(job: JobRef, snapshot: Snapshot, config: MatchConfig,
   for (const offer of snapshot.offers) {
     const ctx = contextFor(job, offer, snapshot, snapshot.used, snapshot.held, now);
     const reason = firstRejection(config.filters, job, offer, ctx);
-    if (reason) rejections[offer.offer.provider] = reason;
+    if (reason) noteRejection(rejections, offer.offer.provider, reason);
     else fit.push(offer);
     if (!reason || passes(lasting, job, offer, ctx)) waitable.push(offer);
     if (passes(allButPrice, job, offer, ctx) && (clearingPrice === undefined || offer.offer.price < clearingPrice)) clearingPrice = offer.offer.price;
   }
   const cheapestFirst = (a: ResourceOfferRecord, b: ResourceOfferRecord) =>
     a.offer.price < b.offer.price ? -1 : a.offer.price > b.offer.price ? 1 : byOfferId(a, b);
+  for (const f of fit) delete rejections[f.offer.provider];
   fit.sort(cheapestFirst);
   waitable.sort(cheapestFirst);
   const group = pickGroup(job.offer, fit, k);

@@ -95,6 +95,15 @@ export function firstRejection(filters: readonly FilterPlugin[], job: JobRef, of
   return undefined;
 }
 
+/**
+ * Note why `provider` cannot take the job, keeping the most telling reason among its offers: a
+ * provider with one offer per price is refused by all but one of them for the module alone.
+ */
+export function noteRejection(rejected: Record<string, string>, provider: string, reason: string): void {
+  const known = rejected[provider];
+  if (known === undefined || (known.startsWith("module:") && !reason.startsWith("module:"))) rejected[provider] = reason;
+}
+
 /** Ties go to the lower offer id, so a ranking never depends on the order offers were read in. */
 export const byOfferId = (a: ResourceOfferRecord, b: ResourceOfferRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -110,11 +119,13 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
       const ctx = contextFor(job, offer, snapshot, used, held, now);
       const reason = firstRejection(config.filters, job, offer, ctx);
       if (reason) {
-        rejected[offer.offer.provider] = reason;
+        noteRejection(rejected, offer.offer.provider, reason);
         continue;
       }
       fit.push({ offer, score: config.scores.reduce((sum, s) => sum + s.weight * s.score(job.offer, offer.offer, ctx), 0) });
     }
+    // A provider another of whose offers fits is not refused.
+    for (const f of fit) delete rejected[f.offer.offer.provider];
     fit.sort((a, b) => b.score - a.score || byOfferId(a.offer, b.offer));
     const chosen = pickGroup(
       job.offer,
