@@ -22,7 +22,7 @@ const allowed: Record<string, string[]> = {
   provider: ["protocol", "chain", "api", "node-kit", "store", "executor"],
   mediator: ["protocol", "chain", "api", "node-kit", "store", "executor", "verification"],
   sdk: ["protocol", "chain", "api", "store", "verification"],
-  cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "mediator", "sdk", "verification", "modules"],
+  cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "mediator", "sdk", "verification", "modules", "executor"],
 };
 
 function sources(dir: string): string[] {

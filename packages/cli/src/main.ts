@@ -11,9 +11,16 @@ import { registerRun } from "./commands/run.ts";
 import { registerAccount } from "./commands/account.ts";
 import { registerJobs } from "./commands/jobs.ts";
 import { registerModules } from "./commands/modules.ts";
+import { registerModule } from "./commands/module.ts";
 import { registerChallenge } from "./commands/challenge.ts";
 import { registerMediator } from "./commands/mediator.ts";
 import { registerFalseChallenger } from "./commands/falseChallenger.ts";
+
+// A reader that stops early (`lily module list | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 
 const program = new Command("lily")
   .description("Lily: a decentralized compute network where verification is chosen per job")
@@ -26,6 +33,7 @@ registerChallenge(program);
 registerJobs(program);
 registerAccount(program);
 registerModules(program);
+registerModule(program);
 registerStore(program);
 registerSolver(program);
 registerProvider(program);

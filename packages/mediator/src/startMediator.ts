@@ -2,13 +2,14 @@
 // system clock, put together from its options. The behaviour is all in `createMediator`.
 import { createClient, solverRoutes } from "@lily/api";
 import { createLilyClient } from "@lily/chain";
-import { createWasmExecutor } from "@lily/executor";
+import { createExecutorSet, createWasmExecutor, type ExecutorSet } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import { StoreClient } from "@lily/store";
 import { createMediator, type RunningMediator } from "./mediator.ts";
 import type { MediatorOptions } from "./options.ts";
 
-export function startMediator(opts: MediatorOptions, deps: { logger: Logger }): Promise<RunningMediator> {
+/** `executor`: what it re-runs jobs with (default: the WASM sandbox only). */
+export function startMediator(opts: MediatorOptions, deps: { logger: Logger; executor?: ExecutorSet }): Promise<RunningMediator> {
   const chain = createLilyClient({
     rpcUrl: opts.rpcUrl,
     account: opts.account,
@@ -19,7 +20,7 @@ export function startMediator(opts: MediatorOptions, deps: { logger: Logger }): 
     chain,
     solver: createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` }),
     store: new StoreClient(opts.storeUrl),
-    executor: createWasmExecutor(),
+    executor: deps.executor ?? createExecutorSet({ wasm: createWasmExecutor() }),
     clock: { now: () => Date.now() },
   });
 }

@@ -17,6 +17,8 @@ export interface ProviderOptions extends NetworkEndpoints {
   collateral: bigint;
   /** Module manifest CIDs this provider agrees to run, less what `moduleTerms` refuses. */
   modules: string[];
+  /** Also offer every module published in the registry, followed as it grows (terms and lists still apply). */
+  followRegistry?: boolean;
   /**
    * Prices per module or per resource-second, an allow-list and a deny-list, networked container
    * modules (pricing.ts). Absent: every module in `modules` at `price`, networked ones refused.

@@ -26,6 +26,7 @@ import { applyStep } from "./applyStep.ts";
 import { RunGate } from "./runGate.ts";
 import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
 import { readModules } from "./knownModules.ts";
+import { followRegistry } from "./registeredModules.ts";
 import { diskFreeBytes } from "./detect.ts";
 import { statusFromDb, type ProviderStatus } from "./status.ts";
 import { startMetricsServer, type MetricsServer } from "./metricsServer.ts";
@@ -106,12 +107,17 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   let plan: OfferPlan | undefined;
   let offered: ReadonlyMap<string, PricedModule> | undefined;
   let lastRead = -Infinity;
+  const attempted = new Set<string>();
+  const registered = opts.followRegistry ? followRegistry(deps.chain, log) : undefined;
   async function currentPlan(): Promise<OfferPlan> {
     // A module its allow-list names by CID is offered even if the network's list lacks it.
-    const candidates = [...new Set([...opts.modules, ...(opts.moduleTerms?.allow ?? []).filter(isCid)])];
+    const candidates = [...new Set([...opts.modules, ...((await registered?.cids()) ?? []), ...(opts.moduleTerms?.allow ?? []).filter(isCid)])];
     const unread = candidates.filter((c) => !known.has(c));
-    if (plan && (unread.length === 0 || clock() - lastRead < UNREAD_RETRY_MS)) return plan;
+    // A module never tried (just published) is read at once; one whose manifest could not be read waits.
+    const fresh = unread.some((c) => !attempted.has(c));
+    if (plan && (unread.length === 0 || (!fresh && clock() - lastRead < UNREAD_RETRY_MS))) return plan;
     lastRead = clock();
+    for (const c of unread) attempted.add(c);
     const read = await readModules(deps.store, unread);
     for (const m of read.modules) known.set(m.cid, m);
     for (const u of read.unreadable) log.warn("module not offered: its manifest could not be read", { module: u.cid, why: u.why });

@@ -8,9 +8,10 @@ import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { formatUnits, parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyDeployment } from "@lily/chain";
+import { findOrStartDocker, type DockerSource } from "@lily/executor";
 import { LilyError } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
-import { paths, lilyHome } from "../config/home.ts";
+import { devnetDockerHome, paths, lilyHome } from "../config/home.ts";
 import { readNetwork, writeNetwork, type NetworkConfig } from "../config/network.ts";
 import { createOutput } from "../output.ts";
 import { intOption, tokenOption } from "../flags.ts";
@@ -35,6 +36,7 @@ interface DevnetFlags {
   price: string;
   fresh?: boolean;
   signWindow: string;
+  docker: string;
 }
 
 async function reusableDeployment(rpcUrl: string, netPath: string): Promise<LilyDeployment | undefined> {
@@ -52,12 +54,18 @@ async function reusableDeployment(rpcUrl: string, netPath: string): Promise<Lily
     : undefined;
 }
 
+/** The engine for container modules: `auto` finds one or starts a private daemon under the devnet's home; anything else is a DOCKER_HOST. */
+function findDevnetDocker(mode: string, home: string, onProgress: (line: string) => void): Promise<DockerSource | { unavailable: string }> {
+  const env = mode === "auto" ? process.env : { ...process.env, DOCKER_HOST: mode };
+  return findOrStartDocker({ home: devnetDockerHome(home), env, onProgress });
+}
+
 /**
  * Start roles in parallel; every one that came up joins `roles` (so it is stopped on failure),
  * and the first failure, if any, is thrown after all have settled.
  */
-async function startAll(roles: RoleProcess[], home: string, specs: { name: string; args: string[] }[]): Promise<RoleProcess[]> {
-  const settled = await Promise.allSettled(specs.map((s) => startRole(s.name, s.args, paths(home).log(s.name))));
+async function startAll(roles: RoleProcess[], home: string, specs: { name: string; args: string[] }[], env: NodeJS.ProcessEnv = {}): Promise<RoleProcess[]> {
+  const settled = await Promise.allSettled(specs.map((s) => startRole(s.name, s.args, paths(home).log(s.name), { env })));
   for (const r of settled) if (r.status === "fulfilled") roles.push(r.value);
   const failed = settled.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -89,6 +97,11 @@ export function registerDevnet(program: Command): void {
     .option("--price <lily>", "price per job of the first provider; each next one asks 0.5 LILY more", "1")
     .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures", "30")
     .option("--fresh", "forget the previous devnet's chain and role databases (keys are kept)")
+    .option(
+      "--docker <mode>",
+      "container modules: auto (use DOCKER_HOST or the standard socket, else start a private daemon when dockerd is installed and this is root), off, or a DOCKER_HOST value",
+      "auto",
+    )
     .action(async (o: DevnetFlags, cmd: Command) => {
       const started = Date.now();
       const out = createOutput();
@@ -107,11 +120,13 @@ export function registerDevnet(program: Command): void {
       const basePrice = tokenOption(o.price, "--price");
       const roles: RoleProcess[] = [];
       let anvil: Anvil | undefined;
+      let docker: DockerSource | undefined;
       let stopping = false;
       const stopAll = async () => {
         stopping = true;
         for (const r of [...roles].reverse()) await stopRole(r);
         await anvil?.stop();
+        await docker?.stop();
       };
       process.once("SIGINT", () => void stopAll().finally(() => process.exit(0)));
       process.once("SIGTERM", () => void stopAll().finally(() => process.exit(0)));
@@ -189,7 +204,14 @@ export function registerDevnet(program: Command): void {
           ]);
         }
 
-        // 4. The store and the solver (independent of each other), then the built modules.
+        // 4. A Docker engine for container modules: found, or started privately like the chain.
+        const dockerFound = o.docker === "off" ? { unavailable: "--docker off" } : await findDevnetDocker(o.docker, home, (l) => out.progress(l));
+        if ("unavailable" in dockerFound) out.progress(`container modules will not run: ${dockerFound.unavailable}`);
+        else docker = dockerFound;
+        // Every role uses the same engine (and the images already loaded into it).
+        const roleEnv = docker ? { DOCKER_HOST: docker.endpoint.url } : {};
+
+        // 5. The store and the solver (independent of each other), then the built modules.
         out.progress("starting the store and the solver");
         const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
         const [store, solver] = await startAll(roles, home, [
@@ -224,7 +246,7 @@ export function registerDevnet(program: Command): void {
         };
         writeNetwork(p.network, net);
 
-        // 5. Everyone who only needs network.json, all at once.
+        // 6. Everyone who only needs network.json, all at once.
         const resources = ["--cpu", "2", "--memory-mb", "2048"];
         const rest = [
           ...providerNames.map((name, i) => ({
@@ -240,7 +262,7 @@ export function registerDevnet(program: Command): void {
           ...(falseChallenger ? [{ name: "adversary-false-challenger", args: ["--home", home, "false-challenger"] }] : []),
         ];
         out.progress(`starting ${rest.map((r) => r.name).join(", ")}`);
-        await startAll(roles, home, rest);
+        await startAll(roles, home, rest, roleEnv);
 
         writeDevnetState(home, {
           pid: process.pid,
@@ -259,6 +281,9 @@ export function registerDevnet(program: Command): void {
         out.line(`Lily devnet is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         out.line(`  chain        ${rpcUrl}${anvil ? " (embedded anvil)" : ""}, chain id ${addresses.chainId}`);
         out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}, registry ${addresses.registry}`);
+        out.line(
+          `  docker       ${docker ? `${docker.endpoint.url}${docker.started ? " (private daemon, stopped with the devnet)" : ""}` : "none: container modules are not offered"}`,
+        );
         out.line(`  store        ${store.ready.url}`);
         out.line(`  solver       ${solver.ready.url}`);
         for (const r of roles.filter((r) => /^(provider|adversary|mediator)-/.test(r.name)))

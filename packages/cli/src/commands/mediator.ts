@@ -3,8 +3,9 @@
 // the draw, re-runs the job and rules.
 import type { Command } from "commander";
 import { createLogger } from "@lily/node-kit";
+import { connectExecutors } from "@lily/executor";
 import { startMediator, defaultMediatorOptions } from "@lily/mediator";
-import { paths } from "../config/home.ts";
+import { devnetDockerHome, paths } from "../config/home.ts";
 import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
@@ -18,7 +19,8 @@ export function registerMediator(program: Command): void {
       .description("run a mediator: re-runs disputed jobs in the same sandbox and rules on chain")
       .option("--name <name>", "role name: picks its key ($LILY_HOME/keys/<name>.json) and data folder", "mediator")
       .option("--key <path>", "keystore file (created on first run)")
-      .option("--poll-ms <ms>", "how often the chain is scanned for disputes", String(defaultMediatorOptions.pollMs)),
+      .option("--poll-ms <ms>", "how often the chain is scanned for disputes", String(defaultMediatorOptions.pollMs))
+      .option("--docker <host>", "the Docker engine to re-run container modules on: auto, off, or a DOCKER_HOST value", "auto"),
   ).action(async (o: Record<string, string>, cmd: Command) => {
     const net = resolveNetwork(cmd);
     const account = roleAccount(net.home, o.name!, o.key);
@@ -32,7 +34,11 @@ export function registerMediator(program: Command): void {
         ...roleNetwork(net),
         pollMs: intOption(o.pollMs!, "--poll-ms"),
       },
-      { logger: createLogger({ module: o.name! }) },
+      {
+        logger: createLogger({ module: o.name! }),
+        // A mediator re-runs what providers ran: containers too, on the same kind of engine.
+        executor: (await connectExecutors({ docker: o.docker, dockerHome: devnetDockerHome(net.home), cacheDir: `${dir}/work/images` })).executors,
+      },
     );
     announceReady(createOutput(), { role: o.name!, address: mediator.address });
     await runUntilSignal(() => mediator.close());

@@ -2,10 +2,11 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Option, type Command } from "commander";
+import { connectExecutors } from "@lily/executor";
 import { createLogger } from "@lily/node-kit";
 import { connectProvider, defaultProviderOptions, detectMachine, readProviderConfig, startProvider } from "@lily/provider";
 import { formatLily } from "@lily/protocol";
-import { paths } from "../config/home.ts";
+import { devnetDockerHome, paths } from "../config/home.ts";
 import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
@@ -28,7 +29,7 @@ export function registerProvider(program: Command): void {
       .option("--memory-mb <n>", "memory offered, MiB (default: all detected; never more)")
       .option("--gpu <n>", "GPUs offered (default: all nvidia-smi reports)")
       .option("--vram-mb <n>", "GPU memory offered, MiB (default: the detected GPUs' total)")
-      .option("--modules <cids>", "comma-separated module manifest CIDs to allow (default: every module in network.json)")
+      .option("--modules <cids>", "comma-separated module manifest CIDs to allow (default: every module published in the registry, as it grows)")
       .option("--mediators <addresses>", "comma-separated mediators this provider accepts (default: those in network.json)")
       .option("--max-job-seconds <s>", `the longest job (its timeout) this provider signs (default: ${defaultProviderOptions.maxJobSeconds})`)
       .option(
@@ -37,6 +38,11 @@ export function registerProvider(program: Command): void {
       )
       .option("--max-concurrent-jobs <n>", "at most this many jobs at once, whatever capacity is left (default: capacity alone decides)")
       .option("--allow-network", "run container modules that ask for the network (default: refused)")
+      .option(
+        "--docker <host>",
+        "the Docker engine for container modules: auto (DOCKER_HOST, else the standard socket, else the devnet's), off, or a DOCKER_HOST value",
+        "auto",
+      )
       .option("--metrics-port <port>", "serve /metrics (Prometheus) and /status here; 0 picks a free port, printed at start", "0")
       .option("--metrics-host <host>", "address the metrics server listens on", defaultProviderOptions.metricsHost)
       .option("--no-metrics", "serve no /metrics or /status")
@@ -61,7 +67,19 @@ export function registerProvider(program: Command): void {
     if (machine.gpuError) out.line(`note: no GPU offered: ${machine.gpuError}`);
     for (const c of capped) out.line(`note: ${c.resource} ${c.asked} asked, but this machine has ${c.detected}: offering ${c.detected}`);
     const strategy = o.adversary ? adversaries[o.adversary as AdversaryKind] : undefined;
-    const running = await startProvider(opts, { ...connectProvider(opts), logger: createLogger({ module: o.name }), ...(strategy && { strategy }) });
+    const { executors, dockerUnavailable } = await connectExecutors({
+      docker: o.docker,
+      dockerHome: devnetDockerHome(net.home),
+      allowNetwork: opts.moduleTerms?.allowNetwork ?? false,
+      cacheDir: join(workDir, "images"),
+    });
+    if (dockerUnavailable) out.line(`note: container modules not offered: ${dockerUnavailable}`);
+    const running = await startProvider(opts, {
+      ...connectProvider(opts),
+      executor: executors,
+      logger: createLogger({ module: o.name }),
+      ...(strategy && { strategy }),
+    });
     const r = opts.resources;
     out.line(
       `${o.name} offers ${r.cpu} CPU, ${r.memoryMb} MiB, ${r.gpu} GPU (${r.vramMb} MiB VRAM); ${Math.floor(machine.diskFreeBytes / 2 ** 20)} MiB free disk`,

@@ -19,6 +19,7 @@ import { intOption, tokenOption } from "../flags.ts";
 /** The raw flag values of `lily provider` (strings as commander gives them). */
 export interface ProviderFlags {
   config?: string;
+  docker?: string;
   price: string;
   collateral: string;
   cpu?: string;
@@ -80,7 +81,9 @@ export function providerOptionsFrom(
         .map((s) => s.trim())
         .filter(Boolean)
     : Object.values(base.modules);
-  if (modules.length === 0 && !config.modules?.allow?.length)
+  // Without --modules it allows what the network publishes, followed in the registry as it grows.
+  const followRegistry = !o.modules;
+  if (modules.length === 0 && !followRegistry && !config.modules?.allow?.length)
     throw new LilyError({ code: "CONFIG", field: "--modules", message: "--modules: this provider allows no module", hint: "pass --modules <cid,...>" });
 
   const maxConcurrentJobs = int("maxConcurrentJobs", "--max-concurrent-jobs", config.maxConcurrentJobs);
@@ -97,6 +100,7 @@ export function providerOptionsFrom(
     price: given("price") ? tokenOption(o.price, "--price") : (config.price ?? parseEther(o.price)),
     collateral: given("collateral") ? tokenOption(o.collateral, "--collateral") : (config.collateral ?? parseEther(o.collateral)),
     modules,
+    followRegistry,
     moduleTerms: {
       ...(config.prices && { prices: config.prices }),
       ...(rates && { rates }),

@@ -31,9 +31,14 @@ export function registerProviderStatus(provider: Command): void {
     )
     .action(async (o: { name: string; url?: string; json?: boolean }, cmd: Command) => {
       const home = lilyHome((cmd.optsWithGlobals() as { home?: string }).home);
-      const dir = paths(home).data(o.name);
+      // `lily provider --name p1 status` and `lily provider status --name p1`: commander gives a
+      // --name after `status` to `provider` (which has one too), so take it from whichever saw it.
+      const parent = cmd.parent;
+      const name =
+        cmd.getOptionValueSource("name") !== "cli" && parent?.getOptionValueSource("name") === "cli" ? (parent.opts() as { name: string }).name : o.name;
+      const dir = paths(home).data(name);
       const url = o.url ?? recordedUrl(dir);
-      const status = (url && (await ask(url))) || offline(dir, o.name, url);
+      const status = (url && (await ask(url))) || offline(dir, name, url);
       const out = createOutput({ json: o.json });
       print(out.line, status, url);
       out.result(status);

@@ -24,3 +24,8 @@ export const DEVNET_PASSWORD = "lily-devnet";
 export function keystorePassword(): string {
   return process.env.LILY_KEYSTORE_PASSWORD ?? DEVNET_PASSWORD;
 }
+
+/** Where `lily devnet` keeps its private Docker daemon (data root, socket, log), when it starts one. */
+export function devnetDockerHome(home: string): string {
+  return join(home, "docker");
+}
