@@ -50,3 +50,5 @@ export function loadCatalog(distDir: string = DIST_DIR): CatalogEntry[] {
     return { ref, manifest, manifestCid, manifestBytes, wasmCid: cids.wasm, wasmBytes };
   });
 }
+
+export { loadContainerCatalog, verifyArchive, type ContainerCatalogEntry } from "./containers/catalog.ts";

@@ -18,6 +18,7 @@ import { intOption, tokenOption } from "../flags.ts";
 import { roleAccount } from "../keys.ts";
 import { startRole, stopRole, type RoleProcess } from "../devnet/supervisor.ts";
 import { publishModules } from "../devnet/publishModules.ts";
+import { publishContainerModules } from "../devnet/publishContainerModules.ts";
 import { fundRoles } from "../devnet/fundRoles.ts";
 import { writeDevnetState } from "../devnet/devnetState.ts";
 import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
@@ -235,7 +236,14 @@ export function registerDevnet(program: Command): void {
           },
         ]);
         out.progress("publishing the built modules through the registry");
-        const modules = await publishModules({ chain: createLilyClient({ rpcUrl, account: deployer, addresses }), store: new StoreClient(store!.ready.url!) });
+        const publishPeers = { chain: createLilyClient({ rpcUrl, account: deployer, addresses }), store: new StoreClient(store!.ready.url!) };
+        const modules = await publishModules(publishPeers);
+        let containersNote: string | undefined;
+        if (docker) {
+          const containers = await publishContainerModules(publishPeers, docker.endpoint, (l) => out.progress(l));
+          if ("published" in containers) Object.assign(modules, containers.published);
+          else containersNote = containers.skipped;
+        } else containersNote = "no Docker engine (see --docker)";
         const net: NetworkConfig = {
           rpcUrl,
           ...addresses,
@@ -291,6 +299,7 @@ export function registerDevnet(program: Command): void {
         const jcEscrow = await escrowBalance(createLilyClient({ rpcUrl, addresses }), { account: jobCreator.address });
         out.line(`  job creator  ${jobCreator.address}, ${formatUnits(jcEscrow, 18)} LILY in escrow`);
         out.line(`  modules      ${Object.keys(modules).join(", ")}`);
+        if (containersNote) out.line(`               container modules not offered: ${containersNote}`);
         out.line(`  home         ${home}`);
         out.line("");
         out.line('Try, in another terminal:  npx lily run cowsay@1.0.0 -i message="hello"');

@@ -1,0 +1,78 @@
+// The container modules end to end, as a user runs them: a devnet on the real Docker engine
+// publishes the four AI modules through the registry (their images into the store by CID), and
+// `lily run` sends each a known input through the whole network: matched, opened on chain, run by
+// a provider in a container, committed and paid. The answers are known because the test made the
+// inputs (a rendered sentence, spoken digits, a mate in one, the NASA astronaut portrait).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadContainerCatalog } from "@lily/modules";
+import { testDocker } from "../support/docker.ts";
+import { astronautPng, renderText, speak } from "../modules/support/fixtures.ts";
+import { buildImages } from "../../modules/scripts/buildImages.ts";
+import { lily, startDevnet, type Devnet } from "./lilyProcess.ts";
+
+const docker = await testDocker();
+const skip = "skip" in docker ? docker.skip : false;
+const work = mkdtempSync(join(tmpdir(), "lily-containers-e2e-"));
+let net: Devnet;
+
+before(async () => {
+  if ("skip" in docker) return;
+  // Built once (about 3 minutes, as root); found built, or loaded back from the archives, after that.
+  await buildImages({ engine: docker.engine });
+  net = await startDevnet(["--docker", docker.endpoint.url]);
+});
+after(() => net?.stop());
+
+async function run(module: string, inputs: string[]): Promise<Record<string, string>> {
+  const out = join(work, `${module}-${Date.now()}`);
+  const r = await lily(net.home, ["run", module, ...inputs.flatMap((i) => ["-i", i]), "--out", out, "--json"]);
+  assert.equal(r.code, 0, `${module}: ${r.stderr}`);
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(out)) files[name] = readFileSync(join(out, name), "utf8");
+  return files;
+}
+
+test("the devnet publishes every built container module through the registry", { skip }, async () => {
+  const r = await lily(net.home, ["module", "list", "--json"]);
+  const listed = JSON.parse(r.stdout) as { name: string; executor: string; prices: { providers: number } }[];
+  for (const m of loadContainerCatalog()) {
+    const entry = listed.find((l) => l.name === m.manifest.name);
+    assert.equal(entry?.executor, "docker", m.ref);
+    assert.equal(entry?.prices.providers, 2, `${m.ref} is offered by both providers`);
+  }
+});
+
+test("chess: Stockfish finds the mate in one, through the network", { skip }, async () => {
+  const files = await run("chess", ["position=6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1", "depth=10"]);
+  const analysis = JSON.parse(files["analysis.json"]!);
+  assert.equal(analysis.bestmove, "a1a8");
+  assert.deepEqual(analysis.score, { mate: 1 });
+});
+
+test("ocr: Tesseract reads a rendered sentence exactly, through the network", { skip }, async () => {
+  const sentence = "Lily runs jobs on a network";
+  const image = join(work, "sentence.png");
+  writeFileSync(image, renderText(sentence, work));
+  const files = await run("ocr", [`image=${image}`]);
+  assert.equal(files["text.txt"]!.trim(), sentence);
+});
+
+test("faces: OpenCV finds the one face in the astronaut portrait, through the network", { skip }, async () => {
+  const image = join(work, "astronaut.png");
+  writeFileSync(image, astronautPng());
+  const files = await run("faces", [`image=${image}`]);
+  const faces = JSON.parse(files["faces.json"]!);
+  const boxes = Array.isArray(faces) ? faces : faces.faces;
+  assert.equal(boxes.length, 1, files["faces.json"]);
+});
+
+test("speech-to-text: spoken digits come back with the digits vocabulary, through the network", { skip }, async () => {
+  const audio = join(work, "digits.wav");
+  writeFileSync(audio, speak("seven", work));
+  const files = await run("speech-to-text", [`audio=${audio}`, "vocabulary=digits"]);
+  assert.match(JSON.parse(files["transcript.json"]!).text, /seven/);
+});
