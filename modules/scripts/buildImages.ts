@@ -32,6 +32,8 @@ export interface BuildImagesOptions {
   names?: string[];
   /** Where the output goes; default modules/dist/images. */
   imagesDir?: string;
+  /** The folder holding the module folders; default modules/containers (`lily module build` passes a creator's own). */
+  containersDir?: string;
   /** The engine to build on; default the one `findOrStartDocker` finds (DOCKER_HOST honoured). */
   engine?: DockerEngine;
   /** Modules built at once; default 2 (each debootstrap keeps about one core busy). */
@@ -76,9 +78,9 @@ export function defaultDockerHome(env: NodeJS.ProcessEnv = process.env): string 
 
 export async function buildImages(opts: BuildImagesOptions = {}): Promise<BuiltImage[]> {
   const imagesDir = opts.imagesDir ?? IMAGES_DIR;
-  const names = opts.names ?? containerNames();
+  const names = opts.names ?? containerNames(opts.containersDir);
   const say = opts.onProgress ?? (() => {});
-  const recipes = names.map((name) => readRecipe(name));
+  const recipes = names.map((name) => readRecipe(name, opts.containersDir));
   mkdirSync(imagesDir, { recursive: true });
 
   let stopEngine = async () => {};

@@ -19,6 +19,7 @@ function homeWithJobs(...entries: ReturnType<typeof jobEntry>[]): string {
       chainId: 31337,
       token: `0x${"22".repeat(20)}`,
       deals: `0x${"33".repeat(20)}`,
+      registry: `0x${"44".repeat(20)}`,
       deployBlock: 0,
       solverUrl: "http://127.0.0.1:9",
       storeUrl: "http://127.0.0.1:9",

@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INPUTS_FILE, type Inputs, type ModuleManifest } from "@lily/protocol";
-import type { TaskSpec } from "./executor.ts";
+import type { ContainerTaskSpec, TaskSpec, WasmTaskSpec } from "./executor.ts";
 import type { JobArtifact } from "./loadJob.ts";
 
 export interface JobDirs {
@@ -47,8 +47,13 @@ export async function prepareJobDirs(
   return { dir, inputsDir, outputsDir, env };
 }
 
+type SpecManifest = Pick<ModuleManifest, "name" | "resources">;
+
 /** The task spec for one run of `manifest` in `dirs`, with the job's wall-clock limit. */
-export function jobTaskSpec(manifest: Pick<ModuleManifest, "name" | "resources">, artifact: JobArtifact, dirs: JobDirs, timeoutMs: number): TaskSpec {
+export function jobTaskSpec(manifest: SpecManifest, artifact: Extract<JobArtifact, { kind: "docker" }>, dirs: JobDirs, timeoutMs: number): ContainerTaskSpec;
+export function jobTaskSpec(manifest: SpecManifest, artifact: Extract<JobArtifact, { kind: "wasm" }>, dirs: JobDirs, timeoutMs: number): WasmTaskSpec;
+export function jobTaskSpec(manifest: SpecManifest, artifact: JobArtifact, dirs: JobDirs, timeoutMs: number): TaskSpec;
+export function jobTaskSpec(manifest: SpecManifest, artifact: JobArtifact, dirs: JobDirs, timeoutMs: number): TaskSpec {
   const base = {
     inputsDir: dirs.inputsDir,
     outputsDir: dirs.outputsDir,

@@ -1,8 +1,8 @@
 // `lily module init`: a new module's folder that builds and runs as it stands, so a creator starts
 // from something that works. A WASM module is AssemblyScript with Lily's small WASI helper copied
-// in (the folder needs nothing outside itself); a container module is a shell program and the
-// Debian packages its image is built from.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+// in (the folder needs nothing outside itself); a container module is a shell program (`run`),
+// the Debian packages its image is built from and sample inputs for the build (`probe.sh`).
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LilyError } from "@lily/protocol";
@@ -19,7 +19,7 @@ export function scaffoldFiles(name: string, kind: ModuleKind, creator?: string):
     name,
     version: "0.1.0",
     description: `${name}: says hello to whoever is named in its input`,
-    executor: kind === "wasm" ? { kind: "wasm" } : { kind: "docker", command: ["/bin/sh", "/app/run.sh"] },
+    executor: kind === "wasm" ? { kind: "wasm" } : { kind: "docker", command: ["/lily/run"] },
     inputs: { who: { type: "string", description: "Whom to greet.", default: "world", maxLength: 200 } },
     required: [],
     outputs: { "greeting.txt": { description: "The greeting.", mediaType: "text/plain" } },
@@ -41,7 +41,7 @@ export function scaffoldFiles(name: string, kind: ModuleKind, creator?: string):
       ``,
     ].join("\n");
   } else {
-    files["run.sh"] = [
+    files.run = [
       `#!/bin/sh`,
       `# ${name}: greets INPUT_WHO on stdout and in /outputs/greeting.txt. Inputs are in /inputs`,
       `# (inputs.json, and each file input by name); /outputs is the only writable place.`,
@@ -51,7 +51,9 @@ export function scaffoldFiles(name: string, kind: ModuleKind, creator?: string):
       `echo "$greeting" > /outputs/greeting.txt`,
       ``,
     ].join("\n");
-    files["packages.txt"] = "# Debian (bookworm) packages the image is built from, one per line.\n";
+    files.packages = "# Debian (bookworm) packages installed into the image (one a line), beyond debootstrap's minbase.\njq\n";
+    // Run once at build time on sample inputs: what it never loads is pruned from the image.
+    files["probe.sh"] = `#!/bin/sh\n# Build-time sample inputs.\nprintf '{"who":"world"}' >/inputs/inputs.json\n`;
   }
   return files;
 }
@@ -74,5 +76,6 @@ export function scaffoldModule(dir: string, name: string, kind: ModuleKind, crea
     writeFileSync(join(dir, path), text);
   }
   if (kind === "wasm") copyFileSync(WASI_HELPER, join(dir, "assembly", "wasi.ts"));
+  else chmodSync(join(dir, "run"), 0o755);
   return [...Object.keys(files), ...(kind === "wasm" ? ["assembly/wasi.ts"] : [])].sort();
 }
