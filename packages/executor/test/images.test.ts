@@ -98,6 +98,24 @@ function countingSource(): JobSource & { files: number } {
 let archiveA: string;
 let archiveB: string;
 
+test("an archive larger than the party takes is refused before a byte of it is fetched, and nothing is loaded", { skip }, async () => {
+  const archive = await saveImage(engine, imageA, store);
+  await removeIfPresent(imageA);
+  const { size } = await store.getRecord<FileRoot>(archive);
+  const source = countingSource();
+  const loader = createImageLoader({ engine, cacheDir: join(work, "cache"), maxArchiveBytes: size - 1 });
+  await assert.rejects(loader.ensure(executorOf(imageA, { archive }), source), (e: unknown) => {
+    assert.ok(isLilyError(e, "EXECUTOR_UNAVAILABLE"));
+    assert.equal(e.field, "module.executor.archive");
+    return true;
+  });
+  assert.equal(source.files, 0, "nothing was downloaded");
+  assert.equal(await present(imageA), false);
+  // Within the limit, the same archive loads (and the next tests have their image back).
+  await createImageLoader({ engine, cacheDir: join(work, "cache"), maxArchiveBytes: size }).ensure(executorOf(imageA, { archive }), source);
+  assert.equal(await present(imageA), true);
+});
+
 test("an image saved into the store and removed from the engine is loaded back by ensure, with its ID checked", { skip }, async (t) => {
   let started = performance.now();
   archiveA = await saveImage(engine, imageA, store);

@@ -40,7 +40,11 @@ export interface ImageLoaderOptions {
   engine: DockerEngine;
   /** Where archives are downloaded before they are loaded (removed once loaded); default the system temp folder. */
   cacheDir?: string;
+  /** The largest image archive it fetches, in bytes (read from the archive's root record first); default 4 GiB. */
+  maxArchiveBytes?: number;
 }
+
+export const DEFAULT_MAX_ARCHIVE_BYTES = 4 * 1024 ** 3;
 
 /**
  * The loader `loadJob` uses: makes `executor.image` present on the engine. Concurrent calls for one
@@ -85,6 +89,17 @@ async function loadArchive(
       code: "CONFIG",
       field: "source",
       message: "this job source cannot fetch files, so a container image cannot be loaded from its archive",
+    });
+  // REJECT: an image larger than this party takes, before a byte of it is downloaded (anyone can publish a module)
+  const limit = opts.maxArchiveBytes ?? DEFAULT_MAX_ARCHIVE_BYTES;
+  // (Only the size is read here; getFile checks the whole root record and every chunk.)
+  const root = await source.getRecord<{ size?: unknown }>(archive);
+  if (typeof root?.size === "number" && root.size > limit)
+    throw new LilyError({
+      code: "EXECUTOR_UNAVAILABLE",
+      field: "module.executor.archive",
+      message: `the image archive is ${root.size} bytes, more than the ${limit} this party fetches`,
+      details: { archive, size: root.size, limit },
     });
   const parent = opts.cacheDir ?? tmpdir();
   await mkdir(parent, { recursive: true });
