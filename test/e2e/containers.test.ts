@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLilyClient, dealState, escrowBalance } from "@lily/chain";
 import { loadContainerCatalog } from "@lily/modules";
+import { parseEther, type Address, type Hex } from "viem";
 import { testDocker } from "../support/docker.ts";
 import { astronautPng, renderText, speak } from "../modules/support/fixtures.ts";
 import { buildImages } from "../../modules/scripts/buildImages.ts";
@@ -75,4 +77,47 @@ test("speech-to-text: spoken digits come back with the digits vocabulary, throug
   writeFileSync(audio, speak("seven", work));
   const files = await run("speech-to-text", [`audio=${audio}`, "vocabulary=digits"]);
   assert.match(JSON.parse(files["transcript.json"]!).text, /seven/);
+});
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test("verification on a container module: a false challenge of a chess result is re-run by the mediator in its own container, and the provider is paid", {
+  skip,
+}, async () => {
+  const chain = createLilyClient({ rpcUrl: net.network.rpcUrl, addresses: net.network });
+  const mediator = net.state.roles["mediator-1"]!.address!;
+  const before = await escrowBalance(chain, { account: mediator });
+  const r = await lily(net.home, ["run", "chess", "-i", "depth=10", "--policy", "optimistic:60s", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { jobOfferId: Hex; dealId: Hex; provider: Address };
+  const c = await lily(net.home, ["challenge", result.jobOfferId.slice(0, 12)]);
+  assert.equal(c.code, 0, c.stderr);
+  const state = await until("the ruling", async () => {
+    const s = await dealState(chain, { dealId: result.dealId });
+    return s === "settled" || s === "slashed" || s === "timedOut" ? s : undefined;
+  });
+  assert.equal(state, "settled", "the mediator's re-run agreed with the provider");
+  assert.equal(await escrowBalance(chain, { account: mediator }), before + parseEther("1"), "the mediator earned the fee from the false challenger");
+  const show = await lily(net.home, ["jobs", "show", result.jobOfferId.slice(0, 12)]);
+  assert.match(show.stdout, /Ruled .*providerCorrect=true/);
+});
+
+test("replicate:2 on a container module: both providers run Stockfish and commit the same digest", { skip }, async () => {
+  const r = await lily(net.home, ["run", "chess", "-i", "depth=10", "--policy", "replicate:2", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { replicas: { provider: Address; state: string }[] };
+  assert.deepEqual(
+    result.replicas.map((x) => x.state),
+    ["settled", "settled"],
+    "the two digests agreed, so both replicas were paid",
+  );
+  assert.equal(new Set(result.replicas.map((x) => x.provider.toLowerCase())).size, 2, "two different providers ran it");
 });
