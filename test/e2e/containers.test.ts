@@ -14,7 +14,7 @@ import { parseEther, type Address, type Hex } from "viem";
 import { testDocker } from "../support/docker.ts";
 import { astronautPng, renderText, speak } from "../modules/support/fixtures.ts";
 import { buildImages } from "../../modules/scripts/buildImages.ts";
-import { lily, startDevnet, type Devnet } from "./lilyProcess.ts";
+import { lily, startDevnet, until, type Devnet } from "./lilyProcess.ts";
 
 const docker = await testDocker();
 const skip = "skip" in docker ? docker.skip : false;
@@ -79,16 +79,6 @@ test("speech-to-text: spoken digits come back with the digits vocabulary, throug
   assert.match(JSON.parse(files["transcript.json"]!).text, /seven/);
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test("verification on a container module: a false challenge of a chess result is re-run by the mediator in its own container, and the provider is paid", {
   skip,
 }, async () => {
@@ -100,10 +90,14 @@ test("verification on a container module: a false challenge of a chess result is
   const result = JSON.parse(r.stdout) as { jobOfferId: Hex; dealId: Hex; provider: Address };
   const c = await lily(net.home, ["challenge", result.jobOfferId.slice(0, 12)]);
   assert.equal(c.code, 0, c.stderr);
-  const state = await until("the ruling", async () => {
-    const s = await dealState(chain, { dealId: result.dealId });
-    return s === "settled" || s === "slashed" || s === "timedOut" ? s : undefined;
-  });
+  const state = await until(
+    "the ruling",
+    async () => {
+      const s = await dealState(chain, { dealId: result.dealId });
+      return s === "settled" || s === "slashed" || s === "timedOut" ? s : undefined;
+    },
+    90_000,
+  );
   assert.equal(state, "settled", "the mediator's re-run agreed with the provider");
   assert.equal(await escrowBalance(chain, { account: mediator }), before + parseEther("1"), "the mediator earned the fee from the false challenger");
   const show = await lily(net.home, ["jobs", "show", result.jobOfferId.slice(0, 12)]);

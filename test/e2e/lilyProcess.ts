@@ -95,3 +95,14 @@ export function lily(home: string, args: string[], opts: { onStderr?: (chunk: st
     proc.once("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Poll `f` every 250 ms until it gives a value; throw naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -5,21 +5,11 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { parseEther, type Address, type Hex } from "viem";
 import { createLilyClient, dealState, escrowBalance, totalLocked, type LilyClient } from "@lily/chain";
-import { startDevnet, lily, type Devnet } from "./lilyProcess.ts";
+import { startDevnet, lily, until, type Devnet } from "./lilyProcess.ts";
 
 const PRICE = parseEther("1");
 const COLLATERAL = parseEther("5");
 const FEE = parseEther("1");
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function balances(chain: LilyClient, who: Record<string, Address>) {
   return async () => Object.fromEntries(await Promise.all(Object.entries(who).map(async ([k, a]) => [k, await escrowBalance(chain, { account: a })] as const)));

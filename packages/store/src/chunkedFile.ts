@@ -8,7 +8,7 @@ import { open, rename, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { cidForBytes, DAG_JSON_CODEC, LilyError, parseCid } from "@lily/protocol";
+import { cidForBytes, cidForRecord, DAG_JSON_CODEC, LilyError, parseCid } from "@lily/protocol";
 import { chunkLength, DEFAULT_CHUNK_BYTES, FILE_ROOT_FORMAT, MAX_CHUNK_BYTES, parseFileRoot, type FileRoot } from "./fileRoot.ts";
 
 /** What chunked files need of a store: the verifying calls of `StoreClient`. */
@@ -27,22 +27,35 @@ export interface PutFileOptions {
 
 /** Store the file at `path` as chunks and a root record; returns the root's CID. Reads one chunk at a time. */
 export async function putFile(store: BlockClient, path: string, opts: PutFileOptions = {}): Promise<string> {
-  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_BYTES;
+  const root = await chunkFile(path, opts.chunkSize ?? DEFAULT_CHUNK_BYTES, async (cid, bytes) => {
+    if (!(await store.has(cid))) await store.putBytes(bytes);
+  });
+  return store.putRecord(root);
+}
+
+/** The CID `putFile` gives the file at `path`, and its size, computed from the file alone (no store). */
+export async function fileCid(path: string, opts: PutFileOptions = {}): Promise<{ cid: string; size: number }> {
+  const root = await chunkFile(path, opts.chunkSize ?? DEFAULT_CHUNK_BYTES, async () => {});
+  return { cid: cidForRecord(root).cid, size: root.size };
+}
+
+/** Read `path` one chunk at a time, handing each chunk and its CID to `onChunk` (awaited before the buffer is refilled); returns the root record. */
+async function chunkFile(path: string, chunkSize: number, onChunk: (cid: string, bytes: Uint8Array) => Promise<void>): Promise<FileRoot> {
   if (!Number.isInteger(chunkSize) || chunkSize <= 0 || chunkSize > MAX_CHUNK_BYTES)
     throw new LilyError({ code: "INVALID_INPUT", field: "chunkSize", message: `chunkSize: must be an integer from 1 to ${MAX_CHUNK_BYTES}` });
   const chunks: string[] = [];
   let size = 0;
   const handle = await open(path, "r");
   try {
-    // One buffer for the whole file: the client sends a copy of a request body, and each put is
-    // answered before the buffer is filled again.
+    // One buffer for the whole file: the client sends a copy of a request body, and each chunk is
+    // handled before the buffer is filled again.
     const buffer = new Uint8Array(chunkSize);
     for (;;) {
       const n = await readFull(handle, buffer);
       if (n === 0) break;
       const bytes = buffer.subarray(0, n);
       const cid = cidForBytes(bytes);
-      if (!(await store.has(cid))) await store.putBytes(bytes);
+      await onChunk(cid, bytes);
       chunks.push(cid);
       size += n;
       if (n < chunkSize) break;
@@ -50,8 +63,7 @@ export async function putFile(store: BlockClient, path: string, opts: PutFileOpt
   } finally {
     await handle.close();
   }
-  const root: FileRoot = { format: FILE_ROOT_FORMAT, size, chunkSize, chunks };
-  return store.putRecord(root);
+  return { format: FILE_ROOT_FORMAT, size, chunkSize, chunks };
 }
 
 /**
