@@ -6,6 +6,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import { createLilyClient, devAccounts } from "@lily/chain";
+import { ModuleManifest, cidForRecord, parse } from "@lily/protocol";
+import { publishBuiltModule } from "@lily/sdk";
+import { StoreClient } from "@lily/store";
 import { lily, startDevnet, type Devnet } from "./lilyProcess.ts";
 
 let net: Devnet;
@@ -105,4 +110,35 @@ test("a job that needs a GPU is refused by CPU-only providers, with the reason, 
   assert.match(run.stderr, /gpu/i);
   const afterRun = await lily(net.home, ["balance", "--json"]);
   assert.equal(afterRun.stdout, before.stdout, "no funds were locked");
+});
+
+test("with no Docker on the network, a job for a container module says why in one line, and nothing is locked", async () => {
+  // A container module published by someone else: its (tiny) archive and manifest in the store, registered on chain.
+  const archive = join(net.home, "image.tar");
+  writeFileSync(archive, "not really an image: no provider here will ever load it");
+  const store = new StoreClient(net.network.storeUrl);
+  const archiveCid = await store.putFile(archive);
+  const manifest = parse(
+    ModuleManifest,
+    {
+      name: "boxed",
+      version: "1.0.0",
+      description: "a container module",
+      executor: { kind: "docker", image: `sha256:${"ab".repeat(32)}`, archive: archiveCid, command: ["/lily/run"] },
+      inputs: {},
+      resources: { cpu: 1, memoryMb: 64, timeoutSeconds: 30 },
+      determinism: "deterministic",
+      license: "MIT",
+    },
+    "manifest",
+  );
+  const record = cidForRecord(manifest);
+  const chain = createLilyClient({ rpcUrl: net.network.rpcUrl, account: privateKeyToAccount(devAccounts[0]!), addresses: net.network });
+  await publishBuiltModule({ chain, store }, { manifest, manifestCid: record.cid, manifestBytes: record.bytes, artifact: { path: archive } });
+
+  const before = await lily(net.home, ["balance", "--json"]);
+  const run = await lily(net.home, ["run", "boxed"]);
+  assert.equal(run.code, 6, run.stderr);
+  assert.match(run.stderr.split("\n").find((l) => l.startsWith("error:")) ?? "", /container module boxed .*Docker engine/);
+  assert.equal((await lily(net.home, ["balance", "--json"])).stdout, before.stdout, "no funds were locked");
 });

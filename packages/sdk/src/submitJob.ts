@@ -31,7 +31,12 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   const explanation = await untilAnswered(ctx, () => askSolver(ctx, offer));
   if (!explanation.matchable) {
     // Unsigned and unposted; journaled so `lily jobs` still shows what was tried and why it failed.
-    const error = noMatch(explanation.rejections, { hints: explanation.hints });
+    // A container module needs a provider with a Docker engine: say so first, the providers' own reasons follow.
+    const reason =
+      built.manifest.executor.kind === "docker"
+        ? `no provider matched the container module ${p.module} (a provider needs a Docker engine to offer one)`
+        : undefined;
+    const error = noMatch(explanation.rejections, { hints: explanation.hints, ...(reason && { reason }) });
     ctx.journal.put({ jobOfferId, module: p.module, offer, stage: "no-match", error: error.message, createdAt: Date.now() });
     throw error;
   }
