@@ -18,6 +18,7 @@ import { lily, startDevnet, until, type Devnet } from "./lilyProcess.ts";
 
 const docker = await testDocker();
 const skip = "skip" in docker ? docker.skip : false;
+const dockerHost = "skip" in docker ? "" : docker.endpoint.url;
 const work = mkdtempSync(join(tmpdir(), "lily-containers-e2e-"));
 let net: Devnet;
 
@@ -114,4 +115,21 @@ test("replicate:2 on a container module: both providers run Stockfish and commit
     "the two digests agreed, so both replicas were paid",
   );
   assert.equal(new Set(result.replicas.map((x) => x.provider.toLowerCase())).size, 2, "two different providers ran it");
+});
+
+test("lily module init --kind docker scaffolds a container module that builds from Debian's packages, publishes and runs", { skip }, async () => {
+  const dir = join(work, "greet");
+  const init = await lily(net.home, ["module", "init", "greet", "--kind", "docker", "--dir", dir]);
+  assert.equal(init.code, 0, init.stderr);
+  const pub = await lily(net.home, ["module", "publish", dir, "--json"], { env: { DOCKER_HOST: dockerHost } });
+  assert.equal(pub.code, 0, pub.stderr);
+  // Providers follow the registry: wait for the new module to be offered, then run it.
+  await until("greet to be offered", async () => {
+    const show = await lily(net.home, ["module", "show", "greet", "--json"]);
+    return show.code === 0 && JSON.parse(show.stdout).prices.providers > 0 ? true : undefined;
+  });
+  const files = await run("greet", ["who=Ada"]);
+  assert.equal(files["greeting.txt"], "hello, Ada\n");
+  const again = await lily(net.home, ["module", "build", dir], { env: { DOCKER_HOST: dockerHost } });
+  assert.match(again.stderr, /unchanged/, "an unchanged module is not rebuilt");
 });

@@ -78,12 +78,16 @@ export interface RunResult {
 }
 
 /** Run a `lily` command to completion. `onStderr` sees progress lines as they come. */
-export function lily(home: string, args: string[], opts: { onStderr?: (chunk: string, proc: ChildProcess) => void; cwd?: string } = {}): Promise<RunResult> {
+export function lily(
+  home: string,
+  args: string[],
+  opts: { onStderr?: (chunk: string, proc: ChildProcess) => void; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [LILY, "--home", home, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       cwd: opts.cwd ?? home,
-      env: { ...process.env, LILY_LOG_LEVEL: "warn" },
+      env: { ...process.env, LILY_LOG_LEVEL: "warn", ...opts.env },
     });
     let stdout = "";
     let stderr = "";

@@ -8,7 +8,7 @@
 // not rebuilt.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LilyError, ModuleManifest, cidForBytes, moduleRef, parse } from "@lily/protocol";
 
@@ -90,8 +90,9 @@ export function readRecipe(name: string, containersDir: string = CONTAINERS_DIR)
   const hash = createHash("sha256").update(JSON.stringify({ DEBIAN: { ...DEBIAN, mirror: undefined }, packages }));
   // Files by their place in the recipe (or in the build), so a copy of the folder elsewhere hashes the same.
   const files = [
+    // build/ is where `lily module build` writes a creator's output: not part of the recipe.
     ...filesUnder(dir)
-      .filter((f) => f !== join(dir, "manifest.json"))
+      .filter((f) => f !== join(dir, "manifest.json") && !f.startsWith(join(dir, "build") + sep))
       .map((f) => [`${name}${f.slice(dir.length)}`, f]),
     ...BUILD_SOURCES.flatMap(filesUnder).map((f) => [f.slice(MODULES_DIR.length), f]),
   ];
