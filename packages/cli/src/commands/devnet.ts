@@ -237,10 +237,11 @@ export function registerDevnet(program: Command): void {
         ]);
         out.progress("publishing the built modules through the registry");
         const publishPeers = { chain: createLilyClient({ rpcUrl, account: deployer, addresses }), store: new StoreClient(store!.ready.url!) };
-        const modules = await publishModules(publishPeers);
+        const publishNotes: string[] = [];
+        const modules = await publishModules(publishPeers, publishNotes);
         let containersNote: string | undefined;
         if (docker) {
-          const containers = await publishContainerModules(publishPeers, docker.endpoint, (l) => out.progress(l));
+          const containers = await publishContainerModules(publishPeers, docker.endpoint, (l) => out.progress(l), publishNotes);
           if ("published" in containers) Object.assign(modules, containers.published);
           else containersNote = containers.skipped;
         } else containersNote = "no Docker engine (see --docker)";
@@ -300,6 +301,7 @@ export function registerDevnet(program: Command): void {
         out.line(`  job creator  ${jobCreator.address}, ${formatUnits(jcEscrow, 18)} LILY in escrow`);
         out.line(`  modules      ${Object.keys(modules).join(", ")}`);
         if (containersNote) out.line(`               container modules not offered: ${containersNote}`);
+        for (const n of publishNotes) out.line(`               ${n}`);
         out.line(`  home         ${home}`);
         out.line("");
         out.line('Try, in another terminal:  npx lily run cowsay@1.0.0 -i message="hello"');

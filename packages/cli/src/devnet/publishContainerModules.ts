@@ -9,13 +9,14 @@ import type { LilyClient } from "@lily/chain";
 import { DockerEngine, createImageLoader, type DockerEndpoint } from "@lily/executor";
 import { loadContainerCatalog } from "@lily/modules";
 import { isLilyError } from "@lily/protocol";
-import { publishBuiltModule } from "@lily/sdk";
 import type { StoreClient } from "@lily/store";
+import { publishOnce } from "./publishOnce.ts";
 
 export async function publishContainerModules(
   peers: { chain: LilyClient; store: StoreClient },
   docker: DockerEndpoint,
   onProgress: (line: string) => void,
+  notes: string[] = [],
 ): Promise<{ published: Record<string, string> } | { skipped: string }> {
   let catalog: ReturnType<typeof loadContainerCatalog>;
   try {
@@ -37,8 +38,9 @@ export async function publishContainerModules(
         return { size: 0 };
       },
     });
-    const { ref, manifestCid } = await publishBuiltModule(peers, { ...m, artifact: { path: m.archivePath } });
-    published[ref] = manifestCid;
+    const outcome = await publishOnce(peers, { ...m, artifact: { path: m.archivePath } });
+    if ("kept" in outcome) notes.push(outcome.kept);
+    else published[outcome.ref] = outcome.manifestCid;
   }
   return { published };
 }

@@ -4,14 +4,16 @@
 // name@version -> manifest CID.
 import type { LilyClient } from "@lily/chain";
 import { loadCatalog } from "@lily/modules";
-import { publishBuiltModule } from "@lily/sdk";
 import type { StoreClient } from "@lily/store";
+import { publishOnce } from "./publishOnce.ts";
 
-export async function publishModules(peers: { chain: LilyClient; store: StoreClient }): Promise<Record<string, string>> {
+/** name@version -> manifest CID of what was published; `notes`: modules that kept an earlier build. */
+export async function publishModules(peers: { chain: LilyClient; store: StoreClient }, notes: string[] = []): Promise<Record<string, string>> {
   const published: Record<string, string> = {};
   for (const m of loadCatalog()) {
-    const { ref, manifestCid } = await publishBuiltModule(peers, { ...m, artifact: { bytes: m.wasmBytes } });
-    published[ref] = manifestCid;
+    const outcome = await publishOnce(peers, { ...m, artifact: { bytes: m.wasmBytes } });
+    if ("kept" in outcome) notes.push(outcome.kept);
+    else published[outcome.ref] = outcome.manifestCid;
   }
   return published;
 }
