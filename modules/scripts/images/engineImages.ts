@@ -3,9 +3,8 @@
 // archive back, remove an image the build replaced.
 import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream, renameSync, rmSync } from "node:fs";
-import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { EngineError, readAll, type DockerEngine } from "@lily/executor";
+import { EngineError, readEngineMessages, type DockerEngine, type EngineMessage } from "@lily/executor";
 import { LilyError } from "@lily/protocol";
 import { collect } from "./command.ts";
 import { ENTRY_PATH, IMAGE_USER } from "./rootfs.ts";
@@ -20,20 +19,6 @@ const CHANGES = [
   `CMD ["${ENTRY_PATH}"]`,
   "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 ];
-
-interface EngineMessage {
-  status?: string;
-  stream?: string;
-  error?: string;
-}
-
-async function messages(res: Readable): Promise<EngineMessage[]> {
-  const text = (await readAll(res)).toString("utf8");
-  return text
-    .split(/\r?\n/)
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as EngineMessage);
-}
 
 function engineFailed(field: string, what: string, detail: string): LilyError {
   return new LilyError({ code: "EXECUTOR_UNAVAILABLE", field, message: `${field}: the Docker engine could not ${what}: ${detail}` });
@@ -59,7 +44,7 @@ export async function importRootfs(engine: DockerEngine, root: string, name: str
       body: tar.stdout!,
       contentType: "application/x-tar",
     });
-    result = await messages(res);
+    result = await readEngineMessages(res);
   } catch (e) {
     tar.kill();
     if (e instanceof EngineError) throw engineFailed(field, "import the image", e.message);
@@ -108,7 +93,7 @@ export async function loadArchive(engine: DockerEngine, path: string): Promise<s
     body: createReadStream(path),
     contentType: "application/x-tar",
   });
-  const said = await messages(res);
+  const said = await readEngineMessages(res);
   const error = said.find((m) => m.error)?.error;
   if (error) throw engineFailed(path, "load the archive", error);
   return said.flatMap((m) => /^Loaded image ID: (sha256:[0-9a-f]{64})$/.exec(m.stream?.trim() ?? "")?.[1] ?? []);

@@ -86,3 +86,25 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+/** One message of the engine's progress stream (image load, import, pull: JSON objects, one a line). */
+export interface EngineMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+}
+
+/** Every message of a progress stream; a line that is not JSON becomes an error message naming it. */
+export async function readEngineMessages(res: Readable): Promise<EngineMessage[]> {
+  const text = (await readAll(res)).toString("utf8");
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((l) => {
+      try {
+        return JSON.parse(l) as EngineMessage;
+      } catch {
+        return { error: `unreadable engine message: ${l.slice(0, 200)}` };
+      }
+    });
+}

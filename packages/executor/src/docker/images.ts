@@ -9,11 +9,10 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { LilyError, imageDigest, parse, type DockerModuleExecutor } from "@lily/protocol";
 import type { ImageLoader, JobSource } from "../loadJob.ts";
-import { EngineError, readAll, type DockerEngine } from "./engine.ts";
+import { EngineError, readEngineMessages, type DockerEngine, type EngineMessage } from "./engine.ts";
 
 /** Where a saved archive goes: a store that takes files by streaming them (`StoreClient.putFile`). */
 export interface FileSink {
@@ -150,7 +149,7 @@ async function pullReference(engine: DockerEngine, executor: DockerModuleExecuto
   try {
     // The engine takes a digest in `tag` (as `docker pull repo@sha256:...` sends it).
     const res = await engine.stream({ method: "POST", path: "/images/create", query: { fromImage: repo, tag: digest } });
-    error = (await readMessages(res)).find((m) => m.error)?.error;
+    error = (await readEngineMessages(res)).find((m) => m.error)?.error;
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     error = e.message;
@@ -187,7 +186,7 @@ async function loadTar(engine: DockerEngine, tar: string): Promise<{ loaded: str
       body: createReadStream(tar),
       contentType: "application/x-tar",
     });
-    messages = await readMessages(res);
+    messages = await readEngineMessages(res);
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
     return { loaded: [], error: e.message };
@@ -200,27 +199,6 @@ async function loadTar(engine: DockerEngine, tar: string): Promise<{ loaded: str
     if (match) loaded.push(match[1]!);
   }
   return { loaded, error: messages.find((m) => m.error)?.error };
-}
-
-/** One message of the engine's progress stream (JSON objects, one a line). */
-interface EngineMessage {
-  stream?: string;
-  status?: string;
-  error?: string;
-}
-
-async function readMessages(res: Readable): Promise<EngineMessage[]> {
-  const text = (await readAll(res)).toString("utf8");
-  return text
-    .split(/\r?\n/)
-    .filter((l) => l.trim())
-    .map((l) => {
-      try {
-        return JSON.parse(l) as EngineMessage;
-      } catch {
-        return { error: `unreadable engine message: ${l.slice(0, 200)}` };
-      }
-    });
 }
 
 /** The ID of the image `ref` (an ID, name:tag or repo@digest) names on the engine, or undefined when it has none. */
