@@ -20,6 +20,8 @@ export interface ConnectExecutorsOptions {
   allowNetwork?: boolean;
   /** Where image archives are downloaded before they are loaded. */
   cacheDir?: string;
+  /** The largest image archive fetched, in bytes (default the loader's 4 GiB). */
+  maxArchiveBytes?: number;
 }
 
 export interface ConnectedExecutors {
@@ -53,6 +55,10 @@ export async function connectExecutors(opts: ConnectExecutorsOptions): Promise<C
     () => 0,
   );
   const docker = createDockerExecutor({ engine, gpus, network: opts.allowNetwork ? "bridge" : false });
-  const images = createImageLoader({ engine, ...(opts.cacheDir && { cacheDir: opts.cacheDir }) });
+  const images = createImageLoader({
+    engine,
+    ...(opts.cacheDir && { cacheDir: opts.cacheDir }),
+    ...(opts.maxArchiveBytes !== undefined && { maxArchiveBytes: opts.maxArchiveBytes }),
+  });
   return { executors: createExecutorSet({ wasm, docker, images }), docker: found.endpoint, gpus };
 }

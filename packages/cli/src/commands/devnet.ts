@@ -305,6 +305,7 @@ export function registerDevnet(program: Command): void {
         out.line(`  home         ${home}`);
         out.line("");
         out.line('Try, in another terminal:  npx lily run cowsay@1.0.0 -i message="hello"');
+        if (modules["chess@1.0.0"]) out.line('                           npx lily run chess -i position="6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1"');
         out.line("Press Ctrl-C to stop.");
         await new Promise(() => {});
       } catch (e) {

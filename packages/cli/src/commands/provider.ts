@@ -11,6 +11,7 @@ import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveN
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
 import { roleAccount } from "../keys.ts";
+import { intOption } from "../flags.ts";
 import { adversaries, adversaryKinds, type AdversaryKind } from "../devnet/adversaries.ts";
 import { providerOptionsFrom, type ProviderFlags } from "./providerOptions.ts";
 import { ENDPOINT_FILE, registerProviderStatus } from "./providerStatus.ts";
@@ -38,6 +39,7 @@ export function registerProvider(program: Command): void {
       )
       .option("--max-concurrent-jobs <n>", "at most this many jobs at once, whatever capacity is left (default: capacity alone decides)")
       .option("--allow-network", "run container modules that ask for the network (default: refused)")
+      .option("--max-image-mb <n>", "the largest container image archive it fetches, MiB (anyone can publish a module)", "4096")
       .option(
         "--docker <host>",
         "the Docker engine for container modules: auto (DOCKER_HOST, else the standard socket, else the devnet's), off, or a DOCKER_HOST value",
@@ -72,6 +74,7 @@ export function registerProvider(program: Command): void {
       dockerHome: devnetDockerHome(net.home),
       allowNetwork: opts.moduleTerms?.allowNetwork ?? false,
       cacheDir: join(workDir, "images"),
+      maxArchiveBytes: intOption(o.maxImageMb, "--max-image-mb") * 1024 * 1024,
     });
     if (dockerUnavailable) out.line(`note: container modules not offered: ${dockerUnavailable}`);
     const running = await startProvider(opts, {

@@ -20,6 +20,7 @@ import { intOption, tokenOption } from "../flags.ts";
 export interface ProviderFlags {
   config?: string;
   docker?: string;
+  maxImageMb: string;
   price: string;
   collateral: string;
   cpu?: string;
