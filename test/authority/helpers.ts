@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getAddress, parseEther, zeroAddress, type Abi, type AbiFunction, type Address, type Hex } from "viem";
+import { getAddress, parseEther, type Abi, type AbiFunction, type Address, type Hex } from "viem";
 import {
   DealRecord,
   JobOfferRecord,
@@ -37,6 +37,7 @@ import {
 } from "../../packages/chain/src/index.ts";
 import { compileSolidity } from "../../packages/chain/scripts/solc.ts";
 import { SUPPLY, type Fixture } from "../../packages/chain/test/fixture.ts";
+import { PLAIN_JOB_TERMS } from "../support/jobOffers.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -301,15 +302,8 @@ export async function proposal(
     inputs: o.inputs,
     cpu: 1,
     memoryMb: 16,
-    gpu: 0,
-    vramMb: 0,
+    ...PLAIN_JOB_TERMS,
     maxPrice: parseEther("5"),
-    policy: 0,
-    policyParam: 0n,
-    mediationFee: 0n,
-    mediators: [],
-    moduleCreator: zeroAddress,
-    royaltyBps: 0,
     timeoutSeconds: 60n,
     expiresAt: now + 3600n,
     nonce: BigInt(Date.now()),

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
+import type { NetworkEndpoints } from "@lily/protocol";
 
 export const LILY = fileURLToPath(new URL("../../packages/cli/bin/lily.js", import.meta.url));
 
@@ -13,17 +14,8 @@ export interface Devnet {
   home: string;
   proc: ChildProcess;
   output: () => string;
-  network: {
-    rpcUrl: string;
-    chainId: number;
-    token: Address;
-    deals: Address;
-    registry: Address;
-    deployBlock: number;
-    solverUrl: string;
-    storeUrl: string;
-    modules: Record<string, string>;
-  };
+  /** network.json: the network's endpoints and the modules the devnet published. */
+  network: NetworkEndpoints & { modules: Record<string, string> };
   state: { roles: Record<string, { pid: number; url?: string; address?: Address; log: string; args: string[] }>; jobCreator: Address };
   stop(): Promise<void>;
 }

@@ -8,13 +8,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEther, zeroAddress } from "viem";
+import { parseEther } from "viem";
 import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { signRecord, type JobOffer } from "@lily/protocol";
 import { startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
 import { roleAccount } from "../src/keys.ts";
 import { lilyAsync, tempHome } from "./lilyProcess.ts";
+import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
 
 const LILY = fileURLToPath(new URL("../bin/lily.js", import.meta.url));
 const jobCreator = privateKeyToAccount(keccak256(toHex("lily cli provider daemon: job creator")));
@@ -93,15 +94,8 @@ test("lily provider runs from a config file, and lily provider status shows it o
     inputs: await net.store.putRecord({ message: "status" }),
     cpu: 1,
     memoryMb: 64,
-    gpu: 0,
-    vramMb: 0,
+    ...PLAIN_JOB_TERMS,
     maxPrice: parseEther("2"),
-    policy: 0,
-    policyParam: 0n,
-    mediationFee: 0n,
-    mediators: [],
-    moduleCreator: zeroAddress,
-    royaltyBps: 0,
     timeoutSeconds: 60n,
     expiresAt: BigInt(Math.floor(Date.now() / 1000) + 600),
     nonce: 1n,

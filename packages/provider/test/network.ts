@@ -3,7 +3,7 @@
 // providers, and helpers to start providers, post jobs, sign as the job creator and read every
 // balance a deal can move.
 import { join } from "node:path";
-import { parseEther, zeroAddress, type Address, type Hex } from "viem";
+import { parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccounts, escrowBalance, totalLocked, type LilyClient } from "@lily/chain";
 import { createClient, solverRoutes, subscribe } from "@lily/api";
@@ -13,6 +13,7 @@ import { startLocalNetwork, type LocalNetwork } from "../../../test/support/loca
 import { defaultProviderOptions, type ProviderOptions } from "../src/options.ts";
 import { testKey } from "./proposals.ts";
 import { startProvider, type ProviderDeps, type RunningProvider } from "../src/provider.ts";
+import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
 
 export const PRICE = parseEther("3");
 export const COLLATERAL = parseEther("5");
@@ -92,15 +93,8 @@ async function withParties(net: LocalNetwork): Promise<Network> {
         inputs,
         cpu: 1,
         memoryMb: 64,
-        gpu: 0,
-        vramMb: 0,
+        ...PLAIN_JOB_TERMS,
         maxPrice: PRICE,
-        policy: 0,
-        policyParam: 0n,
-        mediationFee: 0n,
-        mediators: [],
-        moduleCreator: zeroAddress,
-        royaltyBps: 0,
         timeoutSeconds: 60n,
         expiresAt: BigInt(Math.floor(Date.now() / 1000) + 3600),
         nonce: ++nonce,

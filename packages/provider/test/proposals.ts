@@ -4,7 +4,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, toHex, zeroAddress, type Address, type Hex } from "viem";
+import { keccak256, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   DealRecord,
@@ -19,6 +19,7 @@ import {
 } from "@lily/protocol";
 import { startModuleStore, type ModuleStore } from "../../../test/support/localNetwork.ts";
 import type { ProposalContext } from "../src/checkProposal.ts";
+import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
 
 export const testKey = (name: string): Hex => keccak256(toHex(`lily provider test key: ${name}`));
 export const jobCreator = privateKeyToAccount(testKey("job creator"));
@@ -62,15 +63,8 @@ export async function proposal(ts: TestStore, t: ProposalTerms): Promise<Proposa
     inputs: t.inputs,
     cpu: 1,
     memoryMb: 64,
-    gpu: 0,
-    vramMb: 0,
+    ...PLAIN_JOB_TERMS,
     maxPrice: 10n,
-    policy: 0,
-    policyParam: 0n,
-    mediationFee: 0n,
-    mediators: [],
-    moduleCreator: zeroAddress,
-    royaltyBps: 0,
     timeoutSeconds: 600n,
     expiresAt: BigInt(NOW + 3600),
     nonce: 1n,

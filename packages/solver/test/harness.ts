@@ -25,6 +25,7 @@ import { createLilyClient, deployLily, deposit, devAccounts, fundAccount, startA
 import { createClient, solverRoutes } from "@lily/api";
 import { createLogger } from "@lily/node-kit";
 import { startSolver, defaultSolverOptions, type SolverOptions } from "../src/index.ts";
+import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
 
 export const logger = createLogger({ module: "solver", level: "error" });
 export const cid = (s: string) => cidForBytes(new TextEncoder().encode(s));
@@ -115,15 +116,8 @@ export const jobOffer = (jobCreator: LocalAccount, o: Partial<JobOffer> = {}): J
   inputs,
   cpu: 1,
   memoryMb: 256,
-  gpu: 0,
-  vramMb: 0,
+  ...PLAIN_JOB_TERMS,
   maxPrice: 100n,
-  policy: 0,
-  policyParam: 0n,
-  mediationFee: 0n,
-  mediators: [],
-  moduleCreator: ZERO_ADDRESS,
-  royaltyBps: 0,
   timeoutSeconds: 300n,
   expiresAt: inAnHour(),
   nonce: ++nonce,

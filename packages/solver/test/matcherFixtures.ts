@@ -3,6 +3,7 @@
 import type { Address, Hex } from "viem";
 import { cidForBytes, type JobOffer, type JobOfferRecord, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 import { defaultFilters, defaultScores, NO_RESOURCES, type MatchContext, type Resources, type Snapshot } from "../src/index.ts";
+import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
 
 export const NOW = 1_800_000_000;
 export const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
@@ -19,15 +20,8 @@ export const job = (o: Partial<JobOffer> = {}): JobOffer => ({
   inputs: wasm,
   cpu: 1,
   memoryMb: 512,
-  gpu: 0,
-  vramMb: 0,
+  ...PLAIN_JOB_TERMS,
   maxPrice: 100n,
-  policy: 0,
-  policyParam: 0n,
-  mediationFee: 0n,
-  mediators: [],
-  moduleCreator: "0x0000000000000000000000000000000000000000",
-  royaltyBps: 0,
   timeoutSeconds: 300n,
   expiresAt: BigInt(NOW + 3600),
   nonce: 1n,
