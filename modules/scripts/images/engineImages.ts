@@ -2,9 +2,9 @@
 // streamed from tar), look an image up by ID, save it as an archive (`docker save`), load an
 // archive back, remove an image the build replaced.
 import { spawn } from "node:child_process";
-import { createReadStream, createWriteStream, renameSync, rmSync } from "node:fs";
+import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import { EngineError, readEngineMessages, type DockerEngine, type EngineMessage } from "@lily/executor";
+import { EngineError, loadImageArchive, readEngineMessages, type DockerEngine, type EngineMessage } from "@lily/executor";
 import { LilyError } from "@lily/protocol";
 import { collect } from "./command.ts";
 import { ENTRY_PATH, IMAGE_USER } from "./rootfs.ts";
@@ -86,17 +86,10 @@ export async function saveArchive(engine: DockerEngine, id: string, path: string
 
 /** Load a saved archive; returns the image IDs the engine says it loaded. */
 export async function loadArchive(engine: DockerEngine, path: string): Promise<string[]> {
-  const res = await engine.stream({
-    method: "POST",
-    path: "/images/load",
-    query: { quiet: 1 },
-    body: createReadStream(path),
-    contentType: "application/x-tar",
-  });
-  const said = await readEngineMessages(res);
-  const error = said.find((m) => m.error)?.error;
+  const { loaded, error } = await loadImageArchive(engine, path);
   if (error) throw engineFailed(path, "load the archive", error);
-  return said.flatMap((m) => /^Loaded image ID: (sha256:[0-9a-f]{64})$/.exec(m.stream?.trim() ?? "")?.[1] ?? []);
+  // The build saves images by ID, so the engine names them by ID ("Loaded image ID: sha256:...").
+  return loaded.filter((ref) => /^sha256:[0-9a-f]{64}$/.test(ref));
 }
 
 /** Tag image `id` as lily-module/<name>:<version>, so the engine keeps a name on it. */

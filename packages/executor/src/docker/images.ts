@@ -107,7 +107,7 @@ async function loadArchive(
     const tar = join(dir, "image.tar");
     await source.getFile(archive, tar);
     const before = await imageIds(engine);
-    const { loaded, error } = await loadTar(engine, tar);
+    const { loaded, error } = await loadImageArchive(engine, tar);
     const ids = new Set<string>();
     for (const ref of loaded) {
       const id = await imageIdOf(engine, ref);
@@ -176,7 +176,7 @@ async function pullReference(engine: DockerEngine, executor: DockerModuleExecuto
 }
 
 /** Load a `docker save` archive; returns the references the engine says it loaded (IDs or name:tag) and its error, if any. */
-async function loadTar(engine: DockerEngine, tar: string): Promise<{ loaded: string[]; error?: string }> {
+export async function loadImageArchive(engine: DockerEngine, tar: string): Promise<{ loaded: string[]; error?: string }> {
   let messages: EngineMessage[];
   try {
     const res = await engine.stream({
