@@ -3,7 +3,7 @@
 // private daemon). Role processes never start a daemon themselves: `lily devnet` does that, and
 // a real provider runs Docker as its operator set it up. No engine means container modules are
 // not offered, with the reason kept for whoever asks.
-import { findOrStartDocker, type DockerEndpoint } from "./docker/daemon.ts";
+import { findOrStartDocker } from "./docker/daemon.ts";
 import { createDockerExecutor } from "./docker/dockerExecutor.ts";
 import { DockerEngine } from "./docker/engine.ts";
 import { createImageLoader } from "./docker/images.ts";
@@ -22,14 +22,12 @@ export interface ConnectExecutorsOptions {
   cacheDir?: string;
   /** The largest image archive fetched, in bytes (default the loader's 4 GiB). */
   maxArchiveBytes?: number;
+  /** GPUs containers may be given, when the caller already knows (a provider has detected and offered them); else detected here. */
+  gpus?: number;
 }
 
 export interface ConnectedExecutors {
   executors: ExecutorSet;
-  /** The engine in use, if any. */
-  docker?: DockerEndpoint;
-  /** GPUs the engine may hand out (detected with nvidia-smi). */
-  gpus: number;
   /** Why container modules cannot run here, if they cannot. */
   dockerUnavailable?: string;
 }
@@ -39,26 +37,27 @@ export async function connectExecutors(opts: ConnectExecutorsOptions): Promise<C
   const choice = opts.docker ?? "auto";
   if (choice === "off") {
     const why = "this party runs WASM modules only (--docker off)";
-    return { executors: createExecutorSet({ wasm, dockerUnavailable: why }), gpus: 0, dockerUnavailable: why };
+    return { executors: createExecutorSet({ wasm, dockerUnavailable: why }), dockerUnavailable: why };
   }
   const found = await findOrStartDocker({
     home: opts.dockerHome,
     mayStart: false,
     env: choice === "auto" ? process.env : { ...process.env, DOCKER_HOST: choice },
   });
-  if ("unavailable" in found)
-    return { executors: createExecutorSet({ wasm, dockerUnavailable: found.unavailable }), gpus: 0, dockerUnavailable: found.unavailable };
+  if ("unavailable" in found) return { executors: createExecutorSet({ wasm, dockerUnavailable: found.unavailable }), dockerUnavailable: found.unavailable };
   const engine = new DockerEngine(found.endpoint);
   // A broken driver (nvidia-smi present but failing) costs the GPUs, not the provider.
-  const gpus = await detectGpus().then(
-    (found) => found.length,
-    () => 0,
-  );
+  const gpus =
+    opts.gpus ??
+    (await detectGpus().then(
+      (found) => found.length,
+      () => 0,
+    ));
   const docker = createDockerExecutor({ engine, gpus, network: opts.allowNetwork ? "bridge" : false });
   const images = createImageLoader({
     engine,
     ...(opts.cacheDir && { cacheDir: opts.cacheDir }),
     ...(opts.maxArchiveBytes !== undefined && { maxArchiveBytes: opts.maxArchiveBytes }),
   });
-  return { executors: createExecutorSet({ wasm, docker, images }), docker: found.endpoint, gpus };
+  return { executors: createExecutorSet({ wasm, docker, images }) };
 }

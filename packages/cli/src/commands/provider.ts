@@ -75,6 +75,8 @@ export function registerProvider(program: Command): void {
       allowNetwork: opts.moduleTerms?.allowNetwork ?? false,
       cacheDir: join(workDir, "images"),
       maxArchiveBytes: intOption(o.maxImageMb, "--max-image-mb") * 1024 * 1024,
+      // nvidia-smi has already been asked (detectMachine): containers get the GPUs this provider offers.
+      gpus: opts.resources.gpu,
     });
     if (dockerUnavailable) out.line(`note: container modules not offered: ${dockerUnavailable}`);
     const running = await startProvider(opts, {
