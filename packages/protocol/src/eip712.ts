@@ -11,7 +11,7 @@ const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92
 
 export interface Domain {
   chainId: number;
-  /** The LilyDeals contract; binds every signature to one deployment on one chain. */
+  /** The LilyDeals contract (LilyLeases for Lease, Voucher and Receipt); binds every signature to one deployment on one chain. */
   verifyingContract: Address;
 }
 
@@ -93,6 +93,57 @@ export const types = {
     { name: "jobCreator", type: "address" },
     { name: "at", type: "uint64" },
   ],
+  // Anura's inference leases (contracts/LilyLeases.sol, whose LEASE_TYPEHASH must match byte for
+  // byte; its digest is the lease id). A lease reserves a provider's model for a period and a
+  // budget at per-token prices; the payer (a gateway) pays each answer off chain by vouchers.
+  Lease: [
+    { name: "payer", type: "address" },
+    { name: "provider", type: "address" },
+    { name: "model", type: "string" }, // the model manifest's CID
+    { name: "budget", type: "uint256" }, // the most the payer can owe over the whole lease
+    { name: "collateral", type: "uint256" }, // the provider's stake, slashed if an audit proves an answer wrong
+    { name: "inputPricePer1k", type: "uint256" }, // per 1,000 prompt tokens, token base units
+    { name: "outputPricePer1k", type: "uint256" }, // per 1,000 generated tokens
+    { name: "openBy", type: "uint64" }, // unix seconds: the lease can open at or before it
+    { name: "expiresAt", type: "uint64" }, // unix seconds: the end of service
+    { name: "mediator", type: "address" }, // audits sampled answers; zero for none
+    { name: "mediationFee", type: "uint256" }, // paid to the mediator out of a slashed collateral
+    { name: "auditBps", type: "uint16" }, // share of answers the payer sends to audit
+    { name: "moduleCreator", type: "address" }, // the model's creator, paid royaltyBps of what the provider earns
+    { name: "royaltyBps", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+  ],
+  // Cumulative: `amount` is everything the payer owes for the lease so far, so only the latest
+  // voucher counts and a lost one loses nothing.
+  Voucher: [
+    { name: "lease", type: "bytes32" },
+    { name: "amount", type: "uint256" },
+    { name: "requests", type: "uint64" },
+  ],
+  // The provider's word on one answer: the digests of the request it was given and of the answer
+  // it gave. Carried with every answer, and the evidence an audit slashes with.
+  Receipt: [
+    { name: "lease", type: "bytes32" },
+    { name: "provider", type: "address" },
+    { name: "seq", type: "uint64" }, // the answer's number within the lease, from 1
+    { name: "request", type: "bytes32" },
+    { name: "response", type: "bytes32" },
+    { name: "inputTokens", type: "uint32" },
+    { name: "outputTokens", type: "uint32" },
+  ],
+  // Off chain only: a provider's standing offer to serve a model at per-token prices from an
+  // endpoint, posted to solvers so gateways can find it.
+  ModelOffer: [
+    { name: "provider", type: "address" },
+    { name: "model", type: "string" },
+    { name: "inputPricePer1k", type: "uint256" },
+    { name: "outputPricePer1k", type: "uint256" },
+    { name: "collateral", type: "uint256" }, // staked per lease
+    { name: "endpoint", type: "string" }, // the provider's lease API base URL
+    { name: "mediators", type: "address[]" },
+    { name: "expiresAt", type: "uint64" },
+    { name: "nonce", type: "uint256" },
+  ],
 } as const;
 
 export type PrimaryType = keyof typeof types;
@@ -106,6 +157,10 @@ export type DealMessage = RecordMessage<"Deal">;
 export type ResultMessage = RecordMessage<"Result">;
 export type DealProgressMessage = RecordMessage<"DealProgress">;
 export type CancelJobOfferMessage = RecordMessage<"CancelJobOffer">;
+export type LeaseMessage = RecordMessage<"Lease">;
+export type VoucherMessage = RecordMessage<"Voucher">;
+export type ReceiptMessage = RecordMessage<"Receipt">;
+export type ModelOfferMessage = RecordMessage<"ModelOffer">;
 
 /** Who must have signed each record. */
 const signerField = {
@@ -115,6 +170,10 @@ const signerField = {
   Result: "provider",
   DealProgress: "provider",
   CancelJobOffer: "jobCreator",
+  Lease: undefined, // signed by both parties
+  Voucher: undefined, // signed by the lease's payer
+  Receipt: "provider",
+  ModelOffer: "provider",
 } as const satisfies Record<PrimaryType, string | undefined>;
 
 function typedData<P extends PrimaryType>(domain: Domain, primaryType: P, message: RecordMessage<P>) {

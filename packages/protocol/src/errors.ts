@@ -20,6 +20,10 @@ export type ErrorCode =
   | "CONFIG" // missing or inconsistent configuration
   | "EXECUTOR_UNAVAILABLE" // the module's executor (e.g. a Docker engine, a GPU) is not available here
   | "IMAGE_MISMATCH" // a container image did not have the digest its manifest names
+  | "UNAUTHORIZED" // a missing, malformed, unknown or revoked API key or session
+  | "FORBIDDEN" // a signed-in user reached for another user's key or job
+  | "RATE_LIMITED" // too many requests; details.retryAfterSeconds says when to try again
+  | "QUOTA_EXCEEDED" // an API key's spending limit would be passed
   | "INTERNAL";
 
 export interface LilyErrorInit {

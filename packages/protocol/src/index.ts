@@ -12,3 +12,7 @@ export * from "./module.ts";
 export * from "./registry.ts";
 export * from "./inputs.ts";
 export * from "./units.ts";
+export * from "./lease.ts";
+export * from "./model.ts";
+export * from "./inference.ts";
+export * from "./answerRecord.ts";

@@ -102,7 +102,8 @@ export type ModuleManifest = z.infer<typeof ModuleManifest>;
 export type DockerModuleExecutor = z.infer<typeof dockerExecutor>;
 
 /** The CIDs a module's artifact is stored under: what a store must hold for the module to run. */
-export function artifactCids(m: Pick<ModuleManifest, "executor">): string[] {
+export function artifactCids(m: Pick<ModuleManifest, "executor"> | { kind: "model"; weights: string }): string[] {
+  if ("kind" in m) return [m.weights];
   if (m.executor.kind === "wasm") return [m.executor.wasm];
   return m.executor.archive ? [m.executor.archive] : [];
 }

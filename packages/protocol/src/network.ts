@@ -11,6 +11,8 @@ export interface NetworkEndpoints {
   deals: Address;
   /** The ModuleRegistry contract (Ampli): name@version -> manifest CID, creator and royalty. */
   registry: Address;
+  /** The LilyLeases contract (Anura): inference leases, the verifying contract of leases, vouchers and receipts. */
+  leases: Address;
   /** The block LilyDeals was deployed in: where event scans start. */
   deployBlock: number;
   solverUrl: string;
