@@ -12,6 +12,10 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   CID_MISMATCH: 422,
   INSUFFICIENT_DEPOSIT: 402,
   UNREACHABLE: 502,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
 };
 
 export function httpStatusFor(code: ErrorCode): number {

@@ -6,4 +6,7 @@ export * from "./httpStatus.ts";
 export * from "./events.ts";
 export * from "./solverRoutes.ts";
 export * from "./storeRoutes.ts";
-export { DEFAULT_BODY_LIMITS, type BodyLimits } from "./readBody.ts";
+export { DEFAULT_BODY_LIMITS, readBody, type BodyLimits } from "./readBody.ts";
+export * from "./leaseRoutes.ts";
+export * from "./sse.ts";
+export * from "./openai/index.ts";
