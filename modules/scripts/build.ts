@@ -1,6 +1,7 @@
 // Build every module (a directory with a manifest.json): compile its AssemblyScript to a WASI
 // binary, fill the manifest's `wasm` with the binary's CID, derive the manifest's own CID, and
-// write dist/<name>@<version>/{module.wasm,manifest.json} and dist/index.json.
+// write dist/<name>@<version>/{module.wasm,manifest.json} and dist/index.json. It also writes the
+// tiny GGUF model the devnet and tests run, dist/models/tiny-llama.gguf (see tinyModel.ts).
 // A module whose sources (its directory, lib/, the compiler and its flags) are unchanged since
 // the last build is not recompiled (its manifest is still re-derived). One line per module either way.
 import { createHash } from "node:crypto";
@@ -9,6 +10,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ModuleManifest, cidForBytes, cidForRecord, isLilyError, moduleRef, parse } from "@lily/protocol";
 import { COMPILER, compileAssemblyScript } from "./compile.ts";
+import { TINY_MODEL_FILE, TINY_MODEL_PATH, writeTinyModel } from "./tinyModel.ts";
 
 const MODULES_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 const DIST_DIR = join(MODULES_DIR, "dist");
@@ -83,6 +85,11 @@ try {
   mkdirSync(DIST_DIR, { recursive: true });
   const index = Object.fromEntries(built.map(({ ref, manifest, wasm }) => [ref, { manifest, wasm }]));
   writeFileSync(join(DIST_DIR, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
+  // The tiny GGUF model the devnet and tests run (dist/models/); rewritten only when its bytes change.
+  const model = writeTinyModel(TINY_MODEL_PATH);
+  console.log(
+    `${TINY_MODEL_FILE.padEnd(18)} ${model.written ? "written  " : "unchanged"}   sha256 ${model.sha256.slice(0, 16)}…  (${(model.sizeBytes / 1024).toFixed(1)} KiB)`,
+  );
 } catch (e) {
   if (!isLilyError(e)) throw e;
   console.error(`build failed: ${e.message}`);

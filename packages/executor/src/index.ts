@@ -12,3 +12,8 @@ export * from "./docker/dockerExecutor.ts";
 export * from "./docker/nvidiaSmi.ts";
 export * from "./docker/images.ts";
 export * from "./connectExecutors.ts";
+export * from "./model/modelRunner.ts";
+export * from "./model/llamaRunner.ts";
+export * from "./model/forwardingRunner.ts";
+export * from "./model/openaiServer.ts";
+export { defaultGpu, type GpuChoice, type LlamaLog } from "./model/loadLlama.ts";
