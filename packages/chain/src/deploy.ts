@@ -1,7 +1,16 @@
-// Deploy LilyToken, LilyDeals and the ModuleRegistry to any EVM chain reachable over JSON-RPC.
+// Deploy LilyToken, LilyDeals, the ModuleRegistry and LilyLeases to any EVM chain reachable over JSON-RPC.
 import { createPublicClient, createWalletClient, getAddress, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { lilyDealsAbi, lilyDealsBytecode, lilyTokenAbi, lilyTokenBytecode, moduleRegistryAbi, moduleRegistryBytecode } from "./generated/artifacts.ts";
+import {
+  lilyDealsAbi,
+  lilyDealsBytecode,
+  lilyLeasesAbi,
+  lilyLeasesBytecode,
+  lilyTokenAbi,
+  lilyTokenBytecode,
+  moduleRegistryAbi,
+  moduleRegistryBytecode,
+} from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
 import { toLilyError } from "./errors.ts";
 
@@ -16,12 +25,18 @@ export interface LilyAddresses {
    * out, and the registry actions then fail with CONFIG.
    */
   registry?: Address;
+  /**
+   * The LilyLeases contract (Anura): inference leases and their own escrow balances, and the
+   * EIP-712 verifying contract of leases, vouchers and receipts. Every deployment has one; a
+   * client that never touches leases may leave it out, and the lease actions then fail with CONFIG.
+   */
+  leases?: Address;
   /** The block LilyDeals was deployed in: where event scans start. */
   deployBlock: number;
 }
 
-/** A whole deployment, as `deployLily` returns it: the registry's address included. */
-export type LilyDeployment = LilyAddresses & { registry: Address };
+/** A whole deployment, as `deployLily` returns it: the registry's and the leases' addresses included. */
+export type LilyDeployment = LilyAddresses & { registry: Address; leases: Address };
 
 export interface DeployLilyOptions {
   rpcUrl: string;
@@ -40,10 +55,24 @@ export interface DeployLilyOptions {
    * another its turn in time.
    */
   mediatorTurnSeconds?: number;
+  /**
+   * Seconds after a lease expires in which its provider may still close it; after that anyone
+   * may return the budget to the payer. Fixed for the deployment's lifetime. Default 3600.
+   */
+  leaseClaimWindowSeconds?: number;
+  /**
+   * Seconds after a lease expires in which its mediator may still slash the collateral; after
+   * that the collateral goes back to the provider. At least the claim window. Default 86400.
+   */
+  leaseAuditWindowSeconds?: number;
 }
 
 /** The mediation timeout `deployLily` uses when none is given: one hour. */
 export const DEFAULT_MEDIATION_TIMEOUT_SECONDS = 3600;
+/** A lease's claim window when none is given: one hour after it expires. */
+export const DEFAULT_LEASE_CLAIM_WINDOW_SECONDS = 3600;
+/** A lease's audit window when none is given: a day after it expires. */
+export const DEFAULT_LEASE_AUDIT_WINDOW_SECONDS = 86_400;
 
 export async function deployLily({
   rpcUrl,
@@ -51,6 +80,8 @@ export async function deployLily({
   supply,
   mediationTimeoutSeconds = DEFAULT_MEDIATION_TIMEOUT_SECONDS,
   mediatorTurnSeconds = Math.max(1, Math.floor(mediationTimeoutSeconds / 2)),
+  leaseClaimWindowSeconds = DEFAULT_LEASE_CLAIM_WINDOW_SECONDS,
+  leaseAuditWindowSeconds = Math.max(DEFAULT_LEASE_AUDIT_WINDOW_SECONDS, leaseClaimWindowSeconds),
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
     const probe = createPublicClient({ transport: http(rpcUrl) });
@@ -72,13 +103,21 @@ export async function deployLily({
         args: [token.contractAddress!, BigInt(mediationTimeoutSeconds), BigInt(mediatorTurnSeconds)],
       }),
     );
-    // After LilyDeals, so event scans from `deployBlock` cover the registry's events too.
+    // After LilyDeals, so event scans from `deployBlock` cover the registry's and the leases' events too.
     const registry = await deploy(await wallet.deployContract({ abi: moduleRegistryAbi, bytecode: moduleRegistryBytecode, args: [] }));
+    const leases = await deploy(
+      await wallet.deployContract({
+        abi: lilyLeasesAbi,
+        bytecode: lilyLeasesBytecode,
+        args: [token.contractAddress!, BigInt(leaseClaimWindowSeconds), BigInt(leaseAuditWindowSeconds)],
+      }),
+    );
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),
       deals: getAddress(deals.contractAddress!),
       registry: getAddress(registry.contractAddress!),
+      leases: getAddress(leases.contractAddress!),
       deployBlock: Number(deals.blockNumber),
     };
   } catch (e) {

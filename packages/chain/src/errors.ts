@@ -12,12 +12,13 @@ import {
   type Hex,
 } from "viem";
 import { LilyError, isLilyError, policyName, type LilyErrorInit, formatLily as lily } from "@lily/protocol";
-import { lilyDealsAbi, lilyTokenAbi, moduleRegistryAbi } from "./generated/artifacts.ts";
+import { lilyDealsAbi, lilyLeasesAbi, lilyTokenAbi, moduleRegistryAbi } from "./generated/artifacts.ts";
 import { dealStates } from "./deal.ts";
 import { registrySentences } from "./registryErrors.ts";
+import { leaseSentences } from "./leaseErrors.ts";
 
 /** Every custom error the Lily contracts can revert with. */
-export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi, ...moduleRegistryAbi].filter((item) => item.type === "error");
+export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi, ...moduleRegistryAbi, ...lilyLeasesAbi].filter((item) => item.type === "error");
 
 export type Sentence = Pick<LilyErrorInit, "code" | "message" | "field" | "hint">;
 // Decoded arguments by name; uints arrive as bigint, addresses and bytes32 as hex strings.
@@ -270,6 +271,7 @@ const sentences: Record<string, (a: Args) => Sentence> = {
     message: `${a.spender} may spend ${lily(a.allowance)} but ${lily(a.needed)} is needed`,
   }),
   ...registrySentences,
+  ...leaseSentences,
 };
 
 /** The custom errors that have a readable sentence (the rest fall back to their name and arguments). */

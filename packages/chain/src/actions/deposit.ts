@@ -1,4 +1,4 @@
-import { formatEther } from "viem";
+import { formatEther, type Address } from "viem";
 import { LilyError } from "@lily/protocol";
 import { lilyDealsAbi, lilyTokenAbi } from "../generated/artifacts.ts";
 import { requireAccount, type LilyClient } from "../client.ts";
@@ -9,6 +9,11 @@ import { writeContract } from "../send.ts";
 export interface DepositParameters {
   /** LILY in wei, moved from the account's wallet into its free escrow balance. */
   amount: bigint;
+  /**
+   * The escrow contract to deposit into: LilyDeals by default, or LilyLeases
+   * (`leasesAddress(client.addresses)`), which keeps balances of its own for leases.
+   */
+  escrow?: Address;
 }
 
 export interface DepositReturnType extends WriteResult {
@@ -17,11 +22,12 @@ export interface DepositReturnType extends WriteResult {
 }
 
 /**
- * Deposit LILY into escrow, approving the deals contract first if needed. Fails with
+ * Deposit LILY into escrow, approving the escrow contract first if needed. Fails with
  * INVALID_INPUT, sending nothing, when the wallet holds less than `amount`.
  */
-export async function deposit(client: LilyClient, { amount }: DepositParameters): Promise<DepositReturnType> {
+export async function deposit(client: LilyClient, { amount, escrow }: DepositParameters): Promise<DepositReturnType> {
   const { publicClient, account, addresses } = requireAccount(client);
+  const into = escrow ?? addresses.deals;
   return withLilyErrors(async () => {
     const held = await publicClient.readContract({ address: addresses.token, abi: lilyTokenAbi, functionName: "balanceOf", args: [account.address] });
     if (held < amount) {
@@ -37,13 +43,14 @@ export async function deposit(client: LilyClient, { amount }: DepositParameters)
       address: addresses.token,
       abi: lilyTokenAbi,
       functionName: "allowance",
-      args: [account.address, addresses.deals],
+      args: [account.address, into],
     });
     if (allowance < amount) {
-      const hash = await writeContract(client, { address: addresses.token, abi: lilyTokenAbi, functionName: "approve", args: [addresses.deals, amount] });
+      const hash = await writeContract(client, { address: addresses.token, abi: lilyTokenAbi, functionName: "approve", args: [into, amount] });
       approval = written(await confirm(client, hash));
     }
-    const hash = await writeContract(client, { address: addresses.deals, abi: lilyDealsAbi, functionName: "deposit", args: [amount] });
+    // LilyDeals and LilyLeases share the Escrow ABI for deposits.
+    const hash = await writeContract(client, { address: into, abi: lilyDealsAbi, functionName: "deposit", args: [amount] });
     return { ...written(await confirm(client, hash)), approval };
   });
 }
