@@ -12,8 +12,8 @@ export const chainOn = (n: NetworkJson, account?: LocalAccount): LilyClient => c
 
 /** The SDK client of `account` on the devnet, with the devnet's modules. */
 export function jobCreatorOn(n: NetworkJson, account: LocalAccount, deps?: Parameters<typeof createJobCreator>[1]): JobCreator {
-  const { rpcUrl, chainId, token, deals, registry, deployBlock, solverUrl, storeUrl } = n;
-  return createJobCreator({ account, rpcUrl, chainId, token, deals, registry, deployBlock, solverUrl, storeUrl }, deps);
+  const { rpcUrl, chainId, token, deals, registry, leases, deployBlock, solverUrl, storeUrl } = n;
+  return createJobCreator({ account, rpcUrl, chainId, token, deals, registry, leases, deployBlock, solverUrl, storeUrl }, deps);
 }
 
 export interface EscrowFunding {

@@ -58,7 +58,15 @@ describe("a solver may NOT lock anyone in", () => {
     const start = async () => {
       const dbPath = join(mkdtempSync(join(tmpdir(), "lily-authority-solver-")), "solver.db");
       const s = await startSolver(
-        { ...defaultSolverOptions, dbPath, domain: f.deployer.domain, token: f.addresses.token, rpcUrl: f.anvil.rpcUrl, deployBlock: f.addresses.deployBlock },
+        {
+          ...defaultSolverOptions,
+          dbPath,
+          domain: f.deployer.domain,
+          leases: f.addresses.leases!,
+          token: f.addresses.token,
+          rpcUrl: f.anvil.rpcUrl,
+          deployBlock: f.addresses.deployBlock,
+        },
         { logger },
       );
       solvers.push(s);

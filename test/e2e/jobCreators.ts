@@ -33,6 +33,7 @@ export async function fundJobCreators(net: Devnet, n: number, escrowEach: bigint
           token: net_.token,
           deals: net_.deals,
           registry: net_.registry,
+          leases: net_.leases,
           deployBlock: net_.deployBlock,
           solverUrl: net_.solverUrl,
           storeUrl: net_.storeUrl,

@@ -54,6 +54,8 @@ test("a job survives its provider and the solver crashing and restarting mid-job
           String(n.chainId),
           "--deals",
           n.deals,
+          "--leases",
+          n.leases,
           "--token",
           n.token,
           "--rpc-url",

@@ -71,6 +71,8 @@ export interface Funding {
   eth?: bigint;
   tokens?: bigint;
   deposit?: bigint;
+  /** Deposited into the leases escrow (LilyLeases), whose balances are its own. */
+  leasesDeposit?: bigint;
 }
 
 export interface LocalNetwork {
@@ -151,6 +153,7 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
         ...defaultSolverOptions,
         dbPath: join(dir, "solver.db"),
         domain,
+        leases: addresses.leases,
         token: addresses.token,
         rpcUrl: anvil.rpcUrl,
         deployBlock: addresses.deployBlock,
@@ -172,15 +175,22 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
         token: addresses.token,
         deals: addresses.deals,
         registry: addresses.registry,
+        leases: addresses.leases,
         deployBlock: addresses.deployBlock,
         solverUrl: solverServer.url,
         storeUrl,
       },
       deployer,
       clientFor,
-      async fund(parties, { eth, tokens, deposit: amount }) {
+      async fund(parties, { eth, tokens, deposit: amount, leasesDeposit }) {
         for (const party of parties) await fundAccount(deployer, { to: party.account!.address, eth, tokens });
-        if (amount) await Promise.all(parties.map((party) => deposit(party, { amount })));
+        // One party's deposits go one after the other: each may first approve the token.
+        await Promise.all(
+          parties.map(async (party) => {
+            if (amount) await deposit(party, { amount });
+            if (leasesDeposit) await deposit(party, { amount: leasesDeposit, escrow: addresses.leases });
+          }),
+        );
       },
       store,
       storeDir,

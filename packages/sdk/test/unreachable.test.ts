@@ -24,6 +24,7 @@ test("a chain that stops answering ends the wait with UNREACHABLE after peerTime
       token: domain.verifyingContract,
       deals: domain.verifyingContract,
       registry: domain.verifyingContract,
+      leases: domain.verifyingContract,
       deployBlock: 0,
       solverUrl: nowhere,
       storeUrl: nowhere,

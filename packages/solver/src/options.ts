@@ -9,6 +9,8 @@ export interface SolverOptions {
   port: number;
   /** The chain and LilyDeals contract every signature is bound to. */
   domain: Domain;
+  /** The LilyLeases contract: the verifying contract of model offers (with `domain.chainId`). */
+  leases: Address;
   /** The payment token, reported by `health` so clients can check they share one deployment. */
   token: Address;
   /**
@@ -33,9 +35,13 @@ export interface SolverOptions {
   maxResourceOfferTtlSeconds: number;
   /** Longest job (its `timeoutSeconds`) the solver proposes: the provider's collateral is locked that long. */
   maxJobTimeoutSeconds: number;
+  /** Longest a model offer may stay listed (its `expiresAt` from now). */
+  maxModelOfferTtlSeconds: number;
+  /** Most models one provider may have offers for at once (expired offers kept to order nonces count too, until evicted). */
+  maxModelOffersPerProvider: number;
 }
 
-export const defaultSolverOptions: Omit<SolverOptions, "dbPath" | "domain" | "token" | "rpcUrl" | "deployBlock"> = {
+export const defaultSolverOptions: Omit<SolverOptions, "dbPath" | "domain" | "leases" | "token" | "rpcUrl" | "deployBlock"> = {
   host: "127.0.0.1",
   port: 0,
   maxBlockRange: 2000,
@@ -44,4 +50,6 @@ export const defaultSolverOptions: Omit<SolverOptions, "dbPath" | "domain" | "to
   maxJobOfferTtlSeconds: 3600,
   maxResourceOfferTtlSeconds: 86_400,
   maxJobTimeoutSeconds: 86_400,
+  maxModelOfferTtlSeconds: 86_400,
+  maxModelOffersPerProvider: 64,
 };

@@ -55,6 +55,11 @@ export class OrderBook {
     this.db.close();
   }
 
+  /** The open database, for the stores that share its file (model offers: modelOffers/modelOfferBook.ts). */
+  get database(): Database {
+    return this.db;
+  }
+
   /** Run `fn` in one transaction: all of its writes land, or none. Not reentrant. */
   atomically<T>(fn: () => T): T {
     return transaction(this.db, fn);

@@ -2,13 +2,16 @@
 // the same HTTP server, and a timer that follows the chain, sweeps and re-matches. On start it
 // checks the chain is the one its signatures are bound to and sweeps once, so work left open by a
 // previous run (and deals that ended while it was down) is settled before the first request.
-import { serve, solverRoutes, attachEventHub, type RunningServer, type LilyEvent } from "@lily/api";
+// The same server lists providers' model offers (`modelOfferRoutes`) for gateways to find.
+import { serve, solverRoutes, modelOfferRoutes, attachEventHub, type RunningServer, type LilyEvent } from "@lily/api";
 import { createLilyClient } from "@lily/chain";
 import { LilyError } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
 import { OrderBook } from "./orderBook.ts";
 import { Solver } from "./solver.ts";
+import { ModelOfferBook } from "./modelOffers/modelOfferBook.ts";
+import { postModelOffer } from "./modelOffers/postModelOffer.ts";
 
 export const VERSION = "0.1.0";
 
@@ -33,9 +36,11 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
   let hub: { publish(ev: LilyEvent): void; close(): void } | undefined;
   const solver = new Solver(opts, { logger, book, chain, publish: (ev) => hub?.publish(ev) });
   await solver.sweep();
+  const modelOffers = new ModelOfferBook(book.database);
+  const modelOfferRules = { ...opts, domain: { chainId: opts.domain.chainId, verifyingContract: opts.leases } };
 
   const server = await serve(
-    solverRoutes,
+    { ...solverRoutes, ...modelOfferRoutes },
     {
       health: () => ({ role: "solver", version: VERSION, chainId: opts.domain.chainId, deals: opts.domain.verifyingContract, token: opts.token }),
       postResourceOffer: ({ body }) => solver.postResourceOffer(body),
@@ -50,6 +55,12 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
       signDeal: ({ params, body }) => solver.signDeal(params.id, body.signer, body.signature),
       postDealStatus: ({ params, body }) => solver.setDealStatus(params.id, body),
       postResult: ({ params, body }) => solver.postResult(params.id, body),
+      postModelOffer: ({ body }) => {
+        // REJECT: without the LilyLeases address (a solver started before leases existed) no model offer's signature can be checked
+        if (!opts.leases) throw new LilyError({ code: "CONFIG", field: "leases", message: "leases: this solver was started without the LilyLeases address" });
+        return postModelOffer({ db: book.database, book: modelOffers }, modelOfferRules, body, Date.now());
+      },
+      listModelOffers: ({ query }) => ({ offers: modelOffers.list(query.model, Math.floor(Date.now() / 1000)) }),
     },
     { host: opts.host, port: opts.port, onError: (e, req) => logger.error("request failed", { err: e, method: req.method, url: req.url }) },
   );

@@ -78,6 +78,7 @@ export async function startTestSolver(t: TestContext, chain: TestChain, o: Parti
     ...defaultSolverOptions,
     dbPath,
     domain: chain.domain,
+    leases: chain.addresses.leases!,
     token: chain.addresses.token,
     rpcUrl: chain.anvil.rpcUrl,
     deployBlock: chain.addresses.deployBlock,

@@ -1,5 +1,5 @@
-// The order book's schema in SQLite: resource offers, job offers, exclusions, deals and where the
-// scan of chain events stopped. Deal terms are written once: triggers refuse any update of them,
+// The order book's schema in SQLite: resource offers, job offers, exclusions, deals, where the
+// scan of chain events stopped, and model offers. Deal terms are written once: triggers refuse any update of them,
 // so not even a bug in the solver can alter what the parties signed.
 
 /** The order book's schema, one step per entry, run once each in order. Append; never edit one that shipped. */
@@ -77,4 +77,20 @@ export const orderBookMigrations: readonly string[] = [
    BEGIN SELECT RAISE(ABORT, 'deal terms are immutable'); END;
    CREATE INDEX deals_on_chain ON deals (on_chain, status);
    CREATE TABLE chain_scan (id INTEGER PRIMARY KEY CHECK (id = 1), last_block INTEGER NOT NULL);`,
+  // Anura's model offers: the newest signed offer per (provider, model), kept after it expires so
+  // its nonce still orders the next. Prices and nonce are 64 hex digits, so text order is number order.
+  `CREATE TABLE model_offers (
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     id TEXT NOT NULL UNIQUE,
+     nonce TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     output_price TEXT NOT NULL,
+     input_price TEXT NOT NULL,
+     offer TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     posted_at INTEGER NOT NULL,
+     PRIMARY KEY (provider, model)
+   );
+   CREATE INDEX model_offers_cheapest ON model_offers (model, output_price, input_price, posted_at, id);`,
 ];
