@@ -10,3 +10,4 @@ export { DEFAULT_BODY_LIMITS, readBody, type BodyLimits } from "./readBody.ts";
 export * from "./leaseRoutes.ts";
 export * from "./sse.ts";
 export * from "./openai/index.ts";
+export * from "./auditRoutes.ts";

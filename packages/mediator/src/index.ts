@@ -10,3 +10,7 @@ export * from "./db.ts";
 export * from "./judge.ts";
 export * from "./nextStep.ts";
 export { disputeEventDefs, RULED_EVENT } from "./disputeEvents.ts";
+export * from "./audit/createAuditor.ts";
+export * from "./audit/judgeAnswer.ts";
+export { checkAudit, auditAllowance } from "./audit/checkAudit.ts";
+export { createModelSource, type AuditModelRunner, type ModelSource } from "./audit/modelSource.ts";

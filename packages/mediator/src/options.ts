@@ -28,6 +28,13 @@ export interface MediatorSettings {
    * has no evidence either way: it waits this long (wall clock) before fetching them again.
    */
   undecidedRetryMs: number;
+  /** The interface and port of the mediator's HTTP server (health and audits); port 0 picks a free one. */
+  host: string;
+  port: number;
+  /** Local GGUF files audits may re-run with, matched to a lease's model manifest by sha-256 (`--model`). */
+  models: readonly string[];
+  /** The SQLite file of audits; default: beside `dbPath`, named `<dbPath without .db>-audits.db`. */
+  auditDbPath?: string;
 }
 
 export interface MediatorOptions extends MediatorSettings, NetworkEndpoints {
@@ -41,4 +48,7 @@ export const defaultMediatorOptions = {
   rerunTimeoutFactor: 4,
   maxAttempts: 3,
   undecidedRetryMs: 10_000,
+  host: "127.0.0.1",
+  port: 0,
+  models: [] as readonly string[],
 } satisfies Partial<MediatorOptions>;

@@ -1,6 +1,8 @@
 // `lily mediator`: run a mediator as a process. It watches the chain for disputes on deals whose
 // parties both accepted it (and to which it is not a party), and when the turn is its own locks
-// the draw, re-runs the job and rules.
+// the draw, re-runs the job and rules. It also serves audits of lease answers over HTTP: a
+// gateway sends a sampled answer, the mediator re-runs it on its copy of the model (a `--model`
+// file, or the weights fetched from the store) and slashes a provider whose answer was wrong.
 import type { Command } from "commander";
 import { createLogger } from "@lily/node-kit";
 import { connectExecutors } from "@lily/executor";
@@ -20,8 +22,16 @@ export function registerMediator(program: Command): void {
       .option("--name <name>", "role name: picks its key ($LILY_HOME/keys/<name>.json) and data folder", "mediator")
       .option("--key <path>", "keystore file (created on first run)")
       .option("--poll-ms <ms>", "how often the chain is scanned for disputes", String(defaultMediatorOptions.pollMs))
-      .option("--docker <host>", "the Docker engine to re-run container modules on: auto, off, or a DOCKER_HOST value", "auto"),
-  ).action(async (o: Record<string, string>, cmd: Command) => {
+      .option("--docker <host>", "the Docker engine to re-run container modules on: auto, off, or a DOCKER_HOST value", "auto")
+      .option("--host <host>", "interface the audit API listens on", defaultMediatorOptions.host)
+      .option("--port <port>", "port of the audit API (0 = any free port)", String(defaultMediatorOptions.port))
+      .option(
+        "--model <path.gguf>",
+        "a local GGUF file to audit with (repeatable); matched to a lease's model manifest by sha-256, else the weights are fetched from the store",
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      ),
+  ).action(async (o: Record<string, string> & { model: string[] }, cmd: Command) => {
     const net = resolveNetwork(cmd);
     const account = roleAccount(net.home, o.name!, o.key);
     const dir = paths(net.home).data(o.name!);
@@ -33,6 +43,9 @@ export function registerMediator(program: Command): void {
         workDir: `${dir}/work`,
         ...roleNetwork(net),
         pollMs: intOption(o.pollMs!, "--poll-ms"),
+        host: o.host!,
+        port: intOption(o.port!, "--port"),
+        models: o.model,
       },
       {
         logger: createLogger({ module: o.name! }),
@@ -40,7 +53,7 @@ export function registerMediator(program: Command): void {
         executor: (await connectExecutors({ docker: o.docker, dockerHome: devnetDockerHome(net.home), cacheDir: `${dir}/work/images` })).executors,
       },
     );
-    announceReady(createOutput(), { role: o.name!, address: mediator.address });
+    announceReady(createOutput(), { role: o.name!, url: mediator.url, address: mediator.address });
     await runUntilSignal(() => mediator.close());
   });
 }
