@@ -15,14 +15,15 @@ const allowed: Record<string, string[]> = {
   chain: ["protocol"],
   api: ["protocol"],
   "node-kit": ["protocol"],
-  executor: ["protocol"],
+  executor: ["protocol", "api"],
   verification: ["protocol"],
   store: ["protocol", "api", "node-kit"],
   solver: ["protocol", "chain", "api", "node-kit", "verification"],
   provider: ["protocol", "chain", "api", "node-kit", "store", "executor"],
   mediator: ["protocol", "chain", "api", "node-kit", "store", "executor", "verification"],
-  sdk: ["protocol", "chain", "api", "store", "verification"],
-  cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "mediator", "sdk", "verification", "modules", "executor"],
+  sdk: ["protocol", "chain", "api", "node-kit", "store", "verification"],
+  gateway: ["protocol", "chain", "api", "node-kit", "store", "sdk", "verification"],
+  cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "mediator", "sdk", "verification", "modules", "executor", "gateway"],
 };
 
 function sources(dir: string): string[] {

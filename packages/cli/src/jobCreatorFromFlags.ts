@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createJobCreator } from "@lily/sdk";
 import { paths } from "./config/home.ts";
 import { resolveNetwork, roleNetwork } from "./config/resolveNetwork.ts";
-import { sqliteJournal } from "./journal.ts";
+import { sqliteJournal } from "@lily/sdk";
 import { roleAccount } from "./keys.ts";
 
 export const JOB_CREATOR_ROLE = "job-creator";

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sqliteJournal } from "../src/journal.ts";
+import { sqliteJournal } from "@lily/sdk";
 import { jobEntry } from "./jobEntry.ts";
 import { lily, tempHome } from "./lilyProcess.ts";
 
@@ -20,6 +20,7 @@ function homeWithJobs(...entries: ReturnType<typeof jobEntry>[]): string {
       token: `0x${"22".repeat(20)}`,
       deals: `0x${"33".repeat(20)}`,
       registry: `0x${"44".repeat(20)}`,
+      leases: `0x${"55".repeat(20)}`,
       deployBlock: 0,
       solverUrl: "http://127.0.0.1:9",
       storeUrl: "http://127.0.0.1:9",

@@ -58,3 +58,11 @@ export function requestDigest(request: InferenceRequest): `0x${string}` {
 export function responseDigest(response: InferenceResponse): `0x${string}` {
   return cidDigest(cidForRecord(response).cid);
 }
+
+/** The digests an embeddings receipt signs: of the request record {model, input} and of the answer {vectors, inputTokens}. */
+export function embeddingDigests(body: { model: string; input: string[] }, out: { vectors: number[][]; inputTokens: number }): { request: `0x${string}`; response: `0x${string}` } {
+  return {
+    request: cidDigest(cidForRecord({ model: body.model, input: body.input }).cid),
+    response: cidDigest(cidForRecord({ vectors: out.vectors, inputTokens: out.inputTokens }).cid),
+  };
+}

@@ -5,11 +5,12 @@
 // published version is refused by the registry, as versions are immutable.
 import { getModule, publishModule as registryPublish, type LilyClient } from "@lily/chain";
 import { isAddressEqual } from "viem";
-import { LilyError, artifactCids, isLilyError, moduleRef, type ModuleManifest, type RegistryEntry } from "@lily/protocol";
+import { LilyError, artifactCids, isLilyError, moduleRef, type ModelManifest, type ModuleManifest, type RegistryEntry } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 
 export interface ModuleToPublish {
-  manifest: ModuleManifest;
+  /** A module's manifest, or a model's (whose artifact is its weights file). */
+  manifest: ModuleManifest | ModelManifest;
   manifestCid: string;
   /** The manifest's dag-json bytes (what hashes to manifestCid). */
   manifestBytes: Uint8Array;

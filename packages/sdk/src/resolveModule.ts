@@ -3,7 +3,7 @@
 // self-certifying). The manifest is fetched from the store by its CID and must be the very one
 // the registry names, calling itself by that name and version, with the royalty the registry holds.
 import { getModule, latestModule, type LilyClient } from "@lily/chain";
-import { LilyError, ModuleManifest, isCid, isLilyError, parse, registryMismatch, type RegistryEntry } from "@lily/protocol";
+import { LilyError, ModuleManifest, isCid, isModelManifest, isLilyError, parse, registryMismatch, type RegistryEntry } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 
 export interface ResolvedModule {
@@ -20,7 +20,30 @@ export function parseModuleRef(ref: string): { name: string; version?: string } 
 }
 
 export async function resolveModule(ref: string, peers: { chain: LilyClient; store: StoreClient }): Promise<ResolvedModule> {
-  if (isCid(ref)) return { cid: ref, manifest: await fetchManifest(ref, peers.store) };
+  return resolveRegistered(ref, peers, (record) => {
+    // REJECT: a model is not a module; say so rather than listing every missing field
+    if (isModelManifest(record)) {
+      throw new LilyError({
+        code: "UNKNOWN_MODULE",
+        field: "module",
+        message: `"${ref}" is a model, not a module: call it through the gateway's /v1/chat/completions`,
+        details: { model: true },
+      });
+    }
+    return parse(ModuleManifest, record, "module manifest");
+  });
+}
+
+/**
+ * Resolve `ref` to a registered manifest of any kind (a module's, a model's), read by `read`. The
+ * registry lookup and its checks are the same for every kind; only the manifest's schema differs.
+ */
+export async function resolveRegistered<M extends { name: string; version: string; royaltyBps: number }>(
+  ref: string,
+  peers: { chain: LilyClient; store: StoreClient },
+  read: (record: unknown) => M,
+): Promise<{ cid: string; manifest: M; entry?: RegistryEntry }> {
+  if (isCid(ref)) return { cid: ref, manifest: read(await fetchManifest(ref, peers.store)) };
   const { name, version } = parseModuleRef(ref);
   let entry: RegistryEntry;
   try {
@@ -36,7 +59,7 @@ export async function resolveModule(ref: string, peers: { chain: LilyClient; sto
     }
     throw e;
   }
-  const manifest = await fetchManifest(entry.manifestCid, peers.store);
+  const manifest = read(await fetchManifest(entry.manifestCid, peers.store));
   // REJECT: the manifest must be the one the registry names, under that name and version
   const mismatch = registryMismatch(entry, { cid: entry.manifestCid, manifest });
   // REJECT: the royalty the deal will carry (the manifest's) must be the one the registry holds
@@ -51,7 +74,7 @@ export async function resolveModule(ref: string, peers: { chain: LilyClient; sto
   return { cid: entry.manifestCid, manifest, entry };
 }
 
-async function fetchManifest(cid: string, store: StoreClient): Promise<ModuleManifest> {
+async function fetchManifest(cid: string, store: StoreClient): Promise<unknown> {
   let record: unknown;
   try {
     record = await store.getRecord(cid);
@@ -61,5 +84,5 @@ async function fetchManifest(cid: string, store: StoreClient): Promise<ModuleMan
     }
     throw e;
   }
-  return parse(ModuleManifest, record, "module manifest");
+  return record;
 }

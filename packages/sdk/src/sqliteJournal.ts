@@ -1,8 +1,8 @@
-// The job creator's journal (see @lily/sdk JobJournal) kept in SQLite under $LILY_HOME, so jobs
-// survive a crashed `lily run` and `lily jobs` can list them.
+// The job creator's journal (JobJournal, journal.ts) kept in SQLite, so jobs survive a crashed
+// client: the CLI keeps it under $LILY_HOME, the gateway in its home.
 import { openDatabase } from "@lily/node-kit";
 import { JobOffer, Deal, parse, toWire } from "@lily/protocol";
-import type { JobEntry, JobJournal } from "@lily/sdk";
+import type { JobEntry, JobJournal } from "./journal.ts";
 
 const migrations = [
   `CREATE TABLE jobs (

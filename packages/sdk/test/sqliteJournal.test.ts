@@ -4,8 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JobEntry } from "@lily/sdk";
-import { sqliteJournal } from "../src/journal.ts";
-import { jobEntry as entry, offer } from "./jobEntry.ts";
+import { sqliteJournal } from "../src/sqliteJournal.ts";
+import { jobEntry as entry, offer } from "../../cli/test/jobEntry.ts";
 
 const tempJournal = () => sqliteJournal(join(mkdtempSync(join(tmpdir(), "lily-journal-")), "jobs.db"));
 
