@@ -1,0 +1,120 @@
+// Start a gateway: open its databases, connect to the chain, the solver and the store, and serve
+// the OpenAI-compatible API, Halo's sign-in and keys, receipts and jobs on one HTTP port. Every
+// piece is built here and handed to the handlers (composition root of the role).
+import http from "node:http";
+import { createLogger, type Logger } from "@lily/node-kit";
+import { createLilyClient } from "@lily/chain";
+import { StoreClient } from "@lily/store";
+import { createJobCreator, sqliteJournal } from "@lily/sdk";
+import type { Address } from "viem";
+import { withDefaults, type GatewayOptionsInput, type GatewayOptions } from "./options.ts";
+import { openGatewayDb } from "./db.ts";
+import { createModelCatalog } from "./models.ts";
+import { createLeaseManager, type LeaseChain } from "./leases/leaseManager.ts";
+import { createAnswerBook } from "./answers.ts";
+import { createRouter, type Route } from "./http/router.ts";
+import { inferenceHandler } from "./http/inference.ts";
+import { embeddingsHandler } from "./http/embeddings.ts";
+import { catalogRoutes } from "./http/catalogRoutes.ts";
+import { createJobRunner } from "./http/jobRoutes.ts";
+import type { GatewayContext } from "./context.ts";
+import { createHalo } from "./halo/index.ts";
+import { haloRoutes } from "./http/haloRoutes.ts";
+import { leaseChain } from "./leases/leaseChain.ts";
+import { embed } from "./leases/embed.ts";
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  address: Address;
+  opts: GatewayOptions;
+  close(): Promise<void>;
+}
+
+export async function startGateway(input: GatewayOptionsInput, deps: { log?: Logger; chain?: LeaseChain } = {}): Promise<RunningGateway> {
+  const opts = withDefaults(input);
+  const log = deps.log ?? createLogger({ module: "gateway" });
+  const net = opts.network;
+  const db = openGatewayDb(opts.home);
+  const chain = createLilyClient({
+    rpcUrl: net.rpcUrl,
+    account: opts.account,
+    addresses: { chainId: net.chainId, token: net.token, deals: net.deals, registry: net.registry, leases: net.leases, deployBlock: net.deployBlock },
+  });
+  const store = new StoreClient(net.storeUrl);
+  const domain = { chainId: net.chainId, verifyingContract: net.leases };
+  const mediator = opts.mediatorUrl ? await mediatorAddress(opts.mediatorUrl) : undefined;
+  const leases = createLeaseManager(
+    { ...opts, mediator },
+    { db, account: opts.account, domain, solverUrl: net.solverUrl, chain: deps.chain ?? leaseChain(chain), log: log.child("leases") },
+  );
+  const halo = createHalo({ home: opts.home, chainId: net.chainId });
+  let url = "";
+  const publicUrl = () => opts.publicUrl ?? url;
+  const answers = createAnswerBook({ db, store, log, chainId: net.chainId, leases: net.leases, mediatorUrl: opts.mediatorUrl });
+  const gw: GatewayContext = {
+    opts,
+    db,
+    store,
+    log,
+    auth: halo.auth,
+    models: createModelCatalog({ chain, store, solverUrl: net.solverUrl }),
+    leases,
+    publicUrl,
+    recordAnswer: (meta, caller, request, answered) => answers.record(meta, caller, request, answered),
+    embed: (model, input, caller) => embed(leases, model, input, (max) => halo.auth.hold(caller, max)),
+  };
+  const jobs = createJobRunner(
+    gw,
+    createJobCreator({ ...net, account: opts.account }, { journal: sqliteJournal(opts.home === ":memory:" ? ":memory:" : `${opts.home}/jobs.sqlite`) }),
+  );
+  const routes: Route[] = [
+    { method: "GET", path: "/v1/health", handler: async (ctx) => sendHealth(ctx.res, opts.account.address, net.chainId) },
+    { method: "POST", path: "/v1/chat/completions", handler: inferenceHandler(gw, "chat") },
+    { method: "POST", path: "/v1/completions", handler: inferenceHandler(gw, "completion") },
+    { method: "POST", path: "/v1/embeddings", handler: embeddingsHandler(gw) },
+    ...catalogRoutes(gw, answers),
+    ...jobs.routes,
+    ...haloRoutes(halo, () => new URL(publicUrl())),
+  ];
+  const server = http.createServer(createRouter(routes, (err) => log.error("request failed", { error: err })));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  url = `http://${opts.host}:${port}`;
+  // Vouchers a crash left undelivered, and leases past their time, are seen to now and then.
+  const timer = setInterval(() => {
+    leases.retireExpired();
+    void leases.redeliver().catch((e: unknown) => log.warn("voucher redelivery failed", { error: e }));
+  }, 10_000);
+  timer.unref();
+  log.info("gateway listening", { url, address: opts.account.address });
+  return {
+    url,
+    port,
+    address: opts.account.address,
+    opts,
+    close: async () => {
+      clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      halo.close();
+      db.close();
+    },
+  };
+}
+
+function sendHealth(res: http.ServerResponse, address: Address, chainId: number): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ role: "gateway", address, chainId }));
+}
+
+/** A mediator says who it is at /v1/health. */
+async function mediatorAddress(url: string): Promise<Address> {
+  const res = await fetch(`${url.replace(/\/$/, "")}/v1/health`);
+  const body = (await res.json()) as { address?: Address };
+  if (!res.ok || !body.address) throw new Error(`mediator at ${url} did not say its address`);
+  return body.address;
+}
