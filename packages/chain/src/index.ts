@@ -45,3 +45,4 @@ export * from "./actions/reclaimLease.ts";
 export * from "./actions/releaseLeaseCollateral.ts";
 export * from "./actions/slashLease.ts";
 export * from "./actions/leaseRecord.ts";
+export * from "./actions/leaseWindows.ts";

@@ -5,6 +5,7 @@ import { openDatabase, transaction, type Database } from "@lily/node-kit";
 import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import { NO_RESOURCES, type Resources } from "./resources.ts";
+import { leaseMigrations } from "./leases/leaseMigrations.ts";
 
 /**
  * signed → opened → ran (result stored, not yet on chain) → committed (awaiting its policy) →
@@ -66,6 +67,8 @@ const migrations = [
    );`,
   // The metrics count deals by status on every scrape.
   "CREATE INDEX deals_status ON deals (status)",
+  // Inference leases (leases/leaseBook.ts).
+  ...leaseMigrations,
 ];
 
 interface Row {
@@ -112,6 +115,11 @@ export class ProviderDb {
 
   constructor(path: string) {
     this.db = openDatabase(path, migrations);
+  }
+
+  /** The connection itself, for the lease book's tables (leases/leaseBook.ts). */
+  get database(): Database {
+    return this.db;
   }
 
   get(id: Hex): LocalDeal | undefined {

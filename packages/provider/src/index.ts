@@ -16,3 +16,4 @@ export * from "./pricing.ts";
 export * from "./status.ts";
 export * from "./metrics.ts";
 export * from "./runGate.ts";
+export * from "./leases/index.ts";

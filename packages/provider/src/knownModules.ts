@@ -1,7 +1,7 @@
 // The modules a provider may offer, read from their manifests in the store: what pricing and the
 // allow and deny lists work on. A manifest no store has, or that is not a module manifest, is left
 // out (said why); a store that does not answer is an error, for the caller to ask again.
-import { ModuleManifest, isLilyError, parse } from "@lily/protocol";
+import { ModuleManifest, isLilyError, isModelManifest, parse } from "@lily/protocol";
 import type { JobSource } from "@lily/executor";
 import { moduleInfo, type ModuleInfo } from "./pricing.ts";
 
@@ -15,7 +15,10 @@ export async function readModules(source: JobSource, cids: readonly string[]): P
   const known: KnownModules = { modules: [], unreadable: [] };
   for (const cid of new Set(cids)) {
     try {
-      known.modules.push(moduleInfo(cid, parse(ModuleManifest, await source.getRecord(cid), `module ${cid}`)));
+      const record = await source.getRecord(cid);
+      // Models share the registry with modules; they are served under leases, not offered as jobs.
+      if (isModelManifest(record)) continue;
+      known.modules.push(moduleInfo(cid, parse(ModuleManifest, record, `module ${cid}`)));
     } catch (e) {
       if (!isLilyError(e, "NOT_FOUND") && !isLilyError(e, "INVALID_INPUT") && !isLilyError(e, "CID_MISMATCH")) throw e;
       known.unreadable.push({ cid, why: e.message });

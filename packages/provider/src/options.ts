@@ -3,6 +3,8 @@ import type { NetworkEndpoints } from "@lily/protocol";
 import type { Address, LocalAccount } from "viem";
 import type { ModuleTerms } from "./pricing.ts";
 import type { Resources } from "./resources.ts";
+import type { ModelSpec } from "./leases/loadModel.ts";
+import type { LeaseServiceOptions } from "./leases/startLeaseService.ts";
 
 export interface ProviderOptions extends NetworkEndpoints {
   /** Signs offers, deals, reports and results; must be the chain client's account. */
@@ -42,6 +44,13 @@ export interface ProviderOptions extends NetworkEndpoints {
   maxJobSeconds: number;
   /** How often it re-reads the solver and the chain when no event arrives. */
   pollMs: number;
+  /**
+   * Models it serves to gateways under inference leases (Anura), each with its prices and
+   * collateral. None (the default): no lease API is started and nothing else changes.
+   */
+  models?: ModelSpec[];
+  /** Where the lease API listens and the leases it takes (mediators, openBy delay and poll are the ones above). */
+  leaseService?: Partial<Pick<LeaseServiceOptions, "host" | "port" | "publicUrl" | "maxLeaseSeconds" | "creditAnswers">>;
 }
 
 export const defaultProviderOptions = {

@@ -5,9 +5,9 @@
 // is in flight, many deals at once; every pass starts again from the chain's word, so a step that
 // failed or a restart loses nothing.
 import type { Hex } from "viem";
-import { escrowBalance, lilyDealsAbi, withLilyErrors, type LilyClient } from "@lily/chain";
-import type { Client, SolverRoutes } from "@lily/api";
-import { isCid, isLilyError, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
+import { escrowBalance, leaseDomain, lilyDealsAbi, withLilyErrors, type LilyClient } from "@lily/chain";
+import { createClient, modelOfferRoutes, type Client, type SolverRoutes } from "@lily/api";
+import { isCid, isLilyError, toWire, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
 import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -30,6 +30,11 @@ import { followRegistry } from "./registeredModules.ts";
 import { diskFreeBytes } from "./detect.ts";
 import { statusFromDb, type ProviderStatus } from "./status.ts";
 import { startMetricsServer, type MetricsServer } from "./metricsServer.ts";
+import { loadModel, type LoadModelDeps } from "./leases/loadModel.ts";
+import type { LocalLease } from "./leases/leaseBook.ts";
+import { leaseChainOf } from "./leases/leaseChain.ts";
+import type { ServedModel } from "./leases/servedModel.ts";
+import { defaultLeaseServiceOptions, startLeaseService, type RunningLeaseService } from "./leases/startLeaseService.ts";
 
 export interface ProviderDeps {
   logger: Logger;
@@ -45,6 +50,8 @@ export interface ProviderDeps {
   strategy?: ProviderStrategy;
   /** Calls `onChange` when the solver signals news for this provider, for a pass sooner than the poll. */
   watch?: (onChange: () => void) => { close(): void };
+  /** Builds the runner of a GGUF model it serves (default node-llama-cpp). */
+  llama?: LoadModelDeps["llama"];
 }
 
 export interface RunningProvider {
@@ -57,6 +64,12 @@ export interface RunningProvider {
   readonly plan: OfferPlan | undefined;
   /** Where /metrics and /status are served, when `metricsPort` was given. */
   readonly metricsUrl: string | undefined;
+  /** The lease API's URL, when it serves models. */
+  readonly leaseUrl: string | undefined;
+  /** The models it serves under leases. */
+  readonly models: readonly ServedModel[];
+  /** Every inference lease it countersigned. */
+  leases(): LocalLease[];
   /** The provider's record of every deal it was proposed. */
   deals(): LocalDeal[];
   /** What /status serves: capacity, what holds and runs, jobs by outcome, earnings, slashes. */
@@ -257,6 +270,37 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     }
   }
 
+  // Inference leases: only for a provider that serves models.
+  const models: ServedModel[] = [];
+  let leaseService: RunningLeaseService | undefined;
+  try {
+    for (const spec of opts.models ?? []) {
+      models.push(await loadModel(spec, { store: deps.store, modelsDir: join(opts.workDir, "models"), ...(deps.llama && { llama: deps.llama }) }));
+      log.info("model loaded", { model: spec.label, cid: spec.cid, source: spec.source.kind });
+    }
+    if (models.length > 0) {
+      const offerSolver = createClient(opts.solverUrl, modelOfferRoutes, { peer: `solver at ${opts.solverUrl}` });
+      leaseService = await startLeaseService(
+        { ...defaultLeaseServiceOptions, ...opts.leaseService, mediators: opts.mediators, maxOpenDelaySeconds: opts.maxOpenDelaySeconds, pollMs: opts.pollMs },
+        {
+          account: opts.account,
+          domain: leaseDomain(deps.chain.addresses),
+          db: db.database,
+          chain: leaseChainOf(deps.chain),
+          models,
+          postOffer: (signed) => offerSolver.postModelOffer({ body: toWire(signed) as never }),
+          logger: log.child("leases"),
+          clock,
+        },
+      );
+    }
+  } catch (e) {
+    await metrics?.close();
+    await Promise.allSettled(models.map((m) => m.runner.close()));
+    db.close();
+    throw e;
+  }
+
   const watcher = deps.watch?.(tick);
   tick();
 
@@ -272,6 +316,9 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       return plan;
     },
     metricsUrl: metrics?.url,
+    leaseUrl: leaseService?.url,
+    models,
+    leases: () => leaseService?.leases() ?? [],
     deals: () => db.all(),
     status: () => status().status,
     close() {
@@ -281,6 +328,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
         clearTimeout(timer);
         watcher?.close();
         await metrics?.close();
+        await leaseService?.close();
+        await Promise.allSettled(models.map((m) => m.runner.close()));
         const grace = new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
         await Promise.race([Promise.allSettled([...busy.values(), offerCheck]), grace]);
         db.close();

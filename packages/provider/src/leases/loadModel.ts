@@ -1,0 +1,110 @@
+// Turn a model the provider was told to serve into a running ModelRunner: a GGUF file run in-process
+// (a local file, or the weights fetched from the store by the manifest's CID), or a forwarder to an
+// OpenAI-compatible server the provider already runs. Weights are checked against the manifest's
+// sha-256 before llama.cpp loads them: a store that handed back other bytes is refused.
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { createForwardingRunner, createLlamaRunner, type ModelRunner } from "@lily/executor";
+import { LilyError, type ModelManifest, type RoyaltyTerms } from "@lily/protocol";
+import type { StoreClient } from "@lily/store";
+import type { ServedModel } from "./servedModel.ts";
+
+export type ModelSource =
+  /** The weights from the store, by the manifest's `weights` CID (cached under the provider's work directory). */
+  | { kind: "store" }
+  /** A local GGUF file: it must be the manifest's weights (same sha-256). */
+  | { kind: "file"; path: string }
+  /** An OpenAI-compatible server serving the model under `model` (default: the manifest's name). */
+  | { kind: "server"; baseUrl: string; model?: string; apiKey?: string };
+
+export interface ModelSpec {
+  /** What people call it: name@version, or the manifest CID. */
+  label: string;
+  /** The manifest's CID: what leases and offers name. */
+  cid: string;
+  manifest: ModelManifest;
+  /** As the registry holds it (zero for an unregistered model). */
+  royalty: RoyaltyTerms;
+  source: ModelSource;
+  /** Per 1,000 tokens; default the manifest's suggested pricing. */
+  inputPricePer1k?: bigint;
+  outputPricePer1k?: bigint;
+  /** Staked per lease. */
+  collateral: bigint;
+}
+
+export interface LoadModelDeps {
+  store: StoreClient;
+  /** Where fetched weights are kept. */
+  modelsDir: string;
+  /** Builds the runner for a local GGUF; default node-llama-cpp (createLlamaRunner). */
+  llama?: (modelPath: string, manifest: ModelManifest) => Promise<ModelRunner>;
+}
+
+export async function loadModel(spec: ModelSpec, deps: LoadModelDeps): Promise<ServedModel> {
+  const terms = {
+    label: spec.label,
+    cid: spec.cid,
+    inputPricePer1k: spec.inputPricePer1k ?? spec.manifest.pricing.inputPer1k,
+    outputPricePer1k: spec.outputPricePer1k ?? spec.manifest.pricing.outputPer1k,
+    collateral: spec.collateral,
+    royalty: spec.royalty,
+  };
+  const src = spec.source;
+  if (src.kind === "server") {
+    const runner = createForwardingRunner({
+      baseUrl: src.baseUrl,
+      model: src.model ?? spec.manifest.name,
+      contextLength: spec.manifest.contextLength,
+      embeddings: spec.manifest.embeddings,
+      ...(src.apiKey && { apiKey: src.apiKey }),
+    });
+    return { ...terms, runner };
+  }
+  let path: string;
+  if (src.kind === "file") {
+    path = src.path;
+    await checkWeights(spec, path);
+  } else path = await fetchWeights(spec, deps);
+  const llama = deps.llama ?? ((modelPath, m) => createLlamaRunner({ modelPath, contextLength: m.contextLength, embeddings: m.embeddings }));
+  return { ...terms, runner: await llama(path, spec.manifest) };
+}
+
+/** REJECT: weights other than the manifest's never load. */
+async function checkWeights(spec: ModelSpec, path: string): Promise<void> {
+  const sha = await sha256File(path);
+  if (sha !== spec.manifest.sha256) {
+    throw new LilyError({
+      code: "CID_MISMATCH",
+      field: "model",
+      message: `model ${spec.label}: ${path} has sha-256 ${sha}, the manifest names ${spec.manifest.sha256}`,
+    });
+  }
+}
+
+/** The weights file from the store, fetched once (checked); it takes its final name only once whole and checked. */
+async function fetchWeights(spec: ModelSpec, deps: LoadModelDeps): Promise<string> {
+  mkdirSync(deps.modelsDir, { recursive: true });
+  const path = join(deps.modelsDir, `${spec.manifest.sha256}.gguf`);
+  if (existsSync(path)) {
+    await checkWeights(spec, path);
+    return path;
+  }
+  const part = `${path}.part`;
+  try {
+    await deps.store.getFile(spec.manifest.weights, part);
+    await checkWeights(spec, part);
+  } catch (e) {
+    rmSync(part, { force: true });
+    throw e;
+  }
+  renameSync(part, path);
+  return path;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
