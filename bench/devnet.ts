@@ -50,10 +50,14 @@ export async function stopAll(): Promise<void> {
 export async function startDevnet(args: string[] = []): Promise<Devnet> {
   const home = mkdtempSync(join(tmpdir(), "lily-bench-"));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [LILY, "--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: env(),
-  });
+  const proc = spawn(
+    process.execPath,
+    [LILY, "--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0", "--gateway-port", "0", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: env(),
+    },
+  );
   let out = "";
   let stopped: Promise<void> | undefined;
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));

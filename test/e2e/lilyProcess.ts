@@ -27,10 +27,14 @@ export function tempHome(): string {
 export async function startDevnet(args: string[] = [], home = tempHome()): Promise<Devnet> {
   // Container modules only where a test asks for them (--docker <host>): the others need no engine.
   const docker = args.includes("--docker") ? [] : ["--docker", "off"];
-  const proc = spawn(process.execPath, [LILY, "--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0", ...docker, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LILY_LOG_LEVEL: "warn" },
-  });
+  const proc = spawn(
+    process.execPath,
+    [LILY, "--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0", "--gateway-port", "0", ...docker, ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LILY_LOG_LEVEL: "warn" },
+    },
+  );
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));

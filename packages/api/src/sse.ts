@@ -11,13 +11,16 @@ export interface SseEvent {
 
 /** Start an event stream on a response: headers sent at once so the client sees the stream open. */
 export function openSse(res: http.ServerResponse, headers: Record<string, string> = {}): void {
-  res.writeHead(200, {
+  // Set one by one (not passed to writeHead) so error handlers can still read the content type.
+  const all = {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     connection: "keep-alive",
     "x-accel-buffering": "no",
     ...headers,
-  });
+  };
+  for (const [k, v] of Object.entries(all)) res.setHeader(k, v);
+  res.writeHead(200);
   res.flushHeaders();
 }
 

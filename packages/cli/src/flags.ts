@@ -21,6 +21,16 @@ export function durationOption(value: string, flag: string): number {
   return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? "s") as "s" | "m" | "h"];
 }
 
+/** A share as basis points, from `5%` or `0.05`. */
+export function bpsOption(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(value.trim());
+  const bps = m ? Math.round(Number(m[1]) * (m[2] ? 100 : 10_000)) : Number.NaN;
+  if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) {
+    throw new LilyError({ code: "INVALID_INPUT", field: flag, message: `${flag}: expected a share from 0% to 100% like 5% or 0.05, got "${value}"` });
+  }
+  return bps;
+}
+
 /** `-i key=value`, repeatable. The value is kept as a string; the module's schema types it. */
 export function collectInput(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf("=");

@@ -14,6 +14,10 @@ import { registerModules } from "./commands/modules.ts";
 import { registerModule } from "./commands/module.ts";
 import { registerChallenge } from "./commands/challenge.ts";
 import { registerMediator } from "./commands/mediator.ts";
+import { registerGateway } from "./commands/gateway.ts";
+import { registerModel } from "./commands/model.ts";
+import { registerKeys } from "./commands/keys.ts";
+import { registerReceipt } from "./commands/receipt.ts";
 import { registerFalseChallenger } from "./commands/falseChallenger.ts";
 
 // A reader that stops early (`lily module list | head`) is not an error.
@@ -38,6 +42,10 @@ registerStore(program);
 registerSolver(program);
 registerProvider(program);
 registerMediator(program);
+registerGateway(program);
+registerModel(program);
+registerKeys(program);
+registerReceipt(program);
 registerFalseChallenger(program);
 oneLineUsageErrors(program);
 

@@ -12,7 +12,7 @@ const migrations = [
      endpoint TEXT NOT NULL,
      terms TEXT NOT NULL,            -- the Lease, wire JSON
      expires_at INTEGER NOT NULL,
-     state TEXT NOT NULL,            -- open | retired
+     state TEXT NOT NULL,            -- open | retired (expired: no new requests) | settled (closed or reclaimed on chain)
      paid TEXT NOT NULL DEFAULT '0', -- the latest voucher's amount
      requests INTEGER NOT NULL DEFAULT 0,
      voucher_signature TEXT,         -- the latest voucher's signature

@@ -27,6 +27,8 @@ export interface GatewayOptions {
   defaultMaxTokens: number;
   /** Seconds a provider that failed is passed over before it is tried again. */
   providerCooldownSeconds: number;
+  /** How often expired leases are retired, undelivered vouchers sent again and abandoned leases reclaimed. */
+  sweepSeconds: number;
 }
 
 export const gatewayDefaults = {
@@ -38,6 +40,7 @@ export const gatewayDefaults = {
   mediationFee: 0n,
   defaultMaxTokens: 512,
   providerCooldownSeconds: 60,
+  sweepSeconds: 10,
 } satisfies Partial<GatewayOptions>;
 
 export type GatewayOptionsInput = Pick<GatewayOptions, "network" | "account" | "home"> & Partial<Omit<GatewayOptions, "network" | "account" | "home">>;

@@ -85,10 +85,19 @@ export async function startGateway(input: GatewayOptionsInput, deps: { log?: Log
   const port = (server.address() as { port: number }).port;
   url = `http://${opts.host}:${port}`;
   // Vouchers a crash left undelivered, and leases past their time, are seen to now and then.
+  // One sweep at a time: a slow chain must not send the same reclaim twice.
+  let sweeping = false;
   const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
     leases.retireExpired();
-    void leases.redeliver().catch((e: unknown) => log.warn("voucher redelivery failed", { error: e }));
-  }, 10_000);
+    void Promise.all([
+      leases.redeliver().catch((e: unknown) => log.warn("voucher redelivery failed", { error: e })),
+      leases.reclaimAbandoned().catch((e: unknown) => log.warn("reclaiming abandoned leases failed", { error: e })),
+    ]).finally(() => {
+      sweeping = false;
+    });
+  }, opts.sweepSeconds * 1000);
   timer.unref();
   log.info("gateway listening", { url, address: opts.account.address });
   return {

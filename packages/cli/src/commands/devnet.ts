@@ -19,6 +19,8 @@ import { roleAccount } from "../keys.ts";
 import { startRole, stopRole, type RoleProcess } from "../devnet/supervisor.ts";
 import { publishModules } from "../devnet/publishModules.ts";
 import { publishContainerModules } from "../devnet/publishContainerModules.ts";
+import { publishModels } from "../devnet/publishModels.ts";
+import { TINY_MODEL_PATH } from "@lily/modules/tinyModel";
 import { fundRoles } from "../devnet/fundRoles.ts";
 import { writeDevnetState } from "../devnet/devnetState.ts";
 import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
@@ -34,6 +36,7 @@ interface DevnetFlags {
   chainPort: string;
   solverPort: string;
   storePort: string;
+  gatewayPort: string;
   price: string;
   fresh?: boolean;
   signWindow: string;
@@ -42,16 +45,17 @@ interface DevnetFlags {
 
 async function reusableDeployment(rpcUrl: string, netPath: string): Promise<LilyDeployment | undefined> {
   if (!existsSync(netPath)) return undefined;
-  // A network.json from before the module registry names none: that deployment is replaced.
-  if (!("registry" in JSON.parse(readFileSync(netPath, "utf8")))) return undefined;
+  // A network.json from before the module registry (or LilyLeases) names none: that deployment is replaced.
+  const saved = JSON.parse(readFileSync(netPath, "utf8"));
+  if (!("registry" in saved) || !("leases" in saved)) return undefined;
   const net = readNetwork(netPath);
   const client = createLilyClient({ rpcUrl, addresses: net });
   const deployed = async (address: Address) => {
     const code = await client.publicClient.getCode({ address }).catch(() => undefined);
     return code !== undefined && code !== "0x";
   };
-  return (await deployed(net.deals)) && (await deployed(net.registry))
-    ? { chainId: net.chainId, token: net.token, deals: net.deals, registry: net.registry, deployBlock: net.deployBlock }
+  return (await deployed(net.deals)) && (await deployed(net.registry)) && (await deployed(net.leases))
+    ? { chainId: net.chainId, token: net.token, deals: net.deals, registry: net.registry, leases: net.leases, deployBlock: net.deployBlock }
     : undefined;
 }
 
@@ -95,6 +99,7 @@ export function registerDevnet(program: Command): void {
     .option("--chain-port <port>", "embedded chain port (0 = any free port)", "8545")
     .option("--solver-port <port>", "solver port (0 = any free port)", "7100")
     .option("--store-port <port>", "store port (0 = any free port)", "7101")
+    .option("--gateway-port <port>", "inference gateway port (0 = any free port)", "7104")
     .option("--price <lily>", "price per job of the first provider; each next one asks 0.5 LILY more", "1")
     .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures", "30")
     .option("--fresh", "forget the previous devnet's chain and role databases (keys are kept)")
@@ -181,6 +186,7 @@ export function registerDevnet(program: Command): void {
 
         // 3. Keys, gas and escrow deposits.
         const jobCreator = roleAccount(home, JOB_CREATOR_ROLE);
+        const gatewayAccount = roleAccount(home, "gateway");
         const providerNames = Array.from({ length: nProviders }, (_, i) => `provider-${i + 1}`);
         // A colluding pair is two cheats that fabricate the same bytes, so their digests agree.
         const adversaries = (o.adversary ?? []).flatMap((kind) =>
@@ -199,7 +205,10 @@ export function registerDevnet(program: Command): void {
           out.progress(`funding ${nProviders} providers and the job creator`);
           await fundRoles(rpcUrl, addresses, deployer, [
             { account: jobCreator, escrow: parseEther("100"), wallet: parseEther("100") },
-            ...providerAccounts.map((account) => ({ account, escrow: parseEther("500") })),
+            // Providers also stake lease collateral for the models they serve.
+            ...providerAccounts.map((account) => ({ account, escrow: parseEther("500"), leases: parseEther("100") })),
+            // The gateway pays leases from its leases escrow and runs /v1/jobs from its deals escrow.
+            { account: gatewayAccount, escrow: parseEther("100"), leases: parseEther("100") },
             ...mediatorAccounts.map((account) => ({ account, escrow: 0n })),
             ...(falseChallenger ? [{ account: falseChallenger, escrow: parseEther("100") }] : []),
           ]);
@@ -214,7 +223,7 @@ export function registerDevnet(program: Command): void {
 
         // 5. The store and the solver (independent of each other), then the built modules.
         out.progress("starting the store and the solver");
-        const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--token", addresses.token];
+        const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--leases", addresses.leases, "--token", addresses.token];
         const [store, solver] = await startAll(roles, home, [
           { name: "store", args: ["--home", home, "store", "--port", o.storePort] },
           {
@@ -239,6 +248,7 @@ export function registerDevnet(program: Command): void {
         const publishPeers = { chain: createLilyClient({ rpcUrl, account: deployer, addresses }), store: new StoreClient(store!.ready.url!) };
         const publishNotes: string[] = [];
         const modules = await publishModules(publishPeers, publishNotes);
+        const models = await publishModels(publishPeers, publishNotes);
         let containersNote: string | undefined;
         if (docker) {
           const containers = await publishContainerModules(publishPeers, docker.endpoint, (l) => out.progress(l), publishNotes);
@@ -260,18 +270,51 @@ export function registerDevnet(program: Command): void {
         const rest = [
           ...providerNames.map((name, i) => ({
             name,
-            args: ["--home", home, "provider", "--name", name, "--price", formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18), ...resources],
+            args: [
+              "--home",
+              home,
+              "provider",
+              "--name",
+              name,
+              "--price",
+              formatUnits(basePrice + (BigInt(i) * parseEther("1")) / 2n, 18),
+              ...resources,
+              // Every provider serves the devnet's model too, under leases.
+              ...Object.keys(models).flatMap((ref) => ["--model", ref]),
+            ],
           })),
           // Adversaries undercut everyone, so the solver picks them first.
           ...adversaries.map((a) => ({
             name: a.name,
             args: ["--home", home, "provider", "--name", a.name, "--adversary", a.kind, "--price", formatUnits(basePrice / 2n, 18), ...resources],
           })),
-          ...mediatorNames.map((name) => ({ name, args: ["--home", home, "mediator", "--name", name] })),
+          // Mediators audit lease answers on their own copy of the model.
+          ...mediatorNames.map((name) => ({
+            name,
+            args: ["--home", home, "mediator", "--name", name, ...(Object.keys(models).length ? ["--model", TINY_MODEL_PATH] : [])],
+          })),
           ...(falseChallenger ? [{ name: "adversary-false-challenger", args: ["--home", home, "false-challenger"] }] : []),
         ];
         out.progress(`starting ${rest.map((r) => r.name).join(", ")}`);
         await startAll(roles, home, rest, roleEnv);
+
+        // 7. The inference gateway, which names the first mediator as its auditor.
+        const auditor = roles.find((r) => r.name === mediatorNames[0]);
+        out.progress("starting the inference gateway");
+        const [gateway] = await startAll(roles, home, [
+          {
+            name: "gateway",
+            args: [
+              "--home",
+              home,
+              "gateway",
+              "--port",
+              o.gatewayPort,
+              ...(auditor?.ready.url ? ["--mediator-url", auditor.ready.url, "--audit", "10%", "--mediation-fee", "1"] : []),
+            ],
+          },
+        ]);
+        writeNetwork(p.network, { ...net, gatewayUrl: gateway!.ready.url! });
 
         writeDevnetState(home, {
           pid: process.pid,
@@ -289,7 +332,7 @@ export function registerDevnet(program: Command): void {
 
         out.line(`Lily devnet is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
         out.line(`  chain        ${rpcUrl}${anvil ? " (embedded anvil)" : ""}, chain id ${addresses.chainId}`);
-        out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}, registry ${addresses.registry}`);
+        out.line(`  contracts    token ${addresses.token}, deals ${addresses.deals}, registry ${addresses.registry}, leases ${addresses.leases}`);
         out.line(
           `  docker       ${docker ? `${docker.endpoint.url}${docker.started ? " (private daemon, stopped with the devnet)" : ""}` : "none: container modules are not offered"}`,
         );
@@ -300,11 +343,21 @@ export function registerDevnet(program: Command): void {
         const jcEscrow = await escrowBalance(createLilyClient({ rpcUrl, addresses }), { account: jobCreator.address });
         out.line(`  job creator  ${jobCreator.address}, ${formatUnits(jcEscrow, 18)} LILY in escrow`);
         out.line(`  modules      ${Object.keys(modules).join(", ")}`);
+        out.line(
+          `  models       ${Object.keys(models).join(", ") || "none"}${Object.keys(models).length ? " (random weights: its text is noise; add a real one with `npx lily model add`)" : ""}`,
+        );
+        out.line(`  gateway      ${gateway!.ready.url}/v1  (OpenAI-compatible; \`npx lily keys create\` makes an API key)`);
         if (containersNote) out.line(`               container modules not offered: ${containersNote}`);
         for (const n of publishNotes) out.line(`               ${n}`);
         out.line(`  home         ${home}`);
         out.line("");
         out.line('Try, in another terminal:  npx lily run cowsay@1.0.0 -i message="hello"');
+        if (Object.keys(models).length) {
+          out.line("                           npx lily keys create      # then, with any OpenAI client:");
+          out.line(
+            `                           curl ${gateway!.ready.url}/v1/chat/completions -H "authorization: Bearer <key>" -d '{"model":"tiny","messages":[{"role":"user","content":"hi"}]}'`,
+          );
+        }
         if (modules["chess@1.0.0"]) out.line('                           npx lily run chess -i position="6k1/5ppp/8/8/8/8/5PPP/R5K1 w - - 0 1"');
         out.line("Press Ctrl-C to stop.");
         await new Promise(() => {});

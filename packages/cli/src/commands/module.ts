@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { createLilyClient, listModuleNames, listModuleVersions, type LilyClient } from "@lily/chain";
 import { createClient, solverRoutes } from "@lily/api";
-import { formatLily, type ModuleManifest, type ResourceOffer } from "@lily/protocol";
+import { LilyError, formatLily, type ModuleManifest, type ResourceOffer } from "@lily/protocol";
 import { publishBuiltModule, resolveModule } from "@lily/sdk";
 import { StoreClient } from "@lily/store";
 import { addNetworkFlags, resolveNetwork } from "../config/resolveNetwork.ts";
@@ -112,7 +112,13 @@ export function registerModule(program: Command): void {
     for (let offset = 0; ; ) {
       const { names, total } = await listModuleNames(chain, { offset, limit: 100 });
       for (const name of names) {
-        const { cid, manifest, entry } = await resolveModule(name, { chain, store });
+        // Models share the registry; `lily model list` shows them.
+        const resolved = await resolveModule(name, { chain, store }).catch((e: unknown) => {
+          if (e instanceof LilyError && e.details.model === true) return undefined;
+          throw e;
+        });
+        if (!resolved) continue;
+        const { cid, manifest, entry } = resolved;
         const prices = livePrices(cid, offers);
         describe(out, `${name}@${manifest.version}`, cid, manifest, prices);
         list.push({

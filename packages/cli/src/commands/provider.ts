@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Option, type Command } from "commander";
 import { connectExecutors } from "@lily/executor";
 import { createLogger } from "@lily/node-kit";
-import { connectProvider, defaultProviderOptions, detectMachine, readProviderConfig, startProvider } from "@lily/provider";
+import { connectProvider, defaultLeaseServiceOptions, defaultProviderOptions, detectMachine, readProviderConfig, startProvider } from "@lily/provider";
 import { formatLily } from "@lily/protocol";
 import { devnetDockerHome, paths } from "../config/home.ts";
 import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveNetwork.ts";
@@ -13,8 +13,11 @@ import { announceReady, runUntilSignal } from "../ready.ts";
 import { roleAccount } from "../keys.ts";
 import { intOption } from "../flags.ts";
 import { adversaries, adversaryKinds, type AdversaryKind } from "../devnet/adversaries.ts";
-import { providerOptionsFrom, type ProviderFlags } from "./providerOptions.ts";
+import { leaseServiceFrom, modelSpecsFrom, providerOptionsFrom, type ModelFlags, type ProviderFlags } from "./providerOptions.ts";
 import { ENDPOINT_FILE, registerProviderStatus } from "./providerStatus.ts";
+
+/** Commander's way to take a flag many times. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerProvider(program: Command): void {
   const provider = addNetworkFlags(
@@ -49,9 +52,28 @@ export function registerProvider(program: Command): void {
       .option("--metrics-host <host>", "address the metrics server listens on", defaultProviderOptions.metricsHost)
       .option("--no-metrics", "serve no /metrics or /status")
       .addOption(new Option("--adversary <kind>", "misbehave on purpose, to show how the protocol catches it (devnet demos)").choices(adversaryKinds))
-      .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs)),
+      .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs))
+      .option(
+        "--model <ref>",
+        "serve a model to gateways under inference leases: <path.gguf>, <name@version> (weights fetched from the store), or <name@version>=<path.gguf>; repeatable",
+        collect,
+        [],
+      )
+      .option(
+        "--model-server <ref=url>",
+        "serve <name@version> by forwarding to an OpenAI-compatible server at <url> (Ollama, vLLM, `lily model serve`); repeatable",
+        collect,
+        [],
+      )
+      .option("--model-price-in <lily>", "price per 1,000 prompt tokens (default: the model manifest's suggested price)")
+      .option("--model-price-out <lily>", "price per 1,000 generated tokens (default: the model manifest's suggested price)")
+      .option("--lease-collateral <lily>", "collateral staked per lease, from the provider's LilyLeases deposit", "1")
+      .option("--lease-port <port>", "port of the lease API gateways call (0 = any free port)", "0")
+      .option("--lease-host <host>", "address the lease API listens on", defaultLeaseServiceOptions.host)
+      .option("--lease-url <url>", "the lease API's URL as gateways reach it, put in model offers (default: the listening URL)")
+      .option("--max-lease-seconds <s>", `the longest lease it serves (default: ${defaultLeaseServiceOptions.maxLeaseSeconds})`),
   );
-  provider.action(async (o: ProviderFlags & { name: string; key?: string; adversary?: string }, cmd: Command) => {
+  provider.action(async (o: ProviderFlags & ModelFlags & { name: string; key?: string; adversary?: string }, cmd: Command) => {
     const config = o.config ? readProviderConfig(o.config) : {};
     const net = resolveNetwork(cmd);
     const account = roleAccount(net.home, o.name, o.key);
@@ -66,6 +88,11 @@ export function registerProvider(program: Command): void {
       machine,
     );
     const out = createOutput();
+    const peers = connectProvider(opts);
+    if (o.model.length > 0 || o.modelServer.length > 0) {
+      opts.models = await modelSpecsFrom(o, { chain: peers.chain, store: peers.store });
+      opts.leaseService = leaseServiceFrom(o);
+    }
     if (machine.gpuError) out.line(`note: no GPU offered: ${machine.gpuError}`);
     for (const c of capped) out.line(`note: ${c.resource} ${c.asked} asked, but this machine has ${c.detected}: offering ${c.detected}`);
     const strategy = o.adversary ? adversaries[o.adversary as AdversaryKind] : undefined;
@@ -80,7 +107,7 @@ export function registerProvider(program: Command): void {
     });
     if (dockerUnavailable) out.line(`note: container modules not offered: ${dockerUnavailable}`);
     const running = await startProvider(opts, {
-      ...connectProvider(opts),
+      ...peers,
       executor: executors,
       logger: createLogger({ module: o.name }),
       ...(strategy && { strategy }),
@@ -91,6 +118,11 @@ export function registerProvider(program: Command): void {
     );
     for (const g of running.plan?.groups ?? []) out.line(`  ${g.modules.length} module${g.modules.length === 1 ? "" : "s"} at ${formatLily(g.price)} per job`);
     for (const x of running.plan?.refused ?? []) out.line(`  not offered: ${x.why}`);
+    for (const m of running.models)
+      out.line(
+        `  model ${m.label} at ${formatLily(m.inputPricePer1k)} in / ${formatLily(m.outputPricePer1k)} out per 1k tokens, ${formatLily(m.collateral)} collateral per lease`,
+      );
+    if (running.leaseUrl) out.line(`lease API on ${running.leaseUrl}`);
     const endpoint = join(dir, ENDPOINT_FILE);
     if (running.metricsUrl) {
       out.line(`metrics on ${running.metricsUrl}/metrics, status on ${running.metricsUrl}/status`);

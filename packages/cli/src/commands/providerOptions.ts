@@ -1,8 +1,13 @@
 // `lily provider`'s flags and config file mapped onto the provider's options. A flag given on the
 // command line wins over the config file, which wins over the defaults; resources are what the
 // machine has unless the flags or the config offer less (more is held to what was detected).
+import { existsSync } from "node:fs";
+import { basename, resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
-import { parseEther, type LocalAccount } from "viem";
+import { parseEther, zeroAddress, type LocalAccount } from "viem";
+import type { LilyClient } from "@lily/chain";
+import { resolveModel } from "@lily/sdk";
+import type { StoreClient } from "@lily/store";
 import {
   configRates,
   defaultProviderOptions,
@@ -11,9 +16,12 @@ import {
   type Machine,
   type ProviderConfig,
   type ProviderOptions,
+  type ModelSource,
+  type ModelSpec,
   type Resources,
 } from "@lily/provider";
-import { LilyError, address, parse, type NetworkEndpoints } from "@lily/protocol";
+import { LilyError, address, parse, royaltyTermsOf, type NetworkEndpoints } from "@lily/protocol";
+import { describeModel } from "../model/modelManifest.ts";
 import { intOption, tokenOption } from "../flags.ts";
 
 /** The raw flag values of `lily provider` (strings as commander gives them). */
@@ -117,4 +125,95 @@ export function providerOptionsFrom(
     ...(o.metrics && { metricsPort: intOption(o.metricsPort, "--metrics-port"), metricsHost: o.metricsHost }),
   };
   return { opts, capped: capped.map((k) => ({ resource: k, asked: asked[k]!, detected: detected[k] })) };
+}
+
+/** The model flags of `lily provider` (Anura): what it serves under inference leases. */
+export interface ModelFlags {
+  /** `<path.gguf>`, `<name@version>` (or a manifest CID), or `<name@version>=<path.gguf>` (registered, weights already here). */
+  model: string[];
+  /** `<name@version>=<baseUrl>`: forward to an OpenAI-compatible server that serves it under its manifest name. */
+  modelServer: string[];
+  modelPriceIn?: string;
+  modelPriceOut?: string;
+  leaseCollateral: string;
+  leasePort: string;
+  leaseHost: string;
+  leaseUrl?: string;
+  maxLeaseSeconds?: string;
+}
+
+/**
+ * The models named by --model and --model-server, each resolved to its manifest: a registered one
+ * through the registry and the store (its weights fetched by CID and checked when the provider
+ * starts), a local GGUF file described as `lily model add` would (unregistered: its manifest is
+ * put in the store so gateways can read it by CID).
+ */
+export async function modelSpecsFrom(o: ModelFlags, peers: { chain: LilyClient; store: StoreClient }): Promise<ModelSpec[]> {
+  const prices = {
+    ...(o.modelPriceIn !== undefined && { inputPricePer1k: tokenOption(o.modelPriceIn, "--model-price-in") }),
+    ...(o.modelPriceOut !== undefined && { outputPricePer1k: tokenOption(o.modelPriceOut, "--model-price-out") }),
+  };
+  const collateral = tokenOption(o.leaseCollateral, "--lease-collateral");
+  const registered = async (ref: string, source: ModelSource, flag: string): Promise<ModelSpec> => {
+    let resolved: Awaited<ReturnType<typeof resolveModel>>;
+    try {
+      resolved = await resolveModel(ref, peers);
+    } catch (e) {
+      if (e instanceof LilyError && e.code === "UNKNOWN_MODULE") throw new LilyError({ code: "UNKNOWN_MODULE", field: flag, message: `${flag}: ${e.message}` });
+      throw e;
+    }
+    const m = resolved.manifest;
+    return {
+      label: resolved.entry ? `${m.name}@${m.version}` : resolved.cid,
+      cid: resolved.cid,
+      manifest: m,
+      royalty: resolved.entry ? royaltyTermsOf(resolved.entry) : { moduleCreator: zeroAddress, royaltyBps: 0 },
+      source,
+      collateral,
+      ...prices,
+    };
+  };
+  const specs: ModelSpec[] = [];
+  for (const arg of o.model) {
+    const eq = arg.indexOf("=");
+    if (eq > 0) {
+      specs.push(await registered(arg.slice(0, eq), { kind: "file", path: resolvePath(arg.slice(eq + 1)) }, "--model"));
+    } else if (arg.endsWith(".gguf")) {
+      const path = resolvePath(arg);
+      if (!existsSync(path)) throw new LilyError({ code: "INVALID_INPUT", field: "--model", message: `--model: no file ${path}` });
+      const name =
+        basename(path, ".gguf")
+          .toLowerCase()
+          .replace(/[^a-z0-9-]+/g, "-")
+          .replace(/^[^a-z]+/, "") || "model";
+      const described = await describeModel({ path, name: name.slice(0, 64), version: "1.0.0", inputPer1k: 10n ** 14n, outputPer1k: 2n * 10n ** 14n });
+      await peers.store.putRecordBytes(described.manifestBytes);
+      specs.push({
+        label: `${path} (${described.manifestCid})`,
+        cid: described.manifestCid,
+        manifest: described.manifest,
+        royalty: { moduleCreator: zeroAddress, royaltyBps: 0 },
+        source: { kind: "file", path },
+        collateral,
+        ...prices,
+      });
+    } else specs.push(await registered(arg, { kind: "store" }, "--model"));
+  }
+  for (const arg of o.modelServer) {
+    const eq = arg.indexOf("=");
+    if (eq <= 0)
+      throw new LilyError({ code: "INVALID_INPUT", field: "--model-server", message: `--model-server: expected <name@version>=<baseUrl>, got ${arg}` });
+    specs.push(await registered(arg.slice(0, eq), { kind: "server", baseUrl: arg.slice(eq + 1) }, "--model-server"));
+  }
+  return specs;
+}
+
+/** Where the lease API listens and the leases it takes, from the flags. */
+export function leaseServiceFrom(o: ModelFlags): NonNullable<ProviderOptions["leaseService"]> {
+  return {
+    host: o.leaseHost,
+    port: intOption(o.leasePort, "--lease-port"),
+    ...(o.leaseUrl && { publicUrl: o.leaseUrl }),
+    ...(o.maxLeaseSeconds && { maxLeaseSeconds: intOption(o.maxLeaseSeconds, "--max-lease-seconds") }),
+  };
 }

@@ -14,6 +14,7 @@ export function registerSolver(program: Command): void {
     .description("run a solver: keeps job and resource offers, matches them, proposes deals")
     .requiredOption("--chain-id <id>", "chain id the deals are signed for")
     .requiredOption("--deals <address>", "LilyDeals contract (the EIP-712 verifying contract)")
+    .requiredOption("--leases <address>", "LilyLeases contract (the EIP-712 verifying contract of model offers)")
     .requiredOption("--token <address>", "Lily token contract")
     .requiredOption("--rpc-url <url>", "the chain's JSON-RPC endpoint, read for escrow balances, chain time and deal events")
     .option("--deploy-block <n>", "the block LilyDeals was deployed in (where the scan of deal events starts)", "0")
@@ -41,6 +42,7 @@ export function registerSolver(program: Command): void {
           host: o.host!,
           port: intOption(o.port!, "--port"),
           domain: { chainId: intOption(o.chainId!, "--chain-id"), verifyingContract: parse(address, o.deals, "--deals") },
+          leases: parse(address, o.leases, "--leases"),
           token: parse(address, o.token, "--token"),
           rpcUrl: o.rpcUrl!,
           deployBlock: intOption(o.deployBlock!, "--deploy-block"),

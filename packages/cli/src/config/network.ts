@@ -12,11 +12,15 @@ export const NetworkConfig = z.object({
   deals: address,
   /** The ModuleRegistry contract. */
   registry: address,
+  /** The LilyLeases contract (Anura's inference leases). */
+  leases: address,
   deployBlock: z.number().int().nonnegative(),
   solverUrl: z.string().url(),
   storeUrl: z.string().url(),
   /** name@version -> module manifest CID (the registry issue anchors this on chain). */
   modules: z.record(z.string(), cid),
+  /** The inference gateway (Anura) the devnet runs, if any: `lily keys` and `lily receipt` talk to it. */
+  gatewayUrl: z.string().url().optional(),
   /** Mediators running on this network; job creators list them in their offers by default. */
   mediators: z.array(address).default([]),
 });
@@ -28,7 +32,7 @@ export function readNetwork(path: string): NetworkConfig {
       code: "CONFIG",
       field: "network",
       message: `no network configured (${path} not found)`,
-      hint: "start one with `npx lily devnet` in another terminal, or pass --rpc-url, --chain-id, --deals, --token, --registry, --solver-url and --store-url",
+      hint: "start one with `npx lily devnet` in another terminal, or pass --rpc-url, --chain-id, --deals, --token, --registry, --leases, --solver-url and --store-url",
     });
   }
   return parse(NetworkConfig, JSON.parse(readFileSync(path, "utf8")), "network.json");

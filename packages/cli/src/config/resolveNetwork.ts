@@ -12,6 +12,7 @@ export interface NetworkFlags {
   deals?: string;
   token?: string;
   registry?: string;
+  leases?: string;
   chainId?: string;
 }
 
@@ -23,13 +24,14 @@ export function addNetworkFlags(cmd: Command): Command {
     .option("--deals <address>", "LilyDeals contract address")
     .option("--token <address>", "Lily token address")
     .option("--registry <address>", "ModuleRegistry contract address")
+    .option("--leases <address>", "LilyLeases contract address (inference leases)")
     .option("--chain-id <id>", "chain id of --rpc-url");
 }
 
 export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
   const o = cmd.optsWithGlobals() as NetworkFlags & { home?: string };
   const home = lilyHome(o.home);
-  const flagged = o.rpcUrl && o.solverUrl && o.storeUrl && o.deals && o.token && o.registry && o.chainId;
+  const flagged = o.rpcUrl && o.solverUrl && o.storeUrl && o.deals && o.token && o.registry && o.leases && o.chainId;
   let base: Partial<NetworkConfig> = {};
   if (!flagged) base = readNetwork(paths(home).network);
   const merged = {
@@ -40,6 +42,7 @@ export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
     ...(o.deals && { deals: parse(address, o.deals, "--deals") }),
     ...(o.token && { token: parse(address, o.token, "--token") }),
     ...(o.registry && { registry: parse(address, o.registry, "--registry") }),
+    ...(o.leases && { leases: parse(address, o.leases, "--leases") }),
     ...(o.chainId && { chainId: parse(z.coerce.number().int().positive(), o.chainId, "--chain-id") }),
   };
   if (!merged.modules) merged.modules = {};
@@ -54,6 +57,6 @@ export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
 
 /** The network fields every role's options share, taken from the resolved network. */
 export function roleNetwork(net: NetworkConfig): NetworkEndpoints {
-  const { rpcUrl, chainId, token, deals, registry, deployBlock, solverUrl, storeUrl } = net;
-  return { rpcUrl, chainId, token, deals, registry, deployBlock, solverUrl, storeUrl };
+  const { rpcUrl, chainId, token, deals, registry, leases, deployBlock, solverUrl, storeUrl } = net;
+  return { rpcUrl, chainId, token, deals, registry, leases, deployBlock, solverUrl, storeUrl };
 }

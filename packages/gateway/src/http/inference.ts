@@ -16,7 +16,7 @@ import {
   writeSse,
   type AnswerMeta,
 } from "@lily/api";
-import { answerCost, LilyError, type InferenceRequest } from "@lily/protocol";
+import { answerCost, LilyError, toWire, type InferenceRequest } from "@lily/protocol";
 import { answer, estimateInputTokens, type Answered } from "../leases/answer.ts";
 import type { GatewayContext } from "../context.ts";
 import type { ServedModel } from "../models.ts";
@@ -128,7 +128,7 @@ async function streamAnswer(
 
 /** The receipt as the body carries it: enough to verify the answer without asking anyone. */
 function lilyField(a: Answered, recordCid: string, receiptUrl: string) {
-  return { lease: a.lease.id, provider: a.lease.provider, receipt: a.receipt, record: recordCid, receipt_url: receiptUrl, cost: a.cost.toString() };
+  return toWire({ lease: a.lease.id, provider: a.lease.provider, receipt: a.receipt, record: recordCid, receipt_url: receiptUrl, cost: a.cost });
 }
 
 function receiptHeaders(a: Answered, recordCid: string, receiptUrl: string): Record<string, string> {

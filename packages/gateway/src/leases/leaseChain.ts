@@ -1,13 +1,24 @@
 // The chain side of the gateway's leases, over @lily/chain's lease actions: opening a lease both
-// parties signed (the gateway sends it and pays its gas; one transaction per lease).
-import { openLease, type LilyClient } from "@lily/chain";
+// parties signed (the gateway sends it and pays its gas; one transaction per lease), reading where a
+// lease stands, and taking its budget back when its provider never closed it in time.
+import { leaseRecord, leaseWindows, openLease, reclaimLease, type LilyClient } from "@lily/chain";
 import type { LeaseChain } from "./leaseManager.ts";
 
 export function leaseChain(chain: LilyClient): LeaseChain {
+  let claimWindow: Promise<number> | undefined;
   return {
     async openLease(lease, payerSignature, providerSignature) {
       const { txHash } = await openLease(chain, { lease, payerSignature, providerSignature });
       return txHash;
+    },
+    leaseState: async (leaseId) => (await leaseRecord(chain, { leaseId })).state,
+    async reclaim(lease) {
+      const { txHash } = await reclaimLease(chain, { lease });
+      return txHash;
+    },
+    claimWindowSeconds() {
+      claimWindow ??= leaseWindows(chain).then((w) => w.claimWindowSeconds);
+      return claimWindow;
     },
   };
 }

@@ -31,6 +31,11 @@ import { leaseTerms } from "./leaseTerms.ts";
 /** The chain calls the manager needs; the real ones are @lily/chain's lease actions. */
 export interface LeaseChain {
   openLease(lease: Lease, payerSignature: Hex, providerSignature: Hex): Promise<Hex>;
+  /** Where the lease stands on chain: none, open, closed or expired. */
+  leaseState(leaseId: Hex): Promise<string>;
+  /** Take back the whole budget of a lease its provider did not close in time. */
+  reclaim(lease: Lease): Promise<Hex>;
+  claimWindowSeconds(): Promise<number>;
 }
 
 export interface LeaseManagerDeps {
@@ -274,6 +279,27 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
           held.delete(lease.id);
           db.prepare("UPDATE leases SET state = 'retired' WHERE id = ?").run(lease.id);
         }
+      }
+    },
+
+    /**
+     * Settle what the gateway's retired leases left open: a lease its provider closed is done; one
+     * still open past expiry and the claim window (its provider went silent) has its whole budget
+     * reclaimed, so an honest payer never leaves money locked.
+     */
+    async reclaimAbandoned(): Promise<void> {
+      const claimWindow = await deps.chain.claimWindowSeconds();
+      const rows = db.prepare("SELECT id, terms, expires_at FROM leases WHERE state = 'retired'").all() as unknown as (LeaseRow & { expires_at: number })[];
+      for (const row of rows) {
+        const state = await deps.chain.leaseState(row.id as Hex);
+        if (state === "closed" || state === "expired") {
+          db.prepare("UPDATE leases SET state = 'settled' WHERE id = ?").run(row.id);
+          continue;
+        }
+        if (state !== "open" || now() <= row.expires_at + claimWindow) continue;
+        const tx = await deps.chain.reclaim(parse(Lease, JSON.parse(row.terms), "stored lease"));
+        db.prepare("UPDATE leases SET state = 'settled' WHERE id = ?").run(row.id);
+        log.warn("lease reclaimed: its provider never closed it", { lease: row.id, tx });
       }
     },
 
