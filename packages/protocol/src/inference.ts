@@ -60,7 +60,10 @@ export function responseDigest(response: InferenceResponse): `0x${string}` {
 }
 
 /** The digests an embeddings receipt signs: of the request record {model, input} and of the answer {vectors, inputTokens}. */
-export function embeddingDigests(body: { model: string; input: string[] }, out: { vectors: number[][]; inputTokens: number }): { request: `0x${string}`; response: `0x${string}` } {
+export function embeddingDigests(
+  body: { model: string; input: string[] },
+  out: { vectors: number[][]; inputTokens: number },
+): { request: `0x${string}`; response: `0x${string}` } {
   return {
     request: cidDigest(cidForRecord({ model: body.model, input: body.input }).cid),
     response: cidDigest(cidForRecord({ vectors: out.vectors, inputTokens: out.inputTokens }).cid),
