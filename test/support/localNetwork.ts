@@ -62,6 +62,8 @@ export interface LocalNetworkOptions {
   blockTimeSeconds?: number;
   /** The deployment's mediation timeout (default: the contracts' own). */
   mediationTimeoutSeconds?: number;
+  /** LilyLeases' claim window (default the contracts' own): short, so a test moving chain time sees leases settle. */
+  leaseClaimWindowSeconds?: number;
   /** The solver's options over its defaults (a sign window, a sweep interval). */
   solver?: Partial<SolverOptions>;
 }
@@ -134,6 +136,7 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
       deployerKey: devAccounts[0]!,
       supply: SUPPLY,
       mediationTimeoutSeconds: opts.mediationTimeoutSeconds,
+      leaseClaimWindowSeconds: opts.leaseClaimWindowSeconds,
     });
     const clientFor = (who: Hex | LocalAccount) =>
       createLilyClient({ rpcUrl: anvil.rpcUrl, account: typeof who === "string" ? privateKeyToAccount(who) : who, addresses, pollingIntervalMs: 20 });

@@ -31,7 +31,15 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(input: GatewayOptionsInput, deps: { log?: Logger; chain?: LeaseChain } = {}): Promise<RunningGateway> {
+export interface GatewayDeps {
+  log?: Logger;
+  /** The chain calls leases need; default @lily/chain's lease actions over the gateway's account. */
+  chain?: LeaseChain;
+  /** Unix seconds, for lease terms and expiry; default the wall clock (a test network whose chain time was moved passes its own). */
+  now?: () => number;
+}
+
+export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps = {}): Promise<RunningGateway> {
   const opts = withDefaults(input);
   const log = deps.log ?? createLogger({ module: "gateway" });
   const net = opts.network;
@@ -46,7 +54,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: { log?: Log
   const mediator = opts.mediatorUrl ? await mediatorAddress(opts.mediatorUrl) : undefined;
   const leases = createLeaseManager(
     { ...opts, mediator },
-    { db, account: opts.account, domain, solverUrl: net.solverUrl, chain: deps.chain ?? leaseChain(chain), log: log.child("leases") },
+    { db, account: opts.account, domain, solverUrl: net.solverUrl, chain: deps.chain ?? leaseChain(chain), log: log.child("leases"), now: deps.now },
   );
   const halo = createHalo({ home: opts.home, chainId: net.chainId });
   let url = "";
