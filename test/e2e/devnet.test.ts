@@ -23,7 +23,15 @@ const providers = () => Object.entries(net.state.roles).filter(([n]) => n.starts
 
 /** Every LILY in existence: wallets of all known accounts plus what the deals contract holds. */
 async function accountedSupply(): Promise<bigint> {
-  const holders = [net.state.jobCreator, ...providers().map(([, r]) => r.address!), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" as Address, net.network.deals];
+  // The gateway holds tokens too, and the leases contract its and the providers' lease deposits.
+  const holders = [
+    net.state.jobCreator,
+    ...providers().map(([, r]) => r.address!),
+    net.state.roles.gateway!.address!,
+    "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" as Address,
+    net.network.deals,
+    net.network.leases,
+  ];
   let sum = 0n;
   for (const h of holders) sum += await tokenBalance(chain, { account: h });
   return sum;

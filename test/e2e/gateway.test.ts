@@ -6,7 +6,9 @@
 // with an error while the next request goes to another provider.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import OpenAI from "openai";
+import { TINY_MODEL_PATH } from "@lily/modules/tinyModel";
 import { lily, startDevnet, until, type Devnet } from "./lilyProcess.ts";
 
 let net: Devnet;
@@ -138,6 +140,33 @@ test("a client that goes away mid-stream is charged only for the tokens produced
     return body.models[0]?.requests === 1 ? body.models[0] : undefined;
   });
   assert.ok(usage.output_tokens < 400, `charged for ${usage.output_tokens} tokens, not the 400 asked for`);
+});
+
+test("a model creator adds a GGUF with `lily model add`; `lily model list` shows it and the devnet's own", async () => {
+  const added = await lily(net.home, ["model", "add", TINY_MODEL_PATH, "--name", "tiny-copy@2.0.0", "--json"]);
+  assert.equal(added.code, 0, added.stderr);
+  const out = JSON.parse(added.stdout) as { ref: string; manifestCid: string; weights: string };
+  assert.equal(out.ref, "tiny-copy@2.0.0");
+  const listed = await lily(net.home, ["model", "list", "--json"]);
+  assert.equal(listed.code, 0, listed.stderr);
+  const models = JSON.parse(listed.stdout) as { name: string; version: string; contextLength: number; providers: number }[];
+  assert.deepEqual(
+    models.map((m) => [m.name, m.version, m.contextLength]),
+    [
+      ["tiny", "1.0.0", 512],
+      ["tiny-copy", "2.0.0", 512],
+    ],
+  );
+  assert.equal(models.find((m) => m.name === "tiny")?.providers, 2);
+  const again = await lily(net.home, ["model", "add", TINY_MODEL_PATH, "--name", "tiny-copy@2.0.0"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /already added/);
+  const bad = await lily(net.home, ["model", "add", join(net.home, "network.json"), "--name", "bad"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /not a GGUF model file/);
+  const modules = await lily(net.home, ["module", "list", "--json"]);
+  assert.equal(modules.code, 0, modules.stderr);
+  assert.ok(!(JSON.parse(modules.stdout) as { name: string }[]).some((m) => m.name.startsWith("tiny")), "models are not listed as modules");
 });
 
 // Last: it kills a provider.

@@ -11,7 +11,7 @@ import type { Command } from "commander";
 import { createLilyClient, latestModule, listModuleNames } from "@lily/chain";
 import { createClient, modelOfferRoutes } from "@lily/api";
 import { LilyError, formatLily, isModelManifest } from "@lily/protocol";
-import { publishBuiltModule, resolveModel } from "@lily/sdk";
+import { parseModuleRef, publishBuiltModule, resolveModel } from "@lily/sdk";
 import { StoreClient } from "@lily/store";
 import { createLlamaRunner, serveOpenAI } from "@lily/executor";
 import { addNetworkFlags, resolveNetwork } from "../config/resolveNetwork.ts";
@@ -30,8 +30,10 @@ export function registerModel(program: Command): void {
     model
       .command("add <source>")
       .description("register a GGUF model: a local file, or hf:<owner>/<repo>/<file.gguf> (downloaded once, needs internet)")
-      .requiredOption("--name <name>", "the model's name in the registry (lower-case letters, digits, dashes)")
-      .option("--version <x.y.z>", "the version to register (immutable once published)", "1.0.0")
+      .requiredOption(
+        "--name <name[@version]>",
+        "the model's name in the registry (lower-case letters, digits, dashes), and its version (default 1.0.0; immutable once published)",
+      )
       .option("--description <text>", "what the model is (default: the GGUF's general.name)")
       .option("--price-in <lily>", "suggested price per 1,000 prompt tokens", "0.0001")
       .option("--price-out <lily>", "suggested price per 1,000 generated tokens", "0.0002")
@@ -47,10 +49,11 @@ export function registerModel(program: Command): void {
     const account = roleAccount(net.home, (o.as as string | undefined) ?? JOB_CREATOR_ROLE, o.key as string | undefined);
     const path = await localModel(source, net.home, (l) => out.progress(l));
     out.progress(`hashing ${path}`);
+    const { name, version = "1.0.0" } = parseModuleRef(o.name as string);
     const described = await describeModel({
       path,
-      name: o.name as string,
-      version: o.version as string,
+      name,
+      version,
       description: o.description as string | undefined,
       inputPer1k: tokenOption(o.priceIn as string, "--price-in"),
       outputPer1k: tokenOption(o.priceOut as string, "--price-out"),
@@ -58,7 +61,7 @@ export function registerModel(program: Command): void {
       embeddings: o.embeddings === true,
       license: o.license as string,
     });
-    out.progress(`publishing ${o.name}@${o.version} (${(described.manifest.sizeBytes / 1e6).toFixed(1)} MB) from ${account.address}`);
+    out.progress(`publishing ${name}@${version} (${(described.manifest.sizeBytes / 1e6).toFixed(1)} MB) from ${account.address}`);
     const published = await publishBuiltModule(
       { chain: createLilyClient({ rpcUrl: net.rpcUrl, account, addresses: net }), store: new StoreClient(net.storeUrl) },
       { ...described, artifact: { path } },
