@@ -3,7 +3,7 @@
 // row into the database with what it cost, and, when the lease is audited and the answer drawn
 // (temperature 0 only: a re-run must be able to reproduce it), it is sent to the lease's mediator.
 import { randomInt } from "node:crypto";
-import { toWire, type AnswerRecord, type InferenceRequest } from "@lily/protocol";
+import { cidForRecord, toWire, type AnswerRecord, type InferenceRequest } from "@lily/protocol";
 import type { AnswerMeta } from "@lily/api";
 import type { Database, Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -28,10 +28,24 @@ export function drawnForAudit(auditBps: number, temperature: number, draw: numbe
 
 export function createAnswerBook(deps: AnswerBookDeps) {
   const { db, store, log } = deps;
+  const storing = new Map<string, Promise<void>>();
   return {
+    /** Wait until the record under `cid` is in the store, if it is still on its way. */
+    stored: (cid: string): Promise<void> => storing.get(cid) ?? Promise.resolve(),
+
     async record(meta: AnswerMeta, caller: Caller, request: InferenceRequest, a: Answered): Promise<string> {
       const record: AnswerRecord = { chainId: deps.chainId, leases: deps.leases, lease: a.lease.terms, request, response: a.response, receipt: a.receipt };
-      const cid = await store.putRecord(toWire(record));
+      // The CID is known without the store; the record is stored off the answer's path, and a
+      // receipt asked for before it lands waits for it.
+      const { cid, bytes } = cidForRecord(toWire(record));
+      const put = store
+        .putRecordBytes(bytes)
+        .then((stored) => {
+          if (stored !== cid) throw new Error(`the store put answer ${meta.id}'s record under ${stored}, not ${cid}`);
+        })
+        .catch((e: unknown) => log.error("answer record not stored", { answer: meta.id, error: e }))
+        .finally(() => storing.delete(cid));
+      storing.set(cid, put);
       const audit = deps.mediatorUrl && drawnForAudit(a.lease.terms.auditBps, request.temperature) ? "sent" : null;
       db.prepare(
         `INSERT INTO answers (id, owner, key_id, model, lease, seq, record, cost, input_tokens, output_tokens, finish, audit, created_at)

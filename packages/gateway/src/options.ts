@@ -27,6 +27,8 @@ export interface GatewayOptions {
   defaultMaxTokens: number;
   /** Seconds a provider that failed is passed over before it is tried again. */
   providerCooldownSeconds: number;
+  /** Answers in flight on one lease before another provider of the model is leased too. */
+  busyAnswers: number;
   /** How often expired leases are retired, undelivered vouchers sent again and abandoned leases reclaimed. */
   sweepSeconds: number;
 }
@@ -41,6 +43,7 @@ export const gatewayDefaults = {
   defaultMaxTokens: 512,
   providerCooldownSeconds: 60,
   sweepSeconds: 10,
+  busyAnswers: 2,
 } satisfies Partial<GatewayOptions>;
 
 export type GatewayOptionsInput = Pick<GatewayOptions, "network" | "account" | "home"> & Partial<Omit<GatewayOptions, "network" | "account" | "home">>;

@@ -142,3 +142,20 @@ test("a lease whose provider goes silent is reclaimed after expiry and the claim
   await eventually("the gateway reclaims the lease", async () => ((await leaseRecord(net.deployer, { leaseId: id })).state === "expired" ? true : undefined));
   assert.equal(await net.leasesEscrow(payer), escrow0, "the whole budget is back in the payer's leases escrow, the paid answer included");
 });
+
+test("when its lease is busy the gateway leases another provider of the model too, and requests spread over both", async () => {
+  const model = await net.publishModel("tiny-spread");
+  for (const n of ["spread provider a", "spread provider b"]) await net.startProvider(await net.party(n, { leasesDeposit: LEASES_DEPOSIT }), model);
+  const { gateway, key } = await gatewayFor("spread gateway");
+  const client = openai(gateway.url, key);
+  const providers = new Set<string>();
+  // Bursts of four at once keep a lease busy; the second provider is leased in the background.
+  await eventually("answers from both providers", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => client.chat.completions.create({ model: model.ref, ...ask(`burst ${i}`) }).withResponse()),
+    );
+    for (const a of answers) providers.add(a.response.headers.get("x-lily-provider")!.toLowerCase());
+    return providers.size === 2 ? true : undefined;
+  });
+  assert.equal(providers.size, 2);
+});

@@ -133,6 +133,7 @@ test("a lease takes a request only with budget left for its worst case and time 
     paid: 60n,
     requests: 3n,
     reserved: 30n,
+    inFlight: 1,
     tail: Promise.resolve(),
   };
   assert.equal(canTake(held, 10n, 0), true);

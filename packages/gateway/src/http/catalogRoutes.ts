@@ -34,6 +34,7 @@ export function catalogRoutes(gw: GatewayContext, answers: AnswerBook): Route[] 
       handler: async (ctx) => {
         const row = answers.get(ctx.params.id!);
         if (!row) throw new LilyError({ code: "NOT_FOUND", field: "id", message: `no answer ${ctx.params.id}` });
+        await answers.stored(row.record);
         const record = await gw.store.getRecord(row.record);
         sendJson(ctx.res, 200, {
           id: row.id,

@@ -16,6 +16,8 @@ export interface HeldLease {
   requests: bigint;
   /** Worst-case cost of answers in flight. */
   reserved: bigint;
+  /** Answers in flight. */
+  inFlight: number;
   /** Vouchers are signed one at a time per lease, so amounts only ever grow. */
   tail: Promise<unknown>;
 }

@@ -56,6 +56,8 @@ export interface LeaseManagerOptions {
   mediationFee: bigint;
   auditBps: number;
   providerCooldownSeconds: number;
+  /** Answers in flight on a lease before the gateway leases another provider of the model too. */
+  busyAnswers: number;
 }
 
 export interface ModelRef {
@@ -94,6 +96,7 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
   const held = new Map<Hex, HeldLease>();
   const cooling = new Map<string, number>();
   const opening = new Map<string, Promise<HeldLease>>();
+  const noMoreUntil = new Map<string, number>();
 
   for (const row of db.prepare("SELECT * FROM leases WHERE state = 'open'").all() as unknown as LeaseRow[]) {
     const terms = parse(Lease, JSON.parse(row.terms), "stored lease");
@@ -106,7 +109,29 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
       paid: BigInt(row.paid),
       requests: BigInt(row.requests),
       reserved: 0n,
+      inFlight: 0,
       tail: Promise.resolve(),
+    });
+  }
+
+  /** One opening per model and exclusion at a time: requests arriving meanwhile share it. */
+  function openOnce(model: ModelRef, worstCase: WorstCase, exclude: Set<string>): Promise<HeldLease> {
+    const key = `${model.cid}|${[...exclude].sort().join(",")}`;
+    let pending = opening.get(key);
+    if (!pending) {
+      pending = open(model, worstCase, exclude).finally(() => opening.delete(key));
+      opening.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Lease one more provider of `model` (none in `exclude`), unless none is left to lease just now. */
+  function spread(model: ModelRef, worstCase: WorstCase, exclude: Set<string>): void {
+    if ((noMoreUntil.get(model.cid) ?? 0) > now()) return;
+    openOnce(model, worstCase, exclude).catch((e: unknown) => {
+      // Every provider of the model is leased already (or failing): ask again in a while.
+      noMoreUntil.set(model.cid, now() + opts.providerCooldownSeconds);
+      log.debug("no further provider to spread over", { model: model.cid, error: e instanceof Error ? e.message : String(e) });
     });
   }
 
@@ -117,6 +142,7 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
 
   function reserve(lease: HeldLease, worstCase: bigint): Taken {
     lease.reserved += worstCase;
+    lease.inFlight++;
     let released = false;
     return {
       lease,
@@ -124,6 +150,7 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
         if (released) return;
         released = true;
         lease.reserved -= worstCase;
+        lease.inFlight--;
       },
     };
   }
@@ -186,6 +213,7 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
       paid: 0n,
       requests: 0n,
       reserved: 0n,
+      inFlight: 0,
       tail: Promise.resolve(),
     };
     held.set(id, lease);
@@ -205,19 +233,18 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
      */
     async take(model: ModelRef, worstCase: WorstCase, exclude: Set<string> = new Set()): Promise<Taken> {
       const t = now();
-      for (const lease of held.values()) {
-        if (lease.model !== model.cid || exclude.has(lease.provider.toLowerCase()) || coolingDown(lease.provider)) continue;
-        const cost = worstCase(lease.terms);
-        if (canTake(lease, cost, t)) return reserve(lease, cost);
+      const usable = [...held.values()].filter(
+        (l) => l.model === model.cid && !exclude.has(l.provider.toLowerCase()) && !coolingDown(l.provider) && canTake(l, worstCase(l.terms), t),
+      );
+      // The least busy lease takes the request; when even it is busy, another provider is leased
+      // in the background, so load spreads over the providers of a model.
+      usable.sort((a, b) => a.inFlight - b.inFlight);
+      const best = usable[0];
+      if (best) {
+        if (best.inFlight >= opts.busyAnswers) spread(model, worstCase, new Set([...exclude, ...usable.map((l) => l.provider.toLowerCase())]));
+        return reserve(best, worstCase(best.terms));
       }
-      // One opening per model at a time: requests arriving meanwhile share it.
-      const key = `${model.cid}|${[...exclude].sort().join(",")}`;
-      let pending = opening.get(key);
-      if (!pending) {
-        pending = open(model, worstCase, exclude).finally(() => opening.delete(key));
-        opening.set(key, pending);
-      }
-      const lease = await pending;
+      const lease = await openOnce(model, worstCase, exclude);
       return reserve(lease, worstCase(lease.terms));
     },
 
@@ -252,6 +279,8 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
         );
         lease.paid = amount;
         lease.requests = voucher.requests;
+        // Delivered before the answer is done: the provider extends credit for only a couple of
+        // unpaid answers, so under load a voucher left in flight would get the next requests refused.
         await deliver(lease, voucher, signature);
       });
       lease.tail = run.catch(() => undefined);
