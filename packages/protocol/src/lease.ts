@@ -3,7 +3,7 @@
 // in contracts/LilyLeases.sol), and the one rule both sides use to price an answer.
 import { z } from "zod";
 import type { LeaseMessage, ModelOfferMessage, ReceiptMessage, VoucherMessage } from "./eip712.ts";
-import { address, cid, hex32, MAX_MEDIATORS, signature, uint, uint32, uint64 } from "./schemas.ts";
+import { address, cid, hex32, MAX_MEDIATORS, signature, uint, uint32, uint64, type Signable } from "./schemas.ts";
 
 /** Longest endpoint URL a model offer may carry. */
 export const MAX_ENDPOINT = 512;
@@ -65,8 +65,6 @@ export type SignedReceipt = z.infer<typeof SignedReceipt>;
 export type SignedModelOffer = z.infer<typeof SignedModelOffer>;
 
 // The same check schemas.ts makes for the deal records: wire schema and EIP-712 type agree.
-type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
-type Signable<S extends z.ZodType, M> = z.output<S> extends M ? SameKeys<z.output<S>, M> : false;
 const leaseRecordsMatchTheirTypes: [
   Signable<typeof Lease, LeaseMessage>,
   Signable<typeof Voucher, VoucherMessage>,

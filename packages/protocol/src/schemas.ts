@@ -214,7 +214,8 @@ export type SignedCancelJobOffer = z.infer<typeof SignedCancelJobOffer>;
 // Each record's wire schema parses to exactly its EIP-712 message: the same fields, and a value
 // every signer accepts. A field added to one and not the other fails the typecheck here.
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
-type Signable<S extends z.ZodType, M> = z.output<S> extends M ? SameKeys<z.output<S>, M> : false;
+/** True when the wire schema S parses to exactly the EIP-712 message M (used by lease.ts too). */
+export type Signable<S extends z.ZodType, M> = z.output<S> extends M ? SameKeys<z.output<S>, M> : false;
 const recordsMatchTheirTypes: [
   Signable<typeof JobOffer, JobOfferMessage>,
   Signable<typeof ResourceOffer, ResourceOfferMessage>,
