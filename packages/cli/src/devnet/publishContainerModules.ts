@@ -29,6 +29,11 @@ export async function publishContainerModules(
   const published: Record<string, string> = {};
   for (const m of catalog) {
     onProgress(`publishing container module ${m.ref} (${m.image.slice(0, 19)})`);
+    const outcome = await publishOnce(peers, { ...m, artifact: { path: m.archivePath } });
+    if ("kept" in outcome) notes.push(outcome.kept);
+    else published[outcome.ref] = outcome.manifestCid;
+    // After publishing: the loader reads the archive's root record from the store (its size, checked
+    // against the cap before any byte is fetched), so the archive must be there first.
     // The archive is on this disk: "fetching" it is a copy, and the loader still checks the image's ID.
     await loader.ensure(m.manifest.executor, {
       getBytes: (cid) => peers.store.getBytes(cid),
@@ -38,9 +43,6 @@ export async function publishContainerModules(
         return { size: 0 };
       },
     });
-    const outcome = await publishOnce(peers, { ...m, artifact: { path: m.archivePath } });
-    if ("kept" in outcome) notes.push(outcome.kept);
-    else published[outcome.ref] = outcome.manifestCid;
   }
   return { published };
 }
