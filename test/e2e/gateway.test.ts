@@ -169,6 +169,21 @@ test("a model creator adds a GGUF with `lily model add`; `lily model list` shows
   assert.ok(!(JSON.parse(modules.stdout) as { name: string }[]).some((m) => m.name.startsWith("tiny")), "models are not listed as modules");
 });
 
+test("lily deposit --lease-escrow funds the leases escrow, which lily balance shows apart from the deals escrow", async () => {
+  const balance = async () => JSON.parse((await lily(net.home, ["balance", "--json"])).stdout) as { wallet: string; escrow: string; leases: string };
+  const before = await balance();
+  const dep = await lily(net.home, ["deposit", "2", "--lease-escrow"]);
+  assert.equal(dep.code, 0, dep.stderr);
+  assert.match(dep.stdout, /into the leases escrow/);
+  const after = await balance();
+  assert.equal(BigInt(after.leases) - BigInt(before.leases), 2n * 10n ** 18n);
+  assert.equal(after.escrow, before.escrow, "the deals escrow is untouched");
+  assert.equal(BigInt(before.wallet) - BigInt(after.wallet), 2n * 10n ** 18n);
+  const back = await lily(net.home, ["withdraw", "2", "--lease-escrow"]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal((await balance()).leases, before.leases);
+});
+
 // Last: it kills a provider.
 test("a provider that dies mid-stream ends that answer with an error, and the next request goes to another provider", async () => {
   const openai = client(await createKey());

@@ -19,6 +19,8 @@ export interface AnswerBookDeps {
   leases: Address;
   /** The mediator's URL, when the gateway has one: audits go there. */
   mediatorUrl?: string;
+  /** Told of a provider an audit proved wrong, so it is sent no more requests. */
+  onWrongAnswer?: (provider: string) => void;
 }
 
 /** Whether to audit an answer: temperature 0, and drawn with the lease's audit rate. */
@@ -80,6 +82,7 @@ export function createAnswerBook(deps: AnswerBookDeps) {
         const body = (await res.json()) as { verdict?: string; error?: { message?: string } };
         const verdict = res.ok && (body.verdict === "correct" || body.verdict === "wrong") ? body.verdict : "failed";
         db.prepare("UPDATE answers SET audit = ? WHERE id = ?").run(verdict, id);
+        if (verdict === "wrong") deps.onWrongAnswer?.(record.lease.provider);
         log.info("answer audited", { answer: id, verdict, error: body.error?.message });
       } catch (e) {
         db.prepare("UPDATE answers SET audit = 'failed' WHERE id = ?").run(id);

@@ -59,7 +59,15 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   const halo = createHalo({ home: opts.home, chainId: net.chainId });
   let url = "";
   const publicUrl = () => opts.publicUrl ?? url;
-  const answers = createAnswerBook({ db, store, log, chainId: net.chainId, leases: net.leases, mediatorUrl: opts.mediatorUrl });
+  const answers = createAnswerBook({
+    db,
+    store,
+    log,
+    chainId: net.chainId,
+    leases: net.leases,
+    mediatorUrl: opts.mediatorUrl,
+    onWrongAnswer: (p) => leases.distrust(p),
+  });
   const gw: GatewayContext = {
     opts,
     db,

@@ -29,7 +29,7 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
     chain: createLilyClient({
       rpcUrl: opts.rpcUrl,
       account: opts.account,
-      addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, deployBlock: opts.deployBlock },
+      addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, leases: opts.leases, deployBlock: opts.deployBlock },
     }),
     solver: createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` }),
     store: new StoreClient(opts.storeUrl),

@@ -221,8 +221,8 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
     return lease;
   }
 
-  function markDown(provider: string, why: unknown): void {
-    cooling.set(provider.toLowerCase(), now() + opts.providerCooldownSeconds);
+  function markDown(provider: string, why: unknown, seconds = opts.providerCooldownSeconds): void {
+    cooling.set(provider.toLowerCase(), now() + seconds);
     log.warn("provider passed over", { provider, error: why instanceof Error ? why.message : String(why) });
   }
 
@@ -249,6 +249,14 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
     },
 
     markDown,
+
+    /**
+     * An audit proved one of the provider's answers wrong: it gets no new requests for a day, and
+     * its open leases with the gateway stop taking them now (they settle as usual).
+     */
+    distrust(provider: string): void {
+      markDown(provider, "an audit proved one of its answers wrong", 86_400);
+    },
 
     /**
      * Check an answer's receipt and pay for it: the receipt must be the provider's, for this lease,
@@ -358,6 +366,7 @@ interface LeaseRow {
   voucher_signature: string | null;
 }
 
+/** A provider's receipt the gateway will not pay: the provider's fault, so a 502 to the client, not a 401. */
 function badReceipt(why: string): LilyError {
-  return new LilyError({ code: "BAD_SIGNATURE", field: "receipt", message: `the provider's receipt is refused: ${why}` });
+  return new LilyError({ code: "UNREACHABLE", field: "receipt", message: `the provider's receipt is refused: ${why}`, details: { badReceipt: true } });
 }
