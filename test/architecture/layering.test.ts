@@ -23,6 +23,8 @@ const allowed: Record<string, string[]> = {
   mediator: ["protocol", "chain", "api", "node-kit", "store", "executor", "verification"],
   sdk: ["protocol", "chain", "api", "node-kit", "store", "verification"],
   gateway: ["protocol", "chain", "api", "node-kit", "store", "sdk", "verification"],
+  // The studio runs in the browser: only browser-safe packages, and it meets the gateway over HTTP.
+  studio: ["protocol", "api"],
   cli: ["protocol", "chain", "api", "node-kit", "store", "solver", "provider", "mediator", "sdk", "verification", "modules", "executor", "gateway"],
 };
 
@@ -30,7 +32,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return name === "node_modules" || name === "fixtures" ? [] : sources(path);
-    return path.endsWith(".ts") ? [path] : [];
+    return /\.tsx?$/.test(path) ? [path] : [];
   });
 }
 

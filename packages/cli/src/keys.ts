@@ -1,7 +1,17 @@
-// Loading a role's key from its keystore (created on first use). The key itself is never printed.
+// Loading a role's key from its keystore (created on first use), or an existing keystore's key
+// (`lily gateway --dev-account-key`). The key itself is never printed.
+import { existsSync } from "node:fs";
+import type { Hex } from "viem";
 import { loadOrCreateKey } from "@lily/node-kit";
+import { LilyError } from "@lily/protocol";
 import { keystorePassword, paths } from "./config/home.ts";
 
 export function roleAccount(home: string, role: string, keyPath?: string) {
   return loadOrCreateKey(keyPath ?? paths(home).key(role), keystorePassword()).account;
+}
+
+/** The private key in the keystore at `path`, which must exist (nothing is created). */
+export function keystoreKey(path: string, flag: string): Hex {
+  if (!existsSync(path)) throw new LilyError({ code: "CONFIG", field: flag, message: `${flag}: no keystore at ${path}` });
+  return loadOrCreateKey(path, keystorePassword()).privateKey;
 }

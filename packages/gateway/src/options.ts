@@ -1,5 +1,5 @@
 // The gateway's options and their defaults (the CLI maps `lily gateway` flags onto them).
-import type { LocalAccount } from "viem";
+import type { Hex, LocalAccount } from "viem";
 import type { NetworkEndpoints } from "@lily/protocol";
 
 export interface GatewayOptions {
@@ -31,6 +31,13 @@ export interface GatewayOptions {
   busyAnswers: number;
   /** How often expired leases are retired, undelivered vouchers sent again and abandoned leases reclaimed. */
   sweepSeconds: number;
+  /** The built studio served at `/`; default @lily/studio's dist folder. */
+  studioDir?: string;
+  /**
+   * A development account's private key, handed to anyone who asks at GET /v1/dev/account so the
+   * studio can sign in without a wallet. Only for a devnet (whose accounts hold play money).
+   */
+  devAccountKey?: Hex;
 }
 
 export const gatewayDefaults = {

@@ -1,6 +1,7 @@
 // Start a gateway: open its databases, connect to the chain, the solver and the store, and serve
-// the OpenAI-compatible API, Halo's sign-in and keys, receipts and jobs on one HTTP port. Every
-// piece is built here and handed to the handlers (composition root of the role).
+// the OpenAI-compatible API, Halo's sign-in and keys, receipts, jobs, the catalogue and the studio's
+// web app on one HTTP port. Every piece is built here and handed to the handlers (composition root
+// of the role).
 import http from "node:http";
 import { createLogger, type Logger } from "@lily/node-kit";
 import { createLilyClient } from "@lily/chain";
@@ -20,6 +21,9 @@ import { createJobRunner } from "./http/jobRoutes.ts";
 import type { GatewayContext } from "./context.ts";
 import { createHalo } from "./halo/index.ts";
 import { haloRoutes } from "./http/haloRoutes.ts";
+import { createCatalog } from "./catalog.ts";
+import { studioApiRoutes } from "./http/studioApiRoutes.ts";
+import { defaultStudioDir, studioRoutes } from "./http/studioRoutes.ts";
 import { leaseChain } from "./leases/leaseChain.ts";
 import { embed } from "./leases/embed.ts";
 
@@ -92,6 +96,9 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     ...catalogRoutes(gw, answers),
     ...jobs.routes,
     ...haloRoutes(halo, () => new URL(publicUrl())),
+    ...studioApiRoutes(createCatalog({ chain, store, solverUrl: net.solverUrl }, { now: deps.now }), opts.devAccountKey),
+    // Last: the studio's files take whatever path no route above claims.
+    ...studioRoutes(opts.studioDir ?? defaultStudioDir()),
   ];
   const server = http.createServer(createRouter(routes, (err) => log.error("request failed", { error: err })));
   await new Promise<void>((resolve, reject) => {

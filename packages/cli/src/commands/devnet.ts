@@ -310,6 +310,9 @@ export function registerDevnet(program: Command): void {
               "gateway",
               "--port",
               o.gatewayPort,
+              // The studio offers the job creator's funded account to a browser with no wallet.
+              "--dev-account-key",
+              p.key(JOB_CREATOR_ROLE),
               ...(auditor?.ready.url ? ["--mediator-url", auditor.ready.url, "--audit", "10%", "--mediation-fee", "1"] : []),
             ],
           },
@@ -347,6 +350,7 @@ export function registerDevnet(program: Command): void {
           `  models       ${Object.keys(models).join(", ") || "none"}${Object.keys(models).length ? " (random weights: its text is noise; add a real one with `npx lily model add`)" : ""}`,
         );
         out.line(`  gateway      ${gateway!.ready.url}/v1  (OpenAI-compatible; \`npx lily keys create\` makes an API key)`);
+        out.line(`  studio       ${gateway!.ready.url}/  (the web app; sign in with the job creator's account)`);
         if (containersNote) out.line(`               container modules not offered: ${containersNote}`);
         for (const n of publishNotes) out.line(`               ${n}`);
         out.line(`  home         ${home}`);

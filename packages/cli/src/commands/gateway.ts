@@ -1,6 +1,7 @@
 // `lily gateway`: run Anura, the OpenAI-compatible inference gateway, as a process. It holds
 // leases with providers that serve models (paying each answer by voucher from its leases escrow),
-// signs users in with their wallets (Halo) and serves their API keys, receipts and jobs.
+// signs users in with their wallets (Halo) and serves their API keys, receipts and jobs, and the
+// studio (the web app) at its root.
 import type { Command } from "commander";
 import { createLogger } from "@lily/node-kit";
 import { gatewayDefaults, startGateway } from "@lily/gateway";
@@ -9,7 +10,7 @@ import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveN
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
 import { bpsOption, durationOption, intOption, tokenOption } from "../flags.ts";
-import { roleAccount } from "../keys.ts";
+import { keystoreKey, roleAccount } from "../keys.ts";
 
 export function registerGateway(program: Command): void {
   addNetworkFlags(
@@ -26,7 +27,9 @@ export function registerGateway(program: Command): void {
       .option("--mediator-url <url>", "the mediator that audits sampled answers")
       .option("--audit <percent>", "share of temperature-0 answers sent to audit, e.g. 5%", "0%")
       .option("--mediation-fee <lily>", "paid to the mediator from a provider's collateral when an audit proves it wrong", "0")
-      .option("--max-tokens <n>", "max_tokens of a chat request that gives none", String(gatewayDefaults.defaultMaxTokens)),
+      .option("--max-tokens <n>", "max_tokens of a chat request that gives none", String(gatewayDefaults.defaultMaxTokens))
+      .option("--studio-dir <path>", "the built studio to serve at / (default: @lily/studio's dist folder)")
+      .option("--dev-account-key <keystore>", "devnets only: hand this keystore's key to the studio at /v1/dev/account, for signing in without a wallet"),
   ).action(async (o: Record<string, string>, cmd: Command) => {
     const net = resolveNetwork(cmd);
     const account = roleAccount(net.home, o.name!, o.key);
@@ -44,6 +47,8 @@ export function registerGateway(program: Command): void {
         auditBps: bpsOption(o.audit!, "--audit"),
         mediationFee: tokenOption(o.mediationFee!, "--mediation-fee"),
         defaultMaxTokens: intOption(o.maxTokens!, "--max-tokens"),
+        studioDir: o.studioDir,
+        devAccountKey: o.devAccountKey === undefined ? undefined : keystoreKey(o.devAccountKey, "--dev-account-key"),
       },
       { log: createLogger({ module: o.name! }) },
     );

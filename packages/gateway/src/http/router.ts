@@ -1,6 +1,7 @@
 // A small router for the gateway's hand-served routes: OpenAI's (whose errors have OpenAI's shape
 // and whose answers may stream) and Lily's own. Each route names its method and path; a handler
-// writes its own response. A thrown error becomes an OpenAI-shaped error if nothing was sent yet,
+// writes its own response; a route whose path is `*` takes what no other route matched (the
+// studio's files). A thrown error becomes an OpenAI-shaped error if nothing was sent yet,
 // else an error event on the open stream.
 import type http from "node:http";
 import { LilyError, parse } from "@lily/protocol";
@@ -20,6 +21,7 @@ export type Handler = (ctx: RequestContext) => Promise<void>;
 
 export interface Route {
   method: "GET" | "POST" | "DELETE";
+  /** A pattern (`/v1/jobs/:id`), or `*`: any path no other route matches, for this method only. */
   path: string;
   handler: Handler;
 }
@@ -37,7 +39,9 @@ export function createRouter(routes: Route[], onError: (err: unknown) => void) {
       const url = new URL(req.url ?? "/", "http://gateway");
       let allowed: string[] = [];
       for (const route of routes) {
-        const params = matchPath(route.path, url.pathname);
+        // The catch-all answers only what no route claims (a POST to a GET route is still a 405).
+        if (route.path === "*" && (allowed.length || route.method !== req.method)) continue;
+        const params = route.path === "*" ? {} : matchPath(route.path, url.pathname);
         if (!params) continue;
         if (route.method !== req.method) {
           allowed.push(route.method);

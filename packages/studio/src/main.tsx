@@ -1,0 +1,33 @@
+// The studio's entry: routes in the URL's hash (so relative asset URLs work on every page and
+// under any path the gateway serves it at), each page loaded with the app shell.
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { createHashRouter, RouterProvider } from "react-router";
+import { AuthProvider } from "./auth.tsx";
+import { Layout } from "./Layout.tsx";
+import { Chat } from "./pages/Chat.tsx";
+import { History } from "./pages/History.tsx";
+import { Marketplace } from "./pages/Marketplace.tsx";
+import { RunModule } from "./pages/RunModule.tsx";
+import "./styles.css";
+
+const router = createHashRouter([
+  {
+    element: <Layout />,
+    children: [
+      { index: true, element: <Marketplace /> },
+      { path: "modules/:name", element: <RunModule /> },
+      { path: "chat", element: <Chat /> },
+      { path: "history", element: <History /> },
+      { path: "*", element: <p>No such page.</p> },
+    ],
+  },
+]);
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <AuthProvider>
+      <RouterProvider router={router} />
+    </AuthProvider>
+  </StrictMode>,
+);
