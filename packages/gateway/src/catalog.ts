@@ -6,7 +6,7 @@
 // and the prices are read again after a few seconds.
 import { createClient, modelOfferRoutes, solverRoutes } from "@lily/api";
 import { latestModule, listModuleNames, type LilyClient } from "@lily/chain";
-import { ModelManifest, ModuleManifest, isModelManifest, type RegistryEntry } from "@lily/protocol";
+import { ModelManifest, ModuleManifest, isModelManifest, priceRange, type PricedOffer, type RegistryEntry } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 
 export const CATALOG_CACHE_MS = 5_000;
@@ -36,24 +36,10 @@ export interface CatalogEntry {
   prices: CatalogPrices;
 }
 
-/** An offer as far as pricing goes: who, for which CIDs, at what price, until when (unix seconds). */
-export interface PricedOffer {
-  provider: string;
-  cids: readonly string[];
-  price: bigint;
-  expiresAt: bigint;
-}
-
-/** The range of prices among current offers for `cid`, and how many providers make them. */
+/** The range of prices among current offers for `cid` (protocol's priceRange), as decimal strings for JSON. */
 export function pricesFor(cid: string, offers: readonly PricedOffer[], nowSeconds: number): CatalogPrices {
-  const current = offers.filter((o) => o.cids.includes(cid) && o.expiresAt > BigInt(nowSeconds));
-  if (current.length === 0) return { providers: 0 };
-  const prices = current.map((o) => o.price);
-  return {
-    providers: new Set(current.map((o) => o.provider.toLowerCase())).size,
-    min: prices.reduce((a, b) => (b < a ? b : a)).toString(),
-    max: prices.reduce((a, b) => (b > a ? b : a)).toString(),
-  };
+  const { providers, min, max } = priceRange(cid, offers, nowSeconds);
+  return min === undefined || max === undefined ? { providers } : { providers, min: min.toString(), max: max.toString() };
 }
 
 type Manifest = { kind: "module"; manifest: ModuleManifest } | { kind: "model"; manifest: ModelManifest };

@@ -16,3 +16,4 @@ export * from "./lease.ts";
 export * from "./model.ts";
 export * from "./inference.ts";
 export * from "./answerRecord.ts";
+export * from "./priceRange.ts";
