@@ -3,10 +3,9 @@
 // exactly what the rules say", and small tools to look at the contracts themselves (their ABIs,
 // their runtime bytecode, their Solidity sources) and at a contract that calls on someone's behalf.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getAddress, parseEther, type Abi, type AbiFunction, type Address, type Hex } from "viem";
 import {
@@ -38,6 +37,7 @@ import {
 import { compileSolidity } from "../../packages/chain/scripts/solc.ts";
 import { SUPPLY, type Fixture } from "../../packages/chain/test/fixture.ts";
 import { PLAIN_JOB_TERMS } from "../support/jobOffers.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -257,7 +257,7 @@ export async function deployRelay(f: Fixture): Promise<Relay> {
  * the built modules' binaries (a provider fetches a module's binary before it signs).
  */
 export async function startTestStore(): Promise<{ store: StoreClient; blocks: BlockStore; close(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), "lily-authority-store-"));
+  const dataDir = tempDir("lily-authority-store-");
   const server = await startStore({ ...defaultStoreOptions, dataDir }, { logger: createLogger({ module: "store", level: "error" }) });
   const store = new StoreClient(server.url);
   for (const m of loadCatalog()) await store.putBytes(m.wasmBytes);

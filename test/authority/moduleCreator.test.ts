@@ -5,8 +5,7 @@
 // signatures, a real chain.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256, toHex } from "viem";
 import {
@@ -36,6 +35,7 @@ import {
 } from "../../packages/chain/src/index.ts";
 import { rejectsWith, startFixture, type Fixture } from "../../packages/chain/test/fixture.ts";
 import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore, providerChecks } from "./helpers.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 const right = keccak256(toHex("the right result"));
 
@@ -116,8 +116,9 @@ describe("a module creator may NOT change a published version", () => {
   });
 
   test("the module catalogue with one byte of a built manifest changed is refused (CID_MISMATCH), naming the file", () => {
-    const dir = mkdtempSync(join(tmpdir(), "lily-authority-dist-"));
-    cpSync(DIST_DIR, dir, { recursive: true });
+    const dir = tempDir("lily-authority-dist-");
+    // The WASM catalogue only: the container images beside it (~1 GB) play no part here.
+    cpSync(DIST_DIR, dir, { recursive: true, filter: (src) => src !== join(DIST_DIR, "images") });
     const path = join(dir, "cowsay@1.0.0", "manifest.json");
     const text = readFileSync(path, "utf8");
     assert.ok(text.includes("A cow says"));

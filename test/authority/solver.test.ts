@@ -5,8 +5,6 @@
 // whatever both parties signed, opened by anyone, and that nobody lost anything.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, parseEther, toHex, type Address } from "viem";
 import { cidForBytes, hashRecord, signRecord, type DealMessage } from "@lily/protocol";
@@ -36,6 +34,7 @@ import {
 } from "../../packages/chain/src/index.ts";
 import { DEPOSITED, FUNDED, SUPPLY, rejectsWith, startFixture, testKey, type Fixture, type SignedDeal } from "../../packages/chain/test/fixture.ts";
 import { addr, assertEscrowMoved, assertUnchanged, ledger, proposal, startTestStore, providerChecks } from "./helpers.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 const right = keccak256(toHex("the right result"));
 
@@ -56,7 +55,7 @@ describe("a solver may NOT lock anyone in", () => {
     const logger = createLogger({ module: "solver", level: "error" });
     const solvers: RunningSolver[] = [];
     const start = async () => {
-      const dbPath = join(mkdtempSync(join(tmpdir(), "lily-authority-solver-")), "solver.db");
+      const dbPath = join(tempDir("lily-authority-solver-"), "solver.db");
       const s = await startSolver(
         {
           ...defaultSolverOptions,

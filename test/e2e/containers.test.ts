@@ -5,8 +5,7 @@
 // inputs (a rendered sentence, spoken digits, a mate in one, the NASA astronaut portrait).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLilyClient, dealState, escrowBalance } from "@lily/chain";
 import { loadContainerCatalog } from "@lily/modules";
@@ -15,11 +14,12 @@ import { testDocker } from "../support/docker.ts";
 import { astronautPng, renderText, speak } from "../modules/support/fixtures.ts";
 import { buildImages } from "../../modules/scripts/buildImages.ts";
 import { lily, startDevnet, until, type Devnet } from "./lilyProcess.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 const docker = await testDocker();
 const skip = "skip" in docker ? docker.skip : false;
 const dockerHost = "skip" in docker ? "" : docker.endpoint.url;
-const work = mkdtempSync(join(tmpdir(), "lily-containers-e2e-"));
+const work = tempDir("lily-containers-e2e-");
 let net: Devnet;
 
 before(async () => {

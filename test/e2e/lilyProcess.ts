@@ -1,12 +1,12 @@
 // Helpers for end-to-end tests: start `lily devnet` as a real process in a temporary LILY_HOME,
 // run other `lily` commands against it, read its network.json and devnet.json.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
 import type { NetworkEndpoints } from "@lily/protocol";
+import { tempDir } from "../support/tempDir.ts";
 
 export const LILY = fileURLToPath(new URL("../../packages/cli/bin/lily.js", import.meta.url));
 
@@ -21,7 +21,7 @@ export interface Devnet {
 }
 
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), "lily-e2e-"));
+  return tempDir("lily-e2e-");
 }
 
 export async function startDevnet(args: string[] = [], home = tempHome()): Promise<Devnet> {

@@ -2,15 +2,15 @@
 // the archive is put (putFile). They must agree, or a manifest would name an archive no store holds.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { cidForBytes, cidForRecord } from "@lily/protocol";
 import { putFile, type BlockClient } from "@lily/store";
 import { archiveCid } from "../../modules/scripts/images/archiveCid.ts";
+import { tempDir } from "../support/tempDir.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "lily-archive-cid-"));
+const dir = tempDir("lily-archive-cid-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A store in memory: enough of StoreClient for putFile. */

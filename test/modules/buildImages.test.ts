@@ -2,8 +2,7 @@
 // image gets the very same image back from its archive, and what is built is slim and runs as
 // nobody in particular: no package manager, manuals or translations, a non-root user.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { createDockerExecutor, type DockerEngine } from "@lily/executor";
@@ -12,6 +11,7 @@ import { loadContainerCatalog, verifyArchive } from "../../modules/containers/ca
 import { buildImages } from "../../modules/scripts/buildImages.ts";
 import { imageId } from "../../modules/scripts/images/engineImages.ts";
 import { skipDocker } from "./support/containerModules.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 let engine: DockerEngine;
 
@@ -44,7 +44,7 @@ describe("building container images", { skip: skipDocker }, () => {
 
   test("every image names a non-root user and carries no package manager, manuals or translations", async () => {
     const executor = createDockerExecutor({ engine });
-    const work = mkdtempSync(join(tmpdir(), "lily-image-contents-"));
+    const work = tempDir("lily-image-contents-");
     try {
       for (const entry of loadContainerCatalog()) {
         const config = await engine.json<{ Config: { User: string; Cmd: string[] } }>({ path: `/images/${entry.image}/json` });

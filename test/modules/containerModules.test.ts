@@ -4,13 +4,12 @@
 // module's declared comparator is checked on two runs of the same job. Without a Docker engine
 // these tests fail, unless LILY_SKIP_DOCKER=1 leaves them out.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { comparatorFor } from "@lily/verification";
 import { astronautPng, renderText, speak } from "./support/fixtures.ts";
 import { containerModules, skipDocker, type ContainerModules, type ModuleRun } from "./support/containerModules.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 let modules: ContainerModules;
 let scratch: string;
@@ -23,7 +22,7 @@ function assertSameResult(name: string, first: ModuleRun, second: ModuleRun): vo
 
 describe("container modules on a real Docker engine", { skip: skipDocker }, () => {
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), "lily-module-fixtures-"));
+    scratch = tempDir("lily-module-fixtures-");
     modules = await containerModules();
   });
   after(async () => {

@@ -2,11 +2,11 @@
 // are followed as inside the image (absolute ones from the image's root), and a `!` glob keeps
 // what a broader one would remove.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { baseSystemFiles, loadedPaths, pruneGlobs, pruneUnloadedLibraries, resolveInRoot } from "../../modules/scripts/images/prune.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 const dirs: string[] = [];
 after(() => {
@@ -15,7 +15,7 @@ after(() => {
 
 /** A root filesystem from a list of files (path -> contents) and links (path -> target). */
 function tree(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), "lily-prune-"));
+  const root = tempDir("lily-prune-");
   dirs.push(root);
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, ".."), { recursive: true });

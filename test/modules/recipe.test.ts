@@ -1,12 +1,12 @@
 // A container module's folder is checked before anything is built, and its recipe hash covers what
 // decides the image (not the manifest, which is derived again on every build).
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { isLilyError } from "@lily/protocol";
 import { CONTAINERS_DIR, containerNames, readRecipe } from "../../modules/scripts/images/recipe.ts";
+import { tempDir } from "../support/tempDir.ts";
 
 const dirs: string[] = [];
 after(() => {
@@ -15,7 +15,7 @@ after(() => {
 
 /** A copy of the chess module's folder, changed by `edit`. */
 function chessCopy(edit: (dir: string) => void = () => {}): string {
-  const containers = mkdtempSync(join(tmpdir(), "lily-recipe-"));
+  const containers = tempDir("lily-recipe-");
   dirs.push(containers);
   cpSync(join(CONTAINERS_DIR, "chess"), join(containers, "chess"), { recursive: true });
   edit(join(containers, "chess"));

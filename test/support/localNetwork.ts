@@ -2,8 +2,6 @@
 // store holding every built module, and a solver, all on loopback; clients for any key, funding
 // from the deployer, and one stop for all of it. Each package's test network adds its own parties
 // and helpers on top (the provider's runners, the job creator's SDK client, the mediator's units).
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -25,6 +23,7 @@ import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
 import { startSolver, defaultSolverOptions, type SolverOptions } from "@lily/solver";
 import { loadCatalog } from "@lily/modules";
 import type { Domain, NetworkEndpoints } from "@lily/protocol";
+import { tempDir } from "./tempDir.ts";
 
 /** The LILY the deployer mints, and so all there ever is. */
 export const SUPPLY = parseEther("1000000");
@@ -122,7 +121,7 @@ export async function startLocalNetwork<T>(name: string, opts: LocalNetworkOptio
 }
 
 async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetwork> {
-  const dir = mkdtempSync(join(tmpdir(), `lily-${name}-net-`));
+  const dir = tempDir(`lily-${name}-net-`);
   const logger = testLogger();
   const closers: (() => Promise<void>)[] = [];
   const stop = async () => {

@@ -1,12 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createLilyClient, deployLily, deposit, devAccounts, escrowBalance, startAnvil, tokenBalance, totalLocked } from "../src/index.ts";
 import { rejectsWith } from "./fixture.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const rpc = async (rpcUrl: string, method: string) => {
   const res = await fetch(rpcUrl, {
@@ -32,7 +32,7 @@ describe("the embedded anvil", () => {
   });
 
   test("keeps its chain across a restart when given a state file", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lily-anvil-"));
+    const dir = tempDir("lily-anvil-");
     const statePath = join(dir, "state.json");
     try {
       const first = await startAnvil({ statePath });

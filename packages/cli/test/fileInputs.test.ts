@@ -4,16 +4,16 @@
 // calls before it signs anything.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, truncateSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { isLilyError } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
 import { startStore, StoreClient, defaultStoreOptions } from "@lily/store";
 import { prepareInputs } from "@lily/sdk";
 import { loadCatalog } from "@lily/modules";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "lily-inputs-"));
+const dir = tempDir("lily-inputs-");
 const wordcount = loadCatalog().find((m) => m.ref === "wordcount@1.0.0")!.manifest;
 const logger = createLogger({ module: "store", level: "error" });
 

@@ -1,13 +1,11 @@
 // Run the real `lily` command as a process in a temporary home, to completion.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const LILY = fileURLToPath(new URL("../bin/lily.js", import.meta.url));
 
-export const tempHome = () => mkdtempSync(join(tmpdir(), "lily-cli-"));
+export const tempHome = () => tempDir("lily-cli-");
 
 export function lily(home: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [LILY, "--home", home, ...args], { encoding: "utf8", env: { ...process.env, LILY_LOG_LEVEL: "warn" } });

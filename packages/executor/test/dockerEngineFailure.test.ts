@@ -3,9 +3,8 @@
 // reason instead of inventing an exit, and the container is still removed.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isLilyError } from "@lily/protocol";
 import { createDockerExecutor, TASK_LABEL } from "../src/docker/dockerExecutor.ts";
@@ -13,10 +12,11 @@ import { DockerEngine } from "../src/docker/engine.ts";
 import { parseDockerHost } from "../src/docker/daemon.ts";
 import { jobDirs } from "./fixtures/runTask.ts";
 import { testDocker, testImage } from "../../../test/support/docker.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const docker = await testDocker();
 const skip = "skip" in docker ? docker.skip : false;
-const dir = mkdtempSync(join(tmpdir(), "lily-engine-relay-"));
+const dir = tempDir("lily-engine-relay-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A unix-socket relay to the engine at `target` that cuts any connection carrying a request whose head matches `cut`. */

@@ -3,11 +3,11 @@
 // and detectGpus on an nvidia-smi that is absent, finds no device, or prints that output.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isLilyError } from "@lily/protocol";
 import { detectGpus, parseNvidiaSmi } from "../src/docker/nvidiaSmi.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 // nvidia-smi --query-gpu=index,name,memory.total,uuid --format=csv,noheader,nounits on a DGX A100 node (one GPU shown).
 const A100 = "0, NVIDIA A100-SXM4-80GB, 81920, GPU-5e2f1b8a-3c4d-9e0f-7a6b-1c2d3e4f5a6b\n";
@@ -83,7 +83,7 @@ function fakeNvidiaSmi(dir: string, stdout: string, code: number): string {
 }
 
 test("detectGpus: none without nvidia-smi or without a device, the GPUs it prints, its failure in its words", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "lily-nvidia-smi-"));
+  const dir = tempDir("lily-nvidia-smi-");
   try {
     assert.deepEqual(await detectGpus({ command: join(dir, "absent") }), []);
     assert.deepEqual(await detectGpus({ command: fakeNvidiaSmi(dir, NO_DEVICES, 6) }), []);

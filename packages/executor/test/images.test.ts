@@ -5,8 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createWriteStream, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { cidForBytes, isLilyError, type DockerModuleExecutor } from "@lily/protocol";
@@ -16,10 +15,11 @@ import { testDocker } from "../../../test/support/docker.ts";
 import { type DockerEngine, EngineError } from "../src/docker/engine.ts";
 import { createImageLoader, saveImage } from "../src/docker/images.ts";
 import type { JobSource } from "../src/loadJob.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const docker = await testDocker();
 const skip = "skip" in docker ? docker.skip : false;
-const work = mkdtempSync(join(tmpdir(), "lily-images-"));
+const work = tempDir("lily-images-");
 let engine: DockerEngine;
 let store: StoreClient;
 let closeStore: () => Promise<void>;

@@ -3,20 +3,18 @@
 // there is not the job creator's fault and is thrown for the caller to retry.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { cidForBytes, cidForRecord, isLilyError } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
 import { startStore, defaultStoreOptions, StoreClient } from "@lily/store";
 import { loadCatalog } from "@lily/modules";
 import { JOB_FAILURE_FILE, failureOutputs, loadJob, type JobFailure } from "../src/loadJob.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 let store: StoreClient;
 let close: () => Promise<void>;
 const modules: Record<string, string> = {};
 before(async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "lily-loadjob-store-"));
+  const dataDir = tempDir("lily-loadjob-store-");
   const server = await startStore({ ...defaultStoreOptions, dataDir }, { logger: createLogger({ module: "store", level: "error" }) });
   store = new StoreClient(server.url);
   close = () => server.close();

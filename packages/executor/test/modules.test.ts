@@ -1,7 +1,7 @@
 // The built modules, run in the WASM sandbox the way a provider runs them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cidForBytes, cidForRecord, isLilyError, verifyCid } from "@lily/protocol";
@@ -9,6 +9,7 @@ import { DIST_DIR, loadCatalog } from "@lily/modules";
 import { compileAssemblyScript } from "@lily/modules/compile";
 import { createWasmExecutor } from "../src/wasmExecutor.ts";
 import { runTask, type TaskOptions } from "./fixtures/runTask.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const catalog = loadCatalog();
 const executor = createWasmExecutor();
@@ -122,7 +123,7 @@ test("without a build, the catalogue says to run the build", () => {
 });
 
 test("a binary changed after the build is refused", () => {
-  const dist = mkdtempSync(join(tmpdir(), "lily-dist-"));
+  const dist = tempDir("lily-dist-");
   // Only the WASM catalogue: container images (and their build trees) are not what this test tampers with.
   cpSync(DIST_DIR, dist, { recursive: true, filter: (src) => !src.startsWith(join(DIST_DIR, "images")) });
   writeFileSync(join(dist, "primes@1.0.0", "module.wasm"), Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));

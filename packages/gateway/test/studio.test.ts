@@ -4,14 +4,14 @@
 // and the development account only on a gateway started with one.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { RunningGateway } from "../src/index.ts";
 import { OUTPUT_PER_1K, startGatewayNetwork, type GatewayNetwork, type PublishedModel } from "./network.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const devKey = `0x${"d3".repeat(32)}` as const;
 const INDEX = "<!doctype html><title>studio</title><div id=root></div>";
@@ -26,7 +26,7 @@ let dir: string;
 
 before(async () => {
   // A built studio: index.html and a hashed asset, with a secret beside the folder and a link out of it.
-  dir = mkdtempSync(join(tmpdir(), "lily-studio-"));
+  dir = tempDir("lily-studio-");
   const studioDir = join(dir, "dist");
   mkdirSync(join(studioDir, "assets"), { recursive: true });
   writeFileSync(join(studioDir, "index.html"), INDEX);

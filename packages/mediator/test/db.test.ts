@@ -1,17 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Hex } from "viem";
 import { isLilyError, type DealMessage } from "@lily/protocol";
 import { MediatorDb } from "../src/db.ts";
 import type { DisputeSighting } from "../src/dispute.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 /** A chain time before any recheck time used below. */
 const T = 1_000;
-const dbPath = () => join(mkdtempSync(join(tmpdir(), "lily-mediator-db-")), "mediator.db");
+const dbPath = () => join(tempDir("lily-mediator-db-"), "mediator.db");
 const key = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const sighting = (n: number, blockNumber = 10 + n): DisputeSighting => ({
   key: key(n),

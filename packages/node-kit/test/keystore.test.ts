@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isLilyError } from "@lily/protocol";
 import { loadOrCreateKey } from "../src/index.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "lily-ks-"));
+const dir = tempDir("lily-ks-");
 
 test("a key is created on first use and the same key is loaded after", () => {
   const path = join(dir, "a", "key.json");

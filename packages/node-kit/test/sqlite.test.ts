@@ -1,14 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, transaction } from "../src/index.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const migrations = ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "ALTER TABLE t ADD COLUMN w TEXT"];
 
 test("migrations run once and data survives reopening", () => {
-  const path = join(mkdtempSync(join(tmpdir(), "lily-db-")), "x.db");
+  const path = join(tempDir("lily-db-"), "x.db");
   const db = openDatabase(path, migrations);
   db.prepare("INSERT INTO t (v, w) VALUES (?, ?)").run("a", "b");
   db.close();

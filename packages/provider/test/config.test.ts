@@ -2,12 +2,12 @@
 // field and the file (a typo in a key included), so an operator never runs on terms it did not mean.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther } from "viem";
 import { isLilyError } from "@lily/protocol";
 import { configRates, parseProviderConfig, readProviderConfig } from "../src/config.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 test("a full config reads amounts in LILY as wei, strings and numbers alike", () => {
   const c = parseProviderConfig(
@@ -61,7 +61,7 @@ for (const [what, value, field] of mistakes) {
 }
 
 test("a file that is not JSON is refused naming the file; a missing one naming --config", () => {
-  const dir = mkdtempSync(join(tmpdir(), "lily-provider-config-"));
+  const dir = tempDir("lily-provider-config-");
   const path = join(dir, "provider.json");
   writeFileSync(path, "{ price: 1 }");
   assert.throws(

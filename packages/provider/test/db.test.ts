@@ -2,13 +2,12 @@
 // earlier version (one table, no kept job details) opens and its deals are still followed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress } from "viem";
 import { openDatabase } from "@lily/node-kit";
 import { NO_MEDIATORS, Policy, replicaGroupHash, toWire, type DealMessage } from "@lily/protocol";
 import { ProviderDb, type LocalDeal } from "../src/db.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const A = getAddress("0x00000000000000000000000000000000000000a1");
 const B = getAddress("0x00000000000000000000000000000000000000b2");
@@ -29,7 +28,7 @@ const deal: DealMessage = {
   moduleCreator: "0x00000000000000000000000000000000000000C3",
   royaltyBps: 0,
 };
-const dbPath = () => join(mkdtempSync(join(tmpdir(), "lily-provider-db-")), "provider.db");
+const dbPath = () => join(tempDir("lily-provider-db-"), "provider.db");
 
 test("every field of a local deal is read back as it was written", () => {
   const path = dbPath();

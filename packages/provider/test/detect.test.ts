@@ -4,13 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
 import os from "node:os";
-import { join } from "node:path";
 import { detectGpus } from "@lily/executor";
 import { detectMachine, machineResources, offeredResources } from "../src/detect.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
-const workDir = () => mkdtempSync(join(os.tmpdir(), "lily-provider-detect-"));
+const workDir = () => tempDir("lily-provider-detect-");
 
 test("the machine's CPUs, memory and the free disk under the work directory are detected", async () => {
   const dir = workDir();

@@ -4,8 +4,6 @@
 // reader of the Prometheus format.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, type Address, type Hex } from "viem";
 import { NO_MEDIATORS, NO_REPLICAS, Policy, type DealMessage } from "@lily/protocol";
@@ -14,6 +12,7 @@ import { DURATION_BUCKETS_SECONDS, renderMetrics } from "../src/metrics.ts";
 import { family, histogram } from "../src/promText.ts";
 import { statusFromDb } from "../src/status.ts";
 import { parsePrometheus } from "./promParse.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const NOW = 1_900_000_000;
 const JC: Address = "0x00000000000000000000000000000000000000C3";
@@ -62,7 +61,7 @@ function history(path: string): void {
 const earned = PRICE + (PRICE - PRICE / 10n);
 
 test("status sums the database: jobs by outcome, earnings less royalty, collateral lost, capacity its deals hold", () => {
-  const path = join(mkdtempSync(join(tmpdir(), "lily-provider-metrics-")), "provider.db");
+  const path = join(tempDir("lily-provider-metrics-"), "provider.db");
   history(path);
   const db = new ProviderDb(path);
   const { status } = statusFromDb(db, NOW);
@@ -78,7 +77,7 @@ test("status sums the database: jobs by outcome, earnings less royalty, collater
 });
 
 test("the metrics text is valid Prometheus exposition, and says the same after the database is reopened", () => {
-  const path = join(mkdtempSync(join(tmpdir(), "lily-provider-metrics-")), "provider.db");
+  const path = join(tempDir("lily-provider-metrics-"), "provider.db");
   history(path);
   const read = () => {
     const db = new ProviderDb(path);

@@ -1,8 +1,6 @@
 // Proposals as a solver would hand them to a provider: a job offer signed by a job creator, a
 // resource offer signed by the provider, and the deal protocol's deriveDeal makes of them, with
 // a real store holding the modules. No chain: signatures are bound to a domain, not to a node.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -20,6 +18,7 @@ import {
 import { startModuleStore, type ModuleStore } from "../../../test/support/localNetwork.ts";
 import type { ProposalContext } from "../src/checkProposal.ts";
 import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 export const testKey = (name: string): Hex => keccak256(toHex(`lily provider test key: ${name}`));
 export const jobCreator = privateKeyToAccount(testKey("job creator"));
@@ -31,7 +30,7 @@ export const NOW = 1_900_000_000;
 export type TestStore = ModuleStore;
 
 /** A real store server with every built module published. */
-export const startTestStore = (): Promise<TestStore> => startModuleStore(mkdtempSync(join(tmpdir(), "lily-provider-store-")));
+export const startTestStore = (): Promise<TestStore> => startModuleStore(tempDir("lily-provider-store-"));
 
 /** Where the store keeps a block: deleting it makes the block vanish. */
 export const blockPath = (dataDir: string, cid: string) => join(dataDir, cid.slice(-2), cid);

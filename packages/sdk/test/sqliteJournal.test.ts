@@ -1,13 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JobEntry } from "@lily/sdk";
 import { sqliteJournal } from "../src/sqliteJournal.ts";
 import { jobEntry as entry, offer } from "../../cli/test/jobEntry.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
-const tempJournal = () => sqliteJournal(join(mkdtempSync(join(tmpdir(), "lily-journal-")), "jobs.db"));
+const tempJournal = () => sqliteJournal(join(tempDir("lily-journal-"), "jobs.db"));
 
 test("a job put into the journal comes back the same, amounts as bigints", () => {
   const journal = tempJournal();
@@ -55,7 +54,7 @@ test("a job that ended without a match keeps its stage and the reason", () => {
 });
 
 test("the journal survives closing and reopening its file", () => {
-  const path = join(mkdtempSync(join(tmpdir(), "lily-journal-")), "jobs.db");
+  const path = join(tempDir("lily-journal-"), "jobs.db");
   const first = sqliteJournal(path);
   first.put(entry("c3", 1000));
   first.close();

@@ -4,13 +4,11 @@
 // anyone; every balance is checked to the wei.
 import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseEther } from "viem";
 import { isLilyError } from "@lily/protocol";
 import { dealState } from "@lily/chain";
 import { PRICE, eventually, startNetwork, type Network } from "./network.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 let net: Network;
 before(async () => {
@@ -18,7 +16,7 @@ before(async () => {
 });
 after(() => net.stop());
 
-const outDir = () => mkdtempSync(join(tmpdir(), "lily-sdk-out-"));
+const outDir = () => tempDir("lily-sdk-out-");
 const cowsay = (message: string, o: { maxPrice?: bigint; policy?: string } = {}) => ({
   module: "cowsay@1.0.0",
   inputs: { message },

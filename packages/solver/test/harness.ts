@@ -3,8 +3,6 @@
 // and signed offers, deals and reports. No stubs: escrow is read from the contract, deal endings
 // come from its events.
 import type { TestContext } from "node:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
@@ -26,6 +24,7 @@ import { createClient, solverRoutes } from "@lily/api";
 import { createLogger } from "@lily/node-kit";
 import { startSolver, defaultSolverOptions, type SolverOptions } from "../src/index.ts";
 import { PLAIN_JOB_TERMS } from "../../../test/support/jobOffers.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 export const logger = createLogger({ module: "solver", level: "error" });
 export const cid = (s: string) => cidForBytes(new TextEncoder().encode(s));
@@ -73,7 +72,7 @@ export async function startTestChain(): Promise<TestChain> {
 }
 
 export async function startTestSolver(t: TestContext, chain: TestChain, o: Partial<SolverOptions> = {}) {
-  const dbPath = o.dbPath ?? join(mkdtempSync(join(tmpdir(), "lily-solver-")), "solver.db");
+  const dbPath = o.dbPath ?? join(tempDir("lily-solver-"), "solver.db");
   const opts: SolverOptions = {
     ...defaultSolverOptions,
     dbPath,

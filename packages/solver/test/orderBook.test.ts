@@ -2,14 +2,13 @@
 // state a matching pass and the chain follower read.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Hex } from "viem";
 import { cidForBytes, toWire, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { openDatabase } from "@lily/node-kit";
 import { OrderBook, orderBookMigrations } from "../src/index.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
 const hex = (b: string) => `0x${b.repeat(32)}` as Hex;
 const jc = "0x00000000000000000000000000000000000000C1" as const;
@@ -91,7 +90,7 @@ const deal: DealRecord = {
 };
 
 function bookWithDeal() {
-  const path = join(mkdtempSync(join(tmpdir(), "lily-book-")), "solver.db");
+  const path = join(tempDir("lily-book-"), "solver.db");
   const book = new OrderBook(path);
   book.atomically(() => {
     book.addJobOffer(job);
@@ -198,7 +197,7 @@ test("the chain cursor only moves forward, and deals come due by chain time", ()
 });
 
 test("a book written before replicate keeps its matched job offers' deal as dealIds", () => {
-  const path = join(mkdtempSync(join(tmpdir(), "lily-book-")), "solver.db");
+  const path = join(tempDir("lily-book-"), "solver.db");
   const old = openDatabase(path, [orderBookMigrations[0]!]);
   const insert =
     "INSERT INTO job_offers (id, job_creator, expires_at, status, deal_id, offer, signature, rejections, created_at) VALUES (?, ?, 0, ?, ?, ?, ?, '{}', 1)";

@@ -8,7 +8,6 @@ import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cidForBytes, cidForRecord, isLilyError } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
@@ -23,8 +22,9 @@ import {
   type FileRoot,
   type BlockClient,
 } from "../src/index.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "lily-chunked-"));
+const dir = tempDir("lily-chunked-");
 const blocksDir = join(dir, "blocks");
 const server = await startStore({ ...defaultStoreOptions, dataDir: blocksDir }, { logger: createLogger({ module: "store", level: "error" }) });
 after(async () => {

@@ -1,13 +1,13 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { cidForBytes, isLilyError } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
 import { startStore, StoreClient, defaultStoreOptions } from "../src/index.ts";
+import { tempDir } from "../../../test/support/tempDir.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "lily-store-"));
+const dir = tempDir("lily-store-");
 const server = await startStore({ ...defaultStoreOptions, dataDir: join(dir, "blocks") }, { logger: createLogger({ module: "store", level: "error" }) });
 after(() => server.close());
 const store = new StoreClient(server.url);

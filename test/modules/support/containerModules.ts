@@ -3,14 +3,14 @@
 // the recipes are unchanged), and each job through the execution contract: inputs validated
 // against the manifest, laid out by `prepareJobDirs`, run by the Docker executor from
 // `jobTaskSpec`, its /outputs read back file by file.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createDockerExecutor, type DockerEngine, jobTaskSpec, prepareJobDirs, type ExitResult } from "@lily/executor";
 import { testDocker } from "../../support/docker.ts";
 import { cidForBytes, validateInputs, type InputValue } from "@lily/protocol";
 import { loadContainerCatalog, type ContainerCatalogEntry } from "../../../modules/containers/catalog.ts";
 import { buildImages } from "../../../modules/scripts/buildImages.ts";
+import { tempDir } from "../../support/tempDir.ts";
 
 /** Set LILY_SKIP_DOCKER=1 to leave these tests out where no Docker engine can run; otherwise a missing engine fails them. */
 export const skipDocker = process.env.LILY_SKIP_DOCKER === "1" ? "LILY_SKIP_DOCKER=1" : false;
@@ -40,7 +40,7 @@ export async function containerModules(): Promise<ContainerModules> {
   await buildImages({ engine });
   const modules = new Map(loadContainerCatalog().map((e) => [e.manifest.name, e]));
   const executor = createDockerExecutor({ engine });
-  const work = mkdtempSync(join(tmpdir(), "lily-container-modules-"));
+  const work = tempDir("lily-container-modules-");
   let jobs = 0;
 
   async function run(name: string, given: Record<string, InputValue | Uint8Array>): Promise<ModuleRun> {

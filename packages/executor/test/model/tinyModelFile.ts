@@ -1,15 +1,14 @@
 // The tiny GGUF model, written once per test process into a temporary directory, and the requests
 // the model tests send it. Tests write their own copy rather than rely on a prior build.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InferenceRequest } from "@lily/protocol";
 import { writeTinyModel } from "../../../../modules/scripts/tinyModel.ts";
+import { tempDir } from "../../../../test/support/tempDir.ts";
 
 let path: string | undefined;
 
 export function tinyModelPath(): string {
-  path ??= writeTinyModel(join(mkdtempSync(join(tmpdir(), "lily-model-")), "tiny-llama.gguf")).path;
+  path ??= writeTinyModel(join(tempDir("lily-model-"), "tiny-llama.gguf")).path;
   return path;
 }
 

@@ -1,14 +1,13 @@
 // What Halo's tests share: a fresh database (in a temporary home, so it can be reopened), wallets,
 // and an assertion on LilyError codes.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { isLilyError, type ErrorCode } from "@lily/protocol";
 import type { Database } from "@lily/node-kit";
 import { openHaloDb } from "../../src/halo/index.ts";
+import { tempDir } from "../../../../test/support/tempDir.ts";
 
 export const alice = privateKeyToAccount(`0x${"a1".repeat(32)}` as Hex);
 export const bob = privateKeyToAccount(`0x${"b2".repeat(32)}` as Hex);
@@ -21,7 +20,7 @@ process.on("exit", () => {
 });
 
 export function freshHome(): string {
-  const home = mkdtempSync(join(tmpdir(), "lily-halo-"));
+  const home = tempDir("lily-halo-");
   homes.push(home);
   return home;
 }

@@ -5,8 +5,6 @@
 // provider still knows its leases and vouchers and closes them on chain, where it is paid.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEther, type Hex } from "viem";
 import { INFER_PATH, InferEvent, buildPath, createClient, leaseRoutes, readSse } from "@lily/api";
@@ -33,6 +31,7 @@ import { leaseChainOf } from "../../src/leases/leaseChain.ts";
 import { settleDelaySeconds } from "../../src/leases/nextLeaseStep.ts";
 import { defaultLeaseServiceOptions, startLeaseService, type RunningLeaseService } from "../../src/leases/startLeaseService.ts";
 import type { ServedModel } from "../../src/leases/servedModel.ts";
+import { tempDir } from "../../../../test/support/tempDir.ts";
 
 const MODEL = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"; // the fixture's leases name it
 const logger = createLogger({ module: "lease-test", level: (process.env.LILY_TEST_LOG as "info" | undefined) ?? "error" });
@@ -92,7 +91,7 @@ async function stop(): Promise<void> {
 before(async () => {
   lf = await startLeaseFixture();
   runner = await createLlamaRunner({ modelPath: TINY_MODEL_PATH, gpu: false });
-  dir = mkdtempSync(join(tmpdir(), "lily-provider-leases-"));
+  dir = tempDir("lily-provider-leases-");
   await syncClock();
   await start();
 });
