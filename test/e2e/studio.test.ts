@@ -5,45 +5,27 @@
 // its history. Screenshots of each page go to test-results/studio/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { startDevnet, type Devnet } from "./lilyProcess.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = fileURLToPath(new URL("../../test-results/studio/", import.meta.url));
-const STUDIO_BUILT = existsSync(fileURLToPath(new URL("../../packages/studio/dist/index.html", import.meta.url)));
+import { openStudioBrowser, signInWithDevAccount, text, type StudioBrowser } from "./studioBrowser.ts";
 
 let net: Devnet;
-let browser: Browser;
+let studio: StudioBrowser;
 let page: Page;
-let gatewayUrl: string;
-
-const text = async (l: Locator): Promise<string> => (await l.textContent()) ?? "";
-const shot = (name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+const shot = (name: string) => studio.shot(name);
 
 before(async () => {
-  assert.ok(STUDIO_BUILT, "build the studio first: npm run build:studio");
-  mkdirSync(SHOTS, { recursive: true });
+  studio = await openStudioBrowser();
+  page = studio.page;
   net = await startDevnet();
-  gatewayUrl = (net.network as unknown as { gatewayUrl: string }).gatewayUrl;
-  // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(30_000);
 });
 after(async () => {
-  await browser?.close();
+  await studio?.browser.close();
   await net?.stop();
 });
 
 test("the gateway serves the studio, and the devnet's account signs in with Ethereum", async () => {
-  await page.goto(`${gatewayUrl}/`);
-  await page.getByRole("heading", { name: "Marketplace" }).waitFor();
-  await page.getByRole("button", { name: "Use the devnet's account" }).click();
-  const signedIn = page.getByTestId("signed-in");
-  await signedIn.waitFor();
-  assert.equal((await signedIn.getAttribute("title"))?.toLowerCase(), net.state.jobCreator.toLowerCase(), "signed in as the devnet's job creator");
+  await signInWithDevAccount(page, net);
 });
 
 test("the marketplace shows cowsay and the tiny model, and search narrows it", async () => {

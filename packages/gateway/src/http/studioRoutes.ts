@@ -45,7 +45,9 @@ const NOT_BUILT = `<!doctype html>
 `;
 
 /** The built studio next to this gateway: @lily/studio's dist folder, if the package is installed. */
+/** LILY_STUDIO_DIR when set (a studio built elsewhere, e.g. `vite build --outDir`), else @lily/studio's dist. */
 export function defaultStudioDir(): string | undefined {
+  if (process.env.LILY_STUDIO_DIR) return process.env.LILY_STUDIO_DIR;
   try {
     return join(dirname(createRequire(import.meta.url).resolve("@lily/studio/package.json")), "dist");
   } catch {

@@ -1,0 +1,44 @@
+// What every studio end-to-end test needs: the built studio (LILY_STUDIO_DIR or
+// packages/studio/dist), Debian's chromium driven by playwright-core, a page signed in with the
+// devnet's account, and screenshots saved to test-results/studio/.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { Devnet } from "./lilyProcess.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const SHOTS = fileURLToPath(new URL("../../test-results/studio/", import.meta.url));
+const STUDIO_DIR = process.env.LILY_STUDIO_DIR ?? fileURLToPath(new URL("../../packages/studio/dist/", import.meta.url));
+
+export const text = async (l: Locator): Promise<string> => (await l.textContent()) ?? "";
+export const gatewayUrlOf = (net: Devnet): string => (net.network as unknown as { gatewayUrl: string }).gatewayUrl;
+
+export interface StudioBrowser {
+  browser: Browser;
+  page: Page;
+  /** A full-page screenshot saved as test-results/studio/<name>.png. */
+  shot(name: string): Promise<unknown>;
+}
+
+/** Chromium with one desktop-sized page; throws when the studio was not built. */
+export async function openStudioBrowser(): Promise<StudioBrowser> {
+  assert.ok(existsSync(join(STUDIO_DIR, "index.html")), `build the studio first (npm run build:studio): no ${STUDIO_DIR}index.html`);
+  mkdirSync(SHOTS, { recursive: true });
+  // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(30_000);
+  return { browser, page, shot: (name) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true }) };
+}
+
+/** Opens the studio at the devnet's gateway and signs in with the devnet's funded account. */
+export async function signInWithDevAccount(page: Page, net: Devnet): Promise<void> {
+  await page.goto(`${gatewayUrlOf(net)}/`);
+  await page.getByRole("heading", { name: "Marketplace" }).waitFor();
+  await page.getByRole("button", { name: "Use the devnet's account" }).click();
+  const signedIn = page.getByTestId("signed-in");
+  await signedIn.waitFor();
+  assert.equal((await signedIn.getAttribute("title"))?.toLowerCase(), net.state.jobCreator.toLowerCase(), "signed in as the devnet's job creator");
+}
