@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { RunningGateway } from "../src/index.ts";
+import { acceptsGzip } from "../src/http/studioRoutes.ts";
 import { OUTPUT_PER_1K, startGatewayNetwork, type GatewayNetwork, type PublishedModel } from "./network.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
 
@@ -80,6 +82,38 @@ test("the studio's files are served with their content types, hashed assets cach
   const logo = await rawGet(gateway.url, "/logo.svg");
   assert.equal(logo.headers["content-type"], "image/svg+xml");
   assert.equal(logo.headers["cache-control"], "no-cache");
+});
+
+/** GET `path` as bytes, without fetch's transparent decompression. */
+function rawBytes(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    http
+      .get({ hostname, port, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on("error", reject);
+  });
+}
+
+test("a browser that accepts gzip gets text files gzipped, under their own ETag; others get them as they are", async () => {
+  const gz = await rawBytes(gateway.url, "/assets/index-Bz3EzwPt.js", { "accept-encoding": "gzip, deflate, br" });
+  assert.equal(gz.headers["content-encoding"], "gzip");
+  assert.equal(gz.headers.vary, "accept-encoding");
+  assert.equal(gunzipSync(gz.body).toString(), SCRIPT);
+  assert.equal(Number(gz.headers["content-length"]), gz.body.length);
+  const plainJs = await rawBytes(gateway.url, "/assets/index-Bz3EzwPt.js", { "accept-encoding": "gzip;q=0, identity" });
+  assert.equal(plainJs.headers["content-encoding"], undefined);
+  assert.equal(plainJs.body.toString(), SCRIPT);
+  assert.notEqual(plainJs.headers.etag, gz.headers.etag, "the two bodies are different representations");
+  // The app's routes get index.html gzipped too.
+  assert.equal(gunzipSync((await rawBytes(gateway.url, "/chat", { "accept-encoding": "gzip" })).body).toString(), INDEX);
+  assert.equal(acceptsGzip("*"), true);
+  assert.equal(acceptsGzip("br, GZIP;q=0.5"), true);
+  assert.equal(acceptsGzip("gzip;q=0"), false);
+  assert.equal(acceptsGzip(undefined), false);
 });
 
 test("the app's own routes get index.html; a missing asset and an unknown API path are 404s", async () => {
