@@ -10,4 +10,8 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Node's compile cache (in the temp folder, keyed by file contents) keeps each file's stripped and
+// compiled code between runs: `lily --help` takes ~0.1 s with it, ~0.2 s without.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 await import("../src/main.ts");

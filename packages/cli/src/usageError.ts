@@ -2,7 +2,8 @@
 // naming what was wrong and the command it was given to, and a hint pointing at that command's
 // help, instead of commander's message followed by the whole help text.
 import type { Command, CommanderError } from "commander";
-import { LilyError } from "@lily/protocol";
+// The errors alone: the whole protocol (zod, viem) would cost `lily --help` ~0.3 s.
+import { LilyError } from "@lily/protocol/errors";
 
 /** Commander's own output: help and the version, already printed; not errors to report. */
 const notErrors = new Set(["commander.help", "commander.helpDisplayed", "commander.version"]);

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../../../test/support/tempDir.ts";
 
-const LILY = fileURLToPath(new URL("../bin/lily.js", import.meta.url));
+export const LILY = fileURLToPath(new URL("../bin/lily.js", import.meta.url));
 
 export const tempHome = () => tempDir("lily-cli-");
 

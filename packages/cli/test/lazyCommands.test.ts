@@ -1,0 +1,64 @@
+// The lazy command table (src/commands/index.ts) against the commands themselves: loading every
+// module registers exactly the names the table lists, with the usage terms and descriptions the
+// top-level help prints from the table; and the command a command line asks for is found past
+// the global options, so only its module is loaded.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { Command } from "commander";
+import { COMMANDS, registerCommands, requestedCommand } from "../src/commands/index.ts";
+import { LILY } from "./lilyProcess.ts";
+
+test("every command module registers what the table says, as help shows it", async () => {
+  const help = new Command().createHelp();
+  for (const entry of COMMANDS) {
+    const program = new Command("lily");
+    (await entry.load())(program);
+    const registered = program.commands.map((c) => ({ name: c.name(), term: help.subcommandTerm(c), description: c.description() }));
+    assert.deepEqual(registered, entry.commands, `the table's entry for ${entry.commands.map((c) => c.name).join(", ")}`);
+  }
+});
+
+test("help with no command named lists every command from the table without loading one", async () => {
+  const program = new Command("lily").exitOverride();
+  await registerCommands(program, ["--help"]);
+  const listed = program.createHelp().formatHelp(program, program.createHelp());
+  for (const { commands } of COMMANDS) for (const c of commands) assert.ok(listed.includes(c.term), `help lists ${c.term}`);
+  // Stubs only: none has an action or options of its own.
+  assert.ok(program.commands.every((c) => c.options.length === 0 && c.commands.length === 0));
+});
+
+test("the command asked for is found past --home and in `help <command>`", () => {
+  assert.equal(requestedCommand(["run", "cowsay@1.0.0"]), "run");
+  assert.equal(requestedCommand(["--home", "/tmp/x", "run", "--json"]), "run");
+  assert.equal(requestedCommand(["--home=/tmp/x", "deposit", "5"]), "deposit");
+  assert.equal(requestedCommand(["help", "provider"]), "provider");
+  assert.equal(requestedCommand(["--help"]), undefined);
+  assert.equal(requestedCommand([]), undefined);
+});
+
+test("`lily --help` does not load the protocol, viem or any role", () => {
+  // The loader hook lists every module resolved; none of Lily's heavy packages may be among them.
+  const res = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
+      LILY,
+      "--help",
+    ],
+    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1" } },
+  );
+  assert.equal(res.status, 0, res.stderr);
+  const loaded = res.stderr.split("\n").filter((l) => l.startsWith("loaded "));
+  assert.ok(
+    loaded.some((l) => l.includes("commander")),
+    "the hook saw the modules loaded",
+  );
+  for (const heavy of ["/viem/", "/zod/", "better-sqlite3", "/packages/chain/", "/packages/sdk/", "/packages/protocol/src/index.ts"])
+    assert.deepEqual(
+      loaded.filter((l) => l.includes(heavy)),
+      [],
+      `${heavy} is not loaded for --help`,
+    );
+});
