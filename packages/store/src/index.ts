@@ -5,3 +5,6 @@ export * from "./client.ts";
 export * from "./fileRoot.ts";
 export * from "./chunkedFile.ts";
 export * from "./options.ts";
+export * from "./dagLinks.ts";
+export * from "./trustlessGateway.ts";
+export * from "./ipfsPublish.ts";

@@ -1,16 +1,19 @@
-// The store as a process: a BlockStore served over HTTP with the routes from @lily/api.
+// The store as a process: a BlockStore served over HTTP with the routes from @lily/api, and the
+// same blocks under /ipfs/ as an IPFS trustless gateway (trustlessGateway.ts).
+import http from "node:http";
 import { cidForBytes, DAG_JSON_CODEC, decodeRecord, LilyError } from "@lily/protocol";
-import { serve, storeRoutes, type RunningServer } from "@lily/api";
+import { createHandler, storeRoutes, type RunningServer } from "@lily/api";
 import { CID } from "multiformats/cid";
 import type { Logger } from "@lily/node-kit";
 import { BlockStore } from "./blockstore.ts";
+import { isGatewayRequest, trustlessGatewayHandler } from "./trustlessGateway.ts";
 import type { StoreOptions } from "./options.ts";
 
 export const VERSION = "0.1.0";
 
 export async function startStore(opts: StoreOptions, deps: { logger: Logger }): Promise<RunningServer & { blocks: BlockStore }> {
   const blocks = new BlockStore(opts.dataDir);
-  const server = await serve(
+  const api = createHandler(
     storeRoutes,
     {
       health: () => ({ role: "store" as const, version: VERSION, blocks: blocks.count() }),
@@ -35,8 +38,33 @@ export async function startStore(opts: StoreOptions, deps: { logger: Logger }): 
         return { cid: params.cid, size };
       },
     },
-    { host: opts.host, port: opts.port, bodyLimits: { bytes: opts.maxBlockBytes }, onError: (e) => deps.logger.error("request failed", { err: e }) },
+    { bodyLimits: { bytes: opts.maxBlockBytes }, onError: (e) => deps.logger.error("request failed", { err: e }) },
   );
+  const gateway = trustlessGatewayHandler(blocks, deps);
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => (isGatewayRequest(req.url) ? gateway(req, res) : api(req, res));
+  const server = await listen(handle, opts.host, opts.port);
   deps.logger.info("store listening", { url: server.url, dataDir: opts.dataDir });
   return { ...server, blocks };
+}
+
+/** `serve` from @lily/api with one more listener in front: the gateway's paths are not API routes. */
+async function listen(handle: http.RequestListener, host: string, port: number): Promise<RunningServer> {
+  const server = http.createServer(handle);
+  // As `serve` does: a PUT over the body limit is refused before the client is told to send it.
+  server.on("checkContinue", handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
+  return {
+    server,
+    port: bound,
+    url: `http://${host}:${bound}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -98,6 +98,16 @@ export const COMMANDS: LazyCommand[] = [
     commands: [{ name: "receipt", term: "receipt", description: "audit answers from the inference gateway by their signed receipts" }],
   },
   {
+    load: async () => (await import("./publishIpfs.ts")).registerPublishIpfs,
+    commands: [
+      {
+        name: "publish-ipfs",
+        term: "publish-ipfs [options] <cid>",
+        description: "copy a result, module or file (by CID) from the Lily store to your IPFS node, pinned there",
+      },
+    ],
+  },
+  {
     load: async () => (await import("./falseChallenger.ts")).registerFalseChallenger,
     commands: [
       {
