@@ -5,8 +5,8 @@
 // solver's model offers. Manifests are content-addressed, so they are kept once read; the list
 // and the prices are read again after a few seconds.
 import { createClient, modelOfferRoutes, solverRoutes } from "@lily/api";
-import { latestModule, listModuleNames, type LilyClient } from "@lily/chain";
-import { ModelManifest, ModuleManifest, isModelManifest, priceRange, type PricedOffer, type RegistryEntry } from "@lily/protocol";
+import { getModule, latestModule, listModuleNames, listModuleVersions, type LilyClient } from "@lily/chain";
+import { LilyError, ModelManifest, ModuleManifest, isModelManifest, priceRange, type PricedOffer, type RegistryEntry } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
 
 export const CATALOG_CACHE_MS = 5_000;
@@ -138,7 +138,39 @@ export function createCatalog(peers: { chain: LilyClient; store: StoreClient; so
       });
       return entries;
     },
+
+    /**
+     * One name's page (the studio's module page): its latest version as the catalogue shows it and
+     * its newest published versions. A name published since the list was read is read again at once
+     * rather than reported missing. UNKNOWN_MODULE (404) for a name nobody published.
+     */
+    async module(name: string): Promise<ModuleDetail> {
+      let entry = (await this.entries()).find((e) => e.name === name);
+      if (!entry) {
+        await latestModule(peers.chain, { name }); // UNKNOWN_MODULE when never published
+        cached = undefined;
+        entry = (await this.entries()).find((e) => e.name === name);
+        if (!entry) throw new LilyError({ code: "UNKNOWN_MODULE", field: "name", message: `${name}'s manifest is not in the store, so it has no page` });
+      }
+      const names = (await listModuleVersions(peers.chain, { name })).slice(-MODULE_VERSIONS_SHOWN).reverse();
+      const versions = await Promise.all(
+        names.map(async (version) => {
+          const v = await getModule(peers.chain, { name, version });
+          return { version, manifestCid: v.manifestCid, publishedAt: v.publishedAt };
+        }),
+      );
+      return { entry, versions };
+    },
   };
 }
 
 export type Catalog = ReturnType<typeof createCatalog>;
+
+/** How many of a name's versions its page lists, newest first. */
+export const MODULE_VERSIONS_SHOWN = 50;
+
+/** GET /v1/catalog/:name: the latest version's catalogue entry and the newest versions. */
+export interface ModuleDetail {
+  entry: CatalogEntry;
+  versions: { version: string; manifestCid: string; publishedAt: number }[];
+}

@@ -23,6 +23,7 @@ import { createHalo } from "./halo/index.ts";
 import { haloRoutes } from "./http/haloRoutes.ts";
 import { createCatalog } from "./catalog.ts";
 import { studioApiRoutes } from "./http/studioApiRoutes.ts";
+import { publishRoutes } from "./http/publishRoutes.ts";
 import { defaultStudioDir, studioRoutes } from "./http/studioRoutes.ts";
 import { leaseChain } from "./leases/leaseChain.ts";
 import { embed } from "./leases/embed.ts";
@@ -88,6 +89,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     gw,
     createJobCreator({ ...net, account: opts.account }, { journal: sqliteJournal(opts.home === ":memory:" ? ":memory:" : `${opts.home}/jobs.sqlite`) }),
   );
+  // One catalogue (and its cache) for the marketplace and the module pages.
+  const catalog = createCatalog({ chain, store, solverUrl: net.solverUrl }, { now: deps.now });
   const routes: Route[] = [
     { method: "GET", path: "/v1/health", handler: async (ctx) => sendHealth(ctx.res, opts.account.address, net.chainId) },
     { method: "POST", path: "/v1/chat/completions", handler: inferenceHandler(gw, "chat") },
@@ -96,7 +99,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     ...catalogRoutes(gw, answers),
     ...jobs.routes,
     ...haloRoutes(halo, () => new URL(publicUrl())),
-    ...studioApiRoutes(createCatalog({ chain, store, solverUrl: net.solverUrl }, { now: deps.now }), opts.devAccountKey),
+    ...studioApiRoutes(catalog, opts.devAccountKey),
+    ...publishRoutes(gw, catalog),
     // Last: the studio's files take whatever path no route above claims.
     ...studioRoutes(opts.studioDir ?? defaultStudioDir()),
   ];

@@ -29,6 +29,9 @@ export function Layout() {
             <li>
               <NavLink to="/history">History</NavLink>
             </li>
+            <li>
+              <NavLink to="/publish">Publish</NavLink>
+            </li>
           </ul>
         </nav>
         <div className="account" aria-live="polite">

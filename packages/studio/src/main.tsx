@@ -17,6 +17,9 @@ const router = createHashRouter([
     children: [
       { index: true, element: <Marketplace /> },
       { path: "modules/:name", element: <RunModule /> },
+      // Publish and module pages: loaded when first opened (they bring viem's chain clients and CIDs).
+      { path: "modules/:name/about", lazy: () => import("./pages/Module.tsx").then((m) => ({ Component: m.Module })) },
+      { path: "publish", lazy: () => import("./pages/Publish.tsx").then((m) => ({ Component: m.Publish })) },
       { path: "chat", element: <Chat /> },
       { path: "history", element: <History /> },
       { path: "*", element: <p>No such page.</p> },

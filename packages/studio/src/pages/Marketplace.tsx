@@ -65,6 +65,12 @@ function Card({ entry: e }: { entry: CatalogEntry }) {
         <dt>Providers</dt>
         <dd>{e.prices.providers}</dd>
       </dl>
+      <p className="card-more">
+        {/* The module page (versions, inputs, recent runs); described by the card's heading for screen readers. */}
+        <Link to={`/modules/${encodeURIComponent(e.name)}/about`} aria-describedby={`card-${e.kind}-${e.name}`}>
+          Details
+        </Link>
+      </p>
     </article>
   );
 }
