@@ -144,7 +144,9 @@ before(async () => {
     ),
     ...routes("mediator", roles["mediator-1"]!.url!, mediatorRoutes),
     // The gateway's routes: the API (with a key, so bodies are read) and its Halo sign-in.
-    ...["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/jobs", "/v1/keys"].map((path) => ({
+    // The store's IPFS trustless gateway.
+    { role: "store", base: net.network.storeUrl, method: "GET", path: "/ipfs/:cid", json: false },
+    ...["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/jobs", "/v1/keys", "/v1/publish/artifacts", "/v1/publish/manifests"].map((path) => ({
       role: "gateway",
       base: gateway,
       method: "POST",
@@ -153,14 +155,16 @@ before(async () => {
       auth: apiKey,
     })),
     ...["/v1/auth/signin", "/v1/auth/signout"].map((path) => ({ role: "gateway", base: gateway, method: "POST", path, json: true })),
-    ...["/v1/models/:id", "/v1/receipts/:id", "/v1/jobs/:id", "/v1/jobs/:id/events", "/v1/keys/:id", "/v1/catalog", "/v1/usage"].map((path) => ({
-      role: "gateway",
-      base: gateway,
-      method: "GET",
-      path,
-      json: false,
-      auth: apiKey,
-    })),
+    ...["/v1/models/:id", "/v1/receipts/:id", "/v1/jobs/:id", "/v1/jobs/:id/events", "/v1/keys/:id", "/v1/catalog", "/v1/catalog/:name", "/v1/usage"].map(
+      (path) => ({
+        role: "gateway",
+        base: gateway,
+        method: "GET",
+        path,
+        json: false,
+        auth: apiKey,
+      }),
+    ),
   ];
   before_ = await snapshot();
 });
