@@ -5,6 +5,7 @@ export * from "./client.ts";
 export * from "./httpStatus.ts";
 export * from "./events.ts";
 export * from "./solverRoutes.ts";
+export * from "./solverSet.ts";
 export * from "./storeRoutes.ts";
 export { DEFAULT_BODY_LIMITS, readBody, type BodyLimits } from "./readBody.ts";
 export * from "./leaseRoutes.ts";

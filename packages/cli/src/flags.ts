@@ -21,6 +21,17 @@ export function durationOption(value: string, flag: string): number {
   return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? "s") as "s" | "m" | "h"];
 }
 
+/** An http(s) URL, e.g. `--also-solver http://10.0.0.3:7100`. */
+export function urlOption(value: string, flag: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {}
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+    throw new LilyError({ code: "INVALID_INPUT", field: flag, message: `${flag}: expected an http(s) URL like http://10.0.0.3:7100, got "${value}"` });
+  return value;
+}
+
 /** A share as basis points, from `5%` or `0.05`. */
 export function bpsOption(value: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(value.trim());

@@ -1,6 +1,6 @@
 // The real peers of a provider process, built from its network endpoints: a chain client sending
 // from its account, the solver's API and event stream, the store, the WASM executor.
-import { createClient, solverRoutes, subscribe } from "@lily/api";
+import { solverSet, subscribeAll } from "@lily/api";
 import { createLilyClient } from "@lily/chain";
 import { createWasmExecutor } from "@lily/executor";
 import { StoreClient } from "@lily/store";
@@ -8,15 +8,16 @@ import type { ProviderOptions } from "./options.ts";
 import type { ProviderDeps } from "./provider.ts";
 
 export function connectProvider(opts: ProviderOptions): Omit<ProviderDeps, "logger"> {
+  const solvers = opts.solverUrls?.length ? opts.solverUrls : [opts.solverUrl];
   return {
     chain: createLilyClient({
       rpcUrl: opts.rpcUrl,
       account: opts.account,
       addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, leases: opts.leases, deployBlock: opts.deployBlock },
     }),
-    solver: createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` }),
+    solver: solverSet(solvers),
     store: new StoreClient(opts.storeUrl),
     executor: createWasmExecutor(),
-    watch: (onChange) => subscribe(opts.solverUrl, { provider: opts.account.address }, () => onChange(), { onOpen: onChange }),
+    watch: (onChange) => subscribeAll(solvers, { provider: opts.account.address }, () => onChange(), { onOpen: onChange }),
   };
 }

@@ -7,6 +7,12 @@ import type { ModelSpec } from "./leases/loadModel.ts";
 import type { LeaseServiceOptions } from "./leases/startLeaseService.ts";
 
 export interface ProviderOptions extends NetworkEndpoints {
+  /**
+   * Every solver it offers its capacity to and takes proposals from (default: `solverUrl` alone).
+   * Its free capacity is checked before each signature, whichever solver proposed the deal.
+   * Model offers (inference leases) go to `solverUrl` only.
+   */
+  solverUrls?: string[];
   /** Signs offers, deals, reports and results; must be the chain client's account. */
   account: LocalAccount;
   dbPath: string;

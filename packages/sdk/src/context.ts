@@ -1,7 +1,7 @@
 // Everything a job creator's calls share: its options, clients for the chain, the solver and the
 // store, the EIP-712 domain, and its journal.
 import type { Hex } from "viem";
-import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
+import { solverSet, type Client, type SolverRoutes } from "@lily/api";
 import { createLilyClient, type LilyClient } from "@lily/chain";
 import { signRecord, type Deal, type Domain } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
@@ -31,7 +31,7 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
       account: opts.account,
       addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, leases: opts.leases, deployBlock: opts.deployBlock },
     }),
-    solver: createClient(opts.solverUrl, solverRoutes, { peer: `solver at ${opts.solverUrl}` }),
+    solver: solverSet(opts.solverUrls?.length ? opts.solverUrls : [opts.solverUrl]),
     store: new StoreClient(opts.storeUrl),
     journal: deps.journal ?? memoryJournal(),
     signDeal: (deal) => signRecord(opts.account, domain, "Deal", deal),

@@ -6,6 +6,11 @@ export interface JobCreatorOptions extends NetworkEndpoints {
   account: LocalAccount;
   /** Mediators this job creator accepts by default (e.g. the network's). */
   mediators?: Address[];
+  /**
+   * Every solver it posts job offers to and reads proposals from (default: `solverUrl` alone).
+   * It still signs at most one deal per job offer that can still open, whoever proposed it.
+   */
+  solverUrls?: string[];
 }
 
 export interface SubmitDefaults {

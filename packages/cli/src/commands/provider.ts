@@ -11,7 +11,7 @@ import { addNetworkFlags, resolveNetwork, roleNetwork } from "../config/resolveN
 import { createOutput } from "../output.ts";
 import { announceReady, runUntilSignal } from "../ready.ts";
 import { roleAccount } from "../keys.ts";
-import { intOption } from "../flags.ts";
+import { intOption, urlOption } from "../flags.ts";
 import { adversaries, adversaryKinds, type AdversaryKind } from "../devnet/adversaries.ts";
 import { leaseServiceFrom, modelSpecsFrom, providerOptionsFrom, type ModelFlags, type ProviderFlags } from "./providerOptions.ts";
 import { ENDPOINT_FILE, registerProviderStatus } from "./providerStatus.ts";
@@ -54,6 +54,12 @@ export function registerProvider(program: Command): void {
       .addOption(new Option("--adversary <kind>", "misbehave on purpose, to show how the protocol catches it (devnet demos)").choices(adversaryKinds))
       .option("--poll-ms <ms>", "how often to re-read the solver when no event arrives", String(defaultProviderOptions.pollMs))
       .option(
+        "--also-solver <url>",
+        "another solver to offer capacity to and take deals from, besides --solver-url (repeatable); free capacity is checked before each signature, whoever proposed",
+        collect,
+        [],
+      )
+      .option(
         "--model <ref>",
         "serve a model to gateways under inference leases: <path.gguf>, <name@version> (weights fetched from the store), or <name@version>=<path.gguf>; repeatable",
         collect,
@@ -73,7 +79,7 @@ export function registerProvider(program: Command): void {
       .option("--lease-url <url>", "the lease API's URL as gateways reach it, put in model offers (default: the listening URL)")
       .option("--max-lease-seconds <s>", `the longest lease it serves (default: ${defaultLeaseServiceOptions.maxLeaseSeconds})`),
   );
-  provider.action(async (o: ProviderFlags & ModelFlags & { name: string; key?: string; adversary?: string }, cmd: Command) => {
+  provider.action(async (o: ProviderFlags & ModelFlags & { name: string; key?: string; adversary?: string; alsoSolver: string[] }, cmd: Command) => {
     const config = o.config ? readProviderConfig(o.config) : {};
     const net = resolveNetwork(cmd);
     const account = roleAccount(net.home, o.name, o.key);
@@ -87,6 +93,7 @@ export function registerProvider(program: Command): void {
       { account, dbPath: `${dir}/provider.db`, workDir, network: roleNetwork(net), modules: net.modules, mediators: net.mediators },
       machine,
     );
+    if (o.alsoSolver.length > 0) opts.solverUrls = [opts.solverUrl, ...o.alsoSolver.map((u, i) => urlOption(u, `--also-solver[${i}]`))];
     const out = createOutput();
     const peers = connectProvider(opts);
     if (o.model.length > 0 || o.modelServer.length > 0) {

@@ -85,7 +85,13 @@ export function registerRun(program: Command): void {
       .option("--out <dir>", "where to save results (default: ./lily-results/<deal>)")
       .option("--json", "print one JSON document with the result instead of text")
       .option("--as <role>", "whose key pays", "job-creator")
-      .option("--key <path>", "keystore file"),
+      .option("--key <path>", "keystore file")
+      .option(
+        "--also-solver <url>",
+        "also post the job offer to this solver, besides --solver-url (repeatable); at most one deal is signed, whoever proposed it",
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      ),
   ).action(async (module: string, o: Record<string, unknown>, cmd: Command) => {
     const out = createOutput({ json: Boolean(o.json) });
     const maxPrice = tokenOption(String(o.maxPrice), "--max-price");
