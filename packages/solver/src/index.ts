@@ -15,3 +15,4 @@ export * from "./matcher/locks.ts";
 export * from "./matcher/group.ts";
 export * from "./matcher/match.ts";
 export * from "./matcher/explain.ts";
+export * from "./matcher/offerIndex.ts";

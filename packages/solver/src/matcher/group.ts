@@ -18,9 +18,16 @@ export function sharesMediators(job: JobOffer, members: readonly ResourceOfferRe
   return sets[0]!.length > 0 || !(policyById(job.policy)?.needsMediators ?? false);
 }
 
-/** The first k offers in rank order with distinct providers that form one group (the best one when k = 1); or why there are none. */
-export function pickGroup(job: JobOffer, ranked: readonly ResourceOfferRecord[], k: number): GroupPick {
-  if (k === 1) return ranked.length > 0 ? { group: [ranked[0]!] } : { why: "no provider fits" };
+/**
+ * The first k offers in rank order with distinct providers that form one group (the best one when
+ * k = 1); or why there are none. `ranked` is read only as far as it takes, so the indexed matcher
+ * can hand in a lazy ranking (offerIndex.ts) and stop evaluating offers once a group forms.
+ */
+export function pickGroup(job: JobOffer, ranked: Iterable<ResourceOfferRecord>, k: number): GroupPick {
+  if (k === 1) {
+    for (const best of ranked) return { group: [best] };
+    return { why: "no provider fits" };
+  }
   const groups: ResourceOfferRecord[][] = [];
   const providers = new Set<string>();
   for (const offer of ranked) {

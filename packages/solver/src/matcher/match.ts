@@ -107,6 +107,18 @@ export function noteRejection(rejected: Record<string, string>, provider: string
 /** Ties go to the lower offer id, so a ranking never depends on the order offers were read in. */
 export const byOfferId = (a: ResourceOfferRecord, b: ResourceOfferRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** Cheaper first, then the lower offer id. */
+export const cheaperFirst = (a: ResourceOfferRecord, b: ResourceOfferRecord) =>
+  a.offer.price < b.offer.price ? -1 : a.offer.price > b.offer.price ? 1 : byOfferId(a, b);
+
+/**
+ * The rank of a fitting offer: the higher score first; equal scores go to the cheaper offer, then
+ * the lower offer id. (The tie on price is what lets the indexed matcher, whose lists are cheapest
+ * first, rank lazily and still agree with this scan exactly.)
+ */
+export const byRank = (a: { offer: ResourceOfferRecord; score: number }, b: { offer: ResourceOfferRecord; score: number }) =>
+  b.score - a.score || cheaperFirst(a.offer, b.offer);
+
 export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number): Plan {
   const used = new Map(snapshot.used);
   const held = new Map(snapshot.held);
@@ -126,7 +138,7 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
     }
     // A provider another of whose offers fits is not refused.
     for (const f of fit) delete rejected[f.offer.offer.provider];
-    fit.sort((a, b) => b.score - a.score || byOfferId(a.offer, b.offer));
+    fit.sort(byRank);
     const chosen = pickGroup(
       job.offer,
       fit.map((f) => f.offer),

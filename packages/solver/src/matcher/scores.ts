@@ -2,32 +2,46 @@
 // them by weight and proposes the highest.
 import type { JobOffer, ResourceOffer } from "@lily/protocol";
 import type { MatchContext } from "./filters.ts";
-import { RESOURCE_KEYS } from "./resources.ts";
+import { RESOURCE_KEYS, type Resources } from "./resources.ts";
 
 export interface ScorePlugin {
   name: string;
   weight: number;
   /** 0 (worst) to 100 (best). */
   score(job: JobOffer, offer: ResourceOffer, ctx: MatchContext): number;
+  /**
+   * The most `score` can give this offer, or any dearer one of the same capacity, while its
+   * provider owes `used`, whatever else the context holds. The indexed matcher (offerIndex.ts)
+   * ranks lazily with it and stops once no offer left can beat what it found; without it, 100.
+   */
+  ceiling?(job: JobOffer, offer: ResourceOffer, used: Resources): number;
 }
+
+const budgetKept = (job: JobOffer, offer: ResourceOffer) => (job.maxPrice === 0n ? 100 : Number(((job.maxPrice - offer.price) * 100n) / job.maxPrice));
 
 /** The share of the job's budget the job creator keeps: a free offer scores 100, one at maxPrice 0. */
 export const cheapestPrice: ScorePlugin = {
   name: "cheapest-price",
   weight: 2,
-  score: (job, offer) => (job.maxPrice === 0n ? 100 : Number(((job.maxPrice - offer.price) * 100n) / job.maxPrice)),
+  score: (job, offer) => budgetKept(job, offer),
+  // The score only falls as the price rises.
+  ceiling: budgetKept,
 };
+
+function spare(job: JobOffer, offer: ResourceOffer, used: Resources): number {
+  const dims = RESOURCE_KEYS.filter((k) => offer[k] > 0);
+  if (dims.length === 0) return 0;
+  const free = dims.reduce((sum, k) => sum + Math.max(0, offer[k] - used[k] - job[k]) / offer[k], 0);
+  return Math.round((free / dims.length) * 100);
+}
 
 /** The share of the provider's capacity still free once the job runs: spreads load. */
 export const mostSpareCapacity: ScorePlugin = {
   name: "most-spare-capacity",
   weight: 1,
-  score(job, offer, { used }) {
-    const dims = RESOURCE_KEYS.filter((k) => offer[k] > 0);
-    if (dims.length === 0) return 0;
-    const spare = dims.reduce((sum, k) => sum + Math.max(0, offer[k] - used[k] - job[k]) / offer[k], 0);
-    return Math.round((spare / dims.length) * 100);
-  },
+  score: (job, offer, { used }) => spare(job, offer, used),
+  // Exact: the score depends on nothing but the capacity and what the provider owes.
+  ceiling: spare,
 };
 
 export const defaultScores: readonly ScorePlugin[] = [cheapestPrice, mostSpareCapacity];

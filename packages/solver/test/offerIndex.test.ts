@@ -1,0 +1,196 @@
+// The indexed matcher against the naive scan it replaces: random books and jobs (fast-check,
+// fixed seed), built into the index whole or through incremental adds, removes and fills, must
+// give exactly the plan `planMatches` gives: the same deals in the same order, the same job-level
+// reasons, and the same reason for every provider the index evaluated.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import type { Address } from "viem";
+import type { JobOffer, ResourceOffer, ResourceOfferRecord } from "@lily/protocol";
+import { JOB_REJECTION, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
+import { NOW, addr, id, other, jc, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config, RICH, wasm } from "./matcherFixtures.ts";
+
+const creators = [jc, addr(0xc1), addr(0xc2)];
+const shapes: Partial<ResourceOffer>[] = [
+  { cpu: 2, memoryMb: 2048 },
+  { cpu: 4, memoryMb: 4096 },
+  { cpu: 8, memoryMb: 16384, gpu: 1, vramMb: 8192 },
+  { cpu: 1, memoryMb: 512 },
+];
+const arbOffer = fc.record({
+  provider: fc.integer({ min: 1, max: 14 }),
+  shape: fc.constantFrom(...shapes),
+  price: fc.oneof(fc.bigInt({ min: 0n, max: 120n }), fc.constantFrom(40n, 50n)),
+  collateral: fc.constantFrom(0n, 10n, 300n),
+  modules: fc.constantFrom([wasm], [wasm], [wasm, other], [other], []),
+  mediators: fc.constantFrom([mediatorA], [mediatorA, mediatorB], [mediatorB], [mediatorA, addr(3), jc], []),
+  expired: fc.integer({ min: 0, max: 11 }).map((n) => n === 0),
+});
+const policies: Partial<JobOffer>[] = [
+  {},
+  { policy: 1, policyParam: 60n, mediationFee: 5n },
+  { policy: 2, policyParam: 2n },
+  { policy: 2, policyParam: 3n },
+  { policy: 3, policyParam: 200_000n },
+];
+const arbJob = fc.record({
+  creator: fc.constantFrom(...creators),
+  module: fc.constantFrom(wasm, wasm, wasm, other),
+  cpu: fc.integer({ min: 1, max: 5 }),
+  memoryMb: fc.constantFrom(256, 1024, 4096),
+  gpu: fc.constantFrom(0, 0, 0, 1),
+  // 1000: ten wei per point of the price score, so offers of different prices tie
+  maxPrice: fc.constantFrom(0n, 30n, 60n, 100n, 200n, 200n, 1000n),
+  policy: fc.constantFrom(...policies),
+  mediators: fc.constantFrom([], [], [], [mediatorA], [mediatorA, mediatorB], [mediatorB, addr(3)]),
+  excluded: fc.subarray([1, 2, 3, 4], { minLength: 0, maxLength: 2 }),
+});
+const arbBook = fc.record({
+  offers: fc.array(arbOffer, { maxLength: 30 }),
+  jobs: fc.array(arbJob, { maxLength: 10 }),
+  busy: fc.array(fc.tuple(fc.integer({ min: 1, max: 14 }), fc.integer({ min: 0, max: 4 })), { maxLength: 6 }),
+  broke: fc.subarray([...creators, addr(1), addr(2), addr(5)], { maxLength: 2 }),
+  held: fc.array(fc.tuple(fc.constantFrom(...creators, addr(1), addr(2)), fc.constantFrom(10n, 100n, RICH)), { maxLength: 3 }),
+  /** How many of the offers are added before the first plan; the rest arrive after it, a few are withdrawn. */
+  split: fc.nat(),
+  withdraw: fc.subarray([0, 1, 2, 3, 4, 5], { maxLength: 3 }),
+});
+type Book = typeof arbBook extends fc.Arbitrary<infer T> ? T : never;
+
+function build(b: Book) {
+  const offers: ResourceOfferRecord[] = b.offers.map((o, i) => ({
+    ...offerRecord(o.provider, {
+      ...o.shape,
+      price: o.price,
+      collateral: o.collateral,
+      modules: [...o.modules],
+      mediators: [...o.mediators],
+      ...(o.expired && { expiresAt: BigInt(NOW) }),
+    }),
+    id: id(0x1000 + i),
+  }));
+  const jobs = b.jobs.map((j, i) =>
+    jobRecord(i + 1, {
+      jobCreator: j.creator,
+      module: j.module,
+      cpu: j.cpu,
+      memoryMb: j.memoryMb,
+      gpu: j.gpu,
+      maxPrice: j.maxPrice,
+      mediators: [...j.mediators],
+      ...j.policy,
+    }),
+  );
+  const used = new Map<Address, Resources>(b.busy.map(([p, cpu]) => [addr(p), { cpu, memoryMb: cpu * 512, gpu: 0, vramMb: 0 }]));
+  const escrow = new Map<Address, bigint>([...creators, ...Array.from({ length: 14 }, (_, i) => addr(i + 1))].map((a) => [a, b.broke.includes(a) ? 3n : RICH]));
+  const excluded = Object.fromEntries(b.jobs.map((j, i) => [id(i + 1), Object.fromEntries(j.excluded.map((p) => [addr(p), `rejected deal ${p}`]))]));
+  return { offers, snap: snapshot({ jobs, used, escrow, excluded, held: new Map(b.held) }) };
+}
+
+/** Providers with exactly one offer on the book: their reason does not depend on which offer was read first. */
+const singleOffer = (offers: readonly ResourceOfferRecord[]) => {
+  const count = new Map<string, number>();
+  for (const o of offers) count.set(o.offer.provider, (count.get(o.offer.provider) ?? 0) + 1);
+  return new Set([...count].filter(([, n]) => n === 1).map(([p]) => p));
+};
+
+function assertSamePlan(indexed: Plan, naive: Plan, offers: readonly ResourceOfferRecord[], fullReasons: boolean) {
+  assert.deepEqual(indexed.proposals, naive.proposals, "same deals, same order");
+  const single = singleOffer(offers);
+  for (const [job, reasons] of Object.entries(naive.rejections)) {
+    const got = indexed.rejections[job as keyof typeof indexed.rejections]!;
+    assert.equal(got[JOB_REJECTION], reasons[JOB_REJECTION], `job-level reason of ${job}`);
+    for (const [provider, why] of Object.entries(got)) if (single.has(provider)) assert.equal(why, reasons[provider], `reason for ${provider} on ${job}`);
+    const unmatched = !naive.proposals.some((p) => p.jobOfferId === job);
+    if (fullReasons && unmatched)
+      for (const [provider, why] of Object.entries(reasons))
+        if (single.has(provider)) assert.equal(got[provider], why, `full reason for ${provider} on ${job}`);
+  }
+}
+
+const stats = { runs: 0, deals: 0, groups: 0 };
+test("the indexed matcher plans exactly what the naive scan plans, on random books (differential)", () => {
+  fc.assert(
+    fc.property(arbBook, fc.boolean(), (b, fullReasons) => {
+      const { offers, snap } = build(b);
+      const naive = planMatches({ ...snap, offers }, config, NOW);
+      const index = new OfferIndex(offers, new Map());
+      const indexed = planIndexed(index, snap, config, NOW, { fullReasonsUpTo: fullReasons ? Infinity : 0 });
+      stats.runs++;
+      stats.deals += naive.proposals.length;
+      stats.groups += naive.proposals.filter((p) => p.group).length;
+      assertSamePlan(indexed, naive, offers, fullReasons);
+    }),
+    { seed: 0x11ee, numRuns: 600 },
+  );
+  // The generator must exercise matching, not only refusals: deals, replica groups among them.
+  assert.ok(stats.deals >= 200, `${stats.deals} deals in ${stats.runs} books`);
+  assert.ok(stats.groups >= 20, `${stats.groups} replica deals`);
+});
+
+test("incremental adds, withdrawals and fills give the same plan as the naive scan of the resulting book", () => {
+  fc.assert(
+    fc.property(arbBook, (b) => {
+      const { offers, snap } = build(b);
+      const split = b.split % (offers.length + 1);
+      const index = new OfferIndex(offers.slice(0, split), new Map());
+      // A first pass fills the providers it proposes to, then the book moves on.
+      const first = planIndexed(index, snap, config, NOW);
+      const firstNaive = planMatches({ ...snap, offers: offers.slice(0, split) }, config, NOW);
+      assert.deepEqual(first.proposals, firstNaive.proposals);
+      for (const o of offers.slice(split)) index.add(o);
+      const gone = new Set(b.withdraw.filter((i) => i < offers.length).map((i) => offers[i]!.id));
+      for (const g of gone) assert.equal(index.remove(g), true);
+      const left = offers.filter((o) => !gone.has(o.id));
+      assert.equal(index.size, left.length);
+      // The second pass: jobs the first matched are gone, the usage is the book's again.
+      const matched = new Set(first.proposals.map((p) => p.jobOfferId));
+      const next: Omit<Snapshot, "offers"> = { ...snap, jobs: snap.jobs.filter((j) => !matched.has(j.id)) };
+      const naive = planMatches({ ...next, offers: left }, config, NOW);
+      assertSamePlan(planIndexed(index, next, config, NOW), naive, left, false);
+    }),
+    { seed: 0x5eed, numRuns: 400 },
+  );
+});
+
+test("the index skips what cannot fit: a job evaluates only offers of its module, within budget and free capacity", () => {
+  let evaluated = 0;
+  const counting = {
+    ...notExpired,
+    filter: (...a: Parameters<typeof notExpired.filter>) => {
+      evaluated++;
+      return notExpired.filter(...a);
+    },
+  };
+  const cfg = { ...config, filters: config.filters.map((f) => (f === notExpired ? counting : f)) };
+  const offers = [
+    ...Array.from({ length: 300 }, (_, i) => offerRecord(i + 1, { modules: [other] })),
+    ...Array.from({ length: 300 }, (_, i) => offerRecord(400 + i, { price: 500n })),
+    ...Array.from({ length: 300 }, (_, i) => offerRecord(800 + i, { cpu: 1 })),
+    offerRecord(2000, { price: 70n }),
+    offerRecord(2001, { price: 60n }),
+  ];
+  const escrow = new Map<Address, bigint>([jc, ...offers.map((o) => o.offer.provider)].map((a) => [a, RICH]));
+  const plan = planIndexed(new OfferIndex(offers), snapshot({ jobs: [jobRecord(1, { cpu: 2 })], escrow }), cfg, NOW);
+  assert.equal(plan.proposals[0]!.terms.provider, addr(2001));
+  assert.ok(evaluated <= 2, `evaluated ${evaluated} offers`);
+});
+
+test("a fill moves a provider's offers: a provider the plan filled is ranked by what it has left", () => {
+  const index = new OfferIndex([offerRecord(1, { price: 10n, cpu: 4 }), offerRecord(2, { price: 20n, cpu: 4 })]);
+  const jobs = [jobRecord(1, { cpu: 3 }), jobRecord(2, { cpu: 3 }), jobRecord(3, { cpu: 3 })];
+  const plan = planIndexed(index, snapshot({ jobs }), config, NOW);
+  assert.deepEqual(
+    plan.proposals.map((p) => [p.jobOfferId, p.terms.provider]),
+    [
+      [id(1), addr(1)],
+      [id(2), addr(2)],
+    ],
+  );
+  assert.deepEqual(index.used.get(addr(1)), { cpu: 3, memoryMb: 512, gpu: 0, vramMb: 0 });
+  // The book's usage comes back with the next pass: a provider whose deal ended owes nothing.
+  index.syncUsed(new Map([[addr(2), { cpu: 3, memoryMb: 512, gpu: 0, vramMb: 0 }]]));
+  assert.equal(index.used.has(addr(1)), false);
+  const again = planIndexed(index, snapshot({ jobs: [jobs[2]!], used: new Map(index.used) }), config, NOW);
+  assert.equal(again.proposals[0]!.terms.provider, addr(1));
+});
