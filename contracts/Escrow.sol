@@ -75,6 +75,11 @@ abstract contract Escrow is ReentrancyGuardTransient {
         return _token;
     }
 
+    /// @dev The free balance of `account`, to check a lock before taking it.
+    function _free(address account) internal view returns (uint256) {
+        return _balances[account];
+    }
+
     /// @dev Move `amount` from `account`'s free balance into the locked pool.
     function _lock(address account, uint256 amount) internal {
         uint256 balance = _balances[account];

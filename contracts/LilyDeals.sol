@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Escrow} from "./Escrow.sol";
 import {Deal, DealId, DealRecord, DealState} from "./DealTypes.sol";
@@ -40,6 +41,11 @@ contract LilyDeals is Escrow, EIP712 {
     /// @notice Seconds each drawn mediator has the turn to rule alone; then the turn passes to
     /// the next eligible mediator of the set. Fixed at deployment; at most MEDIATION_TIMEOUT.
     uint64 public immutable MEDIATOR_TURN;
+
+    /// @notice Gas a contract wallet's ERC-1271 check may use inside a batch. Without a cap, one
+    /// party's wallet could burn the whole batch's gas and revert every other item; with it, an
+    /// item whose wallet needs more is skipped (it can still be opened alone with {openDeal}).
+    uint256 public constant BATCH_ERC1271_GAS = 100_000;
 
     mapping(DealId => DealRecord) private _records;
     mapping(DealId => bytes32) private _digests;
@@ -80,6 +86,8 @@ contract LilyDeals is Escrow, EIP712 {
     error DealsNoCommittedReplica(bytes32 jobOffer);
     /// @dev `rulings` verdicts were given for `deals` replicas.
     error DealsRulingCountMismatch(uint256 deals, uint256 rulings);
+    /// @dev A batch of `items` deals came with `given` entries of another per-item array.
+    error DealsBatchLengthMismatch(uint256 items, uint256 given);
     /// @dev A replica went to mediation at `drawBlock`, not with the rest of its group (`expected`).
     error DealsReplicaDrawMismatch(DealId dealId, uint256 drawBlock, uint256 expected);
 
@@ -103,6 +111,11 @@ contract LilyDeals is Escrow, EIP712 {
     event DealChallenged(DealId indexed dealId, address indexed challenger, bytes32 reason);
     /// @notice An audit(p) draw was made from block `drawBlock`'s hash: `draw < p` means audited.
     event AuditDrawn(DealId indexed dealId, uint256 drawBlock, uint256 draw, bool audited);
+    /// @notice Item `index` of a batch (deal `dealId`) was left as it was, for `reason`: the
+    /// selector of the custom error the single-deal function would have reverted with (e.g.
+    /// `DealsAlreadyOpened`, `EscrowInsufficientBalance`, `DealsChallengeWindowOpen`). The rest
+    /// of the batch went ahead.
+    event DealSkipped(DealId indexed dealId, uint256 index, bytes4 reason);
     /// @notice A replica group was tallied; without a majority its committed replicas go to mediation.
     event ReplicasTallied(
         bytes32 indexed jobOffer, address indexed jobCreator, bool majority, bytes32 digest, uint256 votes
@@ -198,22 +211,7 @@ contract LilyDeals is Escrow, EIP712 {
         // REJECT: a result after the deadline is too late; the deal can only time out.
         if (block.timestamp > deal.deadline) revert DealsDeadlinePassed(dealId, deal.deadline, block.timestamp);
 
-        if (_settlesOnCommit(deal.policy)) {
-            // The result event precedes the settlement it causes, in the same transaction.
-            emit ResultCommitted(dealId, deal.provider, resultDigest);
-            _settle(dealId, deal, 0, deal.jobCreator);
-        } else {
-            _records[dealId] = DealRecord({
-                state: DealState.Committed,
-                committedAt: uint48(block.timestamp),
-                commitBlock: uint48(block.number),
-                drawBlock: 0,
-                challengedAt: 0,
-                seed: 0
-            });
-            _digests[dealId] = resultDigest;
-            emit ResultCommitted(dealId, deal.provider, resultDigest);
-        }
+        _commit(dealId, deal, resultDigest);
     }
 
     /// @notice Challenge a committed result, sending the deal to a mediator drawn from the
@@ -284,6 +282,106 @@ contract LilyDeals is Escrow, EIP712 {
             else _slash(ids[i], deals[i], address(0), 0);
         }
         emit ReplicasTallied(deals[0].jobOffer, deals[0].jobCreator, majority, winner, votes);
+    }
+
+    // ---- Batches ----------------------------------------------------------------------------
+    // Many deals per transaction, each item checked exactly as its single-deal function checks
+    // it. What an item's signed terms alone decide (its policy's parameters, the royalty, the
+    // deadline against openBy, a replicate deal or a replica group in a single-deal batch) reverts
+    // the whole batch with the single path's error: nobody can change it between the submitter's
+    // gas estimate and inclusion, so the estimate refuses it and nothing is spent. Everything
+    // that depends on the chain's state, its clock or another contract (already opened, already
+    // settled, openBy or deadline passed, a window still open, a bad or withdrawn signature, an
+    // escrow balance another transaction emptied) skips that item with {DealSkipped} and the
+    // rest go ahead, so no party can grief a batch by front-running one item of it. An item
+    // repeated in a batch, or across batches, meets its own state change and is skipped.
+
+    /// @notice Open many deals, each signed by both parties, as {openDeal} would one by one.
+    /// Anyone may submit; a party that submits the batch itself needs no signature of its own
+    /// (its transaction is its consent), so its signature may be empty.
+    /// @param deals The deals' terms.
+    /// @param jobCreatorSigs Each deal's job creator's signature, in the same order.
+    /// @param providerSigs Each deal's provider's signature, in the same order.
+    /// @return opened How many of the deals opened; the others emitted {DealSkipped}.
+    function openDeals(Deal[] calldata deals, bytes[] calldata jobCreatorSigs, bytes[] calldata providerSigs)
+        external
+        returns (uint256 opened)
+    {
+        uint256 n = deals.length;
+        // REJECT: one signature of each party per deal.
+        if (jobCreatorSigs.length != n) revert DealsBatchLengthMismatch(n, jobCreatorSigs.length);
+        if (providerSigs.length != n) revert DealsBatchLengthMismatch(n, providerSigs.length);
+        for (uint256 i; i < n; ++i) {
+            Deal calldata deal = deals[i];
+            DealId dealId = hashDeal(deal);
+            // REJECT (whole batch): as openDeal, replicas open only as a group; and the static terms.
+            if (_isGroupPolicy(deal.policy)) revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
+            if (deal.replicas != bytes32(0)) revert DealsUnexpectedReplicas(dealId);
+            uint256 reserve = _checkTerms(dealId, deal);
+            bytes4 reason = _openable(dealId, deal, reserve, jobCreatorSigs[i], providerSigs[i]);
+            if (reason != 0) {
+                emit DealSkipped(dealId, i, reason);
+                continue;
+            }
+            _records[dealId].state = DealState.Open;
+            _lock(deal.jobCreator, deal.price + reserve);
+            _lock(deal.provider, deal.collateral);
+            emit DealOpened(dealId, deal.jobCreator, deal.provider, deal.price, deal.collateral, deal.deadline);
+            unchecked {
+                ++opened;
+            }
+        }
+    }
+
+    /// @notice Commit many results, as {commitResult} would one by one: only the deals whose
+    /// provider is the caller, open, before their deadlines. Under `trust` each settles at once.
+    /// @param deals The deals' terms, as opened.
+    /// @param resultDigests Each deal's result digest, in the same order.
+    /// @return committed How many results were accepted; the others emitted {DealSkipped}.
+    function commitResults(Deal[] calldata deals, bytes32[] calldata resultDigests) external returns (uint256 committed) {
+        uint256 n = deals.length;
+        // REJECT: one digest per deal.
+        if (resultDigests.length != n) revert DealsBatchLengthMismatch(n, resultDigests.length);
+        for (uint256 i; i < n; ++i) {
+            Deal calldata deal = deals[i];
+            DealId dealId = hashDeal(deal);
+            DealState state = _records[dealId].state;
+            bytes4 reason;
+            // As commitResult: only the provider, only an open deal, only by the deadline.
+            if (msg.sender != deal.provider) reason = DealsNotProvider.selector;
+            else if (state != DealState.Open) reason = DealsNotOpen.selector;
+            else if (block.timestamp > deal.deadline) reason = DealsDeadlinePassed.selector;
+            if (reason != 0) {
+                emit DealSkipped(dealId, i, reason);
+                continue;
+            }
+            _commit(dealId, deal, resultDigests[i]);
+            unchecked {
+                ++committed;
+            }
+        }
+    }
+
+    /// @notice Move many committed deals on, as {finalize} would one by one. Anyone may call
+    /// it. Deals not committed, under a policy without finalization, whose optimistic window is
+    /// still open or whose audit draw block is not mined yet are skipped.
+    /// @param deals The deals' terms, as opened.
+    /// @return finalized How many deals were settled or sent to a mediator by an audit.
+    function finalizeDeals(Deal[] calldata deals) external returns (uint256 finalized) {
+        for (uint256 i; i < deals.length; ++i) {
+            Deal calldata deal = deals[i];
+            DealId dealId = hashDeal(deal);
+            DealRecord memory record = _records[dealId];
+            bytes4 reason = _finalizable(deal, record);
+            if (reason != 0) {
+                emit DealSkipped(dealId, i, reason);
+                continue;
+            }
+            _finalize(dealId, deal, record);
+            unchecked {
+                ++finalized;
+            }
+        }
     }
 
     // ---- Mediation --------------------------------------------------------------------------
@@ -549,20 +647,34 @@ contract LilyDeals is Escrow, EIP712 {
         emit MediationRequested(dealId, drawBlock, block.timestamp + MEDIATION_TIMEOUT);
     }
 
+    /// @dev Accept a result for an open deal whose provider called in time: settle it at once
+    /// (trust), or store the digest and wait for the policy.
+    function _commit(DealId dealId, Deal calldata deal, bytes32 resultDigest) private {
+        if (_settlesOnCommit(deal.policy)) {
+            // The result event precedes the settlement it causes, in the same transaction.
+            emit ResultCommitted(dealId, deal.provider, resultDigest);
+            _settle(dealId, deal, 0, deal.jobCreator);
+        } else {
+            _records[dealId] = DealRecord({
+                state: DealState.Committed,
+                committedAt: uint48(block.timestamp),
+                commitBlock: uint48(block.number),
+                drawBlock: 0,
+                challengedAt: 0,
+                seed: 0
+            });
+            _digests[dealId] = resultDigest;
+            emit ResultCommitted(dealId, deal.provider, resultDigest);
+        }
+    }
+
     /// @dev Check a deal both parties signed and open it: lock the price and reserve from the job
     /// creator, the collateral from the provider.
     function _open(DealId dealId, Deal calldata deal, bytes calldata jobCreatorSig, bytes calldata providerSig) private {
-        // REJECT: only policies this contract can settle, with parameters that make cheating unprofitable.
-        uint256 reserve = _terms(deal);
-        // REJECT: a royalty above the price, or one paid to nobody.
-        if (deal.royaltyBps > MAX_ROYALTY_BPS || (deal.royaltyBps != 0 && deal.moduleCreator == address(0))) {
-            revert DealsInvalidRoyalty(deal.royaltyBps, deal.moduleCreator);
-        }
+        uint256 reserve = _checkTerms(dealId, deal);
         // REJECT: a deal opens only in the time its parties gave for opening, so a provider that
         // follows its signed deals until then is never surprised by a late opening.
         if (block.timestamp > deal.openBy) revert DealsOpenByPassed(dealId, deal.openBy, block.timestamp);
-        // REJECT: the deadline must come after the last moment the deal can open.
-        if (deal.deadline <= deal.openBy) revert DealsDeadlineNotAfterOpenBy(dealId, deal.openBy, deal.deadline);
         // REJECT: a deal opens at most once, whatever became of it.
         if (_records[dealId].state != DealState.None) revert DealsAlreadyOpened(dealId);
         // REJECT: both parties must have signed exactly these terms on this chain and contract.
@@ -574,6 +686,46 @@ contract LilyDeals is Escrow, EIP712 {
         _lock(deal.jobCreator, deal.price + reserve);
         _lock(deal.provider, deal.collateral);
         emit DealOpened(dealId, deal.jobCreator, deal.provider, deal.price, deal.collateral, deal.deadline);
+    }
+
+    /// @dev The checks at open that the signed terms alone decide (the same on every chain state
+    /// and at every time); reverts. Returns what the job creator locks beyond the price.
+    function _checkTerms(DealId dealId, Deal calldata deal) private pure returns (uint256 reserve) {
+        // REJECT: only policies this contract can settle, with parameters that make cheating unprofitable.
+        reserve = _terms(deal);
+        // REJECT: a royalty above the price, or one paid to nobody.
+        if (deal.royaltyBps > MAX_ROYALTY_BPS || (deal.royaltyBps != 0 && deal.moduleCreator == address(0))) {
+            revert DealsInvalidRoyalty(deal.royaltyBps, deal.moduleCreator);
+        }
+        // REJECT: the deadline must come after the last moment the deal can open.
+        if (deal.deadline <= deal.openBy) revert DealsDeadlineNotAfterOpenBy(dealId, deal.openBy, deal.deadline);
+    }
+
+    /// @dev The checks at open that depend on time, state and other contracts, for a batch item:
+    /// the selector of the error {_open} would revert with, or 0 when the deal can open now.
+    /// The submitter's own signature is not needed: its transaction is its consent.
+    function _openable(DealId dealId, Deal calldata deal, uint256 reserve, bytes calldata jobCreatorSig, bytes calldata providerSig)
+        private
+        view
+        returns (bytes4)
+    {
+        if (block.timestamp > deal.openBy) return DealsOpenByPassed.selector;
+        if (_records[dealId].state != DealState.None) return DealsAlreadyOpened.selector;
+        bytes32 digest = DealId.unwrap(dealId);
+        if (msg.sender != deal.jobCreator && !_isValidSignatureCapped(deal.jobCreator, digest, jobCreatorSig)) {
+            return DealsInvalidSignature.selector;
+        }
+        if (msg.sender != deal.provider && !_isValidSignatureCapped(deal.provider, digest, providerSig)) {
+            return DealsInvalidSignature.selector;
+        }
+        // Both locks must fit, so that none is taken unless both are (one account may be both parties).
+        uint256 jobCreatorNeeds = deal.price + reserve;
+        if (deal.jobCreator == deal.provider) {
+            if (_free(deal.jobCreator) < jobCreatorNeeds + deal.collateral) return EscrowInsufficientBalance.selector;
+        } else if (_free(deal.jobCreator) < jobCreatorNeeds || _free(deal.provider) < deal.collateral) {
+            return EscrowInsufficientBalance.selector;
+        }
+        return 0;
     }
 
     /// @dev The draw of a mediation: its seed (locked or from block hashes) and whose turn it is.
@@ -614,6 +766,25 @@ contract LilyDeals is Escrow, EIP712 {
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
         return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
+    }
+
+    /// @dev {_isValidSignature} for batch items: an ERC-1271 wallet's check gets at most
+    /// {BATCH_ERC1271_GAS} and only its first 32 bytes of return data are read, so one wallet
+    /// can neither burn the batch's gas nor bloat its memory; a wallet that fails is a skipped item.
+    function _isValidSignatureCapped(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer.code.length == 0) return false;
+        bytes memory data = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
+        bool success;
+        uint256 size;
+        bytes32 word;
+        assembly ("memory-safe") {
+            success := staticcall(BATCH_ERC1271_GAS, signer, add(data, 0x20), mload(data), 0, 0x20)
+            size := returndatasize()
+            word := mload(0)
+        }
+        return success && size >= 0x20 && bytes4(word) == IERC1271.isValidSignature.selector;
     }
 
     // ---- Verification policies --------------------------------------------------------------
@@ -658,6 +829,20 @@ contract LilyDeals is Escrow, EIP712 {
             // replicate settles per group (settleReplicas); trust never waits in Committed.
             revert DealsWrongPolicy(dealId, deal.policy, msg.sig);
         }
+    }
+
+    /// @dev Whether {_finalize} would move a committed deal on now: 0, or the selector of the
+    /// error it would revert with (a batch skips the deal instead).
+    function _finalizable(Deal calldata deal, DealRecord memory record) private view returns (bytes4) {
+        if (record.state != DealState.Committed) return DealsNotCommitted.selector;
+        if (deal.policy == OptimisticPolicy.ID) {
+            if (block.timestamp < uint256(record.committedAt) + deal.policyParam) return OptimisticPolicy.DealsChallengeWindowOpen.selector;
+        } else if (deal.policy == AuditPolicy.ID) {
+            if (block.number <= uint256(record.commitBlock) + AUDIT_DELAY) return AuditPolicy.DealsAuditDrawPending.selector;
+        } else {
+            return DealsWrongPolicy.selector;
+        }
+        return 0;
     }
 
     /// @dev Whether deals under `policy` are tallied and ruled on as a group.

@@ -247,6 +247,11 @@ const sentences: Record<string, (a: Args) => Sentence> = {
     field: "correct",
     message: `${a.rulings} verdicts given for a replica group of ${a.deals}`,
   }),
+  DealsBatchLengthMismatch: (a) => ({
+    code: "INVALID_INPUT",
+    field: "batch",
+    message: `a batch of ${a.items} deals came with ${a.given} entries of another per-deal list (signatures or result digests)`,
+  }),
   DealsReplicaDrawMismatch: (a) => ({
     code: "CHAIN_REVERT",
     message: `replica ${a.dealId} went to mediation at block ${a.drawBlock}, not with its group (block ${a.expected})`,
