@@ -65,6 +65,9 @@ test("cowsay runs from the form generated from its input schema and its output i
   assert.match(await text(page.getByTestId("deal-id")), /^0x[0-9a-f]{64}$/);
   assert.ok((await page.getByTestId("stages").locator("li").count()) >= 3, "the job's stages were shown as they happened");
   await shot("run-cowsay");
+  // The run leads to the job's own page, with its signed records.
+  await page.getByTestId("job-page-link").click();
+  await page.getByRole("heading", { name: "Signed records" }).waitFor();
 });
 
 test("a chat answer streams in and carries its receipt", async () => {

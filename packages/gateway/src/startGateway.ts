@@ -24,6 +24,12 @@ import { haloRoutes } from "./http/haloRoutes.ts";
 import { createCatalog } from "./catalog.ts";
 import { studioApiRoutes } from "./http/studioApiRoutes.ts";
 import { publishRoutes } from "./http/publishRoutes.ts";
+import { fileRoutes } from "./http/fileRoutes.ts";
+import { quoteRoutes } from "./http/quoteRoutes.ts";
+import { resultRoutes } from "./http/resultRoutes.ts";
+import { networkRoutes } from "./http/networkRoutes.ts";
+import { jobRecordRoutes } from "./http/jobRecordRoutes.ts";
+import { createNetworkReader } from "./network/networkReader.ts";
 import { defaultStudioDir, studioRoutes } from "./http/studioRoutes.ts";
 import { leaseChain } from "./leases/leaseChain.ts";
 import { embed } from "./leases/embed.ts";
@@ -85,9 +91,13 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     recordAnswer: (meta, caller, request, answered) => answers.record(meta, caller, request, answered),
     embed: (model, input, caller) => embed(leases, model, input, (max) => halo.auth.hold(caller, max)),
   };
+  // Jobs accept the gateway's mediator, so optimistic and audit jobs run (and are challenged) through it.
   const jobs = createJobRunner(
     gw,
-    createJobCreator({ ...net, account: opts.account }, { journal: sqliteJournal(opts.home === ":memory:" ? ":memory:" : `${opts.home}/jobs.sqlite`) }),
+    createJobCreator(
+      { ...net, account: opts.account, mediators: mediator ? [mediator] : [] },
+      { journal: sqliteJournal(opts.home === ":memory:" ? ":memory:" : `${opts.home}/jobs.sqlite`) },
+    ),
   );
   // One catalogue (and its cache) for the marketplace and the module pages.
   const catalog = createCatalog({ chain, store, solverUrl: net.solverUrl }, { now: deps.now });
@@ -101,6 +111,14 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     ...haloRoutes(halo, () => new URL(publicUrl())),
     ...studioApiRoutes(catalog, opts.devAccountKey),
     ...publishRoutes(gw, catalog),
+    // The studio's Run page: file inputs into the store, a quote before paying, a job's result files and transactions.
+    ...fileRoutes(gw),
+    ...quoteRoutes(gw, jobs.creator),
+    ...resultRoutes(gw, { journal: jobs.creator.context.journal, chain: jobs.creator.context.chain }),
+    // The studio's Providers pages and a module's recent runs: the network as the chain and the solver show it.
+    ...networkRoutes(createNetworkReader(chain, net.solverUrl, { now: deps.now })),
+    // The studio's History and job pages: each job's signed records, transactions and outcome; challenging a result.
+    ...jobRecordRoutes(gw, { creator: jobs.creator, now: deps.now }),
     // Last: the studio's files take whatever path no route above claims.
     ...studioRoutes(opts.studioDir ?? defaultStudioDir()),
   ];

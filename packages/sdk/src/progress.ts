@@ -8,7 +8,7 @@ export type Progress =
   | { stage: "signed"; dealId: Hex }
   | { stage: "opened"; dealId: Hex; txHash?: Hex }
   | { stage: "running"; dealId: Hex }
-  | { stage: "committed"; dealId: Hex; resultCid: string }
+  | { stage: "committed"; dealId: Hex; resultCid: string; txHash?: Hex }
   | { stage: "downloaded"; dealId: Hex; outDir: string }
   | { stage: "timed-out"; dealId: Hex }
   /** The signed deal was not opened by its openBy: nothing was locked; waiting for a new match. */

@@ -90,7 +90,7 @@ function progressOf(v: JobView): Progress[] {
     if (!c || c.state === "none") continue;
     out.push({ stage: "opened", dealId: s.dealId, ...(c.openTx && { txHash: c.openTx }) });
     if (v.solver?.deals.find((d) => d.id === s.dealId)?.status === "running") out.push({ stage: "running", dealId: s.dealId });
-    if (c.digest) out.push({ stage: "committed", dealId: s.dealId, resultCid: cidFromDigest(c.digest) });
+    if (c.digest) out.push({ stage: "committed", dealId: s.dealId, resultCid: cidFromDigest(c.digest), ...(c.commitTx && { txHash: c.commitTx }) });
   }
   return out;
 }

@@ -32,6 +32,9 @@ export function Layout() {
             <li>
               <NavLink to="/publish">Publish</NavLink>
             </li>
+            <li>
+              <NavLink to="/providers">Providers</NavLink>
+            </li>
           </ul>
         </nav>
         <div className="account" aria-live="polite">

@@ -22,6 +22,11 @@ const router = createHashRouter([
       { path: "publish", lazy: () => import("./pages/Publish.tsx").then((m) => ({ Component: m.Publish })) },
       { path: "chat", element: <Chat /> },
       { path: "history", element: <History /> },
+      // A job's page: its signed records, transactions and a challenge of its result; loaded when first opened.
+      { path: "jobs/:id", lazy: () => import("./pages/Job.tsx").then((m) => ({ Component: m.Job })) },
+      // Providers: the network view and a provider's dashboard, loaded when first opened (the dashboard's chart later still).
+      { path: "providers", lazy: () => import("./pages/Providers.tsx").then((m) => ({ Component: m.Providers })) },
+      { path: "providers/:address", lazy: () => import("./pages/Provider.tsx").then((m) => ({ Component: m.Provider })) },
       { path: "*", element: <p>No such page.</p> },
     ],
   },

@@ -6,11 +6,12 @@
 import { z } from "zod";
 import { openSse, writeSse } from "@lily/api";
 import { LilyError, uint, toWire } from "@lily/protocol";
-import type { JobCreator, JobEntry, Progress } from "@lily/sdk";
+import { resolveModule, type JobCreator, type JobEntry, type Progress } from "@lily/sdk";
 import type { Hex } from "viem";
 import type { GatewayContext } from "../context.ts";
 import { jsonBody, sendJson, type Route } from "./router.ts";
 import type { Caller } from "./caller.ts";
+import { refuseNonCidFiles } from "./fileRoutes.ts";
 
 export const JobRequest = z.object({
   module: z.string().min(1).max(256),
@@ -48,6 +49,9 @@ export function createJobRunner(gw: GatewayContext, jobs: JobCreator) {
             files: r.manifest.files,
             exitCode: r.exitCode,
             stdout: r.stdout,
+            // The deal's state when delivered (settled, or committed under a policy that settles later) and its transactions.
+            settlement: r.settlement,
+            txs: r.txs,
           },
         }),
       )
@@ -85,6 +89,8 @@ export function createJobRunner(gw: GatewayContext, jobs: JobCreator) {
       handler: async (ctx) => {
         const caller = gw.auth.anyCaller(ctx.req);
         const body = await jsonBody(ctx, JobRequest);
+        // REJECT: a file input must be an uploaded file's CID, never a path on the gateway's disk (fileRoutes.ts)
+        await refuseNonCidFiles((await resolveModule(body.module, jobs.context)).manifest, body.inputs, gw.store);
         const submitted = await jobs.submitJob({ module: body.module, inputs: body.inputs, maxPrice: body.max_price, policy: body.policy });
         gw.db
           .prepare("INSERT INTO jobs (id, owner, module, created_at) VALUES (?, ?, ?, ?)")
@@ -144,5 +150,5 @@ export function createJobRunner(gw: GatewayContext, jobs: JobCreator) {
       },
     },
   ];
-  return { routes };
+  return { routes, creator: jobs };
 }
