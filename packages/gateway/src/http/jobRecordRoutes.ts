@@ -19,6 +19,7 @@ import type { GatewayContext } from "../context.ts";
 import type { Caller } from "./caller.ts";
 import { jsonBody, sendJson, type Route } from "./router.ts";
 import { jobOutcome, type DealFacts, type JobOutcome } from "./jobOutcome.ts";
+import { jobView } from "./jobRoutes.ts";
 
 export const ChallengeRequest = z.strictObject({
   reason: z
@@ -261,17 +262,7 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
         for (let i = 0; i < entries.length; i += READ_CONCURRENCY) {
           const batch = entries.slice(i, i + READ_CONCURRENCY);
           const outcomes = await Promise.all(batch.map((e) => outcomeOf(e, now)));
-          for (const [j, e] of batch.entries())
-            data.push({
-              id: e.jobOfferId,
-              module: e.module,
-              stage: e.stage,
-              deal: e.dealId ?? null,
-              result: e.resultCid ?? null,
-              error: e.error ?? null,
-              created_at: Math.floor(e.createdAt / 1000),
-              ...outcomeView(outcomes[j]!.outcome),
-            });
+          for (const [j, e] of batch.entries()) data.push({ ...jobView(e), ...outcomeView(outcomes[j]!.outcome) });
         }
         sendJson(req.res, 200, { object: "list", data }, { "cache-control": "no-store" });
       },

@@ -25,6 +25,17 @@ const FINAL = new Set(["completed", "refunded", "failed", "no-match"]);
 
 type JobEvent = { type: "progress"; progress: Progress } | { type: "result"; result: unknown } | { type: "error"; error: { code: string; message: string } };
 
+/** A job as the API shows it (GET /v1/jobs, /v1/jobs/:id, /v1/history). */
+export const jobView = (e: JobEntry) => ({
+  id: e.jobOfferId,
+  module: e.module,
+  stage: e.stage,
+  deal: e.dealId ?? null,
+  result: e.resultCid ?? null,
+  error: e.error ?? null,
+  created_at: Math.floor(e.createdAt / 1000),
+});
+
 export function createJobRunner(gw: GatewayContext, jobs: JobCreator) {
   const events = new Map<string, JobEvent[]>();
   const listeners = new Map<string, Set<(e: JobEvent) => void>>();
@@ -72,15 +83,7 @@ export function createJobRunner(gw: GatewayContext, jobs: JobCreator) {
     return entry;
   }
 
-  const view = (e: JobEntry) => ({
-    id: e.jobOfferId,
-    module: e.module,
-    stage: e.stage,
-    deal: e.dealId ?? null,
-    result: e.resultCid ?? null,
-    error: e.error ?? null,
-    created_at: Math.floor(e.createdAt / 1000),
-  });
+  const view = jobView;
 
   const routes: Route[] = [
     {

@@ -3,25 +3,15 @@
 // gateway without the deals route (404) has no runs to show; the page says so instead of failing.
 import { useEffect, useState } from "react";
 import { type CatalogEntry, GatewayError, getJson } from "../gateway.ts";
+import type { DealRow } from "../providers/networkData.ts";
 
 export interface ModuleDetail {
   entry: CatalogEntry;
   versions: { version: string; manifestCid: string; publishedAt: number }[];
 }
 
-/** One deal that ran the module, as GET /v1/network/deals lists it. */
-export interface DealRow {
-  id: string;
-  module: string;
-  provider: string;
-  jobCreator: string;
-  price: string;
-  state: string;
-  openedAt: number;
-  openTx: string;
-  settledTx?: string;
-  gasUsed?: string | number;
-}
+/** One deal that ran the module: the network view's own type, from the same route. */
+export type { DealRow } from "../providers/networkData.ts";
 
 export type Loaded<T> = { state: "loading" } | { state: "ok"; value: T } | { state: "missing"; message: string } | { state: "error"; message: string };
 
