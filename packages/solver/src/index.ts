@@ -16,3 +16,5 @@ export * from "./matcher/group.ts";
 export * from "./matcher/match.ts";
 export * from "./matcher/explain.ts";
 export * from "./matcher/offerIndex.ts";
+export * from "./matching.ts";
+export * from "./publisher.ts";

@@ -1,95 +1,204 @@
-// Matching as the solver runs it: read the escrow of the parties on the book from the chain, then
-// compute (planMatches, pure) and commit (one transaction) and publish. Passes run one at a time
-// and a burst of requests shares one pass (Coalescer). The dry run reads the same way and stores
-// nothing.
+// Matching as the solver runs it: read the escrow of the parties concerned from the chain, then
+// compute (`planIndexed`, pure given its inputs) and commit (one transaction) and publish. Passes
+// run one at a time and a burst of requests shares one pass (Coalescer). The dry run reads the
+// same way and stores nothing.
+//
+// Work follows what changed. The active resource offers live in the book's `OfferIndex`, updated
+// by each write (never rebuilt per pass), and a pass says what it is for:
+//   - a new job offer: that job alone, against the index;
+//   - a new resource offer: only the waiting jobs it could serve (its modules, within their
+//     budget, capacity enough), each against the index;
+//   - anything else (the sweep, capacity or escrow freed, a job re-opened): every open job.
+// Escrow is read only for the parties planning actually evaluates (see `pass`), not for every
+// provider on the book.
+// While the book is small (at most `fullPassUpTo` offers) every pass is a whole one, so the
+// rejections kept on each job name every provider, as the naive scan's did; past it they name
+// the providers the index evaluated, and the dry run (`explain`) gives any job's full reasons on
+// demand. Capacity and escrow that free up without an event reach waiting jobs at the next sweep.
 import type { Address, Hex } from "viem";
-import { hashRecord, type Domain, type JobOffer } from "@lily/protocol";
+import { hashRecord, type Domain, type JobOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { OrderBook } from "./orderBook.ts";
 import type { Publisher } from "./publisher.ts";
 import type { EscrowReader } from "./chain/escrowReader.ts";
 import { Coalescer } from "./coalescer.ts";
-import { planMatches, type MatchConfig } from "./matcher/match.ts";
+import type { MatchConfig, Plan } from "./matcher/match.ts";
 import { explainJob, type Explanation } from "./matcher/explain.ts";
+import { fillProposals, indexable, planIndexed } from "./matcher/offerIndex.ts";
+import { RESOURCE_KEYS } from "./matcher/resources.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export interface MatchingDeps {
   book: OrderBook;
-  escrow: EscrowReader;
+  escrow: Pick<EscrowReader, "read" | "sync" | "peek">;
   publisher: Publisher;
   logger: Logger;
   domain: Domain;
   config: MatchConfig;
+  /** Up to this many active offers every pass is a whole one (full rejections, as the naive scan); default 1,000. */
+  fullPassUpTo?: number;
 }
+
+/** What a pass is for: every open job offer, or only these job offers and the waiting jobs these new resource offers could serve. */
+export type MatchScope = "all" | { jobs?: readonly Hex[]; offers?: readonly ResourceOfferRecord[] };
 
 export class Matching {
   private readonly passes = new Coalescer(() => this.pass());
   private readonly deps: MatchingDeps;
+  /** What the next pass is for: the scopes of every request that joined it. */
+  private pending = { all: false, jobs: new Set<Hex>(), offers: [] as ResourceOfferRecord[] };
 
   constructor(deps: MatchingDeps) {
     this.deps = deps;
   }
 
-  /** Match every open job offer against the active resource offers; resolves when a pass that saw every change so far is done. */
-  rematch(): Promise<void> {
+  /** Match the open job offers `scope` concerns (default: all); resolves when a pass that saw every change so far is done. */
+  rematch(scope: MatchScope = "all"): Promise<void> {
+    if (scope === "all") this.pending.all = true;
+    else {
+      for (const id of scope.jobs ?? []) this.pending.jobs.add(id);
+      this.pending.offers.push(...(scope.offers ?? []));
+    }
     return this.passes.run();
   }
 
-  /** What matching would do with `offer` now, from the same filters and balances, storing nothing. */
+  /** What matching would do with `offer` now, from the same filters and balances, storing nothing (every offer is read: the reasons on demand). */
   async explain(offer: JobOffer): Promise<Explanation> {
     const { book, escrow, domain, config } = this.deps;
-    const parties = unique([offer.jobCreator, ...book.activeResourceOffers().map((o) => o.offer.provider)]);
+    const offers = book.offerIndex().offers();
+    const parties = unique([offer.jobCreator, ...offers.map((o) => o.offer.provider)]);
     const balances = await escrow.read(parties);
     const id = hashRecord(domain, "JobOffer", offer);
-    return explainJob({ id, offer }, book.snapshot(balances), config, seconds(Date.now()));
+    const now = seconds(Date.now());
+    return explainJob({ id, offer }, { ...book.usage(now), jobs: [], offers, escrow: balances }, config, now);
+  }
+
+  /** The ids of the job offers this pass is for (those still open are matched); undefined: every open job offer. */
+  private jobsInScope(scope: { all: boolean; jobs: Set<Hex>; offers: ResourceOfferRecord[] }): Set<Hex> | undefined {
+    const { book, config, fullPassUpTo = 1_000 } = this.deps;
+    if (scope.all || book.offerIndex().size <= fullPassUpTo || !indexable(config)) return undefined;
+    const jobs = scope.offers.length > 0 ? book.openJobOffers().filter((j) => scope.offers.some((o) => couldServe(o, j))) : [];
+    return new Set([...jobs.map((j) => j.id), ...scope.jobs]);
   }
 
   private async pass(): Promise<void> {
-    const { book, escrow, publisher, logger, domain, config } = this.deps;
-    const parties = book.matchingParties();
-    // Balances come in with the snapshot, so the plan stays a pure function of it. A party that
-    // joined the book after this read counts as unfunded in this pass; its own post runs the next.
-    const balances = parties.length > 0 ? await escrow.read(parties) : new Map<Address, bigint>();
-    const now = Date.now();
+    const { book, escrow, publisher, logger, config, fullPassUpTo = 1_000 } = this.deps;
+    const scope = this.pending;
+    this.pending = { all: false, jobs: new Set(), offers: [] };
+    const ids = this.jobsInScope(scope);
     const changedJobs = new Set<Hex>();
     const proposed: Hex[] = [];
-    book.atomically(() => {
-      for (const id of book.expireJobOffers(seconds(now))) changedJobs.add(id);
-      const snapshot = book.snapshot(balances, seconds(now));
-      const plan = planMatches(snapshot, config, seconds(now));
-      const jobs = new Map(snapshot.jobs.map((j) => [j.id, j]));
-      const dealsOf = new Map<Hex, Hex[]>();
-      for (const { jobOfferId, resourceOfferId, terms, group } of plan.proposals) {
-        const { offer } = jobs.get(jobOfferId)!;
-        const id = hashRecord(domain, "Deal", terms);
-        book.addDeal(
-          {
-            id,
-            deal: terms,
-            jobOfferId,
-            resourceOfferId,
-            module: offer.module,
-            inputs: offer.inputs,
-            status: "proposed",
-            updatedAt: now,
-            ...(group && { group }),
-          },
-          now,
-        );
-        dealsOf.set(jobOfferId, [...(dealsOf.get(jobOfferId) ?? []), id]);
-        proposed.push(id);
+    // Escrow is read as planning finds it needs it: a round plans with the balances read so far,
+    // counting a party not read yet as funded (so it ranks where it would if it were) and noting
+    // it; its balance is read and the round runs again. A round that needed no balance it lacked
+    // is the plan, and it is persisted in the same tick (no await between: nothing else ran), so
+    // it is a pure function of the book and true balances. Only the parties of the pairs planning
+    // evaluated are read, not every provider on the book. Past `ESCROW_ROUNDS`, an unread party
+    // counts as unfunded (never a deal nobody backs; its own post, or the sweep, matches it).
+    // Rounds plan as a look-ahead (the index left as it is, so a thrown-away round costs no moving
+    // of offers between classes) until one lacks nothing; then a round plans for real, unless
+    // the pass has one job, whose look-ahead is its plan (`fillProposals`).
+    const known = new Map<string, bigint>();
+    let lookAhead = true;
+    // Balances already read at the chain's current block need no read again (one call to check it).
+    if (ids ? ids.size > 0 : book.hasOpenJobOffers()) await escrow.sync();
+    for (let round = 1; ; round++) {
+      const now = Date.now();
+      // A job offer past its expiry is not planned; the transaction below marks it expired.
+      const open = (ids ? book.openJobOffersAmong(ids) : book.openJobOffers()).filter((j) => j.offer.expiresAt > BigInt(seconds(now)));
+      const jobs = new Map(open.map((j) => [j.id, j]));
+      const missing = new Map<string, Address>();
+      const last = round >= ESCROW_ROUNDS;
+      if (last) lookAhead = false;
+      const balances = new Balances(known, (a) => escrow.peek(a), missing, last ? 0n : ASSUMED_FUNDED);
+      const snapshot = { ...book.usage(seconds(now), ids && [...jobs.keys()]), jobs: [...jobs.values()], escrow: balances };
+      const plan =
+        jobs.size > 0
+          ? planIndexed(book.offerIndex(), snapshot, config, seconds(now), { fullReasonsUpTo: fullPassUpTo, lookAhead })
+          : { proposals: [], rejections: {} };
+      if (missing.size > 0 && !last) {
+        const read = await escrow.read([...missing.values()]);
+        for (const [party, balance] of read) known.set(party.toLowerCase(), balance);
+        continue;
       }
-      for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<string, string>][]) {
-        if (book.setMatching(jobId, rejections, dealsOf.get(jobId))) changedJobs.add(jobId);
+      if (lookAhead && jobs.size > 1) {
+        lookAhead = false; // every balance it needed is known: plan again, for real
+        continue;
       }
-    });
+      if (lookAhead) fillProposals(book.offerIndex(), plan, snapshot);
+      book.atomically(() => {
+        for (const id of book.expireJobOffers(seconds(now))) changedJobs.add(id);
+        this.persist(plan, jobs, now, changedJobs, proposed);
+      });
+      break;
+    }
     for (const id of proposed) {
       const deal = publisher.deal(id);
       logger.info("deal proposed", { id, jobOffer: deal.jobOfferId, provider: deal.deal.provider, price: deal.deal.price, openBy: deal.deal.openBy });
     }
     for (const id of changedJobs) publisher.jobOffer(id);
   }
+
+  /** Store a plan: its deals as `proposed`, its job offers `matched` or their rejections updated. */
+  private persist(plan: Plan, jobs: ReadonlyMap<Hex, JobOfferRecord>, now: number, changedJobs: Set<Hex>, proposed: Hex[]): void {
+    const { book, domain } = this.deps;
+    const dealsOf = new Map<Hex, Hex[]>();
+    for (const { jobOfferId, resourceOfferId, terms, group } of plan.proposals) {
+      const { offer } = jobs.get(jobOfferId)!;
+      const id = hashRecord(domain, "Deal", terms);
+      book.addDeal(
+        {
+          id,
+          deal: terms,
+          jobOfferId,
+          resourceOfferId,
+          module: offer.module,
+          inputs: offer.inputs,
+          status: "proposed",
+          updatedAt: now,
+          ...(group && { group }),
+        },
+        now,
+      );
+      dealsOf.set(jobOfferId, [...(dealsOf.get(jobOfferId) ?? []), id]);
+      proposed.push(id);
+    }
+    for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<string, string>][]) {
+      if (book.setMatching(jobId, rejections, dealsOf.get(jobId))) changedJobs.add(jobId);
+    }
+  }
 }
+
+/** Planning rounds that may read escrow they found missing (see `pass`). */
+const ESCROW_ROUNDS = 6;
+/** What a party not read yet counts as while a round explores: more than any deal locks. */
+const ASSUMED_FUNDED = 2n ** 255n;
+
+/** Escrow balances as far as read (this pass's reads by lowercase address, then the reader's at this block); a party not read yet is noted in `missing` and counts as `unread`. */
+class Balances extends Map<Address, bigint> {
+  private readonly known: ReadonlyMap<string, bigint>;
+  private readonly peek: (party: Address) => bigint | undefined;
+  private readonly missing: Map<string, Address>;
+  private readonly unread: bigint;
+  constructor(known: ReadonlyMap<string, bigint>, peek: (party: Address) => bigint | undefined, missing: Map<string, Address>, unread: bigint) {
+    super();
+    this.known = known;
+    this.peek = peek;
+    this.missing = missing;
+    this.unread = unread;
+  }
+  override get(party: Address): bigint {
+    const key = party.toLowerCase();
+    const balance = this.known.get(key) ?? this.peek(party);
+    if (balance !== undefined) return balance;
+    this.missing.set(key, party);
+    return this.unread;
+  }
+}
+
+/** Whether `offer` passes the filters the index prunes by for `job`: its module, within budget, capacity enough. */
+const couldServe = (offer: ResourceOfferRecord, job: JobOfferRecord) =>
+  offer.offer.modules.includes(job.offer.module) && offer.offer.price <= job.offer.maxPrice && RESOURCE_KEYS.every((k) => job.offer[k] <= offer.offer[k]);
 
 const unique = (list: readonly Address[]) => [...new Map(list.map((a) => [a.toLowerCase(), a])).values()];

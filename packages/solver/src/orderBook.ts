@@ -2,14 +2,26 @@
 // has been followed. Every piece of solver state lives here, so a restarted solver resumes where
 // it stopped. Records are stored in their wire form; what matching reads every sweep (resources
 // in use, escrow held) is summed in SQL from bounded columns, never re-parsed record by record.
+//
+// The active resource offers are also kept in memory, in an `OfferIndex` (matcher/offerIndex.ts)
+// the book updates on every write that changes them (add, replace, deactivate, expire), so
+// matching never reads or scans the whole book. A transaction that rolls back undoes its changes
+// to the index too: it never holds what the database does not.
+// Likewise what the deals hold (`usage`): summed in SQL once, then a proposed deal adds its part
+// in memory; any other write to a deal, a rollback, or the time a dropped deal stops counting
+// sends the next read back to SQL.
 import type { StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
 import { toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { openDatabase, transaction, type Database } from "@lily/node-kit";
 import { orderBookMigrations } from "./book/migrations.ts";
 import { OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
-import { readUsage, UNOPENED } from "./book/usage.ts";
+import { readHoldings, readJobState, readUsage, UNOPENED, type Holdings } from "./book/usage.ts";
+import { ACTIVE_DEAL_STATUSES } from "./dealTransitions.ts";
+import { dealLocks } from "./matcher/locks.ts";
+import { NO_RESOURCES, addResources, resourcesOf } from "./matcher/resources.ts";
 import type { Snapshot } from "./matcher/match.ts";
+import { OfferIndex } from "./matcher/offerIndex.ts";
 import type { ChainFact } from "./chain/dealEvents.ts";
 
 export { orderBookMigrations };
@@ -46,6 +58,12 @@ export class OrderBook {
   private readonly db: Database;
   private readonly statements = new Map<string, StatementSync>();
   private readonly offers = new OfferCache();
+  /** The active resource offers, indexed for matching; undefined until first read, or after a rollback. */
+  private index: OfferIndex | undefined;
+  /** What the deals hold, as last summed (`from`: the second it was read at); undefined: read again. */
+  private holdings: (Holdings & { from: number }) | undefined;
+  /** While a transaction runs: how to undo what it did to the index, should it roll back. */
+  private undo: (() => void)[] | undefined;
 
   constructor(path: string) {
     this.db = openDatabase(path, [...orderBookMigrations]);
@@ -62,7 +80,46 @@ export class OrderBook {
 
   /** Run `fn` in one transaction: all of its writes land, or none. Not reentrant. */
   atomically<T>(fn: () => T): T {
-    return transaction(this.db, fn);
+    const undo: (() => void)[] = [];
+    this.undo = undo;
+    try {
+      return transaction(this.db, fn);
+    } catch (e) {
+      for (const step of undo.reverse()) step(); // the index as the rolled-back database has it
+      this.holdings = undefined;
+      throw e;
+    } finally {
+      this.undo = undefined;
+    }
+  }
+
+  /**
+   * The active resource offers as matching reads them, kept in step with every write here. The
+   * index's usage (what providers owe) is matching's to set: `planIndexed` syncs it each pass.
+   */
+  offerIndex(): OfferIndex {
+    if (!this.index) {
+      // Row by row: a book of 100k offers is never held as rows and records at once.
+      const index = new OfferIndex();
+      for (const row of this.sql("SELECT * FROM resource_offers WHERE active = 1 ORDER BY created_at, id").iterate())
+        index.add(toResourceOffer(row as Row, this.offers));
+      this.index = index;
+      // Built from a transaction's own writes: if it rolls back, so does the index, whole.
+      this.undo?.push(() => {
+        if (this.index === index) this.index = undefined;
+      });
+    }
+    return this.index;
+  }
+
+  /** An offer left the book: out of the index, and its parsed form is no longer worth keeping. */
+  private retired(ids: readonly Hex[]): void {
+    const index = this.index;
+    for (const id of ids) {
+      const rec = index?.get(id);
+      if (index && rec && index.remove(id)) this.undo?.push(() => index.add(rec));
+      this.offers.forget(id);
+    }
   }
 
   private sql(text: string): StatementSync {
@@ -94,7 +151,10 @@ export class OrderBook {
   addResourceOffer(rec: ResourceOfferRecord): void {
     const rows = this.sql("SELECT * FROM resource_offers WHERE provider = ? AND active = 1").all(rec.offer.provider) as Row[];
     for (const old of rows.map((r) => toResourceOffer(r, this.offers))) {
-      if (old.offer.modules.some((m) => rec.offer.modules.includes(m))) this.sql("UPDATE resource_offers SET active = 0 WHERE id = ?").run(old.id);
+      if (old.offer.modules.some((m) => rec.offer.modules.includes(m))) {
+        this.sql("UPDATE resource_offers SET active = 0 WHERE id = ?").run(old.id);
+        this.retired([old.id]);
+      }
     }
     this.sql("INSERT INTO resource_offers (id, provider, nonce, expires_at, active, offer, signature, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)").run(
       rec.id,
@@ -105,6 +165,11 @@ export class OrderBook {
       rec.signature,
       rec.createdAt,
     );
+    const index = this.index;
+    if (index) {
+      index.add({ ...rec, active: true });
+      this.undo?.push(() => index.remove(rec.id));
+    }
   }
 
   activeResourceOffers(): ResourceOfferRecord[] {
@@ -113,11 +178,17 @@ export class OrderBook {
 
   /** Take every offer of `provider` off the book until it posts a new one; returns how many were active. */
   deactivateProvider(provider: Address): number {
-    return Number(this.sql("UPDATE resource_offers SET active = 0 WHERE provider = ? AND active = 1").run(provider).changes);
+    const rows = this.sql("UPDATE resource_offers SET active = 0 WHERE provider = ? AND active = 1 RETURNING id").all(provider) as { id: Hex }[];
+    this.retired(rows.map((r) => r.id));
+    return rows.length;
   }
 
-  deactivateExpiredResourceOffers(now: number): void {
-    this.sql("UPDATE resource_offers SET active = 0 WHERE active = 1 AND expires_at <= ?").run(now);
+  /** Retire the active offers past their expiry; returns their ids. */
+  deactivateExpiredResourceOffers(now: number): Hex[] {
+    const rows = this.sql("UPDATE resource_offers SET active = 0 WHERE active = 1 AND expires_at <= ? RETURNING id").all(now) as { id: Hex }[];
+    const ids = rows.map((r) => r.id);
+    this.retired(ids);
+    return ids;
   }
 
   // --- job offers ---
@@ -145,6 +216,20 @@ export class OrderBook {
 
   openJobOffers(): JobOfferRecord[] {
     return (this.sql("SELECT * FROM job_offers WHERE status = 'open' ORDER BY created_at, id").all() as Row[]).map((r) => toJobOffer(r, this.offers));
+  }
+
+  hasOpenJobOffers(): boolean {
+    return this.sql("SELECT 1 FROM job_offers WHERE status = 'open' LIMIT 1").get() !== undefined;
+  }
+
+  /** Those of `ids` that are open job offers, oldest first (the order a pass over the whole book takes them in). */
+  openJobOffersAmong(ids: Iterable<Hex>): JobOfferRecord[] {
+    const open: JobOfferRecord[] = [];
+    for (const id of new Set(ids)) {
+      const row = this.sql("SELECT * FROM job_offers WHERE id = ? AND status = 'open'").get(id) as Row | undefined;
+      if (row) open.push(toJobOffer(row, this.offers));
+    }
+    return open.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
@@ -244,6 +329,7 @@ export class OrderBook {
       rec.updatedAt,
       rec.group ? json(rec.group) : null,
     );
+    this.holdAlso(rec);
   }
 
   /** Change a deal's progress. Its terms cannot change: there is no column here for them. */
@@ -252,11 +338,28 @@ export class OrderBook {
     const values = keys.map((k) => (k === "result" || k === "progress" ? json(patch[k]) : (patch[k] as string)));
     const set = [...keys.map((k) => `${dealColumns[k]} = ?`), "updated_at = ?"].join(", ");
     this.sql(`UPDATE deals SET ${set} WHERE id = ?`).run(...values, now, id);
+    this.holdings = undefined;
   }
 
   /** Record what the chain showed of a deal. */
   setOnChain(id: Hex, fact: ChainFact): void {
     this.sql("UPDATE deals SET on_chain = ? WHERE id = ?").run(fact, id);
+    this.holdings = undefined;
+  }
+
+  /** A new deal holds its provider's capacity and both parties' escrow until it opens: add it to the sums kept, as SQL would count it. */
+  private holdAlso(rec: DealRecord): void {
+    const h = this.holdings;
+    const job = h && this.getJobOffer(rec.jobOfferId);
+    if (!h || !job || !(ACTIVE_DEAL_STATUSES as readonly string[]).includes(rec.status)) {
+      this.holdings = undefined;
+      return;
+    }
+    const { provider, jobCreator } = rec.deal;
+    const locks = dealLocks(rec.deal);
+    h.used.set(provider, addResources(h.used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
+    h.held.set(provider, (h.held.get(provider) ?? 0n) + locks.provider);
+    h.held.set(jobCreator, (h.held.get(jobCreator) ?? 0n) + locks.jobCreator);
   }
 
   /** Whether another deal for the same job offer and provider is live (the book holds one at most). */
@@ -309,16 +412,15 @@ export class OrderBook {
 
   // --- matching ---
 
-  /** Whose escrow matching needs: the job creators of open job offers and, if there are any, every provider on the book. */
-  matchingParties(): Address[] {
-    const rows = this.sql(
-      `SELECT job_creator AS a FROM job_offers WHERE status = 'open'
-       UNION SELECT provider FROM resource_offers WHERE active = 1 AND EXISTS (SELECT 1 FROM job_offers WHERE status = 'open')`,
-    ).all() as { a: Address }[];
-    return rows.map((r) => r.a);
+  /** What the book's deals hold now (see book/usage.ts): summed in SQL, nothing parsed, no offer read. */
+  /** Of `jobs` only when given (exclusions, latest openBy), else of every open job offer; the sums are kept between reads (see the header). */
+  usage(now = Math.floor(Date.now() / 1000), jobs?: readonly Hex[]): Omit<Snapshot, "jobs" | "offers" | "escrow"> {
+    const sql = (text: string) => this.sql(text);
+    if (!this.holdings || now < this.holdings.from || now > this.holdings.until) this.holdings = { ...readHoldings(sql, now), from: now };
+    return { used: this.holdings.used, held: this.holdings.held, ...readJobState(sql, jobs) };
   }
 
-  /** What the matcher needs, read at one instant, with the escrow balances read from the chain. */
+  /** What the matcher needs, read at one instant, with the escrow balances read from the chain (the naive scan's input: every open job, every active offer). */
   /** `now`: unix seconds, the solver's clock (a dropped deal a party signed counts until its openBy). */
   snapshot(escrow: ReadonlyMap<Address, bigint>, now = Math.floor(Date.now() / 1000)): Snapshot {
     return { ...readUsage((text) => this.sql(text), now), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };

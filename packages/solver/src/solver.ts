@@ -31,7 +31,7 @@ import { defaultFilters } from "./matcher/filters.ts";
 import { defaultScores } from "./matcher/scores.ts";
 import { applyEndings } from "./applyEndings.ts";
 import { Publisher } from "./publisher.ts";
-import { Matching } from "./matching.ts";
+import { Matching, type MatchScope } from "./matching.ts";
 import { ChainFollower } from "./chainFollower.ts";
 import { EscrowReader } from "./chain/escrowReader.ts";
 import { checkJobOffer, checkResourceOffer } from "./offerChecks.ts";
@@ -94,9 +94,11 @@ export class Solver {
         hint: "sign a new offer with a higher nonce",
       });
     }
-    this.book.atomically(() => this.book.addResourceOffer({ id, offer, signature, active: true, createdAt: Date.now() }));
+    const record: ResourceOfferRecord = { id, offer, signature, active: true, createdAt: Date.now() };
+    this.book.atomically(() => this.book.addResourceOffer(record));
     this.logger.info("resource offer added", { id, provider: offer.provider, price: offer.price });
-    await this.rematch();
+    await this.rematch({ offers: [record] }); // only the waiting jobs it could serve
+
     return this.book.getResourceOffer(id)!;
   }
 
@@ -115,7 +117,7 @@ export class Solver {
       this.publisher.jobOffer(id);
     }
     // A repeated post of an offer still open waits for the pass that matches it too (passes coalesce).
-    if (this.book.getJobOffer(id)!.status === "open") await this.rematch();
+    if (this.book.getJobOffer(id)!.status === "open") await this.rematch({ jobs: [id] }); // this job against the index
     return this.book.getJobOffer(id)!;
   }
 
@@ -274,9 +276,9 @@ export class Solver {
     return record;
   }
 
-  /** Match every open job offer now (errors are logged: the offers stay on the book for the next pass). */
-  async rematch(): Promise<void> {
-    await this.matching.rematch().catch((e) => this.logger.error("matching failed", { err: e }));
+  /** Match the open job offers `scope` concerns (default: every one) now (errors are logged: the offers stay on the book for the next pass). */
+  async rematch(scope: MatchScope = "all"): Promise<void> {
+    await this.matching.rematch(scope).catch((e) => this.logger.error("matching failed", { err: e }));
   }
 
   /**

@@ -93,4 +93,6 @@ export const orderBookMigrations: readonly string[] = [
      PRIMARY KEY (provider, model)
    );
    CREATE INDEX model_offers_cheapest ON model_offers (model, output_price, input_price, posted_at, id);`,
+  // A pass reads the deals of the job offers it plans (their latest openBy) by job offer.
+  `CREATE INDEX deals_job_offer ON deals (job_offer_id);`,
 ];

@@ -6,13 +6,22 @@ import { DealRecord, JobOffer, JobOfferStatus, ResourceOffer, type JobOfferRecor
 
 export type Row = Record<string, string | number | null>;
 
-/** Parsed offers by id; cleared whole when it grows past `max` (a book that large re-parses, correctly). */
+/**
+ * Parsed offers by id; cleared whole when it grows past `max` (a book that large re-parses,
+ * correctly). An offer that leaves the book is `forget`-ten, so what stays is about the open book:
+ * `max` is well above the 100k open offers a solver is sized for (each entry shares its parsed
+ * offer with the offer index, so it costs a map slot, not a copy).
+ */
 export class OfferCache {
   private readonly parsed = new Map<string, unknown>();
   private readonly max: number;
 
-  constructor(max = 20_000) {
+  constructor(max = 250_000) {
     this.max = max;
+  }
+
+  forget(id: string): void {
+    this.parsed.delete(id);
   }
 
   get<S extends z.ZodType>(id: string, text: string, schema: S): z.output<S> {

@@ -28,6 +28,19 @@ const stillOpenable = (signature: string) =>
 
 /** `now`: unix seconds, the solver's clock. */
 export function readUsage(sql: (text: string) => StatementSync, now: number): Pick<Snapshot, "used" | "held" | "excluded" | "lastOpenBy"> {
+  const { used, held } = readHoldings(sql, now);
+  return { used, held, ...readJobState(sql) };
+}
+
+/** What the parties' deals hold (resources, escrow), at `now`, and until when that stands without a write (a dropped deal someone signed stops counting). */
+export interface Holdings extends Pick<Snapshot, "used" | "held"> {
+  used: Map<Address, Resources>;
+  held: Map<Address, bigint>;
+  /** Unix seconds: the last second at which these sums hold, if no deal is written. */
+  until: number;
+}
+
+export function readHoldings(sql: (text: string) => StatementSync, now: number): Holdings {
   const used = new Map<Address, Resources>();
   const usage = sql(
     `SELECT d.provider, json_extract(j.offer, '$.cpu') AS cpu, json_extract(j.offer, '$.memoryMb') AS memoryMb,
@@ -58,6 +71,33 @@ export function readUsage(sql: (text: string) => StatementSync, now: number): Pi
     if (d.live || d.providerSigned) held.set(d.provider, (held.get(d.provider) ?? 0n) + locks.provider);
     if (d.live || d.jobCreatorSigned) held.set(d.job_creator, (held.get(d.job_creator) ?? 0n) + locks.jobCreator);
   }
+  const next = sql(
+    `SELECT MIN(CAST(json_extract(d.terms, '$.openBy') AS INTEGER)) + ${OPEN_BY_MARGIN_SECONDS} AS until FROM deals d
+     WHERE ${stillOpenable("provider_signature")} OR ${stillOpenable("job_creator_signature")}`,
+  ).get({ now }) as { until: number | null };
+  return { used, held, until: next.until ?? Number.MAX_SAFE_INTEGER };
+}
+
+/**
+ * Who is excluded from which open job offer, and the latest openBy proposed per job offer: of
+ * `jobs` only when given (a pass reads what it plans), else of every open job offer.
+ */
+export function readJobState(sql: (text: string) => StatementSync, jobs?: readonly Hex[]): Pick<Snapshot, "excluded" | "lastOpenBy"> {
+  if (jobs) {
+    const excluded: Record<Hex, Record<Address, string>> = {};
+    const lastOpenBy = new Map<Hex, bigint>();
+    for (const job of jobs) {
+      for (const row of sql("SELECT provider, reason FROM exclusions WHERE job_offer_id = ?").all(job) as { provider: Address; reason: string }[]) {
+        excluded[job] ??= {};
+        excluded[job][row.provider] = row.reason;
+      }
+      for (const row of sql("SELECT json_extract(terms, '$.openBy') AS openBy FROM deals WHERE job_offer_id = ?").all(job) as { openBy: string }[]) {
+        const openBy = BigInt(row.openBy);
+        if (openBy > (lastOpenBy.get(job) ?? -1n)) lastOpenBy.set(job, openBy);
+      }
+    }
+    return { excluded, lastOpenBy };
+  }
 
   const excluded: Record<Hex, Record<Address, string>> = {};
   const exclusions = sql("SELECT e.* FROM exclusions e JOIN job_offers j ON j.id = e.job_offer_id WHERE j.status = 'open'").all() as Record<string, string>[];
@@ -75,5 +115,5 @@ export function readUsage(sql: (text: string) => StatementSync, now: number): Pi
     const openBy = BigInt(row.openBy);
     if (openBy > (lastOpenBy.get(row.job_offer_id) ?? -1n)) lastOpenBy.set(row.job_offer_id, openBy);
   }
-  return { used, held, excluded, lastOpenBy };
+  return { excluded, lastOpenBy };
 }

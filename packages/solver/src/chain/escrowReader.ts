@@ -1,12 +1,16 @@
 // Free escrow balances, read from the LilyDeals contract for the parties a matching pass needs,
 // all at once, and kept for as long as the chain stays at the same block: a balance cannot
 // change without a new block, so the many passes a busy second brings cost one read per party.
+// `sync` checks the block once and `peek` gives a balance already read at it, synchronously, so a
+// matching pass plans with what it knows and reads only the parties it has not met this block.
 import type { Address } from "viem";
 import { escrowBalance, type LilyClient } from "@lily/chain";
 
 export class EscrowReader {
   private block = -1n;
   private balances = new Map<string, Promise<bigint>>();
+  /** The balances of `balances` that have arrived, by lowercase address. */
+  private values = new Map<string, bigint>();
 
   private readonly client: LilyClient;
 
@@ -16,24 +20,39 @@ export class EscrowReader {
 
   /** Each party's free escrow, in LILY wei, at the chain's latest block. */
   async read(parties: readonly Address[]): Promise<Map<Address, bigint>> {
-    const block = await this.client.publicClient.getBlockNumber({ cacheTime: 0 });
-    if (block !== this.block) {
-      this.block = block;
-      this.balances = new Map();
-    }
+    await this.sync();
     const cache = this.balances;
-    const values = await Promise.all(
+    const values = this.values;
+    const read = await Promise.all(
       parties.map((account) => {
         const key = account.toLowerCase();
         let balance = cache.get(key);
         if (!balance) {
           balance = escrowBalance(this.client, { account });
           cache.set(key, balance);
-          balance.catch(() => cache.delete(key)); // a failed read is retried next time, not cached
+          balance.then(
+            (v) => values.set(key, v),
+            () => cache.delete(key), // a failed read is retried next time, not cached
+          );
         }
         return balance;
       }),
     );
-    return new Map(parties.map((p, i) => [p, values[i]!]));
+    return new Map(parties.map((p, i) => [p, read[i]!]));
+  }
+
+  /** Move to the chain's latest block: balances read at an earlier one are forgotten. */
+  async sync(): Promise<void> {
+    const block = await this.client.publicClient.getBlockNumber({ cacheTime: 0 });
+    if (block !== this.block) {
+      this.block = block;
+      this.balances = new Map();
+      this.values = new Map();
+    }
+  }
+
+  /** A party's free escrow if it was read at the current block, else undefined. */
+  peek(party: Address): bigint | undefined {
+    return this.values.get(party.toLowerCase());
   }
 }

@@ -82,6 +82,10 @@ export class OfferIndex {
     return this.byId.has(id);
   }
 
+  get(id: Hex): ResourceOfferRecord | undefined {
+    return this.byId.get(id);
+  }
+
   /** Every indexed offer, in the order they were added. */
   offers(): ResourceOfferRecord[] {
     return [...this.byId.values()];
@@ -303,6 +307,12 @@ export interface IndexedPlanOptions {
    * give reasons, and the dry run (`explainJob`) gives the rest on demand. Default 1,000.
    */
   fullReasonsUpTo?: number;
+  /**
+   * Plan without moving the index: the plan's proposals are not filled in (so a later job of the
+   * same plan may be offered capacity an earlier one took). For a look-ahead whose plan is thrown
+   * away (which parties' escrow a pass needs), it saves moving offers between classes twice.
+   */
+  lookAhead?: boolean;
 }
 
 /**
@@ -315,12 +325,12 @@ export function planIndexed(
   snapshot: Omit<Snapshot, "offers">,
   config: MatchConfig,
   now: number,
-  { fullReasonsUpTo = 1_000 }: IndexedPlanOptions = {},
+  { fullReasonsUpTo = 1_000, lookAhead = false }: IndexedPlanOptions = {},
 ): Plan {
   index.syncUsed(snapshot.used);
   if (!indexable(config)) {
     const plan = planMatches({ ...snapshot, offers: index.offers(), used: index.used }, config, now);
-    for (const p of plan.proposals)
+    for (const p of lookAhead ? [] : plan.proposals)
       index.fill(p.terms.provider, addResources(index.used.get(p.terms.provider) ?? NO_RESOURCES, resourcesOf(jobOf(snapshot, p.jobOfferId))));
     return plan;
   }
@@ -354,13 +364,23 @@ export function planIndexed(
       const terms = deriveDeal({ id: job.id, offer: job.offer }, { id: offer.id, offer: offer.offer }, { openBy, group });
       const { provider, jobCreator } = terms;
       const locks = dealLocks(terms);
-      index.fill(provider, addResources(index.used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
+      if (!lookAhead) index.fill(provider, addResources(index.used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
       held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
       held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
       plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms, ...(group && { group }) });
     }
   }
   return plan;
+}
+
+/**
+ * Fill in the proposals of a look-ahead plan, as planning for real does as it goes. For a plan of
+ * one job the two are the same plan (its group is chosen before any of it is filled in), so a
+ * look-ahead of one job that lacked nothing can be kept.
+ */
+export function fillProposals(index: OfferIndex, plan: Plan, jobs: Pick<Snapshot, "jobs">): void {
+  for (const p of plan.proposals)
+    index.fill(p.terms.provider, addResources(index.used.get(p.terms.provider) ?? NO_RESOURCES, resourcesOf(jobOf(jobs, p.jobOfferId))));
 }
 
 const jobOf = (snapshot: Pick<Snapshot, "jobs">, id: Hex) => snapshot.jobs.find((j) => j.id === id)!.offer;
