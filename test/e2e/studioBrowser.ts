@@ -21,7 +21,7 @@ export const gatewayUrlOf = (net: Devnet): string => (net.network as unknown as 
 export interface StudioBrowser {
   browser: Browser;
   page: Page;
-  /** A full-page screenshot saved as test-results/studio/<name>.png. */
+  /** A full-page screenshot saved as test-results/studio/<name>.png, once the page has passed the accessibility audit. */
   shot(name: string): Promise<unknown>;
 }
 
@@ -33,7 +33,11 @@ export async function openStudioBrowser(): Promise<StudioBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(30_000);
-  return { browser, page, shot: (name) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true }) };
+  const shot = async (name: string) => {
+    assert.deepEqual(await accessibilityViolations(page), [], `the ${name} page has no serious accessibility failures`);
+    return page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  };
+  return { browser, page, shot };
 }
 
 /** Opens the studio at the devnet's gateway and signs in with the devnet's funded account. */

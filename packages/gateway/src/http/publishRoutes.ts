@@ -25,9 +25,14 @@ import { isAddressEqual } from "viem";
 import type { Catalog } from "../catalog.ts";
 import type { GatewayContext } from "../context.ts";
 import { type RequestContext, type Route, sendJson } from "./router.ts";
+import { MAX_INPUT_FILE_BYTES } from "./fileRoutes.ts";
 
-/** Largest artifact taken in one request: a WASI binary is one raw block (a container archive goes through `lily module publish`). */
-export const MAX_ARTIFACT_BYTES = 32 * 1024 * 1024;
+/**
+ * Largest artifact taken in one request: a WASI binary is one raw block (a container archive goes
+ * through `lily module publish`). The same cap as a job's input file: one limit on what a signed-in
+ * user may put into the store through the gateway in one block.
+ */
+export const MAX_ARTIFACT_BYTES = MAX_INPUT_FILE_BYTES;
 /** Largest manifest: a record of names, numbers and short texts. */
 export const MAX_MANIFEST_BYTES = 256 * 1024;
 

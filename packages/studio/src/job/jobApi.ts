@@ -1,7 +1,7 @@
 // The gateway's routes behind the History and job pages (packages/gateway/src/http/jobRecordRoutes.ts):
 // the caller's jobs with status, cost and verification outcome; one job's signed records and
 // transactions; and challenging its result. Amounts are decimal strings of base units.
-import { call, getJson } from "../gateway.ts";
+import { call, getJson, type JobView } from "../gateway.ts";
 
 export type Verdict =
   | "unchecked"
@@ -30,15 +30,8 @@ export interface Outcome {
   };
 }
 
-export interface HistoryJob extends Outcome {
-  id: string;
-  module: string;
-  stage: string;
-  deal: string | null;
-  result: string | null;
-  error: string | null;
-  created_at: number;
-}
+/** A job as GET /v1/history lists it: the job as every job route shows it, with its outcome. */
+export interface HistoryJob extends Outcome, JobView {}
 
 export interface Signer {
   role: string;
