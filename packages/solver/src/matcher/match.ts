@@ -150,19 +150,38 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
       if (k > 1) rejected[JOB_REJECTION] = chosen.why;
       continue;
     }
-    const last = snapshot.lastOpenBy.get(job.id);
-    const soonest = BigInt(now + config.signWindowSeconds);
-    const openBy = last !== undefined && last >= soonest ? last + 1n : soonest;
-    const group = k > 1 ? sortedAddresses(chosen.group.map((o) => o.offer.provider)) : undefined;
-    for (const offer of chosen.group) {
-      const terms = deriveDeal({ id: job.id, offer: job.offer }, { id: offer.id, offer: offer.offer }, { openBy, group });
-      const { provider, jobCreator } = terms;
-      const locks = dealLocks(terms);
-      used.set(provider, addResources(used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
-      held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
-      held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
-      plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms, ...(group && { group }) });
-    }
+    proposeGroup(plan, job, chosen.group, { snapshot, config, now, held }, (provider, resources) =>
+      used.set(provider, addResources(used.get(provider) ?? NO_RESOURCES, resources)),
+    );
   }
   return plan;
+}
+
+/**
+ * The deals for a job's chosen group, added to `plan`, with what each will hold: the provider's
+ * capacity (handed to `use`, which the caller keeps as it keeps it) and both parties' escrow locks
+ * (in `held`). The naive scan and the offer index both propose through it, so their terms are the
+ * same by construction.
+ */
+export function proposeGroup(
+  plan: Plan,
+  job: JobOfferRecord,
+  chosen: readonly ResourceOfferRecord[],
+  at: { snapshot: Pick<Snapshot, "lastOpenBy">; config: Pick<MatchConfig, "signWindowSeconds">; now: number; held: Map<Address, bigint> },
+  use: (provider: Address, resources: Resources) => void,
+): void {
+  const { held } = at;
+  const last = at.snapshot.lastOpenBy.get(job.id);
+  const soonest = BigInt(at.now + at.config.signWindowSeconds);
+  const openBy = last !== undefined && last >= soonest ? last + 1n : soonest;
+  const group = chosen.length > 1 ? sortedAddresses(chosen.map((o) => o.offer.provider)) : undefined;
+  for (const offer of chosen) {
+    const terms = deriveDeal({ id: job.id, offer: job.offer }, { id: offer.id, offer: offer.offer }, { openBy, group });
+    const { provider, jobCreator } = terms;
+    const locks = dealLocks(terms);
+    use(provider, resourcesOf(job.offer));
+    held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
+    held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
+    plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms, ...(group && { group }) });
+  }
 }

@@ -17,10 +17,10 @@
 // `planIndexed` does the same for jobs that matched nothing while the book is small
 // (`fullReasonsUpTo`), so small books keep their full reasons.
 import type { Address, Hex } from "viem";
-import { deriveDeal, sortedAddresses, type JobOffer, type ResourceOfferRecord } from "@lily/protocol";
+import type { JobOffer, ResourceOfferRecord } from "@lily/protocol";
 import { moduleAllowed, priceWithinBudget, resourcesFree } from "./filters.ts";
 import { pickGroup } from "./group.ts";
-import { dealLocks, dealsPerJob } from "./locks.ts";
+import { dealsPerJob } from "./locks.ts";
 import {
   byRank,
   cheaperFirst,
@@ -29,6 +29,7 @@ import {
   JOB_REJECTION,
   noteRejection,
   planMatches,
+  proposeGroup,
   type JobRef,
   type MatchConfig,
   type Plan,
@@ -330,8 +331,7 @@ export function planIndexed(
   index.syncUsed(snapshot.used);
   if (!indexable(config)) {
     const plan = planMatches({ ...snapshot, offers: index.offers(), used: index.used }, config, now);
-    for (const p of lookAhead ? [] : plan.proposals)
-      index.fill(p.terms.provider, addResources(index.used.get(p.terms.provider) ?? NO_RESOURCES, resourcesOf(jobOf(snapshot, p.jobOfferId))));
+    if (!lookAhead) fillProposals(index, plan, snapshot);
     return plan;
   }
   const held = new Map(snapshot.held);
@@ -356,19 +356,9 @@ export function planIndexed(
       if (k > 1) rejected[JOB_REJECTION] = chosen.why;
       continue;
     }
-    const last = snapshot.lastOpenBy.get(job.id);
-    const soonest = BigInt(now + config.signWindowSeconds);
-    const openBy = last !== undefined && last >= soonest ? last + 1n : soonest;
-    const group = k > 1 ? sortedAddresses(chosen.group.map((o) => o.offer.provider)) : undefined;
-    for (const offer of chosen.group) {
-      const terms = deriveDeal({ id: job.id, offer: job.offer }, { id: offer.id, offer: offer.offer }, { openBy, group });
-      const { provider, jobCreator } = terms;
-      const locks = dealLocks(terms);
-      if (!lookAhead) index.fill(provider, addResources(index.used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
-      held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
-      held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
-      plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms, ...(group && { group }) });
-    }
+    proposeGroup(plan, job, chosen.group, { snapshot, config, now, held }, (provider, resources) => {
+      if (!lookAhead) useMore(index, provider, resources);
+    });
   }
   return plan;
 }
@@ -379,8 +369,11 @@ export function planIndexed(
  * look-ahead of one job that lacked nothing can be kept.
  */
 export function fillProposals(index: OfferIndex, plan: Plan, jobs: Pick<Snapshot, "jobs">): void {
-  for (const p of plan.proposals)
-    index.fill(p.terms.provider, addResources(index.used.get(p.terms.provider) ?? NO_RESOURCES, resourcesOf(jobOf(jobs, p.jobOfferId))));
+  for (const p of plan.proposals) useMore(index, p.terms.provider, resourcesOf(jobOf(jobs, p.jobOfferId)));
 }
+
+/** A provider now also holds `resources` (one more deal's), as the index sees it. */
+const useMore = (index: OfferIndex, provider: Address, resources: Resources) =>
+  index.fill(provider, addResources(index.used.get(provider) ?? NO_RESOURCES, resources));
 
 const jobOf = (snapshot: Pick<Snapshot, "jobs">, id: Hex) => snapshot.jobs.find((j) => j.id === id)!.offer;
