@@ -12,15 +12,19 @@
 //   5. the solver's own matching path (`Matching` in packages/solver/src/matching.ts, the index the
 //      order book keeps): each job offer stored and matched as its own pass, and a burst of them
 //      coalesced into one pass, deals persisted; vs the path it replaced (every pass a full
-//      snapshot of the book from SQLite and the naive scan), timed on a few passes.
+//      snapshot of the book from SQLite and the naive scan), timed on a few passes; and the deal
+//      id (hashRecord) against viem's hashTypedData on the deals it proposed;
+//   6. a restarted solver, in a fresh process with nothing of the bench in it: the time to load
+//      the book's index from SQLite and its RSS after GC (the figure the 300 MiB target is about),
+//      with V8's defaults and with its young generation capped (--max-semi-space-size=2).
 // Progress goes to stderr, the table to stdout (`--json`: the numbers as JSON instead).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { zeroAddress, type Address, type Hex } from "viem";
-import { cidForBytes, type JobOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { hashTypedData, zeroAddress, type Address, type Hex } from "viem";
+import { DOMAIN_NAME, DOMAIN_VERSION, cidForBytes, hashRecord, types, type JobOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { Matching, OfferIndex, OrderBook, Publisher, defaultFilters, defaultScores, planIndexed, planMatches, type Snapshot } from "@lily/solver";
 import { createLogger } from "@lily/node-kit";
 import { int, progress, ratio, table } from "./stats.ts";
@@ -41,8 +45,29 @@ const { values: o } = parseArgs({
     seed: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
+    /** Internal: be a restarted solver on this SQLite book (part 6) and print its figures as JSON. */
+    "restart-of": { type: "string" },
   },
 });
+
+// --- 6. (run in a child process by the parent below) a restarted solver: open the book, load its
+// index from SQLite, and its memory then: what a solver holding 100k open offers costs, with
+// nothing of the bench's own in the process.
+if (o["restart-of"]) {
+  const before = process.memoryUsage.rss();
+  const t0 = performance.now();
+  const restarted = new OrderBook(o["restart-of"]);
+  const size = restarted.offerIndex().size;
+  const reloadMs = performance.now() - t0;
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  restarted.close();
+  process.stdout.write(
+    `${JSON.stringify({ offers: size, reloadMs, rssMib: m.rss / 2 ** 20, heapMib: m.heapUsed / 2 ** 20, heapTotalMib: m.heapTotal / 2 ** 20, rssBeforeMib: before / 2 ** 20 })}\n`,
+  );
+  process.exit(0);
+}
 if (o.help) {
   process.stdout.write(`usage: npm run bench:matcher [-- --offers N] [--jobs J] [--naive-jobs S] [--seed X] [--json]
   --offers N      open resource offers on the book (default 100000)
@@ -202,12 +227,14 @@ const naivePerJobMs = naiveMs / S;
 const naivePerPairUs = (naiveMs * 1000) / (S * N);
 
 progress("indexed: the same jobs on the same book, checked against the naive picks");
-const sameIndexPicks = jobs.slice(0, S).map((job) => {
-  const fresh = new OfferIndex(offers);
-  return planIndexed(fresh, base([job]), config, NOW)
-    .proposals.map((p) => p.resourceOfferId)
-    .join(",");
-});
+// One fresh index for all of them: a look-ahead plan leaves the index as it found it, so each job
+// sees the book the naive scan saw.
+const sameIndexPicks = ((fresh) =>
+  jobs.slice(0, S).map((job) =>
+    planIndexed(fresh, base([job]), config, NOW, { lookAhead: true })
+      .proposals.map((p) => p.resourceOfferId)
+      .join(","),
+  ))(new OfferIndex(offers));
 const agree = sameIndexPicks.filter((p, i) => p === naivePicks[i]).length;
 progress(`indexed: ${int(J)} job offers, each its own event, against the index (providers fill as they match)`);
 let matched = 0;
@@ -308,7 +335,39 @@ for (const job of jobs.slice(0, S)) {
 }
 const oldPassMs = (performance.now() - t) / S;
 
+// The deal id: hashRecord (cached domain separator and type hashes) against viem's hashTypedData.
+progress("deal ids: hashRecord against viem's hashTypedData, on the deals proposed above");
+const dealTerms = book
+  .listDeals({})
+  .slice(0, 2000)
+  .map((d) => d.deal);
+const hashDomain = { chainId: 31337, verifyingContract: addr(0xdea1) };
+const timeHash = (f: (d: (typeof dealTerms)[number]) => unknown) => {
+  for (const d of dealTerms.slice(0, 100)) f(d);
+  const t0 = performance.now();
+  for (const d of dealTerms) f(d);
+  return ((performance.now() - t0) * 1000) / dealTerms.length;
+};
+const viemHashUs = timeHash((d) =>
+  hashTypedData({ domain: { name: DOMAIN_NAME, version: DOMAIN_VERSION, ...hashDomain }, types, primaryType: "Deal", message: d } as never),
+);
+const hashUs = timeHash((d) => hashRecord(hashDomain, "Deal", d));
 book.close();
+progress("a restarted solver: a fresh process opens the book and loads its index from SQLite");
+type Restart = { offers: number; reloadMs: number; rssMib: number; heapMib: number; heapTotalMib: number; rssBeforeMib: number };
+const restartWith = (flags: string[]): Restart => {
+  const child = spawnSync(
+    process.execPath,
+    ["--expose-gc", ...flags, ...process.execArgv.filter((a) => !a.startsWith("--cpu-prof")), process.argv[1]!, "--restart-of", join(dir, "solver.sqlite")],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as Restart;
+};
+const restart = restartWith([]);
+// V8 grows its young generation while most of what it allocates survives (a reload keeps every
+// offer it reads) and does not give it back: capped, the same solver holds far less.
+progress("a restarted solver again, with V8's young generation capped (--max-semi-space-size=2)");
+const restartCapped = restartWith(["--max-semi-space-size=2"]);
 rmSync(dir, { recursive: true, force: true });
 
 const report = {
@@ -339,6 +398,9 @@ const report = {
       escrowReadsPerPass: eventReads / P,
     },
     burst: { jobs: J, matched: burstMatched, deals: burstDeals, ms: burstMs, matchesPerSecond: (burstMatched * 1000) / burstMs },
+    restart,
+    restartCapped,
+    dealIdUs: { hashRecord: hashUs, viem: viemHashUs },
     replacedPassMs: oldPassMs,
     replacedMatchesPerSecond: 1000 / oldPassMs,
     memory: solverMem,
@@ -410,7 +472,33 @@ else {
           ratio(r.solver.burst.matchesPerSecond, r.solver.replacedMatchesPerSecond),
         ],
         ["escrow balances read per job pass (mean; was every provider on the book)", r.solver.perEvent.escrowReadsPerPass.toFixed(0), int(r.solver.offers), ""],
-        ["index loaded from SQLite (a restarted solver)", `${int(r.solver.indexLoadFromSqliteMs)} ms`, "", ""],
+        [
+          "a deal id (EIP-712 digest of the terms, hashRecord)",
+          `${r.solver.dealIdUs.hashRecord.toFixed(1)} µs`,
+          `viem hashTypedData ${r.solver.dealIdUs.viem.toFixed(1)} µs`,
+          ratio(r.solver.dealIdUs.viem, r.solver.dealIdUs.hashRecord),
+        ],
+        ["index loaded from SQLite (in this process)", `${int(r.solver.indexLoadFromSqliteMs)} ms`, "", ""],
+        [`a restarted solver (fresh process): ${int(r.solver.restart.offers)} open offers loaded from SQLite`, `${int(r.solver.restart.reloadMs)} ms`, "", ""],
+        [
+          `a restarted solver's RSS after GC, ${int(r.solver.restart.offers)} open offers indexed (+ ${int(P + J)} jobs and their deals in SQLite)`,
+          mib(r.solver.restart.rssMib),
+          `target 300 MiB; at start ${mib(r.solver.restart.rssBeforeMib)}`,
+          ratio(r.solver.restart.rssMib, 300),
+        ],
+        ["  its heap after GC (used / reserved)", `${mib(r.solver.restart.heapMib)} / ${mib(r.solver.restart.heapTotalMib)}`, "", ""],
+        [
+          "the same restart with --max-semi-space-size=2: reload time",
+          `${int(r.solver.restartCapped.reloadMs)} ms`,
+          `default ${int(r.solver.restart.reloadMs)} ms`,
+          ratio(r.solver.restart.reloadMs, r.solver.restartCapped.reloadMs),
+        ],
+        [
+          "  its RSS after GC (heap used / reserved)",
+          `${mib(r.solver.restartCapped.rssMib)} (${mib(r.solver.restartCapped.heapMib)} / ${mib(r.solver.restartCapped.heapTotalMib)})`,
+          `target 300 MiB; default ${mib(r.solver.restart.rssMib)}`,
+          ratio(r.solver.restartCapped.rssMib, 300),
+        ],
         [
           `solver heap after GC, after these passes (${int(r.solver.offers)} offers, book + index + ${int(P + J)} jobs and their deals)`,
           mib(r.solver.memory.heapMib),

@@ -4,6 +4,7 @@
 import type { Address, Hex, LocalAccount, TypedDataDefinition } from "viem";
 import { hashTypedData, recoverTypedDataAddress, isAddressEqual } from "viem";
 import { LilyError } from "./errors.ts";
+import { digest, domainSeparator, structEncoder, type StructEncoder } from "./typedHash.ts";
 
 export const DOMAIN_NAME = "Lily";
 export const DOMAIN_VERSION = "1";
@@ -185,8 +186,22 @@ function typedData<P extends PrimaryType>(domain: Domain, primaryType: P, messag
   } as const;
 }
 
-/** The EIP-712 digest: the id of offers and deals, and what signatures sign. */
+/** Each record type's EIP-712 encoder, compiled once (typedHash.ts). */
+const encoders = Object.fromEntries(Object.entries(types).map(([name, fields]) => [name, structEncoder(name, fields)])) as Record<
+  PrimaryType,
+  StructEncoder | undefined
+>;
+
+/**
+ * The EIP-712 digest: the id of offers and deals, and what signatures sign. The same bytes as
+ * viem's `hashTypedData`, computed with the domain separator and type hashes cached (a deal id per
+ * match); any value the fast encoder cannot judge exactly goes to viem, whose answer or error is
+ * returned.
+ */
 export function hashRecord<P extends PrimaryType>(domain: Domain, primaryType: P, message: RecordMessage<P>): Hex {
+  const separator = domainSeparator({ name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: domain.chainId, verifyingContract: domain.verifyingContract });
+  const struct = separator && message && encoders[primaryType]?.hash(message as Record<string, unknown>);
+  if (separator && struct) return digest(separator, struct);
   return hashTypedData(typedData(domain, primaryType, message) as never);
 }
 

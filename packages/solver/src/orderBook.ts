@@ -15,7 +15,7 @@ import type { Address, Hex } from "viem";
 import { toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { openDatabase, transaction, type Database } from "@lily/node-kit";
 import { orderBookMigrations } from "./book/migrations.ts";
-import { OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
+import { intern, OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
 import { readHoldings, readJobState, readUsage, UNOPENED, type Holdings } from "./book/usage.ts";
 import { ACTIVE_DEAL_STATUSES } from "./dealTransitions.ts";
 import { dealLocks } from "./matcher/locks.ts";
@@ -101,7 +101,8 @@ export class OrderBook {
     if (!this.index) {
       // Row by row: a book of 100k offers is never held as rows and records at once.
       const index = new OfferIndex();
-      for (const row of this.sql("SELECT * FROM resource_offers WHERE active = 1 ORDER BY created_at, id").iterate())
+      // Only the columns a record needs, and no re-validation (book/rows.ts): a restart's reload of 100k offers.
+      for (const row of this.sql("SELECT id, offer, signature, active, created_at FROM resource_offers WHERE active = 1 ORDER BY created_at, id").iterate())
         index.add(toResourceOffer(row as Row, this.offers));
       this.index = index;
       // Built from a transaction's own writes: if it rolls back, so does the index, whole.
@@ -167,7 +168,12 @@ export class OrderBook {
     );
     const index = this.index;
     if (index) {
-      index.add({ ...rec, active: true });
+      // The index keeps one copy of the strings many offers repeat, as a reload does (book/rows.ts).
+      index.add({
+        ...rec,
+        offer: { ...rec.offer, modules: rec.offer.modules.map(intern), mediators: rec.offer.mediators.map((m) => intern(m) as typeof m) },
+        active: true,
+      });
       this.undo?.push(() => index.remove(rec.id));
     }
   }
@@ -212,6 +218,9 @@ export class OrderBook {
       json(rec.rejections),
       rec.createdAt,
     );
+    // The pass that follows reads it back: no need to parse what was just validated.
+    this.offers.put(rec.id, rec.offer);
+    this.undo?.push(() => this.offers.forget(rec.id));
   }
 
   openJobOffers(): JobOfferRecord[] {

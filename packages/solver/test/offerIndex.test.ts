@@ -194,3 +194,42 @@ test("a fill moves a provider's offers: a provider the plan filled is ranked by 
   const again = planIndexed(index, snapshot({ jobs: [jobs[2]!], used: new Map(index.used) }), config, NOW);
   assert.equal(again.proposals[0]!.terms.provider, addr(1));
 });
+
+test("a large book, matched one job at a time as providers fill, plans what the naive scan plans (chunked lists, usage levels)", () => {
+  // Thousands of offers in few classes: lists split into chunks, and providers that take deals
+  // move between usage levels (or stay, when their usage rounds to the same level).
+  const big: Partial<ResourceOffer>[] = [
+    { cpu: 8, memoryMb: 8192 },
+    { cpu: 4, memoryMb: 4096 },
+    { cpu: 16, memoryMb: 32768, gpu: 2, vramMb: 16384 },
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom(...big), fc.bigInt({ min: 10n, max: 60n })), { minLength: 1500, maxLength: 2500 }),
+      fc.array(
+        fc.record({
+          cpu: fc.integer({ min: 1, max: 6 }),
+          memoryMb: fc.constantFrom(512, 1024, 3000),
+          gpu: fc.constantFrom(0, 0, 1),
+          maxPrice: fc.constantFrom(15n, 40n, 100n),
+        }),
+        {
+          minLength: 40,
+          maxLength: 80,
+        },
+      ),
+      (book, jobs) => {
+        // A few providers hold several offers, so a fill moves more than one.
+        const offers = book.map(([shape, price], i) => ({ ...offerRecord(1 + (i % 1400), { ...shape, price }), id: id(0x10000 + i) }));
+        const escrow = new Map<Address, bigint>([jc, ...offers.map((o) => o.offer.provider)].map((a) => [a, RICH]));
+        const index = new OfferIndex(offers);
+        jobs.forEach((j, n) => {
+          const snap = snapshot({ jobs: [jobRecord(n + 1, j)], escrow, used: new Map(index.used) });
+          const naive = planMatches({ ...snap, offers }, config, NOW);
+          assertSamePlan(planIndexed(index, snap, config, NOW, { fullReasonsUpTo: 0 }), naive, offers, false);
+        });
+      },
+    ),
+    { seed: 0xb16b00c, numRuns: 4 },
+  );
+});

@@ -95,4 +95,6 @@ export const orderBookMigrations: readonly string[] = [
    CREATE INDEX model_offers_cheapest ON model_offers (model, output_price, input_price, posted_at, id);`,
   // A pass reads the deals of the job offers it plans (their latest openBy) by job offer.
   `CREATE INDEX deals_job_offer ON deals (job_offer_id);`,
+  // Every pass expires the open job offers past their expiry: found by index, not by reading every open one.
+  `CREATE INDEX job_offers_open_expiry ON job_offers (status, expires_at);`,
 ];

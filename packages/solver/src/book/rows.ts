@@ -1,8 +1,13 @@
 // Rows of the order book back into records. Records are stored in their wire form; an offer is
 // immutable once stored (its id is its digest), so each is parsed once and kept: a sweep every
 // second re-reads the whole open book, and must not re-validate every offer each time.
+//
+// A resource offer row is read back without the wire schema: it was validated (and its addresses
+// normalized) before the book stored it, and a restarted solver reads 100k of them, where checking
+// every module CID and re-checksumming every address again took most of the reload. Strings many
+// offers repeat (module CIDs, mediators) are interned: one copy each, not one per offer.
 import type { z } from "zod";
-import { DealRecord, JobOffer, JobOfferStatus, ResourceOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { DealRecord, JobOffer, JobOfferStatus, type JobOfferRecord, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 
 export type Row = Record<string, string | number | null>;
 
@@ -24,6 +29,23 @@ export class OfferCache {
     this.parsed.delete(id);
   }
 
+  /** Keep an offer the book is storing as it was given (already validated): reading it back parses nothing. */
+  put(id: string, offer: unknown): void {
+    if (this.parsed.size >= this.max) this.parsed.clear();
+    this.parsed.set(id, offer);
+  }
+
+  /** A stored resource offer, parsed once without re-validation (see the header). */
+  resource(id: string, text: string): ResourceOffer {
+    let v = this.parsed.get(id) as ResourceOffer | undefined;
+    if (v === undefined) {
+      if (this.parsed.size >= this.max) this.parsed.clear();
+      v = storedResourceOffer(text);
+      this.parsed.set(id, v);
+    }
+    return v;
+  }
+
   get<S extends z.ZodType>(id: string, text: string, schema: S): z.output<S> {
     let v = this.parsed.get(id) as z.output<S> | undefined;
     if (v === undefined) {
@@ -35,10 +57,39 @@ export class OfferCache {
   }
 }
 
+/** Strings shared by many offers, one copy each; bounded (cleared whole past `MAX_INTERNED`, which only costs copies). */
+const interned = new Map<string, string>();
+const MAX_INTERNED = 100_000;
+export function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+/** A resource offer as the book stored it (`toWire` of a parsed offer), back in its parsed shape. */
+export function storedResourceOffer(text: string): ResourceOffer {
+  const w = JSON.parse(text) as Record<keyof ResourceOffer, never>;
+  return {
+    provider: w.provider,
+    cpu: w.cpu,
+    memoryMb: w.memoryMb,
+    gpu: w.gpu,
+    vramMb: w.vramMb,
+    price: BigInt(w.price),
+    collateral: BigInt(w.collateral),
+    modules: (w.modules as string[]).map(intern),
+    mediators: (w.mediators as ResourceOffer["mediators"]).map((m) => intern(m) as typeof m),
+    expiresAt: BigInt(w.expiresAt),
+    nonce: BigInt(w.nonce),
+  };
+}
+
 export function toResourceOffer(row: Row, cache: OfferCache): ResourceOfferRecord {
   return {
     id: row.id as ResourceOfferRecord["id"],
-    offer: cache.get(row.id as string, row.offer as string, ResourceOffer),
+    offer: cache.resource(row.id as string, row.offer as string),
     signature: row.signature as ResourceOfferRecord["signature"],
     active: row.active === 1,
     createdAt: row.created_at as number,
@@ -62,7 +113,55 @@ function present(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
 }
 
+/** A deal's terms as the book stored them (`toWire` of `deriveDeal`'s output, from validated offers), back in their parsed shape. */
+function storedTerms(text: string): DealRecord["deal"] {
+  const w = JSON.parse(text) as Record<keyof DealRecord["deal"], never>;
+  return {
+    jobCreator: w.jobCreator,
+    provider: w.provider,
+    jobOffer: w.jobOffer,
+    resourceOffer: w.resourceOffer,
+    price: BigInt(w.price),
+    collateral: BigInt(w.collateral),
+    openBy: BigInt(w.openBy),
+    deadline: BigInt(w.deadline),
+    policy: w.policy,
+    policyParam: BigInt(w.policyParam),
+    mediationFee: BigInt(w.mediationFee),
+    mediators: w.mediators,
+    replicas: w.replicas,
+    moduleCreator: w.moduleCreator,
+    royaltyBps: w.royaltyBps,
+  };
+}
+
+/**
+ * A deal row back into its record. A deal still only proposed (no signatures, result or report:
+ * what every match writes and publishes at once) is rebuilt from its columns without the wire
+ * schema, since the solver derived every field itself; any other goes through `DealRecord`.
+ */
 export function toDeal(row: Row): DealRecord {
+  if (
+    row.status === "proposed" &&
+    row.job_creator_signature === null &&
+    row.provider_signature === null &&
+    row.result === null &&
+    row.open_tx === null &&
+    row.error === null &&
+    row.progress === null
+  ) {
+    return {
+      id: row.id as DealRecord["id"],
+      deal: storedTerms(row.terms as string),
+      jobOfferId: row.job_offer_id as DealRecord["id"],
+      resourceOfferId: row.resource_offer_id as DealRecord["id"],
+      module: row.module as string,
+      inputs: row.inputs as string,
+      status: "proposed",
+      updatedAt: row.updated_at as number,
+      ...(row.replica_group !== null && { group: JSON.parse(row.replica_group as string) }),
+    };
+  }
   return DealRecord.parse({
     id: row.id,
     deal: JSON.parse(row.terms as string),

@@ -37,16 +37,96 @@ import {
 } from "./match.ts";
 import { NO_RESOURCES, RESOURCE_KEYS, addResources, resourcesOf, type Resources } from "./resources.ts";
 
-/** Offers of one capacity whose providers owe the same usage: one ceiling for all of them at a price. */
+/**
+ * Offers of one capacity whose providers owe about the same usage: one ceiling for all of them at
+ * a price. `used` is a lower bound of what each member's provider owes (its usage rounded down to
+ * a quarter of each capacity, `usageFloor`), so the class's free capacity and ceiling are upper
+ * bounds for every member; each offer is still filtered and scored with its provider's true usage.
+ * Exact usage made a class per distinct usage, and every job read every class of its module.
+ */
 interface OfferClass {
   key: string;
   caps: Resources;
   used: Resources;
   /** Cheapest first, ties by offer id. */
-  list: ResourceOfferRecord[];
+  list: SortedOffers;
+}
+
+/** Most offers one chunk of a `SortedOffers` holds before it splits in two. */
+const CHUNK = 512;
+
+/**
+ * Offers cheapest first (ties by id), in chunks of at most `CHUNK`: an insert or removal moves at
+ * most one chunk's items, not the whole list. A class of the most popular module holds a large
+ * share of the book (tens of thousands of offers), and a provider that takes a deal moves its
+ * offers between classes, so one flat sorted array made every match shift that much memory.
+ */
+export class SortedOffers {
+  readonly chunks: ResourceOfferRecord[][] = [];
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** The cheapest offer. */
+  first(): ResourceOfferRecord | undefined {
+    return this.chunks[0]?.[0];
+  }
+
+  /** The chunk `rec` sits in or would go in: the first whose last offer does not rank before it. */
+  private chunkOf(rec: ResourceOfferRecord): number {
+    const chunks = this.chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = chunks[mid]!;
+      if (cheaperFirst(c[c.length - 1]!, rec) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(rec: ResourceOfferRecord): void {
+    this.count++;
+    if (this.chunks.length === 0) {
+      this.chunks.push([rec]);
+      return;
+    }
+    const ci = this.chunkOf(rec);
+    const chunk = this.chunks[ci]!;
+    chunk.splice(position(chunk, rec), 0, rec);
+    if (chunk.length > CHUNK) this.chunks.splice(ci + 1, 0, chunk.splice(CHUNK >>> 1));
+  }
+
+  /** Remove `rec` (by its price and id); returns whether it was there. */
+  remove(rec: ResourceOfferRecord): boolean {
+    if (this.chunks.length === 0) return false;
+    const ci = this.chunkOf(rec);
+    const chunk = this.chunks[ci]!;
+    const at = position(chunk, rec);
+    if (chunk[at]?.id !== rec.id) return false;
+    chunk.splice(at, 1);
+    this.count--;
+    if (chunk.length === 0) this.chunks.splice(ci, 1);
+    return true;
+  }
 }
 
 const sameResources = (a: Resources, b: Resources) => RESOURCE_KEYS.every((k) => a[k] === b[k]);
+
+/** Usage levels per capacity dimension a class spans (see `OfferClass`). */
+const USAGE_STEPS = 4;
+/** `used` rounded down to the level below it in each dimension: at most `used`, so free capacity and spare computed with it only grow. */
+function usageFloor(caps: Resources, used: Resources): Resources {
+  const floor = (k: (typeof RESOURCE_KEYS)[number]) => {
+    if (used[k] <= 0 || caps[k] <= 0) return 0;
+    if (used[k] >= caps[k]) return caps[k];
+    return Math.floor((Math.floor((used[k] * USAGE_STEPS) / caps[k]) * caps[k]) / USAGE_STEPS);
+  };
+  return { cpu: floor("cpu"), memoryMb: floor("memoryMb"), gpu: floor("gpu"), vramMb: floor("vramMb") };
+}
 const classKey = (caps: Resources, used: Resources) =>
   `${caps.cpu},${caps.memoryMb},${caps.gpu},${caps.vramMb}/${used.cpu},${used.memoryMb},${used.gpu},${used.vramMb}`;
 
@@ -67,7 +147,8 @@ export class OfferIndex {
   /** Module -> class key -> class. */
   private readonly buckets = new Map<string, Map<string, OfferClass>>();
   private readonly byId = new Map<Hex, ResourceOfferRecord>();
-  private readonly byProvider = new Map<Address, Set<Hex>>();
+  /** A provider's offers: the record itself while it has one (most do; a Set each cost more than the offer's own fields), else a list. */
+  private readonly byProvider = new Map<Address, ResourceOfferRecord | ResourceOfferRecord[]>();
   private readonly owed = new Map<Address, Resources>();
 
   constructor(offers: Iterable<ResourceOfferRecord> = [], used: ReadonlyMap<Address, Resources> = new Map()) {
@@ -102,12 +183,10 @@ export class OfferIndex {
     if (this.byId.has(rec.id)) this.remove(rec.id);
     this.byId.set(rec.id, rec);
     const provider = rec.offer.provider;
-    let ids = this.byProvider.get(provider);
-    if (!ids) {
-      ids = new Set();
-      this.byProvider.set(provider, ids);
-    }
-    ids.add(rec.id);
+    const held = this.byProvider.get(provider);
+    if (!held) this.byProvider.set(provider, rec);
+    else if (Array.isArray(held)) held.push(rec);
+    else this.byProvider.set(provider, [held, rec]);
     this.place(rec, this.owed.get(provider) ?? NO_RESOURCES);
   }
 
@@ -117,9 +196,10 @@ export class OfferIndex {
     if (!rec) return false;
     this.byId.delete(id);
     const provider = rec.offer.provider;
-    const ids = this.byProvider.get(provider)!;
-    ids.delete(id);
-    if (ids.size === 0) this.byProvider.delete(provider);
+    const held = this.byProvider.get(provider);
+    const left = Array.isArray(held) ? held.filter((r) => r.id !== id) : [];
+    if (left.length === 0) this.byProvider.delete(provider);
+    else this.byProvider.set(provider, left.length === 1 ? left[0]! : left);
     this.unplace(rec, this.owed.get(provider) ?? NO_RESOURCES);
     return true;
   }
@@ -128,11 +208,14 @@ export class OfferIndex {
   fill(provider: Address, used: Resources): void {
     const before = this.owed.get(provider) ?? NO_RESOURCES;
     if (sameResources(before, used)) return;
-    const ids = this.byProvider.get(provider);
-    for (const id of ids ?? []) this.unplace(this.byId.get(id)!, before);
+    const held = this.byProvider.get(provider);
+    const ids = held === undefined ? [] : Array.isArray(held) ? [...held] : [held];
+    // An offer whose class is the same at the new usage stays where it is (usage rounds to a level).
+    const moving = ids.filter((rec) => !sameResources(usageFloor(rec.offer, before), usageFloor(rec.offer, used)));
+    for (const rec of moving) this.unplace(rec, before);
     if (sameResources(used, NO_RESOURCES)) this.owed.delete(provider);
     else this.owed.set(provider, resourcesOf(used));
-    for (const id of ids ?? []) this.place(this.byId.get(id)!, used);
+    for (const rec of moving) this.place(rec, used);
   }
 
   /** Take every provider's usage from `used` (the book's, read at the start of a pass): work only for providers whose usage changed. */
@@ -147,8 +230,9 @@ export class OfferIndex {
     return this.buckets.get(module)?.values() ?? [];
   }
 
-  private place(rec: ResourceOfferRecord, used: Resources): void {
+  private place(rec: ResourceOfferRecord, owed: Resources): void {
     const caps = resourcesOf(rec.offer);
+    const used = usageFloor(caps, owed);
     const key = classKey(caps, used);
     for (const module of new Set(rec.offer.modules)) {
       let classes = this.buckets.get(module);
@@ -158,24 +242,38 @@ export class OfferIndex {
       }
       let c = classes.get(key);
       if (!c) {
-        c = { key, caps, used: resourcesOf(used), list: [] };
+        c = { key, caps, used, list: new SortedOffers() };
         classes.set(key, c);
       }
-      c.list.splice(position(c.list, rec), 0, rec);
+      c.list.insert(rec);
     }
   }
 
-  private unplace(rec: ResourceOfferRecord, used: Resources): void {
-    const key = classKey(resourcesOf(rec.offer), used);
+  private unplace(rec: ResourceOfferRecord, owed: Resources): void {
+    const key = classKey(rec.offer, usageFloor(rec.offer, owed));
     for (const module of new Set(rec.offer.modules)) {
       const classes = this.buckets.get(module);
       const c = classes?.get(key);
       if (!classes || !c) continue;
-      const at = position(c.list, rec);
-      if (c.list[at]?.id === rec.id) c.list.splice(at, 1);
+      c.list.remove(rec);
       if (c.list.length === 0) classes.delete(key);
       if (classes.size === 0) this.buckets.delete(module);
     }
+  }
+}
+
+/** A map read through to `base` where it holds nothing itself: a plan's escrow holds on top of the book's, without copying the book's per pass. */
+class Overlay<K, V> extends Map<K, V> {
+  private readonly base: ReadonlyMap<K, V>;
+  constructor(base: ReadonlyMap<K, V>) {
+    super();
+    this.base = base;
+  }
+  override get(key: K): V | undefined {
+    return super.has(key) ? super.get(key) : this.base.get(key);
+  }
+  override has(key: K): boolean {
+    return super.has(key) || this.base.has(key);
   }
 }
 
@@ -237,9 +335,12 @@ export function indexable(config: Pick<MatchConfig, "filters">): boolean {
   return [moduleAllowed, priceWithinBudget, resourcesFree].every((f) => config.filters.includes(f));
 }
 
+/** A class being read, cheapest first: `next` is its offer at `list.chunks[chunk][at]`, the next to evaluate. */
 interface Cursor {
   c: OfferClass;
+  chunk: number;
   at: number;
+  next: ResourceOfferRecord;
   ceiling: number;
 }
 interface Ranked {
@@ -261,28 +362,39 @@ function* ranked(
   fit: ResourceOfferRecord[],
 ): Generator<ResourceOfferRecord> {
   const j: JobOffer = job.offer;
-  const ceilingOf = (c: OfferClass, o: ResourceOfferRecord) =>
-    config.scores.reduce((sum, s) => sum + s.weight * (s.ceiling ? s.ceiling(j, o.offer, c.used) : 100), 0);
+  const scores = config.scores;
+  const ceilingOf = (c: OfferClass, o: ResourceOfferRecord) => {
+    let sum = 0; // summed in the order of `scores`, as the scores themselves are
+    for (const s of scores) sum += s.weight * (s.ceiling ? s.ceiling(j, o.offer, c.used) : 100);
+    return sum;
+  };
   // Classes by the rank their next offer would have if it scored its ceiling. Along a class the
   // ceiling only falls while price (then id) rises, so this is the rank order of the ceilings.
-  const classes = new Heap<Cursor>((a, b) => byRank({ offer: a.c.list[a.at]!, score: a.ceiling }, { offer: b.c.list[b.at]!, score: b.ceiling }) < 0);
+  const classes = new Heap<Cursor>((a, b) => byRank({ offer: a.next, score: a.ceiling }, { offer: b.next, score: b.ceiling }) < 0);
   for (const c of index.bucket(j.module)) {
     // REJECT (by the index): a class whose free capacity cannot hold the job, an offer above maxPrice
-    if (RESOURCE_KEYS.some((k) => j[k] > c.caps[k] - c.used[k])) continue;
-    const head = c.list[0];
+    const { caps, used } = c;
+    if (j.cpu > caps.cpu - used.cpu || j.memoryMb > caps.memoryMb - used.memoryMb || j.gpu > caps.gpu - used.gpu || j.vramMb > caps.vramMb - used.vramMb)
+      continue;
+    const head = c.list.first();
     if (!head || head.offer.price > j.maxPrice) continue;
-    classes.push({ c, at: 0, ceiling: ceilingOf(c, head) });
+    classes.push({ c, chunk: 0, at: 0, next: head, ceiling: ceilingOf(c, head) });
   }
   const found = new Heap<Ranked>((a, b) => byRank(a, b) < 0);
   for (;;) {
     for (let top = classes.peek(); top; top = classes.peek()) {
-      const next = top.c.list[top.at]!;
+      const next = top.next;
       const best = found.peek();
       // Nothing left unevaluated ranks before `next` at its ceiling: the best found can go first.
       if (best && byRank(best, { offer: next, score: top.ceiling }) < 0) break;
-      top.at++;
-      const after = top.c.list[top.at];
+      const chunks = top.c.list.chunks;
+      if (++top.at >= chunks[top.chunk]!.length) {
+        top.chunk++;
+        top.at = 0;
+      }
+      const after = chunks[top.chunk]?.[top.at];
       if (after && after.offer.price <= j.maxPrice) {
+        top.next = after;
         top.ceiling = ceilingOf(top.c, after);
         classes.fixTop();
       } else classes.pop();
@@ -334,7 +446,7 @@ export function planIndexed(
     if (!lookAhead) fillProposals(index, plan, snapshot);
     return plan;
   }
-  const held = new Map(snapshot.held);
+  const held = new Overlay(snapshot.held);
   const state = { snapshot, held, now };
   const plan: Plan = { proposals: [], rejections: {} };
   for (const job of snapshot.jobs) {
