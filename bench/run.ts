@@ -34,6 +34,8 @@ const REFERENCE = { name: "reference system (published)", txs: 4, gas: 1_770_000
 const MODULE = "cowsay@1.0.0";
 const INPUTS = { message: "hello from the Lily benchmark" };
 const MAX_PRICE = parseEther("10");
+/** How long the devnet is left alone after "up" before its idle memory is read. */
+const IDLE_SETTLE_MS = 3_000;
 const DEVNET_PASSWORD = "lily-devnet"; // the public devnet default (LILY_KEYSTORE_PASSWORD overrides it, as in the CLI)
 
 function options() {
@@ -103,6 +105,10 @@ async function main() {
       else net = d;
     }
     if (!net) throw new Error("no devnet started");
+    // Idle memory (issue 10's target: each idle role under 80 MiB): RSS of every role once the
+    // devnet is up and has settled, before any job ran.
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    const idleRss = new Map([net.state.pid, ...Object.values(net.state.roles).map((r) => r.pid)].map((pid) => [pid, procMemory(pid)?.rssKib]));
 
     // 2. The job creator in-process, with the devnet's network.json and its keystore.
     const n = net.network;
@@ -173,7 +179,7 @@ async function main() {
       { role: "devnet (supervisor)", pid: s.pid, baseline: cliLoaded, baselineName: "lily --help" },
       ...(s.chain.pid ? [{ role: "chain (anvil)", pid: s.chain.pid, baseline: bareAnvil, baselineName: "bare anvil" }] : []),
       ...Object.entries(s.roles).map(([role, r]) => ({ role, pid: r.pid, baseline: cliLoaded, baselineName: "lily --help" })),
-    ].map((p) => ({ ...p, ...procMemory(p.pid) }));
+    ].map((p) => ({ ...p, ...procMemory(p.pid), idleRssKib: idleRss.get(p.pid) }));
 
     const perStep = breakdown(s, marks);
     const report = buildReport({
@@ -233,7 +239,7 @@ interface Inputs {
   costs: DealCost[];
   setup: ChainTx[];
   strays: ChainTx[];
-  procs: { role: string; pid: number; hwmKib?: number; rssKib?: number; baseline?: number; baselineName: string }[];
+  procs: { role: string; pid: number; hwmKib?: number; rssKib?: number; idleRssKib?: number; baseline?: number; baselineName: string }[];
   bareNode?: number;
   cliLoaded?: number;
   bareAnvil?: number;
@@ -300,6 +306,7 @@ function buildReport(x: Inputs) {
         pid: p.pid,
         hwmKib: p.hwmKib ?? null,
         rssKib: p.rssKib ?? null,
+        idleRssKib: p.idleRssKib ?? null,
         baseline: p.baselineName,
         baselineHwmKib: p.baseline ?? null,
         ratio: p.hwmKib && p.baseline ? p.hwmKib / p.baseline : null,
@@ -412,21 +419,24 @@ function render(r: Report): string {
     ),
   );
   out.push("");
-  out.push(`Peak RSS (VmHWM) of each devnet process after the jobs (a bare node process peaks at ${mib(m.bareNodeHwmKib ?? undefined)}):`);
+  out.push(
+    `RSS of each devnet process idle (devnet up, before any job) and its peak (VmHWM) after the jobs (a bare node process peaks at ${mib(m.bareNodeHwmKib ?? undefined)}):`,
+  );
   out.push(
     table(
-      ["process", "pid", "peak RSS", "RSS now", "floor (same run)", "ratio", "x bare node"],
+      ["process", "pid", "idle RSS", "peak RSS", "RSS now", "floor (same run)", "ratio", "x bare node"],
       [
         ...m.processes.map((p) => [
           p.role,
           String(p.pid),
+          mib(p.idleRssKib ?? undefined),
           mib(p.hwmKib ?? undefined),
           mib(p.rssKib ?? undefined),
           `${p.baseline} ${mib(p.baselineHwmKib ?? undefined)}`,
           p.ratio ? `${p.ratio.toFixed(2)}x` : "n/a",
           p.ratioToBareNode ? `${p.ratioToBareNode.toFixed(1)}x` : "",
         ]),
-        ["total", "", mib(m.totalHwmKib), "", "", "", ""],
+        ["total", "", "", mib(m.totalHwmKib), "", "", "", ""],
       ],
     ),
   );

@@ -4,7 +4,7 @@ import { createJobCreator } from "@lily/sdk";
 import { paths } from "./config/home.ts";
 import { resolveNetwork, roleNetwork } from "./config/resolveNetwork.ts";
 import { sqliteJournal } from "@lily/sdk";
-import { roleAccount } from "./keys.ts";
+import { roleSigner } from "./keys.ts";
 import { urlOption } from "./flags.ts";
 
 export const JOB_CREATOR_ROLE = "job-creator";
@@ -12,7 +12,7 @@ export const JOB_CREATOR_ROLE = "job-creator";
 export function jobCreatorFromFlags(cmd: Command) {
   const net = resolveNetwork(cmd);
   const o = cmd.optsWithGlobals() as { as?: string; key?: string; alsoSolver?: string[] };
-  const account = roleAccount(net.home, o.as ?? JOB_CREATOR_ROLE, o.key);
+  const account = roleSigner(net.home, o.as ?? JOB_CREATOR_ROLE, o.key);
   const journal = sqliteJournal(`${paths(net.home).data(o.as ?? JOB_CREATOR_ROLE)}/jobs.db`);
   // `lily run --also-solver <url>`: the job offer goes to every solver named, proposals are read from all.
   const also = (o.alsoSolver ?? []).map((u, i) => urlOption(u, `--also-solver[${i}]`));

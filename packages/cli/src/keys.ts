@@ -2,12 +2,22 @@
 // (`lily gateway --dev-account-key`). The key itself is never printed.
 import { existsSync } from "node:fs";
 import type { Hex } from "viem";
-import { loadOrCreateKey } from "@lily/node-kit";
+import { loadOrCreateKey, openKeystoreAccount } from "@lily/node-kit";
 import { LilyError } from "@lily/protocol";
 import { keystorePassword, paths } from "./config/home.ts";
 
 export function roleAccount(home: string, role: string, keyPath?: string) {
   return loadOrCreateKey(keyPath ?? paths(home).key(role), keystorePassword()).account;
+}
+
+/**
+ * The role's account, its key decrypted in the background when the keystore exists (scrypt is
+ * ~45 ms of CPU that then overlaps the command's first round trips; `lily run` measured in
+ * bench/run.ts). Its first signature reports a wrong password.
+ */
+export function roleSigner(home: string, role: string, keyPath?: string) {
+  const path = keyPath ?? paths(home).key(role);
+  return existsSync(path) ? openKeystoreAccount(path, keystorePassword()) : roleAccount(home, role, keyPath);
 }
 
 /** The private key in the keystore at `path`, which must exist (nothing is created). */

@@ -19,7 +19,7 @@ import { embeddingsHandler } from "./http/embeddings.ts";
 import { catalogRoutes } from "./http/catalogRoutes.ts";
 import { createJobRunner } from "./http/jobRoutes.ts";
 import type { GatewayContext } from "./context.ts";
-import { createHalo } from "./halo/index.ts";
+import { createHalo } from "./halo/createHalo.ts"; // not the barrel: it also holds the client-side message builder (siwe)
 import { haloRoutes } from "./http/haloRoutes.ts";
 import { createCatalog } from "./catalog.ts";
 import { studioApiRoutes } from "./http/studioApiRoutes.ts";

@@ -1,11 +1,11 @@
 // A role's key in an Ethereum V3 keystore file (scrypt + aes-128-ctr, keccak MAC), created on
 // first run with mode 0600 and never printed. The password comes from the caller (the CLI reads
 // LILY_KEYSTORE_PASSWORD, with a devnet default that it warns about).
-import { randomBytes, scryptSync, createCipheriv, createDecipheriv, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, scrypt, scryptSync, createCipheriv, createDecipheriv, randomUUID, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { keccak256, type Hex } from "viem";
-import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { getAddress, isAddressEqual, keccak256, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount, toAccount, type LocalAccount, type PrivateKeyAccount } from "viem/accounts";
 import { LilyError } from "@lily/protocol";
 
 // Lighter than geth's default (n=262144) so devnet start-up stays fast; still memory-hard.
@@ -55,17 +55,72 @@ export function encryptKey(privateKey: Hex, password: string): KeystoreV3 {
 }
 
 export function decryptKey(ks: KeystoreV3, password: string, path = "keystore"): Hex {
+  checkFormat(ks, path);
+  const k = ks.crypto.kdfparams;
+  return unlock(ks, derive(password, Buffer.from(k.salt, "hex"), k), path);
+}
+
+/** decryptKey with scrypt on libuv's thread pool: the event loop (and module loading) go on meanwhile. */
+export async function decryptKeyAsync(ks: KeystoreV3, password: string, path = "keystore"): Promise<Hex> {
+  checkFormat(ks, path);
+  const k = ks.crypto.kdfparams;
+  const derived = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(Buffer.from(password, "utf8"), Buffer.from(k.salt, "hex"), k.dklen, { N: k.n, r: k.r, p: k.p, maxmem: 256 * k.n * k.r }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    ),
+  );
+  return unlock(ks, derived, path);
+}
+
+function checkFormat(ks: KeystoreV3, path: string): void {
   if (ks.version !== 3 || ks.crypto?.kdf !== "scrypt" || ks.crypto.cipher !== "aes-128-ctr") {
     throw new LilyError({ code: "CONFIG", field: path, message: `${path}: unsupported keystore format` });
   }
-  const k = ks.crypto.kdfparams;
-  const derived = derive(password, Buffer.from(k.salt, "hex"), k);
+}
+
+function unlock(ks: KeystoreV3, derived: Buffer, path: string): Hex {
   const ciphertext = Buffer.from(ks.crypto.ciphertext, "hex");
   if (!timingSafeEqual(mac(derived, ciphertext), Buffer.from(ks.crypto.mac, "hex"))) {
     throw new LilyError({ code: "CONFIG", field: path, message: `${path}: wrong keystore password`, hint: "set LILY_KEYSTORE_PASSWORD" });
   }
   const decipher = createDecipheriv("aes-128-ctr", derived.subarray(0, 16), Buffer.from(ks.crypto.cipherparams.iv, "hex"));
   return `0x${Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString("hex")}`;
+}
+
+/**
+ * The account of an existing keystore, usable at once: its address is the one the file names, and
+ * the key is decrypted in the background (scrypt off the main thread) while the caller does its
+ * first round trips; every signature waits for it. A wrong password, or a file whose address is
+ * not its key's, fails the first signature. Creating a key stays with loadOrCreateKey.
+ */
+export function openKeystoreAccount(path: string, password: string): LocalAccount {
+  let ks: KeystoreV3;
+  try {
+    ks = JSON.parse(readFileSync(path, "utf8")) as KeystoreV3;
+  } catch (e) {
+    throw new LilyError({ code: "CONFIG", field: path, message: `${path}: keystore is not valid JSON`, cause: e });
+  }
+  checkFormat(ks, path);
+  let address: Hex;
+  try {
+    address = getAddress(`0x${String(ks.address).replace(/^0x/, "")}`);
+  } catch (e) {
+    throw new LilyError({ code: "CONFIG", field: path, message: `${path}: keystore has no valid address`, cause: e });
+  }
+  const key = decryptKeyAsync(ks, password, path).then((privateKey) => {
+    const account = privateKeyToAccount(privateKey);
+    // REJECT: a keystore whose stated address is not its key's would sign for someone else
+    if (!isAddressEqual(account.address, address))
+      throw new LilyError({ code: "CONFIG", field: path, message: `${path}: the keystore's address is not its key's (${account.address})` });
+    return account;
+  });
+  key.catch(() => {}); // reported by the first signature that needs it
+  return toAccount({
+    address,
+    signMessage: async (p) => (await key).signMessage(p),
+    signTransaction: async (tx, o) => (await key).signTransaction(tx, o),
+    signTypedData: async (td) => (await key).signTypedData(td),
+  });
 }
 
 /** Load the key at `path`, creating a new random key there on first use. */

@@ -10,7 +10,6 @@ import { z } from "zod";
 import { type FinishReason, type InferenceRequest, type InferenceResponse, LilyError, parse } from "@lily/protocol";
 import { type GpuChoice, type LlamaLog, defaultGpu, loadLlama } from "./loadLlama.ts";
 import type { GenerateOptions, ModelInfo, ModelRunner } from "./modelRunner.ts";
-import { chatWrapperFor, promptTokens } from "./promptTokens.ts";
 import { createPool } from "./sequencePool.ts";
 import { createStopText } from "./stopText.ts";
 
@@ -61,6 +60,8 @@ export async function createLlamaRunner(options: LlamaRunnerOptions): Promise<Mo
     throw new LilyError({ code: "NOT_FOUND", field: "modelPath", message: `modelPath: no model file at ${opts.modelPath}`, cause });
   }
   const llama = await loadLlama(opts.gpu ?? defaultGpu(), opts.onLog);
+  // Loaded with the binding, not at import: it pulls node-llama-cpp in (see loadLlama.ts).
+  const { chatWrapperFor, promptTokens } = await import("./promptTokens.ts");
   let model: LlamaModel;
   try {
     model = await llama.loadModel({ modelPath: opts.modelPath });

@@ -2,7 +2,7 @@
 // chain, time, a nonce we issued and nobody used) and the wallet's signature (siwe's SiweMessage),
 // then consume the nonce and open a session. The nonce is consumed in one statement after every
 // check passed, so two sign-ins with the same message cannot both succeed.
-import { SiweMessage, SiweErrorType, type SiweResponse } from "siwe";
+import type { SiweErrorType as SiweErrorTypes, SiweMessage, SiweResponse } from "siwe";
 import { getAddress, isHex, recoverMessageAddress } from "viem";
 import type { Database } from "@lily/node-kit";
 import { LilyError } from "@lily/protocol";
@@ -27,6 +27,9 @@ export interface SignInOptions {
 }
 
 export async function signIn(db: Database, params: SignInParams, opts: SignInOptions): Promise<Session> {
+  // siwe (and the ethers it is built on, ~200 modules) is loaded at the first sign-in, not when
+  // the gateway starts: an idle gateway stays small.
+  const { SiweMessage, SiweErrorType } = await import("siwe");
   let siwe: SiweMessage;
   try {
     siwe = new SiweMessage(params.message);
@@ -52,7 +55,7 @@ export async function signIn(db: Database, params: SignInParams, opts: SignInOpt
     { suppressExceptions: true },
   );
   // REJECT: expired or not yet valid messages, and signatures by any wallet but the message's address
-  if (!result.success) refuse(result.error?.type === SiweErrorType.INVALID_SIGNATURE ? "signature" : "message", siweReason(result));
+  if (!result.success) refuse(result.error?.type === SiweErrorType.INVALID_SIGNATURE ? "signature" : "message", siweReason(result, SiweErrorType));
   // REJECT: the nonce was used by a sign-in that finished first (single use, one statement)
   const consumed = db.prepare("DELETE FROM siwe_nonces WHERE nonce = ? AND expires_at > ?").run(siwe.nonce, opts.now);
   if (Number(consumed.changes) !== 1) refuse("message", "the message's nonce was already used: ask for a new one");
@@ -86,7 +89,7 @@ function originOf(uri: string): string {
   }
 }
 
-function siweReason(result: SiweResponse): string {
+function siweReason(result: SiweResponse, SiweErrorType: typeof SiweErrorTypes): string {
   const e = result.error;
   if (!e) return "the message did not verify";
   if (e.type === SiweErrorType.EXPIRED_MESSAGE) return "the message has expired";

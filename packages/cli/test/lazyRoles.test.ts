@@ -1,0 +1,57 @@
+// What an idle role and `lily run` load at start, as a structural guard for their memory and
+// start-up time (issue 10's targets: each idle role small, `lily run` close to the SDK's own
+// time). `lily <command> --help` loads the command's module and everything it imports statically,
+// which is what the role carries from its first second; features a role only uses on demand
+// (llama.cpp for a model, siwe and ethers for a wallet sign-in) must be imported when first used.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { LILY } from "./lilyProcess.ts";
+
+/** Every module URL `lily <args>` resolves, through a loader hook that writes them to stderr. */
+function modulesLoadedBy(args: string[]): string[] {
+  const res = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
+      LILY,
+      ...args,
+    ],
+    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1" } },
+  );
+  assert.equal(res.status, 0, res.stderr);
+  const loaded = res.stderr.split("\n").filter((l) => l.startsWith("loaded "));
+  // The hook saw the command's own module graph (every one of these imports the protocol).
+  assert.ok(
+    loaded.some((l) => l.includes("/packages/protocol/")),
+    `the hook saw ${args.join(" ")} load its modules`,
+  );
+  return loaded;
+}
+
+// node-llama-cpp: ~400 modules with its downloader (ipull, fs-extra, ...), some 45 MiB; siwe pulls
+// ethers in (~160 modules). Neither is needed until a model is served or a wallet signs in.
+const ON_DEMAND = ["/node_modules/node-llama-cpp/", "/node_modules/ipull/", "/node_modules/siwe/", "/node_modules/ethers/"];
+
+for (const command of ["store", "solver", "provider", "mediator", "gateway", "run"]) {
+  test(`\`lily ${command}\` loads neither llama.cpp nor siwe/ethers before it needs them`, () => {
+    const loaded = modulesLoadedBy([command, "--help"]);
+    for (const heavy of ON_DEMAND)
+      assert.deepEqual(
+        loaded.filter((l) => l.includes(heavy)),
+        [],
+        `${heavy} is not loaded by \`lily ${command}\` at start`,
+      );
+  });
+}
+
+test("the store role does not load the chain client, the SDK or an executor", () => {
+  const loaded = modulesLoadedBy(["store", "--help"]);
+  for (const heavy of ["/packages/chain/", "/packages/sdk/", "/packages/executor/", "/packages/solver/"])
+    assert.deepEqual(
+      loaded.filter((l) => l.includes(heavy)),
+      [],
+      `${heavy} is not loaded by \`lily store\``,
+    );
+});
