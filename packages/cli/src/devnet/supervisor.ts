@@ -9,6 +9,15 @@ import type { ReadyMessage } from "../ready.ts";
 
 const CLI_ENTRY = fileURLToPath(new URL("../../bin/lily.js", import.meta.url));
 
+/**
+ * V8 flags for every role process. A role's heap is small and long-lived, but by default V8 lets
+ * its young generation grow to 3 x 16 MiB of semi-space under a burst (a solver reloading 100k
+ * offers, a provider's first jobs) and keeps it reserved afterwards. Capping it at 2 MiB measured
+ * 221 MiB instead of 345 MiB for a solver holding 100k offers and 152 instead of 214 MiB for an
+ * idle provider, with the reload faster, not slower.
+ */
+export const ROLE_EXEC_ARGV = ["--max-semi-space-size=2"];
+
 export interface RoleProcess {
   name: string;
   child: ChildProcess;
@@ -34,7 +43,12 @@ export async function startRole(
 ): Promise<RoleProcess> {
   mkdirSync(dirname(logPath), { recursive: true });
   const log = openSync(logPath, "a");
-  const child = fork(CLI_ENTRY, args, { stdio: ["ignore", log, log, "ipc"], env: { ...process.env, ...opts.env }, execPath: process.execPath });
+  const child = fork(CLI_ENTRY, args, {
+    stdio: ["ignore", log, log, "ipc"],
+    env: { ...process.env, ...opts.env },
+    execPath: process.execPath,
+    execArgv: [...process.execArgv, ...ROLE_EXEC_ARGV],
+  });
   const ready = await new Promise<ReadyMessage>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
