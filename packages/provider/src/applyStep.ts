@@ -2,7 +2,7 @@
 // step that fails for a reason worth retrying throws (the provider logs it and the next pass
 // decides again from the chain); a transaction the contract refuses because the chain has moved
 // on (someone else finalized, tallied or claimed first) is only logged.
-import { claimMediationTimeout, claimTimeout, commitResult, finalize, getDealEvents, settleReplicas } from "@lily/chain";
+import { claimMediationTimeout, claimTimeout, finalize, getDealEvents, settleReplicas } from "@lily/chain";
 import { cidDigest } from "@lily/protocol";
 import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
@@ -10,6 +10,8 @@ import type { LocalDeal } from "./db.ts";
 import type { DealView, Step } from "./nextStep.ts";
 import { openGroup, openOne, sendSignature } from "./openSteps.ts";
 import { refusal } from "./refusal.ts";
+import { chainBatchesOf } from "./batch/chainBatches.ts";
+import { drained, reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
 
 /** Contract errors that only mean "finalize later". */
@@ -89,7 +91,7 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
     const txHash = await openingTx(ctx, deal.id);
     ctx.logger.info("deal opened by another party", { deal: deal.id, txHash });
     deal = save(ctx, { ...deal, status: "opened", reported: "opened" });
-    if (txHash) await bestEffort(ctx, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
+    if (txHash) reportLater(ctx, local.id, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
   }
   const slot = ctx.gate.tryAcquire(deal.id, deal.needs);
   if ("wait" in slot) {
@@ -99,7 +101,8 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
   let ran: LocalDeal & { resultCid: string };
   try {
     if (deal.reported !== "running") {
-      await bestEffort(ctx, "running report", () => ctx.report.status(local.id, "running"));
+      // Sent while the job runs, after the "opened" report (reportsInOrder.ts): the job does not wait for the solver.
+      reportLater(ctx, local.id, "running report", () => ctx.report.status(local.id, "running"));
       deal = save(ctx, { ...deal, reported: "running" });
     }
     const timeLeftMs = Number(deal.deal.deadline) * 1000 - ctx.clock() - COMMIT_MARGIN_MS;
@@ -118,12 +121,24 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
   await commit(ctx, ran);
 }
 
+/**
+ * Commit the result (already saved: status `ran` with its CID). Results ready at the same moment
+ * go out together in one `commitResults` (batch/chainBatches.ts); an item the batch skipped fails
+ * here with the refusal its own `commitResult` would have met.
+ */
 async function commit(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
   let settled: boolean;
   try {
-    const r = await commitResult(ctx.chain, { deal: local.deal, resultDigest: cidDigest(local.resultCid) });
+    const r = await chainBatchesOf(ctx.chain).commit({ deal: local.deal, resultDigest: cidDigest(local.resultCid) });
     settled = r.settled;
-    ctx.logger.info("result committed", { deal: local.id, result: local.resultCid, exitCode: local.exitCode, txHash: r.txHash, gasUsed: r.gasUsed });
+    ctx.logger.info("result committed", {
+      deal: local.id,
+      result: local.resultCid,
+      exitCode: local.exitCode,
+      txHash: r.txHash,
+      gasUsed: r.gasUsed,
+      batchSize: r.batchSize,
+    });
   } catch (e) {
     // Already committed (a retry after a crash), or too late: the next pass reads the chain.
     if (refusal(e) === "DealsNotOpen" || refusal(e) === "DealsDeadlinePassed") return;
@@ -134,6 +149,8 @@ async function commit(ctx: StepContext, local: LocalDeal & { resultCid: string }
 }
 
 async function postResult(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
+  // The solver hears the deal's earlier reports first.
+  await drained(ctx, local.id);
   await bestEffort(ctx, "result", () => ctx.report.result(local.id, { resultCid: local.resultCid, exitCode: local.exitCode ?? 0 }));
 }
 

@@ -4,10 +4,12 @@
 // to the solver, but ends nothing: the deal stays followed until its openBy, and if anyone opens
 // it by then the provider runs it. `DealsAlreadyOpened` only means the chain is to be looked at.
 import type { Hex } from "viem";
-import { openDeal, openReplicas } from "@lily/chain";
+import { openReplicas } from "@lily/chain";
 import { isLilyError, signRecord, verifyRecord, type DealMessage } from "@lily/protocol";
 import type { LocalDeal } from "./db.ts";
 import { refusal } from "./refusal.ts";
+import { chainBatchesOf } from "./batch/chainBatches.ts";
+import { reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
 
 /** Send this provider's signature over the deal to the solver (again: ECDSA signing is deterministic). */
@@ -17,14 +19,18 @@ export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise
   ctx.logger.info("deal signed", { deal: local.id, jobCreator: local.deal.jobCreator, price: local.deal.price });
 }
 
-/** Open a single deal; returns the deal as opened, or undefined if it did not open (yet). */
+/**
+ * Open a single deal; returns the deal as opened, or undefined if it did not open (yet). Deals
+ * ready at the same moment open together in one `openDeals` (batch/chainBatches.ts); an item the
+ * batch skipped fails here with the refusal its own `openDeal` would have met.
+ */
 export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig: Hex): Promise<LocalDeal | undefined> {
   try {
     // REJECT: the job creator's signature must be one the contract accepts, over exactly these terms
     await verifyRecord(ctx.domain, "Deal", local.deal, jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
     const providerSig = await signRecord(ctx.account, ctx.domain, "Deal", local.deal);
-    const { txHash } = await openDeal(ctx.chain, { deal: local.deal, jobCreatorSig, providerSig });
-    return opened(ctx, local, txHash);
+    const { txHash, batchSize } = await chainBatchesOf(ctx.chain).open({ deal: local.deal, jobCreatorSig, providerSig });
+    return opened(ctx, local, txHash, batchSize);
   } catch (e) {
     return openFailed(ctx, local, e);
   }
@@ -43,16 +49,17 @@ export async function openGroup(
       await verifyRecord(ctx.domain, "Deal", r.deal, r.providerSig, { signer: r.deal.provider, field: `replicas[${i}].providerSignature` });
     }
     const { txHash } = await openReplicas(ctx.chain, { replicas });
-    return opened(ctx, { ...local, replicas: replicas.map((r) => r.deal) }, txHash);
+    return opened(ctx, { ...local, replicas: replicas.map((r) => r.deal) }, txHash, replicas.length);
   } catch (e) {
     return openFailed(ctx, local, e);
   }
 }
 
-async function opened(ctx: StepContext, local: LocalDeal, txHash: Hex): Promise<LocalDeal> {
-  ctx.logger.info("deal opened", { deal: local.id, txHash });
+async function opened(ctx: StepContext, local: LocalDeal, txHash: Hex, batchSize: number): Promise<LocalDeal> {
+  ctx.logger.info("deal opened", { deal: local.id, txHash, batchSize });
   const deal = save(ctx, { ...local, status: "opened", reported: "opened" });
-  await bestEffort(ctx, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
+  // Off the hot path: the job starts while the solver is told (reportsInOrder.ts).
+  reportLater(ctx, local.id, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
   return deal;
 }
 

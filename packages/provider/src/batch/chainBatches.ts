@@ -1,0 +1,153 @@
+// The provider's deal openings and result commits, batched: deals the provider is ready to open
+// at the same moment go out as one `openDeals`, results as one `commitResults` (LilyDeals checks
+// every item as the single call does and skips, rather than reverts on, an item the chain's state
+// rules out). A lone item is sent with the single call, exactly as before.
+//
+// Each item gets what its single call would have given: its transaction, or the refusal the
+// single call would have thrown (a LilyError whose `details.error` names the contract's error,
+// which is all `refusal()` reads), so the steps around it handle a skipped item as they handle a
+// refused single transaction. A batch the contract refuses whole (only an item's signed terms can
+// do that) is sent again item by item, so that item alone is refused. A batch that did not go
+// through (a node that did not answer) fails every item, to be retried on the next pass, as each
+// single call would have failed.
+//
+// Nothing here needs its own record for crash safety: an item enters the queue only after the
+// provider's database holds what it commits to (the signed deal; the result CID, status `ran`),
+// and every pass starts again from the chain's word. An item sent twice (a restart before the
+// receipt, another party opening first) meets its own state change on chain and is skipped
+// (`DealsAlreadyOpened`, `DealsNotOpen`): nothing opens or pays twice.
+import type { Hex } from "viem";
+import { commitResult, commitResults, dealId, openDeal, openDeals, type LilyClient, type SkippedItem } from "@lily/chain";
+import { LilyError, type DealMessage, type ErrorCode } from "@lily/protocol";
+import { refusal } from "../refusal.ts";
+import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.ts";
+
+export interface OpenItem {
+  deal: DealMessage;
+  jobCreatorSig: Hex;
+  providerSig: Hex;
+}
+
+export interface CommitItem {
+  deal: DealMessage;
+  resultDigest: Hex;
+}
+
+/** One item's share of the transaction that carried it. */
+export interface Sent {
+  txHash: Hex;
+  /** Gas of the whole transaction. */
+  gasUsed: bigint;
+  /** How many items the transaction carried (1: the single call). */
+  batchSize: number;
+}
+
+export interface Committed extends Sent {
+  /** Whether its policy settled the deal in the same transaction (always under `trust`). */
+  settled: boolean;
+}
+
+export interface ChainBatches {
+  open(item: OpenItem): Promise<Sent>;
+  commit(item: CommitItem): Promise<Committed>;
+  /** Sizes of the calls made so far, per kind. */
+  readonly calls: { open: readonly number[]; commit: readonly number[] };
+}
+
+/** At most 100 items a call (the bench's batch size; MAX_BATCH is 500); two calls in flight. */
+export const defaultBatchOptions: BatcherOptions = { maxItems: 100, maxInFlight: 2 };
+
+/** What the single call's decoded error would have been called, for the errors a skipped item can carry. */
+const SKIP_CODES: Record<string, ErrorCode> = {
+  EscrowInsufficientBalance: "INSUFFICIENT_DEPOSIT",
+  DealsOpenByPassed: "DEADLINE_PASSED",
+  DealsDeadlinePassed: "DEADLINE_PASSED",
+};
+
+/** The error a skipped item's single call would have thrown: what refusal() reads is the same. */
+export function skippedError(s: SkippedItem, kind: "openDeals" | "commitResults"): LilyError {
+  return new LilyError({
+    code: SKIP_CODES[s.reason] ?? "CHAIN_REVERT",
+    message: `deal ${s.dealId} was skipped by ${kind} (item ${s.index}): ${s.reason}`,
+    details: { error: s.reason, dealId: s.dealId, index: s.index },
+  });
+}
+
+/** Each item sent alone: its own outcome, as the single path gives it. */
+async function oneByOne<I, R>(items: I[], single: (item: I) => Promise<R>): Promise<ItemOutcome<R>[]> {
+  return Promise.all(
+    items.map((item) =>
+      single(item).then(
+        (value): ItemOutcome<R> => ({ ok: true, value }),
+        (error): ItemOutcome<R> => ({ ok: false, error }),
+      ),
+    ),
+  );
+}
+
+export function createChainBatches(chain: LilyClient, opts: BatcherOptions = defaultBatchOptions): ChainBatches {
+  const sender = chain.account?.address.toLowerCase();
+
+  const openSingle = async (item: OpenItem): Promise<Sent> => {
+    const r = await openDeal(chain, item);
+    return { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: 1 };
+  };
+  const opens = new Batcher<OpenItem, Sent>(opts, async (items) => {
+    if (items.length === 1) return oneByOne(items, openSingle);
+    // The sender's own signature is not needed in a batch: its transaction is its consent.
+    const deals = items.map((i) => ({ ...i, providerSig: i.deal.provider.toLowerCase() === sender ? ("0x" as Hex) : i.providerSig }));
+    let r: Awaited<ReturnType<typeof openDeals>>;
+    try {
+      r = await openDeals(chain, { deals });
+    } catch (e) {
+      // REJECT (by the contract, whole batch): one item's signed terms; each alone finds which.
+      if (refusal(e) !== undefined) return oneByOne(items, openSingle);
+      throw e;
+    }
+    const skipped = new Map(r.skipped.map((s) => [s.index, s]));
+    return items.map((_, i): ItemOutcome<Sent> => {
+      const s = skipped.get(i);
+      return s ? { ok: false, error: skippedError(s, "openDeals") } : { ok: true, value: { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: items.length } };
+    });
+  });
+
+  const commitSingle = async (item: CommitItem): Promise<Committed> => {
+    const r = await commitResult(chain, item);
+    return { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: 1, settled: r.settled };
+  };
+  const commits = new Batcher<CommitItem, Committed>(opts, async (items) => {
+    if (items.length === 1) return oneByOne(items, commitSingle);
+    let r: Awaited<ReturnType<typeof commitResults>>;
+    try {
+      r = await commitResults(chain, { results: items });
+    } catch (e) {
+      if (refusal(e) !== undefined) return oneByOne(items, commitSingle);
+      throw e;
+    }
+    const skipped = new Map(r.skipped.map((s) => [s.index, s]));
+    const settled = new Set(r.settled.map((id) => id.toLowerCase()));
+    return items.map((item, i): ItemOutcome<Committed> => {
+      const s = skipped.get(i);
+      if (s) return { ok: false, error: skippedError(s, "commitResults") };
+      const id = dealId(chain.addresses, item.deal).toLowerCase();
+      return { ok: true, value: { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: items.length, settled: settled.has(id) } };
+    });
+  });
+
+  return {
+    open: (item) => opens.submit(item),
+    commit: (item) => commits.submit(item),
+    calls: { open: opens.calls, commit: commits.calls },
+  };
+}
+
+const perClient = new WeakMap<LilyClient, ChainBatches>();
+
+/** The batches of this chain client (one per provider: its account's openings and commits). */
+export function chainBatchesOf(chain: LilyClient): ChainBatches {
+  const known = perClient.get(chain);
+  if (known) return known;
+  const b = createChainBatches(chain);
+  perClient.set(chain, b);
+  return b;
+}
