@@ -1,7 +1,8 @@
 // The inside of the sandbox: a worker thread that runs one WASI preview1 command and reports how
-// it ended. The module's only capabilities are the two preopened directories (under the policy of
+// it ended (one job per worker: nothing of one run can reach the next). The module's only capabilities are the two preopened directories (under the policy of
 // sandboxImports) and the stdio descriptors the executor opened for it: no other file, no
 // socket, only the environment it is given. Kept free of dependencies so it starts fast.
+import { once } from "node:events";
 import { parentPort, workerData } from "node:worker_threads";
 import { WASI } from "node:wasi";
 import { TRAPPED_EXIT_CODE } from "./executor.ts";
@@ -29,7 +30,9 @@ export interface WorkerOutput {
 // uvwasi numbers preopens from 3 in the order given: /inputs is the first.
 const INPUTS_FD = 3;
 
-const input = workerData as WorkerInput;
+// Started with its job, or started ahead of one (a warm spare, wasmExecutor.ts): then the job is
+// the first message from the executor, and the worker runs that one job and exits.
+const input = (workerData ?? (await once(parentPort!, "message"))[0]) as WorkerInput;
 const [stdin, stdout, stderr] = input.stdio;
 const wasi = new WASI({ version: "preview1", args: input.args, env: input.env, preopens: input.preopens, stdin, stdout, stderr, returnOnExit: true });
 

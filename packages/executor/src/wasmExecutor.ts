@@ -18,17 +18,28 @@ import {
   type WasmTaskSpec,
   type TaskStatus,
 } from "./executor.ts";
-import { capMemory } from "./capMemory.ts";
 import { closeStrayDescriptors } from "./closeStrayDescriptors.ts";
-import { MEMORY_DENIED_EXPORT, watchMemoryGrow } from "./watchMemoryGrow.ts";
+import { CompiledModules } from "./compiledModules.ts";
 import type { WorkerInput, WorkerOutput } from "./wasiWorker.ts";
 
 const WORKER = new URL("./wasiWorker.ts", import.meta.url);
+/** A warm spare worker nobody took in this long is let go, so an idle provider holds none. */
+const SPARE_IDLE_MS = 10_000;
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once for anything longer
 
 export interface WasmExecutorOptions {
   /** Heap cap for the worker's own JavaScript (the WASI glue, not the module's memory), MiB. */
   workerHeapMb?: number;
+  /** How many compiled modules are kept for reuse (default 32). */
+  compiledModules?: number;
+  /**
+   * Keep one worker started ahead of the next job (default true): a worker's start (~40-80 ms of
+   * a trivial job's ~70-150 ms) then overlaps the previous job instead of delaying the next.
+   * Each worker still runs one job only. The first job of an idle executor starts one itself.
+   */
+  warmSpare?: boolean;
+  /** How long an untaken spare lives, ms (default 10 s): an idle executor holds no worker after it. */
+  spareIdleMs?: number;
 }
 
 interface Task {
@@ -49,6 +60,54 @@ function checkDirectory(path: string, field: string): string {
 
 export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<WasmTaskSpec> {
   const tasks = new Map<string, Task>();
+  // The same module under the same cap is capped, instrumented and compiled once (compiledModules.ts).
+  const compiled = new CompiledModules(opts.compiledModules);
+  const workerOptions = {
+    env: {},
+    stdout: true, // node's own warnings from inside the worker stay out of the provider's output
+    stderr: true,
+    resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 64 },
+  } as const;
+  let spare: { worker: Worker; idle: NodeJS.Timeout; exited: boolean } | undefined;
+
+  /** A worker started without its job (it waits for it as its first message); unref'd until taken. */
+  function startSpare(): void {
+    if (spare || opts.warmSpare === false) return;
+    const worker = new Worker(WORKER, { ...workerOptions, workerData: null });
+    worker.stdout.resume();
+    worker.stderr.resume();
+    worker.unref();
+    const idle = setTimeout(() => {
+      if (spare?.worker === worker) spare = undefined;
+      void worker.terminate();
+    }, opts.spareIdleMs ?? SPARE_IDLE_MS).unref();
+    const s = { worker, idle, exited: false };
+    // A spare that died before it was taken (out of memory, say) is simply not used.
+    worker.once("exit", () => {
+      s.exited = true;
+      clearTimeout(idle);
+      if (spare === s) spare = undefined;
+    });
+    worker.on("error", () => {});
+    spare = s;
+  }
+
+  /** The warm spare with this job sent to it, or a new worker started with it. */
+  function workerFor(workerData: WorkerInput): Worker {
+    const taken = spare;
+    spare = undefined;
+    if (taken && !taken.exited) {
+      clearTimeout(taken.idle);
+      taken.worker.ref();
+      taken.worker.removeAllListeners("error");
+      taken.worker.postMessage(workerData);
+      return taken.worker;
+    }
+    const worker = new Worker(WORKER, { ...workerOptions, workerData });
+    worker.stdout.resume();
+    worker.stderr.resume();
+    return worker;
+  }
 
   function task(handle: TaskHandle): Task {
     const t = tasks.get(handle.id);
@@ -73,9 +132,7 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
     async start(spec: WasmTaskSpec): Promise<TaskHandle> {
       const inputsDir = checkDirectory(spec.inputsDir, "inputsDir");
       const outputsDir = checkDirectory(spec.outputsDir, "outputsDir");
-      const capped = capMemory(spec.wasm, spec.memoryMb);
-      const watched = watchMemoryGrow(capped);
-      const module = await WebAssembly.compile((watched ?? capped) as Uint8Array<ArrayBuffer>);
+      const { module, memoryFlag } = await compiled.get(spec.wasm, spec.memoryMb);
 
       const stdio: [number, number, number] = [openSync(devNull, "r"), openSync(join(outputsDir, "stdout"), "w"), openSync(join(outputsDir, "stderr"), "w")];
       const workerData: WorkerInput = {
@@ -84,24 +141,18 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
         env: spec.env,
         args: spec.args,
         stdio,
-        memoryFlag: watched ? MEMORY_DENIED_EXPORT : null,
+        memoryFlag,
       };
       const started = performance.now();
       let worker: Worker;
       try {
-        worker = new Worker(WORKER, {
-          workerData,
-          env: {},
-          stdout: true, // node's own warnings from inside the worker stay out of the provider's output
-          stderr: true,
-          resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 64 },
-        });
+        worker = workerFor(workerData);
       } catch (e) {
         for (const fd of stdio) closeSync(fd);
         throw e;
       }
-      worker.stdout.resume();
-      worker.stderr.resume();
+      // The next job's worker starts now, beside this one, rather than when that job comes.
+      setImmediate(startSpare);
 
       let resolveExit!: (exit: ExitResult) => void;
       const t: Task = {

@@ -9,7 +9,8 @@ import { compileFixture } from "./fixtures/compileFixture.ts";
 import { jobDirs, runTask } from "./fixtures/runTask.ts";
 import { body, growModule, limits, name, section, vec, wasmModule } from "./fixtures/wasm.ts";
 
-const executor = createWasmExecutor();
+// A warm spare that nobody takes goes within 100 ms, so the descriptor tests can wait it out.
+const executor = createWasmExecutor({ spareIdleMs: 100 });
 const primes = loadCatalog().find((m) => m.ref === "primes@1.0.0")!.wasmBytes;
 const fixtures: Record<string, Uint8Array> = {};
 
@@ -113,11 +114,29 @@ test("directories that do not exist are refused, naming the field", async () => 
 });
 
 test("a task leaves no descriptor of this process open, however it ended", { skip: !existsSync("/proc/self/fd") && "needs /proc" }, async () => {
+  // Without a warm spare (a live worker holds its own descriptors): only what tasks leave counts here.
+  const plain = createWasmExecutor({ warmSpare: false });
+  await new Promise((r) => setTimeout(r, 500)); // the shared executor's spare from earlier tests ends
   const open = () => readdirSync("/proc/self/fd").length;
   const before = open();
-  await runTask(executor, primes, { env: { INPUT_N: "1000" } });
-  await runTask(executor, primes, { env: { INPUT_N: "2000000000" }, timeoutMs: 100 });
-  await runTask(executor, fixtures.escape!, { files: { "data.txt": "x" } });
+  await runTask(plain, primes, { env: { INPUT_N: "1000" } });
+  await runTask(plain, primes, { env: { INPUT_N: "2000000000" }, timeoutMs: 100 });
+  await runTask(plain, fixtures.escape!, { files: { "data.txt": "x" } });
+  assert.equal(open(), before);
+});
+
+test("a warm spare worker runs the next job, and one nobody takes is let go with its descriptors", {
+  skip: !existsSync("/proc/self/fd") && "needs /proc",
+}, async () => {
+  const warm = createWasmExecutor({ spareIdleMs: 300 });
+  const open = () => readdirSync("/proc/self/fd").length;
+  const before = open();
+  const first = await runTask(warm, primes, { env: { INPUT_N: "1000" } });
+  const second = await runTask(warm, primes, { env: { INPUT_N: "1000" } }); // on the spare the first one started
+  assert.equal(first.exit.exitCode, 0);
+  assert.equal(second.exit.exitCode, 0);
+  assert.equal(second.stdout, first.stdout);
+  await new Promise((r) => setTimeout(r, 1000)); // past spareIdleMs: the untaken spare ends
   assert.equal(open(), before);
 });
 
