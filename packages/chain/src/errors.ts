@@ -347,3 +347,22 @@ function revertData(e: BaseError): Hex | undefined {
   });
   return found;
 }
+
+/**
+ * Run a read, waiting out a chain node that does not answer (restarting, not up yet) for up to
+ * `waitMs` with backoff; any other error, or a silence longer than that, is thrown. For a role's
+ * start-up reads: a node away for seconds must not stop a role from starting.
+ */
+export async function untilChainAnswers<T>(read: () => Promise<T>, opts: { waitMs?: number; onWait?: (e: LilyError) => void } = {}): Promise<T> {
+  const until = Date.now() + (opts.waitMs ?? 60_000);
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await read();
+    } catch (e) {
+      const err = toLilyError(e);
+      if (err.code !== "UNREACHABLE" || Date.now() + delay > until) throw err;
+      opts.onWait?.(err);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -5,7 +5,7 @@
 // recorded in SQLite first, so a restarted mediator resumes where it stopped and never rules twice.
 import type { Abi, Address, Hex } from "viem";
 import type { Client, SolverRoutes } from "@lily/api";
-import { dealId, lilyDealsAbi, lockDraw, rule, ruleReplicas, type LilyClient } from "@lily/chain";
+import { dealId, lilyDealsAbi, lockDraw, rule, ruleReplicas, untilChainAnswers, type LilyClient } from "@lily/chain";
 import { LilyError, isLilyError, type DealMessage, type JobOffer } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -58,7 +58,11 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
   const log = deps.logger;
   if (!chain.account) throw new LilyError({ code: "CONFIG", field: "account", message: "the mediator's chain client needs an account to rule with" });
   const me = chain.account.address;
-  const ctx: StepContext = { me, ...(await readMediationTimes(chain)) };
+  // A chain node away at start-up (restarting) is waited for, not a failed start.
+  const times = await untilChainAnswers(() => readMediationTimes(chain), {
+    onWait: (err) => log.warn("chain node not answering at start-up; waiting for it", { err }),
+  });
+  const ctx: StepContext = { me, ...times };
   const db = new MediatorDb(opts.dbPath, () => clock.now());
   const { events, missing } = disputeEventsIn(lilyDealsAbi as Abi);
   if (missing.length) log.warn("the LilyDeals ABI lacks dispute events; those disputes will not be seen", { missing });

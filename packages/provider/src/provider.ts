@@ -5,7 +5,7 @@
 // is in flight, many deals at once; every pass starts again from the chain's word, so a step that
 // failed or a restart loses nothing.
 import type { Hex } from "viem";
-import { escrowBalance, leaseDomain, lilyDealsAbi, withLilyErrors, type LilyClient } from "@lily/chain";
+import { escrowBalance, leaseDomain, lilyDealsAbi, untilChainAnswers, withLilyErrors, type LilyClient } from "@lily/chain";
 import { createClient, modelOfferRoutes, type Client, type SolverRoutes } from "@lily/api";
 import { isCid, isLilyError, toWire, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
 import type { Executor, LoadJobOptions } from "@lily/executor";
@@ -90,10 +90,15 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   const clock = deps.clock ?? Date.now;
   const me = opts.account.address;
   const domain: Domain = { chainId: opts.chainId, verifyingContract: opts.deals };
+  // A chain node away at start-up (restarting) is waited for, not a failed start.
+  const onWait = (err: Error) => log.warn("chain node not answering at start-up; waiting for it", { err });
   const mediationTimeoutSeconds = Number(
-    await withLilyErrors(() => deps.chain.publicClient.readContract({ address: opts.deals, abi: lilyDealsAbi, functionName: "MEDIATION_TIMEOUT" })),
+    await untilChainAnswers(
+      () => withLilyErrors(() => deps.chain.publicClient.readContract({ address: opts.deals, abi: lilyDealsAbi, functionName: "MEDIATION_TIMEOUT" })),
+      { onWait },
+    ),
   );
-  const deposit = await escrowBalance(deps.chain, { account: me });
+  const deposit = await untilChainAnswers(() => escrowBalance(deps.chain, { account: me }), { onWait });
   if (deposit < opts.collateral) log.warn("escrow deposit below collateral: deals will fail to open", { deposit, collateral: opts.collateral });
   const db = new ProviderDb(opts.dbPath);
   const startedAt = clock();

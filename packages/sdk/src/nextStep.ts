@@ -114,7 +114,10 @@ function matching(v: JobView): Step {
   // The job creator signs last, once each provider has: a proposal a provider declines then never
   // carries the job creator's signature, so nothing it signed can hold its escrow or its job
   // while the job is matched again (signing first, it would have to wait out the deal's openBy).
-  const proposals = v.solver.deals.filter((d) => d.status === "proposed" && d.providerSignature && !v.lapsed.includes(d.id));
+  // A proposal already past its openBy (a solver that restarted, or lags, has not expired it yet)
+  // could never open: it is passed over, not refused, so the job waits for the next match.
+  const nowSeconds = BigInt(Math.floor(v.nowMs / 1000));
+  const proposals = v.solver.deals.filter((d) => d.status === "proposed" && d.providerSignature && !v.lapsed.includes(d.id) && d.deal.openBy > nowSeconds);
   const group = v.k === 1 ? proposals.slice(0, 1) : wholeGroup(proposals, v.k);
   if (group.length === v.k) return { do: "sign", proposals: group };
   return { do: "wait", for: v.k === 1 ? "a proposal its provider signed" : `a group of ${v.k} proposals their providers signed` };

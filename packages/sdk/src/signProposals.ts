@@ -18,12 +18,19 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
   const now = Math.floor(Date.now() / 1000);
   const job = { id: entry.jobOfferId, offer: entry.offer };
   for (const p of proposals) {
-    const resourceOffer = await resourceOfferOf(ctx, p);
+    // The provider's signature is checked while its resource offer is on the way (CPU during a
+    // round trip); the refusals still come in the same order.
+    const offerRead = resourceOfferOf(ctx, p);
+    const providerSigned = p.providerSignature
+      ? verifyRecord(ctx.domain, "Deal", p.deal, p.providerSignature, { signer: p.deal.provider, field: "providerSignature" })
+      : undefined;
+    providerSigned?.catch(() => {}); // awaited below, after checkDeal
+    const resourceOffer = await offerRead;
     await checkDeal(ctx.domain, p.deal, job, resourceOffer, now, { maxOpenDelaySeconds: ctx.submit.maxOpenDelaySeconds, ...(p.group && { group: p.group }) });
     // REJECT: the provider's signature, over exactly these terms, is what makes the job creator's the last one needed
-    if (!p.providerSignature)
+    if (!providerSigned)
       throw new LilyError({ code: "CONFLICT", field: "providerSignature", message: `refusing to sign deal ${p.id}: its provider has not signed it` });
-    await verifyRecord(ctx.domain, "Deal", p.deal, p.providerSignature, { signer: p.deal.provider, field: "providerSignature" });
+    await providerSigned;
   }
   const signed: SignedDeal[] = proposals.map((p) => ({ dealId: p.id, deal: p.deal }));
   const signatures = await Promise.all(signed.map((s) => ctx.signDeal(s.deal)));

@@ -21,15 +21,26 @@ export interface SubmittedJob {
 }
 
 export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Promise<SubmittedJob> {
-  const built = await buildJobOffer(ctx, p, ctx.store);
+  // A chain node or store away for a moment is a pause, not a failure: nothing is signed yet.
+  // The reads that do not depend on each other overlap (each is a round trip on the job's path):
+  // the balance with building the offer, the solver's explanation with the balance. Both are
+  // reads, so starting one whose answer a refusal makes moot changes nothing.
+  const balanceRead = untilAnswered(ctx, () => escrowBalance(ctx.chain, { account: ctx.opts.account.address }));
+  balanceRead.catch(() => {}); // awaited below; a build that fails first must not leave it unhandled
+  const built = await untilAnswered(ctx, () => buildJobOffer(ctx, p, ctx.store));
   const { offer } = built;
-  const balance = await escrowBalance(ctx.chain, { account: ctx.opts.account.address });
+  const explanationRead = untilAnswered(ctx, () => askSolver(ctx, offer));
+  explanationRead.catch(() => {}); // awaited below, after the balance check
+  const balance = await balanceRead;
   // REJECT: a job offer the job creator cannot pay for would only fail at opening
   if (balance < built.deposit) throw insufficientDeposit(balance, built);
   // REJECT: a job offer every provider refuses for a reason waiting cannot change is not posted
   const jobOfferId = hashRecord(ctx.domain, "JobOffer", offer);
-  const explanation = await untilAnswered(ctx, () => askSolver(ctx, offer));
-  if (!explanation.matchable) {
+  const explanation = await explanationRead;
+  // An empty book (no active offer at all, e.g. every provider restarting and re-offering) refuses
+  // nothing lasting: the job is posted and waits for the match timeout like any other.
+  const emptyBook = Object.keys(explanation.rejections).length === 0 && explanation.candidates.length === 0;
+  if (!explanation.matchable && !emptyBook) {
     // Unsigned and unposted; journaled so `lily jobs` still shows what was tried and why it failed.
     // A container module needs a provider with a Docker engine: say so first, the providers' own reasons follow.
     const reason =

@@ -41,11 +41,18 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
     events: new Map(),
     down: {},
   };
-  let wake = () => {};
+  // News (a solver event, an abort) that arrives while a pass is reading or acting is kept, not
+  // lost: the next wait then ends at once instead of sleeping a whole poll interval.
+  let news = false;
+  const noted = () => {
+    news = true;
+  };
+  let wake = noted;
   p.signal?.addEventListener("abort", () => wake(), { once: true });
   const sub = subscribe(ctx.opts.solverUrl, { jobOffer: p.jobOfferId }, () => wake(), { onOpen: () => wake() });
   try {
     for (;;) {
+      news = false; // what came before this read is in it
       const view = await observeJob(ctx, entry, memory, p.signal?.aborted ?? false);
       for (const event of progressOf(view)) progress(event);
       if (
@@ -69,10 +76,15 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
       if (done) return done;
       // Deals are signed and may still open: stopping leaves them in the journal, nothing cancelled.
       if (p.signal?.aborted) throw p.signal.reason;
+      if (news) continue;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ctx.submit.pollMs);
+        const t = setTimeout(() => {
+          wake = noted;
+          resolve();
+        }, ctx.submit.pollMs);
         wake = () => {
           clearTimeout(t);
+          wake = noted;
           resolve();
         };
       });

@@ -106,6 +106,11 @@ const cases: [string, JobView, (s: Step) => void][] = [
   ["a proposal its provider has not signed yet: wait", view({ deals: [record(one)] }), is("wait")],
   ["only a proposal whose earlier signed deal lapsed: never signed again, wait", view({ deals: [record(one)], lapsed: [one.dealId] }), is("wait")],
   [
+    "a proposal its provider signed but already past its openBy (a restarted solver has not expired it yet): passed over, wait",
+    view({ deals: [record(one, providerSigned)], nowMs: Number(OPEN_BY + 1n) * 1000, matchDeadlineMs: Number(OPEN_BY + 100n) * 1000 }),
+    is("wait"),
+  ],
+  [
     "a lapsed deal and a new proposal: sign the new one",
     view({ deals: [record(one, { status: "rejected" }), record(spare, providerSigned)], lapsed: [one.dealId] }),
     signs([spare]),

@@ -4,7 +4,7 @@
 // previous run (and deals that ended while it was down) is settled before the first request.
 // The same server lists providers' model offers (`modelOfferRoutes`) for gateways to find.
 import { serve, solverRoutes, modelOfferRoutes, attachEventHub, type RunningServer, type LilyEvent } from "@lily/api";
-import { createLilyClient } from "@lily/chain";
+import { createLilyClient, untilChainAnswers } from "@lily/chain";
 import { LilyError } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
@@ -25,7 +25,10 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
     rpcUrl: opts.rpcUrl,
     addresses: { chainId: opts.domain.chainId, token: opts.token, deals: opts.domain.verifyingContract, deployBlock: opts.deployBlock },
   });
-  const chainId = await chain.publicClient.getChainId().catch((e: unknown) => {
+  // A chain node away for seconds (restarting) is waited for, not a failed start; a minute is not.
+  const chainId = await untilChainAnswers(() => chain.publicClient.getChainId(), {
+    onWait: (err) => logger.warn("chain node not answering at start-up; waiting for it", { err }),
+  }).catch((e: unknown) => {
     throw new LilyError({ code: "UNREACHABLE", field: "rpcUrl", message: `rpcUrl: no chain answers at ${opts.rpcUrl}`, cause: e });
   });
   // REJECT: a chain other than the one every signature is bound to would give balances and events of the wrong deployment

@@ -97,7 +97,9 @@ export function registerProvider(program: Command): void {
     const out = createOutput();
     const peers = connectProvider(opts);
     if (o.model.length > 0 || o.modelServer.length > 0) {
-      opts.models = await modelSpecsFrom(o, { chain: peers.chain, store: peers.store });
+      // The models are resolved through the chain's registry: a node away at start-up is waited for.
+      const { untilChainAnswers } = await import("@lily/chain");
+      opts.models = await untilChainAnswers(() => modelSpecsFrom(o, { chain: peers.chain, store: peers.store }));
       opts.leaseService = leaseServiceFrom(o);
     }
     if (machine.gpuError) out.line(`note: no GPU offered: ${machine.gpuError}`);

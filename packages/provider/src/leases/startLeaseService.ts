@@ -3,6 +3,7 @@
 // latest voucher and takes the collateral back after the audit window. Started by startProvider
 // when the provider serves models; a provider with none starts nothing of it.
 import type { Address, Hex, LocalAccount } from "viem";
+import { untilChainAnswers } from "@lily/chain";
 import type { Domain } from "@lily/protocol";
 import type { Database, Logger } from "@lily/node-kit";
 import { LeaseBook, type LocalLease } from "./leaseBook.ts";
@@ -69,9 +70,11 @@ export interface RunningLeaseService {
 export async function startLeaseService(opts: LeaseServiceOptions, deps: LeaseServiceDeps): Promise<RunningLeaseService> {
   const log = deps.logger;
   const book = new LeaseBook(deps.db);
-  const windows: Windows = await deps.chain.windows();
+  // A chain node away at start-up (restarting) is waited for, not a failed start.
+  const onWait = (err: Error) => log.warn("chain node not answering at start-up; waiting for it", { err });
+  const windows: Windows = await untilChainAnswers(() => deps.chain.windows(), { onWait });
   const stake = deps.models.reduce((m, x) => (x.collateral > m ? x.collateral : m), 0n);
-  const deposit = await deps.chain.escrowBalance(deps.account.address);
+  const deposit = await untilChainAnswers(() => deps.chain.escrowBalance(deps.account.address), { onWait });
   if (deposit < stake) log.warn("LilyLeases deposit below a lease's collateral: leases will be refused", { deposit, collateral: stake });
   const ctx: LeaseContext = {
     account: deps.account,

@@ -4,7 +4,7 @@
 // `sync` checks the block once and `peek` gives a balance already read at it, synchronously, so a
 // matching pass plans with what it knows and reads only the parties it has not met this block.
 import type { Address } from "viem";
-import { escrowBalance, type LilyClient } from "@lily/chain";
+import { escrowBalance, withLilyErrors, type LilyClient } from "@lily/chain";
 
 export class EscrowReader {
   private block = -1n;
@@ -43,7 +43,9 @@ export class EscrowReader {
 
   /** Move to the chain's latest block: balances read at an earlier one are forgotten. */
   async sync(): Promise<void> {
-    const block = await this.client.publicClient.getBlockNumber({ cacheTime: 0 });
+    // Typed (UNREACHABLE while the node is away), so a request that needed it answers 502 UNREACHABLE
+    // (which clients wait out) rather than 500 INTERNAL (which they give up on).
+    const block = await withLilyErrors(() => this.client.publicClient.getBlockNumber({ cacheTime: 0 }));
     if (block !== this.block) {
       this.block = block;
       this.balances = new Map();

@@ -1,0 +1,369 @@
+// Chaos (issue 10, "Faults at scale"): trivial jobs run through a devnet while the solver, the
+// providers and the mediator are killed with SIGKILL at random moments and restarted, and the
+// chain node is stopped and restarted once. Afterwards: every job completed with the right output
+// or ended refunded (or was never locked), none was paid twice, the token supply is conserved,
+// nothing stays locked, and each role's database agrees with the chain.
+//
+// LILY_CHAOS_JOBS (default 80; `npm run chaos` runs 1,000), LILY_CHAOS_CONCURRENCY (default 12),
+// LILY_CHAOS_PAUSE (seconds between faults, default "2-6") and LILY_CHAOS_SEED (default: random,
+// printed) set the run; the same seed replays the same choice of
+// victims, pauses and down times (the moments they land on depend on the machine's speed).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatEther, parseEther, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { createLilyClient, dealState, deposit, devAccounts, escrowBalance, fundAccount, totalLocked, type DealStateName } from "@lily/chain";
+import { isLilyError } from "@lily/protocol";
+import { createJobCreator, memoryJournal, type JobCreator, type JobEntry } from "@lily/sdk";
+import { prng, sleep, startChaosNet, type ChaosNet } from "./chaosNet.ts";
+import { conservation, dealHistories, ENDINGS } from "./ledger.ts";
+import { disputeCounts, roleDbDisagreements } from "./roleDbs.ts";
+
+const JOBS = Number(process.env.LILY_CHAOS_JOBS ?? 80);
+const CONCURRENCY = Number(process.env.LILY_CHAOS_CONCURRENCY ?? 12);
+const SEED = Number(process.env.LILY_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** Seconds between faults, drawn uniformly from this range (LILY_CHAOS_PAUSE, e.g. "2-6"). */
+const PAUSE_S = (process.env.LILY_CHAOS_PAUSE ?? "2-6").split("-").map(Number) as [number, number];
+if (!(PAUSE_S.length === 2 && PAUSE_S[0] > 0 && PAUSE_S[1] >= PAUSE_S[0]))
+  throw new Error(`LILY_CHAOS_PAUSE: expected "min-max" seconds, got ${process.env.LILY_CHAOS_PAUSE}`);
+const PROVIDERS = 3;
+const MAX_PRICE = parseEther("10");
+const MEDIATION_FEE = parseEther("1");
+/** Every AUDIT_EVERY-th job asks for audit:50%, so the mediator has work to lose when it is killed. */
+const AUDIT_EVERY = 5;
+/** The provider's time once a deal is open: long enough for a restart, short enough to time out. */
+const JOB_TIMEOUT_S = 20;
+/** One job may take this long before the test stops waiting on it (it is then followed again after the chaos). */
+const JOB_CAP_MS = 240_000;
+/** The whole test is bounded: set-up, the jobs at a pessimistic pace, following stragglers, the checks. */
+const TEST_TIMEOUT_MS = 600_000 + JOBS * 3_000;
+
+const log = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+let cn: ChaosNet | undefined;
+let passed = false;
+after(async () => {
+  // The devnet's home goes with the test: on a failure, keep the role logs to read.
+  if (cn && !passed) {
+    const kept = join(tmpdir(), `lily-chaos-${SEED}-logs`);
+    cpSync(join(cn.home, "logs"), kept, { recursive: true });
+    log(`role logs kept in ${kept}`);
+  }
+  await cn?.stop();
+});
+
+interface Account {
+  address: Address;
+  sdk: JobCreator;
+  journal: ReturnType<typeof memoryJournal>;
+  deposited: bigint;
+}
+
+interface Outcome {
+  job: number;
+  account: number;
+  message: string;
+  jobOfferId?: Hex;
+  ok: boolean;
+  code?: string;
+  error?: string;
+  dealId?: Hex;
+  price?: bigint;
+}
+
+const messageOf = (job: number) => `chaos ${SEED} job ${job}`;
+
+/** Run one job through the SDK, never throwing: a failure is an outcome. */
+async function runJob(a: Account, job: number, account: number, mediators: Address[], outDir: string): Promise<Outcome> {
+  const o: Outcome = { job, account, message: messageOf(job), ok: false };
+  const audited = job % AUDIT_EVERY === AUDIT_EVERY - 1;
+  try {
+    // Past the cap the SDK stops waiting and leaves the job in the journal (nothing cancelled once
+    // a deal is signed); the test follows it again after the chaos.
+    const r = await a.sdk.run({
+      module: "cowsay@1.0.0",
+      inputs: { message: o.message },
+      maxPrice: MAX_PRICE,
+      timeoutSeconds: JOB_TIMEOUT_S,
+      ...(audited && { policy: "audit:50%", mediationFee: MEDIATION_FEE, mediators }),
+      outDir,
+      signal: AbortSignal.timeout(JOB_CAP_MS),
+      onProgress: (p) => {
+        if (p.stage === "offered") o.jobOfferId = p.jobOfferId;
+      },
+    });
+    o.dealId = r.dealId;
+    o.price = r.price;
+    o.ok = r.stdout.includes(`< ${o.message} >`);
+    if (!o.ok) {
+      o.code = "WRONG_OUTPUT";
+      o.error = `stdout ${JSON.stringify(r.stdout.slice(0, 200))}`;
+    }
+  } catch (e) {
+    o.code = isLilyError(e) ? e.code : (e as Error).name === "TimeoutError" ? "CAPPED" : "INTERNAL";
+    // An error the SDK did not type is a bug somewhere: keep where it came from.
+    o.error = o.code === "INTERNAL" ? (e as Error).stack : (e as Error).message.split("\n")[0];
+  }
+  return o;
+}
+
+test(`chaos: ${JOBS} jobs while roles are SIGKILLed and the chain node restarts; every job paid once or refunded, tokens conserved, databases consistent`, {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  log(
+    `seed ${SEED} (replay with LILY_CHAOS_SEED=${SEED}), ${JOBS} jobs, ${CONCURRENCY} job creators, ${PROVIDERS} providers, a fault every ${PAUSE_S.join("-")} s`,
+  );
+  const began = Date.now();
+  const random = prng(SEED);
+  cn = await startChaosNet(PROVIDERS);
+  const n = cn.net.network;
+  const mediators = (n as unknown as { mediators: Address[] }).mediators;
+  const chain = createLilyClient({ rpcUrl: cn.rpcUrl, addresses: n });
+  const supplyBefore = (await conservation(chain, 0n)).supply;
+  log(`devnet up in ${((Date.now() - began) / 1000).toFixed(1)} s at ${cn.home}; victims ${cn.victims.join(", ")}`);
+
+  // Job creators: fresh accounts funded by the deployer, each with its own SDK client and journal.
+  const bank = createLilyClient({ rpcUrl: cn.rpcUrl, account: privateKeyToAccount(devAccounts[0]!), addresses: n });
+  const perAccount = BigInt(Math.ceil(JOBS / CONCURRENCY) + 1);
+  const escrowEach = perAccount * (MAX_PRICE + MEDIATION_FEE);
+  const keys = Array.from({ length: CONCURRENCY }, () => privateKeyToAccount(generatePrivateKey()));
+  await Promise.all(keys.map((k) => fundAccount(bank, { to: k.address, eth: parseEther("1"), tokens: escrowEach })));
+  const accounts: Account[] = await Promise.all(
+    keys.map(async (account) => {
+      const c = createLilyClient({ rpcUrl: n.rpcUrl, account, addresses: n });
+      await deposit(c, { amount: escrowEach });
+      const journal = memoryJournal();
+      const sdk = createJobCreator(
+        {
+          account,
+          rpcUrl: n.rpcUrl,
+          chainId: n.chainId,
+          token: n.token,
+          deals: n.deals,
+          registry: n.registry,
+          leases: n.leases,
+          deployBlock: n.deployBlock,
+          solverUrl: n.solverUrl,
+          storeUrl: n.storeUrl,
+        },
+        // The chain node is away for seconds and roles restart: waiting out a silence is the SDK's job.
+        { journal, submit: { matchTimeoutMs: 120_000, peerTimeoutMs: 180_000 } },
+      );
+      return { address: account.address, sdk, journal, deposited: await escrowBalance(c, { account: account.address }) };
+    }),
+  );
+  log(`${CONCURRENCY} job creators funded with ${formatEther(escrowEach)} LILY each`);
+
+  // The jobs: each job creator takes the next job when its last one ended.
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const t0 = Date.now();
+  const workers = accounts.map(async (a, i) => {
+    for (let job = next++; job < JOBS; job = next++) {
+      const o = await runJob(a, job, i, mediators, join(cn!.home, "results", `job-${job}`));
+      outcomes.push(o);
+      if (!o.ok) log(`job ${job}: ${o.code}: ${o.error}`);
+      if (outcomes.length % 20 === 0) log(`${outcomes.length}/${JOBS} jobs ended (${outcomes.filter((x) => !x.ok).length} not completed)`);
+    }
+  });
+  let done = false;
+  const allDone = Promise.all(workers).then(() => (done = true));
+
+  // The chaos: after a random pause, a victim is killed and restarted (sometimes two are down at
+  // once); once, past 40% of the jobs, the chain node is stopped and started again while they are.
+  const events: string[] = [];
+  const restarts = new Set<Promise<void>>();
+  const down = new Set<string>();
+  let chainRestarted = false;
+  let restartFailure: unknown;
+  const chaos = (async () => {
+    while (!done) {
+      await sleep((PAUSE_S[0] + random() * (PAUSE_S[1] - PAUSE_S[0])) * 1000);
+      if (done) break;
+      const at = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      if (!chainRestarted && outcomes.length >= JOBS * 0.4) {
+        chainRestarted = true;
+        const downMs = 2000 + Math.floor(random() * 3000);
+        // A role killed just before starts again while the node is away: it must wait, not exit.
+        const up = cn!.victims.filter((v) => !down.has(v));
+        const victim = up[Math.floor(random() * up.length)];
+        events.push(`${at}: chain node stopped for ${downMs} ms${victim ? `; SIGKILL ${victim}, restarted while the node is away` : ""}`);
+        log(events.at(-1)!);
+        const stopping = cn!.restartChain(downMs);
+        if (!victim) {
+          await stopping;
+          continue;
+        }
+        down.add(victim);
+        await sleep(300);
+        const r = cn!
+          .killAndRestart(victim, 0)
+          .catch((e) => (restartFailure ??= e))
+          .finally(() => {
+            down.delete(victim);
+            restarts.delete(r);
+          });
+        restarts.add(r);
+        await stopping;
+        continue;
+      }
+      const up = cn!.victims.filter((v) => !down.has(v));
+      const victim = up[Math.floor(random() * up.length)];
+      if (!victim) continue;
+      const downMs = Math.floor(random() * 1500);
+      events.push(`${at}: SIGKILL ${victim}, down ${downMs} ms`);
+      log(events.at(-1)!);
+      down.add(victim);
+      const r = cn!
+        .killAndRestart(victim, downMs)
+        .catch((e) => (restartFailure ??= e))
+        .finally(() => {
+          down.delete(victim);
+          restarts.delete(r);
+        });
+      // Not awaited: the next kill may land while this victim is still restarting (a provider
+      // loading its model takes seconds), but never on a victim that is already down.
+      restarts.add(r);
+    }
+    await Promise.all(restarts);
+  })();
+  await allDone;
+  await chaos;
+  if (restartFailure) throw restartFailure;
+  const runSeconds = (Date.now() - t0) / 1000;
+  log(`${JOBS} jobs ended in ${runSeconds.toFixed(1)} s with ${events.length} faults; ${outcomes.filter((o) => o.ok).length} completed`);
+  assert.ok(chainRestarted || JOBS < 5, "the chain node was restarted during the run");
+  assert.ok(events.length >= 3, `at least three faults were injected (${events.length})`);
+
+  // Jobs the test stopped waiting on (or that gave up on an unreachable peer) are followed to their end now.
+  for (const o of outcomes) {
+    if (o.ok || !(o.code === "CAPPED" || o.code === "UNREACHABLE") || !o.jobOfferId) continue;
+    const a = accounts[o.account]!;
+    log(`job ${o.job}: following it again after ${o.code}`);
+    try {
+      const r = await a.sdk.waitForResult({
+        jobOfferId: o.jobOfferId,
+        outDir: join(cn.home, "results", `job-${o.job}-again`),
+        signal: AbortSignal.timeout(JOB_CAP_MS),
+      });
+      Object.assign(o, { ok: r.stdout.includes(`< ${o.message} >`), code: undefined, error: undefined, dealId: r.dealId, price: r.price });
+    } catch (e) {
+      o.code = isLilyError(e) ? e.code : (e as Error).name === "TimeoutError" ? "CAPPED" : "INTERNAL";
+      o.error = (e as Error).message.split("\n")[0];
+    }
+  }
+
+  // 1. Each job ended well: completed with its own output, refunded, or never locked anything.
+  const ended = ["DEADLINE_PASSED", "NO_MATCH"];
+  const badOutcomes = outcomes.filter((o) => !o.ok && !ended.includes(o.code ?? ""));
+  assert.deepEqual(
+    badOutcomes.map((o) => `job ${o.job} (job creator ${o.account}, offer ${o.jobOfferId}): ${o.code}: ${o.error}`),
+    [],
+    "every job completes with the right output or ends refunded",
+  );
+  assert.equal(outcomes.length, JOBS);
+
+  // 2. The chain: every deal our job creators signed has ended, once; no job opened two deals.
+  const entries = new Map<Hex, JobEntry>();
+  for (const a of accounts) for (const e of a.journal.list()) entries.set(e.jobOfferId.toLowerCase() as Hex, e);
+  const dealsOf = (e: JobEntry) => [...new Set([e.dealId, ...(e.lapsed ?? [])].filter(Boolean).map((d) => d!.toLowerCase() as Hex))];
+  const signed = [...entries.values()].flatMap(dealsOf);
+  const states = new Map<Hex, DealStateName>();
+  const pending = async () => {
+    for (const d of signed) states.set(d, await dealState(chain, { dealId: d }));
+    return signed.filter((d) => ["open", "committed", "challenged"].includes(states.get(d)!));
+  };
+  const waitEnd = Date.now() + 180_000;
+  for (let p = await pending(); p.length > 0; p = await pending()) {
+    if (Date.now() > waitEnd) assert.fail(`deals never ended: ${p.map((d) => `${d} ${states.get(d)}`).join(", ")}`);
+    await sleep(2000);
+  }
+  const histories = await dealHistories(chain);
+  const mine = new Set(accounts.map((a) => a.address.toLowerCase()));
+  const known = new Set(signed);
+  const chainProblems: string[] = [];
+  for (const h of histories.values()) {
+    const opened = h.events.filter((e) => e.name === "DealOpened");
+    const jc = String(opened[0]?.args.jobCreator ?? "").toLowerCase();
+    if (!mine.has(jc)) continue;
+    if (!known.has(h.dealId)) chainProblems.push(`deal ${h.dealId} opened for job creator ${jc} but no job of it signed that deal`);
+    if (opened.length !== 1) chainProblems.push(`deal ${h.dealId} opened ${opened.length} times`);
+    const endings = h.events.filter((e) => (ENDINGS as readonly string[]).includes(e.name));
+    if (endings.length !== 1) chainProblems.push(`deal ${h.dealId} ended ${endings.length} times: ${h.events.map((e) => e.name).join(", ")}`);
+  }
+  for (const o of outcomes) {
+    const e = o.jobOfferId && entries.get(o.jobOfferId.toLowerCase() as Hex);
+    if (!e) {
+      if (o.ok || o.code !== "NO_MATCH") chainProblems.push(`job ${o.job}: not in its job creator's journal`);
+      continue;
+    }
+    const onChain = dealsOf(e).filter((d) => states.get(d) !== "none");
+    if (onChain.length > 1) chainProblems.push(`job ${o.job}: ${onChain.length} deals opened on chain: ${onChain.join(", ")}`);
+    if (o.ok) {
+      const d = o.dealId!.toLowerCase() as Hex;
+      if (states.get(d) !== "settled") chainProblems.push(`job ${o.job}: completed, but its deal ${d} is ${states.get(d)}`);
+      const settledTimes = histories.get(d)?.events.filter((x) => x.name === "DealSettled").length ?? 0;
+      if (settledTimes !== 1) chainProblems.push(`job ${o.job}: its provider was paid ${settledTimes} times for deal ${d}`);
+    } else if (o.code === "DEADLINE_PASSED") {
+      if (!onChain.every((d) => states.get(d) === "timedOut"))
+        chainProblems.push(`job ${o.job}: refunded, but its deals are ${onChain.map((d) => states.get(d)).join(", ")}`);
+    } else if (onChain.length > 0) chainProblems.push(`job ${o.job}: ${o.code}, yet deal ${onChain[0]} opened (${states.get(onChain[0]!)})`);
+  }
+  assert.deepEqual(chainProblems, [], "every deal opened once, ended once, and matches its job's outcome");
+
+  // 3. Each job creator's escrow is its deposit less exactly what its settled deals cost it.
+  for (const [i, a] of accounts.entries()) {
+    let expected = a.deposited;
+    for (const h of histories.values()) {
+      const opened = h.events.find((e) => e.name === "DealOpened");
+      if (String(opened?.args.jobCreator ?? "").toLowerCase() !== a.address.toLowerCase()) continue;
+      const price = opened!.args.price as bigint;
+      const collateral = opened!.args.collateral as bigint;
+      const feeByJc = h.events
+        .filter((e) => e.name === "MediationFeePaid" && String(e.args.payer).toLowerCase() === a.address.toLowerCase())
+        .reduce((s, e) => s + (e.args.fee as bigint), 0n);
+      const names = h.events.map((e) => e.name);
+      if (names.includes("DealSettled")) expected -= price + feeByJc;
+      else if (names.includes("DealTimedOut")) expected += collateral;
+      else if (names.includes("DealSlashed")) expected += collateral - (h.events.find((e) => e.name === "DealSlashed")!.args.mediatorFee as bigint);
+    }
+    assert.equal(
+      await escrowBalance(chain, { account: a.address }),
+      expected,
+      `job creator ${i} (${a.address}): escrow is its deposit less what its settled deals cost`,
+    );
+  }
+
+  // 4. The token: supply unchanged, every unit in a wallet, the escrow holding exactly its balances plus the locked funds, nothing locked.
+  const c = await conservation(chain, 0n);
+  log(
+    `supply ${formatEther(c.supply)} over ${c.holders} holders; escrow ${formatEther(c.escrowHeld)} = ${formatEther(c.escrowFree)} free over ${c.escrowAccounts} accounts + ${formatEther(c.locked)} locked`,
+  );
+  assert.equal(c.supply, supplyBefore, "the token supply is unchanged");
+  assert.equal(c.wallets, c.supply, "the wallets of every holder sum to the supply");
+  assert.equal(c.escrowFree + c.locked, c.escrowHeld, "the escrow holds exactly its free balances plus the locked funds");
+  assert.equal(await totalLocked(chain), 0n, "nothing stays locked once every deal ended");
+
+  // 5. Each role's database agrees with the chain (the roles catch up on their own: give them time).
+  const providers = cn.victims.filter((v) => v.startsWith("provider-"));
+  const mediatorRoles = cn.victims.filter((v) => v.startsWith("mediator-"));
+  let disagreements: string[] = [];
+  const dbEnd = Date.now() + 90_000;
+  for (;;) {
+    disagreements = await roleDbDisagreements(cn.home, providers, mediatorRoles, (id) => dealState(chain, { dealId: id as Hex }));
+    if (disagreements.length === 0 || Date.now() > dbEnd) break;
+    await sleep(3000);
+  }
+  assert.deepEqual(disagreements, [], "each role's database agrees with the chain");
+
+  passed = true;
+  const completed = outcomes.filter((o) => o.ok).length;
+  const byCode = new Map<string, number>();
+  for (const o of outcomes.filter((x) => !x.ok)) byCode.set(o.code!, (byCode.get(o.code!) ?? 0) + 1);
+  log(
+    `passed: ${completed}/${JOBS} completed, ${[...byCode].map(([k, v]) => `${k} ×${v}`).join(", ") || "none refunded"}; ${events.length} faults; mediator disputes ${JSON.stringify(disputeCounts(cn.home, mediatorRoles))}; ${runSeconds.toFixed(1)} s of jobs, ${((Date.now() - began) / 1000).toFixed(1)} s in all; seed ${SEED}`,
+  );
+});
