@@ -211,7 +211,13 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   async function pass(): Promise<void> {
     let records: DealRecord[] | undefined;
     try {
-      records = (await deps.solver.listDeals({ query: { provider: me } })).deals;
+      // Only the deals still before opening: after that the chain drives every step, and the
+      // solver's whole history of this provider, read every pass, grew each pass with the number
+      // of jobs ever run (the largest CPU cost of a provider and the solver under load).
+      const [proposed, signed] = await Promise.all(
+        (["proposed", "signed"] as const).map((status) => deps.solver.listDeals({ query: { provider: me, status } })),
+      );
+      records = [...proposed!.deals, ...signed!.deals];
     } catch (e) {
       log.warn("solver not read; following deals from the chain alone", { err: e });
     }
