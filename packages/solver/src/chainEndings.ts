@@ -49,6 +49,9 @@ export function applyFact({ deal, onChain }: FollowedDeal, { fact, txHash }: Pic
  * The deals chain time has ended, at `chainNow` (unix seconds): those never seen opened once
  * their openBy has passed, and those opened with no result once their deadline has.
  */
+/** How long a job creator has to sign after the last provider of its deal did before it is to blame. */
+export const JOB_CREATOR_TURN_SECONDS = 1n;
+
 export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): Ending[] {
   const endings: Ending[] = [];
   for (const { deal, onChain } of deals) {
@@ -59,11 +62,22 @@ export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): E
       // Who did not sign is known. The job creator signs last, once every provider of the job
       // (its whole group) has: it is to blame only then, and abandons its job offer; a provider
       // that did not sign loses the job and its offer.
+      // A proposed deal's last update is its provider's signature; a job creator left less than
+      // its turn to sign after the last of them is not to blame (found by the chaos test: a
+      // provider restarting signs late, and an honest job creator lost its job offer).
       const provider = !deal.providerSignature;
-      const providersSigned = deals.every((d) => d.deal.jobOfferId !== deal.jobOfferId || d.deal.status !== "proposed" || d.deal.providerSignature);
-      const jobCreator = !deal.jobCreatorSignature && providersSigned;
+      const group = deals.filter((d) => d.deal.jobOfferId === deal.jobOfferId && d.deal.status === "proposed");
+      const providersSigned = group.every((d) => d.deal.providerSignature);
+      const lastProviderSignature = Math.max(...group.map((d) => d.deal.updatedAt));
+      const hadItsTurn = BigInt(Math.ceil(lastProviderSignature / 1000)) + JOB_CREATOR_TURN_SECONDS <= terms.openBy;
+      const jobCreator = !deal.jobCreatorSignature && providersSigned && hadItsTurn;
+      const late = !deal.jobCreatorSignature && providersSigned && !hadItsTurn;
       const missing = [jobCreator && "job creator", provider && "provider"].filter(Boolean).join(" and the ");
-      const error = missing ? `not signed by the ${missing} before its openBy` : "not signed before its openBy: another replica of its group was not";
+      const error = missing
+        ? `not signed by the ${missing} before its openBy`
+        : late
+          ? "not signed before its openBy: the provider signed too late for the job creator to"
+          : "not signed before its openBy: another replica of its group was not";
       const exclude = `did not sign deal ${id} before its openBy`;
       endings.push({
         deal,

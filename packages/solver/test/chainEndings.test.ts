@@ -100,6 +100,13 @@ const timeCases: {
     abandon: true,
   },
   {
+    says: "a proposal its provider signed too late for the job creator to sign blames no one",
+    deal: followed(deal("proposed", { providerSignature: sig, updatedAt: Number(OPEN_BY) * 1000 - 500 })),
+    now: OPEN_BY + 1n,
+    status: "rejected",
+    error: "not signed before its openBy: the provider signed too late for the job creator to",
+  },
+  {
     says: "a proposal the provider did not sign loses it the job and its offer",
     deal: followed(deal("proposed", { jobCreatorSignature: sig })),
     now: OPEN_BY + 1n,
