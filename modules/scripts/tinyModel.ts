@@ -93,8 +93,11 @@ function vocabulary(): { tokens: string[]; scores: number[]; types: number[]; pr
   return { tokens, scores, types, printableFrom };
 }
 
-/** mulberry32: integer-only, so the weights are the same on every machine and Node version. */
-function random(seed: number): () => number {
+/**
+ * mulberry32: integer-only, so the weights are the same on every machine and Node version (and the
+ * chaos test's kill schedule replays from its seed).
+ */
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

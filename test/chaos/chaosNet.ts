@@ -7,18 +7,10 @@ import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { devAccounts, startAnvil, type Anvil } from "@lily/chain";
 import { LILY, startDevnet, tempHome, type Devnet } from "../e2e/lilyProcess.ts";
+import { random } from "../../modules/scripts/tinyModel.ts";
 
 /** A small deterministic PRNG (mulberry32): the same seed replays the same kill schedule. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = random;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
