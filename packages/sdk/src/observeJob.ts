@@ -104,26 +104,35 @@ async function readChain(ctx: JobCreatorContext, signed: SignedDeal[], memory: L
   }
 }
 
+/** States a deal reaches only through a committed result. */
+const RESULT_STATES: readonly string[] = ["committed", "challenged", "settled", "slashed"];
+
 async function readDeal(ctx: JobCreatorContext, dealId: Hex, memory: LoopMemory): Promise<ChainDeal> {
   const record = await dealRecord(ctx.chain, { dealId });
   const known = memory.events.get(dealId);
   if (known?.state === record.state) return { ...known.deal, challengedAt: record.challengedAt };
   const deal: ChainDeal = { state: record.state, challengedAt: record.challengedAt };
-  // The result's digest and time come from the contract's own record, not from the event log: a
-  // node can answer a state read before its log index shows the same block (seen after a chain
-  // node restart), and a result read from a lagging log would be waited for forever.
+  // Where the contract stores the result (every policy but trust), its digest and time come from
+  // the contract's record; under trust only the event log names it.
   if (record.committedAt > 0n) Object.assign(deal, { digest: record.resultDigest, committedAt: record.committedAt });
   let complete = true;
   if (record.state !== "none") {
-    // The transactions are only reported to the caller, so they may come a pass later.
     const events = await getDealEvents(ctx.chain, { dealId });
     const opened = events.find((e) => e.name === "DealOpened");
     const committed = events.find((e) => e.name === "ResultCommitted");
     if (opened) deal.openTx = opened.txHash;
-    if (committed) deal.commitTx = committed.txHash;
-    complete = opened !== undefined && (record.committedAt === 0n || committed !== undefined);
+    if (committed?.name === "ResultCommitted") {
+      deal.commitTx = committed.txHash;
+      if (deal.digest === undefined) {
+        const block = await withLilyErrors(() => ctx.chain.publicClient.getBlock({ blockNumber: committed.blockNumber }));
+        Object.assign(deal, { digest: committed.args.resultDigest, committedAt: block.timestamp });
+      }
+    }
+    // A node can answer a state read before its log index shows the same block (seen after a chain
+    // node restart): a read whose log lags its state is not kept, so the next pass reads it again
+    // rather than waiting forever for a result already settled.
+    complete = opened !== undefined && (!RESULT_STATES.includes(record.state) || committed !== undefined);
   }
-  // Kept only when the log agreed with the state: otherwise the next pass reads it again.
   if (complete) memory.events.set(dealId, { state: record.state, deal });
   return deal;
 }
