@@ -214,10 +214,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       // Only the deals still before opening: after that the chain drives every step, and the
       // solver's whole history of this provider, read every pass, grew each pass with the number
       // of jobs ever run (the largest CPU cost of a provider and the solver under load).
-      const [proposed, signed] = await Promise.all(
-        (["proposed", "signed"] as const).map((status) => deps.solver.listDeals({ query: { provider: me, status } })),
-      );
-      records = [...proposed!.deals, ...signed!.deals];
+      const listed = await Promise.all((["proposed", "signed"] as const).map((status) => deps.solver.listDeals({ query: { provider: me, status } })));
+      records = listed.flatMap((l) => l.deals);
     } catch (e) {
       log.warn("solver not read; following deals from the chain alone", { err: e });
     }
