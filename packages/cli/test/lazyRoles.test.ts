@@ -3,13 +3,15 @@
 // time). `lily <command> --help` loads the command's module and everything it imports statically,
 // which is what the role carries from its first second; features a role only uses on demand
 // (llama.cpp for a model, siwe and ethers for a wallet sign-in) must be imported when first used.
+// The module graph is read from the sources (LILY_FROM_SOURCE=1); the bundle keeps those packages
+// outside it, so the on-demand check runs against the bundle too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { LILY } from "./lilyProcess.ts";
 
 /** Every module URL `lily <args>` resolves, through a loader hook that writes them to stderr. */
-function modulesLoadedBy(args: string[]): string[] {
+function modulesLoadedBy(args: string[], from: "sources" | "bundle" = "sources"): string[] {
   const res = spawnSync(
     process.execPath,
     [
@@ -18,15 +20,16 @@ function modulesLoadedBy(args: string[]): string[] {
       LILY,
       ...args,
     ],
-    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1" } },
+    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: from === "sources" ? "1" : "" } },
   );
   assert.equal(res.status, 0, res.stderr);
   const loaded = res.stderr.split("\n").filter((l) => l.startsWith("loaded "));
   // The hook saw the command's own module graph (every one of these imports the protocol).
-  assert.ok(
-    loaded.some((l) => l.includes("/packages/protocol/")),
-    `the hook saw ${args.join(" ")} load its modules`,
-  );
+  if (from === "sources")
+    assert.ok(
+      loaded.some((l) => l.includes("/packages/protocol/")),
+      `the hook saw ${args.join(" ")} load its modules`,
+    );
   return loaded;
 }
 
@@ -34,17 +37,18 @@ function modulesLoadedBy(args: string[]): string[] {
 // ethers in (~160 modules). Neither is needed until a model is served or a wallet signs in.
 const ON_DEMAND = ["/node_modules/node-llama-cpp/", "/node_modules/ipull/", "/node_modules/siwe/", "/node_modules/ethers/"];
 
-for (const command of ["store", "solver", "provider", "mediator", "gateway", "run"]) {
-  test(`\`lily ${command}\` loads neither llama.cpp nor siwe/ethers before it needs them`, () => {
-    const loaded = modulesLoadedBy([command, "--help"]);
-    for (const heavy of ON_DEMAND)
-      assert.deepEqual(
-        loaded.filter((l) => l.includes(heavy)),
-        [],
-        `${heavy} is not loaded by \`lily ${command}\` at start`,
-      );
-  });
-}
+for (const from of ["sources", "bundle"] as const)
+  for (const command of ["store", "solver", "provider", "mediator", "gateway", "run"]) {
+    test(`\`lily ${command}\` (${from}) loads neither llama.cpp nor siwe/ethers before it needs them`, () => {
+      const loaded = modulesLoadedBy([command, "--help"], from);
+      for (const heavy of ON_DEMAND)
+        assert.deepEqual(
+          loaded.filter((l) => l.includes(heavy)),
+          [],
+          `${heavy} is not loaded by \`lily ${command}\` at start`,
+        );
+    });
+  }
 
 test("the store role does not load the chain client, the SDK or an executor", () => {
   const loaded = modulesLoadedBy(["store", "--help"]);

@@ -1,0 +1,86 @@
+// Bundle the `lily` command into packages/cli/dist/ (run by `npm run build:cli`, so by `npm install`
+// and `npm test`). Started from its TypeScript sources, `lily run` resolves ~830 ES modules (viem's
+// barrel alone is 358) and spends about 200 ms of its start-up doing it; one tree-shaken bundle,
+// split at the commands' dynamic imports so each command still loads only what it uses, removes
+// most of that. bin/lily.js runs the bundle only while every source it was built from is
+// unchanged (dist/inputs.json), and the sources otherwise, so an edit is never shadowed by a
+// stale build.
+import { rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "esbuild";
+
+const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(cliDir, "../..");
+const distDir = join(cliDir, "dist");
+
+/**
+ * Packages loaded from node_modules rather than bundled: native code and binaries found next to
+ * their package (llama.cpp, anvil, solc), and large ones only a rare command or a lazy path loads
+ * (the AssemblyScript compiler for `lily module build`, siwe and ethers for a wallet sign-in).
+ */
+const EXTERNAL = [
+  "node-llama-cpp",
+  "@foundry-rs/anvil",
+  "solc",
+  "assemblyscript",
+  "assemblyscript/*",
+  "siwe",
+  "ethers",
+  "playwright-core",
+  "bufferutil",
+  "utf-8-validate",
+];
+
+/**
+ * Keeps `import.meta.url` meaning the source file's own location: the code finds files beside it
+ * (the WASI worker, built modules, bin/lily.js for the devnet's role processes). The replacement
+ * is relative to the bundle, so the checkout can move.
+ */
+const sourceLocation: Plugin = {
+  name: "source-import-meta-url",
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+      let contents = await readFile(path, "utf8");
+      if (!path.includes("/node_modules/") && contents.includes("import.meta.url")) {
+        const fromDist = JSON.stringify(relative(distDir, path));
+        contents = contents.replaceAll("import.meta.url", `new URL(${fromDist}, import.meta.url).href`);
+      }
+      return { contents, loader: "ts" };
+    });
+  },
+};
+
+const began = performance.now();
+rmSync(distDir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: repoRoot,
+  entryPoints: [join(cliDir, "src/main.ts")],
+  outdir: distDir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node24",
+  external: EXTERNAL,
+  // CommonJS dependencies (commander, ws) call require() for Node's built-ins, which an ES module
+  // does not have.
+  banner: { js: 'import { createRequire as lilyCreateRequire } from "node:module"; const require = lilyCreateRequire(import.meta.url);' },
+  plugins: [sourceLocation],
+  metafile: true,
+  logLevel: "warning",
+});
+
+// Every workspace source in the bundle, with the modification time it was built from.
+const inputs: Record<string, number> = {};
+for (const input of Object.keys(result.metafile.inputs)) {
+  const path = resolve(repoRoot, input);
+  if (path.includes("/node_modules/")) continue;
+  inputs[relative(distDir, path)] = statSync(path).mtimeMs;
+}
+writeFileSync(join(distDir, "inputs.json"), `${JSON.stringify(inputs)}\n`);
+const files = Object.keys(result.metafile.outputs).length;
+process.stdout.write(
+  `bundled lily: ${Object.keys(inputs).length} sources into ${files} files in ${relative(repoRoot, distDir)} (${Math.round(performance.now() - began)} ms)\n`,
+);
