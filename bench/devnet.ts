@@ -37,7 +37,7 @@ export interface Devnet {
 }
 
 // Logs at info so the providers' logs carry the per-deal timeline the breakdown reads.
-const env = () => ({ ...process.env, LILY_LOG_LEVEL: "info" });
+const env = () => ({ ...process.env, LILY_LOG_LEVEL: process.env.LILY_LOG_LEVEL ?? "info" });
 
 const live = new Set<Devnet>();
 

@@ -15,24 +15,7 @@ if (major < 24) {
 const { enableCompileCache } = await import("node:module");
 enableCompileCache?.();
 
-// The bundle `npm run build:cli` writes (scripts/bundle.ts) starts `lily run` ~200 ms sooner than
-// the sources. It runs only while every source it was built from has the modification time it
-// was built with; after an edit the sources run, so a stale build never shadows a change.
-// LILY_FROM_SOURCE=1 runs the sources regardless.
-const { readFileSync, statSync } = await import("node:fs");
-function bundleIsCurrent(dist) {
-  if (process.env.LILY_FROM_SOURCE === "1") return false;
-  let inputs;
-  try {
-    inputs = JSON.parse(readFileSync(new URL("inputs.json", dist), "utf8"));
-  } catch {
-    return false; // not built
-  }
-  for (const [path, mtimeMs] of Object.entries(inputs)) {
-    const stat = statSync(new URL(path, dist), { throwIfNoEntry: false });
-    if (stat?.mtimeMs !== mtimeMs) return false;
-  }
-  return true;
-}
-const dist = new URL("../dist/", import.meta.url);
-await import(bundleIsCurrent(dist) ? new URL("main.js", dist).href : "../src/main.ts");
+// The bundle `npm run build:cli` writes starts `lily run` ~200 ms sooner than the sources; it runs
+// only while it is current (currentBundle.js).
+const { currentBundle } = await import("./currentBundle.js");
+await import(currentBundle() ?? "../src/main.ts");

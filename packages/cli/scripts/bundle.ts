@@ -80,6 +80,11 @@ for (const input of Object.keys(result.metafile.inputs)) {
   inputs[relative(distDir, path)] = statSync(path).mtimeMs;
 }
 writeFileSync(join(distDir, "inputs.json"), `${JSON.stringify(inputs)}\n`);
+// What each output file holds (repo-relative paths), so tests can check what a command loads.
+const chunks: Record<string, string[]> = {};
+for (const [output, { inputs: held }] of Object.entries(result.metafile.outputs))
+  chunks[relative(distDir, resolve(repoRoot, output))] = Object.keys(held).map((i) => relative(repoRoot, resolve(repoRoot, i)));
+writeFileSync(join(distDir, "chunks.json"), `${JSON.stringify(chunks)}\n`);
 const files = Object.keys(result.metafile.outputs).length;
 process.stdout.write(
   `bundled lily: ${Object.keys(inputs).length} sources into ${files} files in ${relative(repoRoot, distDir)} (${Math.round(performance.now() - began)} ms)\n`,

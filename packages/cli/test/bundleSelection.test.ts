@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, statSync, utimesSync, writeFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { tempDir } from "../../../test/support/tempDir.ts";
 import { LILY } from "./lilyProcess.ts";
 
@@ -14,6 +14,7 @@ function miniature() {
   const root = tempDir("lily-bundle-");
   for (const dir of ["bin", "src", "dist"]) mkdirSync(join(root, dir));
   copyFileSync(LILY, join(root, "bin/lily.js"));
+  copyFileSync(join(dirname(LILY), "currentBundle.js"), join(root, "bin/currentBundle.js"));
   writeFileSync(join(root, "package.json"), '{ "type": "module" }\n');
   writeFileSync(join(root, "src/main.ts"), 'process.stdout.write("sources");\n');
   writeFileSync(join(root, "src/helper.ts"), "export const x = 1;\n");

@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import { COMMANDS, registerCommands, requestedCommand } from "../src/commands/index.ts";
+import { readFileSync } from "node:fs";
 import { LILY } from "./lilyProcess.ts";
+// @ts-expect-error: plain JS without types, shared with bin/lily.js
+import { currentBundle } from "../bin/currentBundle.js";
 
 test("every command module registers what the table says, as help shows it", async () => {
   const help = new Command().createHelp();
@@ -47,7 +50,7 @@ test("`lily --help` does not load the protocol, viem or any role", () => {
       LILY,
       "--help",
     ],
-    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1" } },
+    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: "1" } },
   );
   assert.equal(res.status, 0, res.stderr);
   const loaded = res.stderr.split("\n").filter((l) => l.startsWith("loaded "));
@@ -60,5 +63,41 @@ test("`lily --help` does not load the protocol, viem or any role", () => {
       loaded.filter((l) => l.includes(heavy)),
       [],
       `${heavy} is not loaded for --help`,
+    );
+});
+
+test("`lily --help` from the bundle loads only bundle files, and none of them holds the protocol, viem or a role", (t) => {
+  // npm test builds the bundle first; after an edit it is stale and lily runs the sources (above).
+  const entry = currentBundle();
+  if (!entry) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
+  const res = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
+      LILY,
+      "--help",
+    ],
+    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: "" } },
+  );
+  assert.equal(res.status, 0, res.stderr);
+  const dist = new URL(".", entry).href;
+  const urls = res.stderr
+    .split("\n")
+    .filter((l) => l.startsWith("loaded ") && !l.startsWith("loaded node:"))
+    .map((l) => l.slice("loaded ".length));
+  const outside = urls.filter((u) => !u.startsWith(dist) && !u.endsWith("/bin/lily.js") && !u.endsWith("/bin/currentBundle.js"));
+  assert.deepEqual(outside, [], "nothing outside the bundle is loaded");
+  const chunks = JSON.parse(readFileSync(new URL("chunks.json", dist), "utf8")) as Record<string, string[]>;
+  const held = urls.filter((u) => u.startsWith(dist)).flatMap((u) => chunks[u.slice(dist.length)] ?? assert.fail(`${u} is not in chunks.json`));
+  assert.ok(
+    held.some((i) => i.includes("commander")),
+    "the loaded chunks hold commander",
+  );
+  for (const heavy of ["/viem/", "/zod/", "packages/chain/", "packages/sdk/", "packages/protocol/src/index.ts"])
+    assert.deepEqual(
+      held.filter((i) => i.includes(heavy)),
+      [],
+      `${heavy} is not in what --help loads`,
     );
 });

@@ -2,9 +2,10 @@
 // DEAL_TYPEHASH in contracts/LilyDeals.sol byte for byte: the contract recomputes the digest
 // from the struct, and that digest is the deal id.
 import type { Address, Hex, LocalAccount, TypedDataDefinition } from "viem";
-import { hashTypedData, recoverTypedDataAddress, isAddressEqual } from "viem";
+import { hashTypedData, isAddressEqual } from "viem";
 import { LilyError } from "./errors.ts";
 import { digest, domainSeparator, structEncoder, type StructEncoder } from "./typedHash.ts";
+import { recoverSigner } from "./recoverSigner.ts";
 
 export const DOMAIN_NAME = "Lily";
 export const DOMAIN_VERSION = "1";
@@ -229,7 +230,7 @@ export async function verifyRecord<P extends PrimaryType>(
   if (flaw) throw new LilyError({ code: "BAD_SIGNATURE", field, message: `${field}: ${flaw} ${primaryType} signature` });
   let recovered: Address;
   try {
-    recovered = await recoverTypedDataAddress({ ...typedData(domain, primaryType, message), signature } as never);
+    recovered = await recoverSigner(hashRecord(domain, primaryType, message), signature);
   } catch (e) {
     throw new LilyError({ code: "BAD_SIGNATURE", field, message: `${field}: malformed ${primaryType} signature`, cause: e });
   }

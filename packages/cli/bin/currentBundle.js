@@ -1,0 +1,23 @@
+// Which bundle of the CLI may run: packages/cli/dist (written by `npm run build:cli`,
+// scripts/bundle.ts) only while every source it was built from still has the modification time
+// it was built with, so a stale build never shadows an edit. LILY_FROM_SOURCE=1 says never.
+// Plain JS: bin/lily.js reads it before any TypeScript is loaded.
+import { readFileSync, statSync } from "node:fs";
+
+const DIST = new URL("../dist/", import.meta.url);
+
+/** The bundle's entry URL when it is current, otherwise undefined (run the sources). */
+export function currentBundle(dist = DIST) {
+  if (process.env.LILY_FROM_SOURCE === "1") return undefined;
+  let inputs;
+  try {
+    inputs = JSON.parse(readFileSync(new URL("inputs.json", dist), "utf8"));
+  } catch {
+    return undefined; // not built
+  }
+  for (const [path, mtimeMs] of Object.entries(inputs)) {
+    const stat = statSync(new URL(path, dist), { throwIfNoEntry: false });
+    if (stat?.mtimeMs !== mtimeMs) return undefined;
+  }
+  return new URL("main.js", dist).href;
+}
