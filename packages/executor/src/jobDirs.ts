@@ -2,7 +2,9 @@
 // with /inputs laid out as the module expects (inputs.json, each `file` input by name, scalars in
 // the environment as INPUT_<NAME>) and an empty /outputs. The provider (running a job) and the
 // mediator (re-running a disputed one) both build it here, so a ruling compares like with like.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { INPUTS_FILE, type Inputs, type ModuleManifest } from "@lily/protocol";
 import type { ContainerTaskSpec, TaskSpec, WasmTaskSpec } from "./executor.ts";
@@ -75,6 +77,18 @@ export function jobTaskSpec(manifest: SpecManifest, artifact: JobArtifact, dirs:
   };
 }
 
-export function removeJobDirs(dirs: Pick<JobDirs, "dir">): void {
-  rmSync(dirs.dir, { recursive: true, force: true });
+/**
+ * Remove a job's scratch directory without holding the caller up: deleting it took ~12 ms of
+ * blocking time per job, ahead of the provider's commit. It is first renamed aside (instant), so a
+ * re-run laying out the same directory meanwhile cannot lose files to the removal still under way.
+ */
+export async function removeJobDirs(dirs: Pick<JobDirs, "dir">): Promise<void> {
+  const aside = `${dirs.dir}.removing-${randomUUID()}`;
+  try {
+    renameSync(dirs.dir, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  await rm(aside, { recursive: true, force: true });
 }

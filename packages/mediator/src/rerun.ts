@@ -50,6 +50,6 @@ export async function rerunJob(
     const outcome = { exitCode: exit.exitCode, ...(exit.limit && { limit: exit.limit }), files: readOutputs(dirs.outputsDir) };
     return { manifest, reference: { kind: "ran", outcome } };
   } finally {
-    removeJobDirs(dirs);
+    await removeJobDirs(dirs);
   }
 }

@@ -237,7 +237,7 @@ async function withParties(net: LocalNetwork): Promise<Network> {
       const executor = createExecutorSet({ wasm: createWasmExecutor() });
       const exit = await executor.wait(await executor.start(jobTaskSpec(manifest, { kind: "wasm", wasm: cowsay.wasmBytes }, dirs, 30_000)));
       const files = await store.putDirectory(dirs.outputsDir);
-      removeJobDirs(dirs);
+      await removeJobDirs(dirs);
       return store.putRecord({ module, inputs: inputsCid, exitCode: exit.exitCode, files } satisfies ResultManifest);
     },
     wrongResult: (_dealId, inputs) =>

@@ -27,7 +27,8 @@ export async function runJob(job: JobToRun, ctx: JobContext): Promise<JobOutcome
   const outputs = await ctx.store.putDirectory(dirs.outputsDir);
   const result: ResultManifest = { module: job.module, inputs: job.inputs, exitCode: exit.exitCode, files: outputs };
   const resultCid = await ctx.store.putRecord(result);
-  removeJobDirs(dirs);
+  // Off the path to the commit: the result is stored, the scratch directory is no longer needed.
+  removeJobDirs(dirs).catch((e) => ctx.logger.warn("job directory not removed", { deal: job.dealId, dir: dirs.dir, err: e }));
   return { resultCid, exitCode: exit.exitCode, limit: exit.limit, durationMs: exit.durationMs };
 }
 
