@@ -1,7 +1,7 @@
 // Reading what the chain says about a dispute into a `ChainView` for `nextStep`, and the two
 // deployment constants the turns are timed by (immutable, so read once). Reads only.
 import { isAddressEqual, type Address, type Hex } from "viem";
-import { dealId, dealRecord, getDealEvents, groupMediatorOf, lilyDealsAbi, mediatorOf, type LilyClient } from "@lily/chain";
+import { dealId, dealRecord, getDealLogs, groupMediatorOf, lilyDealsAbi, mediatorOf, type LilyClient } from "@lily/chain";
 import type { DealMessage, Hex32 } from "@lily/protocol";
 import { RULED_EVENT } from "./disputeEvents.ts";
 import { revertedWith } from "./reverted.ts";
@@ -61,7 +61,7 @@ async function turnOf(chain: LilyClient, d: Dispute & { deals: DealMessage[] }):
 /** A ruling already on chain for one of the deals (ours, sent just before a crash), if any. */
 async function rulingOnChain(chain: LilyClient, deals: DealMessage[]): Promise<{ txHash: Hex; mediator: Address } | undefined> {
   for (const deal of deals) {
-    const events = await getDealEvents(chain, { dealId: dealId(chain.addresses, deal) });
+    const events = await getDealLogs(chain, { dealId: dealId(chain.addresses, deal) });
     const ruled = events.find((e) => e.name === RULED_EVENT);
     if (ruled) return { txHash: ruled.txHash, mediator: (ruled.args as { mediator: Address }).mediator };
   }

@@ -2,7 +2,7 @@
 // step that fails for a reason worth retrying throws (the provider logs it and the next pass
 // decides again from the chain); a transaction the contract refuses because the chain has moved
 // on (someone else finalized, tallied or claimed first) is only logged.
-import { claimMediationTimeout, claimTimeout, finalize, getDealEvents, settleReplicas } from "@lily/chain";
+import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, settleReplicas } from "@lily/chain";
 import { cidDigest } from "@lily/protocol";
 import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
@@ -174,6 +174,6 @@ async function anyoneMay(ctx: StepContext, local: LocalDeal, what: string, send:
 
 /** The transaction that opened a deal, from its DealOpened event. */
 async function openingTx(ctx: StepContext, dealId: Hex): Promise<Hex | undefined> {
-  const events = await getDealEvents(ctx.chain, { dealId }).catch(() => []);
+  const events = await getDealLogs(ctx.chain, { dealId }).catch(() => []);
   return events.find((e) => e.name === "DealOpened")?.txHash;
 }

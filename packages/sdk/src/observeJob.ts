@@ -2,7 +2,7 @@
 // journal entry, the solver's records and, once deals are signed, the chain. Only reads. A peer
 // that does not answer leaves its part of the view empty, and the step waits for it.
 import type { Hex } from "viem";
-import { dealRecord, getDealEvents, lilyDealsAbi, withLilyErrors } from "@lily/chain";
+import { dealRecord, getDealLogs, lilyDealsAbi, withLilyErrors } from "@lily/chain";
 import { policyById } from "@lily/verification";
 import { isLilyError, verifyRecord, type DealRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
@@ -117,7 +117,7 @@ async function readDeal(ctx: JobCreatorContext, dealId: Hex, memory: LoopMemory)
   if (record.committedAt > 0n) Object.assign(deal, { digest: record.resultDigest, committedAt: record.committedAt });
   let complete = true;
   if (record.state !== "none") {
-    const events = await getDealEvents(ctx.chain, { dealId });
+    const events = await getDealLogs(ctx.chain, { dealId });
     const opened = events.find((e) => e.name === "DealOpened");
     const committed = events.find((e) => e.name === "ResultCommitted");
     if (opened) deal.openTx = opened.txHash;

@@ -41,13 +41,17 @@ export interface GetDealEventsParameters {
   dealId: Hex;
 }
 
+/** A deal event without its transaction's gas: what a party following a deal needs. */
+export type DealLogEvent = DealEvent extends infer E ? (E extends DealEvent ? Omit<E, "gasUsed"> : never) : never;
+
 /**
  * A deal's history, oldest first: opened, result committed, then per its policy challenged,
  * audit drawn, mediation requested, ruled, and how it ended (settled with any royalty, slashed,
  * timed out, mediation timed out). A replica group's tally (ReplicasTallied) is indexed by job
- * offer, not deal id, and is not included; each replica's own outcome is.
+ * offer, not deal id, and is not included; each replica's own outcome is. One eth_getLogs; the
+ * gas of each transaction needs getDealEvents (a receipt per transaction).
  */
-export async function getDealEvents(client: LilyClient, { dealId }: GetDealEventsParameters): Promise<DealEvent[]> {
+export async function getDealLogs(client: LilyClient, { dealId }: GetDealEventsParameters): Promise<DealLogEvent[]> {
   const { publicClient, addresses } = client;
   return withLilyErrors(async () => {
     const selectors = dealEventNames.map((eventName) => encodeEventTopics({ abi: lilyDealsAbi, eventName })[0]);
@@ -57,10 +61,6 @@ export async function getDealEvents(client: LilyClient, { dealId }: GetDealEvent
       params: [{ address: addresses.deals, fromBlock: toHex(addresses.deployBlock), toBlock: "latest", topics: [selectors, dealId] }],
     })) as RpcLog[];
     const logs = parseEventLogs({ abi: lilyDealsAbi, eventName: [...dealEventNames], logs: raw.map((log) => formatLog(log)) });
-
-    const txHashes = [...new Set(logs.map((log) => log.transactionHash))];
-    const receipts = await Promise.all(txHashes.map((hash) => publicClient.getTransactionReceipt({ hash })));
-    const gasUsed = new Map(receipts.map((r) => [r.transactionHash, r.gasUsed]));
     return logs.map(
       (log) =>
         ({
@@ -69,8 +69,18 @@ export async function getDealEvents(client: LilyClient, { dealId }: GetDealEvent
           txHash: log.transactionHash,
           blockNumber: log.blockNumber,
           logIndex: log.logIndex,
-          gasUsed: gasUsed.get(log.transactionHash)!,
-        }) as DealEvent,
+        }) as DealLogEvent,
     );
+  });
+}
+
+/** getDealLogs with the gas each event's transaction used (for receipts and `lily jobs`). */
+export async function getDealEvents(client: LilyClient, params: GetDealEventsParameters): Promise<DealEvent[]> {
+  const logs = await getDealLogs(client, params);
+  return withLilyErrors(async () => {
+    const txHashes = [...new Set(logs.map((log) => log.txHash))];
+    const receipts = await Promise.all(txHashes.map((hash) => client.publicClient.getTransactionReceipt({ hash })));
+    const gasUsed = new Map(receipts.map((r) => [r.transactionHash, r.gasUsed]));
+    return logs.map((log) => ({ ...log, gasUsed: gasUsed.get(log.txHash)! }) as DealEvent);
   });
 }
