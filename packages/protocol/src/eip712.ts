@@ -207,6 +207,9 @@ export function hashRecord<P extends PrimaryType>(domain: Domain, primaryType: P
 }
 
 export async function signRecord<P extends PrimaryType>(account: LocalAccount, domain: Domain, primaryType: P, message: RecordMessage<P>): Promise<Hex> {
+  // An EIP-712 signature is a signature of the digest: signing hashRecord's digest gives the same
+  // bytes as signTypedData without viem hashing the record again (~0.4 ms of a signature's ~1).
+  if (account.sign) return account.sign({ hash: hashRecord(domain, primaryType, message) });
   return account.signTypedData(typedData(domain, primaryType, message) as never);
 }
 

@@ -36,6 +36,15 @@ const deal: DealMessage = {
   royaltyBps: 0,
 };
 
+test("signRecord signs the record's digest: the same bytes as viem's signTypedData, with or without a digest signer", async () => {
+  const typed = { domain: { name: "Lily", version: "1", ...domain }, types: { Deal: types.Deal }, primaryType: "Deal", message: deal } as const;
+  const viems = await jc.signTypedData(typed as never);
+  assert.equal(await signRecord(jc, domain, "Deal", deal), viems);
+  // An account that only signs typed data (a wallet) gets the typed data itself.
+  const { sign: _digestSigner, ...typedOnly } = jc;
+  assert.equal(await signRecord(typedOnly as never, domain, "Deal", deal), viems);
+});
+
 test("a deal signed by a party verifies against that party", async () => {
   const sig = await signRecord(jc, domain, "Deal", deal);
   await verifyRecord(domain, "Deal", deal, sig, { signer: jc.address });
