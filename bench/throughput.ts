@@ -27,7 +27,8 @@ const USAGE = `usage: node bench/throughput.ts [--providers P] [--submitters C] 
   --providers P           providers the devnet starts (default 8)
   --submitters C          concurrent SDK job creators at load (default 64)
   --jobs-per-submitter J  jobs each sends, one after another (default 4)
-  --profile               run the devnet's processes under node --cpu-prof and print where each role's CPU went
+  --profile               run the devnet's processes under node --cpu-prof, from the sources rather than the
+                          CLI bundle (so samples name their package), and print where each role's CPU went
   --json                  the numbers as JSON instead of the tables`;
 
 const MODULE = "cowsay@1.0.0";
@@ -236,7 +237,11 @@ async function main() {
 
   // Every process the devnet starts inherits NODE_OPTIONS and writes its profile when it exits.
   const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), "lily-throughput-prof-")) : undefined;
-  if (profileDir) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+  if (profileDir) {
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+    // From the sources, so each sample names its package and file (the bundle's chunks would not).
+    process.env.LILY_FROM_SOURCE = "1";
+  }
   progress(`starting lily devnet with ${opts.providers} providers`);
   // No container modules: the bench runs cowsay only, and a Docker daemon would slow the start.
   const net = await startDevnet(["--providers", String(opts.providers), "--docker", "off"]);
