@@ -37,7 +37,7 @@ const ENDED: readonly LocalDealStatus[] = ["settled", "slashed", "failed", "unwo
 /** Write the deal's new record; once it has ended, its kept job blocks go. */
 export function save(ctx: StepContext, deal: LocalDeal): LocalDeal {
   ctx.db.put(deal);
-  if (ENDED.includes(deal.status)) ctx.cache.drop(deal.id);
+  if (ENDED.includes(deal.status)) ctx.cache.drop(deal.id).catch((e) => ctx.logger.warn("job blocks not removed", { deal: deal.id, err: e }));
   return deal;
 }
 
