@@ -2,6 +2,7 @@
 // the plan a snapshot gives, escrow balances included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { deriveDeal, mediatorSetHash, NO_REPLICAS, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import {
   planMatches,
@@ -16,6 +17,7 @@ import {
   resourcesFree,
   escrowCovers,
   escrowNotHeld,
+  cheapestPrice,
   type FilterPlugin,
   type MatchContext,
 } from "../src/index.ts";
@@ -295,4 +297,22 @@ test("matching is pure: same snapshot, same plan, snapshot untouched", () => {
   const b = planMatches(snap, config, NOW);
   assert.deepEqual(a, b);
   assert.deepEqual(snap, before);
+});
+
+test("the price score is the share of the budget kept, rounded down, as bigints give it, for any prices (its float path is only taken where exact)", () => {
+  const exact = (maxPrice: bigint, price: bigint) => (maxPrice === 0n ? 100 : Number(((maxPrice - price) * 100n) / maxPrice));
+  const big = fc.oneof(fc.bigInt({ min: 0n, max: 1000n }), fc.bigInt({ min: 0n, max: 2n ** 70n }), fc.bigInt({ min: 2n ** 52n, max: 2n ** 54n }));
+  // Prices on and around each whole percentage of the budget: where rounding would show.
+  const near = fc
+    .tuple(fc.bigInt({ min: 1n, max: 2n ** 70n }), fc.integer({ min: 0, max: 100 }), fc.bigInt({ min: -2n, max: 2n }))
+    .map(([maxPrice, pct, d]) => [maxPrice, (maxPrice * BigInt(pct)) / 100n + d] as const);
+  fc.assert(
+    fc.property(fc.oneof(fc.tuple(big, big), near), ([maxPrice, price]) => {
+      const j = job({ maxPrice });
+      const o = offer({ price });
+      assert.equal(cheapestPrice.score(j, o, ctx()), exact(maxPrice, price));
+      assert.equal(cheapestPrice.ceiling!(j, o, used({})), exact(maxPrice, price));
+    }),
+    { seed: 0x9e1c, numRuns: 3000 },
+  );
 });

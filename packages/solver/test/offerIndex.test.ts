@@ -5,9 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import type { JobOffer, ResourceOffer, ResourceOfferRecord } from "@lily/protocol";
 import { JOB_REJECTION, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
+import { cheaperFirst } from "../src/matcher/match.ts";
 import { NOW, addr, id, other, jc, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config, RICH, wasm } from "./matcherFixtures.ts";
 
 const creators = [jc, addr(0xc1), addr(0xc2)];
@@ -54,20 +55,32 @@ const arbBook = fc.record({
   /** How many of the offers are added before the first plan; the rest arrive after it, a few are withdrawn. */
   split: fc.nat(),
   withdraw: fc.subarray([0, 1, 2, 3, 4, 5], { maxLength: 3 }),
+  /**
+   * Every price and maxPrice 2^60 higher: prices a few wei apart are then the same number once
+   * converted (the index compares numbers first), so the exact bigint tie-break must decide.
+   */
+  huge: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  /** Offers whose id is spelled in capitals: ids that do not order as numbers, compared as text as `byOfferId` does. */
+  shout: fc.subarray([0, 1, 2, 3, 4, 5, 6, 7], { maxLength: 3 }),
 });
 type Book = typeof arbBook extends fc.Arbitrary<infer T> ? T : never;
 
+const HUGE = 2n ** 60n;
+const shouted = (n: number) => `0x${n.toString(16).toUpperCase().padStart(64, "0")}` as Hex;
+
 function build(b: Book) {
+  const lift = b.huge ? HUGE : 0n;
   const offers: ResourceOfferRecord[] = b.offers.map((o, i) => ({
     ...offerRecord(o.provider, {
       ...o.shape,
-      price: o.price,
+      price: o.price + lift,
       collateral: o.collateral,
       modules: [...o.modules],
       mediators: [...o.mediators],
       ...(o.expired && { expiresAt: BigInt(NOW) }),
     }),
-    id: id(0x1000 + i),
+    // Hex letters in the last digits, so a capital id's text order (digits < capitals < small letters) is not its numeric order.
+    id: b.shout.includes(i) ? shouted(0xa0a0 + i) : id(0xa0a0 + i),
   }));
   const jobs = b.jobs.map((j, i) =>
     jobRecord(i + 1, {
@@ -76,7 +89,7 @@ function build(b: Book) {
       cpu: j.cpu,
       memoryMb: j.memoryMb,
       gpu: j.gpu,
-      maxPrice: j.maxPrice,
+      maxPrice: j.maxPrice + lift,
       mediators: [...j.mediators],
       ...j.policy,
     }),
@@ -231,5 +244,66 @@ test("a large book, matched one job at a time as providers fill, plans what the 
       },
     ),
     { seed: 0xb16b00c, numRuns: 4 },
+  );
+});
+
+test("ties on price go to the lower id as text, whatever the ids' spelling or the prices' size (the index compares numbers where that is exact)", () => {
+  // Same shape, prices equal or a few wei apart beyond 2^53 (equal once converted to numbers),
+  // ids random and in small or capital letters: only the exact tie-breaks can order these.
+  const hexId = fc.tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.boolean()).map(([b, caps]) => {
+    const h = Buffer.from(b).toString("hex");
+    return `0x${caps ? h.toUpperCase() : h}` as Hex;
+  });
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.tuple(hexId, fc.constantFrom(0n, 1n, 3n)), { minLength: 2, maxLength: 40, selector: ([i]) => i.toLowerCase() }),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 6 }),
+      (book, huge, jobs) => {
+        const base = huge ? HUGE : 50n;
+        const offers = book.map(([offerId, extra], i) => ({ ...offerRecord(i + 1, { price: base + extra }), id: offerId }));
+        const escrow = new Map<Address, bigint>([jc, ...offers.map((o) => o.offer.provider)].map((a) => [a, RICH]));
+        const snap = snapshot({ jobs: Array.from({ length: jobs }, (_, n) => jobRecord(n + 1, { cpu: 3, maxPrice: base + 5n })), escrow });
+        const index = new OfferIndex(offers);
+        const naive = planMatches({ ...snap, offers }, config, NOW);
+        assert.deepEqual(planIndexed(index, snap, config, NOW).proposals, naive.proposals);
+        // Each class lists its offers cheapest first, ties by id as text, each once; withdrawn ones are gone.
+        const listed = () => index.bucket(wasm).flatMap((c) => c.list.chunks.flatMap((chunk) => chunk.items.map((e) => e.rec)));
+        const sortedWithin = () => {
+          for (const c of index.bucket(wasm)) {
+            const list = c.list.chunks.flatMap((chunk) => chunk.items.map((e) => e.rec));
+            assert.equal(list.length, c.list.length);
+            for (let i = 1; i < list.length; i++) assert.ok(cheaperFirst(list[i - 1]!, list[i]!) < 0, "cheapest first, then the lower id");
+          }
+        };
+        sortedWithin();
+        const gone = offers.filter((_, i) => i % 3 === 0);
+        for (const o of gone) assert.equal(index.remove(o.id), true);
+        sortedWithin();
+        assert.deepEqual(new Set(listed().map((o) => o.id)), new Set(offers.filter((o) => !gone.includes(o)).map((o) => o.id)));
+      },
+    ),
+    { seed: 0x7135, numRuns: 300 },
+  );
+});
+
+test("offers at one price, more than a chunk of the index holds, are each found to move and to withdraw", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 600, max: 1200 }), fc.integer({ min: 1, max: 2 ** 31 }), (count, shuffle) => {
+      const offers = Array.from({ length: count }, (_, i) => ({ ...offerRecord(i + 1, { price: 40n, cpu: 8 }), id: id(0x5000 + ((i * 7919) % count)) }));
+      const index = new OfferIndex(offers);
+      const order = offers.map((o, i) => ({ o, k: (i * shuffle) % 1_000_003 })).sort((a, b) => a.k - b.k);
+      // Half the providers take a deal (their offers move class), then every offer is withdrawn.
+      for (const { o } of order.slice(0, count / 2)) index.useMore(o.offer.provider, { cpu: 4, memoryMb: 512, gpu: 0, vramMb: 0 });
+      const listed = () => index.bucket(wasm).reduce((n, c) => n + c.list.length, 0);
+      assert.equal(listed(), count);
+      order.forEach(({ o }, n) => {
+        assert.equal(index.remove(o.id), true, `withdraw ${o.id}`);
+        if (n % 97 === 0) assert.equal(listed(), count - n - 1);
+      });
+      assert.equal(index.size, 0);
+      assert.equal(index.bucket(wasm).length, 0);
+    }),
+    { seed: 0xc4c4, numRuns: 8 },
   );
 });

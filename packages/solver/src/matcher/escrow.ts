@@ -20,6 +20,8 @@ export const escrowCovers: FilterPlugin = {
   transient: false,
   filter(job, offer, ctx) {
     // REJECT: a party whose free escrow cannot cover what the deal locks could never open it
+    const { jobCreator, provider } = ctx.escrow;
+    if (jobCreator.free >= jobCreatorLock(job) && provider.free >= offer.collateral) return undefined; // both covered: nothing to list
     const short = needs(job, offer, ctx).find((n) => n.backing.free < n.lock);
     return short && `${short.who}: escrow ${lily(short.backing.free)} free, the deal would lock ${lily(short.lock)}`;
   },
@@ -30,6 +32,8 @@ export const escrowNotHeld: FilterPlugin = {
   transient: true,
   filter(job, offer, ctx) {
     // REJECT: escrow already promised to a party's unopened deals is not promised twice
+    const { jobCreator, provider } = ctx.escrow;
+    if (jobCreator.free - jobCreator.held >= jobCreatorLock(job) && provider.free - provider.held >= offer.collateral) return undefined;
     const short = needs(job, offer, ctx).find((n) => n.backing.free - n.backing.held < n.lock);
     return (
       short &&

@@ -98,6 +98,8 @@ export const capacityFits: FilterPlugin = {
   name: "capacity",
   transient: false,
   filter(job, offer) {
+    // The common case first, without building the list of what is short.
+    if (job.cpu <= offer.cpu && job.memoryMb <= offer.memoryMb && job.gpu <= offer.gpu && job.vramMb <= offer.vramMb) return undefined;
     const short = RESOURCE_KEYS.filter((k) => job[k] > offer[k]);
     return short.length === 0 ? undefined : short.map((k) => `${k}: needs ${job[k]}, the offer has ${offer[k]}`).join("; ");
   },
@@ -108,6 +110,13 @@ export const resourcesFree: FilterPlugin = {
   name: "resources",
   transient: true,
   filter(job, offer, { used }) {
+    if (
+      job.cpu <= offer.cpu - used.cpu &&
+      job.memoryMb <= offer.memoryMb - used.memoryMb &&
+      job.gpu <= offer.gpu - used.gpu &&
+      job.vramMb <= offer.vramMb - used.vramMb
+    )
+      return undefined;
     const short = RESOURCE_KEYS.filter((k) => job[k] > offer[k] - used[k]);
     if (short.length === 0) return undefined;
     return short.map((k) => `${k}: needs ${job[k]}, ${Math.max(0, offer[k] - used[k])} of ${offer[k]} free`).join("; ");

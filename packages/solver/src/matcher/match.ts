@@ -68,6 +68,30 @@ export const JOB_REJECTION = "*";
 /** A job offer as matching sees it: its id and its terms (the dry run's has no signature). */
 export type JobRef = Pick<JobOfferRecord, "id" | "offer">;
 
+const NOT_EXCLUDED: Readonly<Record<Address, string>> = Object.freeze({});
+
+/**
+ * The match contexts of one job's pairs, by offer and what its provider owes: what depends on the
+ * job alone (the time, its exclusions, its creator's escrow) is read once. Valid while the plan
+ * holds nothing more than it did when made (a job's pairs are all evaluated before any is proposed).
+ */
+export function contextsFor(
+  job: JobRef,
+  snapshot: Pick<Snapshot, "excluded" | "escrow">,
+  held: ReadonlyMap<Address, bigint>,
+  now: number,
+): (offer: ResourceOfferRecord, used: Resources) => MatchContext {
+  const at = BigInt(now);
+  const excluded = snapshot.excluded[job.id] ?? NOT_EXCLUDED;
+  const escrow = snapshot.escrow;
+  const creator = job.offer.jobCreator;
+  const jobCreator = { free: escrow.get(creator) ?? 0n, held: held.get(creator) ?? 0n };
+  return (offer, used) => {
+    const provider = offer.offer.provider;
+    return { now: at, used, excluded, escrow: { jobCreator, provider: { free: escrow.get(provider) ?? 0n, held: held.get(provider) ?? 0n } } };
+  };
+}
+
 /** The match context of one pair, from the snapshot and what this plan has already taken. */
 export function contextFor(
   job: JobRef,
@@ -77,13 +101,7 @@ export function contextFor(
   held: ReadonlyMap<Address, bigint>,
   now: number,
 ): MatchContext {
-  const backing = (a: Address) => ({ free: snapshot.escrow.get(a) ?? 0n, held: held.get(a) ?? 0n });
-  return {
-    now: BigInt(now),
-    used: used.get(offer.offer.provider) ?? NO_RESOURCES,
-    excluded: snapshot.excluded[job.id] ?? {},
-    escrow: { jobCreator: backing(job.offer.jobCreator), provider: backing(offer.offer.provider) },
-  };
+  return contextsFor(job, snapshot, held, now)(offer, used.get(offer.offer.provider) ?? NO_RESOURCES);
 }
 
 /** The first filter that rejects the pair, as `filter: reason`, among `filters`. */
@@ -127,8 +145,9 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
     const k = dealsPerJob(job.offer);
     const rejected: Record<string, string> = {};
     const fit: { offer: ResourceOfferRecord; score: number }[] = [];
+    const contextOf = contextsFor(job, snapshot, held, now);
     for (const offer of snapshot.offers) {
-      const ctx = contextFor(job, offer, snapshot, used, held, now);
+      const ctx = contextOf(offer, used.get(offer.offer.provider) ?? NO_RESOURCES);
       const reason = firstRejection(config.filters, job, offer, ctx);
       if (reason) {
         noteRejection(rejected, offer.offer.provider, reason);

@@ -2,7 +2,7 @@
 // them by weight and proposes the highest.
 import type { JobOffer, ResourceOffer } from "@lily/protocol";
 import type { MatchContext } from "./filters.ts";
-import { RESOURCE_KEYS, type Resources } from "./resources.ts";
+import type { Resources } from "./resources.ts";
 
 export interface ScorePlugin {
   name: string;
@@ -17,7 +17,27 @@ export interface ScorePlugin {
   ceiling?(job: JobOffer, offer: ResourceOffer, used: Resources): number;
 }
 
-const budgetKept = (job: JobOffer, offer: ResourceOffer) => (job.maxPrice === 0n ? 100 : Number(((job.maxPrice - offer.price) * 100n) / job.maxPrice));
+/** The percentage of `maxPrice` left at `price`, rounded toward zero, in bigints: the definition. */
+const budgetKeptExact = (maxPrice: bigint, price: bigint) => (maxPrice === 0n ? 100 : Number(((maxPrice - price) * 100n) / maxPrice));
+
+/**
+ * `budgetKeptExact` without bigint arithmetic where that is exact: the matcher takes it for every
+ * class a job reads and every offer it scores, and bigint multiplies and divides allocate. For an
+ * affordable price (0 <= price <= maxPrice) the percentage is at most 100 and its floating-point
+ * value is within 1e-12 of the true ratio, so its floor is exact unless the ratio is that close to
+ * a whole number; those (and anything else) are computed in bigints.
+ */
+function budgetKept(job: Pick<JobOffer, "maxPrice">, offer: Pick<ResourceOffer, "price">): number {
+  const maxPrice = job.maxPrice;
+  const price = offer.price;
+  if (maxPrice > 0n && price >= 0n && price <= maxPrice) {
+    const m = Number(maxPrice);
+    const r = ((m - Number(price)) * 100) / m;
+    const q = Math.floor(r);
+    if (r - q > 1e-9 && q + 1 - r > 1e-9) return q;
+  }
+  return budgetKeptExact(maxPrice, price);
+}
 
 /** The share of the job's budget the job creator keeps: a free offer scores 100, one at maxPrice 0. */
 export const cheapestPrice: ScorePlugin = {
@@ -29,13 +49,26 @@ export const cheapestPrice: ScorePlugin = {
 };
 
 function spare(job: JobOffer, offer: ResourceOffer, used: Resources): number {
-  // A plain loop (the matcher calls this for every class a job reads): the same sum, in the same order, as a filter and reduce.
+  // Written out per dimension (the matcher calls this for every class a job reads and every offer
+  // it scores; a loop over the keys made every read a keyed lookup): the same sum, in the same
+  // order (RESOURCE_KEYS'), as a filter and reduce.
   let dims = 0;
   let free = 0;
-  for (const k of RESOURCE_KEYS) {
-    if (!(offer[k] > 0)) continue;
+  if (offer.cpu > 0) {
     dims++;
-    free += Math.max(0, offer[k] - used[k] - job[k]) / offer[k];
+    free += Math.max(0, offer.cpu - used.cpu - job.cpu) / offer.cpu;
+  }
+  if (offer.memoryMb > 0) {
+    dims++;
+    free += Math.max(0, offer.memoryMb - used.memoryMb - job.memoryMb) / offer.memoryMb;
+  }
+  if (offer.gpu > 0) {
+    dims++;
+    free += Math.max(0, offer.gpu - used.gpu - job.gpu) / offer.gpu;
+  }
+  if (offer.vramMb > 0) {
+    dims++;
+    free += Math.max(0, offer.vramMb - used.vramMb - job.vramMb) / offer.vramMb;
   }
   if (dims === 0) return 0;
   return Math.round((free / dims) * 100);
