@@ -112,6 +112,40 @@ export function subscribe(
   onEvent: (ev: LilyEvent) => void,
   opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
+  return connectEvents(
+    baseUrl,
+    sub,
+    (data) => {
+      try {
+        onEvent(parse(LilyEvent, JSON.parse(String(data)), "event"));
+      } catch (e) {
+        opts.onError?.(e);
+      }
+    },
+    opts,
+  );
+}
+
+/**
+ * Be told that something matching `sub` changed, without the event itself: for a reader that
+ * re-reads the records through the validated API anyway (a provider's pass, a job creator's wait
+ * loop). Validating every event only to drop it cost a provider ~5 ms of CPU per job.
+ */
+export function watchChanges(
+  baseUrl: string,
+  sub: Subscription,
+  onChange: () => void,
+  opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
+): { close(): void } {
+  return connectEvents(baseUrl, sub, () => onChange(), opts);
+}
+
+function connectEvents(
+  baseUrl: string,
+  sub: Subscription,
+  onMessage: (data: WebSocket.RawData) => void,
+  opts: { onOpen?: () => void; onError?: (e: unknown) => void },
+): { close(): void } {
   parse(Subscription, sub, "subscription");
   let closed = false;
   let ws: WebSocket | undefined;
@@ -125,13 +159,7 @@ export function subscribe(
       delay = 100;
       opts.onOpen?.();
     });
-    ws.on("message", (data) => {
-      try {
-        onEvent(parse(LilyEvent, JSON.parse(String(data)), "event"));
-      } catch (e) {
-        opts.onError?.(e);
-      }
-    });
+    ws.on("message", onMessage);
     ws.on("error", (e) => opts.onError?.(e));
     ws.on("close", () => {
       if (closed) return;

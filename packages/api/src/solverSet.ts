@@ -8,7 +8,7 @@
 // as another one does.
 import { isLilyError, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { createClient, type Client, type ClientOptions } from "./client.ts";
-import { subscribe, type LilyEvent, type Subscription } from "./events.ts";
+import { watchChanges, type Subscription } from "./events.ts";
 import type { ClientInput, Output } from "./route.ts";
 import { solverRoutes, type SolverRoutes } from "./solverRoutes.ts";
 
@@ -80,14 +80,14 @@ export function solverSet(urls: readonly string[], opts: ClientOptions = {}): Cl
   } satisfies Client<SolverRoutes>;
 }
 
-/** Subscribe to every solver's events; one close for all. */
-export function subscribeAll(
+/** Watch every solver for changes (watchChanges); one close for all. */
+export function watchAll(
   urls: readonly string[],
   sub: Subscription,
-  onEvent: (ev: LilyEvent) => void,
+  onChange: () => void,
   opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
-  const subs = urls.map((url) => subscribe(url, sub, onEvent, opts));
+  const subs = urls.map((url) => watchChanges(url, sub, onChange, opts));
   return {
     close: () => {
       for (const s of subs) s.close();

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { isLilyError } from "@lily/protocol";
-import { attachEventHub, subscribe, EVENTS_PATH, type LilyEvent } from "../src/index.ts";
+import { attachEventHub, subscribe, watchChanges, EVENTS_PATH, type LilyEvent } from "../src/index.ts";
 import { urlOf } from "./rawHttp.ts";
 
 const KiB = 1024;
@@ -169,6 +169,45 @@ test("a subscriber that stops reading is dropped once it falls far behind", { ti
   up.socket.resume();
   const { received } = await gone;
   assert.ok(received < published, `the subscriber got all ${received} bytes`);
+});
+
+test("watchChanges is told once per event it subscribed to, and never for others", async (t) => {
+  const { url, hub } = await startHub(t);
+  const [mine, theirs] = [provider(1), provider(2)];
+  let changes = 0;
+  let opened = 0;
+  const w = watchChanges(url, { provider: mine }, () => changes++, { onOpen: () => opened++ });
+  t.after(() => w.close());
+  await eventually(() => (opened > 0 ? true : undefined), "the watch connected");
+  hub.publish(dealEvent(theirs, 1));
+  hub.publish(dealEvent(mine, 2));
+  hub.publish(dealEvent(theirs, 3));
+  hub.publish(dealEvent(mine, 4));
+  await eventually(() => (changes >= 2 ? true : undefined), "two changes");
+  // The others' events, sent in between, would have arrived by now too.
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(changes, 2);
+});
+
+test("watchChanges refuses an event larger than the cap like subscribe, and a malformed subscription before connecting", { timeout: 10_000 }, async (t) => {
+  assert.throws(
+    () => watchChanges("http://127.0.0.1:1", { provider: "nobody" }, () => {}),
+    (e) => isLilyError(e, "INVALID_INPUT") && e.field === "subscription.provider",
+  );
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => {
+    wss.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  wss.on("connection", (ws) => ws.send("x".repeat(2 * MiB)));
+  const errors: unknown[] = [];
+  const w = watchChanges(urlOf(server), { provider: provider(1) }, () => assert.fail("the change was reported"), { onError: (e) => errors.push(e) });
+  t.after(() => w.close());
+  const err = await eventually(() => errors[0], "an error");
+  assert.equal((err as { code?: string }).code, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
 });
 
 test("subscribe refuses an event larger than its cap and reports it", { timeout: 10_000 }, async (t) => {

@@ -1,6 +1,6 @@
 // The real peers of a provider process, built from its network endpoints: a chain client sending
 // from its account, the solver's API and event stream, the store, the WASM executor.
-import { solverSet, subscribeAll } from "@lily/api";
+import { solverSet, watchAll } from "@lily/api";
 import { createLilyClient } from "@lily/chain";
 import { createWasmExecutor } from "@lily/executor";
 import { StoreClient } from "@lily/store";
@@ -18,6 +18,6 @@ export function connectProvider(opts: ProviderOptions): Omit<ProviderDeps, "logg
     solver: solverSet(solvers),
     store: new StoreClient(opts.storeUrl),
     executor: createWasmExecutor(),
-    watch: (onChange) => subscribeAll(solvers, { provider: opts.account.address }, () => onChange(), { onOpen: onChange }),
+    watch: (onChange) => watchAll(solvers, { provider: opts.account.address }, onChange, { onOpen: onChange }),
   };
 }

@@ -3,7 +3,7 @@
 // (applyStep), and waits for a solver event or the poll timer. A missed event costs only latency;
 // a crash costs nothing, since the journal and the chain hold everything the next run needs.
 import type { Hex } from "viem";
-import { subscribe } from "@lily/api";
+import { watchChanges } from "@lily/api";
 import { LilyError, cidFromDigest, isLilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
@@ -49,7 +49,7 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
   };
   let wake = noted;
   p.signal?.addEventListener("abort", () => wake(), { once: true });
-  const sub = subscribe(ctx.opts.solverUrl, { jobOffer: p.jobOfferId }, () => wake(), { onOpen: () => wake() });
+  const sub = watchChanges(ctx.opts.solverUrl, { jobOffer: p.jobOfferId }, () => wake(), { onOpen: () => wake() });
   try {
     for (;;) {
       news = false; // what came before this read is in it
