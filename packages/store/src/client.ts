@@ -6,6 +6,9 @@ import { cidForBytes, cidForRecord, decodeRecord, verifyCid, LilyError, parse, R
 import { createClient, storeRoutes } from "@lily/api";
 import { getFile, putFile, type PutFileOptions } from "./chunkedFile.ts";
 
+/** How many files putDirectory uploads at once. */
+const PUT_DIRECTORY_PARALLEL = 4;
+
 export class StoreClient {
   readonly url: string;
   private readonly api;
@@ -66,15 +69,22 @@ export class StoreClient {
     return getFile(this, cid, destPath);
   }
 
-  /** Upload every regular file in `dir` (flat) and return name -> CID. */
+  /**
+   * Upload every regular file in `dir` (flat) and return name -> CID, in name order. Up to
+   * PUT_DIRECTORY_PARALLEL uploads at once: a job's outputs (stdout, stderr, files) are on the
+   * path to its commit, one round trip each when sent one after another.
+   */
   async putDirectory(dir: string): Promise<Record<string, string>> {
-    const files: Record<string, string> = {};
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (!statSync(path).isFile()) continue;
-      files[name] = await this.putBytes(new Uint8Array(readFileSync(path)));
-    }
-    return files;
+    const names = readdirSync(dir)
+      .sort()
+      .filter((name) => statSync(join(dir, name)).isFile());
+    const cids: string[] = new Array(names.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < names.length; i = next++) cids[i] = await this.putBytes(new Uint8Array(readFileSync(join(dir, names[i]!))));
+    };
+    await Promise.all(Array.from({ length: Math.min(PUT_DIRECTORY_PARALLEL, names.length) }, worker));
+    return Object.fromEntries(names.map((name, i) => [name, cids[i]!]));
   }
 
   /** Fetch a result manifest and write its files into `dir`; returns the manifest. */

@@ -55,3 +55,13 @@ test("a directory round-trips through a result manifest", async () => {
   assert.deepEqual(Object.keys(manifest.files).sort(), ["data.json", "stdout"]);
   assert.equal(readFileSync(join(dest, "stdout"), "utf8"), "hi\n");
 });
+
+test("putDirectory uploads more files than it sends at once, each under its own CID, in name order, skipping folders", async () => {
+  const out = join(dir, "many");
+  mkdirSync(join(out, "sub"), { recursive: true });
+  const names = Array.from({ length: 9 }, (_, i) => `file-${9 - i}`);
+  for (const name of names) writeFileSync(join(out, name), `contents of ${name}\n`);
+  const files = await store.putDirectory(out);
+  assert.deepEqual(Object.keys(files), [...names].sort());
+  for (const name of names) assert.equal(files[name], cidForBytes(new TextEncoder().encode(`contents of ${name}\n`)), name);
+});
