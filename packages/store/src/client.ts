@@ -6,8 +6,17 @@ import { cidForBytes, cidForRecord, decodeRecord, verifyCid, LilyError, parse, R
 import { createClient, storeRoutes } from "@lily/api";
 import { getFile, putFile, type PutFileOptions } from "./chunkedFile.ts";
 
-/** How many files putDirectory uploads at once. */
-const PUT_DIRECTORY_PARALLEL = 4;
+/** How many files putDirectory and downloadResult move at once. */
+const FILES_AT_ONCE = 4;
+
+/** Run `task(0..count-1)`, at most FILES_AT_ONCE at a time; the first failure rejects. */
+async function inParallel(count: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await task(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, count) }, worker));
+}
 
 export class StoreClient {
   readonly url: string;
@@ -71,7 +80,7 @@ export class StoreClient {
 
   /**
    * Upload every regular file in `dir` (flat) and return name -> CID, in name order. Up to
-   * PUT_DIRECTORY_PARALLEL uploads at once: a job's outputs (stdout, stderr, files) are on the
+   * FILES_AT_ONCE uploads at once: a job's outputs (stdout, stderr, files) are on the
    * path to its commit, one round trip each when sent one after another.
    */
   async putDirectory(dir: string): Promise<Record<string, string>> {
@@ -79,23 +88,25 @@ export class StoreClient {
       .sort()
       .filter((name) => statSync(join(dir, name)).isFile());
     const cids: string[] = new Array(names.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < names.length; i = next++) cids[i] = await this.putBytes(new Uint8Array(readFileSync(join(dir, names[i]!))));
-    };
-    await Promise.all(Array.from({ length: Math.min(PUT_DIRECTORY_PARALLEL, names.length) }, worker));
+    await inParallel(names.length, async (i) => {
+      cids[i] = await this.putBytes(new Uint8Array(readFileSync(join(dir, names[i]!))));
+    });
     return Object.fromEntries(names.map((name, i) => [name, cids[i]!]));
   }
 
   /** Fetch a result manifest and write its files into `dir`; returns the manifest. */
   async downloadResult(resultCid: string, dir: string): Promise<ResultManifest> {
     const manifest = parse(ResultManifest, await this.getRecord(resultCid), "result");
-    mkdirSync(dir, { recursive: true });
-    for (const [name, cid] of Object.entries(manifest.files)) {
+    const entries = Object.entries(manifest.files);
+    // REJECT: a name that would write outside `dir` (checked for every file before any is written)
+    for (const [name] of entries)
       if (name.includes("/") || name.startsWith("."))
         throw new LilyError({ code: "INVALID_INPUT", field: `result.files.${name}`, message: `unsafe file name in result: ${name}` });
+    mkdirSync(dir, { recursive: true });
+    await inParallel(entries.length, async (i) => {
+      const [name, cid] = entries[i]!;
       writeFileSync(join(dir, name), await this.getBytes(cid));
-    }
+    });
     return manifest;
   }
 }

@@ -1,6 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, readFileSync, mkdirSync } from "node:fs";
+import { existsSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { cidForBytes, isLilyError } from "@lily/protocol";
 import { createLogger } from "@lily/node-kit";
@@ -64,4 +64,12 @@ test("putDirectory uploads more files than it sends at once, each under its own 
   const files = await store.putDirectory(out);
   assert.deepEqual(Object.keys(files), [...names].sort());
   for (const name of names) assert.equal(files[name], cidForBytes(new TextEncoder().encode(`contents of ${name}\n`)), name);
+});
+
+test("a result naming a file outside its folder is refused before any file is written", async () => {
+  const good = await store.putBytes(new TextEncoder().encode("fine\n"));
+  const resultCid = await store.putRecord({ module: good, inputs: good, exitCode: 0, files: { a: good, "../escape": good } });
+  const dest = join(dir, "refused");
+  await assert.rejects(store.downloadResult(resultCid, dest), (e) => isLilyError(e, "INVALID_INPUT") && e.field === "result.files.../escape");
+  assert.equal(existsSync(dest), false);
 });
