@@ -171,6 +171,20 @@ test("a subscriber that stops reading is dropped once it falls far behind", { ti
   assert.ok(received < published, `the subscriber got all ${received} bytes`);
 });
 
+/** A WebSocket server (not the hub) that sends `message` to whoever connects; its URL. */
+async function oversizeSender(t: TestContext, message: string): Promise<string> {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => {
+    wss.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  wss.on("connection", (ws) => ws.send(message));
+  return urlOf(server);
+}
+
 test("watchChanges is told once per event it subscribed to, and never for others", async (t) => {
   const { url, hub } = await startHub(t);
   const [mine, theirs] = [provider(1), provider(2)];
@@ -194,34 +208,18 @@ test("watchChanges refuses an event larger than the cap like subscribe, and a ma
     () => watchChanges("http://127.0.0.1:1", { provider: "nobody" }, () => {}),
     (e) => isLilyError(e, "INVALID_INPUT") && e.field === "subscription.provider",
   );
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.after(() => {
-    wss.close();
-    server.closeAllConnections();
-    server.close();
-  });
-  wss.on("connection", (ws) => ws.send("x".repeat(2 * MiB)));
+  const url = await oversizeSender(t, "x".repeat(2 * MiB));
   const errors: unknown[] = [];
-  const w = watchChanges(urlOf(server), { provider: provider(1) }, () => assert.fail("the change was reported"), { onError: (e) => errors.push(e) });
+  const w = watchChanges(url, { provider: provider(1) }, () => assert.fail("the change was reported"), { onError: (e) => errors.push(e) });
   t.after(() => w.close());
   const err = await eventually(() => errors[0], "an error");
   assert.equal((err as { code?: string }).code, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
 });
 
 test("subscribe refuses an event larger than its cap and reports it", { timeout: 10_000 }, async (t) => {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  t.after(() => {
-    wss.close();
-    server.closeAllConnections();
-    server.close();
-  });
-  wss.on("connection", (ws) => ws.send(JSON.stringify({ type: "deal", record: { padding: "x".repeat(2 * MiB) } })));
+  const url = await oversizeSender(t, JSON.stringify({ type: "deal", record: { padding: "x".repeat(2 * MiB) } }));
   const errors: unknown[] = [];
-  const s = subscribe(urlOf(server), { provider: provider(1) }, () => assert.fail("the event was delivered"), { onError: (e) => errors.push(e) });
+  const s = subscribe(url, { provider: provider(1) }, () => assert.fail("the event was delivered"), { onError: (e) => errors.push(e) });
   t.after(() => s.close());
   const err = await eventually(() => errors[0], "an error");
   assert.equal((err as { code?: string }).code, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");

@@ -4,11 +4,10 @@
 // the global options, so only its module is loaded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import { COMMANDS, registerCommands, requestedCommand } from "../src/commands/index.ts";
 import { readFileSync } from "node:fs";
-import { LILY } from "./lilyProcess.ts";
+import { modulesLoadedBy } from "./lilyProcess.ts";
 // @ts-expect-error: plain JS without types, shared with bin/lily.js
 import { currentBundle } from "../bin/currentBundle.js";
 
@@ -42,18 +41,7 @@ test("the command asked for is found past --home and in `help <command>`", () =>
 
 test("`lily --help` does not load the protocol, viem or any role", () => {
   // The loader hook lists every module resolved; none of Lily's heavy packages may be among them.
-  const res = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
-      LILY,
-      "--help",
-    ],
-    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: "1" } },
-  );
-  assert.equal(res.status, 0, res.stderr);
-  const loaded = res.stderr.split("\n").filter((l) => l.startsWith("loaded "));
+  const loaded = modulesLoadedBy(["--help"], "sources");
   assert.ok(
     loaded.some((l) => l.includes("commander")),
     "the hook saw the modules loaded",
@@ -70,22 +58,8 @@ test("`lily --help` from the bundle loads only bundle files, and none of them ho
   // npm test builds the bundle first; after an edit it is stale and lily runs the sources (above).
   const entry = currentBundle();
   if (!entry) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
-  const res = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
-      LILY,
-      "--help",
-    ],
-    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: "" } },
-  );
-  assert.equal(res.status, 0, res.stderr);
   const dist = new URL(".", entry).href;
-  const urls = res.stderr
-    .split("\n")
-    .filter((l) => l.startsWith("loaded ") && !l.startsWith("loaded node:"))
-    .map((l) => l.slice("loaded ".length));
+  const urls = modulesLoadedBy(["--help"], "bundle").filter((u) => !u.startsWith("node:"));
   const outside = urls.filter((u) => !u.startsWith(dist) && !u.endsWith("/bin/lily.js") && !u.endsWith("/bin/currentBundle.js"));
   assert.deepEqual(outside, [], "nothing outside the bundle is loaded");
   const chunks = JSON.parse(readFileSync(new URL("chunks.json", dist), "utf8")) as Record<string, string[]>;

@@ -7,23 +7,11 @@
 // outside it, so the on-demand check runs against the bundle too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { LILY } from "./lilyProcess.ts";
+import { modulesLoadedBy } from "./lilyProcess.ts";
 
-/** Every module URL `lily <args>` resolves, through a loader hook that writes them to stderr. */
-function modulesLoadedBy(args: string[], from: "sources" | "bundle" = "sources"): string[] {
-  const res = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
-      LILY,
-      ...args,
-    ],
-    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: from === "sources" ? "1" : "" } },
-  );
-  assert.equal(res.status, 0, res.stderr);
-  const loaded = res.stderr.split("\n").filter((l) => l.startsWith("loaded "));
+/** The modules `lily <args>` loads, checked to be the command's own graph when read from the sources. */
+function loadedBy(args: string[], from: "sources" | "bundle" = "sources"): string[] {
+  const loaded = modulesLoadedBy(args, from);
   // The hook saw the command's own module graph (every one of these imports the protocol).
   if (from === "sources")
     assert.ok(
@@ -40,7 +28,7 @@ const ON_DEMAND = ["/node_modules/node-llama-cpp/", "/node_modules/ipull/", "/no
 for (const from of ["sources", "bundle"] as const)
   for (const command of ["store", "solver", "provider", "mediator", "gateway", "run"]) {
     test(`\`lily ${command}\` (${from}) loads neither llama.cpp nor siwe/ethers before it needs them`, () => {
-      const loaded = modulesLoadedBy([command, "--help"], from);
+      const loaded = loadedBy([command, "--help"], from);
       for (const heavy of ON_DEMAND)
         assert.deepEqual(
           loaded.filter((l) => l.includes(heavy)),
@@ -51,7 +39,7 @@ for (const from of ["sources", "bundle"] as const)
   }
 
 test("the store role does not load the chain client, the SDK or an executor", () => {
-  const loaded = modulesLoadedBy(["store", "--help"]);
+  const loaded = loadedBy(["store", "--help"]);
   for (const heavy of ["/packages/chain/", "/packages/sdk/", "/packages/executor/", "/packages/solver/"])
     assert.deepEqual(
       loaded.filter((l) => l.includes(heavy)),

@@ -27,3 +27,25 @@ export function lilyAsync(home: string, ...args: string[]): Promise<{ code: numb
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * Every module URL `lily <args>` resolves (node: built-ins included), through a loader hook that
+ * writes them to stderr: from the sources, or from the bundle when it is current.
+ */
+export function modulesLoadedBy(args: string[], from: "sources" | "bundle"): string[] {
+  const res = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);if(process.env.LILY_TRACE)process.stderr.write('loaded '+r.url+'\\n');return r}})",
+      LILY,
+      ...args,
+    ],
+    { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: from === "sources" ? "1" : "" } },
+  );
+  if (res.status !== 0) throw new Error(`lily ${args.join(" ")} exited ${res.status}: ${res.stderr}`);
+  return res.stderr
+    .split("\n")
+    .filter((l) => l.startsWith("loaded "))
+    .map((l) => l.slice("loaded ".length));
+}
