@@ -21,7 +21,7 @@ import { sandboxRunner } from "./sandbox.ts";
 import { dealCost, transactionsIn, type ChainTx, type DealCost } from "./chain.ts";
 import { bareNodeHwmKib, cliLoadedHwmKib, procMemory } from "./memory.ts";
 import { breakdown, stepMedians, steps, type JobMarks } from "./timeline.ts";
-import { int, median, mib, ms, progress, quantile, ratio, table } from "./stats.ts";
+import { countOption, int, median, mib, ms, progress, quantile, ratio, table } from "./stats.ts";
 
 const USAGE = `usage: npm run bench [-- --jobs N] [--cli-runs K] [--starts S] [--json]
   --jobs N      jobs sent through the SDK in-process, one after another (default 10)
@@ -52,14 +52,7 @@ function options() {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const count = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      process.stderr.write(`error: --${name}: expected an integer >= ${min}, got ${v}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    return n;
-  };
+  const count = countOption(USAGE);
   return {
     jobs: count("jobs", values.jobs, 1),
     cliRuns: count("cli-runs", values["cli-runs"], 0),

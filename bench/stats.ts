@@ -36,3 +36,18 @@ export function table(header: string[], rows: string[][]): string {
 export function progress(text: string): void {
   process.stderr.write(`[bench] ${text}\n`);
 }
+
+/**
+ * A reader of integer options: `count(name, value, min)` returns the integer, or prints
+ * `error: --name: ...` and the usage and exits 2 (every bench's command line, the same way).
+ */
+export function countOption(usage: string): (name: string, v: string, min: number) => number {
+  return (name, v, min) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      process.stderr.write(`error: --${name}: expected an integer >= ${min}, got ${v}\n${usage}\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+}

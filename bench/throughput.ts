@@ -20,7 +20,7 @@ import { rolePids, startDevnet, stopAll, type Devnet } from "./devnet.ts";
 import { chainOn, fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { sandboxRunner } from "./sandbox.ts";
 import { readProfiles, type RoleProfile } from "./cpuProfiles.ts";
-import { median, ms, progress, quantile, ratio, table } from "./stats.ts";
+import { countOption, median, ms, progress, quantile, ratio, table } from "./stats.ts";
 import { breakdown, steps, type JobMarks } from "./timeline.ts";
 
 const USAGE = `usage: node bench/throughput.ts [--providers P] [--submitters C] [--jobs-per-submitter J] [--profile] [--json]
@@ -53,14 +53,8 @@ function options() {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const count = (name: string, v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) {
-      process.stderr.write(`error: --${name}: expected an integer >= 1, got ${v}\n${USAGE}\n`);
-      process.exit(2);
-    }
-    return n;
-  };
+  const positive = countOption(USAGE);
+  const count = (name: string, v: string) => positive(name, v, 1);
   return {
     providers: count("providers", values.providers),
     submitters: count("submitters", values.submitters),
