@@ -77,17 +77,18 @@ const result = await build({
 // heap. esbuild already writes code as ASCII (its default charset) but keeps some comments as
 // written, so what is left outside ASCII is in comments; it is replaced there, and a character
 // found anywhere that does not look like a comment stops the build.
+const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 for (const output of Object.keys(result.metafile.outputs)) {
   const path = resolve(repoRoot, output);
   const text = readFileSync(path, "utf8");
-  if (/^[\x00-\x7f]*$/.test(text)) continue;
+  if (!NON_ASCII.test(text)) continue;
   const lines = text.split("\n").map((line, i) => {
-    if (/^[\x00-\x7f]*$/.test(line)) return line;
-    const at = line.search(/[^\x00-\x7f]/);
+    if (!NON_ASCII.test(line)) return line;
+    const at = line.search(NON_ASCII);
     const before = line.slice(0, at);
     if (!before.includes("//") && !/^\s*(\*|\/\*)/.test(line))
       throw new Error(`${output}:${i + 1}: a non-ASCII character outside a comment: ${line.trim().slice(0, 120)}`);
-    return line.replace(/[^\x00-\x7f]/gu, "?");
+    return line.replace(new RegExp(NON_ASCII, "gu"), "?");
   });
   writeFileSync(path, lines.join("\n"));
 }
