@@ -23,6 +23,7 @@ import { considerProposal, type Reservations } from "./considerProposal.ts";
 import { observe } from "./observe.ts";
 import { nextStep, shouldCheck } from "./nextStep.ts";
 import { applyStep } from "./applyStep.ts";
+import { DealSteps } from "./dealSteps.ts";
 import { RunGate } from "./runGate.ts";
 import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
 import { readModules } from "./knownModules.ts";
@@ -103,7 +104,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   const db = new ProviderDb(opts.dbPath);
   const startedAt = clock();
   // A job that ends lets one that waits for its capacity run at once, not a poll later.
-  const gate = new RunGate({ capacity: opts.resources, ...(opts.maxConcurrentJobs !== undefined && { maxJobs: opts.maxConcurrentJobs }) }, () => tick());
+  const gate = new RunGate({ capacity: opts.resources, ...(opts.maxConcurrentJobs !== undefined && { maxJobs: opts.maxConcurrentJobs }) }, () => news());
   const ctx: StepContext = {
     account: opts.account,
     domain,
@@ -163,7 +164,6 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   });
   const reservations: Reservations = new Map();
   const busySince = new Map<string, number>();
-  const busy = new Map<string, Promise<void>>();
   const seconds = () => Math.floor(clock() / 1000);
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -183,14 +183,13 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       .map((o) => o.id);
   });
 
-  /** Handle one deal at most once at a time; errors are logged and the next pass decides again. */
-  function handle(id: string, f: () => Promise<void>): void {
-    const key = id.toLowerCase();
-    if (busy.has(key) || closed) return;
-    const step = f()
-      .catch((e) => log.warn("deal step failed; retrying on the next pass", { deal: id, err: e }))
-      .finally(() => busy.delete(key));
-    busy.set(key, step);
+  const steps = new DealSteps({
+    onError: (id, e) => log.warn("deal step failed; retrying on the next pass", { deal: id, err: e }),
+    passAgain: () => tick(),
+  });
+  /** One step per deal at a time (dealSteps.ts); none once closing. */
+  function handle(id: string, f: () => Promise<void>, withNews: boolean): void {
+    if (!closed) steps.handle(id, f, withNews);
   }
 
   let lastOfferCheck = clock();
@@ -209,6 +208,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   }
 
   async function pass(): Promise<void> {
+    const withNews = newsPending;
+    newsPending = false;
     let records: DealRecord[] | undefined;
     try {
       // Only the deals still before opening: after that the chain drives every step, and the
@@ -222,18 +223,22 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     const byId = new Map((records ?? []).map((r) => [r.id.toLowerCase(), r]));
     for (const r of records ?? []) {
       if (shouldCheck(r, db.get(r.id) !== undefined, seconds()))
-        handle(r.id, () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r));
+        handle(r.id, () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r), withNews);
     }
     // A proposal left waiting for capacity that the solver no longer proposes needs no more waiting.
     if (records) for (const id of busySince.keys()) if (!byId.get(id)?.status.startsWith("proposed")) busySince.delete(id);
     for (const local of db.followed()) {
-      handle(local.id, async () => {
-        const view = await observe({ ...ctx, mediationTimeoutSeconds }, local, byId.get(local.id.toLowerCase()), seconds());
-        const step = nextStep(view);
-        if (step.kind === "wait") log.debug("deal waits", { deal: local.id, why: step.why });
-        else log.debug("deal step", { deal: local.id, step: step.kind });
-        await applyStep(ctx, view, step);
-      });
+      handle(
+        local.id,
+        async () => {
+          const view = await observe({ ...ctx, mediationTimeoutSeconds }, local, byId.get(local.id.toLowerCase()), seconds());
+          const step = nextStep(view);
+          if (step.kind === "wait") log.debug("deal waits", { deal: local.id, why: step.why });
+          else log.debug("deal step", { deal: local.id, step: step.kind });
+          await applyStep(ctx, view, step);
+        },
+        withNews,
+      );
     }
     checkOffer();
   }
@@ -241,6 +246,12 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   let timer: NodeJS.Timeout | undefined;
   let passing = false;
   let again = false;
+  /** Something changed (a solver event, capacity freed): a pass that knows it brings news. */
+  let newsPending = false;
+  const news = () => {
+    newsPending = true;
+    tick();
+  };
   /** One pass at a time: news that arrives during a pass asks for one more right after it. */
   const tick = () => {
     if (closed) return;
@@ -310,8 +321,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     throw e;
   }
 
-  const watcher = deps.watch?.(tick);
-  tick();
+  const watcher = deps.watch?.(news);
+  news();
 
   return {
     address: me,
@@ -340,7 +351,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
         await leaseService?.close();
         await Promise.allSettled(models.map((m) => m.runner.close()));
         const grace = new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
-        await Promise.race([Promise.allSettled([...busy.values(), offerCheck]), grace]);
+        await Promise.race([Promise.allSettled([...steps.inFlight(), offerCheck]), grace]);
         db.close();
       })();
       return closing;
