@@ -8,7 +8,8 @@
 //      random books; here it is checked at scale);
 //   3. what a new offer costs (add to the index and match it against the waiting jobs) and a fill;
 //   4. the solver's memory with 100k open offers (the SQLite order book plus the index), heap and
-//      RSS after GC, vs the same empty solver;
+//      RSS after GC, vs the same empty solver; and the index's own share (heap and typed-array
+//      buffers it adds over the offer records it indexes);
 //   5. the solver's own matching path (`Matching` in packages/solver/src/matching.ts, the index the
 //      order book keeps): each job offer stored and matched as its own pass, and a burst of them
 //      coalesced into one pass, deals persisted; vs the path it replaced (every pass a full
@@ -189,7 +190,7 @@ function memory() {
   gc();
   gc();
   const m = process.memoryUsage();
-  return { heapMib: m.heapUsed / 2 ** 20, rssMib: m.rss / 2 ** 20 };
+  return { heapMib: m.heapUsed / 2 ** 20, rssMib: m.rss / 2 ** 20, buffersMib: m.arrayBuffers / 2 ** 20 };
 }
 
 // --- 4. memory first, on a clean heap: the empty solver, then 100k open offers in it
@@ -207,6 +208,9 @@ book.atomically(() => {
   for (const r of offers) book.addResourceOffer(r);
 });
 const bookLoadMs = performance.now() - t;
+// The records are all in memory now (the book's parse cache, the bench's array): what adding them
+// to an index grows is the index's own cost.
+const recordsMem = memory();
 t = performance.now();
 for (const r of offers) index.add(r);
 const indexAddMs = performance.now() - t;
@@ -385,7 +389,12 @@ const report = {
   ratio: (matched * 1000) / indexedMs / (1000 / naivePerJobMs),
   newOffer: { perOfferMs: newOfferMs, againstWaiting: waiting.length, deals: offerDeals, removeUs },
   load: { indexAddUsPerOffer: (indexAddMs * 1000) / N, bookInsertUsPerOffer: (bookLoadMs * 1000) / N },
-  memory: { bareProcess: emptyMem, emptySolver: emptySolverMem, withOffers: fullMem },
+  memory: {
+    bareProcess: emptyMem,
+    emptySolver: emptySolverMem,
+    withOffers: fullMem,
+    index: { heapMib: fullMem.heapMib - recordsMem.heapMib, buffersMib: fullMem.buffersMib - recordsMem.buffersMib },
+  },
   solver: {
     offers: solverIndexSize,
     indexLoadFromSqliteMs: indexLoadMs,
@@ -450,6 +459,12 @@ else {
           ratio(r.memory.withOffers.rssMib, r.memory.emptySolver.rssMib),
         ],
         ["  of which the offers themselves (RSS growth)", mib(r.memory.withOffers.rssMib - r.memory.emptySolver.rssMib), "target < 300 MiB total", ""],
+        [
+          "  of which the index (heap + typed-array buffers it adds to the records)",
+          `${r.memory.index.heapMib.toFixed(1)} + ${r.memory.index.buffersMib.toFixed(1)} MiB`,
+          `${int(((r.memory.index.heapMib + r.memory.index.buffersMib) * 2 ** 20) / N)} bytes/offer`,
+          "",
+        ],
       ],
     ),
     "",

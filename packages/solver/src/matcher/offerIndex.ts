@@ -12,8 +12,11 @@
 // runs as it has close competitors, not the size of the book.
 //
 // The hot paths are memory-bound (a match moves its provider's offer in every module's bucket, a
-// job reads every class of its module), so the index compares numbers kept beside the offers
-// (price as a number, the id as a bigint) and reaches the records only when those cannot decide.
+// job reads every class of its module), so the index compares keys kept beside the offers (the
+// price as a 32-bit float, in each chunk) and reaches the records only when those cannot decide.
+// Memory counts as much: an offer sits in ~6.5 buckets, so what a slot holds is multiplied by that
+// (4 bytes of key and 4 of pointer), and the index keeps no object of its own per offer (an entry
+// with exact numeric keys cost ~30 MiB of heap with 100k offers): a slot points at the record.
 //
 // Updates are incremental: `add` and `remove` an offer, `fill` a provider whose usage changed
 // (its offers move class). Nothing is rebuilt per event. What the index cannot see (an offer the
@@ -27,7 +30,6 @@ import { moduleAllowed, notExcluded, priceWithinBudget, resourcesFree } from "./
 import { pickGroup } from "./group.ts";
 import { dealsPerJob } from "./locks.ts";
 import {
-  byOfferId,
   cheaperFirst,
   contextFor,
   contextsFor,
@@ -66,90 +68,54 @@ interface OfferClass {
   list: SortedOffers;
 }
 
-/**
- * An indexed offer. `p` is its price as a number: ordered as the price is wherever they differ
- * (Number() of a bigint only rounds), so most comparisons need no bigint; a tie falls back to the
- * exact price, then the id (`n`, or the text). It is filed, under each of its modules, in the
- * class of its capacity and its provider's usage (`classKey`).
- */
-interface Entry {
-  readonly rec: ResourceOfferRecord;
-  readonly owner: Owner;
-  readonly p: number;
-  /** The id as a number where that orders it as its text (`idNumber`): a tie on price compares these, not 66-character strings. */
-  readonly n: bigint | undefined;
-  readonly caps: Resources;
-  /** Interned capacity: the class key's first part. */
-  readonly capsId: number;
-  /** The offer's modules without repeats (its own array when it has none). */
-  readonly modules: readonly string[];
-}
-
-/** A provider as the index holds it: what it owes (as `OfferIndex.used` has it) and its offers (the entry itself while it has one, as most do). */
-interface Owner {
-  owed: Resources;
-  offers: Entry | Entry[];
-}
-
 /** A module's classes, by key and in an array (what a job reads, every class of its module, is a plain loop). */
 interface Bucket {
   byKey: Map<number, OfferClass>;
   all: OfferClass[];
 }
 
-/** The exact order of two entries whose `p` is equal: their prices are too while `p` is a safe integer, so only the ids decide. */
-function tie(a: Entry, b: Entry): number {
-  if (a === b) return 0;
-  if (a.p > Number.MAX_SAFE_INTEGER || a.p < -Number.MAX_SAFE_INTEGER) return cheaperFirst(a.rec, b.rec);
-  if (a.n !== undefined && b.n !== undefined) return a.n < b.n ? -1 : a.n > b.n ? 1 : 0;
-  return byOfferId(a.rec, b.rec);
-}
-
-/** An id as a number when that orders it as its text does ("0x" and 64 lowercase hex digits, as hashRecord writes them). */
-const idNumber = (id: string): bigint | undefined => (ID.test(id) ? BigInt(id) : undefined);
-const ID = /^0x[0-9a-f]{64}$/;
+type Rec = ResourceOfferRecord;
 
 /** Most offers one chunk of a `SortedOffers` holds before it splits in two. */
 const CHUNK = 256;
 
 /**
- * A run of a class's offers, cheapest first, with each one's `p` and id beside it in arrays of
- * their own: a search reads the numbers (one block of memory) and, on a price tie, the ids, never
- * the offer records. Reading prices and ids through the records cost cache misses at every step;
- * a match moves one offer in every module's bucket it is in, and each move searches two lists
- * (and many offers share a price: a tie is common, not rare).
+ * A run of a class's offers, cheapest first, with each one's price beside it as a 32-bit float
+ * (`Math.fround` of the price as a number: rounding keeps the order, so keys that differ decide)
+ * in a typed array of its own: a search reads the keys (one block of memory) and only on equal
+ * keys the two records (`cheaperFirst`). Reading prices through the records cost cache misses at
+ * every step; a match moves one offer in every module's bucket it is in, and each move searches a
+ * list. Float32, not the exact price and id beside it: those were 16 bytes (and a bigint) per
+ * offer per bucket, for the few ties a search meets at the end of its run.
  */
 interface Chunk {
-  items: Entry[];
-  keys: number[];
-  /** Each offer's `n`. */
-  ids: (bigint | undefined)[];
+  items: Rec[];
+  /** `Math.fround(Number(price))` of each of `items` (the rest of its `CHUNK + 1` unused). */
+  keys: Float32Array;
 }
 
-/** Whether the offer at `i` of `chunk` ranks before `e` (cheaper, then the lower id). */
-function before(chunk: Chunk, i: number, e: Entry): boolean {
+/** Whether the offer at `i` of `chunk` ranks before `rec` (cheaper, then the lower id); `f` is its key. */
+function before(chunk: Chunk, i: number, rec: Rec, f: number): boolean {
   const k = chunk.keys[i]!;
-  if (k !== e.p) return k < e.p;
-  // Equal `p` are equal prices while `p` is a safe integer, so only the ids decide.
-  if (k <= Number.MAX_SAFE_INTEGER && k >= -Number.MAX_SAFE_INTEGER) {
-    const n = chunk.ids[i];
-    return n !== undefined && e.n !== undefined ? n < e.n : chunk.items[i]!.rec.id < e.rec.id;
-  }
-  return cheaperFirst(chunk.items[i]!.rec, e.rec) < 0;
+  if (k !== f) return k < f;
+  return cheaperFirst(chunk.items[i]!, rec) < 0;
 }
+
+const newKeys = () => new Float32Array(CHUNK + 1);
 
 /**
  * Offers cheapest first (ties by id), in chunks of at most `CHUNK`: an insert or removal moves at
  * most one chunk's items, not the whole list. A class of the most popular module holds a large
  * share of the book (tens of thousands of offers), and a provider that takes a deal moves its
  * offers between classes, so one flat sorted array made every match shift that much memory.
+ * Methods take the offer's price as a number (`p`, computed once per move by the caller).
  */
 class SortedOffers {
   readonly chunks: Chunk[] = [];
-  /** Each chunk's last `p`, in one array: finding the chunk reads these, not every chunk's own arrays. */
+  /** Each chunk's last price as a number, in one array: finding the chunk reads these, not every chunk's own arrays. */
   private readonly lasts: number[] = [];
   private count = 0;
-  /** The cheapest offer's `p` (Infinity when empty): the ranking reads it for every class. */
+  /** The cheapest offer's price as a number (Infinity when empty): the ranking reads it for every class. */
   headP = Number.POSITIVE_INFINITY;
 
   get length(): number {
@@ -157,12 +123,12 @@ class SortedOffers {
   }
 
   /** The cheapest offer. */
-  first(): Entry | undefined {
+  first(): Rec | undefined {
     return this.chunks[0]?.items[0];
   }
 
-  /** The chunk `e` sits in or would go in: the first whose last offer does not rank before it. */
-  private chunkOf(e: Entry): number {
+  /** The chunk `rec` (priced `p`) sits in or would go in: the first whose last offer does not rank before it. */
+  private chunkOf(rec: Rec, p: number): number {
     const chunks = this.chunks;
     let lo = 0;
     let hi = chunks.length - 1;
@@ -170,80 +136,89 @@ class SortedOffers {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const k = lasts[mid]!;
-      if (k < e.p) lo = mid + 1;
-      else if (k > e.p) hi = mid;
+      if (k < p) lo = mid + 1;
+      else if (k > p) hi = mid;
       else {
-        const c = chunks[mid]!;
-        if (before(c, c.keys.length - 1, e)) lo = mid + 1;
+        const items = chunks[mid]!.items;
+        if (cheaperFirst(items[items.length - 1]!, rec) < 0) lo = mid + 1;
         else hi = mid;
       }
     }
     return lo;
   }
 
-  insert(e: Entry): void {
-    this.count++;
-    if (this.chunks.length === 0) {
-      this.chunks.push({ items: [e], keys: [e.p], ids: [e.n] });
-      this.lasts.push(e.p);
-      this.headP = e.p;
-      return;
-    }
-    const ci = this.chunkOf(e);
-    const chunk = this.chunks[ci]!;
-    const { items, keys, ids } = chunk;
-    // Shifted by hand: splice allocates and takes V8's generic path, and a move does two of these.
-    const at = position(chunk, e);
-    for (let k = items.length; k > at; k--) {
-      items[k] = items[k - 1]!;
-      keys[k] = keys[k - 1]!;
-      ids[k] = ids[k - 1]!;
-    }
-    items[at] = e;
-    keys[at] = e.p;
-    ids[at] = e.n;
-    if (items.length > CHUNK) {
-      const half = CHUNK >>> 1;
-      const rest = { items: items.splice(half), keys: keys.splice(half), ids: ids.splice(half) };
-      this.chunks.splice(ci + 1, 0, rest);
-      this.lasts.splice(ci, 1, keys[keys.length - 1]!, rest.keys[rest.keys.length - 1]!);
-    } else this.lasts[ci] = keys[keys.length - 1]!;
-    this.headP = this.chunks[0]!.keys[0]!;
+  private setLast(ci: number): void {
+    const items = this.chunks[ci]!.items;
+    this.lasts[ci] = Number(items[items.length - 1]!.offer.price);
   }
 
-  /** Remove `e` (by its price and id); returns whether it was there. */
-  remove(e: Entry): boolean {
-    // Found by identity among the offers of its `p`, not by comparing ids: those are a cache miss
-    // each, and the class a matched offer leaves is the crowded one (many offers share a price).
-    const p = e.p;
+  private setHead(): void {
+    this.headP = this.chunks.length > 0 ? Number(this.chunks[0]!.items[0]!.offer.price) : Number.POSITIVE_INFINITY;
+  }
+
+  insert(rec: Rec, p: number): void {
+    this.count++;
+    const f = Math.fround(p);
+    if (this.chunks.length === 0) {
+      const keys = newKeys();
+      keys[0] = f;
+      this.chunks.push({ items: [rec], keys });
+      this.lasts.push(p);
+      this.headP = p;
+      return;
+    }
+    const ci = this.chunkOf(rec, p);
+    const chunk = this.chunks[ci]!;
+    const { items, keys } = chunk;
+    // Shifted by hand: splice allocates and takes V8's generic path, and a move does two of these.
+    const at = position(chunk, rec, f);
+    const n = items.length;
+    for (let k = n; k > at; k--) items[k] = items[k - 1]!;
+    keys.copyWithin(at + 1, at, n);
+    items[at] = rec;
+    keys[at] = f;
+    if (items.length > CHUNK) {
+      const half = CHUNK >>> 1;
+      const rest = { items: items.splice(half), keys: newKeys() };
+      rest.keys.set(keys.subarray(half, n + 1));
+      this.chunks.splice(ci + 1, 0, rest);
+      this.lasts.splice(ci, 0, 0);
+      this.setLast(ci);
+      this.setLast(ci + 1);
+    } else if (at === n) this.lasts[ci] = p;
+    if (ci === 0 && at === 0) this.headP = p;
+  }
+
+  /** Remove `rec` (priced `p`); returns whether it was there. */
+  remove(rec: Rec, p: number): boolean {
+    // Found by identity among the offers of its key, not by comparing records: those are a cache
+    // miss each, and the class a matched offer leaves is the crowded one (many offers share a price).
+    const f = Math.fround(p);
     const { chunks, lasts } = this;
-    let ci = lowerBound(lasts, p);
+    let ci = lowerBound(lasts, lasts.length, p);
     let at = -1;
     for (; ci < chunks.length; ci++) {
       const { items, keys } = chunks[ci]!;
-      for (let k = lowerBound(keys, p); k < keys.length && keys[k] === p; k++)
-        if (items[k] === e) {
+      const n = items.length;
+      for (let k = lowerBound(keys, n, f); k < n && keys[k] === f; k++)
+        if (items[k] === rec) {
           at = k;
           break;
         }
-      if (at >= 0 || lasts[ci] !== p) break; // found, or the run of its `p` ends in this chunk
+      if (at >= 0 || lasts[ci] !== p) break; // found, or the run of its price ends in this chunk
     }
     if (at < 0) return false;
-    const { items, keys, ids } = chunks[ci]!;
-    for (let k = at + 1; k < items.length; k++) {
-      items[k - 1] = items[k]!;
-      keys[k - 1] = keys[k]!;
-      ids[k - 1] = ids[k]!;
-    }
+    const { items, keys } = chunks[ci]!;
+    const n = items.length;
+    for (let k = at + 1; k < n; k++) items[k - 1] = items[k]!;
+    keys.copyWithin(at, at + 1, n);
     items.pop();
-    keys.pop();
-    ids.pop();
     this.count--;
     if (items.length === 0) {
       this.chunks.splice(ci, 1);
       this.lasts.splice(ci, 1);
-    } else this.lasts[ci] = keys[keys.length - 1]!;
-    this.headP = this.chunks.length > 0 ? this.chunks[0]!.keys[0]! : Number.POSITIVE_INFINITY;
+    } else if (at === n - 1) this.setLast(ci);
+    if (ci === 0 && at === 0) this.setHead();
     return true;
   }
 }
@@ -272,10 +247,10 @@ const classKey = (capsId: number, caps: Resources, used: Resources) =>
   level(caps.cpu, used.cpu) +
   LEVELS * (level(caps.memoryMb, used.memoryMb) + LEVELS * (level(caps.gpu, used.gpu) + LEVELS * level(caps.vramMb, used.vramMb)));
 
-/** The first index of `sorted` (ascending) whose value is not below `v`. */
-function lowerBound(sorted: readonly number[], v: number): number {
+/** The first index of `sorted` (ascending, its first `length` values) whose value is not below `v`. */
+function lowerBound(sorted: { readonly [i: number]: number }, length: number, v: number): number {
   let lo = 0;
-  let hi = sorted.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid]! < v) lo = mid + 1;
@@ -284,13 +259,13 @@ function lowerBound(sorted: readonly number[], v: number): number {
   return lo;
 }
 
-/** Where `e` sits in `chunk` (cheapest first), or where it would go. */
-function position(chunk: Chunk, e: Entry): number {
+/** Where `rec` sits in `chunk` (cheapest first), or where it would go; `f` is its key. */
+function position(chunk: Chunk, rec: Rec, f: number): number {
   let lo = 0;
-  let hi = chunk.keys.length;
+  let hi = chunk.items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(chunk, mid, e)) lo = mid + 1;
+    if (before(chunk, mid, rec, f)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -298,13 +273,19 @@ function position(chunk: Chunk, e: Entry): number {
 
 const sameResources = (a: Resources, b: Resources) => RESOURCE_KEYS.every((k) => a[k] === b[k]);
 
+/** `modules` without repeats: the array itself when it has none (as offers do), so nothing is allocated per move. */
+function distinct(modules: readonly string[]): readonly string[] {
+  for (let i = 1; i < modules.length; i++) if (modules.lastIndexOf(modules[i]!, i - 1) >= 0) return [...new Set(modules)];
+  return modules;
+}
+
 /** The active resource offers, indexed for matching, and what each provider owes its active deals. */
 export class OfferIndex {
   /** Module -> class key -> class. */
   private readonly buckets = new Map<string, Bucket>();
-  private readonly byId = new Map<Hex, Entry>();
-  /** The providers with offers indexed. */
-  private readonly byProvider = new Map<Address, Owner>();
+  private readonly byId = new Map<Hex, Rec>();
+  /** A provider's offers: the record itself while it has one (most do; a list each cost more than the offer's own fields), else a list. */
+  private readonly byProvider = new Map<Address, Rec | Rec[]>();
   private readonly owed = new Map<Address, Resources>();
   /** Capacity ("cpu,memoryMb,gpu,vramMb") -> its id in class keys; and by id, one object each for the offers of that capacity. */
   private readonly capsIds = new Map<string, number>();
@@ -324,12 +305,12 @@ export class OfferIndex {
   }
 
   get(id: Hex): ResourceOfferRecord | undefined {
-    return this.byId.get(id)?.rec;
+    return this.byId.get(id);
   }
 
   /** Every indexed offer, in the order they were added. */
   offers(): ResourceOfferRecord[] {
-    return Array.from(this.byId.values(), (e) => e.rec);
+    return [...this.byId.values()];
   }
 
   /** What each provider owes its active deals, as the index ranks them (providers owing nothing absent). */
@@ -337,9 +318,13 @@ export class OfferIndex {
     return this.owed;
   }
 
-  /** Index an offer (again: an offer already indexed under this id is replaced). */
-  add(rec: ResourceOfferRecord): void {
-    if (this.byId.has(rec.id)) this.remove(rec.id);
+  /** What `provider` owes (none when absent). */
+  owedBy(provider: Address): Resources {
+    return this.owed.get(provider) ?? NO_RESOURCES;
+  }
+
+  /** The interned capacity of `rec`'s offer: the first part of its class keys. */
+  private capsIdOf(rec: Rec): number {
     const o = rec.offer;
     const capsKey = `${o.cpu},${o.memoryMb},${o.gpu},${o.vramMb}`;
     let capsId = this.capsIds.get(capsKey);
@@ -347,40 +332,39 @@ export class OfferIndex {
       capsId = this.capsById.push(resourcesOf(o)) - 1;
       this.capsIds.set(capsKey, capsId);
     }
-    const caps = this.capsById[capsId]!;
-    const all = rec.offer.modules;
-    const modules = new Set(all).size === all.length ? all : [...new Set(all)];
+    return capsId;
+  }
+
+  /** Index an offer (again: an offer already indexed under this id is replaced). */
+  add(rec: ResourceOfferRecord): void {
+    if (this.byId.has(rec.id)) this.remove(rec.id);
+    this.byId.set(rec.id, rec);
     const provider = rec.offer.provider;
-    let owner = this.byProvider.get(provider);
-    const e: Entry = {
-      rec,
-      owner: owner ?? { owed: this.owed.get(provider) ?? NO_RESOURCES, offers: [] },
-      p: Number(rec.offer.price),
-      n: idNumber(rec.id),
-      caps,
-      capsId,
-      modules,
-    };
-    if (!owner) {
-      owner = e.owner;
-      owner.offers = e;
-      this.byProvider.set(provider, owner);
-    } else if (Array.isArray(owner.offers)) owner.offers.push(e);
-    else owner.offers = [owner.offers, e];
-    this.byId.set(rec.id, e);
-    for (const module of modules) this.file(e, module, owner.owed);
+    const held = this.byProvider.get(provider);
+    if (!held) this.byProvider.set(provider, rec);
+    else if (Array.isArray(held)) held.push(rec);
+    else this.byProvider.set(provider, [held, rec]);
+    const capsId = this.capsIdOf(rec);
+    const owed = this.owedBy(provider);
+    const key = classKey(capsId, this.capsById[capsId]!, owed);
+    const p = Number(rec.offer.price);
+    for (const module of distinct(rec.offer.modules)) this.file(rec, p, module, key, capsId, owed);
   }
 
   /** Take an offer out of the index; returns whether it was in. */
   remove(id: Hex): boolean {
-    const e = this.byId.get(id);
-    if (!e) return false;
+    const rec = this.byId.get(id);
+    if (!rec) return false;
     this.byId.delete(id);
-    const owner = e.owner;
-    const left = Array.isArray(owner.offers) ? owner.offers.filter((r) => r !== e) : [];
-    if (left.length === 0) this.byProvider.delete(e.rec.offer.provider);
-    else owner.offers = left.length === 1 ? left[0]! : left;
-    for (const module of e.modules) this.unfile(e, module, e.owner.owed);
+    const provider = rec.offer.provider;
+    const held = this.byProvider.get(provider);
+    const left = Array.isArray(held) ? held.filter((r) => r !== rec) : [];
+    if (left.length === 0) this.byProvider.delete(provider);
+    else this.byProvider.set(provider, left.length === 1 ? left[0]! : left);
+    const capsId = this.capsIdOf(rec);
+    const key = classKey(capsId, this.capsById[capsId]!, this.owedBy(provider));
+    const p = Number(rec.offer.price);
+    for (const module of distinct(rec.offer.modules)) this.unfile(rec, p, module, key);
     return true;
   }
 
@@ -389,42 +373,60 @@ export class OfferIndex {
    * in each module's bucket, where that class differs (usage rounds to a level).
    */
   fill(provider: Address, used: Resources): void {
-    const owner = this.byProvider.get(provider);
-    const before = owner ? owner.owed : (this.owed.get(provider) ?? NO_RESOURCES);
+    const before = this.owedBy(provider);
     if (sameResources(before, used)) return;
-    this.owe(provider, owner, used);
+    this.owe(provider, before, used);
   }
 
-  /** The provider now also owes `more` (one more deal's): `fill` with its usage plus `more`, with one lookup of the provider. */
+  /** The provider now also owes `more` (one more deal's): `fill` with its usage plus `more`. */
   useMore(provider: Address, more: Resources): void {
-    const owner = this.byProvider.get(provider);
-    const before = owner ? owner.owed : (this.owed.get(provider) ?? NO_RESOURCES);
     if (more.cpu === 0 && more.memoryMb === 0 && more.gpu === 0 && more.vramMb === 0) return;
-    this.owe(provider, owner, addResources(before, more));
+    const before = this.owedBy(provider);
+    this.owe(provider, before, addResources(before, more));
   }
 
-  private owe(provider: Address, owner: Owner | undefined, used: Resources): void {
+  private owe(provider: Address, before: Resources, used: Resources): void {
     const now = sameResources(used, NO_RESOURCES) ? NO_RESOURCES : resourcesOf(used);
     if (now === NO_RESOURCES) this.owed.delete(provider);
     else this.owed.set(provider, now);
-    if (owner === undefined) return;
-    const before = owner.owed;
-    owner.owed = now;
-    for (const e of Array.isArray(owner.offers) ? owner.offers : [owner.offers]) {
+    const held = this.byProvider.get(provider);
+    if (held === undefined) return;
+    for (const rec of Array.isArray(held) ? held : [held]) {
+      const capsId = this.capsIdOf(rec);
+      const caps = this.capsById[capsId]!;
+      const from = classKey(capsId, caps, before);
+      const to = classKey(capsId, caps, now);
       // An offer whose class is the same at the new usage stays where it is (usage rounds to a level).
-      if (classKey(e.capsId, e.caps, before) === classKey(e.capsId, e.caps, now)) continue;
-      for (const module of e.modules) {
-        this.unfile(e, module, before);
-        this.file(e, module, now);
+      if (from === to) continue;
+      const p = Number(rec.offer.price);
+      for (const module of distinct(rec.offer.modules)) {
+        this.unfile(rec, p, module, from);
+        this.file(rec, p, module, to, capsId, now);
       }
     }
   }
 
-  /** Take every provider's usage from `used` (the book's, read at the start of a pass): work only for providers whose usage changed. */
+  /**
+   * Take every provider's usage from `used` (the book's, read at the start of a pass): offers move
+   * only for providers whose usage changed. The walk itself is over every busy provider, every
+   * pass (the book's map is its own), so it is kept to one lookup each: the values compared field
+   * by field, and the index's providers missing from `used` looked for only when the count says
+   * some are (it cost ~1.5 ms a pass with 10k busy providers, more than matching the pass's job).
+   */
   syncUsed(used: ReadonlyMap<Address, Resources>): void {
     if (used === this.owed) return; // the caller is the index's own planning, already in step
-    for (const provider of [...this.owed.keys()]) if (!used.has(provider)) this.fill(provider, NO_RESOURCES);
-    for (const [provider, r] of used) this.fill(provider, r);
+    const owed = this.owed;
+    /** Providers of `used` owing something: each is in `owed` once synced. */
+    let busy = 0;
+    for (const [provider, r] of used) {
+      if (r.cpu !== 0 || r.memoryMb !== 0 || r.gpu !== 0 || r.vramMb !== 0) busy++;
+      const before = owed.get(provider) ?? NO_RESOURCES;
+      if (before.cpu === r.cpu && before.memoryMb === r.memoryMb && before.gpu === r.gpu && before.vramMb === r.vramMb) continue;
+      this.owe(provider, before, r);
+    }
+    if (owed.size === busy) return;
+    // Deleting the entry being visited is safe in a Map's iteration.
+    for (const [provider, before] of owed) if (!used.has(provider)) this.owe(provider, before, NO_RESOURCES);
   }
 
   /** The classes of `module`'s bucket (read-only; for the ranking below). */
@@ -432,8 +434,8 @@ export class OfferIndex {
     return this.buckets.get(module)?.all ?? [];
   }
 
-  private file(e: Entry, module: string, owed: Resources): void {
-    const key = classKey(e.capsId, e.caps, owed);
+  /** File `rec` (priced `p`) under `module`, in its class `key` (of capacity `capsId`, its provider owing `owed`). */
+  private file(rec: Rec, p: number, module: string, key: number, capsId: number, owed: Resources): void {
     let bucket = this.buckets.get(module);
     if (!bucket) {
       bucket = { byKey: new Map(), all: [] };
@@ -441,7 +443,7 @@ export class OfferIndex {
     }
     let c = bucket.byKey.get(key);
     if (!c) {
-      const caps = e.caps;
+      const caps = this.capsById[capsId]!;
       const used = usageFloor(caps, owed);
       c = {
         key,
@@ -458,15 +460,15 @@ export class OfferIndex {
       bucket.byKey.set(key, c);
       bucket.all.push(c);
     }
-    c.list.insert(e);
+    c.list.insert(rec, p);
   }
 
-  /** Take `e` out of `module`'s class for its provider owing `owed` (where `file` put it). */
-  private unfile(e: Entry, module: string, owed: Resources): void {
+  /** Take `rec` (priced `p`) out of `module`'s class `key` (where `file` put it). */
+  private unfile(rec: Rec, p: number, module: string, key: number): void {
     const bucket = this.buckets.get(module);
-    const c = bucket?.byKey.get(classKey(e.capsId, e.caps, owed));
+    const c = bucket?.byKey.get(key);
     if (!bucket || !c) return;
-    c.list.remove(e);
+    c.list.remove(rec, p);
     if (c.list.length > 0) return;
     bucket.byKey.delete(c.key);
     const last = bucket.all.pop()!;
@@ -556,17 +558,25 @@ interface Cursor {
   c: OfferClass;
   chunk: number;
   at: number;
-  next: Entry;
+  next: Rec;
+  /** `next`'s price as a number. */
+  p: number;
   ceiling: number;
 }
 interface Ranked {
-  e: Entry;
+  rec: Rec;
+  /** Its price as a number. */
+  p: number;
   score: number;
 }
 
-/** `byRank` (the higher score first, then cheaper, then the lower id), on entries. */
-const ranksBefore = (aScore: number, a: Entry, bScore: number, b: Entry) =>
-  aScore > bScore || (aScore === bScore && (a.p < b.p || (a.p === b.p && tie(a, b) < 0)));
+/**
+ * `byRank` (the higher score first, then cheaper, then the lower id), with each offer's price as a
+ * number (`aP`, `bP`): ordered as the prices wherever they differ (Number() of a bigint only
+ * rounds), so only equal ones compare the records.
+ */
+const ranksBefore = (aScore: number, a: Rec, aP: number, bScore: number, b: Rec, bP: number) =>
+  aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && cheaperFirst(a, b) < 0)));
 
 /**
  * The offers that pass every filter for `job`, best first (score, then lower offer id), exactly as
@@ -592,16 +602,16 @@ function* ranked(
   const contextOf = contextsFor(job, state.snapshot, state.held, state.now);
   const maxPrice = j.maxPrice;
   const maxP = Number(maxPrice);
-  /** `price <= maxPrice`, mostly without a bigint (see `Entry.p`). */
-  const affordable = (e: Entry) => e.p < maxP || (e.p === maxP && e.rec.offer.price <= maxPrice);
-  const ceilingOf = (c: OfferClass, e: Entry) => {
+  /** `price <= maxPrice` for `rec` priced `p` as a number, mostly without comparing bigints. */
+  const affordable = (rec: Rec, p: number) => p < maxP || (p === maxP && rec.offer.price <= maxPrice);
+  const ceilingOf = (c: OfferClass, rec: Rec) => {
     let sum = 0; // summed in the order of `scores`, as the scores themselves are
-    for (const s of scores) sum += s.weight * (s.ceiling ? s.ceiling(j, e.rec.offer, c.used) : 100);
+    for (const s of scores) sum += s.weight * (s.ceiling ? s.ceiling(j, rec.offer, c.used) : 100);
     return sum;
   };
   // Classes by the rank their next offer would have if it scored its ceiling. Along a class the
   // ceiling only falls while price (then id) rises, so this is the rank order of the ceilings.
-  const classes = new Heap<Cursor>((a, b) => ranksBefore(a.ceiling, a.next, b.ceiling, b.next));
+  const classes = new Heap<Cursor>((a, b) => ranksBefore(a.ceiling, a.next, a.p, b.ceiling, b.next, b.p));
   const bucket = index.bucket(j.module);
   for (let b = 0; b < bucket.length; b++) {
     const c = bucket[b]!;
@@ -610,30 +620,33 @@ function* ranked(
     const list = c.list;
     if (list.length === 0 || list.headP > maxP) continue;
     const head = list.first()!;
-    if (!affordable(head)) continue;
-    classes.push({ c, chunk: 0, at: 0, next: head, ceiling: ceilingOf(c, head) });
+    const p = list.headP;
+    if (!affordable(head, p)) continue;
+    classes.push({ c, chunk: 0, at: 0, next: head, p, ceiling: ceilingOf(c, head) });
   }
-  const found = new Heap<Ranked>((a, b) => ranksBefore(a.score, a.e, b.score, b.e));
+  const found = new Heap<Ranked>((a, b) => ranksBefore(a.score, a.rec, a.p, b.score, b.rec, b.p));
   for (;;) {
     for (let top = classes.peek(); top; top = classes.peek()) {
-      const next = top.next;
+      const rec = top.next;
+      const p = top.p;
       const c = top.c;
       const best = found.peek();
-      // Nothing left unevaluated ranks before `next` at its ceiling: the best found can go first.
-      if (best && ranksBefore(best.score, best.e, top.ceiling, next)) break;
+      // Nothing left unevaluated ranks before `rec` at its ceiling: the best found can go first.
+      if (best && ranksBefore(best.score, best.rec, best.p, top.ceiling, rec, p)) break;
       const chunks = c.list.chunks;
       if (++top.at >= chunks[top.chunk]!.items.length) {
         top.chunk++;
         top.at = 0;
       }
       const after = chunks[top.chunk]?.items[top.at];
-      if (after && affordable(after)) {
+      const afterP = after ? Number(after.offer.price) : 0;
+      if (after && affordable(after, afterP)) {
         top.next = after;
+        top.p = afterP;
         top.ceiling = ceilingOf(c, after);
         classes.fixTop();
       } else classes.pop();
-      const rec = next.rec;
-      const ctx = contextOf(rec, next.owner.owed);
+      const ctx = contextOf(rec, index.owedBy(rec.offer.provider));
       const reason = firstRejection(filters, job, rec, ctx);
       if (reason) {
         noteRejection(rejected, rec.offer.provider, reason);
@@ -642,11 +655,11 @@ function* ranked(
       fit.push(rec);
       let score = 0;
       for (const s of scores) score += s.weight * s.score(j, rec.offer, ctx);
-      found.push({ e: next, score });
+      found.push({ rec, p, score });
     }
     const best = found.pop();
     if (!best) return;
-    yield best.e.rec;
+    yield best.rec;
   }
 }
 
