@@ -5,8 +5,8 @@ import { randomBytes, scrypt, scryptSync, createCipheriv, createDecipheriv, rand
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { getAddress, isAddressEqual, keccak256, type Hex } from "viem";
-import { generatePrivateKey, privateKeyToAccount, toAccount, type LocalAccount, type PrivateKeyAccount } from "viem/accounts";
-import { LilyError } from "@lily/protocol";
+import { generatePrivateKey, toAccount, type LocalAccount, type PrivateKeyAccount } from "viem/accounts";
+import { LilyError, keyAccount } from "@lily/protocol";
 
 // Lighter than geth's default (n=262144) so devnet start-up stays fast; still memory-hard.
 const SCRYPT = { n: 16384, r: 8, p: 1, dklen: 32 };
@@ -42,7 +42,7 @@ export function encryptKey(privateKey: Hex, password: string): KeystoreV3 {
   return {
     version: 3,
     id: randomUUID(),
-    address: privateKeyToAccount(privateKey).address.slice(2).toLowerCase(),
+    address: keyAccount(privateKey).address.slice(2).toLowerCase(),
     crypto: {
       cipher: "aes-128-ctr",
       ciphertext: ciphertext.toString("hex"),
@@ -108,7 +108,7 @@ export function openKeystoreAccount(path: string, password: string): LocalAccoun
     throw new LilyError({ code: "CONFIG", field: path, message: `${path}: keystore has no valid address`, cause: e });
   }
   const key = decryptKeyAsync(ks, password, path).then((privateKey) => {
-    const account = privateKeyToAccount(privateKey);
+    const account = keyAccount(privateKey);
     // REJECT: a keystore whose stated address is not its key's would sign for someone else
     if (!isAddressEqual(account.address, address))
       throw new LilyError({ code: "CONFIG", field: path, message: `${path}: the keystore's address is not its key's (${account.address})` });
@@ -117,6 +117,7 @@ export function openKeystoreAccount(path: string, password: string): LocalAccoun
   key.catch(() => {}); // reported by the first signature that needs it
   return toAccount({
     address,
+    sign: async (p) => (await key).sign(p),
     signMessage: async (p) => (await key).signMessage(p),
     signTransaction: async (tx, o) => (await key).signTransaction(tx, o),
     signTypedData: async (td) => (await key).signTypedData(td),
@@ -133,10 +134,10 @@ export function loadOrCreateKey(path: string, password: string): { account: Priv
       throw new LilyError({ code: "CONFIG", field: path, message: `${path}: keystore is not valid JSON`, cause: e });
     }
     const privateKey = decryptKey(ks, password, path);
-    return { account: privateKeyToAccount(privateKey), privateKey, created: false };
+    return { account: keyAccount(privateKey), privateKey, created: false };
   }
   const privateKey = generatePrivateKey();
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(encryptKey(privateKey, password), null, 2), { mode: 0o600, flag: "wx" });
-  return { account: privateKeyToAccount(privateKey), privateKey, created: true };
+  return { account: keyAccount(privateKey), privateKey, created: true };
 }

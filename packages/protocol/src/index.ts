@@ -7,6 +7,7 @@ export * from "./network.ts";
 export * from "./mediators.ts";
 export * from "./eip712.ts";
 export { recoverSigner } from "./recoverSigner.ts";
+export { keyAccount } from "./keyAccount.ts";
 export * from "./dealTerms.ts";
 export * from "./schemas.ts";
 export * from "./module.ts";

@@ -10,6 +10,8 @@ import { getAddress, hexToBytes, keccak256, recoverAddress, type Address, type H
 
 interface Secp256k1Binding {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: false): Uint8Array;
+  ecdsaSign(msg32: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
+  publicKeyCreate(privateKey: Uint8Array, compressed: false): Uint8Array;
 }
 
 let binding: Secp256k1Binding | null | undefined;
