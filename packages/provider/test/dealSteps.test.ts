@@ -14,6 +14,20 @@ function held() {
 
 const settle = () => new Promise((r) => setImmediate(r));
 
+/** Whether a new step for the deal is started (its last one has ended). */
+async function runsNow(steps: DealSteps, id: string): Promise<boolean> {
+  let ran = false;
+  steps.handle(
+    id,
+    async () => {
+      ran = true;
+    },
+    false,
+  );
+  await settle();
+  return ran;
+}
+
 test("a deal's second step is not started while its first runs", async () => {
   let passes = 0;
   const steps = new DealSteps({ onError: () => assert.fail(), passAgain: () => passes++ });
@@ -46,16 +60,7 @@ test("news that finds the deal busy brings one more pass when the step ends, onc
   await settle();
   assert.equal(passes, 1);
   // The follow-up pass finds the deal free and runs its step; nothing more is asked.
-  let ran = false;
-  steps.handle(
-    "0xaa",
-    async () => {
-      ran = true;
-    },
-    false,
-  );
-  await settle();
-  assert.equal(ran, true);
+  assert.equal(await runsNow(steps, "0xaa"), true);
   assert.equal(passes, 1);
 });
 
@@ -96,15 +101,6 @@ test("a failing step is reported, and frees the deal", async () => {
   );
   await settle();
   assert.equal(errors.length, 1);
-  let ran = false;
-  steps.handle(
-    "0xaa",
-    async () => {
-      ran = true;
-    },
-    false,
-  );
-  await settle();
-  assert.equal(ran, true);
+  assert.equal(await runsNow(steps, "0xaa"), true);
   assert.equal(steps.inFlight().length, 0);
 });
