@@ -322,6 +322,8 @@ test(`chaos: ${JOBS} jobs while roles are SIGKILLed and the chain node restarts;
   // 3. Each job creator's escrow is its deposit less exactly what its settled deals cost it.
   for (const [i, a] of accounts.entries()) {
     let expected = a.deposited;
+    // Each deal's part, kept to explain a mismatch.
+    const parts: string[] = [];
     for (const h of histories.values()) {
       const opened = h.events.find((e) => e.name === "DealOpened");
       if (String(opened?.args.jobCreator ?? "").toLowerCase() !== a.address.toLowerCase()) continue;
@@ -331,14 +333,18 @@ test(`chaos: ${JOBS} jobs while roles are SIGKILLed and the chain node restarts;
         .filter((e) => e.name === "MediationFeePaid" && String(e.args.payer).toLowerCase() === a.address.toLowerCase())
         .reduce((s, e) => s + (e.args.fee as bigint), 0n);
       const names = h.events.map((e) => e.name);
+      const before = expected;
       if (names.includes("DealSettled")) expected -= price + feeByJc;
       else if (names.includes("DealTimedOut")) expected += collateral;
       else if (names.includes("DealSlashed")) expected += collateral - (h.events.find((e) => e.name === "DealSlashed")!.args.mediatorFee as bigint);
+      if (names.join(",") !== "DealOpened,ResultCommitted,DealSettled")
+        parts.push(`${h.dealId}: ${names.join(", ")} (price ${formatEther(price)}, collateral ${formatEther(collateral)}): ${formatEther(expected - before)}`);
     }
+    const actual = await escrowBalance(chain, { account: a.address });
     assert.equal(
-      await escrowBalance(chain, { account: a.address }),
+      actual,
       expected,
-      `job creator ${i} (${a.address}): escrow is its deposit less what its settled deals cost`,
+      `job creator ${i} (${a.address}): escrow is its deposit less what its settled deals cost; off by ${formatEther(actual - expected)} LILY. Its deals other than opened, committed, settled:\n${parts.join("\n")}`,
     );
   }
 
