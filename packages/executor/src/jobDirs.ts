@@ -79,13 +79,21 @@ export function jobTaskSpec(manifest: SpecManifest, artifact: JobArtifact, dirs:
 
 /**
  * Remove a job's scratch directory without holding the caller up: deleting it took ~12 ms of
- * blocking time per job, ahead of the provider's commit. It is first renamed aside (instant), so a
- * re-run laying out the same directory meanwhile cannot lose files to the removal still under way.
+ * blocking time per job, ahead of the provider's commit.
  */
-export async function removeJobDirs(dirs: Pick<JobDirs, "dir">): Promise<void> {
-  const aside = `${dirs.dir}.removing-${randomUUID()}`;
+export function removeJobDirs(dirs: Pick<JobDirs, "dir">): Promise<void> {
+  return removeAside(dirs.dir);
+}
+
+/**
+ * Delete a directory in the background: it is first renamed aside (instant), so whatever lays out
+ * the same path meanwhile (a re-run, a new deal's blocks) cannot lose files to the removal still
+ * under way. A directory that is not there is already removed.
+ */
+export async function removeAside(dir: string): Promise<void> {
+  const aside = `${dir}.removing-${randomUUID()}`;
   try {
-    renameSync(dirs.dir, aside);
+    renameSync(dir, aside);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
     throw e;

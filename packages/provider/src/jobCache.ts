@@ -4,11 +4,9 @@
 // is disputed the provider puts them back into the store so a mediator can re-run it.
 // One directory per deal, one file per block, named by its CID; each block is re-verified when read.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DAG_JSON_CODEC, decodeRecord, parseCid, verifyCid } from "@lily/protocol";
-import type { JobSource } from "@lily/executor";
+import { removeAside, type JobSource } from "@lily/executor";
 import type { StoreClient } from "@lily/store";
 import type { Hex } from "viem";
 
@@ -74,15 +72,8 @@ export class JobCache {
    * between its commit and its report to the solver; the directory is renamed aside (instant) and
    * deleted in the background.
    */
-  async drop(dealId: Hex): Promise<void> {
-    const aside = `${this.dealDir(dealId)}.dropped-${randomUUID()}`;
-    try {
-      renameSync(this.dealDir(dealId), aside);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw e;
-    }
-    await rm(aside, { recursive: true, force: true });
+  drop(dealId: Hex): Promise<void> {
+    return removeAside(this.dealDir(dealId));
   }
 
   private read(dealId: Hex, cid: string): Uint8Array | undefined {
