@@ -86,7 +86,6 @@ function options() {
 }
 
 /** The glibc malloc settings a role gets: the supervisor's, unless this environment sets its own. */
-/** The glibc malloc settings a role gets: the supervisor's, unless this environment sets its own. */
 const roleMalloc = () =>
   Object.entries({ ...ROLE_ENV, ...process.env })
     .filter(([k]) => k.startsWith("MALLOC_"))

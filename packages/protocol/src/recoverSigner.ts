@@ -6,7 +6,8 @@
 // `elliptic` fallback); where it cannot load, viem recovers instead. Both answer the same for
 // every signature (packages/protocol/test/recoverSigner.test.ts checks them against each other).
 import { createRequire } from "node:module";
-import { getAddress, hexToBytes, keccak256, recoverAddress, type Address, type Hex } from "viem";
+import { bytesToHex, hexToBytes, recoverAddress, type Address, type Hex } from "viem";
+import { publicKeyToAddress } from "viem/accounts";
 
 interface Secp256k1Binding {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: false): Uint8Array;
@@ -43,6 +44,5 @@ export function recoverNative(native: Secp256k1Binding, digest: Hex, signature: 
   const v = bytes.length === 65 ? bytes[64]! : -1;
   if (v !== 27 && v !== 28) throw new Error("a recoverable signature is 65 bytes with v 27 or 28");
   const publicKey = native.ecdsaRecover(bytes.subarray(0, 64), v - 27, hexToBytes(digest), false);
-  // The address is the last 20 bytes of the keccak of the uncompressed key without its 0x04 prefix.
-  return getAddress(`0x${keccak256(publicKey.subarray(1)).slice(26)}`);
+  return publicKeyToAddress(bytesToHex(publicKey));
 }
