@@ -60,8 +60,17 @@ export const solverRoutes = defineRoutes({
   getJobOffer: { method: "GET", path: "/v1/job-offers/:id", params: idParams, response: JobOfferRecord },
   /** The job creator withdraws its job offer (signed `CancelJobOffer`): no new deal is proposed for it. */
   cancelJobOffer: { method: "POST", path: "/v1/job-offers/:id/cancel", params: idParams, body: SignedCancelJobOffer, response: JobOfferRecord },
-  /** Dry run: how the solver would match this (unsigned) job offer now, and why each provider would not. */
-  explainJobOffer: { method: "POST", path: "/v1/job-offers/explain", body: z.object({ offer: JobOffer }), response: JobExplanation },
+  /**
+   * Dry run: how the solver would match this (unsigned) job offer now, and why each provider would
+   * not. With `firstFit`, when some provider would take it now the answer is only the solver's pick
+   * (no rejections); otherwise the full dry run.
+   */
+  explainJobOffer: {
+    method: "POST",
+    path: "/v1/job-offers/explain",
+    body: z.object({ offer: JobOffer, firstFit: z.boolean().optional() }),
+    response: JobExplanation,
+  },
   getDeal: { method: "GET", path: "/v1/deals/:id", params: idParams, response: DealRecord },
   listDeals: {
     method: "GET",

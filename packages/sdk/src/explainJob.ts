@@ -25,9 +25,12 @@ export async function explainJob(ctx: JobCreatorContext, p: SubmitJobParams): Pr
   return { ...explanation, offer: built.offer, deposit: { balance, needed: built.deposit } };
 }
 
-/** The solver's explanation of an unsigned offer, with what would match. */
-export async function askSolver(ctx: JobCreatorContext, offer: JobOffer): Promise<JobExplanation & { hints: string[] }> {
-  const explanation = await ctx.solver.explainJobOffer({ body: { offer } });
+/**
+ * The solver's explanation of an unsigned offer, with what would match. `firstFit` (the check before
+ * posting): when some provider would take it now, only the solver's pick comes back.
+ */
+export async function askSolver(ctx: JobCreatorContext, offer: JobOffer, { firstFit = false } = {}): Promise<JobExplanation & { hints: string[] }> {
+  const explanation = await ctx.solver.explainJobOffer({ body: { offer, ...(firstFit && { firstFit }) } });
   if (explanation.matchable && explanation.candidates.length > 0) return { ...explanation, hints: [] };
   const { offers } = await ctx.solver.listResourceOffers({});
   const facts = explanation.clearingPrice === undefined ? {} : { clearingPrice: explanation.clearingPrice };

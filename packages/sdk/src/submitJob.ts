@@ -29,7 +29,7 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   balanceRead.catch(() => {}); // awaited below; a build that fails first must not leave it unhandled
   const built = await untilAnswered(ctx, () => buildJobOffer(ctx, p, ctx.store));
   const { offer } = built;
-  const explanationRead = untilAnswered(ctx, () => askSolver(ctx, offer));
+  const explanationRead = untilAnswered(ctx, () => askSolver(ctx, offer, { firstFit: true }));
   explanationRead.catch(() => {}); // awaited below, after the balance check
   const balance = await balanceRead;
   // REJECT: a job offer the job creator cannot pay for would only fail at opening

@@ -74,6 +74,44 @@ export class Matching {
     return explainJob({ id, offer }, { ...book.usage(now), jobs: [], offers, escrow: balances }, config, now);
   }
 
+  /**
+   * The check before a job offer is posted: would some provider take it now? When one would, the
+   * index's pick is the answer (nothing to explain, and no reason for every other provider:
+   * work proportional to the pick, as a pass's); only a job nothing would take now gets the full
+   * dry run, whose `matchable` says whether waiting could change that. A pick passes every filter,
+   * so the dry run would have said `matchable` too: posting decides the same either way.
+   */
+  async firstFit(offer: JobOffer): Promise<Explanation> {
+    const { book, escrow, domain, config } = this.deps;
+    if (!indexable(config)) return this.explain(offer);
+    const id = hashRecord(domain, "JobOffer", offer);
+    const index = book.offerIndex();
+    // Planned as a pass plans one job (its look-ahead is its plan), with no signature, status or
+    // history: only the id and the offer are read. Nothing is stored and the index is left as it was.
+    const job = { id, offer, status: "open", dealIds: [], rejections: {}, createdAt: Date.now() } as unknown as JobOfferRecord;
+    const known = new Map<string, bigint>();
+    await escrow.sync();
+    for (let round = 1; round < ESCROW_ROUNDS; round++) {
+      const now = seconds(Date.now());
+      const missing = new Map<string, Address>();
+      const balances = new Balances(known, (a) => escrow.peek(a), missing, ASSUMED_FUNDED);
+      const snapshot = { ...book.usage(now, [id]), jobs: [job], escrow: balances };
+      const plan = planIndexed(index, snapshot, config, now, { fullReasonsUpTo: 0, lookAhead: true });
+      if (missing.size > 0) {
+        const read = await escrow.read([...missing.values()]);
+        for (const [party, balance] of read) known.set(party.toLowerCase(), balance);
+        continue;
+      }
+      if (plan.proposals.length === 0) break;
+      const candidates = plan.proposals.map((p) => {
+        const o = index.get(p.resourceOfferId)!;
+        return { provider: o.offer.provider, resourceOffer: o.id, price: o.offer.price, collateral: o.offer.collateral };
+      });
+      return { rejections: {}, candidates, matchable: true };
+    }
+    return this.explain(offer);
+  }
+
   /** The ids of the job offers this pass is for (those still open are matched); undefined: every open job offer. */
   private jobsInScope(scope: { all: boolean; jobs: Set<Hex>; offers: ResourceOfferRecord[] }): Set<Hex> | undefined {
     const { book, config, fullPassUpTo = 1_000 } = this.deps;

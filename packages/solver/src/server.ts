@@ -52,7 +52,7 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
       postJobOffer: ({ body }) => solver.postJobOffer(body),
       getJobOffer: ({ params }) => solver.getJobOffer(params.id),
       cancelJobOffer: ({ params, body }) => solver.cancelJobOffer(params.id, body),
-      explainJobOffer: ({ body }) => solver.explainJobOffer(body.offer),
+      explainJobOffer: ({ body }) => solver.explainJobOffer(body.offer, { firstFit: body.firstFit ?? false }),
       getDeal: ({ params }) => solver.getDeal(params.id),
       listDeals: ({ query }) => ({ deals: book.listDeals(query) }),
       signDeal: ({ params, body }) => solver.signDeal(params.id, body.signer, body.signature),

@@ -137,10 +137,14 @@ export class Solver {
     return this.getJobOffer(id);
   }
 
-  /** The dry run: how this job offer would match now, checked as a post would be but not signed, and stored nowhere. */
-  async explainJobOffer(offer: JobOffer): Promise<Explanation> {
+  /**
+   * The dry run: how this job offer would match now, checked as a post would be but not signed, and
+   * stored nowhere. `firstFit`: the check before posting, answered by the index's pick alone when
+   * some provider would take the job now (see `Matching.firstFit`).
+   */
+  async explainJobOffer(offer: JobOffer, { firstFit = false }: { firstFit?: boolean } = {}): Promise<Explanation> {
     checkJobOffer(offer, this.opts, seconds(Date.now()));
-    return this.matching.explain(offer);
+    return firstFit ? this.matching.firstFit(offer) : this.matching.explain(offer);
   }
 
   getDeal(id: Hex): DealRecord {
