@@ -286,6 +286,10 @@ test(`chaos: ${JOBS} jobs while roles are SIGKILLed and the chain node restarts;
     if (Date.now() > waitEnd) assert.fail(`deals never ended: ${p.map((d) => `${d} ${states.get(d)}`).join(", ")}`);
     await sleep(2000);
   }
+  // Balances first, events after: a deal that opened or ended after this read (it should not:
+  // every signed deal has ended or can never open) then shows in the events as a deal that did not
+  // end once, named below, instead of as an escrow that does not add up.
+  const balances = await Promise.all(accounts.map((a) => escrowBalance(chain, { account: a.address })));
   const histories = await dealHistories(chain);
   const mine = new Set(accounts.map((a) => a.address.toLowerCase()));
   const known = new Set(signed);
@@ -293,6 +297,9 @@ test(`chaos: ${JOBS} jobs while roles are SIGKILLed and the chain node restarts;
   for (const h of histories.values()) {
     const opened = h.events.filter((e) => e.name === "DealOpened");
     const jc = String(opened[0]?.args.jobCreator ?? "").toLowerCase();
+    // A deal of ours with events but no DealOpened: the log lost its opening (e.g. across the
+    // node's restart) and the escrow check below could not count it.
+    if (opened.length === 0 && known.has(h.dealId)) chainProblems.push(`deal ${h.dealId}: ${h.events.map((e) => e.name).join(", ")}, but no DealOpened`);
     if (!mine.has(jc)) continue;
     if (!known.has(h.dealId)) chainProblems.push(`deal ${h.dealId} opened for job creator ${jc} but no job of it signed that deal`);
     if (opened.length !== 1) chainProblems.push(`deal ${h.dealId} opened ${opened.length} times`);
@@ -340,7 +347,7 @@ test(`chaos: ${JOBS} jobs while roles are SIGKILLed and the chain node restarts;
       if (names.join(",") !== "DealOpened,ResultCommitted,DealSettled")
         parts.push(`${h.dealId}: ${names.join(", ")} (price ${formatEther(price)}, collateral ${formatEther(collateral)}): ${formatEther(expected - before)}`);
     }
-    const actual = await escrowBalance(chain, { account: a.address });
+    const actual = balances[i]!;
     assert.equal(
       actual,
       expected,
