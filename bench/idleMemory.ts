@@ -5,12 +5,16 @@
 // prints each role's median RSS against the bare process's (RssAnon: heaps and malloc; RssFile:
 // pages of the node binary it has touched, shared between processes), and the CPU each has used
 // so far (what start-up cost, to weigh a flag's memory against). `--runs N` starts N devnets, one
-// after another, and reports medians over them. Progress on stderr, the table on stdout.
+// after another, and reports medians over them. Progress on stderr, the table on stdout. Which code
+// each devnet ran is checked, not assumed: an edit to any bundled source while the bench runs makes
+// later devnets run the sources, and the table says so.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+// @ts-expect-error: plain JS without types, shared with bin/lily.js
+import { currentBundle } from "../packages/cli/bin/currentBundle.js";
 import { ROLE_ENV, ROLE_EXEC_ARGV } from "../packages/cli/src/devnet/supervisor.ts";
 import { LILY, type DevnetJson } from "./devnet.ts";
 import { countOption, median, progress, ratio, table } from "./stats.ts";
@@ -92,13 +96,18 @@ const roleMalloc = () =>
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
 
-/** Which code the roles run: bin/lily.js runs the bundle only while it is current, unless told otherwise. */
-const mode = (lily: string) =>
+/**
+ * Which code the roles run now: bin/lily.js runs the bundle only while it is current (every source
+ * it was built from unchanged), the sources otherwise or under LILY_FROM_SOURCE=1.
+ */
+const codeNow = (lily: string) =>
   lily !== LILY
     ? `entry ${lily}`
     : process.env.LILY_FROM_SOURCE === "1"
-      ? "TypeScript sources (LILY_FROM_SOURCE=1)"
-      : "the bundle if current, else the sources";
+      ? "the TypeScript sources, as LILY_FROM_SOURCE=1 asks"
+      : currentBundle()
+        ? "the CLI bundle in packages/cli/dist"
+        : "the TypeScript sources, the bundle being stale (`npm run build:cli` rebuilds it)";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,14 +158,18 @@ const stopping = new Set<() => Promise<void>>();
 const stopAll = () => Promise.all([...stopping].map((s) => s()));
 
 /** One devnet plus one bare node: per process name, the median of `samples` readings. */
-async function oneRun(opts: ReturnType<typeof options>): Promise<Map<string, Mem>> {
+async function oneRun(opts: ReturnType<typeof options>, code: string[]): Promise<Map<string, Mem>> {
   // The bare process gets what a role gets from the supervisor: its V8 flags and malloc settings.
   const bare = spawn(process.execPath, [...opts.nodeFlags, ...ROLE_EXEC_ARGV, "-e", "setInterval(() => {}, 1 << 30)"], {
     stdio: "ignore",
     env: { ...ROLE_ENV, ...process.env },
   });
   try {
+    // Checked before and once every role is up: an edit in between means some roles ran one, some the other.
+    const before = codeNow(opts.lily);
     const net = await startDevnet(opts);
+    const after = codeNow(opts.lily);
+    code.push(before === after ? before : `${before} for some roles, ${after} for others`);
     try {
       progress(`devnet up in ${(net.upMs / 1000).toFixed(1)} s; idle for ${opts.settleMs / 1000} s`);
       await sleep(opts.settleMs);
@@ -190,21 +203,24 @@ async function main() {
   const opts = options();
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void stopAll().finally(() => process.exit(130)));
   const runs: Map<string, Mem>[] = [];
+  const code: string[] = [];
   for (let i = 0; i < opts.runs; i++) {
-    progress(`run ${i + 1}/${opts.runs}: starting a devnet (${mode(opts.lily)})`);
-    runs.push(await oneRun(opts));
+    progress(`run ${i + 1}/${opts.runs}: starting a devnet (${codeNow(opts.lily)})`);
+    runs.push(await oneRun(opts, code));
   }
+  // One line when every run ran the same code, else which run ran what.
+  const mode = new Set(code).size === 1 ? code[0]! : `MIXED, not comparable: ${code.map((c, i) => `run ${i + 1} ${c}`).join("; ")}`;
   const names = [...new Set(runs.flatMap((r) => [...r.keys()]))];
   const med = (name: string, k: keyof Mem) => median(runs.map((r) => r.get(name)?.[k]).filter((v): v is number => v !== undefined));
   const rows = names.map((name) => ({ name, rss: med(name, "rss"), anon: med(name, "anon"), file: med(name, "file"), cpuMs: med(name, "cpuMs") }));
   const bare = rows.find((r) => r.name === "bare node")!;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ runs: opts.runs, targetKib: TARGET_KIB, processes: rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ runs: opts.runs, code: mode, targetKib: TARGET_KIB, processes: rows }, null, 2)}\n`);
     return;
   }
   const mib = (kib: number) => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : "n/a");
   process.stdout.write(
-    `Idle RSS per role: median over ${opts.runs} run(s) of ${opts.samples} samples, ${opts.settleMs / 1000} s after the devnet was up (${mode(opts.lily)}).\n` +
+    `Idle RSS per role: median over ${opts.runs} run(s) of ${opts.samples} samples, ${opts.settleMs / 1000} s after the devnet was up (${mode}).\n` +
       `Role processes run with ${[...opts.nodeFlags, ...ROLE_EXEC_ARGV].join(" ")} ${roleMalloc()}; so does the bare node process.\n`,
   );
   process.stdout.write(

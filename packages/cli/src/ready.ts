@@ -1,6 +1,7 @@
 // How a role process tells whoever started it that it is up: one line for people, and an IPC
 // message when it was forked by `lily devnet` (the supervisor waits for it).
 import type { Output } from "./output.ts";
+import { dropStartupGarbage } from "./startupGarbage.ts";
 
 export interface ReadyMessage {
   type: "ready";
@@ -16,6 +17,8 @@ export function announceReady(out: Output, msg: Omit<ReadyMessage, "type">): voi
 
 /** Keep a role running until SIGINT/SIGTERM, then run its shutdown. */
 export function runUntilSignal(shutdown: () => Promise<void>): Promise<never> {
+  // The role is up and from here on mostly idle: what start-up left behind need not stay resident.
+  dropStartupGarbage();
   return new Promise(() => {
     const stop = (code: number) => void shutdown().finally(() => process.exit(code));
     process.once("SIGINT", () => stop(0));
