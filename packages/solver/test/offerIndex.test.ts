@@ -291,10 +291,10 @@ test("ties on price go to the lower id as text, whatever the ids' spelling or th
         const naive = planMatches({ ...snap, offers }, config, NOW);
         assert.deepEqual(planIndexed(index, snap, config, NOW).proposals, naive.proposals);
         // Each class lists its offers cheapest first, ties by id as text, each once; withdrawn ones are gone.
-        const listed = () => index.bucket(wasm).flatMap((c) => c.list.chunks.flatMap((chunk) => [...chunk.items]));
+        const listed = () => index.bucket(wasm).flatMap((c) => c.list.toArray());
         const sortedWithin = () => {
           for (const c of index.bucket(wasm)) {
-            const list = c.list.chunks.flatMap((chunk) => [...chunk.items]);
+            const list = c.list.toArray();
             assert.equal(list.length, c.list.length);
             for (let i = 1; i < list.length; i++) assert.ok(cheaperFirst(list[i - 1]!, list[i]!) < 0, "cheapest first, then the lower id");
           }

@@ -80,9 +80,10 @@ export function contextsFor(
   snapshot: Pick<Snapshot, "excluded" | "escrow">,
   held: ReadonlyMap<Address, bigint>,
   now: number,
+  /** The job's exclusions, when the caller has them already. */
+  excluded: Readonly<Record<Address, string>> = snapshot.excluded[job.id] ?? NOT_EXCLUDED,
 ): (offer: ResourceOfferRecord, used: Resources) => MatchContext {
   const at = BigInt(now);
-  const excluded = snapshot.excluded[job.id] ?? NOT_EXCLUDED;
   const escrow = snapshot.escrow;
   const creator = job.offer.jobCreator;
   const jobCreator = { free: escrow.get(creator) ?? 0n, held: held.get(creator) ?? 0n };

@@ -13,9 +13,9 @@
 //
 // The hot paths are memory-bound (a match moves its provider's offer in every module's bucket, a
 // job reads every class of its module), so the index compares keys kept beside the offers (the
-// price as a 32-bit float, in each chunk) and reaches the records only when those cannot decide.
+// price as a number, in each chunk) and reaches the records only when those cannot decide.
 // Memory counts as much: an offer sits in ~6.5 buckets, so what a slot holds is multiplied by that
-// (4 bytes of key and 4 of pointer), and the index keeps no object of its own per offer (an entry
+// (8 bytes of key, outside the heap, and 4 of pointer), and the index keeps no object of its own per offer (an entry
 // with exact numeric keys cost ~30 MiB of heap with 100k offers): a slot points at the record.
 //
 // Updates are incremental: `add` and `remove` an offer, `fill` a provider whose usage changed
@@ -26,10 +26,11 @@
 // (`fullReasonsUpTo`), so small books keep their full reasons.
 import type { Address, Hex } from "viem";
 import type { JobOffer, ResourceOfferRecord } from "@lily/protocol";
-import { moduleAllowed, notExcluded, priceWithinBudget, resourcesFree } from "./filters.ts";
+import { moduleAllowed, notExcluded, priceWithinBudget, resourcesFree, type FilterPlugin } from "./filters.ts";
 import { pickGroup } from "./group.ts";
 import { dealsPerJob } from "./locks.ts";
 import {
+  byOfferId,
   cheaperFirst,
   contextFor,
   contextsFor,
@@ -80,28 +81,39 @@ type Rec = ResourceOfferRecord;
 const CHUNK = 256;
 
 /**
- * A run of a class's offers, cheapest first, with each one's price beside it as a 32-bit float
- * (`Math.fround` of the price as a number: rounding keeps the order, so keys that differ decide)
- * in a typed array of its own: a search reads the keys (one block of memory) and only on equal
- * keys the two records (`cheaperFirst`). Reading prices through the records cost cache misses at
- * every step; a match moves one offer in every module's bucket it is in, and each move searches a
- * list. Float32, not the exact price and id beside it: those were 16 bytes (and a bigint) per
- * offer per bucket, for the few ties a search meets at the end of its run.
+ * A run of a class's offers, cheapest first, with each one's price as a number (`Number(price)`:
+ * it only rounds, so keys that differ decide) beside it in a typed array of its own: a search
+ * reads the keys (one block of memory) and only on equal keys the two records (`cheaperFirst`).
+ * Reading prices through the records cost cache misses at every step; a match moves one offer in
+ * every module's bucket it is in, and each move searches a list. The exact price and id beside it
+ * were 16 bytes (and a bigint) per offer per bucket, for the few ties a search meets.
+ *
+ * Both arrays are allocated at their full `CHUNK + 1` once: a list that grew and shrank by one at
+ * every move (push, pop) made V8 trim and regrow its backing store, a copy of the chunk each time.
  */
 interface Chunk {
-  items: Rec[];
-  /** `Math.fround(Number(price))` of each of `items` (the rest of its `CHUNK + 1` unused). */
-  keys: Float32Array;
+  /** The first `n` are the offers (the rest `undefined`, holding nothing). */
+  items: (Rec | undefined)[];
+  /** `Number(price)` of each of the first `n` of `items`. */
+  keys: Float64Array;
+  n: number;
 }
+
+/**
+ * `cheaperFirst` of two offers whose prices are both `p` as numbers: below 2^53 that is exact, so
+ * the prices are equal and only the ids decide (without reading the two bigints, a cache miss
+ * each); above it the prices may still differ and are compared.
+ */
+const tied = (a: Rec, b: Rec, p: number) => (Number.isSafeInteger(p) ? byOfferId(a, b) : cheaperFirst(a, b));
 
 /** Whether the offer at `i` of `chunk` ranks before `rec` (cheaper, then the lower id); `f` is its key. */
 function before(chunk: Chunk, i: number, rec: Rec, f: number): boolean {
   const k = chunk.keys[i]!;
   if (k !== f) return k < f;
-  return cheaperFirst(chunk.items[i]!, rec) < 0;
+  return tied(chunk.items[i]!, rec, f) < 0;
 }
 
-const newKeys = () => new Float32Array(CHUNK + 1);
+const newChunk = (): Chunk => ({ items: new Array<Rec | undefined>(CHUNK + 1).fill(undefined), keys: new Float64Array(CHUNK + 1), n: 0 });
 
 /**
  * Offers cheapest first (ties by id), in chunks of at most `CHUNK`: an insert or removal moves at
@@ -127,6 +139,11 @@ class SortedOffers {
     return this.chunks[0]?.items[0];
   }
 
+  /** Every offer, cheapest first. */
+  toArray(): Rec[] {
+    return this.chunks.flatMap((c) => c.items.slice(0, c.n) as Rec[]);
+  }
+
   /** The chunk `rec` (priced `p`) sits in or would go in: the first whose last offer does not rank before it. */
   private chunkOf(rec: Rec, p: number): number {
     const chunks = this.chunks;
@@ -139,8 +156,8 @@ class SortedOffers {
       if (k < p) lo = mid + 1;
       else if (k > p) hi = mid;
       else {
-        const items = chunks[mid]!.items;
-        if (cheaperFirst(items[items.length - 1]!, rec) < 0) lo = mid + 1;
+        const chunk = chunks[mid]!;
+        if (tied(chunk.items[chunk.n - 1]!, rec, p) < 0) lo = mid + 1;
         else hi = mid;
       }
     }
@@ -148,21 +165,22 @@ class SortedOffers {
   }
 
   private setLast(ci: number): void {
-    const items = this.chunks[ci]!.items;
-    this.lasts[ci] = Number(items[items.length - 1]!.offer.price);
+    const chunk = this.chunks[ci]!;
+    this.lasts[ci] = chunk.keys[chunk.n - 1]!;
   }
 
   private setHead(): void {
-    this.headP = this.chunks.length > 0 ? Number(this.chunks[0]!.items[0]!.offer.price) : Number.POSITIVE_INFINITY;
+    this.headP = this.chunks.length > 0 ? this.chunks[0]!.keys[0]! : Number.POSITIVE_INFINITY;
   }
 
   insert(rec: Rec, p: number): void {
     this.count++;
-    const f = Math.fround(p);
     if (this.chunks.length === 0) {
-      const keys = newKeys();
-      keys[0] = f;
-      this.chunks.push({ items: [rec], keys });
+      const chunk = newChunk();
+      chunk.items[0] = rec;
+      chunk.keys[0] = p;
+      chunk.n = 1;
+      this.chunks.push(chunk);
       this.lasts.push(p);
       this.headP = p;
       return;
@@ -171,16 +189,23 @@ class SortedOffers {
     const chunk = this.chunks[ci]!;
     const { items, keys } = chunk;
     // Shifted by hand: splice allocates and takes V8's generic path, and a move does two of these.
-    const at = position(chunk, rec, f);
-    const n = items.length;
-    for (let k = n; k > at; k--) items[k] = items[k - 1]!;
+    const at = position(chunk, rec, p);
+    const n = chunk.n;
+    for (let k = n; k > at; k--) items[k] = items[k - 1];
     keys.copyWithin(at + 1, at, n);
     items[at] = rec;
-    keys[at] = f;
-    if (items.length > CHUNK) {
+    keys[at] = p;
+    chunk.n = n + 1;
+    if (n + 1 > CHUNK) {
       const half = CHUNK >>> 1;
-      const rest = { items: items.splice(half), keys: newKeys() };
+      const rest = newChunk();
+      for (let k = half; k <= n; k++) {
+        rest.items[k - half] = items[k];
+        items[k] = undefined;
+      }
       rest.keys.set(keys.subarray(half, n + 1));
+      rest.n = n + 1 - half;
+      chunk.n = half;
       this.chunks.splice(ci + 1, 0, rest);
       this.lasts.splice(ci, 0, 0);
       this.setLast(ci);
@@ -193,14 +218,12 @@ class SortedOffers {
   remove(rec: Rec, p: number): boolean {
     // Found by identity among the offers of its key, not by comparing records: those are a cache
     // miss each, and the class a matched offer leaves is the crowded one (many offers share a price).
-    const f = Math.fround(p);
     const { chunks, lasts } = this;
     let ci = lowerBound(lasts, lasts.length, p);
     let at = -1;
     for (; ci < chunks.length; ci++) {
-      const { items, keys } = chunks[ci]!;
-      const n = items.length;
-      for (let k = lowerBound(keys, n, f); k < n && keys[k] === f; k++)
+      const { items, keys, n } = chunks[ci]!;
+      for (let k = lowerBound(keys, n, p); k < n && keys[k] === p; k++)
         if (items[k] === rec) {
           at = k;
           break;
@@ -208,13 +231,15 @@ class SortedOffers {
       if (at >= 0 || lasts[ci] !== p) break; // found, or the run of its price ends in this chunk
     }
     if (at < 0) return false;
-    const { items, keys } = chunks[ci]!;
-    const n = items.length;
-    for (let k = at + 1; k < n; k++) items[k - 1] = items[k]!;
+    const chunk = chunks[ci]!;
+    const { items, keys } = chunk;
+    const n = chunk.n;
+    for (let k = at + 1; k < n; k++) items[k - 1] = items[k];
     keys.copyWithin(at, at + 1, n);
-    items.pop();
+    items[n - 1] = undefined;
+    chunk.n = n - 1;
     this.count--;
-    if (items.length === 0) {
+    if (n === 1) {
       this.chunks.splice(ci, 1);
       this.lasts.splice(ci, 1);
     } else if (at === n - 1) this.setLast(ci);
@@ -262,7 +287,7 @@ function lowerBound(sorted: { readonly [i: number]: number }, length: number, v:
 /** Where `rec` sits in `chunk` (cheapest first), or where it would go; `f` is its key. */
 function position(chunk: Chunk, rec: Rec, f: number): number {
   let lo = 0;
-  let hi = chunk.items.length;
+  let hi = chunk.n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (before(chunk, mid, rec, f)) lo = mid + 1;
@@ -326,6 +351,13 @@ export class OfferIndex {
   /** The interned capacity of `rec`'s offer: the first part of its class keys. */
   private capsIdOf(rec: Rec): number {
     const o = rec.offer;
+    // A market has a few machine shapes: compared field by field, without building the map's key (a string per move).
+    const known = this.capsById;
+    if (known.length <= 32)
+      for (let i = 0; i < known.length; i++) {
+        const c = known[i]!;
+        if (c.cpu === o.cpu && c.memoryMb === o.memoryMb && c.gpu === o.gpu && c.vramMb === o.vramMb) return i;
+      }
     const capsKey = `${o.cpu},${o.memoryMb},${o.gpu},${o.vramMb}`;
     let capsId = this.capsIds.get(capsKey);
     if (capsId === undefined) {
@@ -553,6 +585,40 @@ export function indexable(config: Pick<MatchConfig, "filters">): boolean {
   return [moduleAllowed, priceWithinBudget, resourcesFree].every((f) => config.filters.includes(f));
 }
 
+/** What the ranking reads of a plan: the snapshot, the plan's escrow holds, and what is the same for all its jobs. */
+interface PlanState {
+  snapshot: Pick<Snapshot, "excluded" | "escrow">;
+  held: ReadonlyMap<Address, bigint>;
+  now: number;
+  /** Whether `snapshot.excluded` has any job. */
+  excludesAny: boolean;
+  /** The filters the ranking runs (less the module's and the price's, which the index applies)... */
+  filters: readonly FilterPlugin[];
+  /** ...and for a job that excludes nobody (an address is no key of an empty object), less the exclusions' filter too. */
+  filtersIfNobodyExcluded: readonly FilterPlugin[];
+}
+
+const NOBODY: Readonly<Record<Address, string>> = Object.freeze({});
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/**
+ * An empty object for keys that are ids or addresses (a plan's rejections), in V8's dictionary
+ * mode from the start: a fast-mode object grows a new hidden class for every key it has not seen
+ * (each job id, each provider), which cost more than the rest of a job's bookkeeping. The same
+ * object to every reader (prototype, keys and their order).
+ */
+function keyedRecord<V>(): Record<string, V> {
+  const o: Record<string, V> = { a: undefined as V, b: undefined as V };
+  // Deleting a property other than the last one turns V8's object into a dictionary.
+  delete o.a;
+  delete o.b;
+  return o;
+}
+
 /** A class being read, cheapest first: `next` is its offer at `list.chunks[chunk][at]`, the next to evaluate. */
 interface Cursor {
   c: OfferClass;
@@ -576,7 +642,7 @@ interface Ranked {
  * rounds), so only equal ones compare the records.
  */
 const ranksBefore = (aScore: number, a: Rec, aP: number, bScore: number, b: Rec, bP: number) =>
-  aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && cheaperFirst(a, b) < 0)));
+  aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && tied(a, b, aP) < 0)));
 
 /**
  * The offers that pass every filter for `job`, best first (score, then lower offer id), exactly as
@@ -587,7 +653,7 @@ function* ranked(
   index: OfferIndex,
   job: JobRef,
   config: MatchConfig,
-  state: { snapshot: Pick<Snapshot, "excluded" | "escrow">; held: ReadonlyMap<Address, bigint>; now: number },
+  state: PlanState,
   rejected: Record<string, string>,
   fit: ResourceOfferRecord[],
 ): Generator<ResourceOfferRecord> {
@@ -596,10 +662,11 @@ function* ranked(
   // An offer read here is in the job's module's bucket and within its budget: of the filters, the
   // module's and the price's pass it by construction, so only the others are run (same first reason).
   // Likewise the exclusions' filter, for a job that excludes nobody (an address is no key of an empty object).
-  const excluded = state.snapshot.excluded[job.id];
-  const excludesNobody = excluded === undefined || Object.keys(excluded).length === 0;
-  const filters = config.filters.filter((f) => f !== moduleAllowed && f !== priceWithinBudget && !(f === notExcluded && excludesNobody));
-  const contextOf = contextsFor(job, state.snapshot, state.held, state.now);
+  // (The exclusions are read only when the snapshot has some: a lookup by a job id not seen before costs V8 more than the rest of a typical job's setup.)
+  const excluded = (state.excludesAny && state.snapshot.excluded[job.id]) || NOBODY;
+  const excludesNobody = excluded === NOBODY || !hasKeys(excluded);
+  const filters = excludesNobody ? state.filtersIfNobodyExcluded : state.filters;
+  const contextOf = contextsFor(job, state.snapshot, state.held, state.now, excluded);
   const maxPrice = j.maxPrice;
   const maxP = Number(maxPrice);
   /** `price <= maxPrice` for `rec` priced `p` as a number, mostly without comparing bigints. */
@@ -634,12 +701,12 @@ function* ranked(
       // Nothing left unevaluated ranks before `rec` at its ceiling: the best found can go first.
       if (best && ranksBefore(best.score, best.rec, best.p, top.ceiling, rec, p)) break;
       const chunks = c.list.chunks;
-      if (++top.at >= chunks[top.chunk]!.items.length) {
+      if (++top.at >= chunks[top.chunk]!.n) {
         top.chunk++;
         top.at = 0;
       }
       const after = chunks[top.chunk]?.items[top.at];
-      const afterP = after ? Number(after.offer.price) : 0;
+      const afterP = after ? chunks[top.chunk]!.keys[top.at]! : 0;
       if (after && affordable(after, afterP)) {
         top.next = after;
         top.p = afterP;
@@ -697,11 +764,19 @@ export function planIndexed(
     return plan;
   }
   const held = new Overlay(snapshot.held);
-  const state = { snapshot, held, now };
-  const plan: Plan = { proposals: [], rejections: {} };
+  const rankFilters = config.filters.filter((f) => f !== moduleAllowed && f !== priceWithinBudget);
+  const state: PlanState = {
+    snapshot,
+    held,
+    now,
+    excludesAny: hasKeys(snapshot.excluded),
+    filters: rankFilters,
+    filtersIfNobodyExcluded: rankFilters.filter((f) => f !== notExcluded),
+  };
+  const plan: Plan = { proposals: [], rejections: keyedRecord() };
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
-    const rejected: Record<string, string> = {};
+    const rejected = keyedRecord<string>();
     const fit: ResourceOfferRecord[] = [];
     const chosen = pickGroup(job.offer, ranked(index, job, config, state, rejected, fit), k);
     if (!chosen.group && index.size <= fullReasonsUpTo) {
