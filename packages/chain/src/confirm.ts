@@ -2,7 +2,7 @@
 // revert when mined (the state moved in between); its revert reason is then recovered by
 // replaying it as a call on the state its block started from, so the caller still gets a
 // decoded LilyError (approximate if earlier transactions in the same block caused the revert).
-import type { Hash, TransactionReceipt } from "viem";
+import { TransactionNotFoundError, TransactionReceiptNotFoundError, type Hash, type TransactionReceipt } from "viem";
 import { LilyError } from "@lily/protocol";
 import type { LilyClient } from "./client.ts";
 import { toLilyError } from "./errors.ts";
@@ -16,7 +16,7 @@ export interface WriteResult {
 
 export async function confirm(client: LilyClient, hash: Hash): Promise<TransactionReceipt> {
   const { publicClient } = client;
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  const receipt = await untilMinedOrDropped(client, hash);
   if (receipt.status === "success") return receipt;
 
   const tx = await publicClient.getTransaction({ hash });
@@ -30,4 +30,60 @@ export async function confirm(client: LilyClient, hash: Hash): Promise<Transacti
 
 export function written(receipt: TransactionReceipt): WriteResult {
   return { txHash: receipt.transactionHash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+}
+
+/** How long a receipt is waited for at most, as viem's waitForTransactionReceipt does. */
+const RECEIPT_TIMEOUT_MS = 180_000;
+/** How long the node may not know a transaction it accepted before it counts as dropped. */
+export const DROPPED_AFTER_MS = 3_000;
+
+/**
+ * The transaction's receipt once mined. A node can lose a transaction it accepted (its pool
+ * emptied by a restart: anvil loses the last one or two across a stop; a busy node evicts), and
+ * waiting out the receipt timeout then cost a provider its deadline and its collateral. So while
+ * there is no receipt, the node is asked whether it knows the transaction at all; unknown for
+ * DROPPED_AFTER_MS on end (a node that does not answer meanwhile is waited for, as before), it
+ * is dropped: UNREACHABLE, which every caller treats as "not sent, try again" (the next send reads
+ * the nonce afresh). A transaction dropped wrongly (a load-balanced RPC whose backends disagree)
+ * is at worst sent twice: the second meets its own state change and is refused or skipped.
+ */
+async function untilMinedOrDropped(client: LilyClient, hash: Hash): Promise<TransactionReceipt> {
+  const { publicClient } = client;
+  const started = Date.now();
+  let unknownSince: number | undefined;
+  for (;;) {
+    try {
+      return await publicClient.getTransactionReceipt({ hash });
+    } catch (e) {
+      if (!(e instanceof TransactionReceiptNotFoundError)) {
+        // The node did not answer: wait for it, within the timeout.
+        unknownSince = undefined;
+        if (Date.now() - started > RECEIPT_TIMEOUT_MS) throw toLilyError(e);
+      } else {
+        const known = await publicClient.getTransaction({ hash }).then(
+          () => true,
+          (e2) => (e2 instanceof TransactionNotFoundError ? false : undefined),
+        );
+        if (known === false) {
+          unknownSince ??= Date.now();
+          if (Date.now() - unknownSince >= DROPPED_AFTER_MS) {
+            throw new LilyError({
+              code: "UNREACHABLE",
+              message: `transaction ${hash} was dropped: the chain node no longer knows it, and it was not mined`,
+              hint: "nothing it did happened; send it again",
+              details: { txHash: hash },
+            });
+          }
+        } else if (known) unknownSince = undefined;
+        if (Date.now() - started > RECEIPT_TIMEOUT_MS) {
+          throw new LilyError({
+            code: "UNREACHABLE",
+            message: `transaction ${hash} was not mined in ${RECEIPT_TIMEOUT_MS / 1000} s`,
+            details: { txHash: hash },
+          });
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, client.publicClient.pollingInterval));
+  }
 }
