@@ -107,20 +107,25 @@ export function openKeystoreAccount(path: string, password: string): LocalAccoun
   } catch (e) {
     throw new LilyError({ code: "CONFIG", field: path, message: `${path}: keystore has no valid address`, cause: e });
   }
-  const key = decryptKeyAsync(ks, password, path).then((privateKey) => {
-    const account = keyAccount(privateKey);
-    // REJECT: a keystore whose stated address is not its key's would sign for someone else
-    if (!isAddressEqual(account.address, address))
-      throw new LilyError({ code: "CONFIG", field: path, message: `${path}: the keystore's address is not its key's (${account.address})` });
-    return account;
-  });
-  key.catch(() => {}); // reported by the first signature that needs it
+  const privateKey = decryptKeyAsync(ks, password, path);
+  privateKey.catch(() => {}); // reported by the first signature that needs it
+  // The signing account (and with it the native signing library, ~5 MiB resident) is made at the
+  // first signature, not at start: an idle role may never sign anything.
+  let key: Promise<PrivateKeyAccount> | undefined;
+  const signer = () =>
+    (key ??= privateKey.then((k) => {
+      const account = keyAccount(k);
+      // REJECT: a keystore whose stated address is not its key's would sign for someone else
+      if (!isAddressEqual(account.address, address))
+        throw new LilyError({ code: "CONFIG", field: path, message: `${path}: the keystore's address is not its key's (${account.address})` });
+      return account;
+    }));
   return toAccount({
     address,
-    sign: async (p) => (await key).sign(p),
-    signMessage: async (p) => (await key).signMessage(p),
-    signTransaction: async (tx, o) => (await key).signTransaction(tx, o),
-    signTypedData: async (td) => (await key).signTypedData(td),
+    sign: async (p) => (await signer()).sign(p),
+    signMessage: async (p) => (await signer()).signMessage(p),
+    signTransaction: async (tx, o) => (await signer()).signTransaction(tx, o),
+    signTypedData: async (td) => (await signer()).signTypedData(td),
   });
 }
 

@@ -3,8 +3,10 @@
 // keystore whose stated address is not its key's at the first signature.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { isLilyError } from "@lily/protocol";
 import { loadOrCreateKey, openKeystoreAccount } from "../src/index.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
@@ -50,4 +52,22 @@ test("a file that is not a keystore is refused at once", () => {
     () => openKeystoreAccount(path, "pw"),
     (e: unknown) => isLilyError(e, "CONFIG"),
   );
+});
+
+test("the native signing library loads at the first signature, not when the account is opened", async () => {
+  const path = join(tempDir("lily-ks-"), "k.json");
+  loadOrCreateKey(path, "pw");
+  // In a fresh process (this one has signed already): is the binding mapped before and after?
+  const script = `
+    import { readFileSync } from "node:fs";
+    import { setTimeout as sleep } from "node:timers/promises";
+    import { openKeystoreAccount } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)};
+    const mapped = () => readFileSync("/proc/self/maps", "utf8").includes("secp256k1");
+    const account = openKeystoreAccount(${JSON.stringify(path)}, "pw");
+    await sleep(1500); // the key is decrypted by now
+    const before = mapped();
+    await account.signMessage({ message: "hi" });
+    console.log(JSON.stringify({ before, after: mapped() }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.deepEqual(JSON.parse(stdout), { before: false, after: true });
 });
