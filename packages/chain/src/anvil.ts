@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Hex } from "viem";
-import { LilyError, nodeFetch } from "@lily/protocol";
+import { LilyError } from "@lily/protocol";
 
 export interface AnvilOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -146,7 +146,7 @@ async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await nodeFetch(rpcUrl, {
+      const res = await fetch(rpcUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),

@@ -11,7 +11,7 @@ import {
   type Transport,
   type WalletClient,
 } from "viem";
-import { LilyError, nodeFetch, type Domain } from "@lily/protocol";
+import { LilyError, type Domain } from "@lily/protocol";
 import type { LilyAddresses } from "./deploy.ts";
 import { dealDomain } from "./deal.ts";
 
@@ -40,8 +40,7 @@ export type LilyWriteClient = LilyClient & Required<Pick<LilyClient, "account" |
 export function createLilyClient({ rpcUrl, account, addresses, pollingIntervalMs }: LilyClientOptions): LilyClient {
   const chain = lilyChain(addresses.chainId, rpcUrl);
   const pollingInterval = pollingIntervalMs ?? (isLoopback(rpcUrl) ? 100 : 1_000);
-  // Over node:http, not undici's fetch (see nodeFetch).
-  const transport = http(rpcUrl, { fetchFn: nodeFetch });
+  const transport = http(rpcUrl);
   return {
     rpcUrl,
     addresses,

@@ -12,7 +12,6 @@ import {
   moduleRegistryBytecode,
 } from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
-import { nodeFetch } from "@lily/protocol";
 import { toLilyError } from "./errors.ts";
 
 /** Where Lily lives on a chain. Plain JSON (no bigints), so it can be saved to a config file. */
@@ -85,11 +84,11 @@ export async function deployLily({
   leaseAuditWindowSeconds = Math.max(DEFAULT_LEASE_AUDIT_WINDOW_SECONDS, leaseClaimWindowSeconds),
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
-    const probe = createPublicClient({ transport: http(rpcUrl, { fetchFn: nodeFetch }) });
+    const probe = createPublicClient({ transport: http(rpcUrl) });
     const chain = lilyChain(await probe.getChainId(), rpcUrl);
-    const publicClient = createPublicClient({ chain, transport: http(rpcUrl, { fetchFn: nodeFetch }), pollingInterval: 100 });
+    const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 100 });
     const account = privateKeyToAccount(deployerKey);
-    const wallet = createWalletClient({ account, chain, transport: http(rpcUrl, { fetchFn: nodeFetch }) });
+    const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
 
     const deploy = async (hash: Hex) => {
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
