@@ -23,7 +23,7 @@ import type { Publisher } from "./publisher.ts";
 import type { EscrowReader } from "./chain/escrowReader.ts";
 import { Coalescer } from "./coalescer.ts";
 import type { MatchConfig, Plan } from "./matcher/match.ts";
-import { explainJob, type Explanation } from "./matcher/explain.ts";
+import { candidateOf, explainJob, type Explanation } from "./matcher/explain.ts";
 import { fillProposals, indexable, planIndexed } from "./matcher/offerIndex.ts";
 import { RESOURCE_KEYS } from "./matcher/resources.ts";
 
@@ -98,16 +98,11 @@ export class Matching {
       const snapshot = { ...book.usage(now, [id]), jobs: [job], escrow: balances };
       const plan = planIndexed(index, snapshot, config, now, { fullReasonsUpTo: 0, lookAhead: true });
       if (missing.size > 0) {
-        const read = await escrow.read([...missing.values()]);
-        for (const [party, balance] of read) known.set(party.toLowerCase(), balance);
+        await this.readEscrow(missing, known);
         continue;
       }
       if (plan.proposals.length === 0) break;
-      const candidates = plan.proposals.map((p) => {
-        const o = index.get(p.resourceOfferId)!;
-        return { provider: o.offer.provider, resourceOffer: o.id, price: o.offer.price, collateral: o.offer.collateral };
-      });
-      return { rejections: {}, candidates, matchable: true };
+      return { rejections: {}, candidates: plan.proposals.map((p) => candidateOf(index.get(p.resourceOfferId)!)), matchable: true };
     }
     return this.explain(offer);
   }
@@ -156,8 +151,7 @@ export class Matching {
           ? planIndexed(book.offerIndex(), snapshot, config, seconds(now), { fullReasonsUpTo: fullPassUpTo, lookAhead })
           : { proposals: [], rejections: {} };
       if (missing.size > 0 && !last) {
-        const read = await escrow.read([...missing.values()]);
-        for (const [party, balance] of read) known.set(party.toLowerCase(), balance);
+        await this.readEscrow(missing, known);
         continue;
       }
       if (lookAhead && jobs.size > 1) {
@@ -176,6 +170,12 @@ export class Matching {
       logger.info("deal proposed", { id, jobOffer: deal.jobOfferId, provider: deal.deal.provider, price: deal.deal.price, openBy: deal.deal.openBy });
     }
     for (const id of changedJobs) publisher.jobOffer(id);
+  }
+
+  /** Read the balances a planning round found missing into `known` (by lowercase address). */
+  private async readEscrow(missing: ReadonlyMap<string, Address>, known: Map<string, bigint>): Promise<void> {
+    const read = await this.deps.escrow.read([...missing.values()]);
+    for (const [party, balance] of read) known.set(party.toLowerCase(), balance);
   }
 
   /** Store a plan: its deals as `proposed`, its job offers `matched` or their rejections updated. */

@@ -29,6 +29,14 @@ export interface Explanation {
   clearingPrice?: bigint;
 }
 
+/** An offer as the dry run lists it among the providers that would take a job. */
+export const candidateOf = (o: ResourceOfferRecord): Candidate => ({
+  provider: o.offer.provider,
+  resourceOffer: o.id,
+  price: o.offer.price,
+  collateral: o.offer.collateral,
+});
+
 const passes = (filters: readonly FilterPlugin[], job: JobRef, offer: ResourceOfferRecord, ctx: MatchContext) =>
   firstRejection(filters, job, offer, ctx) === undefined;
 
@@ -57,7 +65,7 @@ export function explainJob(job: JobRef, snapshot: Snapshot, config: MatchConfig,
   if (k > 1 && !group.group) rejections[JOB_REJECTION] = group.why;
   return {
     rejections,
-    candidates: fit.map((o) => ({ provider: o.offer.provider, resourceOffer: o.id, price: o.offer.price, collateral: o.offer.collateral })),
+    candidates: fit.map(candidateOf),
     matchable: pickGroup(job.offer, waitable, k).group !== undefined,
     ...(clearingPrice !== undefined && { clearingPrice }),
   };
