@@ -52,38 +52,37 @@ async function untilMinedOrDropped(client: LilyClient, hash: Hash): Promise<Tran
   const started = Date.now();
   let unknownSince: number | undefined;
   for (;;) {
+    // Why there is no receipt this round: the node did not answer (its error), or it has none yet.
+    let silent: unknown;
     try {
       return await publicClient.getTransactionReceipt({ hash });
     } catch (e) {
-      if (!(e instanceof TransactionReceiptNotFoundError)) {
-        // The node did not answer: wait for it, within the timeout.
-        unknownSince = undefined;
-        if (Date.now() - started > RECEIPT_TIMEOUT_MS) throw toLilyError(e);
-      } else {
+      if (e instanceof TransactionReceiptNotFoundError) {
+        // true: pending; false: the node does not know it; undefined: the node did not answer.
         const known = await publicClient.getTransaction({ hash }).then(
           () => true,
           (e2) => (e2 instanceof TransactionNotFoundError ? false : undefined),
         );
-        if (known === false) {
-          unknownSince ??= Date.now();
-          if (Date.now() - unknownSince >= DROPPED_AFTER_MS) {
-            throw new LilyError({
-              code: "UNREACHABLE",
-              message: `transaction ${hash} was dropped: the chain node no longer knows it, and it was not mined`,
-              hint: "nothing it did happened; send it again",
-              details: { txHash: hash },
-            });
-          }
-        } else if (known) unknownSince = undefined;
-        if (Date.now() - started > RECEIPT_TIMEOUT_MS) {
+        if (known === false) unknownSince ??= Date.now();
+        else if (known) unknownSince = undefined;
+        if (unknownSince !== undefined && Date.now() - unknownSince >= DROPPED_AFTER_MS) {
           throw new LilyError({
             code: "UNREACHABLE",
-            message: `transaction ${hash} was not mined in ${RECEIPT_TIMEOUT_MS / 1000} s`,
+            message: `transaction ${hash} was dropped: the chain node no longer knows it, and it was not mined`,
+            hint: "nothing it did happened; send it again",
             details: { txHash: hash },
           });
         }
+      } else {
+        silent = e;
+        unknownSince = undefined;
       }
     }
-    await new Promise((r) => setTimeout(r, client.publicClient.pollingInterval));
+    if (Date.now() - started > RECEIPT_TIMEOUT_MS) {
+      throw silent !== undefined
+        ? toLilyError(silent)
+        : new LilyError({ code: "UNREACHABLE", message: `transaction ${hash} was not mined in ${RECEIPT_TIMEOUT_MS / 1000} s`, details: { txHash: hash } });
+    }
+    await new Promise((r) => setTimeout(r, publicClient.pollingInterval));
   }
 }
