@@ -31,8 +31,13 @@ const policy = (id: number) => policyName(id) ?? `#${id}`;
 const percent = (ppm: bigint) => `${Number(ppm) / 10_000}%`;
 const days = (seconds: bigint) => (seconds % 86_400n === 0n ? `${seconds / 86_400n} days` : `${seconds} s`);
 
-/** LilyDeals function names by selector, to name the operation in DealsWrongPolicy. */
-const operations = new Map(lilyDealsAbi.filter((item) => item.type === "function").map((item) => [toFunctionSelector(item), item.name] as const));
+/** LilyDeals function names by selector, to name the operation in DealsWrongPolicy. Built when
+ * first needed: hashing every function's signature at import cost each process ~4 ms of start-up. */
+let operations: Map<Hex, string> | undefined;
+const operationName = (selector: Hex): string => {
+  operations ??= new Map(lilyDealsAbi.filter((item) => item.type === "function").map((item) => [toFunctionSelector(item), item.name] as const));
+  return operations.get(selector) ?? selector;
+};
 
 const sentences: Record<string, (a: Args) => Sentence> = {
   EscrowInsufficientBalance: (a) => ({
@@ -101,7 +106,7 @@ const sentences: Record<string, (a: Args) => Sentence> = {
   DealsWrongPolicy: (a) => ({
     code: "CHAIN_REVERT",
     field: "policy",
-    message: `deal ${a.dealId} is under ${policy(a.policy)}, which has no ${operations.get(a.operation) ?? a.operation}`,
+    message: `deal ${a.dealId} is under ${policy(a.policy)}, which has no ${operationName(a.operation)}`,
     hint:
       policy(a.policy) === "replicate"
         ? "replicas are settled and ruled on as a group: settleReplicas / ruleReplicas"
