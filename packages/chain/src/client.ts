@@ -1,19 +1,10 @@
 // A Lily client: typed viem clients for one deployment, and optionally an account to send from.
 // Actions (src/actions/) take it as their first argument, viem style.
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type Chain,
-  type LocalAccount,
-  type PublicClient,
-  type Transport,
-  type WalletClient,
-} from "viem";
+import { defineChain, http, type Chain, type LocalAccount } from "viem";
 import { LilyError, type Domain } from "@lily/protocol";
 import type { LilyAddresses } from "./deploy.ts";
 import { dealDomain } from "./deal.ts";
+import { lilyPublicClient, lilyWalletClient, type LilyPublicClient, type LilyWalletClient } from "./viemClients.ts";
 
 export interface LilyClientOptions {
   rpcUrl: string;
@@ -30,8 +21,8 @@ export interface LilyClient {
   /** The EIP-712 domain deals on this deployment are signed under. */
   domain: Domain;
   account?: LocalAccount;
-  publicClient: PublicClient<Transport, Chain>;
-  walletClient?: WalletClient<Transport, Chain, LocalAccount>;
+  publicClient: LilyPublicClient;
+  walletClient?: LilyWalletClient<Chain, LocalAccount>;
 }
 
 /** A client that can send transactions. */
@@ -46,8 +37,8 @@ export function createLilyClient({ rpcUrl, account, addresses, pollingIntervalMs
     addresses,
     domain: dealDomain(addresses),
     account,
-    publicClient: createPublicClient({ chain, transport, pollingInterval }),
-    walletClient: account ? createWalletClient({ account, chain, transport, pollingInterval }) : undefined,
+    publicClient: lilyPublicClient({ chain, transport, pollingInterval }),
+    walletClient: account ? lilyWalletClient({ account, chain, transport, pollingInterval }) : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 // Deploy LilyToken, LilyDeals, the ModuleRegistry and LilyLeases to any EVM chain reachable over JSON-RPC.
-import { createPublicClient, createWalletClient, getAddress, http, type Address, type Hex } from "viem";
+import { createClient, getAddress, http, type Address, type Hex } from "viem";
+import { getChainId } from "viem/actions";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   lilyDealsAbi,
@@ -12,6 +13,7 @@ import {
   moduleRegistryBytecode,
 } from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
+import { lilyPublicClient, lilyWalletClient } from "./viemClients.ts";
 import { toLilyError } from "./errors.ts";
 
 /** Where Lily lives on a chain. Plain JSON (no bigints), so it can be saved to a config file. */
@@ -84,11 +86,10 @@ export async function deployLily({
   leaseAuditWindowSeconds = Math.max(DEFAULT_LEASE_AUDIT_WINDOW_SECONDS, leaseClaimWindowSeconds),
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
-    const probe = createPublicClient({ transport: http(rpcUrl) });
-    const chain = lilyChain(await probe.getChainId(), rpcUrl);
-    const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 100 });
+    const chain = lilyChain(await getChainId(createClient({ transport: http(rpcUrl) })), rpcUrl);
+    const publicClient = lilyPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 100 });
     const account = privateKeyToAccount(deployerKey);
-    const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
+    const wallet = lilyWalletClient({ account, chain, transport: http(rpcUrl) });
 
     const deploy = async (hash: Hex) => {
       const receipt = await publicClient.waitForTransactionReceipt({ hash });

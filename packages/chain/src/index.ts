@@ -2,6 +2,7 @@
 export * from "./anvil.ts";
 export * from "./deploy.ts";
 export * from "./client.ts";
+export * from "./viemClients.ts";
 export * from "./deal.ts";
 export * from "./lease.ts";
 export * from "./errors.ts";
