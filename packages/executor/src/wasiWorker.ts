@@ -1,9 +1,11 @@
-// The inside of the sandbox: a worker thread that runs one WASI preview1 command and reports how
-// it ended (one job per worker: nothing of one run can reach the next). The module's only capabilities are the two preopened directories (under the policy of
-// sandboxImports) and the stdio descriptors the executor opened for it: no other file, no
-// socket, only the environment it is given. Kept free of dependencies so it starts fast.
-import { once } from "node:events";
-import { parentPort, workerData } from "node:worker_threads";
+// The inside of the sandbox: a worker thread that runs WASI preview1 commands, one at a time, and
+// reports how each ended. Each job gets a new WASI instance and a new instance of its module, so
+// nothing of one run reaches the next: a module's state is its instance's memory and globals, and
+// it touches the host only through its own WASI instance (the two preopened directories, under
+// the policy of sandboxImports, and the stdio descriptors the executor opened for it: no other
+// file, no socket, only the environment it is given). The executor decides whether a worker takes
+// another job (wasmExecutor.ts). Kept free of dependencies so it starts fast.
+import { parentPort } from "node:worker_threads";
 import { WASI } from "node:wasi";
 import { TRAPPED_EXIT_CODE } from "./executor.ts";
 import { sandboxImports } from "./sandboxImports.ts";
@@ -25,27 +27,36 @@ export interface WorkerOutput {
   /** The trap or instantiation error, if the module did not exit by itself. */
   error?: string;
   memoryDenied: boolean;
+  /** The size of the module's memory when it ended (0 if it never started). */
+  memoryBytes: number;
 }
 
 // uvwasi numbers preopens from 3 in the order given: /inputs is the first.
 const INPUTS_FD = 3;
 
-// Started with its job, or started ahead of one (a warm spare, wasmExecutor.ts): then the job is
-// the first message from the executor, and the worker runs that one job and exits.
-const input = (workerData ?? (await once(parentPort!, "message"))[0]) as WorkerInput;
-const [stdin, stdout, stderr] = input.stdio;
-const wasi = new WASI({ version: "preview1", args: input.args, env: input.env, preopens: input.preopens, stdin, stdout, stderr, returnOnExit: true });
-
-let instance: WebAssembly.Instance | undefined;
-let exitCode: number;
-let error: string | undefined;
-try {
-  instance = await WebAssembly.instantiate(input.module, sandboxImports(wasi, INPUTS_FD));
-  exitCode = wasi.start(instance);
-} catch (e) {
-  exitCode = TRAPPED_EXIT_CODE;
-  error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+/** Run one job: a fresh WASI instance and a fresh module instance, nothing kept from the last. */
+async function runJob(input: WorkerInput): Promise<WorkerOutput> {
+  const [stdin, stdout, stderr] = input.stdio;
+  const wasi = new WASI({ version: "preview1", args: input.args, env: input.env, preopens: input.preopens, stdin, stdout, stderr, returnOnExit: true });
+  let instance: WebAssembly.Instance | undefined;
+  let exitCode: number;
+  let error: string | undefined;
+  try {
+    instance = await WebAssembly.instantiate(input.module, sandboxImports(wasi, INPUTS_FD));
+    exitCode = wasi.start(instance);
+  } catch (e) {
+    exitCode = TRAPPED_EXIT_CODE;
+    error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  }
+  const flag = input.memoryFlag ? instance?.exports[input.memoryFlag] : undefined;
+  const memory = instance?.exports.memory;
+  return {
+    exitCode,
+    memoryDenied: flag instanceof WebAssembly.Global && flag.value === 1,
+    memoryBytes: memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0,
+    ...(error && { error }),
+  };
 }
-const flag = input.memoryFlag ? instance?.exports[input.memoryFlag] : undefined;
-const output: WorkerOutput = { exitCode, memoryDenied: flag instanceof WebAssembly.Global && flag.value === 1, ...(error && { error }) };
-parentPort!.postMessage(output);
+
+// Jobs arrive as messages, one at a time: the executor sends the next only after this one's report.
+parentPort!.on("message", async (input: WorkerInput) => parentPort!.postMessage(await runJob(input)));

@@ -1,7 +1,13 @@
-// The WASM executor: runs a WASI preview1 module under node:wasi in a worker thread of its own
-// (wasiWorker.ts), with /inputs and /outputs as its only filesystem. Limits are enforced, not
-// requested: the module's memory is capped in the binary, so the engine refuses to grow it past
-// the cap (capMemory.ts), and the wall clock is enforced by terminating the worker.
+// The WASM executor: runs WASI preview1 modules under node:wasi in worker threads (wasiWorker.ts),
+// with /inputs and /outputs as their only filesystem. Limits are enforced, not requested: the
+// module's memory is capped in the binary, so the engine refuses to grow it past the cap
+// (capMemory.ts), and the wall clock is enforced by terminating the worker.
+//
+// Workers are kept warm and reused: starting one costs ~40 ms of CPU, most of a trivial job's.
+// Every job still gets a new WASI instance and a new module instance (nothing of one run reaches
+// the next, see wasiWorker.ts); a worker only takes another job after one that ended by itself and
+// left a small memory behind (the dead instance's memory stays until the worker's next
+// collection). A worker stopped at a limit, or asked to stop, is terminated, never reused.
 import { closeSync, openSync, statSync } from "node:fs";
 import { devNull } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,8 +29,10 @@ import { CompiledModules } from "./compiledModules.ts";
 import type { WorkerInput, WorkerOutput } from "./wasiWorker.ts";
 
 const WORKER = new URL("./wasiWorker.ts", import.meta.url);
-/** A warm spare worker nobody took in this long is let go, so an idle provider holds none. */
+/** A warm worker nobody took in this long is let go, so an idle provider holds none. */
 const SPARE_IDLE_MS = 10_000;
+/** A worker takes another job only after one whose memory ended at most this large. */
+const REUSE_MAX_MEMORY_BYTES = 16 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once for anything longer
 
 export interface WasmExecutorOptions {
@@ -33,13 +41,15 @@ export interface WasmExecutorOptions {
   /** How many compiled modules are kept for reuse (default 32). */
   compiledModules?: number;
   /**
-   * Keep one worker started ahead of the next job (default true): a worker's start (~40-80 ms of
-   * a trivial job's ~70-150 ms) then overlaps the previous job instead of delaying the next.
-   * Each worker still runs one job only. The first job of an idle executor starts one itself.
+   * Keep workers warm for the next jobs (default true): one started ahead of the next job, so its
+   * start (~40-80 ms of a trivial job's ~70-150 ms) overlaps the previous job, and the workers of
+   * finished jobs kept for reuse. Off: every job starts a worker and ends it.
    */
   warmSpare?: boolean;
-  /** How long an untaken spare lives, ms (default 10 s): an idle executor holds no worker after it. */
+  /** How long an untaken warm worker lives, ms (default 10 s): an idle executor holds none after it. */
   spareIdleMs?: number;
+  /** At most this many warm workers wait for jobs (default 2); more finished ones are ended. */
+  maxWarmWorkers?: number;
 }
 
 interface Task {
@@ -58,7 +68,13 @@ function checkDirectory(path: string, field: string): string {
   return resolve(path);
 }
 
-export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<WasmTaskSpec> {
+/** The WASM executor, with counts of how its workers were used. */
+export interface WasmExecutor extends Executor<WasmTaskSpec> {
+  /** Workers started so far, and jobs that ran on a worker an earlier job had already used. */
+  readonly stats: { workersStarted: number; jobsOnUsedWorkers: number };
+}
+
+export function createWasmExecutor(opts: WasmExecutorOptions = {}): WasmExecutor {
   const tasks = new Map<string, Task>();
   // The same module under the same cap is capped, instrumented and compiled once (compiledModules.ts).
   const compiled = new CompiledModules(opts.compiledModules);
@@ -68,44 +84,60 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
     stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 64 },
   } as const;
-  let spare: { worker: Worker; idle: NodeJS.Timeout; exited: boolean } | undefined;
+  const warm = opts.warmSpare !== false;
+  const maxWarm = opts.maxWarmWorkers ?? 2;
+  /** Warm workers waiting for a job, oldest first; unref'd so they never keep the process alive. */
+  const parked: { worker: Worker; idle: NodeJS.Timeout }[] = [];
+  const used = new WeakSet<Worker>();
+  const stats = { workersStarted: 0, jobsOnUsedWorkers: 0 };
 
-  /** A worker started without its job (it waits for it as its first message); unref'd until taken. */
-  function startSpare(): void {
-    if (spare || opts.warmSpare === false) return;
-    const worker = new Worker(WORKER, { ...workerOptions, workerData: null });
+  function newWorker(): Worker {
+    const worker = new Worker(WORKER, workerOptions);
+    stats.workersStarted++;
     worker.stdout.resume();
     worker.stderr.resume();
-    worker.unref();
-    const idle = setTimeout(() => {
-      if (spare?.worker === worker) spare = undefined;
-      void worker.terminate();
-    }, opts.spareIdleMs ?? SPARE_IDLE_MS).unref();
-    const s = { worker, idle, exited: false };
-    // A spare that died before it was taken (out of memory, say) is simply not used.
-    worker.once("exit", () => {
-      s.exited = true;
-      clearTimeout(idle);
-      if (spare === s) spare = undefined;
-    });
+    // A parked worker that dies (out of memory, say) is simply not used again.
     worker.on("error", () => {});
-    spare = s;
+    worker.once("exit", () => unpark(worker));
+    return worker;
   }
 
-  /** The warm spare with this job sent to it, or a new worker started with it. */
-  function workerFor(workerData: WorkerInput): Worker {
-    const taken = spare;
-    spare = undefined;
-    if (taken && !taken.exited) {
-      clearTimeout(taken.idle);
-      taken.worker.ref();
-      taken.worker.removeAllListeners("error");
-      taken.worker.postMessage(workerData);
-      return taken.worker;
+  function unpark(worker: Worker): boolean {
+    const i = parked.findIndex((p) => p.worker === worker);
+    if (i < 0) return false;
+    clearTimeout(parked[i]!.idle);
+    parked.splice(i, 1);
+    return true;
+  }
+
+  /** Keep `worker` for a later job, until it has waited spareIdleMs. */
+  function park(worker: Worker): void {
+    if (!warm || parked.length >= maxWarm) {
+      void worker.terminate();
+      return;
     }
-    const worker = new Worker(WORKER, { ...workerOptions, workerData });
-    worker.stdout.resume();
-    worker.stderr.resume();
+    worker.unref();
+    const idle = setTimeout(() => {
+      if (unpark(worker)) void worker.terminate();
+    }, opts.spareIdleMs ?? SPARE_IDLE_MS).unref();
+    parked.push({ worker, idle });
+  }
+
+  /** A warm worker started ahead of the next job, if none is waiting. */
+  function startSpare(): void {
+    if (warm && parked.length === 0) park(newWorker());
+  }
+
+  /** The most recently parked warm worker (its code is the hottest), or a new one. */
+  function takeWorker(): Worker {
+    const p = parked.pop();
+    const worker = p?.worker ?? newWorker();
+    if (p) {
+      clearTimeout(p.idle);
+      worker.ref();
+    }
+    if (used.has(worker)) stats.jobsOnUsedWorkers++;
+    used.add(worker);
     return worker;
   }
 
@@ -129,6 +161,8 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
   }
 
   return {
+    stats,
+
     async start(spec: WasmTaskSpec): Promise<TaskHandle> {
       const inputsDir = checkDirectory(spec.inputsDir, "inputsDir");
       const outputsDir = checkDirectory(spec.outputsDir, "outputsDir");
@@ -146,7 +180,8 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
       const started = performance.now();
       let worker: Worker;
       try {
-        worker = workerFor(workerData);
+        worker = takeWorker();
+        worker.postMessage(workerData);
       } catch (e) {
         for (const fd of stdio) closeSync(fd);
         throw e;
@@ -162,7 +197,6 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
         timedOut: false,
         done: new Promise((r) => (resolveExit = r)),
       };
-      let report: WorkerOutput | undefined;
       let crash: Error | undefined;
       const timer = setTimeout(
         () => {
@@ -171,16 +205,30 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): Executor<Was
         },
         Math.min(spec.timeoutMs, MAX_TIMER_MS),
       );
-      worker.on("message", (m: WorkerOutput) => (report = m));
-      worker.on("error", (e) => (crash = e));
-      worker.once("exit", () => {
+      // The task ends at the worker's report, or at its exit if it never reported (a limit, a stop, a crash).
+      const end = (report: WorkerOutput | undefined) => {
+        if (t.exit) return;
         clearTimeout(timer);
+        worker.off("message", onReport);
+        worker.off("error", onCrash);
+        worker.off("exit", onExit);
         for (const fd of stdio) closeSync(fd);
+        // The job's WASI instance is dead either way, and uvwasi never closes what it opened.
         closeStrayDescriptors([inputsDir, outputsDir]);
         t.exit = exitOf(t, report, crash, Math.round(performance.now() - started));
         t.worker = undefined;
+        if (report && !t.stopping && !t.timedOut && report.memoryBytes <= REUSE_MAX_MEMORY_BYTES) park(worker);
+        else void worker.terminate();
         resolveExit(t.exit);
-      });
+      };
+      const onReport = (m: WorkerOutput) => end(m);
+      const onCrash = (e: Error) => {
+        crash = e;
+      };
+      const onExit = () => end(undefined);
+      worker.on("message", onReport);
+      worker.on("error", onCrash);
+      worker.once("exit", onExit);
       tasks.set(t.handle.id, t);
       return t.handle;
     },

@@ -15,8 +15,33 @@ const primes = loadCatalog().find((m) => m.ref === "primes@1.0.0")!.wasmBytes;
 const fixtures: Record<string, Uint8Array> = {};
 
 before(async () => {
-  for (const f of ["allocate", "escape", "printenv"]) fixtures[f] = await compileFixture(f);
+  for (const f of ["allocate", "escape", "printenv", "leftovers"]) fixtures[f] = await compileFixture(f);
 });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const openFds = () => readdirSync("/proc/self/fd").length;
+
+/**
+ * The number of this process's open descriptors once it has stopped changing for 250 ms: a
+ * worker ends a moment after its job (and a warm one after its idle time), and its thread's own
+ * descriptors go with it.
+ */
+async function settledFds(): Promise<number> {
+  let last = openFds();
+  for (let stable = 0, i = 0; stable < 5 && i < 200; i++) {
+    await sleep(50);
+    const now = openFds();
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+/** The open descriptors once they are back to `expected`, or after 10 s of waiting for it. */
+async function fdsBackTo(expected: number): Promise<number> {
+  for (let i = 0; i < 200 && openFds() !== expected; i++) await sleep(50);
+  return openFds();
+}
 
 /** A WASI command whose _start runs `code`, with an optional import it expects. */
 function command(code: number[], imports: number[][] = []): Uint8Array {
@@ -116,28 +141,55 @@ test("directories that do not exist are refused, naming the field", async () => 
 test("a task leaves no descriptor of this process open, however it ended", { skip: !existsSync("/proc/self/fd") && "needs /proc" }, async () => {
   // Without a warm spare (a live worker holds its own descriptors): only what tasks leave counts here.
   const plain = createWasmExecutor({ warmSpare: false });
-  await new Promise((r) => setTimeout(r, 500)); // the shared executor's spare from earlier tests ends
-  const open = () => readdirSync("/proc/self/fd").length;
-  const before = open();
+  const before = await settledFds(); // the shared executor's warm workers from earlier tests end
   await runTask(plain, primes, { env: { INPUT_N: "1000" } });
   await runTask(plain, primes, { env: { INPUT_N: "2000000000" }, timeoutMs: 100 });
   await runTask(plain, fixtures.escape!, { files: { "data.txt": "x" } });
-  assert.equal(open(), before);
+  assert.equal(await fdsBackTo(before), before);
 });
 
 test("a warm spare worker runs the next job, and one nobody takes is let go with its descriptors", {
   skip: !existsSync("/proc/self/fd") && "needs /proc",
 }, async () => {
   const warm = createWasmExecutor({ spareIdleMs: 300 });
-  const open = () => readdirSync("/proc/self/fd").length;
-  const before = open();
+  const before = await settledFds();
   const first = await runTask(warm, primes, { env: { INPUT_N: "1000" } });
-  const second = await runTask(warm, primes, { env: { INPUT_N: "1000" } }); // on the spare the first one started
+  const second = await runTask(warm, primes, { env: { INPUT_N: "1000" } }); // on the spare the first one started, or its own worker
   assert.equal(first.exit.exitCode, 0);
   assert.equal(second.exit.exitCode, 0);
   assert.equal(second.stdout, first.stdout);
-  await new Promise((r) => setTimeout(r, 1000)); // past spareIdleMs: the untaken spare ends
-  assert.equal(open(), before);
+  assert.equal(await fdsBackTo(before), before, "past spareIdleMs the untaken workers end");
+});
+
+test("a reused worker gives each job a fresh module and WASI instance: nothing of one run reaches the next", {
+  skip: !existsSync("/proc/self/fd") && "needs /proc",
+}, async () => {
+  const reusing = createWasmExecutor({ spareIdleMs: 300 });
+  const before = await settledFds();
+  const runs = [];
+  for (let i = 0; i < 4; i++) runs.push(await runTask(reusing, fixtures.leftovers!, { env: i === 0 ? { SECRET: "first job's" } : {} }));
+  assert.ok(reusing.stats.jobsOnUsedWorkers >= 2, `jobs on used workers: ${reusing.stats.jobsOnUsedWorkers}`);
+  assert.ok(reusing.stats.workersStarted < 4, `workers started: ${reusing.stats.workersStarted}`);
+  for (const r of runs) {
+    assert.equal(r.exit.exitCode, 0);
+    // Its own counter from zero, descriptor 5 not the file the previous run left open, and its own file there.
+    assert.equal(r.stdout, "runs: 1\nfd 5: BADF\nleft open: fd 5\n");
+    assert.deepEqual(Object.keys(r.outputs).sort(), ["left-open.txt", "stderr", "stdout"]);
+  }
+  const env = await runTask(reusing, fixtures.printenv!, { args: ["printenv"] });
+  assert.equal(env.stdout, "args: printenv\n", "no environment of an earlier job");
+  assert.equal(await fdsBackTo(before), before, "the warm workers end, and what the jobs left open was closed");
+});
+
+test("a worker stopped at a limit is not reused, and the next job runs normally", async () => {
+  const reusing = createWasmExecutor({ warmSpare: true, spareIdleMs: 300 });
+  const ok = await runTask(reusing, primes, { env: { INPUT_N: "1000" } });
+  const killed = await runTask(reusing, primes, { env: { INPUT_N: "2000000000" }, timeoutMs: 200 });
+  const after = await runTask(reusing, primes, { env: { INPUT_N: "1000" } });
+  assert.equal(killed.exit.limit, "timeout");
+  assert.deepEqual([after.exit.exitCode, after.stdout], [0, ok.stdout]);
+  // The killed job's worker was terminated: the third job took the warm spare or a new worker, never it.
+  assert.ok(reusing.stats.workersStarted >= 2, `workers started: ${reusing.stats.workersStarted}`);
 });
 
 test("a handle this executor did not issue is refused", () => {
