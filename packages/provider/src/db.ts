@@ -32,6 +32,8 @@ export interface LocalDeal {
   replicas?: DealMessage[];
   /** Why this provider's own opening was refused: from then on it only watches the chain. */
   openRefused?: string;
+  /** The job creator's signature this provider opened the deal with, to open it again if the chain loses the opening. */
+  jobCreatorSig?: Hex;
   resultCid?: string;
   exitCode?: number;
   /** The module as people name it (name@version) and its executor, from the manifest checked at signing. */
@@ -83,7 +85,10 @@ interface Row {
 }
 
 /** The fields kept as one JSON column. */
-type Extra = Pick<LocalDeal, "needs" | "group" | "openRefused" | "exitCode" | "inputsRestored" | "reported" | "moduleRef" | "executor" | "durationMs"> & {
+type Extra = Pick<
+  LocalDeal,
+  "needs" | "group" | "openRefused" | "jobCreatorSig" | "exitCode" | "inputsRestored" | "reported" | "moduleRef" | "executor" | "durationMs"
+> & {
   replicas?: unknown[];
 };
 
@@ -133,6 +138,7 @@ export class ProviderDb {
       group: d.group,
       replicas: d.replicas?.map((r) => toWire(r)),
       openRefused: d.openRefused,
+      jobCreatorSig: d.jobCreatorSig,
       exitCode: d.exitCode,
       inputsRestored: d.inputsRestored,
       reported: d.reported,
@@ -235,6 +241,7 @@ function fromRow(r: Row): LocalDeal {
     ...(extra.group && { group: extra.group }),
     ...(extra.replicas && { replicas: extra.replicas.map((x, i) => parse(Deal, x, `replicas[${i}]`)) }),
     ...(extra.openRefused !== undefined && { openRefused: extra.openRefused }),
+    ...(extra.jobCreatorSig !== undefined && { jobCreatorSig: extra.jobCreatorSig }),
     ...(r.result_cid !== null && { resultCid: r.result_cid }),
     ...(extra.exitCode !== undefined && { exitCode: extra.exitCode }),
     ...(extra.moduleRef !== undefined && { moduleRef: extra.moduleRef }),

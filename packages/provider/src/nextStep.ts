@@ -91,7 +91,14 @@ export function nextStep(view: DealView): Step {
 function beforeOpening({ local, record, group, now }: DealView): Step {
   const d = local.deal;
   if (BigInt(now) > d.openBy) return { kind: "giveUp", status: "expired", why: `not opened by its openBy ${d.openBy}` };
-  if (local.status !== "signed") return { kind: "giveUp", status: "failed", why: `the chain does not know this ${local.status} deal` };
+  if (local.status !== "signed") {
+    // The chain lost an opening it had confirmed: a node restarted without its last blocks (anvil
+    // does this). Nothing is locked; the deal can still open until its openBy, with the same
+    // signatures, and then runs as any opened deal (once: a refused reopening is only watched).
+    // Past openBy it has expired (above).
+    if (local.jobCreatorSig && local.openRefused === undefined && d.policy !== Policy.replicate) return { kind: "open", jobCreatorSig: local.jobCreatorSig };
+    return { kind: "wait", why: `the chain does not know this ${local.status} deal (its opening was lost); watching it until openBy` };
+  }
   if (record?.status === "proposed" && !record.providerSignature) return { kind: "sign" };
   if (local.openRefused !== undefined) return { kind: "wait", why: `its opening was refused (${local.openRefused}); watching the chain until openBy` };
   if (d.policy === Policy.replicate) {

@@ -30,7 +30,7 @@ export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig:
     await verifyRecord(ctx.domain, "Deal", local.deal, jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
     const providerSig = await signRecord(ctx.account, ctx.domain, "Deal", local.deal);
     const { txHash, batchSize } = await chainBatchesOf(ctx.chain).open({ deal: local.deal, jobCreatorSig, providerSig });
-    return opened(ctx, local, txHash, batchSize);
+    return opened(ctx, { ...local, jobCreatorSig }, txHash, batchSize);
   } catch (e) {
     return openFailed(ctx, local, e);
   }

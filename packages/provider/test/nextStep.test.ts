@@ -106,7 +106,23 @@ const cases: [string, DealView, Step | Step["kind"]][] = [
     view(local({ openRefused: "escrow empty" }), "none", { record: record("signed") }),
     "wait",
   ],
-  ["a deal the provider thought opened but the chain does not know is given up", view(local({ status: "opened" }), "none"), "giveUp"],
+  // The chain node lost the opening (a restart without its last blocks): open it again while openBy allows.
+  [
+    "a deal the provider opened but the chain lost is opened again with the same signature",
+    view(local({ status: "ran", jobCreatorSig: SIG_JC }), "none"),
+    { kind: "open", jobCreatorSig: SIG_JC },
+  ],
+  ["a deal the chain lost, opened without a kept signature, is watched until openBy", view(local({ status: "opened" }), "none"), "wait"],
+  [
+    "a lost deal whose reopening was refused is only watched",
+    view(local({ status: "ran", jobCreatorSig: SIG_JC, openRefused: "escrow empty" }), "none"),
+    "wait",
+  ],
+  [
+    "a deal the chain lost is expired past its openBy, not failed",
+    view(local({ status: "ran", jobCreatorSig: SIG_JC }), "none", { now: NOW + 61 }),
+    { kind: "giveUp", status: "expired", why: `not opened by its openBy ${NOW + 60}` },
+  ],
   [
     "a replica group signed by all is opened whole, in provider order",
     view(local({ deal: replicated() }), "none", { group: [replica(ME, "none"), replica(OTHER, "none")] }),

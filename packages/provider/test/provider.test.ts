@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther, type Hex } from "viem";
 import { challenge, createLilyClient, dealState, deposit, openDeal, withdraw } from "@lily/chain";
-import { JOB_FAILURE_FILE, JOB_REFUSED_EXIT_CODE } from "@lily/executor";
+import { JOB_FAILURE_FILE, JOB_REFUSED_EXIT_CODE, createWasmExecutor } from "@lily/executor";
 import { Policy, hashRecord, isLilyError, signRecord, type DealRecord, type ResultManifest } from "@lily/protocol";
 import { ProviderDb } from "../src/db.ts";
 import type { RunningProvider } from "../src/provider.ts";
@@ -246,4 +246,40 @@ test("a restarted provider keeps the offer the solver still holds, sends it agai
   const other = await net.startProvider(net.providers[0]!, { dir, opts: { price: PRICE + 1n } });
   assert.notEqual(other.offerId, offered, "new terms, a new offer");
   assert.equal((await net.solver.getResourceOffer({ params: { id: other.offerId } })).active, true);
+});
+
+test("a deal whose opening the chain node lost (restarted without its last blocks) is opened again by the provider, run and paid", async (t) => {
+  const net = await network(t);
+  // The job waits at the executor until the chain has lost the opening, so the loss lands between opening and commit.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const real = createWasmExecutor();
+  const executor = {
+    ...real,
+    start: async (spec: Parameters<typeof real.start>[0]) => {
+      await gate;
+      return real.start(spec);
+    },
+  };
+  const provider = await net.startProvider(net.providers[0]!, { deps: { executor } });
+  const before = await net.ledger();
+  const job = await net.postJob({ inputs: await net.store.putRecord({ message: "opened twice" }) });
+  const [deal] = await signedByProviders(net, job.id);
+
+  const rpc = (method: string, params: unknown[] = []) => net.deployer.publicClient.request({ method, params } as never) as Promise<unknown>;
+  const snapshot = await rpc("evm_snapshot");
+  await net.signAsJobCreator(deal!);
+  await statusOf(provider, deal!.id, "opened");
+  assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "open");
+  // What anvil does across a stop that loses its last blocks: the confirmed opening is gone.
+  assert.equal(await rpc("evm_revert", [snapshot]), true);
+  assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "none");
+  release();
+
+  await statusOf(provider, deal!.id, "settled");
+  assert.match(await stdoutOf(net, local(provider, deal!.id)!.resultCid!), /opened twice/);
+  const after = await net.ledger();
+  assert.equal(after.jobCreator, before.jobCreator - PRICE, "the job creator paid the price once");
+  assert.deepEqual(after.providers, [before.providers[0]! + PRICE, ...before.providers.slice(1)], "the provider was paid and its collateral returned");
+  assert.equal(after.locked, 0n);
 });
