@@ -3,7 +3,7 @@
 // threw, so callers branch on `code`, never on text. A refused connection, or a peer that does not
 // finish answering within the timeout, is UNREACHABLE; a response larger than the client accepts
 // is INTERNAL and is not read past the limit.
-import { LilyError, parse, toWire, type SerializedError } from "@lily/protocol";
+import { LilyError, nodeFetch, parse, toWire, type SerializedError } from "@lily/protocol";
 import type { RouteDef, ClientInput, Output } from "./route.ts";
 import { buildPath } from "./route.ts";
 import type { BodyLimits } from "./readBody.ts";
@@ -97,7 +97,7 @@ export function createClient<T extends Record<string, RouteDef>>(baseUrl: string
       let res: Response;
       let body: Uint8Array;
       try {
-        res = await fetch(url, init);
+        res = await nodeFetch(url, init);
         body = await readLimited(res, res.ok && route.response === "bytes" ? limits.bytes : limits.json, peer);
       } catch (e) {
         if (e instanceof LilyError) throw e;

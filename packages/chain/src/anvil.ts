@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Hex } from "viem";
-import { LilyError } from "@lily/protocol";
+import { LilyError, nodeFetch } from "@lily/protocol";
 
 export interface AnvilOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -146,11 +146,13 @@ async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(rpcUrl, {
+      const res = await nodeFetch(rpcUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
       });
+      // Read to the end, so the connection is free again rather than held by an unread answer.
+      await res.arrayBuffer();
       if (res.ok) return;
       throw new Error(`HTTP ${res.status}`);
     } catch (e) {

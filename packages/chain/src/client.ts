@@ -1,7 +1,7 @@
 // A Lily client: typed viem clients for one deployment, and optionally an account to send from.
 // Actions (src/actions/) take it as their first argument, viem style.
 import { defineChain, http, type Chain, type LocalAccount } from "viem";
-import { LilyError, type Domain } from "@lily/protocol";
+import { LilyError, nodeFetch, type Domain } from "@lily/protocol";
 import type { LilyAddresses } from "./deploy.ts";
 import { dealDomain } from "./deal.ts";
 import { lilyPublicClient, lilyWalletClient, type LilyPublicClient, type LilyWalletClient } from "./viemClients.ts";
@@ -31,7 +31,8 @@ export type LilyWriteClient = LilyClient & Required<Pick<LilyClient, "account" |
 export function createLilyClient({ rpcUrl, account, addresses, pollingIntervalMs }: LilyClientOptions): LilyClient {
   const chain = lilyChain(addresses.chainId, rpcUrl);
   const pollingInterval = pollingIntervalMs ?? (isLoopback(rpcUrl) ? 100 : 1_000);
-  const transport = http(rpcUrl);
+  // Over node:http, not undici's fetch (see nodeFetch).
+  const transport = http(rpcUrl, { fetchFn: nodeFetch });
   return {
     rpcUrl,
     addresses,

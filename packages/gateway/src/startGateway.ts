@@ -3,6 +3,7 @@
 // web app on one HTTP port. Every piece is built here and handed to the handlers (composition root
 // of the role).
 import http from "node:http";
+import { nodeFetch } from "@lily/protocol";
 import { createLogger, type Logger } from "@lily/node-kit";
 import { createLilyClient } from "@lily/chain";
 import { StoreClient } from "@lily/store";
@@ -167,7 +168,7 @@ function sendHealth(res: http.ServerResponse, address: Address, chainId: number)
 
 /** A mediator says who it is at /v1/health. */
 async function mediatorAddress(url: string): Promise<Address> {
-  const res = await fetch(`${url.replace(/\/$/, "")}/v1/health`);
+  const res = await nodeFetch(`${url.replace(/\/$/, "")}/v1/health`);
   const body = (await res.json()) as { address?: Address };
   if (!res.ok || !body.address) throw new Error(`mediator at ${url} did not say its address`);
   return body.address;
