@@ -17,7 +17,15 @@ export function leaseChain(chain: LilyClient): LeaseChain {
       return txHash;
     },
     claimWindowSeconds() {
-      claimWindow ??= leaseWindows(chain).then((w) => w.claimWindowSeconds);
+      // Kept once read, but not a failed read: one that met the chain node away (a restart) would
+      // otherwise fail every later sweep with that old error.
+      claimWindow ??= leaseWindows(chain).then(
+        (w) => w.claimWindowSeconds,
+        (e: unknown) => {
+          claimWindow = undefined;
+          throw e;
+        },
+      );
       return claimWindow;
     },
   };
