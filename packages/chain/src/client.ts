@@ -1,9 +1,10 @@
 // A Lily client: typed viem clients for one deployment, and optionally an account to send from.
 // Actions (src/actions/) take it as their first argument, viem style.
-import { defineChain, http, type Chain, type LocalAccount } from "viem";
-import { LilyError, nodeFetch, type Domain } from "@lily/protocol";
+import { defineChain, type Chain, type LocalAccount } from "viem";
+import { LilyError, type Domain } from "@lily/protocol";
 import type { LilyAddresses } from "./deploy.ts";
 import { dealDomain } from "./deal.ts";
+import { rpcTransport } from "./rpcTransport.ts";
 import { lilyPublicClient, lilyWalletClient, type LilyPublicClient, type LilyWalletClient } from "./viemClients.ts";
 
 export interface LilyClientOptions {
@@ -31,8 +32,8 @@ export type LilyWriteClient = LilyClient & Required<Pick<LilyClient, "account" |
 export function createLilyClient({ rpcUrl, account, addresses, pollingIntervalMs }: LilyClientOptions): LilyClient {
   const chain = lilyChain(addresses.chainId, rpcUrl);
   const pollingInterval = pollingIntervalMs ?? (isLoopback(rpcUrl) ? 100 : 1_000);
-  // Over node:http, not undici's fetch (see nodeFetch).
-  const transport = http(rpcUrl, { fetchFn: nodeFetch });
+  // viem's http transport, over node:http and without loading undici (rpcTransport.ts).
+  const transport = rpcTransport(rpcUrl);
   return {
     rpcUrl,
     addresses,

@@ -1,5 +1,5 @@
 // Deploy LilyToken, LilyDeals, the ModuleRegistry and LilyLeases to any EVM chain reachable over JSON-RPC.
-import { createClient, getAddress, http, type Address, type Hex } from "viem";
+import { createClient, getAddress, type Address, type Hex } from "viem";
 import { getChainId } from "viem/actions";
 import { privateKeyToAccount } from "viem/accounts";
 import {
@@ -14,7 +14,7 @@ import {
 } from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
 import { lilyPublicClient, lilyWalletClient } from "./viemClients.ts";
-import { nodeFetch } from "@lily/protocol";
+import { rpcTransport } from "./rpcTransport.ts";
 import { toLilyError } from "./errors.ts";
 
 /** Where Lily lives on a chain. Plain JSON (no bigints), so it can be saved to a config file. */
@@ -87,10 +87,10 @@ export async function deployLily({
   leaseAuditWindowSeconds = Math.max(DEFAULT_LEASE_AUDIT_WINDOW_SECONDS, leaseClaimWindowSeconds),
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
-    const chain = lilyChain(await getChainId(createClient({ transport: http(rpcUrl, { fetchFn: nodeFetch }) })), rpcUrl);
-    const publicClient = lilyPublicClient({ chain, transport: http(rpcUrl, { fetchFn: nodeFetch }), pollingInterval: 100 });
+    const chain = lilyChain(await getChainId(createClient({ transport: rpcTransport(rpcUrl) })), rpcUrl);
+    const publicClient = lilyPublicClient({ chain, transport: rpcTransport(rpcUrl), pollingInterval: 100 });
     const account = privateKeyToAccount(deployerKey);
-    const wallet = lilyWalletClient({ account, chain, transport: http(rpcUrl, { fetchFn: nodeFetch }) });
+    const wallet = lilyWalletClient({ account, chain, transport: rpcTransport(rpcUrl) });
 
     const deploy = async (hash: Hex) => {
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
