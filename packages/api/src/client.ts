@@ -3,6 +3,7 @@
 // threw, so callers branch on `code`, never on text. A refused connection, or a peer that does not
 // finish answering within the timeout, is UNREACHABLE; a response larger than the client accepts
 // is INTERNAL and is not read past the limit.
+import { concatBytes } from "viem";
 import { LilyError, nodeFetch, parse, toWire, type SerializedError } from "@lily/protocol";
 import type { RouteDef, ClientInput, Output } from "./route.ts";
 import { buildPath } from "./route.ts";
@@ -46,13 +47,7 @@ async function readLimited(res: Response, limit: number, peer: string): Promise<
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 const textOf = (body: Uint8Array) => new TextDecoder().decode(body.subarray(0, 200));

@@ -7,6 +7,7 @@
 // as a stream (`body.getReader()`) or whole (`text`, `json`, `arrayBuffer`). Where node:http does
 // not exist (the studio, in a browser) it is the platform's `fetch`.
 import type { IncomingMessage } from "node:http";
+import { concatBytes } from "viem";
 
 type HttpModule = typeof import("node:http");
 type GetBuiltin = (id: string) => unknown;
@@ -96,18 +97,8 @@ function toResponse(res: IncomingMessage, url: URL, signal: AbortSignal | undefi
   };
   const whole = async (): Promise<Uint8Array> => {
     const parts: Uint8Array[] = [];
-    let size = 0;
-    for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      parts.push(r.value);
-      size += r.value.byteLength;
-    }
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+    return concatBytes(parts);
   };
   const text = async () => new TextDecoder().decode(await whole());
   const headers = {
