@@ -86,6 +86,8 @@ export function commonMediators(a: readonly Address[], b: readonly Address[]): A
  * are party to. The contracts exclude the parties from the draw as well.
  */
 export function dealMediators(job: readonly Address[], resource: readonly Address[], parties: readonly Address[]): Address[] {
+  // Most deals name no mediator (a trust job lists none): no sets to build per deal for that.
+  if (job.length === 0 || resource.length === 0) return [];
   const excluded = new Set(parties.map((p) => p.toLowerCase()));
   return commonMediators(job, resource).filter((m) => !excluded.has(m.toLowerCase()));
 }

@@ -149,7 +149,7 @@ export class Matching {
       const plan =
         jobs.size > 0
           ? planIndexed(book.offerIndex(), snapshot, config, seconds(now), { fullReasonsUpTo: fullPassUpTo, lookAhead })
-          : { proposals: [], rejections: {} };
+          : { proposals: [], rejections: new Map() };
       if (missing.size > 0 && !last) {
         await this.readEscrow(missing, known);
         continue;
@@ -202,7 +202,7 @@ export class Matching {
       dealsOf.set(jobOfferId, [...(dealsOf.get(jobOfferId) ?? []), id]);
       proposed.push(id);
     }
-    for (const [jobId, rejections] of Object.entries(plan.rejections) as [Hex, Record<string, string>][]) {
+    for (const [jobId, rejections] of plan.rejections) {
       if (book.setMatching(jobId, rejections, dealsOf.get(jobId))) changedJobs.add(jobId);
     }
   }

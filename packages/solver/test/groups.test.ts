@@ -163,7 +163,7 @@ for (const c of replicaCases) {
       const group = sortedAddresses(c.matched.map(addr));
       assert.deepEqual([p.group, p.terms.replicas], [group, replicaGroupHash(group)], "each replica names the whole group");
     }
-    const rejections = plan.rejections[j.id]!;
+    const rejections = plan.rejections.get(j.id)!;
     if (c.why) assert.match(rejections[JOB_REJECTION] ?? "(none)", c.why);
     else assert.equal(rejections[JOB_REJECTION], undefined);
     for (const [n, reason] of c.rejected ?? []) assert.match(rejections[addr(n)] ?? "(none)", reason);

@@ -200,7 +200,7 @@ test("a provider at capacity is skipped, with the reason recorded", () => {
     NOW,
   );
   assert.equal(plan.proposals[0]!.terms.provider, addr(2));
-  assert.match(plan.rejections[id(1)]![addr(1)]!, /^resources: cpu: needs 1, 0 of 4 free$/);
+  assert.match(plan.rejections.get(id(1))![addr(1)]!, /^resources: cpu: needs 1, 0 of 4 free$/);
 });
 
 test("capacity given to an earlier job in the same plan is not given twice", () => {
@@ -209,7 +209,7 @@ test("capacity given to an earlier job in the same plan is not given twice", () 
     plan.proposals.map((p) => p.jobOfferId),
     [id(1)],
   );
-  assert.match(plan.rejections[id(2)]![addr(1)]!, /cpu: needs 3, 1 of 4 free/);
+  assert.match(plan.rejections.get(id(2))![addr(1)]!, /cpu: needs 3, 1 of 4 free/);
 });
 
 test("an excluded provider is passed over for that job only", () => {
@@ -223,7 +223,7 @@ test("an excluded provider is passed over for that job only", () => {
     plan.proposals.map((p) => p.jobOfferId),
     [id(2)],
   );
-  assert.equal(plan.rejections[id(1)]![addr(1)], "excluded: rejected deal 0x9");
+  assert.equal(plan.rejections.get(id(1))![addr(1)], "excluded: rejected deal 0x9");
 });
 
 test("deal terms are deriveDeal's, open for one sign window", () => {
@@ -283,7 +283,7 @@ test("only backed parties are matched, and escrow promised in this plan is not p
     config,
     NOW,
   );
-  assert.match(held.rejections[id(1)]![addr(1)]!, /^escrow-pending: provider: /, "what a provider's unopened deals hold is not free");
+  assert.match(held.rejections.get(id(1))![addr(1)]!, /^escrow-pending: provider: /, "what a provider's unopened deals hold is not free");
 });
 
 test("matching is pure: same snapshot, same plan, snapshot untouched", () => {

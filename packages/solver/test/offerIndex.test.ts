@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Address, Hex } from "viem";
-import type { JobOffer, ResourceOffer, ResourceOfferRecord } from "@lily/protocol";
+import { cidForBytes, type JobOffer, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 import { JOB_REJECTION, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
 import { cheaperFirst } from "../src/matcher/match.ts";
 import { NOW, addr, id, other, jc, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config, RICH, wasm } from "./matcherFixtures.ts";
@@ -110,8 +110,9 @@ const singleOffer = (offers: readonly ResourceOfferRecord[]) => {
 function assertSamePlan(indexed: Plan, naive: Plan, offers: readonly ResourceOfferRecord[], fullReasons: boolean) {
   assert.deepEqual(indexed.proposals, naive.proposals, "same deals, same order");
   const single = singleOffer(offers);
-  for (const [job, reasons] of Object.entries(naive.rejections)) {
-    const got = indexed.rejections[job as keyof typeof indexed.rejections]!;
+  assert.deepEqual([...indexed.rejections.keys()], [...naive.rejections.keys()], "reasons for the same jobs");
+  for (const [job, reasons] of naive.rejections) {
+    const got = indexed.rejections.get(job)!;
     assert.equal(got[JOB_REJECTION], reasons[JOB_REJECTION], `job-level reason of ${job}`);
     for (const [provider, why] of Object.entries(got)) if (single.has(provider)) assert.equal(why, reasons[provider], `reason for ${provider} on ${job}`);
     const unmatched = !naive.proposals.some((p) => p.jobOfferId === job);
@@ -291,11 +292,9 @@ test("ties on price go to the lower id as text, whatever the ids' spelling or th
         const naive = planMatches({ ...snap, offers }, config, NOW);
         assert.deepEqual(planIndexed(index, snap, config, NOW).proposals, naive.proposals);
         // Each class lists its offers cheapest first, ties by id as text, each once; withdrawn ones are gone.
-        const listed = () => index.bucket(wasm).flatMap((c) => c.list.toArray());
+        const listed = () => index.listed(wasm).classes.flat();
         const sortedWithin = () => {
-          for (const c of index.bucket(wasm)) {
-            const list = c.list.toArray();
-            assert.equal(list.length, c.list.length);
+          for (const list of index.listed(wasm).classes) {
             for (let i = 1; i < list.length; i++) assert.ok(cheaperFirst(list[i - 1]!, list[i]!) < 0, "cheapest first, then the lower id");
           }
         };
@@ -318,15 +317,147 @@ test("offers at one price, more than a chunk of the index holds, are each found 
       const order = offers.map((o, i) => ({ o, k: (i * shuffle) % 1_000_003 })).sort((a, b) => a.k - b.k);
       // Half the providers take a deal (their offers move class), then every offer is withdrawn.
       for (const { o } of order.slice(0, count / 2)) index.useMore(o.offer.provider, { cpu: 4, memoryMb: 512, gpu: 0, vramMb: 0 });
-      const listed = () => index.bucket(wasm).reduce((n, c) => n + c.list.length, 0);
+      const listed = () => index.listed(wasm).classes.reduce((n, c) => n + c.length, 0);
       assert.equal(listed(), count);
       order.forEach(({ o }, n) => {
         assert.equal(index.remove(o.id), true, `withdraw ${o.id}`);
         if (n % 97 === 0) assert.equal(listed(), count - n - 1);
       });
       assert.equal(index.size, 0);
-      assert.equal(index.bucket(wasm).length, 0);
+      assert.equal(index.listed(wasm).classes.length, 0);
     }),
     { seed: 0xc4c4, numRuns: 8 },
   );
+});
+
+test("many modules, some allowed by most offers and some by few: dense and sparse modules change side as the book changes, and every plan is the naive scan's", () => {
+  // 40 modules, more than a mask has bits: popular ones are read from the shared classes by their
+  // bit, rare ones from their own classes; adds and withdrawals move modules between the two
+  // (and a module that grows popular takes the bit of one that shrank). Plans in between, with
+  // providers filling, must stay exactly the naive scan's.
+  const modules = Array.from({ length: 40 }, (_, i) => cidForBytes(new TextEncoder().encode(`module-${i}.wasm`)));
+  const seen = { dense: 0, sparse: 0 };
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+      fc.array(fc.constantFrom("add", "add", "add", "withdraw", "plan", "shift"), { minLength: 8, maxLength: 14 }),
+      (seed, steps) => {
+        let s = seed;
+        const rand = () => {
+          s = (s * 1103515245 + 12345) & 0x7fffffff;
+          return s / 0x80000000;
+        };
+        /** Which modules are popular now: `shift` makes others popular, so bits must change hands. */
+        let popular = 0;
+        const moduleOf = () => modules[(popular + Math.floor(rand() ** 3 * modules.length)) % modules.length]!;
+        let next = 0;
+        const book = new Map<Hex, ResourceOfferRecord>();
+        const index = new OfferIndex();
+        const escrow = new Map<Address, bigint>([[jc, RICH]]);
+        let jobs = 0;
+        for (const step of steps) {
+          if (step === "shift") popular += 7;
+          else if (step === "add")
+            for (let i = 0; i < 120; i++) {
+              const n = ++next;
+              const r = {
+                ...offerRecord(1 + (n % 300), {
+                  ...shapes[Math.floor(rand() * shapes.length)],
+                  price: BigInt(10 + Math.floor(rand() * 40)),
+                  modules: [...new Set(Array.from({ length: 1 + Math.floor(rand() * 5) }, moduleOf))],
+                }),
+                id: id(0x9000 + n),
+              };
+              escrow.set(r.offer.provider, RICH);
+              book.set(r.id, r);
+              index.add(r);
+            }
+          else if (step === "withdraw")
+            for (const r of [...book.values()].filter(() => rand() < 0.4)) {
+              book.delete(r.id);
+              assert.equal(index.remove(r.id), true);
+            }
+          else {
+            const snap = snapshot({
+              jobs: Array.from({ length: 6 }, () =>
+                jobRecord(++jobs, { module: moduleOf(), cpu: 1 + Math.floor(rand() * 3), memoryMb: 512, maxPrice: BigInt(20 + Math.floor(rand() * 40)) }),
+              ),
+              escrow,
+              used: new Map(index.used),
+            });
+            const offers = [...book.values()];
+            assertSamePlan(planIndexed(index, snap, config, NOW), planMatches({ ...snap, offers }, config, NOW), offers, false);
+          }
+          assert.equal(index.size, book.size);
+          // Each module lists exactly the offers that allow it, whichever side it is on.
+          for (const m of modules) {
+            const { dense, classes } = index.listed(m);
+            const listed = classes.flat().map((o) => o.id);
+            assert.deepEqual(new Set(listed), new Set([...book.values()].filter((o) => o.offer.modules.includes(m)).map((o) => o.id)), `offers of ${m}`);
+            assert.equal(listed.length, new Set(listed).size, "each offer once");
+            if (classes.length > 0) seen[dense ? "dense" : "sparse"]++;
+          }
+        }
+      },
+    ),
+    { seed: 0x40d, numRuns: 25 },
+  );
+  assert.ok(seen.dense > 0 && seen.sparse > 0, `both sides read: ${JSON.stringify(seen)}`);
+});
+
+test("modules that grow popular once every mask bit is taken take the bits of modules that shrank, and plans stay the naive scan's", () => {
+  const modules = Array.from({ length: 40 }, (_, i) => cidForBytes(new TextEncoder().encode(`module-${i}.wasm`)));
+  const early = modules.slice(0, 31);
+  const late = modules.slice(31);
+  let n = 0;
+  const make = (allowed: string[], price: bigint) => ({ ...offerRecord(1 + (n % 500), { price, modules: allowed }), id: id(0x7000 + ++n) });
+  const first = Array.from({ length: 400 }, (_, i) => make(early, BigInt(20 + (i % 17))));
+  const second = Array.from({ length: 400 }, (_, i) => make([modules[0]!, ...late], BigInt(20 + (i % 13))));
+  const index = new OfferIndex(first);
+  const escrow = new Map<Address, bigint>([jc, ...[...first, ...second].map((o) => o.offer.provider)].map((a) => [a, RICH]));
+  let jobs = 0;
+  const book = new Map(first.map((o) => [o.id, o]));
+  const check = () => {
+    const snap = snapshot({
+      jobs: [modules[0]!, modules[5]!, modules[30]!, modules[33]!, modules[39]!].map((module) => jobRecord(++jobs, { module, cpu: 2, maxPrice: 30n })),
+      escrow,
+      used: new Map(index.used),
+    });
+    const offers = [...book.values()];
+    assertSamePlan(planIndexed(index, snap, config, NOW), planMatches({ ...snap, offers }, config, NOW), offers, false);
+    for (const m of modules) {
+      const listed = index.listed(m).classes.flat();
+      assert.equal(listed.length, offers.filter((o) => o.offer.modules.includes(m)).length, `offers of ${m}`);
+    }
+  };
+  check();
+  assert.ok(
+    early.every((m) => index.listed(m).dense),
+    "the first 31 modules take every bit",
+  );
+  for (const o of second) {
+    index.add(o);
+    book.set(o.id, o);
+  }
+  check();
+  assert.ok(
+    late.every((m) => !index.listed(m).dense),
+    "as many offers allow them as the dense ones: no bit changes hands",
+  );
+  for (const o of first.slice(0, 300)) {
+    index.remove(o.id);
+    book.delete(o.id);
+  }
+  // Withdrawals alone leave the sides as they are until the next check of every module: a few more adds.
+  for (const o of first.slice(0, 300)) {
+    index.add(o);
+    index.remove(o.id);
+  }
+  check();
+  assert.ok(
+    late.every((m) => index.listed(m).dense),
+    "the modules now allowed by four times as many offers hold bits",
+  );
+  assert.equal(modules.filter((m) => index.listed(m).dense).length, 31);
+  check();
 });

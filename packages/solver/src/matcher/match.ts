@@ -57,9 +57,10 @@ export interface Plan {
   proposals: Proposal[];
   /**
    * Job offer id -> provider -> the first filter that rejected it, as `filter: reason`; plus,
-   * under `JOB_REJECTION`, why a replicated job got no group although some providers fit.
+   * under `JOB_REJECTION`, why a replicated job got no group although some providers fit. A map
+   * by job: as an object's keys, each new job id cost V8 a string-table entry, per job planned.
    */
-  rejections: Record<Hex, Record<string, string>>;
+  rejections: Map<Hex, Record<string, string>>;
 }
 
 /** The rejections key for a reason about the job as a whole rather than one provider. */
@@ -141,7 +142,7 @@ export const byRank = (a: { offer: ResourceOfferRecord; score: number }, b: { of
 export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number): Plan {
   const used = new Map(snapshot.used);
   const held = new Map(snapshot.held);
-  const plan: Plan = { proposals: [], rejections: {} };
+  const plan: Plan = { proposals: [], rejections: new Map() };
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
     const rejected: Record<string, string> = {};
@@ -164,7 +165,7 @@ export function planMatches(snapshot: Snapshot, config: MatchConfig, now: number
       fit.map((f) => f.offer),
       k,
     );
-    plan.rejections[job.id] = rejected;
+    plan.rejections.set(job.id, rejected);
     if (!chosen.group) {
       // All or none: a partial replica group could never open, so it holds no capacity either.
       if (k > 1) rejected[JOB_REJECTION] = chosen.why;
@@ -196,7 +197,8 @@ export function proposeGroup(
   const openBy = last !== undefined && last >= soonest ? last + 1n : soonest;
   const group = chosen.length > 1 ? sortedAddresses(chosen.map((o) => o.offer.provider)) : undefined;
   for (const offer of chosen) {
-    const terms = deriveDeal({ id: job.id, offer: job.offer }, { id: offer.id, offer: offer.offer }, { openBy, group });
+    // The records are the offers' refs already (an id and an offer): no copy of each per deal.
+    const terms = deriveDeal(job, offer, { openBy, group });
     const { provider, jobCreator } = terms;
     const locks = dealLocks(terms);
     use(provider, resourcesOf(job.offer));

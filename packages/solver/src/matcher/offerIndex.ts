@@ -1,22 +1,29 @@
 // The indexed matcher: the same plan as `planMatches` (match.ts, the naive scan kept as the
 // reference), without comparing every job with every offer.
 //
-// Active offers are indexed by what jobs filter on: by module (an offer sits in the bucket of each
-// module it allows), then by class, the offer's capacity and what its provider owes its active
-// deals, then by price (ties by id). A job reads only its module's bucket, skips every class its
-// needs do not fit in free capacity and every offer above its maxPrice, and ranks the rest lazily:
-// the classes' cheapest offers in a heap ordered by a ceiling of their score (ties: cheaper, then lower id, as `byRank`) (the score plugins'
+// Active offers are indexed by what jobs filter on: by class, the offer's capacity and what its
+// provider owes its active deals, then by price (ties by id) (sortedOffers.ts); and by module. A
+// job reads only the classes its needs fit in free capacity, only its module's offers in them, and
+// none above its maxPrice, and ranks them lazily: the classes' cheapest offers in a heap ordered
+// by a ceiling of their score (ties: cheaper, then lower id, as `byRank`) (the score plugins'
 // `ceiling`), each offer evaluated with the filter chain only when popped (less the module's and
 // the price's filters, which the index has already applied), and an offer is handed to
 // `pickGroup` once no offer left unevaluated can beat it. So a job costs about as many filter
 // runs as it has close competitors, not the size of the book.
 //
-// The hot paths are memory-bound (a match moves its provider's offer in every module's bucket, a
-// job reads every class of its module), so the index compares keys kept beside the offers (the
-// price as a number, in each chunk) and reaches the records only when those cannot decide.
-// Memory counts as much: an offer sits in ~6.5 buckets, so what a slot holds is multiplied by that
-// (8 bytes of key, outside the heap, and 4 of pointer), and the index keeps no object of its own per offer (an entry
-// with exact numeric keys cost ~30 MiB of heap with 100k offers): a slot points at the record.
+// Modules: a match changes its provider's usage, so its offer moves class. An offer listed once
+// per module it allows (as this index first did) moved in every one, ~40% of a job's time with
+// 6.5 modules an offer; now each offer sits once in the shared classes, with a bit per *dense*
+// module (one at least 1/16 of the offers allow, up to 31 of them) in a mask beside it, and a job
+// of a dense module reads the shared classes skipping the offers without its bit (about 1/share of
+// them read, from a typed array, for each one it wants: at most ~32, past which a module is made
+// sparse again). A module fewer offers allow keeps its own classes, as
+// before (reading the shared ones for it would skip too many), and its offers move in those too.
+// Modules change side as the book changes (`rebalance`; the hysteresis keeps it rare).
+//
+// Memory counts as much as time: the index keeps no object of its own per offer (an entry with
+// exact numeric keys cost ~30 MiB of heap with 100k offers): a slot points at the record, beside
+// its price as a number and its mask.
 //
 // Updates are incremental: `add` and `remove` an offer, `fill` a provider whose usage changed
 // (its offers move class). Nothing is rebuilt per event. What the index cannot see (an offer the
@@ -30,8 +37,6 @@ import { moduleAllowed, notExcluded, priceWithinBudget, resourcesFree, type Filt
 import { pickGroup } from "./group.ts";
 import { dealsPerJob } from "./locks.ts";
 import {
-  byOfferId,
-  cheaperFirst,
   contextFor,
   contextsFor,
   firstRejection,
@@ -44,23 +49,23 @@ import {
   type Plan,
   type Snapshot,
 } from "./match.ts";
-import { NO_RESOURCES, RESOURCE_KEYS, addResources, resourcesOf, type Resources } from "./resources.ts";
+import { NO_RESOURCES, type RESOURCE_KEYS, addResources, resourcesOf, type Resources } from "./resources.ts";
+import { SortedOffers, tied } from "./sortedOffers.ts";
 
 /**
  * Offers of one capacity whose providers owe about the same usage: one ceiling for all of them at
  * a price. `used` is a lower bound of what each member's provider owes (its usage rounded down to
  * a quarter of each capacity, `usageFloor`), so the class's free capacity and ceiling are upper
  * bounds for every member; each offer is still filtered and scored with its provider's true usage.
- * Exact usage made a class per distinct usage, and every job read every class of its module.
+ * Exact usage made a class per distinct usage, and every job read every class.
  */
 interface OfferClass {
   key: number;
-  module: string;
-  /** Where it sits in its bucket's `all`. */
+  /** Where it sits in its `Classes`' `all`. */
   slot: number;
   caps: Resources;
   used: Resources;
-  /** `caps` less `used`, on the class itself: the ranking checks every class of a bucket against it. */
+  /** `caps` less `used`, on the class itself: the ranking checks every class it reads against it. */
   freeCpu: number;
   freeMemoryMb: number;
   freeGpu: number;
@@ -69,184 +74,33 @@ interface OfferClass {
   list: SortedOffers;
 }
 
-/** A module's classes, by key and in an array (what a job reads, every class of its module, is a plain loop). */
-interface Bucket {
+/** Classes by key and in an array (what a job reads, every class, is a plain loop): the shared ones, or a sparse module's own. */
+interface Classes {
   byKey: Map<number, OfferClass>;
   all: OfferClass[];
 }
 
+/** What the index keeps of a module: how many offers allow it, and where they are listed. */
+interface ModuleLists {
+  count: number;
+  /** Its bit in the shared classes' masks while it is dense; -1 while it keeps its own classes. */
+  bit: number;
+  /** Its own classes, while it is sparse. */
+  own: Classes | undefined;
+}
+
 type Rec = ResourceOfferRecord;
 
-/** Most offers one chunk of a `SortedOffers` holds before it splits in two. */
-const CHUNK = 256;
-
-/**
- * A run of a class's offers, cheapest first, with each one's price as a number (`Number(price)`:
- * it only rounds, so keys that differ decide) beside it in a typed array of its own: a search
- * reads the keys (one block of memory) and only on equal keys the two records (`cheaperFirst`).
- * Reading prices through the records cost cache misses at every step; a match moves one offer in
- * every module's bucket it is in, and each move searches a list. The exact price and id beside it
- * were 16 bytes (and a bigint) per offer per bucket, for the few ties a search meets.
- *
- * Both arrays are allocated at their full `CHUNK + 1` once: a list that grew and shrank by one at
- * every move (push, pop) made V8 trim and regrow its backing store, a copy of the chunk each time.
- */
-interface Chunk {
-  /** The first `n` are the offers (the rest `undefined`, holding nothing). */
-  items: (Rec | undefined)[];
-  /** `Number(price)` of each of the first `n` of `items`. */
-  keys: Float64Array;
-  n: number;
-}
-
-/**
- * `cheaperFirst` of two offers whose prices are both `p` as numbers: below 2^53 that is exact, so
- * the prices are equal and only the ids decide (without reading the two bigints, a cache miss
- * each); above it the prices may still differ and are compared.
- */
-const tied = (a: Rec, b: Rec, p: number) => (Number.isSafeInteger(p) ? byOfferId(a, b) : cheaperFirst(a, b));
-
-/** Whether the offer at `i` of `chunk` ranks before `rec` (cheaper, then the lower id); `f` is its key. */
-function before(chunk: Chunk, i: number, rec: Rec, f: number): boolean {
-  const k = chunk.keys[i]!;
-  if (k !== f) return k < f;
-  return tied(chunk.items[i]!, rec, f) < 0;
-}
-
-const newChunk = (): Chunk => ({ items: new Array<Rec | undefined>(CHUNK + 1).fill(undefined), keys: new Float64Array(CHUNK + 1), n: 0 });
-
-/**
- * Offers cheapest first (ties by id), in chunks of at most `CHUNK`: an insert or removal moves at
- * most one chunk's items, not the whole list. A class of the most popular module holds a large
- * share of the book (tens of thousands of offers), and a provider that takes a deal moves its
- * offers between classes, so one flat sorted array made every match shift that much memory.
- * Methods take the offer's price as a number (`p`, computed once per move by the caller).
- */
-class SortedOffers {
-  readonly chunks: Chunk[] = [];
-  /** Each chunk's last price as a number, in one array: finding the chunk reads these, not every chunk's own arrays. */
-  private readonly lasts: number[] = [];
-  private count = 0;
-  /** The cheapest offer's price as a number (Infinity when empty): the ranking reads it for every class. */
-  headP = Number.POSITIVE_INFINITY;
-
-  get length(): number {
-    return this.count;
-  }
-
-  /** The cheapest offer. */
-  first(): Rec | undefined {
-    return this.chunks[0]?.items[0];
-  }
-
-  /** Every offer, cheapest first. */
-  toArray(): Rec[] {
-    return this.chunks.flatMap((c) => c.items.slice(0, c.n) as Rec[]);
-  }
-
-  /** The chunk `rec` (priced `p`) sits in or would go in: the first whose last offer does not rank before it. */
-  private chunkOf(rec: Rec, p: number): number {
-    const chunks = this.chunks;
-    let lo = 0;
-    let hi = chunks.length - 1;
-    const lasts = this.lasts;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const k = lasts[mid]!;
-      if (k < p) lo = mid + 1;
-      else if (k > p) hi = mid;
-      else {
-        const chunk = chunks[mid]!;
-        if (tied(chunk.items[chunk.n - 1]!, rec, p) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-    }
-    return lo;
-  }
-
-  private setLast(ci: number): void {
-    const chunk = this.chunks[ci]!;
-    this.lasts[ci] = chunk.keys[chunk.n - 1]!;
-  }
-
-  private setHead(): void {
-    this.headP = this.chunks.length > 0 ? this.chunks[0]!.keys[0]! : Number.POSITIVE_INFINITY;
-  }
-
-  insert(rec: Rec, p: number): void {
-    this.count++;
-    if (this.chunks.length === 0) {
-      const chunk = newChunk();
-      chunk.items[0] = rec;
-      chunk.keys[0] = p;
-      chunk.n = 1;
-      this.chunks.push(chunk);
-      this.lasts.push(p);
-      this.headP = p;
-      return;
-    }
-    const ci = this.chunkOf(rec, p);
-    const chunk = this.chunks[ci]!;
-    const { items, keys } = chunk;
-    // Shifted by hand: splice allocates and takes V8's generic path, and a move does two of these.
-    const at = position(chunk, rec, p);
-    const n = chunk.n;
-    for (let k = n; k > at; k--) items[k] = items[k - 1];
-    keys.copyWithin(at + 1, at, n);
-    items[at] = rec;
-    keys[at] = p;
-    chunk.n = n + 1;
-    if (n + 1 > CHUNK) {
-      const half = CHUNK >>> 1;
-      const rest = newChunk();
-      for (let k = half; k <= n; k++) {
-        rest.items[k - half] = items[k];
-        items[k] = undefined;
-      }
-      rest.keys.set(keys.subarray(half, n + 1));
-      rest.n = n + 1 - half;
-      chunk.n = half;
-      this.chunks.splice(ci + 1, 0, rest);
-      this.lasts.splice(ci, 0, 0);
-      this.setLast(ci);
-      this.setLast(ci + 1);
-    } else if (at === n) this.lasts[ci] = p;
-    if (ci === 0 && at === 0) this.headP = p;
-  }
-
-  /** Remove `rec` (priced `p`); returns whether it was there. */
-  remove(rec: Rec, p: number): boolean {
-    // Found by identity among the offers of its key, not by comparing records: those are a cache
-    // miss each, and the class a matched offer leaves is the crowded one (many offers share a price).
-    const { chunks, lasts } = this;
-    let ci = lowerBound(lasts, lasts.length, p);
-    let at = -1;
-    for (; ci < chunks.length; ci++) {
-      const { items, keys, n } = chunks[ci]!;
-      for (let k = lowerBound(keys, n, p); k < n && keys[k] === p; k++)
-        if (items[k] === rec) {
-          at = k;
-          break;
-        }
-      if (at >= 0 || lasts[ci] !== p) break; // found, or the run of its price ends in this chunk
-    }
-    if (at < 0) return false;
-    const chunk = chunks[ci]!;
-    const { items, keys } = chunk;
-    const n = chunk.n;
-    for (let k = at + 1; k < n; k++) items[k - 1] = items[k];
-    keys.copyWithin(at, at + 1, n);
-    items[n - 1] = undefined;
-    chunk.n = n - 1;
-    this.count--;
-    if (n === 1) {
-      this.chunks.splice(ci, 1);
-      this.lasts.splice(ci, 1);
-    } else if (at === n - 1) this.setLast(ci);
-    if (ci === 0 && at === 0) this.setHead();
-    return true;
-  }
-}
+/** Bits a mask has for modules; the last bit is `SPARSE_HINT`. */
+const MODULE_BITS = 31;
+/** In an offer's mask: it may allow a sparse module (so it is in that module's classes too). Never missing where it does. */
+const SPARSE_HINT = 0x8000_0000;
+/** A module that at least 1 in this many offers allow reads the shared classes (dense)... */
+const DENSE_SHARE = 16;
+/** ...and one fewer than 1 in this many allow keeps its own (sparse): between the two it stays where it is. */
+const SPARSE_SHARE = 32;
+/** Every module's side is checked again after this many adds and removes (an add checks its own modules at once). */
+const REBALANCE_EVERY = 256;
 
 /** Usage levels per capacity dimension a class spans (see `OfferClass`). */
 const USAGE_STEPS = 4;
@@ -266,37 +120,13 @@ function level(cap: number, used: number): number {
   return Math.floor((used * USAGE_STEPS) / cap);
 }
 const LEVELS = USAGE_STEPS + 1;
-/** A class's key among its module's: the capacity, then the usage level of each dimension. */
+/** A class's key: the capacity, then the usage level of each dimension. */
 const classKey = (capsId: number, caps: Resources, used: Resources) =>
   capsId * LEVELS ** 4 +
   level(caps.cpu, used.cpu) +
   LEVELS * (level(caps.memoryMb, used.memoryMb) + LEVELS * (level(caps.gpu, used.gpu) + LEVELS * level(caps.vramMb, used.vramMb)));
 
-/** The first index of `sorted` (ascending, its first `length` values) whose value is not below `v`. */
-function lowerBound(sorted: { readonly [i: number]: number }, length: number, v: number): number {
-  let lo = 0;
-  let hi = length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Where `rec` sits in `chunk` (cheapest first), or where it would go; `f` is its key. */
-function position(chunk: Chunk, rec: Rec, f: number): number {
-  let lo = 0;
-  let hi = chunk.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (before(chunk, mid, rec, f)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-const sameResources = (a: Resources, b: Resources) => RESOURCE_KEYS.every((k) => a[k] === b[k]);
+const sameResources = (a: Resources, b: Resources) => a.cpu === b.cpu && a.memoryMb === b.memoryMb && a.gpu === b.gpu && a.vramMb === b.vramMb;
 
 /** `modules` without repeats: the array itself when it has none (as offers do), so nothing is allocated per move. */
 function distinct(modules: readonly string[]): readonly string[] {
@@ -304,10 +134,21 @@ function distinct(modules: readonly string[]): readonly string[] {
   return modules;
 }
 
+const newClasses = (): Classes => ({ byKey: new Map(), all: [] });
+
+/** The classes a job of one module reads, and the bit its offers carry there (0: every offer is the module's). */
+export interface ModuleView {
+  classes: readonly OfferClass[];
+  want: number;
+}
+
 /** The active resource offers, indexed for matching, and what each provider owes its active deals. */
 export class OfferIndex {
-  /** Module -> class key -> class. */
-  private readonly buckets = new Map<string, Bucket>();
+  /** Every offer, once, by class; masks name its dense modules. */
+  private readonly shared = newClasses();
+  private readonly modules = new Map<string, ModuleLists>();
+  /** Which module holds each bit (undefined: free; no slot has it set). */
+  private readonly bitOwners: (string | undefined)[] = new Array<string | undefined>(MODULE_BITS).fill(undefined);
   private readonly byId = new Map<Hex, Rec>();
   /** A provider's offers: the record itself while it has one (most do; a list each cost more than the offer's own fields), else a list. */
   private readonly byProvider = new Map<Address, Rec | Rec[]>();
@@ -315,6 +156,8 @@ export class OfferIndex {
   /** Capacity ("cpu,memoryMb,gpu,vramMb") -> its id in class keys; and by id, one object each for the offers of that capacity. */
   private readonly capsIds = new Map<string, number>();
   private readonly capsById: Resources[] = [];
+  /** Adds and removes since every module's side was last checked. */
+  private changes = 0;
 
   constructor(offers: Iterable<ResourceOfferRecord> = [], used: ReadonlyMap<Address, Resources> = new Map()) {
     for (const [provider, r] of used) this.owed.set(provider, r);
@@ -348,6 +191,21 @@ export class OfferIndex {
     return this.owed.get(provider) ?? NO_RESOURCES;
   }
 
+  /** What a job of `module` reads (undefined: no offer allows it). */
+  view(module: string): ModuleView | undefined {
+    const m = this.modules.get(module);
+    if (!m) return undefined;
+    return m.bit >= 0 ? { classes: this.shared.all, want: 1 << m.bit } : { classes: m.own!.all, want: 0 };
+  }
+
+  /** For inspection: whether `module` is read from the shared classes, and each class's offers of it, as the ranking reads them. */
+  listed(module: string): { dense: boolean; classes: ResourceOfferRecord[][] } {
+    const view = this.view(module);
+    if (!view) return { dense: false, classes: [] };
+    const classes = view.classes.map((c) => c.list.entries().flatMap((e) => (view.want === 0 || e.mask & view.want ? [e.rec] : [])));
+    return { dense: view.want !== 0, classes: classes.filter((c) => c.length > 0) };
+  }
+
   /** The interned capacity of `rec`'s offer: the first part of its class keys. */
   private capsIdOf(rec: Rec): number {
     const o = rec.offer;
@@ -377,10 +235,28 @@ export class OfferIndex {
     else if (Array.isArray(held)) held.push(rec);
     else this.byProvider.set(provider, [held, rec]);
     const capsId = this.capsIdOf(rec);
+    const caps = this.capsById[capsId]!;
     const owed = this.owedBy(provider);
-    const key = classKey(capsId, this.capsById[capsId]!, owed);
+    const key = classKey(capsId, caps, owed);
     const p = Number(rec.offer.price);
-    for (const module of distinct(rec.offer.modules)) this.file(rec, p, module, key, capsId, owed);
+    const modules = distinct(rec.offer.modules);
+    let mask = 0;
+    for (const module of modules) {
+      let m = this.modules.get(module);
+      if (!m) {
+        m = { count: 0, bit: -1, own: newClasses() };
+        this.modules.set(module, m);
+      }
+      m.count++;
+      if (m.bit >= 0) mask |= 1 << m.bit;
+      else {
+        this.file(m.own!, rec, p, 0, key, caps, owed);
+        mask |= SPARSE_HINT;
+      }
+    }
+    this.file(this.shared, rec, p, mask >>> 0, key, caps, owed);
+    for (const module of modules) this.rebalance(module, this.modules.get(module)!);
+    this.changed();
   }
 
   /** Take an offer out of the index; returns whether it was in. */
@@ -396,13 +272,23 @@ export class OfferIndex {
     const capsId = this.capsIdOf(rec);
     const key = classKey(capsId, this.capsById[capsId]!, this.owedBy(provider));
     const p = Number(rec.offer.price);
-    for (const module of distinct(rec.offer.modules)) this.unfile(rec, p, module, key);
+    const mask = this.unfile(this.shared, rec, p, key);
+    for (const module of distinct(rec.offer.modules)) {
+      const m = this.modules.get(module)!;
+      if ((mask & SPARSE_HINT) !== 0 && m.bit < 0) this.unfile(m.own!, rec, p, key);
+      if (--m.count > 0) continue;
+      // Its last offer: the module, and its bit, are free (no slot has the bit any more).
+      if (m.bit >= 0) this.bitOwners[m.bit] = undefined;
+      this.modules.delete(module);
+    }
+    this.changed();
     return true;
   }
 
   /**
-   * The provider now owes `used` to its active deals: its offers move to the class of that usage,
-   * in each module's bucket, where that class differs (usage rounds to a level).
+   * The provider now owes `used` to its active deals: its offers move to the class of that usage
+   * (once in the shared classes, and in the classes of each sparse module they allow), where that
+   * class differs (usage rounds to a level).
    */
   fill(provider: Address, used: Resources): void {
     const before = this.owedBy(provider);
@@ -414,28 +300,44 @@ export class OfferIndex {
   useMore(provider: Address, more: Resources): void {
     if (more.cpu === 0 && more.memoryMb === 0 && more.gpu === 0 && more.vramMb === 0) return;
     const before = this.owedBy(provider);
-    this.owe(provider, before, addResources(before, more));
+    // A new object already: owned as it is, not copied again.
+    this.owe(provider, before, addResources(before, more), true);
   }
 
-  private owe(provider: Address, before: Resources, used: Resources): void {
-    const now = sameResources(used, NO_RESOURCES) ? NO_RESOURCES : resourcesOf(used);
+  /** `used` is kept as the provider's usage when `owned` (nobody else holds it), else a copy. */
+  private owe(provider: Address, before: Resources, used: Resources, owned = false): void {
+    const now = sameResources(used, NO_RESOURCES) ? NO_RESOURCES : owned ? used : resourcesOf(used);
     if (now === NO_RESOURCES) this.owed.delete(provider);
     else this.owed.set(provider, now);
     const held = this.byProvider.get(provider);
     if (held === undefined) return;
-    for (const rec of Array.isArray(held) ? held : [held]) {
-      const capsId = this.capsIdOf(rec);
-      const caps = this.capsById[capsId]!;
-      const from = classKey(capsId, caps, before);
-      const to = classKey(capsId, caps, now);
-      // An offer whose class is the same at the new usage stays where it is (usage rounds to a level).
-      if (from === to) continue;
-      const p = Number(rec.offer.price);
+    if (Array.isArray(held)) for (const rec of held) this.move(rec, before, now);
+    else this.move(held, before, now);
+  }
+
+  /** Move `rec` from its class at usage `before` to its class at `now`, in the shared classes and its sparse modules'. */
+  private move(rec: Rec, before: Resources, now: Resources): void {
+    const capsId = this.capsIdOf(rec);
+    const caps = this.capsById[capsId]!;
+    const from = classKey(capsId, caps, before);
+    const to = classKey(capsId, caps, now);
+    // An offer whose class is the same at the new usage stays where it is (usage rounds to a level).
+    if (from === to) return;
+    const p = Number(rec.offer.price);
+    let mask = this.unfile(this.shared, rec, p, from);
+    if ((mask & SPARSE_HINT) !== 0) {
+      let sparse = false;
       for (const module of distinct(rec.offer.modules)) {
-        this.unfile(rec, p, module, from);
-        this.file(rec, p, module, to, capsId, now);
+        const m = this.modules.get(module)!;
+        if (m.bit >= 0) continue;
+        sparse = true;
+        this.unfile(m.own!, rec, p, from);
+        this.file(m.own!, rec, p, 0, to, caps, now);
       }
+      // The hint outlived the module that set it (that module is dense now): the next move reads no module.
+      if (!sparse) mask = (mask & ~SPARSE_HINT) >>> 0;
     }
+    this.file(this.shared, rec, p, mask, to, caps, now);
   }
 
   /**
@@ -461,54 +363,102 @@ export class OfferIndex {
     for (const [provider, before] of owed) if (!used.has(provider)) this.owe(provider, before, NO_RESOURCES);
   }
 
-  /** The classes of `module`'s bucket (read-only; for the ranking below). */
-  bucket(module: string): readonly OfferClass[] {
-    return this.buckets.get(module)?.all ?? [];
-  }
-
-  /** File `rec` (priced `p`) under `module`, in its class `key` (of capacity `capsId`, its provider owing `owed`). */
-  private file(rec: Rec, p: number, module: string, key: number, capsId: number, owed: Resources): void {
-    let bucket = this.buckets.get(module);
-    if (!bucket) {
-      bucket = { byKey: new Map(), all: [] };
-      this.buckets.set(module, bucket);
-    }
-    let c = bucket.byKey.get(key);
+  /** File `rec` (priced `p`, with `mask`) in `classes`, in its class `key` (of capacity `caps`, its provider owing `owed`, or that rounded down already when `floored`). */
+  private file(classes: Classes, rec: Rec, p: number, mask: number, key: number, caps: Resources, owed: Resources, floored = false): void {
+    let c = classes.byKey.get(key);
     if (!c) {
-      const caps = this.capsById[capsId]!;
-      const used = usageFloor(caps, owed);
+      const used = floored ? owed : usageFloor(caps, owed);
       c = {
         key,
-        module,
-        slot: bucket.all.length,
+        slot: classes.all.length,
         caps,
         used,
         freeCpu: caps.cpu - used.cpu,
         freeMemoryMb: caps.memoryMb - used.memoryMb,
         freeGpu: caps.gpu - used.gpu,
         freeVramMb: caps.vramMb - used.vramMb,
-        list: new SortedOffers(),
+        list: new SortedOffers(classes === this.shared),
       };
-      bucket.byKey.set(key, c);
-      bucket.all.push(c);
+      classes.byKey.set(key, c);
+      classes.all.push(c);
     }
-    c.list.insert(rec, p);
+    c.list.insert(rec, p, mask);
   }
 
-  /** Take `rec` (priced `p`) out of `module`'s class `key` (where `file` put it). */
-  private unfile(rec: Rec, p: number, module: string, key: number): void {
-    const bucket = this.buckets.get(module);
-    const c = bucket?.byKey.get(key);
-    if (!bucket || !c) return;
-    c.list.remove(rec, p);
-    if (c.list.length > 0) return;
-    bucket.byKey.delete(c.key);
-    const last = bucket.all.pop()!;
+  /** Take `rec` (priced `p`) out of class `key` of `classes` (where `file` put it); returns its mask (-1: it was not there). */
+  private unfile(classes: Classes, rec: Rec, p: number, key: number): number {
+    const c = classes.byKey.get(key);
+    if (!c) return -1;
+    const mask = c.list.remove(rec, p);
+    if (c.list.length > 0) return mask;
+    classes.byKey.delete(c.key);
+    const last = classes.all.pop()!;
     if (last !== c) {
-      bucket.all[c.slot] = last;
+      classes.all[c.slot] = last;
       last.slot = c.slot;
     }
-    if (bucket.all.length === 0) this.buckets.delete(c.module);
+    return mask;
+  }
+
+  private changed(): void {
+    if (++this.changes < REBALANCE_EVERY) return;
+    this.changes = 0;
+    for (const [module, m] of this.modules) this.rebalance(module, m);
+  }
+
+  /**
+   * Move `module` to the side its share of the offers calls for: dense (read from the shared
+   * classes by its bit) from 1 in `DENSE_SHARE`, sparse (its own classes) below 1 in
+   * `SPARSE_SHARE`. With every bit taken, a module that qualifies takes the bit of the least
+   * allowed dense module when it is allowed by more than twice as many offers.
+   */
+  private rebalance(module: string, m: ModuleLists): void {
+    const n = this.byId.size;
+    if (m.bit >= 0) {
+      if (m.count * SPARSE_SHARE < n) this.makeSparse(m);
+      return;
+    }
+    if (m.count * DENSE_SHARE < n) return;
+    let bit = this.bitOwners.indexOf(undefined);
+    if (bit < 0) {
+      let weakest: string | undefined;
+      for (const owner of this.bitOwners) if (weakest === undefined || this.modules.get(owner!)!.count < this.modules.get(weakest)!.count) weakest = owner;
+      const w = this.modules.get(weakest!)!;
+      if (w.count * 2 >= m.count) return;
+      bit = w.bit;
+      this.makeSparse(w);
+    }
+    this.makeDense(module, m, bit);
+  }
+
+  /** Set `module`'s bit on its offers in the shared classes and drop its own classes. */
+  private makeDense(module: string, m: ModuleLists, bit: number): void {
+    const flag = 1 << bit;
+    for (const c of m.own!.all) {
+      const list = this.shared.byKey.get(c.key)!.list;
+      for (const chunk of c.list.chunks) for (let i = 0; i < chunk.n; i++) list.markOne(chunk.items[i]!, chunk.keys[i]!, flag);
+    }
+    m.own = undefined;
+    m.bit = bit;
+    this.bitOwners[bit] = module;
+  }
+
+  /** Give `module` its own classes again, from the shared ones, and free its bit (cleared from every mask). */
+  private makeSparse(m: ModuleLists): void {
+    const flag = 1 << m.bit;
+    const own = newClasses();
+    for (const c of this.shared.all)
+      for (const chunk of c.list.chunks) {
+        const masks = chunk.masks!;
+        for (let i = 0; i < chunk.n; i++) {
+          if ((masks[i]! & flag) === 0) continue;
+          masks[i] = ((masks[i]! & ~flag) | SPARSE_HINT) >>> 0;
+          this.file(own, chunk.items[i]!, chunk.keys[i]!, 0, c.key, c.caps, c.used, true);
+        }
+      }
+    this.bitOwners[m.bit] = undefined;
+    m.bit = -1;
+    m.own = own;
   }
 }
 
@@ -520,7 +470,9 @@ class Overlay<K, V> extends Map<K, V> {
     this.base = base;
   }
   override get(key: K): V | undefined {
-    return super.has(key) ? super.get(key) : this.base.get(key);
+    // One lookup where this map holds the key with a value (all it is given), two where it holds none.
+    const v = super.get(key);
+    return v !== undefined || super.has(key) ? v : this.base.get(key);
   }
   override has(key: K): boolean {
     return super.has(key) || this.base.has(key);
@@ -582,7 +534,25 @@ class Heap<T> {
 
 /** Whether the index may stand in for the naive scan: it prunes by module, price and free capacity, so those filters must be on. */
 export function indexable(config: Pick<MatchConfig, "filters">): boolean {
-  return [moduleAllowed, priceWithinBudget, resourcesFree].every((f) => config.filters.includes(f));
+  return rankingFilters(config.filters) !== undefined;
+}
+
+type FilterChains = Pick<PlanState, "filters" | "filtersIfNobodyExcluded">;
+/**
+ * A config's filters as the ranking runs them, worked out once per filter list (a solver has one;
+ * a list is not changed once in use): undefined when not `indexable`.
+ */
+const chainsOf = new WeakMap<readonly FilterPlugin[], FilterChains | null>();
+function rankingFilters(filters: readonly FilterPlugin[]): FilterChains | undefined {
+  let chains = chainsOf.get(filters);
+  if (chains === undefined) {
+    const rank = filters.filter((f) => f !== moduleAllowed && f !== priceWithinBudget);
+    chains = [moduleAllowed, priceWithinBudget, resourcesFree].every((f) => filters.includes(f))
+      ? { filters: rank, filtersIfNobodyExcluded: rank.filter((f) => f !== notExcluded) }
+      : null;
+    chainsOf.set(filters, chains);
+  }
+  return chains ?? undefined;
 }
 
 /** What the ranking reads of a plan: the snapshot, the plan's escrow holds, and what is the same for all its jobs. */
@@ -629,6 +599,33 @@ interface Cursor {
   p: number;
   ceiling: number;
 }
+
+/**
+ * Move `cur` to the next offer of its class after the one it is at that has a bit of `want` (any
+ * offer when 0) and a price of at most `maxPrice` (`maxP` as a number); false when none is left.
+ * Reads the keys and masks, and a record only for the offer it stops at.
+ */
+function seek(cur: Cursor, want: number, maxP: number, maxPrice: bigint): boolean {
+  const chunks = cur.c.list.chunks;
+  let at = cur.at + 1;
+  for (let ci = cur.chunk; ci < chunks.length; ci++, at = 0) {
+    const { keys, masks, items, n } = chunks[ci]!;
+    for (; at < n; at++) {
+      const k = keys[at]!;
+      // Cheapest first: past the budget, nothing later is within it.
+      if (k > maxP) return false;
+      if (want !== 0 && (masks![at]! & want) === 0) continue;
+      const rec = items[at]!;
+      if (k === maxP && rec.offer.price > maxPrice) return false;
+      cur.chunk = ci;
+      cur.at = at;
+      cur.next = rec;
+      cur.p = k;
+      return true;
+    }
+  }
+  return false;
+}
 interface Ranked {
   rec: Rec;
   /** Its price as a number. */
@@ -659,7 +656,7 @@ function* ranked(
 ): Generator<ResourceOfferRecord> {
   const j: JobOffer = job.offer;
   const scores = config.scores;
-  // An offer read here is in the job's module's bucket and within its budget: of the filters, the
+  // An offer read here allows the job's module and is within its budget: of the filters, the
   // module's and the price's pass it by construction, so only the others are run (same first reason).
   // Likewise the exclusions' filter, for a job that excludes nobody (an address is no key of an empty object).
   // (The exclusions are read only when the snapshot has some: a lookup by a job id not seen before costs V8 more than the rest of a typical job's setup.)
@@ -669,8 +666,6 @@ function* ranked(
   const contextOf = contextsFor(job, state.snapshot, state.held, state.now, excluded);
   const maxPrice = j.maxPrice;
   const maxP = Number(maxPrice);
-  /** `price <= maxPrice` for `rec` priced `p` as a number, mostly without comparing bigints. */
-  const affordable = (rec: Rec, p: number) => p < maxP || (p === maxP && rec.offer.price <= maxPrice);
   const ceilingOf = (c: OfferClass, rec: Rec) => {
     let sum = 0; // summed in the order of `scores`, as the scores themselves are
     for (const s of scores) sum += s.weight * (s.ceiling ? s.ceiling(j, rec.offer, c.used) : 100);
@@ -679,17 +674,18 @@ function* ranked(
   // Classes by the rank their next offer would have if it scored its ceiling. Along a class the
   // ceiling only falls while price (then id) rises, so this is the rank order of the ceilings.
   const classes = new Heap<Cursor>((a, b) => ranksBefore(a.ceiling, a.next, a.p, b.ceiling, b.next, b.p));
-  const bucket = index.bucket(j.module);
-  for (let b = 0; b < bucket.length; b++) {
-    const c = bucket[b]!;
-    // REJECT (by the index): a class whose free capacity cannot hold the job, an offer above maxPrice
+  const view = index.view(j.module);
+  const want = view?.want ?? 0;
+  const all = view?.classes ?? [];
+  for (let b = 0; b < all.length; b++) {
+    const c = all[b]!;
+    // REJECT (by the index): a class whose free capacity cannot hold the job, an offer of another module, or above maxPrice
     if (j.cpu > c.freeCpu || j.memoryMb > c.freeMemoryMb || j.gpu > c.freeGpu || j.vramMb > c.freeVramMb) continue;
-    const list = c.list;
-    if (list.length === 0 || list.headP > maxP) continue;
-    const head = list.first()!;
-    const p = list.headP;
-    if (!affordable(head, p)) continue;
-    classes.push({ c, chunk: 0, at: 0, next: head, p, ceiling: ceilingOf(c, head) });
+    if (c.list.headP > maxP) continue;
+    const cur: Cursor = { c, chunk: 0, at: -1, next: undefined as unknown as Rec, p: 0, ceiling: 0 };
+    if (!seek(cur, want, maxP, maxPrice)) continue;
+    cur.ceiling = ceilingOf(c, cur.next);
+    classes.push(cur);
   }
   const found = new Heap<Ranked>((a, b) => ranksBefore(a.score, a.rec, a.p, b.score, b.rec, b.p));
   for (;;) {
@@ -700,17 +696,8 @@ function* ranked(
       const best = found.peek();
       // Nothing left unevaluated ranks before `rec` at its ceiling: the best found can go first.
       if (best && ranksBefore(best.score, best.rec, best.p, top.ceiling, rec, p)) break;
-      const chunks = c.list.chunks;
-      if (++top.at >= chunks[top.chunk]!.n) {
-        top.chunk++;
-        top.at = 0;
-      }
-      const after = chunks[top.chunk]?.items[top.at];
-      const afterP = after ? chunks[top.chunk]!.keys[top.at]! : 0;
-      if (after && affordable(after, afterP)) {
-        top.next = after;
-        top.p = afterP;
-        top.ceiling = ceilingOf(c, after);
+      if (seek(top, want, maxP, maxPrice)) {
+        top.ceiling = ceilingOf(c, top.next);
         classes.fixTop();
       } else classes.pop();
       const ctx = contextOf(rec, index.owedBy(rec.offer.provider));
@@ -758,22 +745,15 @@ export function planIndexed(
   { fullReasonsUpTo = 1_000, lookAhead = false }: IndexedPlanOptions = {},
 ): Plan {
   index.syncUsed(snapshot.used);
-  if (!indexable(config)) {
+  const chains = rankingFilters(config.filters);
+  if (!chains) {
     const plan = planMatches({ ...snapshot, offers: index.offers(), used: index.used }, config, now);
     if (!lookAhead) fillProposals(index, plan, snapshot);
     return plan;
   }
   const held = new Overlay(snapshot.held);
-  const rankFilters = config.filters.filter((f) => f !== moduleAllowed && f !== priceWithinBudget);
-  const state: PlanState = {
-    snapshot,
-    held,
-    now,
-    excludesAny: hasKeys(snapshot.excluded),
-    filters: rankFilters,
-    filtersIfNobodyExcluded: rankFilters.filter((f) => f !== notExcluded),
-  };
-  const plan: Plan = { proposals: [], rejections: keyedRecord() };
+  const state: PlanState = { snapshot, held, now, excludesAny: hasKeys(snapshot.excluded), ...chains };
+  const plan: Plan = { proposals: [], rejections: new Map() };
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
     const rejected = keyedRecord<string>();
@@ -785,9 +765,10 @@ export function planIndexed(
         if (reason) noteRejection(rejected, offer.offer.provider, reason);
       }
     }
-    // A provider another of whose offers fits is not refused.
-    for (const f of fit) delete rejected[f.offer.provider];
-    plan.rejections[job.id] = rejected;
+    // A provider another of whose offers fits is not refused. (Only where some provider was: an
+    // address used as a key is entered in V8's string table first, one for every provider that fits.)
+    if (hasKeys(rejected)) for (const f of fit) delete rejected[f.offer.provider];
+    plan.rejections.set(job.id, rejected);
     if (!chosen.group) {
       // All or none: a partial replica group could never open, so it holds no capacity either.
       if (k > 1) rejected[JOB_REJECTION] = chosen.why;

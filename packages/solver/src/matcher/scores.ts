@@ -25,18 +25,20 @@ const budgetKeptExact = (maxPrice: bigint, price: bigint) => (maxPrice === 0n ? 
  * class a job reads and every offer it scores, and bigint multiplies and divides allocate. For an
  * affordable price (0 <= price <= maxPrice) the percentage is at most 100 and its floating-point
  * value is within 1e-12 of the true ratio, so its floor is exact unless the ratio is that close to
- * a whole number; those (and anything else) are computed in bigints.
+ * a whole number; those (and anything else) are computed in bigints. Affordability is read from
+ * the prices as numbers (`Number` keeps the order of bigints, so 0 <= p < m on the numbers means
+ * 0 <= price < maxPrice), not from bigint comparisons, three calls each time; numbers that come
+ * out equal go the exact way.
  */
 function budgetKept(job: Pick<JobOffer, "maxPrice">, offer: Pick<ResourceOffer, "price">): number {
-  const maxPrice = job.maxPrice;
-  const price = offer.price;
-  if (maxPrice > 0n && price >= 0n && price <= maxPrice) {
-    const m = Number(maxPrice);
-    const r = ((m - Number(price)) * 100) / m;
+  const m = Number(job.maxPrice);
+  const p = Number(offer.price);
+  if (m > 0 && p >= 0 && p < m) {
+    const r = ((m - p) * 100) / m;
     const q = Math.floor(r);
     if (r - q > 1e-9 && q + 1 - r > 1e-9) return q;
   }
-  return budgetKeptExact(maxPrice, price);
+  return budgetKeptExact(job.maxPrice, offer.price);
 }
 
 /** The share of the job's budget the job creator keeps: a free offer scores 100, one at maxPrice 0. */
