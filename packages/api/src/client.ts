@@ -3,8 +3,7 @@
 // threw, so callers branch on `code`, never on text. A refused connection, or a peer that does not
 // finish answering within the timeout, is UNREACHABLE; a response larger than the client accepts
 // is INTERNAL and is not read past the limit.
-import { concatBytes } from "viem";
-import { LilyError, nodeFetch, parse, toWire, type SerializedError } from "@lily/protocol";
+import { LilyError, nodeFetch, parse, readBodyLimited, toWire, type SerializedError } from "@lily/protocol";
 import type { RouteDef, ClientInput, Output } from "./route.ts";
 import { buildPath } from "./route.ts";
 import type { BodyLimits } from "./readBody.ts";
@@ -26,28 +25,12 @@ export interface ClientOptions {
 export const DEFAULT_RESPONSE_LIMITS: BodyLimits = { json: 64 * 1024 * 1024, bytes: 256 * 1024 * 1024 };
 
 /** The response body, refused once it passes `limit` bytes (by its Content-Length if it declares one). */
-async function readLimited(res: Response, limit: number, peer: string): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new LilyError({ code: "INTERNAL", message: `${peer}: response larger than ${limit} bytes`, details: { limitBytes: limit, status: res.status } });
-  if (Number(res.headers.get("content-length")) > limit) {
-    void res.body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      void reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks);
+function readLimited(res: Response, limit: number, peer: string): Promise<Uint8Array> {
+  return readBodyLimited(
+    res,
+    limit,
+    () => new LilyError({ code: "INTERNAL", message: `${peer}: response larger than ${limit} bytes`, details: { limitBytes: limit, status: res.status } }),
+  );
 }
 
 const textOf = (body: Uint8Array) => new TextDecoder().decode(body.subarray(0, 200));

@@ -87,10 +87,11 @@ export async function deployLily({
   leaseAuditWindowSeconds = Math.max(DEFAULT_LEASE_AUDIT_WINDOW_SECONDS, leaseClaimWindowSeconds),
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
-    const chain = lilyChain(await getChainId(createClient({ transport: rpcTransport(rpcUrl) })), rpcUrl);
-    const publicClient = lilyPublicClient({ chain, transport: rpcTransport(rpcUrl), pollingInterval: 100 });
+    const transport = rpcTransport(rpcUrl);
+    const chain = lilyChain(await getChainId(createClient({ transport })), rpcUrl);
+    const publicClient = lilyPublicClient({ chain, transport, pollingInterval: 100 });
     const account = privateKeyToAccount(deployerKey);
-    const wallet = lilyWalletClient({ account, chain, transport: rpcTransport(rpcUrl) });
+    const wallet = lilyWalletClient({ account, chain, transport });
 
     const deploy = async (hash: Hex) => {
       const receipt = await publicClient.waitForTransactionReceipt({ hash });

@@ -17,7 +17,7 @@ import {
   type HttpTransport,
   type HttpTransportConfig,
 } from "viem";
-import { nodeFetch } from "@lily/protocol";
+import { nodeFetch, readBodyLimited } from "@lily/protocol";
 
 /** viem's default largest answer. */
 const MAX_RESPONSE_BYTES = 10_485_760;
@@ -59,7 +59,9 @@ async function post(url: string, body: Record<string, unknown>, timeoutMs: numbe
   let text: string;
   try {
     res = await nodeFetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: stringify(body), signal });
-    text = await readText(res);
+    text = new TextDecoder().decode(
+      await readBodyLimited(res, MAX_RESPONSE_BYTES, (size) => new ResponseBodyTooLargeError({ maxSize: MAX_RESPONSE_BYTES, size })),
+    );
   } catch (e) {
     if (callerSignal?.aborted) throw callerSignal.reason;
     if (timer.signal.aborted) throw new TimeoutError({ body, url });
@@ -91,26 +93,4 @@ async function post(url: string, body: Record<string, unknown>, timeoutMs: numbe
     throw new HttpRequestError({ body, details: stringify(error) || res.statusText, headers: res.headers, status: res.status, url });
   }
   return data as RpcAnswer;
-}
-
-/** The answer as text, refused past MAX_RESPONSE_BYTES (by its Content-Length if it declares one). */
-async function readText(res: Response): Promise<string> {
-  const declared = Number(res.headers.get("content-length"));
-  if (declared > MAX_RESPONSE_BYTES) {
-    await res.body?.cancel();
-    throw new ResponseBodyTooLargeError({ maxSize: MAX_RESPONSE_BYTES, size: declared });
-  }
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let size = 0;
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    size += r.value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new ResponseBodyTooLargeError({ maxSize: MAX_RESPONSE_BYTES, size });
-    }
-    text += decoder.decode(r.value, { stream: true });
-  }
-  return text + decoder.decode();
 }

@@ -8,7 +8,7 @@ export * from "./mediators.ts";
 export * from "./eip712.ts";
 export { recoverSigner } from "./recoverSigner.ts";
 export { keyAccount } from "./keyAccount.ts";
-export { nodeFetch } from "./nodeFetch.ts";
+export { nodeFetch, readBodyLimited } from "./nodeFetch.ts";
 export * from "./dealTerms.ts";
 export * from "./schemas.ts";
 export * from "./module.ts";

@@ -35,10 +35,11 @@ function overNodeHttp(builtin: GetBuiltin, input: string | URL | Request, init: 
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method: init.method ?? "GET", headers, ...(signal && { signal }) }, (res) => resolve(toResponse(res, url, signal)));
     // As fetch does: an abort rejects with the signal's reason, anything else is a TypeError whose cause says what.
-    req.on("error", (e) => reject(signal?.aborted ? signal.reason : new TypeError("fetch failed", { cause: e })));
+    const failed = (cause: unknown) => reject(signal?.aborted ? signal.reason : new TypeError("fetch failed", { cause }));
+    req.on("error", failed);
     // A request closed with neither an answer nor an error still settles (a no-op once either came):
     // a caller's timeout only aborts, and viem's waits for the promise to settle.
-    req.on("close", () => reject(signal?.aborted ? signal.reason : new TypeError("fetch failed", { cause: new Error("connection closed before an answer") })));
+    req.on("close", () => failed(new Error("connection closed before an answer")));
     req.end(body);
   });
 }
@@ -71,25 +72,24 @@ function toResponse(res: IncomingMessage, url: URL, signal: AbortSignal | undefi
   const cancel = async () => {
     res.destroy();
   };
+  const stopIfAborted = () => {
+    if (!signal?.aborted) return;
+    res.destroy();
+    throw signal.reason;
+  };
   const reader = {
     // As fetch's body does: once the signal fires, a read rejects with its reason, even when the
     // rest of the answer had already arrived (node:http gives a bare "aborted" Error, which viem
     // would report as a failed request instead of its timeout).
     async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-      if (signal?.aborted) {
-        res.destroy();
-        throw signal.reason;
-      }
+      stopIfAborted();
       let next: IteratorResult<unknown>;
       try {
         next = await chunks.next();
       } catch (e) {
         throw signal?.aborted ? signal.reason : new TypeError("terminated", { cause: e });
       }
-      if (signal?.aborted) {
-        res.destroy();
-        throw signal.reason;
-      }
+      stopIfAborted();
       return next.done ? { done: true, value: undefined } : { done: false, value: next.value as Uint8Array };
     },
     cancel,
@@ -128,4 +128,30 @@ function toResponse(res: IncomingMessage, url: URL, signal: AbortSignal | undefi
     bytes: whole,
   };
   return response as unknown as Response;
+}
+
+/**
+ * A response's body, refused with `tooLarge(size)` once it passes `limit` bytes (at once when its
+ * Content-Length already says so), without reading further: the API client's and the chain
+ * transport's answers alike.
+ */
+export async function readBodyLimited(res: Response, limit: number, tooLarge: (size: number) => Error): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length"));
+  if (declared > limit) {
+    void res.body?.cancel().catch(() => {});
+    throw tooLarge(declared);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    if (size > limit) {
+      void reader.cancel().catch(() => {});
+      throw tooLarge(size);
+    }
+    chunks.push(r.value);
+  }
+  return concatBytes(chunks);
 }
