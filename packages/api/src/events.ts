@@ -127,17 +127,42 @@ export function subscribe(
 }
 
 /**
+ * What changed, read from an event without validating it: which record and the status it reached.
+ * Only a hint for deciding whether to re-read: it is whatever the solver sent, so a reader acts on
+ * the records it then reads through the validated API, never on the hint itself.
+ */
+export interface ChangeHint {
+  type: LilyEvent["type"];
+  id: string;
+  status: string;
+}
+
+/**
  * Be told that something matching `sub` changed, without the event itself: for a reader that
  * re-reads the records through the validated API anyway (a provider's pass, a job creator's wait
- * loop). Validating every event only to drop it cost a provider ~5 ms of CPU per job.
+ * loop). Validating every event only to drop it cost a provider ~5 ms of CPU per job. `onChange`
+ * gets the event's hint, or undefined when the event does not read as one.
  */
 export function watchChanges(
   baseUrl: string,
   sub: Subscription,
-  onChange: () => void,
+  onChange: (hint: ChangeHint | undefined) => void,
   opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
-  return connectEvents(baseUrl, sub, () => onChange(), opts);
+  return connectEvents(baseUrl, sub, (data) => onChange(hintOf(data)), opts);
+}
+
+function hintOf(data: WebSocket.RawData): ChangeHint | undefined {
+  try {
+    const ev = JSON.parse(String(data)) as { type?: unknown; record?: { id?: unknown; status?: unknown } };
+    const { type, record } = ev;
+    if ((type === "deal" || type === "job-offer") && typeof record?.id === "string" && typeof record.status === "string") {
+      return { type, id: record.id, status: record.status };
+    }
+  } catch {
+    // Not JSON: no hint, and the reader treats it as news.
+  }
+  return undefined;
 }
 
 function connectEvents(

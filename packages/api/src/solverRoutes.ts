@@ -19,6 +19,12 @@ import {
 } from "@lily/protocol";
 import { defineRoutes } from "./route.ts";
 
+/** One deal status, or several separated by commas, meaning any of them: a provider's pass reads its proposed and signed deals in one request. */
+const dealStatuses = z
+  .string()
+  .transform((s) => s.split(","))
+  .pipe(z.array(DealStatus).min(1).max(DealStatus.options.length));
+
 const idParams = z.object({ id: hex32 });
 
 export const Health = z.object({
@@ -75,7 +81,7 @@ export const solverRoutes = defineRoutes({
   listDeals: {
     method: "GET",
     path: "/v1/deals",
-    query: z.object({ provider: address.optional(), jobCreator: address.optional(), status: DealStatus.optional() }),
+    query: z.object({ provider: address.optional(), jobCreator: address.optional(), status: dealStatuses.optional() }),
     response: z.object({ deals: z.array(DealRecord) }),
   },
   signDeal: {

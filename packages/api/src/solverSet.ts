@@ -8,7 +8,7 @@
 // as another one does.
 import { isLilyError, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { createClient, type Client, type ClientOptions } from "./client.ts";
-import { watchChanges, type Subscription } from "./events.ts";
+import { watchChanges, type ChangeHint, type Subscription } from "./events.ts";
 import type { ClientInput, Output } from "./route.ts";
 import { solverRoutes, type SolverRoutes } from "./solverRoutes.ts";
 
@@ -84,7 +84,7 @@ export function solverSet(urls: readonly string[], opts: ClientOptions = {}): Cl
 export function watchAll(
   urls: readonly string[],
   sub: Subscription,
-  onChange: () => void,
+  onChange: (hint: ChangeHint | undefined) => void,
   opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
   const subs = urls.map((url) => watchChanges(url, sub, onChange, opts));

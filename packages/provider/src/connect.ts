@@ -18,6 +18,6 @@ export function connectProvider(opts: ProviderOptions): Omit<ProviderDeps, "logg
     solver: solverSet(solvers),
     store: new StoreClient(opts.storeUrl),
     executor: createWasmExecutor(),
-    watch: (onChange) => watchAll(solvers, { provider: opts.account.address }, onChange, { onOpen: onChange }),
+    watch: (onChange) => watchAll(solvers, { provider: opts.account.address }, onChange, { onOpen: () => onChange(undefined) }),
   };
 }

@@ -132,6 +132,12 @@ export class ProviderDb {
     return row && fromRow(row);
   }
 
+  /** The deal's status alone (no record parsed): for deciding cheaply whether an event is news. */
+  statusOf(id: string): LocalDealStatus | undefined {
+    const row = this.db.prepare("SELECT status FROM deals WHERE id = ?").get(id.toLowerCase()) as { status: LocalDealStatus } | undefined;
+    return row?.status;
+  }
+
   put(d: LocalDeal): void {
     const extra: Extra = {
       needs: d.needs,

@@ -6,7 +6,7 @@
 // failed or a restart loses nothing.
 import type { Hex } from "viem";
 import { escrowBalance, leaseDomain, lilyDealsAbi, untilChainAnswers, withLilyErrors, type LilyClient } from "@lily/chain";
-import { createClient, modelOfferRoutes, type Client, type SolverRoutes } from "@lily/api";
+import { createClient, modelOfferRoutes, type ChangeHint, type Client, type SolverRoutes } from "@lily/api";
 import { isCid, isLilyError, toWire, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
 import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
@@ -24,6 +24,7 @@ import { observe } from "./observe.ts";
 import { nextStep, shouldCheck } from "./nextStep.ts";
 import { applyStep } from "./applyStep.ts";
 import { DealSteps } from "./dealSteps.ts";
+import { isEcho } from "./newsFilter.ts";
 import { RunGate } from "./runGate.ts";
 import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
 import { readModules } from "./knownModules.ts";
@@ -49,8 +50,8 @@ export interface ProviderDeps {
   clock?: () => number;
   /** How results are produced: the honest strategy runs the job. The devnet injects adversaries. */
   strategy?: ProviderStrategy;
-  /** Calls `onChange` when the solver signals news for this provider, for a pass sooner than the poll. */
-  watch?: (onChange: () => void) => { close(): void };
+  /** Calls `onChange` when the solver signals a change for this provider (with what changed, if known), for a pass sooner than the poll. */
+  watch?: (onChange: (hint: ChangeHint | undefined) => void) => { close(): void };
   /** Builds the runner of a GGUF model it serves (default node-llama-cpp). */
   llama?: LoadModelDeps["llama"];
 }
@@ -215,8 +216,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       // Only the deals still before opening: after that the chain drives every step, and the
       // solver's whole history of this provider, read every pass, grew each pass with the number
       // of jobs ever run (the largest CPU cost of a provider and the solver under load).
-      const listed = await Promise.all((["proposed", "signed"] as const).map((status) => deps.solver.listDeals({ query: { provider: me, status } })));
-      records = listed.flatMap((l) => l.deals);
+      records = (await deps.solver.listDeals({ query: { provider: me, status: "proposed,signed" } })).deals;
     } catch (e) {
       log.warn("solver not read; following deals from the chain alone", { err: e });
     }
@@ -321,7 +321,10 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     throw e;
   }
 
-  const watcher = deps.watch?.(news);
+  // An echo of the provider's own step (newsFilter.ts) starts no pass.
+  const watcher = deps.watch?.((hint) => {
+    if (!closed && !isEcho(hint, hint && db.statusOf(hint.id))) news();
+  });
   news();
 
   return {

@@ -18,8 +18,14 @@ export class RunGate {
   private readonly limits: RunGateLimits;
   private readonly running = new Map<string, Resources>();
   private readonly onFree: () => void;
+  /** A job was turned away since a job last ended: the next one to end says so. */
+  private turnedAway = false;
 
-  /** `onFree` is called when a job ends, so that a waiting one is looked at again soon. */
+  /**
+   * `onFree` is called when a job ends after another was turned away, so that the waiting one is
+   * looked at again soon. When none waited there is nothing to look at: a call then cost the
+   * provider a whole pass per job.
+   */
   constructor(limits: RunGateLimits, onFree: () => void = () => {}) {
     this.limits = limits;
     this.onFree = onFree;
@@ -30,13 +36,13 @@ export class RunGate {
     const key = dealId.toLowerCase();
     const inUse = this.inUse();
     const count = this.running.size;
-    if (this.limits.maxJobs !== undefined && count >= this.limits.maxJobs) return { wait: `${count} of at most ${this.limits.maxJobs} jobs running` };
+    if (this.limits.maxJobs !== undefined && count >= this.limits.maxJobs) return this.turnAway(`${count} of at most ${this.limits.maxJobs} jobs running`);
     const short = shortfall(needs, inUse, this.limits.capacity);
     const alone = count === 0 && shortfall(needs, NO_RESOURCES, this.limits.capacity) !== undefined;
     if (short && !alone)
-      return {
-        wait: `${short}: the job needs ${needs[short]}, ${this.limits.capacity[short] - inUse[short]} of ${this.limits.capacity[short]} free while ${count} run`,
-      };
+      return this.turnAway(
+        `${short}: the job needs ${needs[short]}, ${this.limits.capacity[short] - inUse[short]} of ${this.limits.capacity[short]} free while ${count} run`,
+      );
     this.running.set(key, needs);
     let released = false;
     return {
@@ -44,9 +50,16 @@ export class RunGate {
         if (released) return;
         released = true;
         this.running.delete(key);
+        if (!this.turnedAway) return;
+        this.turnedAway = false;
         this.onFree();
       },
     };
+  }
+
+  private turnAway(why: string): { wait: string } {
+    this.turnedAway = true;
+    return { wait: why };
   }
 
   /** How many jobs run now. */

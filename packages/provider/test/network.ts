@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccounts, escrowBalance, totalLocked, type LilyClient } from "@lily/chain";
-import { createClient, solverRoutes, subscribe } from "@lily/api";
+import { createClient, solverRoutes, watchChanges } from "@lily/api";
 import { createWasmExecutor } from "@lily/executor";
 import { signRecord, type DealRecord, type JobOffer } from "@lily/protocol";
 import { startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
@@ -79,7 +79,7 @@ async function withParties(net: LocalNetwork): Promise<Network> {
         solver: createClient(endpoints.solverUrl, solverRoutes),
         store,
         executor: createWasmExecutor(),
-        watch: (onChange) => subscribe(endpoints.solverUrl, { provider: client.account!.address }, onChange, { onOpen: onChange }),
+        watch: (onChange) => watchChanges(endpoints.solverUrl, { provider: client.account!.address }, onChange, { onOpen: () => onChange(undefined) }),
         ...o.deps,
       });
       net.onStop(() => provider.close());

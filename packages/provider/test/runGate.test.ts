@@ -51,6 +51,20 @@ test("a job that ends frees its share, tells the provider, and only once however
   assert.ok("release" in gate.tryAcquire(id(2), needs(1)));
 });
 
+test("a job that ends while none was turned away tells nobody: there is nothing to look at again", () => {
+  let freed = 0;
+  const gate = new RunGate({ capacity }, () => freed++);
+  const a = gate.tryAcquire(id(1), needs(1));
+  const b = gate.tryAcquire(id(2), needs(1));
+  assert.ok("release" in a && "release" in b);
+  a.release();
+  assert.equal(freed, 0);
+  assert.ok("wait" in gate.tryAcquire(id(3), needs(4)));
+  b.release();
+  assert.equal(freed, 1, "the job turned away is told once");
+  assert.ok("release" in gate.tryAcquire(id(3), needs(4)));
+});
+
 test("a job larger than the whole capacity runs only alone", () => {
   const gate = new RunGate({ capacity });
   const small = gate.tryAcquire(id(1), needs(1));

@@ -29,7 +29,8 @@ export { orderBookMigrations };
 export interface DealFilter {
   provider?: Address;
   jobCreator?: Address;
-  status?: DealStatus;
+  /** Any of these statuses. */
+  status?: DealStatus | readonly DealStatus[];
 }
 
 export type DealPatch = Partial<Pick<DealRecord, "status" | "jobCreatorSignature" | "providerSignature" | "result" | "openTx" | "error" | "progress">>;
@@ -310,11 +311,15 @@ export class OrderBook {
     for (const [column, value] of [
       ["provider", filter.provider],
       ["job_creator", filter.jobCreator],
-      ["status", filter.status],
     ] as const) {
       if (!value) continue;
       where.push(`${column} = ?`);
       args.push(value);
+    }
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === "string" ? [filter.status] : filter.status;
+      where.push(`status IN (${statuses.map(() => "?").join(", ")})`);
+      args.push(...statuses);
     }
     const text = `SELECT * FROM deals ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY proposed_at, id`;
     return (this.sql(text).all(...args) as Row[]).map(toDeal);

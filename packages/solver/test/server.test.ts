@@ -76,6 +76,12 @@ test("a signed resource offer and job offer become a proposal: the deal deriveDe
     (await api.listDeals({ query: { provider: rp.address, status: "proposed" } })).deals.map((d) => d.id),
     [deal.id],
   );
+  // Several statuses separated by commas: any of them.
+  const list = async (status: string) => (await api.listDeals({ query: { provider: rp.address, status } })).deals.map((d) => d.id);
+  assert.deepEqual(await list("proposed,signed"), [deal.id]);
+  assert.deepEqual(await list("signed,opened"), []);
+  await assert.rejects(list("proposed,bogus"), fails("INVALID_INPUT", "query.status.1"));
+  await assert.rejects(list(""), fails("INVALID_INPUT", "query.status.0"));
   assert.deepEqual(await api.getResourceOffer({ params: { id: ro.id } }), ro);
   await assert.rejects(api.getResourceOffer({ params: { id: `0x${"ab".repeat(32)}` } }), fails("NOT_FOUND", "id"));
 });
