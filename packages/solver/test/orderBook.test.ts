@@ -4,10 +4,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { Hex } from "viem";
-import { cidForBytes, toWire, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { getAddress, type Hex } from "viem";
+import { DealRecord, cidForBytes, toWire, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { openDatabase } from "@lily/node-kit";
-import { OrderBook, orderBookMigrations } from "../src/index.ts";
+import { OrderBook, orderBookMigrations, type DealPatch } from "../src/index.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
 
 const hex = (b: string) => `0x${b.repeat(32)}` as Hex;
@@ -105,6 +105,43 @@ test("records read back exactly as written, bigints and never-expiring uint64s i
   assert.deepEqual(book.getJobOffer(job.id), job);
   assert.deepEqual(book.getResourceOffer(offer.id), offer);
   assert.deepEqual(book.getDeal(deal.id), deal);
+});
+
+test("a deal read back at every stage of its life is what the wire schema makes of the record written", () => {
+  // As the API hands them to the book: addresses checksummed, hashes lowercase (the schema's own normal form).
+  const provider = getAddress("0x00000000000000000000000000000000000000a1");
+  const jobCreator = getAddress("0x00000000000000000000000000000000000000c1");
+  const path = join(tempDir("lily-book-"), "solver.db");
+  const book = new OrderBook(path);
+  const normal: DealRecord = { ...deal, deal: { ...deal.deal, provider, jobCreator }, group: [provider] };
+  book.atomically(() => {
+    book.addJobOffer(job);
+    book.addResourceOffer(offer);
+    book.addDeal(normal, 1);
+  });
+  const stages: DealPatch[] = [
+    { providerSignature: sig },
+    { jobCreatorSignature: `0x${"22".repeat(65)}`, status: "signed" },
+    {
+      status: "opened",
+      openTx: hex("0a"),
+      progress: {
+        progress: { dealId: deal.id, provider, status: "opened", txHash: hex("0a"), at: 2n ** 64n - 1n, error: "" },
+        signature: `0x${"33".repeat(65)}`,
+      },
+    },
+    { status: "running", error: 'a note, with "quotes" and ünïcode' },
+    { status: "committed", result: { result: { dealId: deal.id, provider, result: wasm, exitCode: 4_294_967_295 }, signature: sig } },
+  ];
+  let written: DealRecord = normal;
+  for (const [i, patch] of stages.entries()) {
+    book.updateDeal(deal.id, patch, 10 + i);
+    written = { ...written, ...patch, updatedAt: 10 + i };
+    const read = book.getDeal(deal.id);
+    assert.deepEqual(read, DealRecord.parse(toWire(written)), `stage ${i}`);
+    assert.deepEqual(read, written, `stage ${i}`);
+  }
+  book.close();
 });
 
 test("deal terms cannot be rewritten, not even by SQL on the solver's own database", () => {
