@@ -135,6 +135,10 @@ export interface ChangeHint {
   type: LilyEvent["type"];
   id: string;
   status: string;
+  /** A deal event's record carries the provider's signature. */
+  providerSigned?: boolean;
+  /** A deal event's record carries the job creator's signature. */
+  jobCreatorSigned?: boolean;
 }
 
 /**
@@ -154,10 +158,16 @@ export function watchChanges(
 
 function hintOf(data: WebSocket.RawData): ChangeHint | undefined {
   try {
-    const ev = JSON.parse(String(data)) as { type?: unknown; record?: { id?: unknown; status?: unknown } };
+    const ev = JSON.parse(String(data)) as {
+      type?: unknown;
+      record?: { id?: unknown; status?: unknown; providerSignature?: unknown; jobCreatorSignature?: unknown };
+    };
     const { type, record } = ev;
-    if ((type === "deal" || type === "job-offer") && typeof record?.id === "string" && typeof record.status === "string") {
-      return { type, id: record.id, status: record.status };
+    if (typeof record?.id !== "string" || typeof record.status !== "string") return undefined;
+    if (type === "job-offer") return { type, id: record.id, status: record.status };
+    if (type === "deal") {
+      const signed = { providerSigned: record.providerSignature !== undefined, jobCreatorSigned: record.jobCreatorSignature !== undefined };
+      return { type, id: record.id, status: record.status, ...signed };
     }
   } catch {
     // Not JSON: no hint, and the reader treats it as news.

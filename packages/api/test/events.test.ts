@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { isLilyError } from "@lily/protocol";
-import { attachEventHub, subscribe, watchChanges, EVENTS_PATH, type LilyEvent } from "../src/index.ts";
+import { attachEventHub, subscribe, watchChanges, EVENTS_PATH, type ChangeHint, type LilyEvent } from "../src/index.ts";
 import { urlOf } from "./rawHttp.ts";
 
 const KiB = 1024;
@@ -201,6 +201,25 @@ test("watchChanges is told once per event it subscribed to, and never for others
   // The others' events, sent in between, would have arrived by now too.
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(changes, 2);
+});
+
+test("watchChanges tells what changed (record, status, who signed) without validating it, and nothing for what does not read as an event", async (t) => {
+  const { url, hub } = await startHub(t);
+  const hints: (ChangeHint | undefined)[] = [];
+  let opened = 0;
+  const w = watchChanges(url, { provider: provider(1) }, (h) => hints.push(h), { onOpen: () => opened++ });
+  t.after(() => w.close());
+  await eventually(() => (opened > 0 ? true : undefined), "the watch connected");
+  const ev = dealEvent(provider(1), 7) as unknown as { record: Record<string, unknown> };
+  hub.publish({ ...ev, record: { ...ev.record, status: "proposed", providerSignature: `0x${"11".repeat(65)}` } } as unknown as LilyEvent);
+  hub.publish({ ...ev, record: { ...ev.record, status: "signed", providerSignature: "0x", jobCreatorSignature: "0x" } } as unknown as LilyEvent);
+  hub.publish({ ...ev, record: { ...ev.record, status: 3 } } as unknown as LilyEvent);
+  await eventually(() => (hints.length >= 3 ? true : undefined), "three changes");
+  assert.deepEqual(hints, [
+    { type: "deal", id: hex32(7), status: "proposed", providerSigned: true, jobCreatorSigned: false },
+    { type: "deal", id: hex32(7), status: "signed", providerSigned: true, jobCreatorSigned: true },
+    undefined,
+  ]);
 });
 
 test("watchChanges refuses an event larger than the cap like subscribe, and a malformed subscription before connecting", { timeout: 10_000 }, async (t) => {

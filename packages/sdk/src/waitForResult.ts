@@ -10,6 +10,7 @@ import type { OnProgress, Progress } from "./progress.ts";
 import { nextStep, type JobView } from "./nextStep.ts";
 import { observeJob, unanswered, type LoopMemory } from "./observeJob.ts";
 import { applyStep } from "./applyStep.ts";
+import { bringsNews } from "./newsFilter.ts";
 import type { JobResult } from "./deliverResult.ts";
 
 export type { JobResult } from "./deliverResult.ts";
@@ -49,7 +50,7 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
   };
   let wake = noted;
   p.signal?.addEventListener("abort", () => wake(), { once: true });
-  const sub = watchChanges(ctx.opts.solverUrl, { jobOffer: p.jobOfferId }, () => wake(), { onOpen: () => wake() });
+  const sub = watchChanges(ctx.opts.solverUrl, { jobOffer: p.jobOfferId }, (hint) => bringsNews(hint) && wake(), { onOpen: () => wake() });
   try {
     for (;;) {
       news = false; // what came before this read is in it
