@@ -4,11 +4,11 @@
 // (capacity in use, escrow held for unopened deals) and not when only a new offer or a deposit
 // can (module, price, policy, mediators, total capacity, expiry, free escrow): that is how the
 // dry run tells a job that will match once the network frees up from one that never will.
-import { policyById } from "@lily/verification";
 import type { Address } from "viem";
-import { commonMediators, dealMediators, formatLily, type JobOffer, type ResourceOffer } from "@lily/protocol";
+import { commonMediators, formatLily, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import { RESOURCE_KEYS, type Resources } from "./resources.ts";
 import { escrowCovers, escrowNotHeld } from "./escrow.ts";
+import { strategyOf } from "./locks.ts";
 
 /** A party's escrow as the matcher sees it, in LILY wei. */
 export interface Backing {
@@ -66,6 +66,23 @@ export const priceWithinBudget: FilterPlugin = {
 };
 
 /**
+ * Whether `dealMediators(job.mediators, offer.mediators, [job.jobCreator, offer.provider])` is not
+ * empty: a mediator both list that is neither party, looked for in the two short lists as they
+ * are, without building (deduplicating, checksumming, sorting) the set itself.
+ */
+function sharesNeutralMediator(job: JobOffer, offer: ResourceOffer): boolean {
+  if (offer.mediators.length === 0) return false;
+  const creator = job.jobCreator.toLowerCase();
+  const provider = offer.provider.toLowerCase();
+  for (const m of job.mediators) {
+    const mediator = m.toLowerCase();
+    if (mediator === creator || mediator === provider) continue;
+    for (const o of offer.mediators) if (o.toLowerCase() === mediator) return true;
+  }
+  return false;
+}
+
+/**
  * The deal must carry a mediator both offers accept that is not one of its parties (nobody rules
  * on a dispute it is party to), whenever the job lists mediators or its policy needs one.
  */
@@ -73,9 +90,9 @@ export const mediatorAccepted: FilterPlugin = {
   name: "mediators",
   transient: false,
   filter(job, offer) {
-    const needed = policyById(job.policy)?.needsMediators ?? false;
+    const needed = strategyOf(job.policy)?.needsMediators ?? false;
     if (job.mediators.length === 0 && !needed) return undefined;
-    if (dealMediators(job.mediators, offer.mediators, [job.jobCreator, offer.provider]).length > 0) return undefined;
+    if (sharesNeutralMediator(job, offer)) return undefined;
     if (job.mediators.length === 0) return "the policy needs a mediator and the job lists none";
     if (commonMediators(job.mediators, offer.mediators).length > 0) return "accepts none of the job's mediators but the deal's own parties";
     return "accepts none of the job's mediators";
@@ -87,7 +104,7 @@ export const policySafe: FilterPlugin = {
   name: "policy",
   transient: false,
   filter(job, offer) {
-    const strategy = policyById(job.policy);
+    const strategy = strategyOf(job.policy);
     if (!strategy) return `unknown policy ${job.policy}`;
     return strategy.check({ price: offer.price, collateral: offer.collateral, mediationFee: job.mediationFee, param: job.policyParam });
   },

@@ -4,8 +4,8 @@
 // dispute it is party to. Since who is left out depends on who is in the group, groups are built
 // greedily in rank order: each offer joins the first group it keeps consistent, or starts one.
 import type { Address } from "viem";
-import { policyById } from "@lily/verification";
-import { dealMediators, mediatorSetHash, type JobOffer, type ResourceOfferRecord } from "@lily/protocol";
+import { dealMediators, type JobOffer, type ResourceOfferRecord } from "@lily/protocol";
+import { strategyOf } from "./locks.ts";
 
 export type GroupPick = { group: ResourceOfferRecord[]; why?: undefined } | { group?: undefined; why: string };
 
@@ -13,9 +13,11 @@ export type GroupPick = { group: ResourceOfferRecord[]; why?: undefined } | { gr
 export function sharesMediators(job: JobOffer, members: readonly ResourceOfferRecord[]): boolean {
   const parties: Address[] = [job.jobCreator, ...members.map((m) => m.offer.provider)];
   const sets = members.map((m) => dealMediators(job.mediators, m.offer.mediators, parties));
-  if (new Set(sets.map(mediatorSetHash)).size > 1) return false;
+  // One set: the same sorted lists (what `mediatorSetHash` would tell apart, without hashing each).
+  const first = sets[0]!.join();
+  for (let i = 1; i < sets.length; i++) if (sets[i]!.join() !== first) return false;
   // Dropping more parties only shrinks the set: an empty set stays empty as the group grows.
-  return sets[0]!.length > 0 || !(policyById(job.policy)?.needsMediators ?? false);
+  return sets[0]!.length > 0 || !(strategyOf(job.policy)?.needsMediators ?? false);
 }
 
 /**
@@ -40,7 +42,7 @@ export function pickGroup(job: JobOffer, ranked: Iterable<ResourceOfferRecord>, 
     const full = groups.find((g) => g.length === k);
     if (full) return { group: full };
   }
-  const policy = policyById(job.policy)?.name ?? `policy ${job.policy}`;
+  const policy = strategyOf(job.policy)?.name ?? `policy ${job.policy}`;
   if (providers.size < k) return { why: `${policy}: needs ${k} distinct providers, ${providers.size} fit` };
   const most = Math.max(0, ...groups.map((g) => g.length));
   return { why: `${policy}: needs ${k} distinct providers with the same mediators, ${providers.size} fit but at most ${most} share a mediator set` };

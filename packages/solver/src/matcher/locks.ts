@@ -1,17 +1,29 @@
 // What a deal locks from each party's escrow when it opens, as the contract does it: the job
 // creator's price plus the policy's reserve (one mediation fee under a policy that can reach a
 // mediator), the provider's collateral. A replicated job locks that once per replica.
-import { policyById } from "@lily/verification";
+import { policyById, type PolicyStrategy } from "@lily/verification";
 import type { DealMessage, JobOffer } from "@lily/protocol";
+
+/** The known strategies by id, as `policyById` finds them once: it lists the policies' names per call, and a pair evaluated asks up to six times. */
+const strategies: (PolicyStrategy | undefined)[] = [];
+
+/** `policyById`, kept for the ids it knows (unknown ids are asked again: they are not kept, so nothing grows with bad input). */
+export function strategyOf(id: number): PolicyStrategy | undefined {
+  const known = strategies[id];
+  if (known !== undefined) return known;
+  const s = policyById(id);
+  if (s !== undefined && Number.isInteger(id) && id >= 0 && id < 256) strategies[id] = s;
+  return s;
+}
 
 /** How many deals, each with a distinct provider, a job offer needs: k under replicate(k), else 1. */
 export function dealsPerJob(job: Pick<JobOffer, "policy" | "policyParam">): number {
-  return Math.max(1, policyById(job.policy)?.dealsPerJob(job.policyParam) ?? 1);
+  return Math.max(1, strategyOf(job.policy)?.dealsPerJob(job.policyParam) ?? 1);
 }
 
 /** What the job creator holds in reserve per deal beyond the price: the mediation fee, when the policy can reach a mediator. */
 export function reserveOf(policy: number, mediationFee: bigint): bigint {
-  return policyById(policy)?.needsMediators ? mediationFee : 0n;
+  return strategyOf(policy)?.needsMediators ? mediationFee : 0n;
 }
 
 /** The most a job offer's deals lock from its job creator: maxPrice and the reserve, once per replica. */

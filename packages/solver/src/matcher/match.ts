@@ -66,6 +66,12 @@ export interface Plan {
 /** The rejections key for a reason about the job as a whole rather than one provider. */
 export const JOB_REJECTION = "*";
 
+/** Escrow holds as a plan reads them, and adds to them as it proposes (a `Map` is one). */
+export interface Holds<K = Address, V = bigint> {
+  get(key: K): V | undefined;
+  set(key: K, value: V): unknown;
+}
+
 /** A job offer as matching sees it: its id and its terms (the dry run's has no signature). */
 export type JobRef = Pick<JobOfferRecord, "id" | "offer">;
 
@@ -79,7 +85,7 @@ const NOT_EXCLUDED: Readonly<Record<Address, string>> = Object.freeze({});
 export function contextsFor(
   job: JobRef,
   snapshot: Pick<Snapshot, "excluded" | "escrow">,
-  held: ReadonlyMap<Address, bigint>,
+  held: Pick<Holds, "get">,
   now: number,
   /** The job's exclusions, when the caller has them already. */
   excluded: Readonly<Record<Address, string>> = snapshot.excluded[job.id] ?? NOT_EXCLUDED,
@@ -100,7 +106,7 @@ export function contextFor(
   offer: ResourceOfferRecord,
   snapshot: Pick<Snapshot, "excluded" | "escrow">,
   used: ReadonlyMap<Address, Resources>,
-  held: ReadonlyMap<Address, bigint>,
+  held: Pick<Holds, "get">,
   now: number,
 ): MatchContext {
   return contextsFor(job, snapshot, held, now)(offer, used.get(offer.offer.provider) ?? NO_RESOURCES);
@@ -188,7 +194,7 @@ export function proposeGroup(
   plan: Plan,
   job: JobOfferRecord,
   chosen: readonly ResourceOfferRecord[],
-  at: { snapshot: Pick<Snapshot, "lastOpenBy">; config: Pick<MatchConfig, "signWindowSeconds">; now: number; held: Map<Address, bigint> },
+  at: { snapshot: Pick<Snapshot, "lastOpenBy">; config: Pick<MatchConfig, "signWindowSeconds">; now: number; held: Holds },
   use: (provider: Address, resources: Resources) => void,
 ): void {
   const { held } = at;
@@ -204,6 +210,6 @@ export function proposeGroup(
     use(provider, resourcesOf(job.offer));
     held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
     held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
-    plan.proposals.push({ jobOfferId: job.id, resourceOfferId: offer.id, terms, ...(group && { group }) });
+    plan.proposals.push(group ? { jobOfferId: job.id, resourceOfferId: offer.id, terms, group } : { jobOfferId: job.id, resourceOfferId: offer.id, terms });
   }
 }

@@ -4,7 +4,7 @@
 // Active offers are indexed by what jobs filter on: by class, the offer's capacity and what its
 // provider owes its active deals, then by price (ties by id) (sortedOffers.ts); and by module. A
 // job reads only the classes its needs fit in free capacity, only its module's offers in them, and
-// none above its maxPrice, and ranks them lazily: the classes' cheapest offers in a heap ordered
+// none above its maxPrice, and ranks them lazily (ranking.ts): the classes' cheapest offers in a heap ordered
 // by a ceiling of their score (ties: cheaper, then lower id, as `byRank`) (the score plugins'
 // `ceiling`), each offer evaluated with the filter chain only when popped (less the module's and
 // the price's filters, which the index has already applied), and an offer is handed to
@@ -32,44 +32,38 @@
 // `planIndexed` does the same for jobs that matched nothing while the book is small
 // (`fullReasonsUpTo`), so small books keep their full reasons.
 import type { Address, Hex } from "viem";
-import type { JobOffer, ResourceOfferRecord } from "@lily/protocol";
+import type { ResourceOfferRecord } from "@lily/protocol";
 import { moduleAllowed, notExcluded, priceWithinBudget, resourcesFree, type FilterPlugin } from "./filters.ts";
 import { pickGroup } from "./group.ts";
 import { dealsPerJob } from "./locks.ts";
 import {
   contextFor,
-  contextsFor,
   firstRejection,
   JOB_REJECTION,
   noteRejection,
   planMatches,
   proposeGroup,
-  type JobRef,
+  type Holds,
   type MatchConfig,
   type Plan,
   type Snapshot,
 } from "./match.ts";
 import { NO_RESOURCES, type RESOURCE_KEYS, addResources, resourcesOf, type Resources } from "./resources.ts";
-import { SortedOffers, tied } from "./sortedOffers.ts";
+import { hasKeys, Ranking, type PlanState, type RankedClass } from "./ranking.ts";
+import { SortedOffers } from "./sortedOffers.ts";
 
 /**
  * Offers of one capacity whose providers owe about the same usage: one ceiling for all of them at
  * a price. `used` is a lower bound of what each member's provider owes (its usage rounded down to
  * a quarter of each capacity, `usageFloor`), so the class's free capacity and ceiling are upper
  * bounds for every member; each offer is still filtered and scored with its provider's true usage.
- * Exact usage made a class per distinct usage, and every job read every class.
+ * Exact usage made a class per distinct usage, and every job read every class. Providers that
+ * owe nothing have a class of their own per capacity (`exact`), apart from those owing a little.
  */
-interface OfferClass {
+interface OfferClass extends RankedClass {
   key: number;
   /** Where it sits in its `Classes`' `all`. */
   slot: number;
-  caps: Resources;
-  used: Resources;
-  /** `caps` less `used`, on the class itself: the ranking checks every class it reads against it. */
-  freeCpu: number;
-  freeMemoryMb: number;
-  freeGpu: number;
-  freeVramMb: number;
   /** Cheapest first, ties by offer id. */
   list: SortedOffers;
 }
@@ -120,11 +114,16 @@ function level(cap: number, used: number): number {
   return Math.floor((used * USAGE_STEPS) / cap);
 }
 const LEVELS = USAGE_STEPS + 1;
-/** A class's key: the capacity, then the usage level of each dimension. */
+/** The part of a class key after the capacity's: each dimension's level, or `IDLE`. */
+const IDLE = LEVELS ** 4;
+const KEYS_PER_CAPS = IDLE + 1;
+/** A class's key: the capacity, then the usage level of each dimension (`IDLE`: the provider owes nothing at all). */
 const classKey = (capsId: number, caps: Resources, used: Resources) =>
-  capsId * LEVELS ** 4 +
-  level(caps.cpu, used.cpu) +
-  LEVELS * (level(caps.memoryMb, used.memoryMb) + LEVELS * (level(caps.gpu, used.gpu) + LEVELS * level(caps.vramMb, used.vramMb)));
+  capsId * KEYS_PER_CAPS +
+  (used.cpu === 0 && used.memoryMb === 0 && used.gpu === 0 && used.vramMb === 0
+    ? IDLE
+    : level(caps.cpu, used.cpu) +
+      LEVELS * (level(caps.memoryMb, used.memoryMb) + LEVELS * (level(caps.gpu, used.gpu) + LEVELS * level(caps.vramMb, used.vramMb))));
 
 const sameResources = (a: Resources, b: Resources) => a.cpu === b.cpu && a.memoryMb === b.memoryMb && a.gpu === b.gpu && a.vramMb === b.vramMb;
 
@@ -158,6 +157,8 @@ export class OfferIndex {
   private readonly capsById: Resources[] = [];
   /** Adds and removes since every module's side was last checked. */
   private changes = 0;
+  /** What `planIndexed` ranks each job's offers with, one job after the other (its arrays are kept between jobs). */
+  readonly ranking = new Ranking();
 
   constructor(offers: Iterable<ResourceOfferRecord> = [], used: ReadonlyMap<Address, Resources> = new Map()) {
     for (const [provider, r] of used) this.owed.set(provider, r);
@@ -373,6 +374,7 @@ export class OfferIndex {
         slot: classes.all.length,
         caps,
         used,
+        exact: key % KEYS_PER_CAPS === IDLE,
         freeCpu: caps.cpu - used.cpu,
         freeMemoryMb: caps.memoryMb - used.memoryMb,
         freeGpu: caps.gpu - used.gpu,
@@ -462,73 +464,25 @@ export class OfferIndex {
   }
 }
 
-/** A map read through to `base` where it holds nothing itself: a plan's escrow holds on top of the book's, without copying the book's per pass. */
-class Overlay<K, V> extends Map<K, V> {
+/**
+ * A plan's escrow holds, read through to the book's (`base`) for a party the plan added none for,
+ * without copying the book's per pass. Its own map is made only once the plan holds something: a
+ * plan of one job that matches nothing (or a look-ahead) makes none. Holds no undefined values.
+ */
+class Overlay<K, V> implements Holds<K, V> {
+  private own: Map<K, V> | undefined;
   private readonly base: ReadonlyMap<K, V>;
   constructor(base: ReadonlyMap<K, V>) {
-    super();
     this.base = base;
   }
-  override get(key: K): V | undefined {
-    // One lookup where this map holds the key with a value (all it is given), two where it holds none.
-    const v = super.get(key);
-    return v !== undefined || super.has(key) ? v : this.base.get(key);
+  get(key: K): V | undefined {
+    const v = this.own?.get(key);
+    return v !== undefined ? v : this.base.get(key);
   }
-  override has(key: K): boolean {
-    return super.has(key) || this.base.has(key);
-  }
-}
-
-/** A binary heap; `before(a, b)` is true when a comes out first. */
-class Heap<T> {
-  readonly items: T[] = [];
-  private readonly before: (a: T, b: T) => boolean;
-  constructor(before: (a: T, b: T) => boolean) {
-    this.before = before;
-  }
-  get size() {
-    return this.items.length;
-  }
-  peek(): T | undefined {
-    return this.items[0];
-  }
-  push(v: T): void {
-    const a = this.items;
-    a.push(v);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.before(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
-      i = p;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last;
-      this.down(0);
-    }
-    return top;
-  }
-  /** The top changed in place: restore the order. */
-  fixTop(): void {
-    this.down(0);
-  }
-  private down(i: number): void {
-    const a = this.items;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
-      if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
-      if (m === i) return;
-      [a[i], a[m]] = [a[m]!, a[i]!];
-      i = m;
-    }
+  set(key: K, value: V): this {
+    this.own ??= new Map();
+    this.own.set(key, value);
+    return this;
   }
 }
 
@@ -555,26 +509,6 @@ function rankingFilters(filters: readonly FilterPlugin[]): FilterChains | undefi
   return chains ?? undefined;
 }
 
-/** What the ranking reads of a plan: the snapshot, the plan's escrow holds, and what is the same for all its jobs. */
-interface PlanState {
-  snapshot: Pick<Snapshot, "excluded" | "escrow">;
-  held: ReadonlyMap<Address, bigint>;
-  now: number;
-  /** Whether `snapshot.excluded` has any job. */
-  excludesAny: boolean;
-  /** The filters the ranking runs (less the module's and the price's, which the index applies)... */
-  filters: readonly FilterPlugin[];
-  /** ...and for a job that excludes nobody (an address is no key of an empty object), less the exclusions' filter too. */
-  filtersIfNobodyExcluded: readonly FilterPlugin[];
-}
-
-const NOBODY: Readonly<Record<Address, string>> = Object.freeze({});
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
-}
-
 /**
  * An empty object for keys that are ids or addresses (a plan's rejections), in V8's dictionary
  * mode from the start: a fast-mode object grows a new hidden class for every key it has not seen
@@ -587,134 +521,6 @@ function keyedRecord<V>(): Record<string, V> {
   delete o.a;
   delete o.b;
   return o;
-}
-
-/** A class being read, cheapest first: `next` is its offer at `list.chunks[chunk][at]`, the next to evaluate. */
-interface Cursor {
-  c: OfferClass;
-  chunk: number;
-  at: number;
-  next: Rec;
-  /** `next`'s price as a number. */
-  p: number;
-  ceiling: number;
-}
-
-/**
- * Move `cur` to the next offer of its class after the one it is at that has a bit of `want` (any
- * offer when 0) and a price of at most `maxPrice` (`maxP` as a number); false when none is left.
- * Reads the keys and masks, and a record only for the offer it stops at.
- */
-function seek(cur: Cursor, want: number, maxP: number, maxPrice: bigint): boolean {
-  const chunks = cur.c.list.chunks;
-  let at = cur.at + 1;
-  for (let ci = cur.chunk; ci < chunks.length; ci++, at = 0) {
-    const { keys, masks, items, n } = chunks[ci]!;
-    for (; at < n; at++) {
-      const k = keys[at]!;
-      // Cheapest first: past the budget, nothing later is within it.
-      if (k > maxP) return false;
-      if (want !== 0 && (masks![at]! & want) === 0) continue;
-      const rec = items[at]!;
-      if (k === maxP && rec.offer.price > maxPrice) return false;
-      cur.chunk = ci;
-      cur.at = at;
-      cur.next = rec;
-      cur.p = k;
-      return true;
-    }
-  }
-  return false;
-}
-interface Ranked {
-  rec: Rec;
-  /** Its price as a number. */
-  p: number;
-  score: number;
-}
-
-/**
- * `byRank` (the higher score first, then cheaper, then the lower id), with each offer's price as a
- * number (`aP`, `bP`): ordered as the prices wherever they differ (Number() of a bigint only
- * rounds), so only equal ones compare the records.
- */
-const ranksBefore = (aScore: number, a: Rec, aP: number, bScore: number, b: Rec, bP: number) =>
-  aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && tied(a, b, aP) < 0)));
-
-/**
- * The offers that pass every filter for `job`, best first (score, then lower offer id), exactly as
- * the naive scan ranks them, evaluated only as far as they are read. Rejections of the offers it
- * evaluated go to `rejected`; the offers that fit go to `fit`.
- */
-function* ranked(
-  index: OfferIndex,
-  job: JobRef,
-  config: MatchConfig,
-  state: PlanState,
-  rejected: Record<string, string>,
-  fit: ResourceOfferRecord[],
-): Generator<ResourceOfferRecord> {
-  const j: JobOffer = job.offer;
-  const scores = config.scores;
-  // An offer read here allows the job's module and is within its budget: of the filters, the
-  // module's and the price's pass it by construction, so only the others are run (same first reason).
-  // Likewise the exclusions' filter, for a job that excludes nobody (an address is no key of an empty object).
-  // (The exclusions are read only when the snapshot has some: a lookup by a job id not seen before costs V8 more than the rest of a typical job's setup.)
-  const excluded = (state.excludesAny && state.snapshot.excluded[job.id]) || NOBODY;
-  const excludesNobody = excluded === NOBODY || !hasKeys(excluded);
-  const filters = excludesNobody ? state.filtersIfNobodyExcluded : state.filters;
-  const contextOf = contextsFor(job, state.snapshot, state.held, state.now, excluded);
-  const maxPrice = j.maxPrice;
-  const maxP = Number(maxPrice);
-  const ceilingOf = (c: OfferClass, rec: Rec) => {
-    let sum = 0; // summed in the order of `scores`, as the scores themselves are
-    for (const s of scores) sum += s.weight * (s.ceiling ? s.ceiling(j, rec.offer, c.used) : 100);
-    return sum;
-  };
-  // Classes by the rank their next offer would have if it scored its ceiling. Along a class the
-  // ceiling only falls while price (then id) rises, so this is the rank order of the ceilings.
-  const classes = new Heap<Cursor>((a, b) => ranksBefore(a.ceiling, a.next, a.p, b.ceiling, b.next, b.p));
-  const view = index.view(j.module);
-  const want = view?.want ?? 0;
-  const all = view?.classes ?? [];
-  for (let b = 0; b < all.length; b++) {
-    const c = all[b]!;
-    // REJECT (by the index): a class whose free capacity cannot hold the job, an offer of another module, or above maxPrice
-    if (j.cpu > c.freeCpu || j.memoryMb > c.freeMemoryMb || j.gpu > c.freeGpu || j.vramMb > c.freeVramMb) continue;
-    if (c.list.headP > maxP) continue;
-    const cur: Cursor = { c, chunk: 0, at: -1, next: undefined as unknown as Rec, p: 0, ceiling: 0 };
-    if (!seek(cur, want, maxP, maxPrice)) continue;
-    cur.ceiling = ceilingOf(c, cur.next);
-    classes.push(cur);
-  }
-  const found = new Heap<Ranked>((a, b) => ranksBefore(a.score, a.rec, a.p, b.score, b.rec, b.p));
-  for (;;) {
-    for (let top = classes.peek(); top; top = classes.peek()) {
-      const rec = top.next;
-      const p = top.p;
-      const c = top.c;
-      const best = found.peek();
-      // Nothing left unevaluated ranks before `rec` at its ceiling: the best found can go first.
-      if (best && ranksBefore(best.score, best.rec, best.p, top.ceiling, rec, p)) break;
-      if (seek(top, want, maxP, maxPrice)) {
-        top.ceiling = ceilingOf(c, top.next);
-        classes.fixTop();
-      } else classes.pop();
-      const ctx = contextOf(rec, index.owedBy(rec.offer.provider));
-      const reason = firstRejection(filters, job, rec, ctx);
-      if (reason) {
-        noteRejection(rejected, rec.offer.provider, reason);
-        continue;
-      }
-      fit.push(rec);
-      let score = 0;
-      for (const s of scores) score += s.weight * s.score(j, rec.offer, ctx);
-      found.push({ rec, p, score });
-    }
-    const best = found.pop();
-    if (!best) return;
-    yield best.rec;
-  }
 }
 
 export interface IndexedPlanOptions {
@@ -753,12 +559,12 @@ export function planIndexed(
   }
   const held = new Overlay(snapshot.held);
   const state: PlanState = { snapshot, held, now, excludesAny: hasKeys(snapshot.excluded), ...chains };
+  const ranking = index.ranking;
   const plan: Plan = { proposals: [], rejections: new Map() };
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
     const rejected = keyedRecord<string>();
-    const fit: ResourceOfferRecord[] = [];
-    const chosen = pickGroup(job.offer, ranked(index, job, config, state, rejected, fit), k);
+    const chosen = pickGroup(job.offer, ranking.start(index, job, config, state, rejected), k);
     if (!chosen.group && index.size <= fullReasonsUpTo) {
       for (const offer of index.offers()) {
         const reason = firstRejection(config.filters, job, offer, contextFor(job, offer, snapshot, index.used, held, now));
@@ -767,7 +573,7 @@ export function planIndexed(
     }
     // A provider another of whose offers fits is not refused. (Only where some provider was: an
     // address used as a key is entered in V8's string table first, one for every provider that fits.)
-    if (hasKeys(rejected)) for (const f of fit) delete rejected[f.offer.provider];
+    if (hasKeys(rejected)) for (const f of ranking.fit) delete rejected[f.offer.provider];
     plan.rejections.set(job.id, rejected);
     if (!chosen.group) {
       // All or none: a partial replica group could never open, so it holds no capacity either.
@@ -778,6 +584,7 @@ export function planIndexed(
       if (!lookAhead) index.useMore(provider, resources);
     });
   }
+  ranking.release();
   return plan;
 }
 
