@@ -296,7 +296,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   try {
     for (const spec of opts.models ?? []) {
       models.push(await loadModel(spec, { store: deps.store, modelsDir: join(opts.workDir, "models"), ...(deps.llama && { llama: deps.llama }) }));
-      log.info("model loaded", { model: spec.label, cid: spec.cid, source: spec.source.kind });
+      // Its weights are checked; llama.cpp loads it on the first request for it (lazyRunner.ts).
+      log.info("model ready", { model: spec.label, cid: spec.cid, source: spec.source.kind });
     }
     if (models.length > 0) {
       const offerSolver = createClient(opts.solverUrl, modelOfferRoutes, { peer: `solver at ${opts.solverUrl}` });

@@ -1,13 +1,16 @@
 // Turn a model the provider was told to serve into a running ModelRunner: a GGUF file run in-process
 // (a local file, or the weights fetched from the store by the manifest's CID), or a forwarder to an
 // OpenAI-compatible server the provider already runs. Weights are checked against the manifest's
-// sha-256 before llama.cpp loads them: a store that handed back other bytes is refused.
+// sha-256 before llama.cpp loads them: a store that handed back other bytes is refused. The checks
+// run at start, llama.cpp only on the first request that needs the model (lazyRunner.ts).
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { createForwardingRunner, createLlamaRunner, type ModelRunner } from "@lily/executor";
 import { LilyError, type ModelManifest, type RoyaltyTerms } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
+import { lazyRunner } from "./lazyRunner.ts";
 import type { ServedModel } from "./servedModel.ts";
 
 export type ModelSource =
@@ -67,13 +70,36 @@ export async function loadModel(spec: ModelSpec, deps: LoadModelDeps): Promise<S
     path = src.path;
     await checkWeights(spec, path);
   } else path = await fetchWeights(spec, deps);
+  await checkGguf(spec, path);
   const llama = deps.llama ?? ((modelPath, m) => createLlamaRunner({ modelPath, contextLength: m.contextLength, embeddings: m.embeddings }));
-  return { ...terms, runner: await llama(path, spec.manifest) };
+  const expected = { contextLength: spec.manifest.contextLength, embeddings: spec.manifest.embeddings };
+  const runner = lazyRunner(() => llama(path, spec.manifest), expected);
+  return { ...terms, runner, prepare: runner.prepare };
+}
+
+const GGUF_MAGIC = "GGUF";
+
+/** REJECT: a file llama.cpp would refuse on the first request is refused at start (its first bytes, not a load). */
+async function checkGguf(spec: ModelSpec, path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(GGUF_MAGIC.length), 0, GGUF_MAGIC.length, 0);
+    if (buffer.toString("latin1", 0, bytesRead) !== GGUF_MAGIC)
+      throw new LilyError({ code: "INVALID_INPUT", field: "model", message: `model ${spec.label}: ${path} is not a GGUF file (it does not start with GGUF)` });
+  } finally {
+    await fh.close();
+  }
 }
 
 /** REJECT: weights other than the manifest's never load. */
 async function checkWeights(spec: ModelSpec, path: string): Promise<void> {
-  const sha = await sha256File(path);
+  let sha: string;
+  try {
+    sha = await sha256File(path);
+  } catch (cause) {
+    // REJECT: a model file that is missing or unreadable is found at start, not by the first lease
+    throw new LilyError({ code: "CONFIG", field: "model", message: `model ${spec.label}: cannot read ${path}`, cause });
+  }
   if (sha !== spec.manifest.sha256) {
     throw new LilyError({
       code: "CID_MISMATCH",

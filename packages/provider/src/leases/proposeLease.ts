@@ -55,5 +55,7 @@ async function checkAndSign(ctx: LeaseContext, signed: SignedLease): Promise<{ i
   const providerSignature = await signRecord(ctx.account, ctx.domain, "Lease", lease);
   ctx.book.propose({ id, lease, payerSignature: signed.payerSignature, providerSignature });
   ctx.logger.info("lease countersigned", { lease: id, payer: lease.payer, model: lease.model, budget: lease.budget, expiresAt: lease.expiresAt });
+  // The model is loaded on first use: start now, while the payer opens the lease on chain.
+  ctx.models.get(lease.model)?.prepare?.();
   return { id, providerSignature };
 }

@@ -7,4 +7,10 @@ export interface ServedModel extends ModelTerms {
   /** What people call it: name@version, or the manifest CID. */
   label: string;
   runner: ModelRunner;
+  /**
+   * Starts loading the model ahead of its first request, once a lease for it is countersigned (the
+   * payer still has to open it on chain): a GGUF is loaded on first use (lazyRunner.ts), and this
+   * keeps that load off the first answer's time. Absent when there is nothing to load.
+   */
+  prepare?(): void;
 }
