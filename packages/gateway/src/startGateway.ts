@@ -2,7 +2,7 @@
 // the OpenAI-compatible API, Halo's sign-in and keys, receipts, jobs, the catalogue and the studio's
 // web app on one HTTP port. Every piece is built here and handed to the handlers (composition root
 // of the role).
-import http from "node:http";
+import type { ServerResponse } from "node:http";
 import { nodeFetch } from "@lily/protocol";
 import { createLogger, type Logger } from "@lily/node-kit";
 import { createLilyClient } from "@lily/chain";
@@ -34,6 +34,11 @@ import { createNetworkReader } from "./network/networkReader.ts";
 import { defaultStudioDir, studioRoutes } from "./http/studioRoutes.ts";
 import { leaseChain } from "./leases/leaseChain.ts";
 import { embed } from "./leases/embed.ts";
+
+// The module itself, not `import http from "node:http"`: that ES module facade reads node:http's lazy
+// WebSocket exports, which load undici (Node's fetch) into a role that never fetches while idle
+// (see packages/store/src/server.ts). getBuiltinModule returns the same module.
+const http = process.getBuiltinModule("node:http");
 
 export interface RunningGateway {
   url: string;
@@ -161,7 +166,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   };
 }
 
-function sendHealth(res: http.ServerResponse, address: Address, chainId: number): void {
+function sendHealth(res: ServerResponse, address: Address, chainId: number): void {
   res.writeHead(200, { "content-type": "application/json" });
   res.end(JSON.stringify({ role: "gateway", address, chainId }));
 }

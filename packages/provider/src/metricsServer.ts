@@ -1,7 +1,6 @@
 // The provider's own small HTTP server: GET /metrics (Prometheus text) for a scraper, GET /status
 // (JSON, status.ts) for `lily provider status`. Read-only, and bound to loopback unless the
 // operator says otherwise; each request reads the provider's database afresh.
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LilyError, toWire } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
@@ -9,6 +8,11 @@ import type { DealStats } from "./db.ts";
 import { renderMetrics } from "./metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./promText.ts";
 import type { ProviderStatus } from "./status.ts";
+
+// The module itself, not `import { createServer } from "node:http"`: that ES module facade reads
+// node:http's lazy WebSocket exports, which load undici (Node's fetch) into an idle provider
+// (see packages/store/src/server.ts). getBuiltinModule returns the same module.
+const { createServer } = process.getBuiltinModule("node:http");
 
 export interface MetricsServer {
   /** http://host:port, the port chosen by the OS when 0 was asked for. */

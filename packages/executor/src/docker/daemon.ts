@@ -5,10 +5,12 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LilyError } from "@lily/protocol";
+
+// The module itself, not `import http from "node:http"`: that ES module facade loads undici (see engine.ts).
+const http = process.getBuiltinModule("node:http");
 
 /** How to reach an engine: a unix socket path, or host and port (tcp). */
 export interface DockerEndpoint {

@@ -2,10 +2,15 @@
 // transports: one `request` that sends a call and returns its JSON or its stream, and errors
 // that carry the engine's own message. Pinned to API 1.41 (Docker 20.10, Debian bookworm's
 // docker.io), which every later engine still serves.
-import http from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { LilyError } from "@lily/protocol";
 import type { DockerEndpoint } from "./daemon.ts";
+
+// Not `import http from "node:http"`: its ES module facade reads node:http's lazy WebSocket exports,
+// which load undici (Node's fetch) into every role that imports the executor, even one that never
+// fetches (see packages/store/src/server.ts). getBuiltinModule returns the same module.
+const http = process.getBuiltinModule("node:http");
 
 export const ENGINE_API_VERSION = "v1.41";
 
@@ -36,7 +41,7 @@ export class DockerEngine {
   }
 
   /** Send a call and return the response stream once its status is 2xx. Non-2xx throws EngineError. */
-  stream(req: EngineRequest): Promise<http.IncomingMessage> {
+  stream(req: EngineRequest): Promise<IncomingMessage> {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) search.set(k, String(v));
     const qs = search.size ? `?${search}` : "";

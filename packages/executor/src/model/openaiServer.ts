@@ -5,7 +5,7 @@
 // /v1/embeddings when the model has them, and vLLM's POST /tokenize so a forwarder can count a
 // prompt exactly without generating. A client that hangs up stops the generation.
 import { randomUUID } from "node:crypto";
-import http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type AnswerMeta,
@@ -31,6 +31,9 @@ import { InferenceRequest, LilyError, cidForBytes, parse } from "@lily/protocol"
 import { z } from "zod";
 import { fromChatCompletion, fromCompletion } from "./fromOpenAI.ts";
 import type { ModelRunner } from "./modelRunner.ts";
+
+// The module itself, not `import http from "node:http"`: that ES module facade loads undici (see engine.ts).
+const http = process.getBuiltinModule("node:http");
 
 export interface OpenAIServerOptions {
   host: string;
@@ -62,7 +65,7 @@ export async function serveOpenAI(runner: ModelRunner, opts: OpenAIServerOptions
   const limit = opts.maxBodyBytes ?? 4 * 1024 * 1024;
   const room = async (r: InferenceRequest) => runner.info().contextLength - (await runner.countInputTokens(r));
 
-  async function json(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> {
+  async function json(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const body = await readBody(req, res, limit);
     try {
       return JSON.parse(body.toString("utf8"));
@@ -78,7 +81,7 @@ export async function serveOpenAI(runner: ModelRunner, opts: OpenAIServerOptions
     }
   }
 
-  async function answer(req: http.IncomingMessage, res: http.ServerResponse, kind: "chat" | "completion"): Promise<void> {
+  async function answer(req: IncomingMessage, res: ServerResponse, kind: "chat" | "completion"): Promise<void> {
     const raw = await json(req, res);
     const body = kind === "chat" ? parse(ChatCompletionRequest, raw, "body") : parse(CompletionRequest, raw, "body");
     checkModel(body.model);
@@ -118,7 +121,7 @@ export async function serveOpenAI(runner: ModelRunner, opts: OpenAIServerOptions
     res.end();
   }
 
-  async function embeddings(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = parse(EmbeddingRequest, await json(req, res), "body");
     checkModel(body.model);
     if (!runner.info().embeddings)
@@ -128,7 +131,7 @@ export async function serveOpenAI(runner: ModelRunner, opts: OpenAIServerOptions
     res.end(JSON.stringify(embeddingList(opts.modelName, out.vectors, out.inputTokens, body.encoding_format)));
   }
 
-  async function tokenize(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function tokenize(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = parse(TokenizeRequest, await json(req, res), "body");
     checkModel(body.model);
     const sampling = { model: modelCid, maxTokens: 1, temperature: 0, topP: 1, seed: 0, stop: [] };
@@ -141,7 +144,7 @@ export async function serveOpenAI(runner: ModelRunner, opts: OpenAIServerOptions
     res.end(JSON.stringify({ count, max_model_len: runner.info().contextLength, tokens: [] }));
   }
 
-  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
+  const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
     "GET /v1/models": async (_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(modelList([{ id: opts.modelName, created, owned_by: "lily" }])));

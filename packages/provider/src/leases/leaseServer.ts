@@ -1,7 +1,7 @@
 // The provider's lease API over HTTP (leaseRoutes in @lily/api): the JSON routes through the shared
 // route machinery, and the `infer` event stream served by hand beside them. A refusal before the
 // stream opens is an ordinary JSON error with its code and field; after, an `error` event.
-import http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { INFER_PATH, InferBody, createHandler, httpStatusFor, leaseRoutes, matchPath, readBody, type RunningServer } from "@lily/api";
 import { LilyError, hex32, parse } from "@lily/protocol";
 import { embedUnderLease } from "./embed.ts";
@@ -9,6 +9,11 @@ import { serveInfer } from "./infer.ts";
 import type { LeaseContext } from "./leaseContext.ts";
 import { answerByTicket, leaseStatus, postVoucher } from "./leaseQueries.ts";
 import { proposeLease } from "./proposeLease.ts";
+
+// The module itself, not `import http from "node:http"`: that ES module facade reads node:http's lazy
+// WebSocket exports, which load undici (Node's fetch) into a role that never fetches while idle
+// (see packages/store/src/server.ts). getBuiltinModule returns the same module.
+const http = process.getBuiltinModule("node:http");
 
 /** The largest `infer` body read: a prompt of MAX_PROMPT_CHARS and some. */
 const MAX_INFER_BODY_BYTES = 4 * 1024 * 1024;
@@ -31,7 +36,7 @@ export async function startLeaseServer(ctx: LeaseContext, opts: { host: string; 
     { onError },
   );
 
-  async function infer(req: http.IncomingMessage, res: http.ServerResponse, rawId: string): Promise<void> {
+  async function infer(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
     try {
       const id = parse(hex32, rawId, "params.id");
       const raw = await readBody(req, res, MAX_INFER_BODY_BYTES);
@@ -54,7 +59,7 @@ export async function startLeaseServer(ctx: LeaseContext, opts: { host: string; 
     }
   }
 
-  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://lease").pathname;
     let params: Record<string, string> | undefined;
     try {
