@@ -15,6 +15,7 @@ function miniature() {
   for (const dir of ["bin", "src", "dist"]) mkdirSync(join(root, dir));
   copyFileSync(LILY, join(root, "bin/lily.js"));
   copyFileSync(join(dirname(LILY), "currentBundle.js"), join(root, "bin/currentBundle.js"));
+  copyFileSync(join(dirname(LILY), "roleProcess.ts"), join(root, "bin/roleProcess.ts"));
   writeFileSync(join(root, "package.json"), '{ "type": "module" }\n');
   writeFileSync(join(root, "src/main.ts"), 'process.stdout.write("sources");\n');
   writeFileSync(join(root, "src/helper.ts"), "export const x = 1;\n");

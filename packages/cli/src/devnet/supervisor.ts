@@ -6,34 +6,13 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LilyError } from "@lily/protocol";
 import type { ReadyMessage } from "../ready.ts";
+import { ROLE_ENV, ROLE_EXEC_ARGV } from "../../bin/roleProcess.ts";
 
 const CLI_ENTRY = fileURLToPath(new URL("../../bin/lily.js", import.meta.url));
 
-/**
- * V8 flags for every role process. A role's heap is small and long-lived, but by default V8 lets
- * its young generation grow to 3 x 16 MiB of semi-space under a burst (a solver reloading 100k
- * offers, a provider's first jobs) and keeps it reserved afterwards. Capping it at 2 MiB measured
- * 221 MiB instead of 345 MiB for a solver holding 100k offers and 152 instead of 214 MiB for an
- * idle provider, with the reload faster, not slower.
- */
-export const ROLE_EXEC_ARGV = ["--max-semi-space-size=2"];
-
-/**
- * glibc malloc settings for every role process (values from the caller or the environment win).
- * By default glibc raises its mmap threshold each time a large block is freed (up to 32 MiB), so
- * the 1-4 MiB transient buffers of start-up (V8 compiling a bundle of a few MB, the first RPC
- * answers and SQLite reads) end up in the heap and stay resident once freed, and every thread
- * that mallocs (V8's compiler and GC workers) may get an arena of its own. Fixed thresholds of
- * 2 MiB (above the store's 1 MiB chunks, which keep coming from the heap) and two arenas measured
- * idle RSS in a devnet 14-29 MiB lower for the solver, the mediator, the gateway and the provider
- * (e.g. mediator 111 -> 89 MiB, gateway 108 -> 90 MiB), with no more start-up CPU and no slower
- * 1 MiB buffer churn (bench/idleMemory.ts; 128 KiB thresholds saved no more, 4 MiB much less).
- */
-export const ROLE_ENV: Readonly<Record<string, string>> = {
-  MALLOC_ARENA_MAX: "2",
-  MALLOC_MMAP_THRESHOLD_: "2097152",
-  MALLOC_TRIM_THRESHOLD_: "2097152",
-};
+// The flags and malloc settings a role runs with live with the shim that applies them to a role
+// started by hand (bin/roleProcess.ts); the supervisor forks with them, so no role it starts re-executes.
+export { ROLE_ENV, ROLE_EXEC_ARGV };
 
 export interface RoleProcess {
   name: string;
