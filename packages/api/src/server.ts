@@ -114,10 +114,16 @@ function answerError(req: http.IncomingMessage, res: http.ServerResponse, err: u
   }
 }
 
-// The module itself, not `import http from "node:http"` for the value: the ES module facade of
-// node:http reads every export, among them the lazy WebSocket getters that load undici and
-// worker_threads in a process that never fetches, such as the store (~2.3 MiB of its idle RSS).
-const nodeHttp = process.getBuiltinModule("node:http");
+/**
+ * node:http for every role that serves or calls over it (the store, the gateway, the provider's
+ * lease and metrics servers, the executor's Docker client and OpenAI server): the module itself,
+ * never `import http from "node:http"` for the value. That ES module facade reads every export,
+ * among them the lazy WebSocket getters that load undici and worker_threads in a process that
+ * never fetches (~2.3 MiB of the store's idle RSS, 1.5-3 MiB of the mediator's, the gateway's and
+ * the provider's). packages/cli/test/rolesWithoutUndici.test.ts and the store's
+ * leanStart.test.ts keep it so.
+ */
+export const nodeHttp = process.getBuiltinModule("node:http");
 
 /** Start an HTTP server for the routes. Port 0 picks a free port; the returned url is exact. */
 export async function serve<T extends Record<string, RouteDef>>(routes: T, handlers: Handlers<T>, opts: ServeOptions = {}): Promise<RunningServer> {

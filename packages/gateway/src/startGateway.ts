@@ -3,6 +3,7 @@
 // web app on one HTTP port. Every piece is built here and handed to the handlers (composition root
 // of the role).
 import type { ServerResponse } from "node:http";
+import { nodeHttp } from "@lily/api";
 import { nodeFetch } from "@lily/protocol";
 import { createLogger, type Logger } from "@lily/node-kit";
 import { createLilyClient } from "@lily/chain";
@@ -34,11 +35,6 @@ import { createNetworkReader } from "./network/networkReader.ts";
 import { defaultStudioDir, studioRoutes } from "./http/studioRoutes.ts";
 import { leaseChain } from "./leases/leaseChain.ts";
 import { embed } from "./leases/embed.ts";
-
-// The module itself, not `import http from "node:http"`: that ES module facade reads node:http's lazy
-// WebSocket exports, which load undici (Node's fetch) into a role that never fetches while idle
-// (see packages/store/src/server.ts). getBuiltinModule returns the same module.
-const http = process.getBuiltinModule("node:http");
 
 export interface RunningGateway {
   url: string;
@@ -128,7 +124,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     // Last: the studio's files take whatever path no route above claims.
     ...studioRoutes(opts.studioDir ?? defaultStudioDir()),
   ];
-  const server = http.createServer(createRouter(routes, (err) => log.error("request failed", { error: err })));
+  const server = nodeHttp.createServer(createRouter(routes, (err) => log.error("request failed", { error: err })));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => resolve());

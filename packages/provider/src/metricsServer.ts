@@ -2,17 +2,13 @@
 // (JSON, status.ts) for `lily provider status`. Read-only, and bound to loopback unless the
 // operator says otherwise; each request reads the provider's database afresh.
 import type { AddressInfo } from "node:net";
+import { nodeHttp } from "@lily/api";
 import { LilyError, toWire } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { DealStats } from "./db.ts";
 import { renderMetrics } from "./metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./promText.ts";
 import type { ProviderStatus } from "./status.ts";
-
-// The module itself, not `import { createServer } from "node:http"`: that ES module facade reads
-// node:http's lazy WebSocket exports, which load undici (Node's fetch) into an idle provider
-// (see packages/store/src/server.ts). getBuiltinModule returns the same module.
-const { createServer } = process.getBuiltinModule("node:http");
 
 export interface MetricsServer {
   /** http://host:port, the port chosen by the OS when 0 was asked for. */
@@ -25,7 +21,7 @@ export function startMetricsServer(
   read: () => { status: ProviderStatus; stats: DealStats },
   logger: Logger,
 ): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (req.method !== "GET" || (path !== "/metrics" && path !== "/status")) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: GET /metrics or /status\n");

@@ -2,7 +2,7 @@
 // same blocks under /ipfs/ as an IPFS trustless gateway (trustlessGateway.ts).
 import type * as Http from "node:http";
 import { cidForBytes, DAG_JSON_CODEC, decodeRecord, LilyError } from "@lily/protocol";
-import { createHandler, storeRoutes, type RunningServer } from "@lily/api";
+import { nodeHttp, createHandler, storeRoutes, type RunningServer } from "@lily/api";
 import { CID } from "multiformats/cid";
 import type { Logger } from "@lily/node-kit";
 import { BlockStore } from "./blockstore.ts";
@@ -10,12 +10,6 @@ import { isGatewayRequest, trustlessGatewayHandler } from "./trustlessGateway.ts
 import type { StoreOptions } from "./options.ts";
 
 export const VERSION = "0.1.0";
-
-// Not `import http from "node:http"`: the ES module facade of node:http reads every export,
-// among them the lazy WebSocket getters, which load undici and worker_threads in a process that
-// never fetches (measured ~2.3 MiB more RSS for an idle store; 13 MiB in a bare node). The store
-// test leanStart.test.ts keeps it so. getBuiltinModule returns the same module.
-const http = process.getBuiltinModule("node:http");
 
 export async function startStore(opts: StoreOptions, deps: { logger: Logger }): Promise<RunningServer & { blocks: BlockStore }> {
   const blocks = new BlockStore(opts.dataDir);
@@ -55,7 +49,7 @@ export async function startStore(opts: StoreOptions, deps: { logger: Logger }): 
 
 /** `serve` from @lily/api with one more listener in front: the gateway's paths are not API routes. */
 async function listen(handle: Http.RequestListener, host: string, port: number): Promise<RunningServer> {
-  const server = http.createServer(handle);
+  const server = nodeHttp.createServer(handle);
   // As `serve` does: a PUT over the body limit is refused before the client is told to send it.
   server.on("checkContinue", handle);
   await new Promise<void>((resolve, reject) => {

@@ -8,9 +8,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LilyError } from "@lily/protocol";
-
-// The module itself, not `import http from "node:http"`: that ES module facade loads undici (see engine.ts).
-const http = process.getBuiltinModule("node:http");
+import { nodeHttp } from "@lily/api";
 
 /** How to reach an engine: a unix socket path, or host and port (tcp). */
 export interface DockerEndpoint {
@@ -35,7 +33,7 @@ export function parseDockerHost(value: string): DockerEndpoint {
 /** True when an engine answers `GET /_ping` at the endpoint within `timeoutMs`. */
 export function pingDocker(endpoint: DockerEndpoint, timeoutMs = 2000): Promise<boolean> {
   return new Promise((done) => {
-    const req = http.request({ socketPath: endpoint.socketPath, host: endpoint.host, port: endpoint.port, path: "/_ping", timeout: timeoutMs }, (res) => {
+    const req = nodeHttp.request({ socketPath: endpoint.socketPath, host: endpoint.host, port: endpoint.port, path: "/_ping", timeout: timeoutMs }, (res) => {
       res.resume();
       done(res.statusCode === 200);
     });

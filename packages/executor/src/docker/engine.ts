@@ -5,12 +5,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { LilyError } from "@lily/protocol";
+import { nodeHttp } from "@lily/api";
 import type { DockerEndpoint } from "./daemon.ts";
-
-// Not `import http from "node:http"`: its ES module facade reads node:http's lazy WebSocket exports,
-// which load undici (Node's fetch) into every role that imports the executor, even one that never
-// fetches (see packages/store/src/server.ts). getBuiltinModule returns the same module.
-const http = process.getBuiltinModule("node:http");
 
 export const ENGINE_API_VERSION = "v1.41";
 
@@ -53,16 +49,19 @@ export class DockerEngine {
     } else if (req.contentType) headers["content-type"] = req.contentType;
     const { socketPath, host, port } = this.endpoint;
     return new Promise((resolve, reject) => {
-      const r = http.request({ socketPath, host, port, method: req.method ?? "GET", path: `/${ENGINE_API_VERSION}${req.path}${qs}`, headers }, async (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) return resolve(res);
-        const text = (await readAll(res)).toString("utf8");
-        let message = text.trim();
-        try {
-          message = (JSON.parse(text) as { message?: string }).message ?? message;
-        } catch {}
-        reject(new EngineError(status, `${req.method ?? "GET"} ${req.path}`, message));
-      });
+      const r = nodeHttp.request(
+        { socketPath, host, port, method: req.method ?? "GET", path: `/${ENGINE_API_VERSION}${req.path}${qs}`, headers },
+        async (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(res);
+          const text = (await readAll(res)).toString("utf8");
+          let message = text.trim();
+          try {
+            message = (JSON.parse(text) as { message?: string }).message ?? message;
+          } catch {}
+          reject(new EngineError(status, `${req.method ?? "GET"} ${req.path}`, message));
+        },
+      );
       r.on("error", (e) =>
         reject(new LilyError({ code: "UNREACHABLE", field: "docker", message: `the Docker engine at ${this.endpoint.url} did not answer: ${e.message}` })),
       );

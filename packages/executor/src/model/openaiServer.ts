@@ -19,6 +19,7 @@ import {
   embeddingList,
   messageText,
   modelList,
+  nodeHttp,
   openAIError,
   openSse,
   readBody,
@@ -31,9 +32,6 @@ import { InferenceRequest, LilyError, cidForBytes, parse } from "@lily/protocol"
 import { z } from "zod";
 import { fromChatCompletion, fromCompletion } from "./fromOpenAI.ts";
 import type { ModelRunner } from "./modelRunner.ts";
-
-// The module itself, not `import http from "node:http"`: that ES module facade loads undici (see engine.ts).
-const http = process.getBuiltinModule("node:http");
 
 export interface OpenAIServerOptions {
   host: string;
@@ -155,7 +153,7 @@ export async function serveOpenAI(runner: ModelRunner, opts: OpenAIServerOptions
     "POST /tokenize": tokenize,
   };
 
-  const server = http.createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname.replace(/\/$/, "");
     const route = routes[`${req.method} ${path}`];
     const handled = route

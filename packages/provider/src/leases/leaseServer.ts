@@ -2,18 +2,13 @@
 // route machinery, and the `infer` event stream served by hand beside them. A refusal before the
 // stream opens is an ordinary JSON error with its code and field; after, an `error` event.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { INFER_PATH, InferBody, createHandler, httpStatusFor, leaseRoutes, matchPath, readBody, type RunningServer } from "@lily/api";
+import { INFER_PATH, InferBody, nodeHttp, createHandler, httpStatusFor, leaseRoutes, matchPath, readBody, type RunningServer } from "@lily/api";
 import { LilyError, hex32, parse } from "@lily/protocol";
 import { embedUnderLease } from "./embed.ts";
 import { serveInfer } from "./infer.ts";
 import type { LeaseContext } from "./leaseContext.ts";
 import { answerByTicket, leaseStatus, postVoucher } from "./leaseQueries.ts";
 import { proposeLease } from "./proposeLease.ts";
-
-// The module itself, not `import http from "node:http"`: that ES module facade reads node:http's lazy
-// WebSocket exports, which load undici (Node's fetch) into a role that never fetches while idle
-// (see packages/store/src/server.ts). getBuiltinModule returns the same module.
-const http = process.getBuiltinModule("node:http");
 
 /** The largest `infer` body read: a prompt of MAX_PROMPT_CHARS and some. */
 const MAX_INFER_BODY_BYTES = 4 * 1024 * 1024;
@@ -70,7 +65,7 @@ export async function startLeaseServer(ctx: LeaseContext, opts: { host: string; 
     if (params) void infer(req, res, params.id!);
     else void routes(req, res);
   };
-  const server = http.createServer(listener);
+  const server = nodeHttp.createServer(listener);
   server.on("checkContinue", listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
