@@ -4,9 +4,9 @@
 // Active offers are indexed by what jobs filter on: by class, the offer's capacity and what its
 // provider owes its active deals, then by price (ties by id) (sortedOffers.ts); and by module. A
 // job reads only the classes its needs fit in free capacity, only its module's offers in them, and
-// none above its maxPrice, and ranks them lazily (ranking.ts): the classes' cheapest offers in a heap ordered
-// by a ceiling of their score (ties: cheaper, then lower id, as `byRank`) (the score plugins'
-// `ceiling`), each offer evaluated with the filter chain only when popped (less the module's and
+// none above its maxPrice, and ranks them lazily (ranking.ts): the classes' cheapest offers in a
+// heap ordered by a ceiling of their score (ties: cheaper, then lower id, as `byRank`) (the score
+// plugins' `ceiling`), each offer evaluated with the filter chain only when popped (less the module's and
 // the price's filters, which the index has already applied), and an offer is handed to
 // `pickGroup` once no offer left unevaluated can beat it. So a job costs about as many filter
 // runs as it has close competitors, not the size of the book.

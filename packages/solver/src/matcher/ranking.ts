@@ -72,6 +72,17 @@ export function hasKeys(o: object): boolean {
 export const ranksBefore = (aScore: number, a: Rec, aP: number, bScore: number, b: Rec, bP: number) =>
   aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && tied(a, b, aP) < 0)));
 
+const grownF64 = (a: Float64Array, n: number) => {
+  const g = new Float64Array(n);
+  g.set(a);
+  return g;
+};
+const grownI32 = (a: Int32Array, n: number) => {
+  const g = new Int32Array(n);
+  g.set(a);
+  return g;
+};
+
 /** A binary heap of small integers (slots of the ranking's arrays), kept between jobs; `before(a, b)`: a comes out first. */
 class SlotHeap {
   private items = new Int32Array(16);
@@ -84,11 +95,7 @@ class SlotHeap {
     return this.items[0]!;
   }
   push(v: number): void {
-    if (this.size === this.items.length) {
-      const grown = new Int32Array(this.items.length * 2);
-      grown.set(this.items);
-      this.items = grown;
-    }
+    if (this.size === this.items.length) this.items = grownI32(this.items, this.items.length * 2);
     const a = this.items;
     let i = this.size++;
     while (i > 0) {
@@ -128,17 +135,6 @@ class SlotHeap {
     a[i] = v;
   }
 }
-
-const grownF64 = (a: Float64Array, n: number) => {
-  const g = new Float64Array(n);
-  g.set(a);
-  return g;
-};
-const grownI32 = (a: Int32Array, n: number) => {
-  const g = new Int32Array(n);
-  g.set(a);
-  return g;
-};
 
 /**
  * The offers that pass every filter for one job, best first (score, then cheaper, then lower offer
