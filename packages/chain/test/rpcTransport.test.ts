@@ -1,7 +1,9 @@
 // rpcTransport against viem's own http transport, call for call: the same results from a real
 // node, and the same error classes (and statuses) for a JSON-RPC error, a refused connection, a
 // node that never answers, non-JSON and error statuses, and an oversized answer. And the reason it
-// exists: a chain read through it loads no undici.
+// exists: a chain read through it loads no undici. And its batches: calls made together go as one
+// request (counted by a proxy in front of the node), each with the answer or error it would have
+// had alone; a node that refuses batches gets them one by one.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -11,7 +13,7 @@ import { promisify } from "node:util";
 import { createClient, http as viemHttp, type Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccounts, startAnvil, type Anvil } from "@lily/chain";
-import { rpcTransport } from "../src/rpcTransport.ts";
+import { MAX_BATCH, rpcTransport } from "../src/rpcTransport.ts";
 
 let anvil: Anvil;
 let odd: http.Server;
@@ -113,4 +115,121 @@ test("a chain read through createLilyClient loads no undici", async () => {
     console.log(process.moduleLoadList.some((m) => m.includes("undici")));`;
   const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
   assert.equal(stdout.trim(), "false");
+});
+
+/** A proxy to the node that counts the requests it forwards; on /nobatch it refuses a batch as some nodes do. */
+async function countingProxy(): Promise<{ url: string; requests: unknown[]; close: () => Promise<void> }> {
+  const requests: unknown[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      requests.push(body);
+      if (req.url === "/nobatch" && Array.isArray(body)) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch requests are not supported"}}');
+        return;
+      }
+      const answer = await fetch(anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      res.writeHead(answer.status, { "content-type": "application/json" });
+      res.end(await answer.text());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  return { url, requests, close };
+}
+
+const from = () => privateKeyToAccount(devAccounts[0]!).address;
+/** Calls whose answers differ, a JSON-RPC error and an invalid-params error among them. */
+const mixedCalls = (): [string, unknown[]][] => [
+  ["eth_chainId", []],
+  ["eth_getBalance", [from(), "latest"]],
+  ["no_suchMethod", []],
+  ["eth_getBlockByNumber", ["0x0", false]],
+  ["eth_getBalance", ["not an address", "latest"]],
+  ["eth_call", [{ from: from(), to: from(), data: "0x" }, "latest"]],
+];
+
+/** Each call's outcome through viem's own transport, one request at a time. */
+async function eachAlone(calls: [string, unknown[]][]): Promise<unknown[]> {
+  const out = [];
+  for (const [method, params] of calls) out.push(await outcome(viemHttp(anvil.rpcUrl, { retryCount: 0 }), method, params));
+  return out;
+}
+
+test("calls made together go as one batch, each with the answer or error it would have had alone", async () => {
+  const proxy = await countingProxy();
+  try {
+    const calls = mixedCalls();
+    const alone = await eachAlone(calls);
+    const transport = rpcTransport(proxy.url, { retryCount: 0 });
+    const together = await Promise.all(calls.map(([method, params]) => outcome(transport, method, params)));
+    assert.deepEqual(together, alone);
+    assert.equal(proxy.requests.length, 1, "one request for the whole burst");
+    assert.ok(Array.isArray(proxy.requests[0]) && proxy.requests[0].length === calls.length);
+    // A call alone in its turn is a plain request, as before.
+    assert.deepEqual(await outcome(transport, "eth_chainId"), alone[0]);
+    assert.equal(Array.isArray(proxy.requests[1]), false);
+    // More than a batch holds: split, every call answered.
+    const many = await Promise.all(Array.from({ length: MAX_BATCH + 5 }, () => outcome(transport, "eth_getBalance", [from(), "latest"])));
+    assert.ok(many.every((m) => JSON.stringify(m) === JSON.stringify(alone[1])));
+    assert.deepEqual(
+      proxy.requests.slice(2).map((r) => (Array.isArray(r) ? r.length : 1)),
+      [MAX_BATCH, 5],
+    );
+    // Switched off, every call is its own request.
+    const unbatched = rpcTransport(proxy.url, { retryCount: 0, batch: false });
+    const before = proxy.requests.length;
+    await Promise.all(calls.map(([method, params]) => outcome(unbatched, method, params)));
+    assert.equal(proxy.requests.length - before, calls.length);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test("a node that refuses batches gets each call on its own, and no batch after", async () => {
+  const proxy = await countingProxy();
+  try {
+    const calls = mixedCalls();
+    const alone = await eachAlone(calls);
+    const transport = rpcTransport(`${proxy.url}/nobatch`, { retryCount: 0 });
+    assert.deepEqual(await Promise.all(calls.map(([method, params]) => outcome(transport, method, params))), alone);
+    assert.deepEqual(await Promise.all(calls.map(([method, params]) => outcome(transport, method, params))), alone);
+    const batches = proxy.requests.filter((r) => Array.isArray(r)).length;
+    assert.equal(batches, 1, "one refused batch, then single requests");
+    assert.equal(proxy.requests.length, 1 + 2 * calls.length);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test("a batch that fails as a whole fails each call as its own request would; a caller that aborts stops waiting alone", async () => {
+  for (const [url, config, expected] of [
+    [`${oddUrl}/html500`, {}, { error: "HttpRequestError", status: 500 }],
+    [`${oddUrl}/never`, { timeout: 300 }, { error: "TimeoutError" }],
+  ] as const) {
+    const transport = rpcTransport(url, { ...config, retryCount: 0 });
+    const got = (await Promise.all([0, 1, 2].map(() => outcome(transport, "eth_chainId")))) as Record<string, unknown>[];
+    for (const g of got) for (const [k, v] of Object.entries(expected)) assert.equal(g[k], v, `${url}: ${k}`);
+  }
+  const proxy = await countingProxy();
+  try {
+    const transport = rpcTransport(proxy.url, { retryCount: 0 });
+    const client = createClient({ transport });
+    const abort = new AbortController();
+    const reason = new Error("caller gave up");
+    const gaveUp = transport({ retryCount: 0 }).request({ method: "eth_chainId" }, { signal: abort.signal } as never);
+    const stayed = client.request({ method: "eth_chainId" } as never);
+    abort.abort(reason);
+    await assert.rejects(gaveUp, (e) => e === reason);
+    assert.equal(await stayed, "0x7a69");
+  } finally {
+    await proxy.close();
+  }
 });
