@@ -103,14 +103,15 @@ export function attachEventHub(server: http.Server): { publish(ev: LilyEvent): v
 
 /**
  * Subscribe to events, reconnecting with backoff until `close()` is called. `onOpen` runs after
- * every (re)connection so the caller can re-read state it may have missed. A malformed
- * subscription throws INVALID_INPUT (field `subscription.<name>`) before any connection.
+ * every (re)connection so the caller can re-read state it may have missed; `onClose` after every
+ * drop or failed attempt (not after `close()`), so a caller knows while events cannot reach it. A
+ * malformed subscription throws INVALID_INPUT (field `subscription.<name>`) before any connection.
  */
 export function subscribe(
   baseUrl: string,
   sub: Subscription,
   onEvent: (ev: LilyEvent) => void,
-  opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
+  opts: { onOpen?: () => void; onClose?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
   return connectEvents(
     baseUrl,
@@ -151,7 +152,7 @@ export function watchChanges(
   baseUrl: string,
   sub: Subscription,
   onChange: (hint: ChangeHint | undefined) => void,
-  opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
+  opts: { onOpen?: () => void; onClose?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
   return connectEvents(baseUrl, sub, (data) => onChange(hintOf(data)), opts);
 }
@@ -179,7 +180,7 @@ function connectEvents(
   baseUrl: string,
   sub: Subscription,
   onMessage: (data: WebSocket.RawData) => void,
-  opts: { onOpen?: () => void; onError?: (e: unknown) => void },
+  opts: { onOpen?: () => void; onClose?: () => void; onError?: (e: unknown) => void },
 ): { close(): void } {
   parse(Subscription, sub, "subscription");
   let closed = false;
@@ -198,6 +199,7 @@ function connectEvents(
     ws.on("error", (e) => opts.onError?.(e));
     ws.on("close", () => {
       if (closed) return;
+      opts.onClose?.();
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 2000);
     });

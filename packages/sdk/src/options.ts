@@ -20,8 +20,16 @@ export interface SubmitDefaults {
   matchTimeoutMs: number;
   /** Extra seconds allowed past the deal deadline before claiming a timeout, for block-time skew. */
   deadlineGraceSeconds: number;
-  /** How often state is re-read when no event arrives. */
+  /**
+   * How often state is re-read when no event arrives while the solver's change subscription is
+   * down (or not open yet), and while the job waits for what only the chain tells.
+   */
   pollMs: number;
+  /**
+   * How often state is re-read while the subscription is open: events and the deadlines the job
+   * creator acts on wake it sooner, so this only bounds what a missed event costs.
+   */
+  fallbackPollMs: number;
   /** The latest openBy the job creator signs, in seconds from now: how long it holds itself to a signed deal. */
   maxOpenDelaySeconds: number;
   /** How long the providers have to open a fully signed deal (or replica group) before the job creator opens it itself. */
@@ -38,6 +46,7 @@ export const defaultSubmit: SubmitDefaults = {
   matchTimeoutMs: 20_000,
   deadlineGraceSeconds: 2,
   pollMs: 500,
+  fallbackPollMs: 10_000,
   maxOpenDelaySeconds: 600,
   openGraceMs: 15_000,
   peerTimeoutMs: 120_000,

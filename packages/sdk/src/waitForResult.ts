@@ -1,16 +1,19 @@
 // waitForResult: follow a submitted job to its end, for every policy, single deals and replica
 // groups alike. Each pass reads the world (observeJob), asks the pure nextStep what to do, does it
-// (applyStep), and waits for a solver event or the poll timer. A missed event costs only latency;
-// a crash costs nothing, since the journal and the chain hold everything the next run needs.
+// (applyStep), and waits for a solver event or the time nextWake gives: the next deadline the view
+// names, a slow fallback while the solver's subscription is open, a short poll while it is not.
+// A missed event costs only latency; a crash costs nothing, since the journal and the chain hold
+// everything the next run needs.
 import type { Hex } from "viem";
-import { watchChanges } from "@lily/api";
 import { LilyError, cidFromDigest, isLilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
 import { nextStep, type JobView } from "./nextStep.ts";
 import { observeJob, unanswered, type LoopMemory } from "./observeJob.ts";
 import { applyStep } from "./applyStep.ts";
-import { bringsNews } from "./newsFilter.ts";
+import { nextWakeMs } from "./nextWake.ts";
+import { alarm } from "./alarm.ts";
+import { watchSolvers } from "./watchSolvers.ts";
 import type { JobResult } from "./deliverResult.ts";
 
 export type { JobResult } from "./deliverResult.ts";
@@ -42,18 +45,15 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
     events: new Map(),
     down: {},
   };
-  // News (a solver event, an abort) that arrives while a pass is reading or acting is kept, not
-  // lost: the next wait then ends at once instead of sleeping a whole poll interval.
-  let news = false;
-  const noted = () => {
-    news = true;
-  };
-  let wake = noted;
-  p.signal?.addEventListener("abort", () => wake(), { once: true });
-  const sub = watchChanges(ctx.opts.solverUrl, { jobOffer: p.jobOfferId }, (hint) => bringsNews(hint) && wake(), { onOpen: () => wake() });
+  const wake = alarm();
+  p.signal?.addEventListener("abort", () => wake.ring(), { once: true });
+  const solvers = watchSolvers(ctx, p.jobOfferId, { news: () => wake.ring(), dropped: () => wake.atMost(ctx.submit.pollMs) });
   try {
+    // The first read waits for a subscription to open (so it covers what came before it) instead
+    // of racing it: the opening then starts no second pass. A solver that does not answer costs one poll.
+    if (!p.signal?.aborted) await wake.sleep(ctx.submit.pollMs);
     for (;;) {
-      news = false; // what came before this read is in it
+      wake.clear(); // what came before this read is in it
       const view = await observeJob(ctx, entry, memory, p.signal?.aborted ?? false);
       for (const event of progressOf(view)) progress(event);
       if (
@@ -65,33 +65,25 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
       }
       const step = nextStep(view);
       let done: JobResult | undefined;
+      let waitMs: number;
       try {
         done = await applyStep({ ctx, entry, memory, progress, k: view.k, ...(p.outDir && { outDir: p.outDir }) }, step);
         delete memory.down.step;
+        waitMs = nextWakeMs(view, step, { pollMs: ctx.submit.pollMs, fallbackPollMs: ctx.submit.fallbackPollMs, subscribed: solvers.open() });
       } catch (e) {
         // A peer a step needed did not answer (a solver restarting, a store or node away): the
         // next pass decides again, from fresh state; only a long silence ends the wait.
         if (!isLilyError(e, "UNREACHABLE")) throw e;
         unanswered(ctx, memory, "step", e);
+        waitMs = ctx.submit.pollMs;
       }
       if (done) return done;
       // Deals are signed and may still open: stopping leaves them in the journal, nothing cancelled.
       if (p.signal?.aborted) throw p.signal.reason;
-      if (news) continue;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          wake = noted;
-          resolve();
-        }, ctx.submit.pollMs);
-        wake = () => {
-          clearTimeout(t);
-          wake = noted;
-          resolve();
-        };
-      });
+      await wake.sleep(waitMs);
     }
   } finally {
-    sub.close();
+    solvers.close();
   }
 }
 
