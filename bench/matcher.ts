@@ -15,13 +15,19 @@
 //      coalesced into one pass, deals persisted; vs the path it replaced (every pass a full
 //      snapshot of the book from SQLite and the naive scan), timed on a few passes; and the deal
 //      id (hashRecord) against viem's hashTypedData on the deals it proposed;
-//   6. a restarted solver, in a fresh process with nothing of the bench in it: the time to load
-//      the book's index from SQLite and its RSS after GC (the figure the 300 MiB target is about),
-//      with the V8 flags and malloc settings `lily solver` runs with (packages/cli/bin/roleProcess.ts,
-//      applied by bin/lily.js and the devnet), and with V8's and glibc's defaults for comparison.
+//   6. a restarted solver on that book (the figure the 300 MiB target is about): a real `lily
+//      solver` (packages/cli/bin/lily.js, which re-executes itself with the role's V8 flags and
+//      malloc settings, packages/cli/bin/roleProcess.ts) against a local anvil with Lily deployed,
+//      from spawn to its ready line, and its RSS once settled (past its start-up GC), 30 s after
+//      ready, and at its peak. On this fresh chain nobody has escrow, and the deals part 5
+//      proposed are past their openBy: the restart ends them and matches again, as a solver down
+//      for a minute would.
+//      Then, for comparison, the order book and its index alone in a fresh process (the time to
+//      load the index from SQLite and the RSS after GC), with lily's flags and with V8's and
+//      glibc's defaults.
 // Progress goes to stderr, the table to stdout (`--json`: the numbers as JSON instead).
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,6 +35,7 @@ import { hashTypedData, zeroAddress, type Address, type Hex } from "viem";
 import { DOMAIN_NAME, DOMAIN_VERSION, cidForBytes, hashRecord, types, type JobOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { Matching, OfferIndex, OrderBook, Publisher, defaultFilters, defaultScores, planIndexed, planMatches, type Snapshot } from "@lily/solver";
 import { createLogger } from "@lily/node-kit";
+import { deployLily, devAccounts, startAnvil } from "@lily/chain";
 import { ROLE_ENV, ROLE_EXEC_ARGV } from "../packages/cli/bin/roleProcess.ts";
 import { int, progress, ratio, table } from "./stats.ts";
 
@@ -359,7 +366,7 @@ const viemHashUs = timeHash((d) =>
 );
 const hashUs = timeHash((d) => hashRecord(hashDomain, "Deal", d));
 book.close();
-progress("a restarted solver: a fresh process opens the book and loads its index from SQLite");
+progress("the order book alone: a fresh process opens the book and loads its index from SQLite");
 type Restart = { offers: number; reloadMs: number; rssMib: number; heapMib: number; heapTotalMib: number; rssBeforeMib: number };
 const restartWith = (flags: readonly string[], env: NodeJS.ProcessEnv): Restart => {
   const child = spawnSync(
@@ -376,7 +383,56 @@ const restart = restartWith(ROLE_EXEC_ARGV, { ...ROLE_ENV, ...process.env });
 // keeps every offer it reads) and does not give it back: the same solver holds far more.
 progress("a restarted solver again, with V8's and glibc's defaults (not how lily starts it)");
 const restartDefaults = restartWith([], Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in ROLE_ENV))));
+// Last: the real solver ends the deals that passed their openBy and takes their providers' offers off the book.
+progress("a restarted solver: `lily solver` on this book, against a local anvil with Lily deployed");
+const real = await realSolver(join(dir, "solver.sqlite"));
 rmSync(dir, { recursive: true, force: true });
+
+/** `lily solver` as an operator starts it, on `db`: ms from spawn to its ready line, then its RSS settled and at its peak. */
+async function realSolver(db: string) {
+  const anvil = await startAnvil();
+  const home = mkdtempSync(join(tmpdir(), "lily-bench-solver-"));
+  try {
+    const d = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: 10n ** 27n });
+    const lily = new URL("../packages/cli/bin/lily.js", import.meta.url).pathname;
+    const args = ["--home", home, "solver", "--chain-id", String(d.chainId), "--deals", d.deals, "--leases", d.leases, "--token", d.token];
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [lily, ...args, "--rpc-url", anvil.rpcUrl, "--deploy-block", String(d.deployBlock), "--db", db, "--port", "0"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    /** VmRSS and VmHWM (the peak) from /proc, in MiB. */
+    const rss = () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      const kib = (k: string) => Number(/(\d+)/.exec(status.slice(status.indexOf(`${k}:`)))![1]);
+      return { rssMib: kib("VmRSS") / 1024, peakMib: kib("VmHWM") / 1024 };
+    };
+    const readyMs = await new Promise<number | undefined>((resolve) => {
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        out += chunk;
+        if (out.includes("solver ready")) resolve(performance.now() - t0);
+      });
+      child.once("exit", () => resolve(undefined));
+      // Bounded: a solver that is not up in 10 minutes is reported as such.
+      setTimeout(() => resolve(undefined), 600_000).unref();
+    });
+    const atReady = readyMs === undefined ? undefined : rss();
+    // Past the role's start-up collection (packages/cli/src/startupGarbage.ts, 5 s after ready),
+    // then on for half a minute of its sweeps (each second: follow the chain, match every open job).
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    if (readyMs !== undefined) await sleep(8000);
+    const settled = readyMs === undefined ? undefined : rss();
+    if (readyMs !== undefined) await sleep(22_000);
+    const later = readyMs === undefined ? undefined : rss();
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    return { readyMs, atReadyMib: atReady?.rssMib, rssMib: settled?.rssMib, laterMib: later?.rssMib, peakMib: later?.peakMib };
+  } finally {
+    await anvil.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 const report = {
   params: { offers: N, jobs: J, naiveJobs: S, node: process.version },
@@ -411,6 +467,7 @@ const report = {
       escrowReadsPerPass: eventReads / P,
     },
     burst: { jobs: J, matched: burstMatched, deals: burstDeals, ms: burstMs, matchesPerSecond: (burstMatched * 1000) / burstMs },
+    real,
     restart,
     restartDefaults,
     dealIdUs: { hashRecord: hashUs, viem: viemHashUs },
@@ -499,20 +556,39 @@ else {
         ],
         ["index loaded from SQLite (in this process)", `${int(r.solver.indexLoadFromSqliteMs)} ms`, "", ""],
         [
-          `a restarted solver (fresh process, ${[...ROLE_EXEC_ARGV, ...Object.keys(ROLE_ENV)].join(" ")} as lily runs it): ${int(r.solver.restart.offers)} open offers loaded from SQLite`,
+          `a restarted \`lily solver\` on this book (${int(r.solver.restart.offers)} open offers, its proposed deals past openBy, no escrow on chain): spawn to ready`,
+          r.solver.real.readyMs === undefined ? "not ready in 600 s" : `${(r.solver.real.readyMs / 1000).toFixed(1)} s`,
+          "",
+          "",
+        ],
+        [
+          "  its RSS settled (past its start-up GC)",
+          r.solver.real.rssMib === undefined ? "-" : mib(r.solver.real.rssMib),
+          `target 300 MiB; at ready ${r.solver.real.atReadyMib === undefined ? "-" : mib(r.solver.real.atReadyMib)}`,
+          r.solver.real.rssMib === undefined ? "" : ratio(r.solver.real.rssMib, 300),
+        ],
+        [
+          "  its RSS 30 s after ready (sweeping every second)",
+          r.solver.real.laterMib === undefined ? "-" : mib(r.solver.real.laterMib),
+          "target 300 MiB",
+          r.solver.real.laterMib === undefined ? "" : ratio(r.solver.real.laterMib, 300),
+        ],
+        ["  its peak RSS (VmHWM) from spawn to then", r.solver.real.peakMib === undefined ? "-" : mib(r.solver.real.peakMib), "", ""],
+        [
+          `the order book and its index alone, fresh process (${[...ROLE_EXEC_ARGV, ...Object.keys(ROLE_ENV)].join(" ")} as lily runs it): ${int(r.solver.restart.offers)} open offers loaded from SQLite`,
           `${int(r.solver.restart.reloadMs)} ms`,
           "",
           "",
         ],
         [
-          `a restarted solver's RSS after GC, ${int(r.solver.restart.offers)} open offers indexed (+ ${int(P + J)} jobs and their deals in SQLite)`,
+          `  its RSS after GC, ${int(r.solver.restart.offers)} open offers indexed (no chain, no server, no pass)`,
           mib(r.solver.restart.rssMib),
-          `target 300 MiB; at start ${mib(r.solver.restart.rssBeforeMib)}`,
-          ratio(r.solver.restart.rssMib, 300),
+          `at start ${mib(r.solver.restart.rssBeforeMib)}`,
+          "",
         ],
         ["  its heap after GC (used / reserved)", `${mib(r.solver.restart.heapMib)} / ${mib(r.solver.restart.heapTotalMib)}`, "", ""],
         [
-          "the same restart with V8's and glibc's defaults (not how lily runs it): reload time",
+          "the order book alone with V8's and glibc's defaults (not how lily runs it): reload time",
           `${int(r.solver.restartDefaults.reloadMs)} ms`,
           `as lily runs it ${int(r.solver.restart.reloadMs)} ms`,
           ratio(r.solver.restartDefaults.reloadMs, r.solver.restart.reloadMs),

@@ -54,6 +54,15 @@ export const JOB_CREATOR_TURN_SECONDS = 1n;
 
 export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): Ending[] {
   const endings: Ending[] = [];
+  // Each job offer's proposed deals, gathered once: a restart may find thousands of deals past
+  // their openBy, and searching all of them for each one's group was quadratic (minutes).
+  const proposedOf = new Map<Hex, DealRecord[]>();
+  for (const { deal } of deals) {
+    if (deal.status !== "proposed") continue;
+    const group = proposedOf.get(deal.jobOfferId);
+    if (group) group.push(deal);
+    else proposedOf.set(deal.jobOfferId, [deal]);
+  }
   for (const { deal, onChain } of deals) {
     const { id, deal: terms } = deal;
     if (onChain === "opened" && deal.status !== "timed-out" && terms.deadline < chainNow) endings.push(timedOut(deal));
@@ -66,9 +75,9 @@ export function timeEndings(deals: readonly FollowedDeal[], chainNow: bigint): E
       // its turn to sign after the last of them is not to blame (found by the chaos test: a
       // provider restarting signs late, and an honest job creator lost its job offer).
       const provider = !deal.providerSignature;
-      const group = deals.filter((d) => d.deal.jobOfferId === deal.jobOfferId && d.deal.status === "proposed");
-      const providersSigned = group.every((d) => d.deal.providerSignature);
-      const lastProviderSignature = Math.max(...group.map((d) => d.deal.updatedAt));
+      const group = proposedOf.get(deal.jobOfferId)!;
+      const providersSigned = group.every((d) => d.providerSignature);
+      const lastProviderSignature = group.reduce((latest, d) => Math.max(latest, d.updatedAt), 0);
       const hadItsTurn = BigInt(Math.ceil(lastProviderSignature / 1000)) + JOB_CREATOR_TURN_SECONDS <= terms.openBy;
       const jobCreator = !deal.jobCreatorSignature && providersSigned && hadItsTurn;
       const late = !deal.jobCreatorSignature && providersSigned && !hadItsTurn;

@@ -6,7 +6,7 @@
 import type { Hex } from "viem";
 import type { LilyClient } from "@lily/chain";
 import type { Logger } from "@lily/node-kit";
-import type { DealPatch, OrderBook } from "./orderBook.ts";
+import type { DealPatch, FollowedDeal, OrderBook } from "./orderBook.ts";
 import type { SolverOptions } from "./options.ts";
 import type { EndingPlan } from "./endings.ts";
 import type { Publisher } from "./publisher.ts";
@@ -75,11 +75,39 @@ export class ChainFollower {
   }
 
   private endByTime(chainNow: bigint): void {
-    const { endings, plan } = this.book.atomically(() => {
-      const endings = timeEndings(this.book.dealsDueBy(chainNow), chainNow);
-      return { endings, plan: endings.length > 0 ? applyEndings(this.book, endings) : undefined };
-    });
-    for (const e of endings) this.logger.info("deal ended by chain time", { id: e.deal.id, status: e.status, error: e.error });
-    if (plan) this.publisher.endings(plan);
+    // In slices of whole job offers (a group's deals end together), each its own transaction: a
+    // restart may find thousands of deals past their openBy, and one transaction for all of them
+    // held every ending's reads and writes at once (100+ MiB for 12k). A crash between slices
+    // loses nothing: the deals not yet ended are still due at the next follow.
+    for (const due of byJobOffer(this.book.dealsDueBy(chainNow), ENDINGS_PER_TRANSACTION)) {
+      const { endings, plan } = this.book.atomically(() => {
+        const endings = timeEndings(due, chainNow);
+        return { endings, plan: endings.length > 0 ? applyEndings(this.book, endings) : undefined };
+      });
+      for (const e of endings) this.logger.info("deal ended by chain time", { id: e.deal.id, status: e.status, error: e.error });
+      if (plan) this.publisher.endings(plan);
+    }
   }
+}
+
+/** Deals ended by chain time per transaction (whole job offers, so a slice may hold a few more). */
+const ENDINGS_PER_TRANSACTION = 500;
+
+/** `deals` in slices of about `size`, each job offer's deals within one slice. */
+function* byJobOffer(deals: readonly FollowedDeal[], size: number): Generator<FollowedDeal[]> {
+  const ofJob = new Map<Hex, FollowedDeal[]>();
+  for (const d of deals) {
+    const list = ofJob.get(d.deal.jobOfferId);
+    if (list) list.push(d);
+    else ofJob.set(d.deal.jobOfferId, [d]);
+  }
+  let slice: FollowedDeal[] = [];
+  for (const list of ofJob.values()) {
+    slice.push(...list);
+    if (slice.length >= size) {
+      yield slice;
+      slice = [];
+    }
+  }
+  if (slice.length > 0) yield slice;
 }

@@ -58,12 +58,17 @@ export function planEndings(endings: readonly Ending[], groups: ReadonlyMap<Hex,
   // A deal rejected now never opened, whatever it reported: it does not keep its group on chain.
   const neverOpened = new Set(endings.filter((e) => e.status === "rejected").map((e) => e.deal.id));
   const byJob = new Map<Hex, Ending[]>();
+  // Linear in the endings: a restart may end thousands at once (a list searched per ending was quadratic).
+  const deactivate = new Set<Address>();
   for (const e of endings) {
     plan.deals.push({ id: e.deal.id, status: e.status, ...(e.error !== undefined && { error: e.error }) });
     if (e.exclude !== undefined) plan.exclusions.push({ jobOfferId: e.deal.jobOfferId, provider: e.deal.deal.provider, reason: e.exclude });
-    if (e.deactivate && !plan.deactivate.includes(e.deal.deal.provider)) plan.deactivate.push(e.deal.deal.provider);
-    byJob.set(e.deal.jobOfferId, [...(byJob.get(e.deal.jobOfferId) ?? []), e]);
+    if (e.deactivate) deactivate.add(e.deal.deal.provider);
+    const ofJob = byJob.get(e.deal.jobOfferId);
+    if (ofJob) ofJob.push(e);
+    else byJob.set(e.deal.jobOfferId, [e]);
   }
+  plan.deactivate.push(...deactivate);
   for (const [jobOfferId, ended] of byJob) {
     const group = groups.get(jobOfferId) ?? [];
     const abandoned = ended.find((e) => e.abandon);

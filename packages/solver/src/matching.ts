@@ -135,7 +135,16 @@ export class Matching {
     const known = new Map<string, bigint>();
     let lookAhead = true;
     // Balances already read at the chain's current block need no read again (one call to check it).
-    if (ids ? ids.size > 0 : book.hasOpenJobOffers()) await escrow.sync();
+    if (ids ? ids.size > 0 : book.hasOpenJobOffers()) {
+      await escrow.sync();
+      // For many jobs, their creators first, in one read: a job its creator's escrow cannot back
+      // is refused before any offer is evaluated (jobCreatorRejection), so it costs no provider's
+      // read. (One job reads its creator with its pick's provider: one round trip, not two.)
+      const all = ids ? (ids.size > 1 ? book.openJobOffersAmong(ids).map((j) => j.offer.jobCreator) : []) : book.openJobCreators();
+      const creators = new Map<string, Address>();
+      for (const c of all) if (escrow.peek(c) === undefined) creators.set(c.toLowerCase(), c);
+      if (creators.size > 0) await this.readEscrow(creators, known);
+    }
     for (let round = 1; ; round++) {
       const now = Date.now();
       // A job offer past its expiry is not planned; the transaction below marks it expired.

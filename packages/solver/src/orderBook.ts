@@ -228,6 +228,11 @@ export class OrderBook {
     return (this.sql("SELECT * FROM job_offers WHERE status = 'open' ORDER BY created_at, id").all() as Row[]).map((r) => toJobOffer(r, this.offers));
   }
 
+  /** The job creators of the open job offers, each once (from its column: no offer parsed). */
+  openJobCreators(): Address[] {
+    return (this.sql("SELECT DISTINCT job_creator FROM job_offers WHERE status = 'open'").all() as { job_creator: Address }[]).map((r) => r.job_creator);
+  }
+
   hasOpenJobOffers(): boolean {
     return this.sql("SELECT 1 FROM job_offers WHERE status = 'open' LIMIT 1").get() !== undefined;
   }

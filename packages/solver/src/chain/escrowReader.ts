@@ -6,6 +6,9 @@
 import type { Address } from "viem";
 import { escrowBalance, withLilyErrors, type LilyClient } from "@lily/chain";
 
+/** Balance reads in flight at once. */
+const READ_CONCURRENCY = 64;
+
 export class EscrowReader {
   private block = -1n;
   private balances = new Map<string, Promise<bigint>>();
@@ -21,9 +24,17 @@ export class EscrowReader {
   /** Each party's free escrow, in LILY wei, at the chain's latest block. */
   async read(parties: readonly Address[]): Promise<Map<Address, bigint>> {
     await this.sync();
+    const read: bigint[] = [];
+    // A few calls in flight at a time: a pass may need thousands of balances, and as many pending
+    // requests (and their promises) at once held memory and stalled the node for all of them.
+    for (let i = 0; i < parties.length; i += READ_CONCURRENCY) read.push(...(await this.readSome(parties.slice(i, i + READ_CONCURRENCY))));
+    return new Map(parties.map((p, i) => [p, read[i]!]));
+  }
+
+  private readSome(parties: readonly Address[]): Promise<bigint[]> {
     const cache = this.balances;
     const values = this.values;
-    const read = await Promise.all(
+    return Promise.all(
       parties.map((account) => {
         const key = account.toLowerCase();
         let balance = cache.get(key);
@@ -38,7 +49,6 @@ export class EscrowReader {
         return balance;
       }),
     );
-    return new Map(parties.map((p, i) => [p, read[i]!]));
   }
 
   /** Move to the chain's latest block: balances read at an earlier one are forgotten. */

@@ -34,6 +34,7 @@
 import type { Address, Hex } from "viem";
 import type { ResourceOfferRecord } from "@lily/protocol";
 import { moduleAllowed, notExcluded, priceWithinBudget, resourcesFree, type FilterPlugin } from "./filters.ts";
+import { jobCreatorRejection } from "./escrow.ts";
 import { pickGroup } from "./group.ts";
 import { dealsPerJob } from "./locks.ts";
 import {
@@ -561,9 +562,18 @@ export function planIndexed(
   const state: PlanState = { snapshot, held, now, excludesAny: hasKeys(snapshot.excluded), ...chains };
   const ranking = index.ranking;
   const plan: Plan = { proposals: [], rejections: new Map() };
+  // Past `fullReasonsUpTo` a job's reasons are what planning met, so a job its creator's escrow
+  // cannot back is refused as a whole, without evaluating any offer (the pick is the same: none).
+  const jobSideFirst = index.size > fullReasonsUpTo;
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
     const rejected = keyedRecord<string>();
+    const unbacked = jobSideFirst ? jobCreatorRejection(config.filters, job.offer, snapshot.escrow, held) : undefined;
+    if (unbacked) {
+      rejected[JOB_REJECTION] = unbacked;
+      plan.rejections.set(job.id, rejected);
+      continue;
+    }
     const chosen = pickGroup(job.offer, ranking.start(index, job, config, state, rejected), k);
     if (!chosen.group && index.size <= fullReasonsUpTo) {
       for (const offer of index.offers()) {
