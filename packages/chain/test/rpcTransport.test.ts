@@ -146,14 +146,15 @@ async function countingProxy(): Promise<{ url: string; requests: unknown[]; clos
 }
 
 const from = () => privateKeyToAccount(devAccounts[0]!).address;
-/** Calls whose answers differ, a JSON-RPC error and an invalid-params error among them. */
+/** Reads that go in batches, whose answers differ, with JSON-RPC errors (invalid params) among them. */
 const mixedCalls = (): [string, unknown[]][] => [
-  ["eth_chainId", []],
+  ["eth_blockNumber", []],
   ["eth_getBalance", [from(), "latest"]],
-  ["no_suchMethod", []],
   ["eth_getBlockByNumber", ["0x0", false]],
   ["eth_getBalance", ["not an address", "latest"]],
   ["eth_call", [{ from: from(), to: from(), data: "0x" }, "latest"]],
+  ["eth_getLogs", [{ fromBlock: "0x0", toBlock: "0x0" }]],
+  ["eth_call", [{ to: "not an address" }, "latest"]],
 ];
 
 /** Each call's outcome through viem's own transport, one request at a time. */
@@ -174,7 +175,7 @@ test("calls made together go as one batch, each with the answer or error it woul
     assert.equal(proxy.requests.length, 1, "one request for the whole burst");
     assert.ok(Array.isArray(proxy.requests[0]) && proxy.requests[0].length === calls.length);
     // A call alone in its turn is a plain request, as before.
-    assert.deepEqual(await outcome(transport, "eth_chainId"), alone[0]);
+    assert.deepEqual(await outcome(transport, "eth_blockNumber"), alone[0]);
     assert.equal(Array.isArray(proxy.requests[1]), false);
     // More than a batch holds: split, every call answered.
     const many = await Promise.all(Array.from({ length: MAX_BATCH + 5 }, () => outcome(transport, "eth_getBalance", [from(), "latest"])));
@@ -182,6 +183,17 @@ test("calls made together go as one batch, each with the answer or error it woul
     assert.deepEqual(
       proxy.requests.slice(2).map((r) => (Array.isArray(r) ? r.length : 1)),
       [MAX_BATCH, 5],
+    );
+    // A transaction's steps (and any call but the bursty reads) are never held for a batch.
+    const sent = proxy.requests.length;
+    await Promise.all(
+      ["eth_chainId", "eth_getTransactionCount", "eth_getTransactionReceipt"].map((m) =>
+        outcome(transport, m, m === "eth_getTransactionReceipt" ? [`0x${"11".repeat(32)}`] : m === "eth_chainId" ? [] : [from(), "latest"]),
+      ),
+    );
+    assert.deepEqual(
+      proxy.requests.slice(sent).map((r) => Array.isArray(r)),
+      [false, false, false],
     );
     // Switched off, every call is its own request.
     const unbatched = rpcTransport(proxy.url, { retryCount: 0, batch: false });
@@ -215,7 +227,7 @@ test("a batch that fails as a whole fails each call as its own request would; a 
     [`${oddUrl}/never`, { timeout: 300 }, { error: "TimeoutError" }],
   ] as const) {
     const transport = rpcTransport(url, { ...config, retryCount: 0 });
-    const got = (await Promise.all([0, 1, 2].map(() => outcome(transport, "eth_chainId")))) as Record<string, unknown>[];
+    const got = (await Promise.all([0, 1, 2].map(() => outcome(transport, "eth_blockNumber")))) as Record<string, unknown>[];
     for (const g of got) for (const [k, v] of Object.entries(expected)) assert.equal(g[k], v, `${url}: ${k}`);
   }
   const proxy = await countingProxy();
@@ -224,11 +236,13 @@ test("a batch that fails as a whole fails each call as its own request would; a 
     const client = createClient({ transport });
     const abort = new AbortController();
     const reason = new Error("caller gave up");
-    const gaveUp = transport({ retryCount: 0 }).request({ method: "eth_chainId" }, { signal: abort.signal } as never);
-    const stayed = client.request({ method: "eth_chainId" } as never);
+    const gaveUp = transport({ retryCount: 0 }).request({ method: "eth_blockNumber" }, { signal: abort.signal } as never);
+    const stayed = client.request({ method: "eth_getBalance", params: [from(), "latest"] } as never);
     abort.abort(reason);
     await assert.rejects(gaveUp, (e) => e === reason);
-    assert.equal(await stayed, "0x7a69");
+    assert.match(String(await stayed), /^0x[0-9a-f]+$/);
+    assert.equal(proxy.requests.length, 1);
+    assert.ok(Array.isArray(proxy.requests[0]), "the two went as one batch");
   } finally {
     await proxy.close();
   }
