@@ -8,7 +8,12 @@
 //   - a new job offer: that job alone, against the index;
 //   - a new resource offer: only the waiting jobs it could serve (its modules, within their
 //     budget, capacity enough), each against the index;
-//   - anything else (the sweep, capacity or escrow freed, a job re-opened): every open job.
+//   - anything else (capacity or escrow freed, a job re-opened): every open job;
+//   - the sweep: every open job, but only if something could have changed a waiting job's outcome
+//     since the last whole pass (`wholePassDue`): a new block (escrow), a write of the book that
+//     frees or changes what it offers (`OrderBook.generation`), time ending a hold, or a pass that
+//     left work behind. Else it only expires the job offers past their expiry: an idle solver
+//     with thousands of waiting jobs plans nothing, second after second.
 // Escrow is read only for the parties planning actually evaluates (see `pass`), not for every
 // provider on the book.
 // While the book is small (at most `fullPassUpTo` offers) every pass is a whole one, so the
@@ -31,7 +36,8 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export interface MatchingDeps {
   book: OrderBook;
-  escrow: Pick<EscrowReader, "read" | "sync" | "peek">;
+  /** `sync` gives the block it moved to (EscrowReader's); anything else: unknown, so every sweep plans. */
+  escrow: Pick<EscrowReader, "read" | "peek"> & { sync(): Promise<unknown> };
   publisher: Publisher;
   logger: Logger;
   domain: Domain;
@@ -40,14 +46,31 @@ export interface MatchingDeps {
   fullPassUpTo?: number;
 }
 
-/** What a pass is for: every open job offer, or only these job offers and the waiting jobs these new resource offers could serve. */
-export type MatchScope = "all" | { jobs?: readonly Hex[]; offers?: readonly ResourceOfferRecord[] };
+/** What a pass is for: every open job offer, every one if anything changed since the last whole pass (the sweep), or only these job offers and the waiting jobs these new resource offers could serve. */
+export type MatchScope = "all" | "sweep" | { jobs?: readonly Hex[]; offers?: readonly ResourceOfferRecord[] };
+
+/** What the last whole pass saw: the book's generation, the block its escrow was read at, and the second its holdings stood until. */
+interface WholePass {
+  generation: number;
+  block: bigint | undefined;
+  until: number;
+}
+
+interface Pending {
+  all: boolean;
+  sweep: boolean;
+  jobs: Set<Hex>;
+  offers: ResourceOfferRecord[];
+}
+const nothingPending = (): Pending => ({ all: false, sweep: false, jobs: new Set(), offers: [] });
 
 export class Matching {
   private readonly passes = new Coalescer(() => this.pass());
   private readonly deps: MatchingDeps;
   /** What the next pass is for: the scopes of every request that joined it. */
-  private pending = { all: false, jobs: new Set<Hex>(), offers: [] as ResourceOfferRecord[] };
+  private pending = nothingPending();
+  /** Undefined: none yet, or a pass since left work to the sweep (it failed, or planned without some balance). */
+  private whole: WholePass | undefined;
 
   constructor(deps: MatchingDeps) {
     this.deps = deps;
@@ -56,6 +79,7 @@ export class Matching {
   /** Match the open job offers `scope` concerns (default: all); resolves when a pass that saw every change so far is done. */
   rematch(scope: MatchScope = "all"): Promise<void> {
     if (scope === "all") this.pending.all = true;
+    else if (scope === "sweep") this.pending.sweep = true;
     else {
       for (const id of scope.jobs ?? []) this.pending.jobs.add(id);
       this.pending.offers.push(...(scope.offers ?? []));
@@ -108,7 +132,7 @@ export class Matching {
   }
 
   /** The ids of the job offers this pass is for (those still open are matched); undefined: every open job offer. */
-  private jobsInScope(scope: { all: boolean; jobs: Set<Hex>; offers: ResourceOfferRecord[] }): Set<Hex> | undefined {
+  private jobsInScope(scope: Pending): Set<Hex> | undefined {
     const { book, config, fullPassUpTo = 1_000 } = this.deps;
     if (scope.all || book.offerIndex().size <= fullPassUpTo || !indexable(config)) return undefined;
     const jobs = scope.offers.length > 0 ? book.openJobOffers().filter((j) => scope.offers.some((o) => couldServe(o, j))) : [];
@@ -116,9 +140,38 @@ export class Matching {
   }
 
   private async pass(): Promise<void> {
-    const { book, escrow, publisher, logger, config, fullPassUpTo = 1_000 } = this.deps;
     const scope = this.pending;
-    this.pending = { all: false, jobs: new Set(), offers: [] };
+    this.pending = nothingPending();
+    try {
+      if (scope.sweep && !scope.all) scope.all = await this.wholePassDue();
+      if (scope.sweep && !scope.all && scope.jobs.size === 0 && scope.offers.length === 0) return this.idleSweep();
+      await this.plan(scope);
+    } catch (e) {
+      this.whole = undefined; // what this pass was for is left to the next sweep
+      throw e;
+    }
+  }
+
+  /** Whether anything could change a waiting job's outcome since the last whole pass (when in doubt, yes). */
+  private async wholePassDue(): Promise<boolean> {
+    const { book, escrow } = this.deps;
+    const last = this.whole;
+    if (!last || book.generation !== last.generation || seconds(Date.now()) > last.until) return true;
+    if (!book.hasOpenJobOffers()) return true; // nothing to plan: a whole pass costs nothing
+    const block = blockOf(await escrow.sync());
+    return block === undefined || block !== last.block;
+  }
+
+  /** A sweep with nothing to re-plan: only the job offers past their expiry end. */
+  private idleSweep(): void {
+    const { book, publisher, logger } = this.deps;
+    const expired = book.atomically(() => book.expireJobOffers(seconds(Date.now())));
+    for (const id of expired) publisher.jobOffer(id);
+    logger.debug("sweep: nothing changed since the last whole pass, no re-plan", { block: this.whole?.block, expired: expired.length });
+  }
+
+  private async plan(scope: Pending): Promise<void> {
+    const { book, escrow, publisher, logger, config, fullPassUpTo = 1_000 } = this.deps;
     const ids = this.jobsInScope(scope);
     const changedJobs = new Set<Hex>();
     const proposed: Hex[] = [];
@@ -134,9 +187,10 @@ export class Matching {
     // the pass has one job, whose look-ahead is its plan (`fillProposals`).
     const known = new Map<string, bigint>();
     let lookAhead = true;
+    let block: bigint | undefined;
     // Balances already read at the chain's current block need no read again (one call to check it).
     if (ids ? ids.size > 0 : book.hasOpenJobOffers()) {
-      await escrow.sync();
+      block = blockOf(await escrow.sync());
       // For many jobs, their creators first, in one read: a job its creator's escrow cannot back
       // is refused before any offer is evaluated (jobCreatorRejection), so it costs no provider's
       // read. (One job reads its creator with its pick's provider: one round trip, not two.)
@@ -155,6 +209,7 @@ export class Matching {
       if (last) lookAhead = false;
       const balances = new Balances(known, (a) => escrow.peek(a), missing, last ? 0n : ASSUMED_FUNDED);
       const snapshot = { ...book.usage(seconds(now), ids && [...jobs.keys()]), jobs: [...jobs.values()], escrow: balances };
+      const until = book.holdingsUntil();
       const plan =
         jobs.size > 0
           ? planIndexed(book.offerIndex(), snapshot, config, seconds(now), { fullReasonsUpTo: fullPassUpTo, lookAhead })
@@ -172,6 +227,10 @@ export class Matching {
         for (const id of book.expireJobOffers(seconds(now))) changedJobs.add(id);
         this.persist(plan, jobs, now, changedJobs, proposed);
       });
+      // In the same tick as the plan: a write after it counts as a change for the next sweep. A
+      // round that went without some balance may have refused a job it could match: the sweep's.
+      if (last && missing.size > 0) this.whole = undefined;
+      else if (!ids) this.whole = { generation: book.generation, block, until };
       break;
     }
     for (const id of proposed) {
@@ -247,5 +306,7 @@ class Balances extends Map<Address, bigint> {
 /** Whether `offer` passes the filters the index prunes by for `job`: its module, within budget, capacity enough. */
 const couldServe = (offer: ResourceOfferRecord, job: JobOfferRecord) =>
   offer.offer.modules.includes(job.offer.module) && offer.offer.price <= job.offer.maxPrice && RESOURCE_KEYS.every((k) => job.offer[k] <= offer.offer[k]);
+
+const blockOf = (synced: unknown) => (typeof synced === "bigint" ? synced : undefined);
 
 const unique = (list: readonly Address[]) => [...new Map(list.map((a) => [a.toLowerCase(), a])).values()];

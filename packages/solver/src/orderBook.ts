@@ -65,6 +65,8 @@ export class OrderBook {
   private holdings: (Holdings & { from: number }) | undefined;
   /** While a transaction runs: how to undo what it did to the index, should it roll back. */
   private undo: (() => void)[] | undefined;
+  /** Bumped by every write that could let a waiting job match (see `generation`). */
+  private changes = 0;
 
   constructor(path: string) {
     this.db = openDatabase(path, [...orderBookMigrations]);
@@ -77,6 +79,21 @@ export class OrderBook {
   /** The open database, for the stores that share its file (model offers: modelOffers/modelOfferBook.ts). */
   get database(): Database {
     return this.db;
+  }
+
+  /**
+   * A count of the writes that could let a job the last whole matching pass left waiting match
+   * now: offers added or retired, deals changed (capacity or escrow freed), job offers re-opened
+   * or ended. Writes that only hold more (a proposed deal, rejections, an exclusion, an expiry)
+   * do not count. A rolled-back write still counts: a pass too many, never one too few.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** Unix seconds: the last second the deals' holdings last read stand without a write (time frees a dropped deal a party signed); 0 if not read. */
+  holdingsUntil(): number {
+    return this.holdings?.until ?? 0;
   }
 
   /** Run `fn` in one transaction: all of its writes land, or none. Not reentrant. */
@@ -151,6 +168,7 @@ export class OrderBook {
    * is counted per provider across all of them), but never two prices for one module.
    */
   addResourceOffer(rec: ResourceOfferRecord): void {
+    this.changes++;
     const rows = this.sql("SELECT * FROM resource_offers WHERE provider = ? AND active = 1").all(rec.offer.provider) as Row[];
     for (const old of rows.map((r) => toResourceOffer(r, this.offers))) {
       if (old.offer.modules.some((m) => rec.offer.modules.includes(m))) {
@@ -187,6 +205,7 @@ export class OrderBook {
   deactivateProvider(provider: Address): number {
     const rows = this.sql("UPDATE resource_offers SET active = 0 WHERE provider = ? AND active = 1 RETURNING id").all(provider) as { id: Hex }[];
     this.retired(rows.map((r) => r.id));
+    if (rows.length > 0) this.changes++;
     return rows.length;
   }
 
@@ -195,6 +214,7 @@ export class OrderBook {
     const rows = this.sql("UPDATE resource_offers SET active = 0 WHERE active = 1 AND expires_at <= ? RETURNING id").all(now) as { id: Hex }[];
     const ids = rows.map((r) => r.id);
     this.retired(ids);
+    if (ids.length > 0) this.changes++;
     return ids;
   }
 
@@ -270,16 +290,19 @@ export class OrderBook {
    * abandoned job offer never comes back.
    */
   reopenJobOffer(id: Hex, dealId: Hex): boolean {
-    return (
+    const reopened =
       this.sql(
         "UPDATE job_offers SET status = 'open', deal_ids = '[]' WHERE id = ? AND status = 'matched' AND EXISTS (SELECT 1 FROM json_each(deal_ids) WHERE value = ?)",
-      ).run(id, dealId).changes > 0
-    );
+      ).run(id, dealId).changes > 0;
+    if (reopened) this.changes++;
+    return reopened;
   }
 
   /** End a job offer for good (cancelled by its job creator, or abandoned by it) unless it already ended; returns whether it did. */
   endJobOffer(id: Hex, status: Extract<JobOfferRecord["status"], "cancelled" | "abandoned">): boolean {
-    return this.sql("UPDATE job_offers SET status = ? WHERE id = ? AND status IN ('open', 'matched')").run(status, id).changes > 0;
+    const ended = this.sql("UPDATE job_offers SET status = ? WHERE id = ? AND status IN ('open', 'matched')").run(status, id).changes > 0;
+    if (ended) this.changes++;
+    return ended;
   }
 
   /** The deals currently holding a job offer (its `dealIds`: one, or a replica group), in that order. */
@@ -358,12 +381,14 @@ export class OrderBook {
     const set = [...keys.map((k) => `${dealColumns[k]} = ?`), "updated_at = ?"].join(", ");
     this.sql(`UPDATE deals SET ${set} WHERE id = ?`).run(...values, now, id);
     this.holdings = undefined;
+    this.changes++;
   }
 
   /** Record what the chain showed of a deal. */
   setOnChain(id: Hex, fact: ChainFact): void {
     this.sql("UPDATE deals SET on_chain = ? WHERE id = ?").run(fact, id);
     this.holdings = undefined;
+    this.changes++;
   }
 
   /** A new deal holds its provider's capacity and both parties' escrow until it opens: add it to the sums kept, as SQL would count it. */

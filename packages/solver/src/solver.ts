@@ -288,12 +288,13 @@ export class Solver {
   /**
    * Follow the chain (deal events, then what chain time has ended: deals not opened by their
    * openBy, deals past their deadline with no result), retire expired resource offers, then
-   * match again with whatever capacity that freed.
+   * match again with whatever capacity that freed: every open job, if anything changed since the
+   * last whole pass (see matching.ts).
    */
   async sweep(): Promise<void> {
     await this.follower.follow().catch((e) => this.logger.error("following the chain failed", { err: e }));
     this.book.atomically(() => this.book.deactivateExpiredResourceOffers(seconds(Date.now())));
-    await this.rematch();
+    await this.rematch("sweep");
   }
 }
 

@@ -51,8 +51,8 @@ export class EscrowReader {
     );
   }
 
-  /** Move to the chain's latest block: balances read at an earlier one are forgotten. */
-  async sync(): Promise<void> {
+  /** Move to the chain's latest block (returned): balances read at an earlier one are forgotten. */
+  async sync(): Promise<bigint> {
     // Typed (UNREACHABLE while the node is away), so a request that needed it answers 502 UNREACHABLE
     // (which clients wait out) rather than 500 INTERNAL (which they give up on).
     const block = await withLilyErrors(() => this.client.publicClient.getBlockNumber({ cacheTime: 0 }));
@@ -61,6 +61,7 @@ export class EscrowReader {
       this.balances = new Map();
       this.values = new Map();
     }
+    return block;
   }
 
   /** A party's free escrow if it was read at the current block, else undefined. */
