@@ -133,6 +133,8 @@ export class OrderBook {
 
   /** An offer left the book: out of the index, and its parsed form is no longer worth keeping. */
   private retired(ids: readonly Hex[]): void {
+    // Every retirement counts as a change for the sweep (`generation`), whichever write retired it.
+    if (ids.length > 0) this.changes++;
     const index = this.index;
     for (const id of ids) {
       const rec = index?.get(id);
@@ -205,7 +207,6 @@ export class OrderBook {
   deactivateProvider(provider: Address): number {
     const rows = this.sql("UPDATE resource_offers SET active = 0 WHERE provider = ? AND active = 1 RETURNING id").all(provider) as { id: Hex }[];
     this.retired(rows.map((r) => r.id));
-    if (rows.length > 0) this.changes++;
     return rows.length;
   }
 
@@ -214,7 +215,6 @@ export class OrderBook {
     const rows = this.sql("UPDATE resource_offers SET active = 0 WHERE active = 1 AND expires_at <= ? RETURNING id").all(now) as { id: Hex }[];
     const ids = rows.map((r) => r.id);
     this.retired(ids);
-    if (ids.length > 0) this.changes++;
     return ids;
   }
 
