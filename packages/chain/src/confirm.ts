@@ -12,6 +12,8 @@ export interface WriteResult {
   txHash: Hash;
   gasUsed: bigint;
   blockNumber: bigint;
+  /** The block's hash: whether that block is still the chain's (a node can lose its last blocks) is checked by it. */
+  blockHash: Hash;
 }
 
 export async function confirm(client: LilyClient, hash: Hash): Promise<TransactionReceipt> {
@@ -29,7 +31,7 @@ export async function confirm(client: LilyClient, hash: Hash): Promise<Transacti
 }
 
 export function written(receipt: TransactionReceipt): WriteResult {
-  return { txHash: receipt.transactionHash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+  return { txHash: receipt.transactionHash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber, blockHash: receipt.blockHash };
 }
 
 /** How long a receipt is waited for at most, as viem's waitForTransactionReceipt does. */

@@ -71,7 +71,19 @@ const migrations = [
   "CREATE INDEX deals_status ON deals (status)",
   // Inference leases (leases/leaseBook.ts).
   ...leaseMigrations,
+  // The blocks a settled deal's record relies on, until checked to be still the chain's (lostBlocks.ts).
+  `CREATE TABLE relied_blocks (
+     number INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     PRIMARY KEY (number, hash)
+   )`,
 ];
+
+/** A block by its number and hash. */
+export interface BlockRef {
+  number: bigint;
+  hash: Hex;
+}
 
 interface Row {
   id: string;
@@ -175,6 +187,41 @@ export class ProviderDb {
   followed(): LocalDeal[] {
     const marks = FOLLOWED.map(() => "?").join(", ");
     return (this.db.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map(fromRow);
+  }
+
+  /** Remember a block a record relies on (written before the record, so a crash cannot skip it). */
+  relyOn(block: BlockRef): void {
+    this.db.prepare("INSERT OR IGNORE INTO relied_blocks (number, hash) VALUES (?, ?)").run(block.number, block.hash.toLowerCase());
+  }
+
+  reliedBlocks(): BlockRef[] {
+    const rows = this.db.prepare("SELECT number, hash FROM relied_blocks ORDER BY number").all() as unknown as { number: number; hash: string }[];
+    return rows.map((r) => ({ number: BigInt(r.number), hash: r.hash as Hex }));
+  }
+
+  /** Forget these blocks, checked to be the chain's (or lost, and dealt with); the highest checked one is kept by the caller if still needed. */
+  forgetBlocks(blocks: readonly BlockRef[]): void {
+    const del = this.db.prepare("DELETE FROM relied_blocks WHERE number = ? AND hash = ?");
+    transaction(this.db, () => {
+      for (const b of blocks) del.run(b.number, b.hash.toLowerCase());
+    });
+  }
+
+  /**
+   * Follow again the settled deals whose deadline (unix seconds) has not passed: the chain lost
+   * blocks, maybe the one that paid them, and until the deadline a lost commit can be sent again.
+   * They go back to `committed`, and the next pass reads each from the chain. Returns their ids.
+   */
+  followSettledAgain(now: number): Hex[] {
+    return transaction(this.db, () => {
+      const rows = this.db
+        .prepare("SELECT id FROM deals WHERE status = 'settled' AND CAST(json_extract(deal, '$.deadline') AS INTEGER) >= ?")
+        .all(now) as unknown as { id: Hex }[];
+      this.db
+        .prepare("UPDATE deals SET status = 'committed', updated_at = ? WHERE status = 'settled' AND CAST(json_extract(deal, '$.deadline') AS INTEGER) >= ?")
+        .run(Date.now(), now);
+      return rows.map((r) => r.id);
+    });
   }
 
   all(): LocalDeal[] {

@@ -24,6 +24,7 @@ import { observe } from "./observe.ts";
 import { nextStep, shouldCheck } from "./nextStep.ts";
 import { applyStep } from "./applyStep.ts";
 import { DealSteps } from "./dealSteps.ts";
+import { watchLostBlocks } from "./lostBlocks.ts";
 import { isEcho } from "./newsFilter.ts";
 import { RunGate } from "./runGate.ts";
 import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
@@ -193,6 +194,8 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     if (!closed) steps.handle(id, f, withNews);
   }
 
+  const lostBlocks = watchLostBlocks({ db, chain: deps.chain, logger: log, clock, onLost: () => news() });
+
   let lastOfferCheck = clock();
   let offerCheck: Promise<void> | undefined;
   /** At most once per poll interval, and one at a time: is the solver still holding our offer? */
@@ -241,6 +244,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       );
     }
     checkOffer();
+    lostBlocks.check();
   }
 
   let timer: NodeJS.Timeout | undefined;
@@ -355,7 +359,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
         await leaseService?.close();
         await Promise.allSettled(models.map((m) => m.runner.close()));
         const grace = new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
-        await Promise.race([Promise.allSettled([...steps.inFlight(), offerCheck]), grace]);
+        await Promise.race([Promise.allSettled([...steps.inFlight(), offerCheck, lostBlocks.running]), grace]);
         db.close();
       })();
       return closing;

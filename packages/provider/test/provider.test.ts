@@ -35,6 +35,21 @@ function signedByProviders(net: Network, jobOfferId: Hex, k = 1): Promise<DealRe
   });
 }
 
+/** A WASM executor whose jobs start only once `release` is called. */
+function gatedExecutor() {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const real = createWasmExecutor();
+  const executor = {
+    ...real,
+    start: async (spec: Parameters<typeof real.start>[0]) => {
+      await gate;
+      return real.start(spec);
+    },
+  };
+  return { executor, release };
+}
+
 async function stdoutOf(net: Network, resultCid: string): Promise<string> {
   const result = await net.store.getRecord<ResultManifest>(resultCid);
   assert.equal(result.exitCode, 0, `the module ran: ${JSON.stringify(result.files)}`);
@@ -251,16 +266,7 @@ test("a restarted provider keeps the offer the solver still holds, sends it agai
 test("a deal whose opening the chain node lost (restarted without its last blocks) is opened again by the provider, run and paid", async (t) => {
   const net = await network(t);
   // The job waits at the executor until the chain has lost the opening, so the loss lands between opening and commit.
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const real = createWasmExecutor();
-  const executor = {
-    ...real,
-    start: async (spec: Parameters<typeof real.start>[0]) => {
-      await gate;
-      return real.start(spec);
-    },
-  };
+  const { executor, release } = gatedExecutor();
   const provider = await net.startProvider(net.providers[0]!, { deps: { executor } });
   const before = await net.ledger();
   const job = await net.postJob({ inputs: await net.store.putRecord({ message: "opened twice" }) });
@@ -278,6 +284,35 @@ test("a deal whose opening the chain node lost (restarted without its last block
 
   await statusOf(provider, deal!.id, "settled");
   assert.match(await stdoutOf(net, local(provider, deal!.id)!.resultCid!), /opened twice/);
+  const after = await net.ledger();
+  assert.equal(after.jobCreator, before.jobCreator - PRICE, "the job creator paid the price once");
+  assert.deepEqual(after.providers, [before.providers[0]! + PRICE, ...before.providers.slice(1)], "the provider was paid and its collateral returned");
+  assert.equal(after.locked, 0n);
+});
+
+test("a result commit the chain node lost after it settled the deal (restarted without its last blocks) is committed again before the deadline, and the provider is paid, not slashed", async (t) => {
+  const net = await network(t);
+  // The job waits at the executor until the snapshot is taken, so the commit lands after it.
+  const { executor, release } = gatedExecutor();
+  const provider = await net.startProvider(net.providers[0]!, { deps: { executor } });
+  const before = await net.ledger();
+  const job = await net.postJob({ inputs: await net.store.putRecord({ message: "committed twice" }) });
+  const [deal] = await signedByProviders(net, job.id);
+  await net.signAsJobCreator(deal!);
+  await statusOf(provider, deal!.id, "opened");
+
+  const rpc = (method: string, params: unknown[] = []) => net.deployer.publicClient.request({ method, params } as never) as Promise<unknown>;
+  const snapshot = await rpc("evm_snapshot");
+  release();
+  await statusOf(provider, deal!.id, "settled");
+  assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "settled");
+  // What anvil does across a stop that loses its last blocks: the confirmed commit (and the payment) is gone.
+  assert.equal(await rpc("evm_revert", [snapshot]), true);
+  assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "open");
+
+  await eventually("the result committed again", async () => (await dealState(net.deployer, { dealId: deal!.id })) === "settled");
+  await statusOf(provider, deal!.id, "settled");
+  assert.match(await stdoutOf(net, local(provider, deal!.id)!.resultCid!), /committed twice/);
   const after = await net.ledger();
   assert.equal(after.jobCreator, before.jobCreator - PRICE, "the job creator paid the price once");
   assert.deepEqual(after.providers, [before.providers[0]! + PRICE, ...before.providers.slice(1)], "the provider was paid and its collateral returned");

@@ -17,7 +17,7 @@
 // receipt, another party opening first) meets its own state change on chain and is skipped
 // (`DealsAlreadyOpened`, `DealsNotOpen`): nothing opens or pays twice.
 import type { Hex } from "viem";
-import { commitResult, commitResults, dealId, openDeal, openDeals, type LilyClient, type SkippedItem } from "@lily/chain";
+import { commitResult, commitResults, dealId, openDeal, openDeals, type LilyClient, type SkippedItem, type WriteResult } from "@lily/chain";
 import { LilyError, type DealMessage, type ErrorCode } from "@lily/protocol";
 import { refusal } from "../refusal.ts";
 import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.ts";
@@ -40,6 +40,8 @@ export interface Sent {
   gasUsed: bigint;
   /** How many items the transaction carried (1: the single call). */
   batchSize: number;
+  /** The block that carried it. */
+  block: { number: bigint; hash: Hex };
 }
 
 export interface Committed extends Sent {
@@ -73,6 +75,8 @@ export function skippedError(s: SkippedItem, kind: "openDeals" | "commitResults"
   });
 }
 
+const blockOf = (r: WriteResult) => ({ number: r.blockNumber, hash: r.blockHash });
+
 /** Each item sent alone: its own outcome, as the single path gives it. */
 async function oneByOne<I, R>(items: I[], single: (item: I) => Promise<R>): Promise<ItemOutcome<R>[]> {
   return Promise.all(
@@ -90,7 +94,7 @@ export function createChainBatches(chain: LilyClient, opts: BatcherOptions = def
 
   const openSingle = async (item: OpenItem): Promise<Sent> => {
     const r = await openDeal(chain, item);
-    return { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: 1 };
+    return { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: 1, block: blockOf(r) };
   };
   const opens = new Batcher<OpenItem, Sent>(opts, async (items) => {
     if (items.length === 1) return oneByOne(items, openSingle);
@@ -107,13 +111,15 @@ export function createChainBatches(chain: LilyClient, opts: BatcherOptions = def
     const skipped = new Map(r.skipped.map((s) => [s.index, s]));
     return items.map((_, i): ItemOutcome<Sent> => {
       const s = skipped.get(i);
-      return s ? { ok: false, error: skippedError(s, "openDeals") } : { ok: true, value: { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: items.length } };
+      return s
+        ? { ok: false, error: skippedError(s, "openDeals") }
+        : { ok: true, value: { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: items.length, block: blockOf(r) } };
     });
   });
 
   const commitSingle = async (item: CommitItem): Promise<Committed> => {
     const r = await commitResult(chain, item);
-    return { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: 1, settled: r.settled };
+    return { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: 1, block: blockOf(r), settled: r.settled };
   };
   const commits = new Batcher<CommitItem, Committed>(opts, async (items) => {
     if (items.length === 1) return oneByOne(items, commitSingle);
@@ -130,7 +136,7 @@ export function createChainBatches(chain: LilyClient, opts: BatcherOptions = def
       const s = skipped.get(i);
       if (s) return { ok: false, error: skippedError(s, "commitResults") };
       const id = dealId(chain.addresses, item.deal).toLowerCase();
-      return { ok: true, value: { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: items.length, settled: settled.has(id) } };
+      return { ok: true, value: { txHash: r.txHash, gasUsed: r.gasUsed, batchSize: items.length, block: blockOf(r), settled: settled.has(id) } };
     });
   });
 
