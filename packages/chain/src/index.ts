@@ -7,6 +7,7 @@ export * from "./deal.ts";
 export * from "./lease.ts";
 export * from "./errors.ts";
 export type { WriteResult } from "./confirm.ts";
+export * from "./reliedBlocks.ts";
 export { writeContract, sendValue } from "./send.ts";
 export * from "./generated/artifacts.ts";
 export * from "./actions/deposit.ts";

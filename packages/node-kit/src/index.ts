@@ -2,3 +2,4 @@
 export * from "./logger.ts";
 export * from "./sqlite.ts";
 export * from "./keystore.ts";
+export * from "./reliedBlocksTable.ts";
