@@ -38,7 +38,7 @@ export async function observe(chain: LilyClient, d: Dispute & { deals: DealMessa
       };
     }),
   );
-  const view: ChainView = { block: Number(latest.number), time: Number(latest.timestamp), deals };
+  const view: ChainView = { block: Number(latest.number), blockHash: latest.hash, time: Number(latest.timestamp), deals };
   if (!deals.some((x) => x.state === "challenged")) {
     const ruled = await rulingOnChain(chain, d.deals);
     return ruled ? { ...view, ruled } : view;

@@ -1,8 +1,9 @@
 // The mediator's record of disputes, in SQLite: every dispute it has seen, where it got to, and
 // the ruling it sent, plus the last block scanned. A restarted mediator resumes from there; a
 // dispute that reached a terminal status (ruled, not-mine, failed) is never touched again, so
-// it never rules twice.
-import { openDatabase, transaction, type Database } from "@lily/node-kit";
+// it never rules twice: the one way back is `followAgain`, when the chain node lost blocks a
+// record relied on (reliedBlocks in @lily/chain), and even then the contract refuses a second ruling.
+import { openDatabase, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
 import { Deal, LilyError, parse, toWire } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import { TERMINAL, type Dispute, type DisputeSighting, type DisputeStatus, type Ruling } from "./dispute.ts";
@@ -33,6 +34,16 @@ const migrations = [
      BEGIN SELECT RAISE(ABORT, 'dispute is final'); END;`,
   // A mediator without the turn also looks again when the turn passes on (chain time, seconds).
   `ALTER TABLE disputes ADD COLUMN recheck_at INTEGER;`,
+  // The blocks a final record (a ruling sent, a dispute resolved) and the scan cursor rely on,
+  // until checked to be still the chain's. A final dispute goes back to 'seen' only when the node
+  // lost one of them (followAgain), and only by counting it in `revivals`: its ruling, or what
+  // ended it, may be gone.
+  `${reliedBlocksMigration};
+   ALTER TABLE disputes ADD COLUMN revivals INTEGER NOT NULL DEFAULT 0;
+   DROP TRIGGER ruled_is_final;
+   CREATE TRIGGER ruled_is_final BEFORE UPDATE ON disputes
+     WHEN OLD.status IN ('ruled', 'not-mine', 'failed') AND NOT (NEW.status = 'seen' AND NEW.revivals = OLD.revivals + 1)
+     BEGIN SELECT RAISE(ABORT, 'dispute is final'); END;`,
 ];
 
 interface Row {
@@ -60,11 +71,14 @@ export type DisputeUpdate = Partial<Pick<Dispute, "deals" | "mediators" | "rulin
 export class MediatorDb {
   private readonly db: Database;
   private readonly now: () => number;
+  /** The blocks the final records and the scan cursor rely on. */
+  readonly blocks: ReliedBlocksTable;
 
   /** `now` (milliseconds) stamps when each dispute was first seen and last changed. */
   constructor(path: string, now: () => number = Date.now) {
     this.db = openDatabase(path, migrations);
     this.now = now;
+    this.blocks = reliedBlocksTable(this.db);
   }
 
   /** The last block whose events were recorded, or undefined on a fresh database. */
@@ -76,7 +90,7 @@ export class MediatorDb {
   /**
    * Record the disputes found in blocks up to `toBlock` and move the cursor there, in one
    * transaction: a crash loses neither a dispute nor the place to resume from. A dispute seen
-   * again (a rescan) is ignored.
+   * again (a rescan) is not added twice; if it is not final, it is looked at on the next pass.
    */
   recordScan(toBlock: number, found: DisputeSighting[]): number {
     return transaction(this.db, () => {
@@ -84,9 +98,20 @@ export class MediatorDb {
         `INSERT INTO disputes (key, kind, event, tx_hash, block_number, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'seen', ?, ?) ON CONFLICT(key) DO NOTHING`,
       );
+      // Seen again while not final: the chain lost blocks and this is the dispute raised again
+      // (or a rescan after the loss), so it is looked at now, not at its old recheck.
+      const again = this.db.prepare(
+        `UPDATE disputes SET tx_hash = ?, block_number = ?, recheck_block = NULL, recheck_at = NULL
+         WHERE key = ? AND status NOT IN (${TERMINAL.map(() => "?").join(", ")})`,
+      );
       let added = 0;
       const now = this.now();
-      for (const d of found) added += Number(insert.run(d.key.toLowerCase(), d.kind, d.event, d.txHash, d.blockNumber, now, now).changes);
+      for (const d of found) {
+        const key = d.key.toLowerCase();
+        const n = Number(insert.run(key, d.kind, d.event, d.txHash, d.blockNumber, now, now).changes);
+        if (n === 0) again.run(d.txHash, d.blockNumber, key, ...TERMINAL);
+        added += n;
+      }
       this.db
         .prepare("INSERT INTO scan (id, last_block) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_block = MAX(last_block, excluded.last_block)")
         .run(toBlock);
@@ -161,6 +186,27 @@ export class MediatorDb {
     this.db.prepare("UPDATE disputes SET attempts = attempts + 1, error = ?, updated_at = ? WHERE key = ?").run(reason, this.now(), key.toLowerCase());
     const attempted = this.get(key)!;
     return attempted.attempts >= maxAttempts ? this.update(key, { status: "failed", error: reason }) : attempted;
+  }
+
+  /**
+   * The chain lost blocks: scan again from after `scanFrom`, and look again at every dispute
+   * ruled or resolved since `sinceMs` (its ruling, or what ended it, may be gone; older ones are
+   * past any mediation timeout) and at every waiting one now. A ruling still on chain is found
+   * by the next look; one that is gone is sent again. Returns how many disputes were revived.
+   */
+  followAgain(scanFrom: number, sinceMs: number): number {
+    return transaction(this.db, () => {
+      this.db.prepare("UPDATE scan SET last_block = MIN(last_block, ?) WHERE id = 1").run(scanFrom);
+      this.db.prepare("UPDATE disputes SET recheck_block = NULL, recheck_at = NULL WHERE status IN ('seen', 're-running', 'ruling')").run();
+      return Number(
+        this.db
+          .prepare(
+            `UPDATE disputes SET status = 'seen', revivals = revivals + 1, error = NULL, recheck_block = NULL, recheck_at = NULL, updated_at = ?
+             WHERE status IN ('ruled', 'not-mine') AND updated_at >= ?`,
+          )
+          .run(this.now(), sinceMs).changes,
+      );
+    });
   }
 
   close(): void {

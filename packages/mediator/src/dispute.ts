@@ -1,7 +1,7 @@
 // The mediator's vocabulary: a dispute is one request for a ruling that the chain announced, on
 // one deal (a challenge, an audit that hit) or on a group of replicas with no majority.
 import type { Address, Hex } from "viem";
-import type { DealMessage } from "@lily/protocol";
+import type { DealMessage, Hex32 } from "@lily/protocol";
 
 export type DisputeKind =
   | "challenge" // optimistic: the job creator challenged the committed result
@@ -25,6 +25,8 @@ export interface Ruling {
   comparator: number;
   /** One line per deal: why. */
   details: string[];
+  /** Per deal, the committed result digest judged (null: none); absent in rulings recorded before it was kept. */
+  digests?: (Hex32 | null)[];
 }
 
 export interface Dispute {

@@ -3,9 +3,10 @@
 // with no majority) and moves each one on by the pure `nextStep`: skip it as not ours, wait for
 // the turn, lock the draw, re-run the job in the provider's sandbox, judge, rule. Every step is
 // recorded in SQLite first, so a restarted mediator resumes where it stopped and never rules twice.
+// The blocks its final records rely on are checked to stay the chain's (lostBlocks.ts).
 import type { Abi, Address, Hex } from "viem";
 import type { Client, SolverRoutes } from "@lily/api";
-import { dealId, lilyDealsAbi, lockDraw, rule, ruleReplicas, untilChainAnswers, type LilyClient } from "@lily/chain";
+import { blockOf, dealId, lilyDealsAbi, lockDraw, rule, ruleReplicas, untilChainAnswers, type LilyClient } from "@lily/chain";
 import { LilyError, isLilyError, type DealMessage, type JobOffer } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -25,6 +26,7 @@ import { ruleOn } from "./judge.ts";
 import { nextStep, type ChainView, type StepContext } from "./nextStep.ts";
 import { observe, readMediationTimes } from "./chainView.ts";
 import { revertedWith } from "./reverted.ts";
+import { watchMediatorBlocks } from "./lostBlocks.ts";
 
 export interface RunningMediator {
   address: Address;
@@ -66,6 +68,7 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
   const db = new MediatorDb(opts.dbPath, () => clock.now());
   const { events, missing } = disputeEventsIn(lilyDealsAbi as Abi);
   if (missing.length) log.warn("the LilyDeals ABI lacks dispute events; those disputes will not be seen", { missing });
+  const lostBlocks = watchMediatorBlocks({ db, chain, logger: log, clock: () => clock.now(), mediationTimeoutSeconds: times.mediationTimeoutSeconds });
   /** Undecided disputes are not looked at again before this wall-clock time (lost on restart: a retry comes sooner). */
   const notBefore = new Map<Hex, number>();
 
@@ -102,10 +105,12 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
           view = await observe(chain, d as Known, me);
           break;
         case "not-mine":
+          relyOnView(view);
           db.update(key, { status: "not-mine", error: step.reason });
           log.info("dispute is not ours", { dispute: key, reason: step.reason });
           return;
         case "ruled":
+          relyOnView(view);
           db.update(key, { status: "ruled", rulingTx: step.txHash });
           log.info("ruling already on chain", { dispute: key, txHash: step.txHash });
           return;
@@ -144,6 +149,11 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
     throw new LilyError({ code: "INTERNAL", field: "dispute", message: `dispute ${key}: no decision after ${MAX_STEPS} steps` });
   }
 
+  /** A final record made from `view` relies on its block: if the node loses it, the dispute is looked at again. */
+  function relyOnView(view: ChainView | undefined): void {
+    if (view?.blockHash) db.blocks.relyOn({ number: BigInt(view.block), hash: view.blockHash });
+  }
+
   /** Fix the draw while it names us; someone else having fixed it already is as good. */
   async function lockTheDraw(key: Hex, deal: DealMessage): Promise<void> {
     try {
@@ -180,7 +190,7 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
     }
     notBefore.delete(d.key);
     log.info("ruling decided", { dispute: d.key, correct: judged.ruling.correct, comparator: judged.ruling.comparator, details: judged.ruling.details });
-    return db.update(d.key, { status: "ruling", ruling: judged.ruling });
+    return db.update(d.key, { status: "ruling", ruling: { ...judged.ruling, digests: view.deals.map((s) => s.digest ?? null) } });
   }
 
   async function sendRuling(d: Known): Promise<void> {
@@ -190,6 +200,8 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
       d.kind === "replicas"
         ? await ruleReplicas(chain, { deals: d.deals, mediators, correct: ruling.correct, comparator: ruling.comparator })
         : await rule(chain, { deal: d.deals[0]!, mediators, providerCorrect: ruling.correct[0]!, comparator: ruling.comparator });
+    // Recorded as ruled, the dispute is no longer followed: if the node loses this block, lostBlocks.ts follows it again.
+    db.blocks.relyOn(blockOf(sent));
     db.update(d.key, { status: "ruled", rulingTx: sent.txHash });
     log.info("ruled", { dispute: d.key, correct: ruling.correct, txHash: sent.txHash, gasUsed: sent.gasUsed });
   }
@@ -200,6 +212,8 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
 
   async function pass(): Promise<void> {
     const latest = await chain.publicClient.getBlock({ blockTag: "latest" });
+    // The scan cursor relies on this block: if the node loses it, the heights past the loss are scanned again.
+    db.blocks.relyOn({ number: latest.number, hash: latest.hash });
     await scan(Number(latest.number));
     for (const d of db.pending(Number(latest.number), Number(latest.timestamp))) {
       if (closed) return;
@@ -225,6 +239,7 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
 
   const tick = () => {
     if (closed) return;
+    lostBlocks.check();
     current = pass()
       .catch((e) => log.warn("mediator pass failed", { err: e }))
       .finally(() => {
@@ -240,7 +255,7 @@ export async function createMediator(opts: MediatorSettings, deps: MediatorDeps)
     async close() {
       closed = true;
       clearTimeout(timer);
-      await current;
+      await Promise.all([current, lostBlocks.running]);
       db.close();
     },
   };

@@ -27,6 +27,8 @@ export interface DealOnChain {
 export interface ChainView {
   /** The latest block and its timestamp (the time the contract's turn is computed from). */
   block: number;
+  /** The latest block's hash: what a record made from this view relies on. */
+  blockHash?: Hex;
   time: number;
   /** Each of the dispute's deals, in the dispute's order. */
   deals: DealOnChain[];
@@ -58,6 +60,14 @@ export type Step =
   | { kind: "re-run" } // re-run the job and judge what each provider committed
   | { kind: "rule" }; // send the ruling
 
+/** Deal states nothing can move on from. */
+const ENDED: readonly DealStateName[] = ["settled", "slashed", "timedOut"];
+
+/** Whether a ruling decided on `digests` (unknown for rulings recorded before they were kept) judged what the chain holds now. */
+function judgedThese(digests: readonly (Hex32 | null)[] | undefined, deals: readonly DealOnChain[]): boolean {
+  return digests === undefined || (digests.length === deals.length && deals.every((x, i) => (x.digest ?? null) === digests[i]));
+}
+
 /** The role `me` has in the dispute, if it is a party: its job creator or one of its providers. */
 export function partyRole(deals: readonly DealMessage[], me: Address): "job creator" | "provider" | undefined {
   if (deals.some((d) => isAddressEqual(d.jobCreator, me))) return "job creator";
@@ -76,7 +86,15 @@ export function nextStep(d: Dispute, view: ChainView | undefined, ctx: StepConte
   const disputed = view.deals.map((onChain, i) => ({ ...onChain, deal: deals[i]! })).filter((x) => x.state === "challenged");
   if (disputed.length === 0) {
     if (view.ruled && isAddressEqual(view.ruled.mediator, ctx.me)) return { kind: "ruled", txHash: view.ruled.txHash };
-    return { kind: "not-mine", reason: `resolved without us (${view.deals.map((x) => x.state).join(", ")})` };
+    const states = view.deals.map((x) => x.state).join(", ");
+    if (view.deals.every((x) => ENDED.includes(x.state))) return { kind: "not-mine", reason: `resolved without us (${states})` };
+    // Announced, yet neither disputed nor ended: the node lost the blocks that raised it. It may be
+    // raised again (the rescan then brings it back at once); until it ends, it is looked at now and then.
+    return {
+      kind: "wait",
+      reason: `the chain no longer has the dispute (${states}): the node lost blocks?`,
+      recheckAt: view.time + Math.ceil(ctx.mediatorTurnSeconds / 2),
+    };
   }
   // The draw of a group is its first disputed replica's, in provider order (the dispute's order).
   const draw = disputed[0]!;
@@ -101,6 +119,8 @@ export function nextStep(d: Dispute, view: ChainView | undefined, ctx: StepConte
   }
   // Our turn: fix the draw before spending it on the re-run, so fast blocks cannot take it away.
   if (draw.seed === 0n) return { kind: "lock-draw", deal: draw.deal };
-  if (!d.ruling) return { kind: "re-run" };
+  // A ruling judges the results the chain held when it was decided; if the node lost blocks and
+  // another result was committed since, it is judged again.
+  if (!d.ruling || !judgedThese(d.ruling.digests, view.deals)) return { kind: "re-run" };
   return { kind: "rule" };
 }

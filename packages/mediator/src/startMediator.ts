@@ -68,6 +68,7 @@ export async function startMediator(opts: MediatorOptions, deps: StartMediatorDe
         slashLease: (lease, receipt, providerSignature) => slashLease(chain, { lease, receipt, providerSignature }),
       },
       models,
+      blocks: chain,
     },
   );
   const server = await startAuditServer({ host: opts.host, port: opts.port, chainId: opts.chainId, leases: opts.leases }, { auditor, me, logger: deps.logger });

@@ -30,6 +30,7 @@ import { defaultMediatorOptions } from "../src/options.ts";
 import { startMediator, type StartedMediator } from "../src/startMediator.ts";
 import { mediatorRoutes, type AuditBody } from "@lily/api";
 import { testKey } from "./network.ts";
+import { eventually } from "./waitFor.ts";
 
 const COLLATERAL = parseEther("5");
 const ZERO: Address = `0x${"0".repeat(40)}`;
@@ -194,6 +195,28 @@ test("a forged answer the provider signed is judged wrong and its collateral sla
   assert.equal(await mediatorEscrow(), feeBefore + lease.mediationFee);
   // The same receipt again: the same verdict and transaction, no second slash.
   assert.deepEqual(await api.postAudit({ body }), result);
+});
+
+test("a slash the chain node lost after the mediator recorded it is sent again: the collateral is slashed and the mediator paid, once", async () => {
+  const lease = await openedLease();
+  const req = request("A slash the chain forgot");
+  const honest = await providerModel.generate(req);
+  const body = await audit(lease, req, { ...honest, text: `${honest.text} (forged)` });
+  const mediatorEscrow = () => escrowBalance(net.deployer, { account: mediatorClient.account!.address, escrow: net.addresses.leases });
+  const feeBefore = await mediatorEscrow();
+  const rpc = (method: string, params: unknown[] = []) => net.deployer.publicClient.request({ method, params } as never) as Promise<unknown>;
+
+  const snapshot = await rpc("evm_snapshot");
+  const result = await api.postAudit({ body });
+  assert.equal(result.verdict, "wrong");
+  assert.equal((await leaseOf(lease)).collateral, "slashed");
+  // What anvil does across a stop that loses its last blocks: the confirmed slash is gone.
+  assert.equal(await rpc("evm_revert", [snapshot]), true);
+  assert.equal((await leaseOf(lease)).collateral, "locked");
+
+  await eventually("the slash sent again", async () => ((await leaseOf(lease)).collateral === "slashed" ? true : undefined), 20_000);
+  assert.equal(await mediatorEscrow(), feeBefore + lease.mediationFee);
+  assert.equal(mediator.auditor.get(result.id)?.verdict, "wrong");
 });
 
 test("audits the mediator must refuse are refused, and nothing is recorded or slashed", async () => {

@@ -158,9 +158,13 @@ test("a database written before turns were timed opens with its disputes and cur
   old.recordScan(80, [sighting(1)]);
   old.update(key(1), { status: "seen", recheckBlock: 400, error: "mediator 0xabc is drawn" });
   old.close();
-  // Roll the file back to the first schema: no recheck_at column.
+  // Roll the file back to the first schema: no recheck_at column, no relied blocks, no revivals.
   const raw = new DatabaseSync(path);
-  raw.exec("ALTER TABLE disputes DROP COLUMN recheck_at; UPDATE schema_version SET version = 1;");
+  raw.exec(`DROP TABLE relied_blocks; DROP TRIGGER ruled_is_final;
+    ALTER TABLE disputes DROP COLUMN revivals; ALTER TABLE disputes DROP COLUMN recheck_at;
+    CREATE TRIGGER ruled_is_final BEFORE UPDATE ON disputes WHEN OLD.status IN ('ruled', 'not-mine', 'failed')
+      BEGIN SELECT RAISE(ABORT, 'dispute is final'); END;
+    UPDATE schema_version SET version = 1;`);
   raw.close();
 
   const db = new MediatorDb(path);
@@ -194,5 +198,57 @@ test("a dispute that keeps failing is retried until the attempts run out, then f
   assert.equal(d.status, "failed");
   assert.equal(d.error, "the sandbox could not start");
   assert.deepEqual(db.pending(70, T), []);
+  db.close();
+});
+
+test("when the chain lost blocks, disputes ruled or resolved since a time are followed again, the scan starts below the loss, and failed ones stay final", () => {
+  let now = 1_000_000;
+  const path = dbPath();
+  const db = new MediatorDb(path, () => now);
+  db.recordScan(90, [sighting(1), sighting(2), sighting(3), sighting(4)]);
+  db.update(key(1), { status: "ruled", rulingTx: key(77), ruling: { correct: [false], comparator: 0, details: ["stdout: bytes differ"] } });
+  now += 1_000;
+  db.update(key(2), { status: "ruled", rulingTx: key(78), ruling: { correct: [true], comparator: 0, details: ["ok"] } });
+  db.update(key(3), { status: "not-mine", error: "resolved without us (settled)" });
+  db.update(key(4), { status: "failed", error: "module manifest: not found" });
+
+  assert.equal(db.followAgain(70, now - 500), 2);
+  assert.equal(db.lastScannedBlock(), 70, "the cursor moves back below the loss");
+  assert.deepEqual(
+    db.all().map((d) => [d.key, d.status]),
+    [
+      [key(1), "ruled"],
+      [key(2), "seen"],
+      [key(3), "seen"],
+      [key(4), "failed"],
+    ],
+  );
+  const revived = db.get(key(2))!;
+  assert.deepEqual(revived.ruling, { correct: [true], comparator: 0, details: ["ok"] }, "the ruling is kept: sent again without a re-run");
+  assert.deepEqual(
+    db.pending(90, T).map((d) => d.key),
+    [key(2), key(3)],
+  );
+  assert.equal(db.followAgain(80, now - 500), 0, "the cursor never moves forward by it");
+  assert.equal(db.lastScannedBlock(), 70);
+  db.close();
+  // A revival is the one way back, and only counted: a plain write to 'seen' is still refused.
+  const raw = new DatabaseSync(path);
+  assert.throws(() => raw.prepare("UPDATE disputes SET status = 'seen' WHERE key = ?").run(key(1)), /dispute is final/);
+  raw.close();
+});
+
+test("a dispute seen again while it waits (raised again after the chain lost it) is looked at on the next pass", () => {
+  const db = new MediatorDb(dbPath());
+  db.recordScan(60, [sighting(1)]);
+  db.update(key(1), { status: "seen", recheckAt: T + 500, error: "the chain no longer has the dispute (committed): the node lost blocks?" });
+  assert.deepEqual(db.pending(60, T), []);
+  assert.equal(db.recordScan(61, [{ ...sighting(1, 61), txHash: key(2001) }]), 0, "not a new dispute");
+  const d = db.get(key(1))!;
+  assert.deepEqual([d.txHash, d.blockNumber, d.recheckAt], [key(2001), 61, undefined]);
+  assert.deepEqual(
+    db.pending(61, T).map((x) => x.key),
+    [key(1)],
+  );
   db.close();
 });

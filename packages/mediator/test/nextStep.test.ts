@@ -86,6 +86,12 @@ const cases: { says: string; dispute: Dispute; view?: ChainView; me?: Address; s
     step: { kind: "not-mine", reason: "resolved without us (timedOut)" },
   },
   {
+    says: "a dispute whose deal is committed again (the node lost the blocks that raised it) is looked at again, not given up",
+    dispute: dispute(),
+    view: view({ deals: [onChain({ state: "committed", challengedAt: 0 })], turn: undefined }),
+    step: { kind: "wait", reason: "the chain no longer has the dispute (committed): the node lost blocks?", recheckAt: CHALLENGED_AT + 5 + TURN / 2 },
+  },
+  {
     says: "a dispute past its mediation timeout can no longer be ruled on",
     dispute: dispute({ ruling: { correct: [true], comparator: 0, details: ["ok"] } }),
     view: view({ time: CHALLENGED_AT + TIMEOUT }),
@@ -152,6 +158,18 @@ const cases: { says: string; dispute: Dispute; view?: ChainView; me?: Address; s
     dispute: dispute({ status: "ruling", ruling: { correct: [false], comparator: 0, details: ["stdout: bytes differ"] } }),
     view: view({ deals: [onChain({ seed: 42n })] }),
     step: { kind: "rule" },
+  },
+  {
+    says: "with its ruling decided on the results the chain still holds, it rules",
+    dispute: dispute({ status: "ruling", ruling: { correct: [false], comparator: 0, details: ["stdout: bytes differ"], digests: [hex(0xd1)] } }),
+    view: view({ deals: [onChain({ seed: 42n, digest: hex(0xd1) })] }),
+    step: { kind: "rule" },
+  },
+  {
+    says: "with its ruling decided on a result the chain no longer holds (lost blocks, another commit since), it re-runs",
+    dispute: dispute({ status: "ruling", ruling: { correct: [false], comparator: 0, details: ["stdout: bytes differ"], digests: [hex(0xd1)] } }),
+    view: view({ deals: [onChain({ seed: 42n, digest: hex(0xd2) })] }),
+    step: { kind: "re-run" },
   },
   {
     says: "with its ruling decided but the turn passed on, it waits for its turn again",

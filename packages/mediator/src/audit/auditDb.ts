@@ -2,10 +2,12 @@
 // the same receipt again re-runs nothing and slashes at most once. A wrong verdict is written
 // before the slash is sent and the transaction after it lands: a crash between the two leaves a
 // wrong answer unslashed, and the next audit of that receipt sends the slash again (the contract
-// refuses a second slash of one receipt, so a slash that did land is not repeated).
-import { openDatabase, type Database } from "@lily/node-kit";
-import { LilyError } from "@lily/protocol";
+// refuses a second slash of one receipt, so a slash that did land is not repeated). A slash keeps
+// what sending it again needs, and its block: if the chain node loses that block, it is sent again.
+import { openDatabase, reliedBlocksMigration, reliedBlocksTable, type Database, type ReliedBlocksTable } from "@lily/node-kit";
+import { LilyError, Lease, SignedReceipt, parse, toWire } from "@lily/protocol";
 import type { Hex } from "viem";
+import type { BlockRef } from "@lily/chain";
 import type { AuditResult, AuditVerdict as Verdict } from "@lily/api";
 
 const migrations = [
@@ -26,7 +28,22 @@ const migrations = [
      BEGIN SELECT RAISE(ABORT, 'an audit verdict is final'); END;
    CREATE TRIGGER audit_slash_final BEFORE UPDATE OF slash_tx ON audits WHEN OLD.slash_tx IS NOT NULL
      BEGIN SELECT RAISE(ABORT, 'an audit slash is final'); END;`,
+  // A slash's lease and signed receipt (wire JSON) and its block, so a slash the chain node lost
+  // is sent again; the slash transaction changes only as such a resend, counted in \`resends\`.
+  `${reliedBlocksMigration};
+   ALTER TABLE audits ADD COLUMN slash_body TEXT;
+   ALTER TABLE audits ADD COLUMN slash_block INTEGER;
+   ALTER TABLE audits ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+   DROP TRIGGER audit_slash_final;
+   CREATE TRIGGER audit_slash_final BEFORE UPDATE OF slash_tx ON audits WHEN OLD.slash_tx IS NOT NULL AND NEW.resends <> OLD.resends + 1
+     BEGIN SELECT RAISE(ABORT, 'an audit slash is final'); END;`,
 ];
+
+/** What a slash sends: the lease and the provider's signed receipt. */
+export interface SlashBody {
+  lease: Lease;
+  receipt: SignedReceipt;
+}
 
 interface Row {
   receipt: string;
@@ -47,10 +64,13 @@ const toResult = (r: Row): AuditResult => ({
 export class AuditDb {
   private readonly db: Database;
   private readonly now: () => number;
+  /** The blocks recorded slashes rely on. */
+  readonly blocks: ReliedBlocksTable;
 
   constructor(path: string, now: () => number = Date.now) {
     this.db = openDatabase(path, migrations);
     this.now = now;
+    this.blocks = reliedBlocksTable(this.db);
   }
 
   get(receipt: Hex): AuditResult | undefined {
@@ -70,11 +90,33 @@ export class AuditDb {
     return this.get(a.receipt)!;
   }
 
-  recordSlash(receipt: Hex, txHash: Hex): AuditResult {
+  /** Record a slash sent; with its block and body, a slash the chain node loses is sent again (slashesAbove). */
+  recordSlash(receipt: Hex, txHash: Hex, sent?: { block: BlockRef; body: SlashBody }): AuditResult {
+    if (sent) this.blocks.relyOn(sent.block);
     const changed = this.db
-      .prepare("UPDATE audits SET slash_tx = ?, updated_at = ? WHERE receipt = ? AND verdict = 'wrong'")
-      .run(txHash, this.now(), receipt.toLowerCase()).changes;
+      .prepare("UPDATE audits SET slash_tx = ?, slash_block = ?, slash_body = ?, updated_at = ? WHERE receipt = ? AND verdict = 'wrong'")
+      .run(txHash, sent ? sent.block.number : null, sent ? JSON.stringify(toWire(sent.body)) : null, this.now(), receipt.toLowerCase()).changes;
     if (Number(changed) !== 1) throw new LilyError({ code: "NOT_FOUND", field: "receipt", message: `no wrong verdict for receipt ${receipt} to slash` });
+    return this.get(receipt)!;
+  }
+
+  /** Slashes sent in blocks above `height` (those a loss of the blocks above it may have undone), with what sending them again needs. */
+  slashesAbove(height: bigint): { receipt: Hex; body: SlashBody }[] {
+    const rows = this.db
+      .prepare("SELECT receipt, slash_body FROM audits WHERE slash_body IS NOT NULL AND slash_block > ? ORDER BY slash_block")
+      .all(height) as unknown as { receipt: string; slash_body: string }[];
+    return rows.map((r) => {
+      const wire = JSON.parse(r.slash_body) as { lease: unknown; receipt: unknown };
+      return { receipt: r.receipt as Hex, body: { lease: parse(Lease, wire.lease, "lease"), receipt: parse(SignedReceipt, wire.receipt, "receipt") } };
+    });
+  }
+
+  /** The slash of `receipt` sent again, the chain node having lost the first. */
+  recordResend(receipt: Hex, txHash: Hex, block: BlockRef): AuditResult {
+    this.blocks.relyOn(block);
+    this.db
+      .prepare("UPDATE audits SET slash_tx = ?, slash_block = ?, resends = resends + 1, updated_at = ? WHERE receipt = ?")
+      .run(txHash, block.number, this.now(), receipt.toLowerCase());
     return this.get(receipt)!;
   }
 
