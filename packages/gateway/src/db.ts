@@ -1,8 +1,9 @@
 // The gateway's own state in SQLite: the leases it holds and what it has paid under each (the
-// latest voucher), every answer with its receipt, and the jobs its users ran. Halo's keys and
+// latest voucher), every answer with its receipt, the jobs its users ran and the challenges sent for them. Halo's keys and
 // sessions live in their own database (halo/). A restarted gateway pays from where it stopped.
 import { join } from "node:path";
 import { openDatabase, type Database } from "@lily/node-kit";
+import { challengeMigration } from "./challenges.ts";
 
 const migrations = [
   `CREATE TABLE leases (
@@ -44,6 +45,8 @@ const migrations = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX jobs_by_owner ON jobs (owner, created_at);`,
+  // Challenges sent for users, followed while their window is open (challenges.ts).
+  challengeMigration,
 ];
 
 export function openGatewayDb(home: string): Database {

@@ -35,6 +35,7 @@ import { createNetworkReader } from "./network/networkReader.ts";
 import { defaultStudioDir, studioRoutes } from "./http/studioRoutes.ts";
 import { leaseChain } from "./leases/leaseChain.ts";
 import { embed } from "./leases/embed.ts";
+import { followChallenges } from "./challenges.ts";
 
 export interface RunningGateway {
   url: string;
@@ -101,6 +102,10 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
       { journal: sqliteJournal(opts.home === ":memory:" ? ":memory:" : `${opts.home}/jobs.sqlite`) },
     ),
   );
+  // A challenge the chain node lost (blocks dropped) is sent again while its window is open.
+  const challenges = followChallenges({ db, ctx: jobs.creator.context, log: log.child("challenges"), clock: Date.now });
+  const challengeTimer = setInterval(() => challenges.check(), 1000);
+  challengeTimer.unref();
   // One catalogue (and its cache) for the marketplace and the module pages.
   const catalog = createCatalog({ chain, store, solverUrl: net.solverUrl }, { now: deps.now });
   const routes: Route[] = [
@@ -120,7 +125,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     // The studio's Providers pages and a module's recent runs: the network as the chain and the solver show it.
     ...networkRoutes(createNetworkReader(chain, net.solverUrl, { now: deps.now })),
     // The studio's History and job pages: each job's signed records, transactions and outcome; challenging a result.
-    ...jobRecordRoutes(gw, { creator: jobs.creator, now: deps.now }),
+    ...jobRecordRoutes(gw, { creator: jobs.creator, now: deps.now, challenges }),
     // Last: the studio's files take whatever path no route above claims.
     ...studioRoutes(opts.studioDir ?? defaultStudioDir()),
   ];
@@ -154,6 +159,8 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     opts,
     close: async () => {
       clearInterval(timer);
+      clearInterval(challengeTimer);
+      await challenges.running;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       halo.close();

@@ -16,6 +16,7 @@ export * from "./waitForResult.ts";
 export * from "./cancelJobOffer.ts";
 export * from "./jobCreator.ts";
 export * from "./challengeJob.ts";
+export * from "./challengeStep.ts";
 export * from "./quoteJob.ts";
 export * from "./noMatch.ts";
 export * from "./publishModule.ts";

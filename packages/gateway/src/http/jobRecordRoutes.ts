@@ -20,6 +20,7 @@ import type { Caller } from "./caller.ts";
 import { jsonBody, sendJson, type Route } from "./router.ts";
 import { jobOutcome, type DealFacts, type JobOutcome } from "./jobOutcome.ts";
 import { jobView } from "./jobRoutes.ts";
+import type { ChallengeFollower } from "../challenges.ts";
 
 export const ChallengeRequest = z.strictObject({
   reason: z
@@ -33,6 +34,8 @@ export interface JobRecordDeps {
   creator: JobCreator;
   /** Unix seconds; default the wall clock (a test network whose chain time moved passes its own). */
   now?: () => number;
+  /** Follows each challenge sent until its window closes, and sends it again if the chain node lost it. */
+  challenges?: ChallengeFollower;
 }
 
 /** How many jobs' chain state the History reads at once. */
@@ -319,6 +322,7 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
               throw new LilyError({ code: "CONFLICT", field: "challenge", message: `the chain refused the challenge: ${e.message}`, cause: e });
             throw e;
           });
+          deps.challenges?.record({ dealId: sent.dealId, jobOfferId: entry.jobOfferId, reason, txHash: sent.txHash });
           gw.log.info("job challenged", { job: entry.jobOfferId, deal: sent.dealId, tx: sent.txHash });
           sendJson(req.res, 202, { id: entry.jobOfferId, deal: sent.dealId, tx: sent.txHash, reason: body.reason ?? null });
         } finally {
