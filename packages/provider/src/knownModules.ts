@@ -9,15 +9,20 @@ export interface KnownModules {
   modules: ModuleInfo[];
   /** Candidates that could not be read as modules, with why. */
   unreadable: { cid: string; why: string }[];
+  /** Candidates that are models: never offered as jobs, so never to be read again. */
+  models: string[];
 }
 
 export async function readModules(source: JobSource, cids: readonly string[]): Promise<KnownModules> {
-  const known: KnownModules = { modules: [], unreadable: [] };
+  const known: KnownModules = { modules: [], unreadable: [], models: [] };
   for (const cid of new Set(cids)) {
     try {
       const record = await source.getRecord(cid);
       // Models share the registry with modules; they are served under leases, not offered as jobs.
-      if (isModelManifest(record)) continue;
+      if (isModelManifest(record)) {
+        known.models.push(cid);
+        continue;
+      }
       known.modules.push(moduleInfo(cid, parse(ModuleManifest, record, `module ${cid}`)));
     } catch (e) {
       if (!isLilyError(e, "NOT_FOUND") && !isLilyError(e, "INVALID_INPUT") && !isLilyError(e, "CID_MISMATCH")) throw e;

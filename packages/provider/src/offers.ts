@@ -1,10 +1,10 @@
 // The provider's resource offers: one per distinct price of its plan (pricing.ts), each with its
 // whole capacity. Each one it signs is stored in its database before it is posted, so a restarted
-// provider still recognises a proposal made against an offer it posted earlier. On start and on
-// each pass it makes sure the solver holds an active offer of each group's current terms: a solver
-// that never received it or restarted without it gets the same signed offer again; one that
-// deactivated it (for instance for not signing in time), or an offer half-way to expiry or of old
-// terms, is replaced by a new one signed with a higher nonce.
+// provider still recognises a proposal made against an offer it posted earlier. On start and
+// when its schedule says (offerSchedule.ts) it makes sure the solver holds an active offer of each
+// group's current terms: a solver that never received it or restarted without it gets the same
+// signed offer again; one that deactivated it (for instance for not signing in time), or an offer
+// half-way to expiry or of old terms, is replaced by a new one signed with a higher nonce.
 import type { Hex, LocalAccount } from "viem";
 import type { Client, SolverRoutes } from "@lily/api";
 import { hashRecord, isLilyError, signRecord, type Domain, type ResourceOffer } from "@lily/protocol";
@@ -39,6 +39,8 @@ export class OfferKeeper {
   private readonly ctx: OfferContext;
   /** When each group (by its modules) was last posted anew. */
   private readonly lastPostMs = new Map<string, number>();
+  /** When the first of the offers the last ensure() returned is half-way to expiry (ms). */
+  private renewAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(ctx: OfferContext) {
     this.ctx = ctx;
@@ -56,7 +58,18 @@ export class OfferKeeper {
     const ids: Hex[] = [];
     // One after the other: the solver takes a provider's offers only in rising nonce order.
     for (const g of groups) ids.push(await this.ensureGroup(g));
+    const offers = this.byId();
+    const halfLife = this.ctx.terms.offerTtlSeconds / 2;
+    this.renewAtMs = Math.min(...ids.map((id) => (Number(offers.get(id.toLowerCase())!.expiresAt) - halfLife) * 1000));
     return ids;
+  }
+
+  /**
+   * From when ensure() replaces an offer it last returned as about to expire (ms; never with none,
+   * -Infinity before the first ensure()): no event announces that time, the provider's clock does.
+   */
+  renewAt(): number {
+    return this.renewAtMs;
   }
 
   private async ensureGroup(group: OfferGroup): Promise<Hex> {

@@ -16,6 +16,7 @@ import type { ProviderOptions } from "./options.ts";
 import { ProviderDb, type LocalDeal } from "./db.ts";
 import { JobCache } from "./jobCache.ts";
 import { OfferKeeper } from "./offers.ts";
+import { OfferSchedule } from "./offerSchedule.ts";
 import { createReporter } from "./report.ts";
 import { honestStrategy, type ProviderStrategy } from "./strategy.ts";
 import type { StepContext } from "./stepContext.ts";
@@ -129,11 +130,16 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   let offered: ReadonlyMap<string, PricedModule> | undefined;
   let lastRead = -Infinity;
   const attempted = new Set<string>();
+  /** Models share the registry with modules: read once, they are not read again every retry. */
+  const modelCids = new Set<string>();
   const registered = opts.followRegistry ? followRegistry(deps.chain, log) : undefined;
+  // A module its allow-list names by CID is offered even if the network's list lacks it.
+  const candidates = async () => [...new Set([...opts.modules, ...((await registered?.cids()) ?? []), ...(opts.moduleTerms?.allow ?? []).filter(isCid)])];
+  /** A module published since the plan was made: its offer is due at once, not at the next check. */
+  const newModules = async () => (await candidates()).some((c) => !attempted.has(c));
   async function currentPlan(): Promise<OfferPlan> {
-    // A module its allow-list names by CID is offered even if the network's list lacks it.
-    const candidates = [...new Set([...opts.modules, ...((await registered?.cids()) ?? []), ...(opts.moduleTerms?.allow ?? []).filter(isCid)])];
-    const unread = candidates.filter((c) => !known.has(c));
+    const all = await candidates();
+    const unread = all.filter((c) => !known.has(c) && !modelCids.has(c));
     // A module never tried (just published) is read at once; one whose manifest could not be read waits.
     const fresh = unread.some((c) => !attempted.has(c));
     if (plan && (unread.length === 0 || (!fresh && clock() - lastRead < UNREAD_RETRY_MS))) return plan;
@@ -141,9 +147,10 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     for (const c of unread) attempted.add(c);
     const read = await readModules(deps.store, unread);
     for (const m of read.modules) known.set(m.cid, m);
+    for (const c of read.models) modelCids.add(c);
     for (const u of read.unreadable) log.warn("module not offered: its manifest could not be read", { module: u.cid, why: u.why });
     const next = planOffers(
-      candidates.flatMap((c) => known.get(c) ?? []),
+      all.flatMap((c) => known.get(c) ?? []),
       { ...opts.moduleTerms, price: opts.price, ...(deps.executor.kinds && { executors: deps.executor.kinds }) },
     );
     if (!plan) {
@@ -171,19 +178,28 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   let closing: Promise<void> | undefined;
 
   // A solver that does not answer must not keep the provider from following its deals on chain:
-  // the offer is checked again on every pass. Anything else (the solver refusing the offer) is a
-  // misconfiguration to stop on.
-  let offerIds: Hex[] = await offers.ensure().catch((e) => {
-    if (!isLilyError(e, "UNREACHABLE")) {
-      db.close();
-      throw e;
-    }
-    log.warn("solver or store not reached at start: following deals from the chain, offering when they answer", { err: e });
-    return db
-      .offers()
-      .slice(-1)
-      .map((o) => o.id);
-  });
+  // the offer is checked again on the next passes until it does. Anything else (the solver
+  // refusing the offer) is a misconfiguration to stop on.
+  const offerSchedule = new OfferSchedule();
+  offerSchedule.started(clock());
+  let offerIds: Hex[] = await offers.ensure().then(
+    (ids) => {
+      offerSchedule.succeeded(offers.renewAt());
+      return ids;
+    },
+    (e) => {
+      if (!isLilyError(e, "UNREACHABLE")) {
+        db.close();
+        throw e;
+      }
+      log.warn("solver or store not reached at start: following deals from the chain, offering when they answer", { err: e });
+      offerSchedule.failed();
+      return db
+        .offers()
+        .slice(-1)
+        .map((o) => o.id);
+    },
+  );
 
   const steps = new DealSteps({
     onError: (id, e) => log.warn("deal step failed; retrying on the next pass", { deal: id, err: e }),
@@ -196,18 +212,20 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
 
   const lostBlocks = watchLostBlocks({ db, chain: deps.chain, logger: log, clock, onLost: () => news() });
 
-  let lastOfferCheck = clock();
   let offerCheck: Promise<void> | undefined;
-  /** At most once per poll interval, and one at a time: is the solver still holding our offer? */
+  /** When its schedule says (offerSchedule.ts), one at a time: is the solver still holding our offers? */
   function checkOffer(): void {
-    if (offerCheck || clock() - lastOfferCheck < opts.pollMs) return;
-    lastOfferCheck = clock();
-    offerCheck = offers
-      .ensure()
-      .then((ids) => {
-        offerIds = ids;
+    if (offerCheck) return;
+    offerCheck = (async () => {
+      if (!offerSchedule.due(clock(), opts.pollMs) && !(await newModules())) return;
+      offerSchedule.started(clock());
+      offerIds = await offers.ensure();
+      offerSchedule.succeeded(offers.renewAt());
+    })()
+      .catch((e) => {
+        offerSchedule.failed();
+        log.warn("resource offer not checked", { err: e });
       })
-      .catch((e) => log.warn("resource offer not checked", { err: e }))
       .finally(() => (offerCheck = undefined));
   }
 
@@ -326,9 +344,12 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     throw e;
   }
 
-  // An echo of the provider's own step (newsFilter.ts) starts no pass.
+  // An echo of the provider's own step (newsFilter.ts) starts no pass. A reconnection (no hint)
+  // or a rejected deal may mean offers the solver no longer holds: they are checked next pass.
   const watcher = deps.watch?.((hint) => {
-    if (!closed && !isEcho(hint, hint && db.statusOf(hint.id))) news();
+    if (closed) return;
+    if (!hint || hint.status === "rejected") offerSchedule.news();
+    if (!isEcho(hint, hint && db.statusOf(hint.id))) news();
   });
   news();
 

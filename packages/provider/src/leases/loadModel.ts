@@ -4,7 +4,7 @@
 // sha-256 before llama.cpp loads them: a store that handed back other bytes is refused. The checks
 // run at start, llama.cpp only on the first request that needs the model (lazyRunner.ts).
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { createForwardingRunner, createLlamaRunner, type ModelRunner } from "@lily/executor";
@@ -129,8 +129,26 @@ async function fetchWeights(spec: ModelSpec, deps: LoadModelDeps): Promise<strin
   return path;
 }
 
+/**
+ * Read through one buffer above glibc's mmap threshold (the roles run with 2 MiB, ROLE_ENV), so
+ * it is mapped for the hash alone and given back whole once collected. A read stream allocates a
+ * 64 KiB buffer per read from the malloc heap instead, and a weights file's worth of them, freed
+ * between longer-lived allocations, stayed resident as holes in an idle provider's heap.
+ */
+const HASH_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const fh = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafeSlow(HASH_BUFFER_BYTES);
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return hash.digest("hex");
 }
