@@ -2,7 +2,7 @@
 // step that fails for a reason worth retrying throws (the provider logs it and the next pass
 // decides again from the chain); a transaction the contract refuses because the chain has moved
 // on (someone else finalized, tallied or claimed first) is only logged.
-import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, settleReplicas } from "@lily/chain";
+import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, headBlock, settleReplicas } from "@lily/chain";
 import { cidDigest } from "@lily/protocol";
 import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
@@ -13,7 +13,6 @@ import { refusal } from "./refusal.ts";
 import { chainBatchesOf } from "./batch/chainBatches.ts";
 import { drained, reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
-import { headBlock } from "./lostBlocks.ts";
 
 /** Contract errors that only mean "finalize later". */
 const NOT_YET = new Set(["DealsChallengeWindowOpen", "DealsAuditDrawPending"]);
@@ -78,7 +77,7 @@ export async function applyStep(ctx: StepContext, view: DealView, step: Step): P
     case "record":
       ctx.logger.info("deal moved on", { deal: local.id, status: step.status, why: step.why });
       // The block that paid it is at or below the head: if the node loses it, the deal is followed again.
-      if (step.status === "settled") ctx.db.relyOn(await headBlock(ctx.chain));
+      if (step.status === "settled") ctx.db.blocks.relyOn(await headBlock(ctx.chain));
       save(ctx, { ...local, status: step.status, ...(step.status !== "committed" && { error: step.why }) });
       // Committed before a crash took the provider down: the solver has not heard of the result yet.
       if (local.status === "ran" && local.resultCid) await postResult(ctx, { ...local, resultCid: local.resultCid });
@@ -135,7 +134,7 @@ async function commit(ctx: StepContext, local: LocalDeal & { resultCid: string }
     const r = await chainBatchesOf(ctx.chain).commit({ deal: local.deal, resultDigest: cidDigest(local.resultCid) });
     settled = r.settled;
     // Settled, the deal is no longer followed: if the node loses this block, lostBlocks.ts follows it again.
-    if (settled) ctx.db.relyOn(r.block);
+    if (settled) ctx.db.blocks.relyOn(r.block);
     ctx.logger.info("result committed", {
       deal: local.id,
       result: local.resultCid,

@@ -1,7 +1,7 @@
 // The provider's SQLite: the deals it signed and where each one stands, and the resource offers
 // it made. A restarted provider knows every deal it must follow (until its openBy, its deadline or
 // its settlement) and every offer a proposal may refer to.
-import { openDatabase, transaction, type Database } from "@lily/node-kit";
+import { openDatabase, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
 import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import { NO_RESOURCES, type Resources } from "./resources.ts";
@@ -72,18 +72,8 @@ const migrations = [
   // Inference leases (leases/leaseBook.ts).
   ...leaseMigrations,
   // The blocks a settled deal's record relies on, until checked to be still the chain's (lostBlocks.ts).
-  `CREATE TABLE relied_blocks (
-     number INTEGER NOT NULL,
-     hash TEXT NOT NULL,
-     PRIMARY KEY (number, hash)
-   )`,
+  reliedBlocksMigration,
 ];
-
-/** A block by its number and hash. */
-export interface BlockRef {
-  number: bigint;
-  hash: Hex;
-}
 
 interface Row {
   id: string;
@@ -130,8 +120,12 @@ export interface StoredOffer {
 export class ProviderDb {
   private readonly db: Database;
 
+  /** The blocks settled records rely on (lostBlocks.ts). */
+  readonly blocks: ReliedBlocksTable;
+
   constructor(path: string) {
     this.db = openDatabase(path, migrations);
+    this.blocks = reliedBlocksTable(this.db);
   }
 
   /** The connection itself, for the lease book's tables (leases/leaseBook.ts). */
@@ -187,24 +181,6 @@ export class ProviderDb {
   followed(): LocalDeal[] {
     const marks = FOLLOWED.map(() => "?").join(", ");
     return (this.db.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map(fromRow);
-  }
-
-  /** Remember a block a record relies on (written before the record, so a crash cannot skip it). */
-  relyOn(block: BlockRef): void {
-    this.db.prepare("INSERT OR IGNORE INTO relied_blocks (number, hash) VALUES (?, ?)").run(block.number, block.hash.toLowerCase());
-  }
-
-  reliedBlocks(): BlockRef[] {
-    const rows = this.db.prepare("SELECT number, hash FROM relied_blocks ORDER BY number").all() as unknown as { number: number; hash: string }[];
-    return rows.map((r) => ({ number: BigInt(r.number), hash: r.hash as Hex }));
-  }
-
-  /** Forget these blocks, checked to be the chain's (or lost, and dealt with); the highest checked one is kept by the caller if still needed. */
-  forgetBlocks(blocks: readonly BlockRef[]): void {
-    const del = this.db.prepare("DELETE FROM relied_blocks WHERE number = ? AND hash = ?");
-    transaction(this.db, () => {
-      for (const b of blocks) del.run(b.number, b.hash.toLowerCase());
-    });
   }
 
   /**

@@ -85,9 +85,9 @@ function setup(t: { after: (f: () => void) => void }) {
 test("blocks still on the chain: only the highest is kept, and no deal is followed again", async (t) => {
   const { db, lost, check } = setup(t);
   db.put(deal(1, "settled", NOW + 100));
-  for (const n of [1, 3, 2]) db.relyOn({ number: BigInt(n), hash: hash(n) });
+  for (const n of [1, 3, 2]) db.blocks.relyOn({ number: BigInt(n), hash: hash(n) });
   await check();
-  assert.deepEqual(db.reliedBlocks(), [{ number: 3n, hash: hash(3) }]);
+  assert.deepEqual(db.blocks.relied(), [{ number: 3n, hash: hash(3) }]);
   assert.deepEqual(lost, []);
   assert.equal(db.get(id(1))?.status, "settled");
 });
@@ -99,8 +99,8 @@ test("a lost block: the settled deals before their deadline are followed again; 
   db.put(deal(3, "settled", NOW - 100)); // past its deadline: nothing can be sent again
   db.put(deal(4, "slashed", NOW + 100));
   db.put(deal(5, "committed", NOW + 100));
-  db.relyOn({ number: 2n, hash: hash(2) });
-  db.relyOn({ number: 4n, hash: hash(4) });
+  db.blocks.relyOn({ number: 2n, hash: hash(2) });
+  db.blocks.relyOn({ number: 4n, hash: hash(4) });
   blocks.set(4n, hash(4, 1)); // the node lost block 4 and mined another at that height
 
   await check();
@@ -112,13 +112,13 @@ test("a lost block: the settled deals before their deadline are followed again; 
     [1, 2, 3, 4, 5].map((n) => db.get(id(n))?.status),
     ["committed", "committed", "settled", "slashed", "committed"],
   );
-  assert.deepEqual(db.reliedBlocks(), [], "dealt with: the deals followed again write down what they rely on next");
+  assert.deepEqual(db.blocks.relied(), [], "dealt with: the deals followed again write down what they rely on next");
 });
 
 test("a lost head (the node restarted below it) counts as lost", async (t) => {
   const { db, blocks, lost, check } = setup(t);
   db.put(deal(1, "settled", NOW + 100));
-  db.relyOn({ number: 4n, hash: hash(4) });
+  db.blocks.relyOn({ number: 4n, hash: hash(4) });
   blocks.delete(4n);
   await check();
   assert.equal(lost.length, 1);
@@ -128,13 +128,13 @@ test("a lost head (the node restarted below it) counts as lost", async (t) => {
 test("a node that does not answer changes nothing: the blocks are checked again later", async (t) => {
   const { db, state, lost, check } = setup(t);
   db.put(deal(1, "settled", NOW + 100));
-  db.relyOn({ number: 2n, hash: hash(2) });
-  db.relyOn({ number: 3n, hash: hash(9) });
+  db.blocks.relyOn({ number: 2n, hash: hash(2) });
+  db.blocks.relyOn({ number: 3n, hash: hash(9) });
   state.down = true;
   await check();
   assert.deepEqual(lost, []);
   assert.equal(db.get(id(1))?.status, "settled");
-  assert.equal(db.reliedBlocks().length, 2);
+  assert.equal(db.blocks.relied().length, 2);
   state.down = false;
   await check();
   assert.equal(db.get(id(1))?.status, "committed", "block 3 is not the one the record relied on");
@@ -144,7 +144,7 @@ test("nothing written, nothing read; and at most one check per interval", async 
   const { db, state, check } = setup(t);
   await check();
   assert.equal(state.reads, 0);
-  db.relyOn({ number: 1n, hash: hash(1) });
+  db.blocks.relyOn({ number: 1n, hash: hash(1) });
   await check();
   assert.equal(state.reads, 1);
   await check(999);

@@ -17,7 +17,7 @@
 // receipt, another party opening first) meets its own state change on chain and is skipped
 // (`DealsAlreadyOpened`, `DealsNotOpen`): nothing opens or pays twice.
 import type { Hex } from "viem";
-import { commitResult, commitResults, dealId, openDeal, openDeals, type LilyClient, type SkippedItem, type WriteResult } from "@lily/chain";
+import { blockOf, commitResult, commitResults, dealId, openDeal, openDeals, type BlockRef, type LilyClient, type SkippedItem } from "@lily/chain";
 import { LilyError, type DealMessage, type ErrorCode } from "@lily/protocol";
 import { refusal } from "../refusal.ts";
 import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.ts";
@@ -41,7 +41,7 @@ export interface Sent {
   /** How many items the transaction carried (1: the single call). */
   batchSize: number;
   /** The block that carried it. */
-  block: { number: bigint; hash: Hex };
+  block: BlockRef;
 }
 
 export interface Committed extends Sent {
@@ -74,8 +74,6 @@ export function skippedError(s: SkippedItem, kind: "openDeals" | "commitResults"
     details: { error: s.reason, dealId: s.dealId, index: s.index },
   });
 }
-
-const blockOf = (r: WriteResult) => ({ number: r.blockNumber, hash: r.blockHash });
 
 /** Each item sent alone: its own outcome, as the single path gives it. */
 async function oneByOne<I, R>(items: I[], single: (item: I) => Promise<R>): Promise<ItemOutcome<R>[]> {
