@@ -55,6 +55,8 @@ const { values: o } = parseArgs({
     seed: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
+    /** Parts 1-5 only (no restarted solver, no anvil): a quick A/B of the matcher's throughput. */
+    "matching-only": { type: "boolean", default: false },
     /** Internal: be a restarted solver on this SQLite book (part 6) and print its figures as JSON. */
     "restart-of": { type: "string" },
   },
@@ -84,6 +86,7 @@ if (o.help) {
   --jobs J        job offers, each arriving as its own event (default 10000)
   --naive-jobs S  jobs the naive scan is timed on, against all N offers (default 20)
   --solver-jobs P jobs the solver's path matches one pass each (default 2000; a burst of J more is one pass)
+  --matching-only the matching figures only (parts 1-5, no restarted solver or anvil): for A/B runs
   --json          print the numbers as JSON instead of the table\n`);
   process.exit(0);
 }
@@ -366,6 +369,22 @@ const viemHashUs = timeHash((d) =>
 );
 const hashUs = timeHash((d) => hashRecord(hashDomain, "Deal", d));
 book.close();
+if (o["matching-only"]) {
+  rmSync(dir, { recursive: true, force: true });
+  const matching = {
+    naiveMatchesPerSecond: 1000 / naivePerJobMs,
+    indexedMatchesPerSecond: (matched * 1000) / indexedMs,
+    ratio: (matched * 1000) / indexedMs / (1000 / naivePerJobMs),
+    sameAsNaive: `${agree}/${S}`,
+    matched,
+    deals,
+    newOfferUs: newOfferMs * 1000,
+    solverPerEventMatchesPerSecond: (eventMatched * 1000) / eventMs,
+    solverBurstMatchesPerSecond: (burstMatched * 1000) / burstMs,
+  };
+  process.stdout.write(`${JSON.stringify(matching, null, o.json ? 2 : undefined)}\n`);
+  process.exit(0);
+}
 progress("the order book alone: a fresh process opens the book and loads its index from SQLite");
 type Restart = { offers: number; reloadMs: number; rssMib: number; heapMib: number; heapTotalMib: number; rssBeforeMib: number };
 const restartWith = (flags: readonly string[], env: NodeJS.ProcessEnv): Restart => {

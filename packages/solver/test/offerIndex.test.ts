@@ -341,6 +341,48 @@ test("offers at one price, more than a chunk of the index holds, are each found 
   );
 });
 
+test("ties on price stay in id order as the ids' shared prefix shrinks (tie keys made again), with ids of any length or characters, and plans stay the naive scan's", () => {
+  // The index orders offers of one price by a few characters of their ids, read from where the
+  // ids it has seen start to differ. Ids here share long prefixes that later ids break (the keys
+  // are made again), differ only past the characters a key reads, are prefixes of one another, or
+  // hold characters past one byte (no key: compared as text). Spread over chunks (600+ offers at
+  // few prices), moved by fills, withdrawn: every list stays cheapest first, then lowest id.
+  const alphabet = ["0", "1", "a", "A", "é", "\u4e2d"];
+  const arbId = fc
+    .tuple(fc.constantFrom(0, 4, 9, 20), fc.array(fc.constantFrom(...alphabet), { minLength: 0, maxLength: 12 }))
+    .map(([shared, tail]) => `0x${"7".repeat(shared)}${tail.join("")}` as Hex);
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(arbId, { minLength: 600, maxLength: 900 }),
+      fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 40, maxLength: 80 }),
+      (ids, fills) => {
+        // Longest shared prefixes first, so later ids shrink it while many offers are listed.
+        const byShared = [...ids].sort((a, b) => b.length - a.length);
+        const offers = byShared.map((offerId, i) => ({ ...offerRecord(i + 1, { price: 40n + BigInt(i % 3), cpu: 8 }), id: offerId }));
+        const index = new OfferIndex();
+        const sortedWithin = () => {
+          for (const list of index.listed(wasm).classes)
+            for (let i = 1; i < list.length; i++) assert.ok(cheaperFirst(list[i - 1]!, list[i]!) < 0, `${list[i - 1]!.id} before ${list[i]!.id}`);
+        };
+        offers.forEach((o, n) => {
+          index.add(o);
+          if (n % 150 === 0) sortedWithin();
+        });
+        sortedWithin();
+        for (const f of fills) index.useMore(offers[f % offers.length]!.offer.provider, { cpu: 1 + (f % 5), memoryMb: 256, gpu: 0, vramMb: 0 });
+        sortedWithin();
+        const escrow = new Map<Address, bigint>([jc, ...offers.map((o) => o.offer.provider)].map((a) => [a, RICH]));
+        const snap = snapshot({ jobs: Array.from({ length: 5 }, (_, n) => jobRecord(n + 1, { cpu: 3, maxPrice: 45n })), escrow, used: new Map(index.used) });
+        const naive = planMatches({ ...snap, offers }, config, NOW);
+        assert.deepEqual(planIndexed(index, snap, config, NOW).proposals, naive.proposals);
+        for (const o of offers.filter((_, i) => i % 2 === 0)) assert.equal(index.remove(o.id), true);
+        sortedWithin();
+      },
+    ),
+    { seed: 0x7e5, numRuns: 25 },
+  );
+});
+
 test("many modules, some allowed by most offers and some by few: dense and sparse modules change side as the book changes, and every plan is the naive scan's", () => {
   // 40 modules, more than a mask has bits: popular ones are read from the shared classes by their
   // bit, rare ones from their own classes; adds and withdrawals move modules between the two

@@ -26,9 +26,27 @@ export function reserveOf(policy: number, mediationFee: bigint): bigint {
   return strategyOf(policy)?.needsMediators ? mediationFee : 0n;
 }
 
+// The last job's terms `jobCreatorLock` read, and its lock: the matcher asks it for one job again
+// and again (the job as a whole, then each offer it evaluates, in two filters), and each answer
+// took three bigint allocations.
+// (Nothing read yet: undefined equals no term.)
+let lastMaxPrice: bigint | undefined;
+let lastPolicy: number | undefined;
+let lastParam: bigint | undefined;
+let lastFee: bigint | undefined;
+let lastLock = 0n;
+
 /** The most a job offer's deals lock from its job creator: maxPrice and the reserve, once per replica. */
 export function jobCreatorLock(job: JobOffer): bigint {
-  return (job.maxPrice + reserveOf(job.policy, job.mediationFee)) * BigInt(dealsPerJob(job));
+  const { maxPrice, policy, policyParam, mediationFee } = job;
+  if (maxPrice === lastMaxPrice && policy === lastPolicy && policyParam === lastParam && mediationFee === lastFee) return lastLock;
+  const lock = (maxPrice + reserveOf(policy, mediationFee)) * BigInt(dealsPerJob(job));
+  lastMaxPrice = maxPrice;
+  lastPolicy = policy;
+  lastParam = policyParam;
+  lastFee = mediationFee;
+  lastLock = lock;
+  return lock;
 }
 
 /** What one deal locks from each party when it opens. */

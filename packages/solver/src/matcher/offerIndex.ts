@@ -50,8 +50,9 @@ import {
   type Snapshot,
 } from "./match.ts";
 import { NO_RESOURCES, type RESOURCE_KEYS, addResources, resourcesOf, type Resources } from "./resources.ts";
-import { hasKeys, Ranking, type PlanState, type RankedClass } from "./ranking.ts";
+import { hasKeys, keyedRecord, Ranking, type PlanState, type RankedClass } from "./ranking.ts";
 import { SortedOffers } from "./sortedOffers.ts";
+import { TieOrder } from "./tieOrder.ts";
 
 /**
  * Offers of one capacity whose providers owe about the same usage: one ceiling for all of them at
@@ -158,6 +159,8 @@ export class OfferIndex {
   private readonly capsById: Resources[] = [];
   /** Adds and removes since every module's side was last checked. */
   private changes = 0;
+  /** The tie keys of every list of this index (the ids it has seen decide which characters they read). */
+  private readonly ties = new TieOrder();
   /** What `planIndexed` ranks each job's offers with, one job after the other (its arrays are kept between jobs). */
   readonly ranking = new Ranking();
 
@@ -230,6 +233,7 @@ export class OfferIndex {
   /** Index an offer (again: an offer already indexed under this id is replaced). */
   add(rec: ResourceOfferRecord): void {
     if (this.byId.has(rec.id)) this.remove(rec.id);
+    if (this.ties.admit(rec.id)) this.rekey();
     this.byId.set(rec.id, rec);
     const provider = rec.offer.provider;
     const held = this.byProvider.get(provider);
@@ -380,7 +384,7 @@ export class OfferIndex {
         freeMemoryMb: caps.memoryMb - used.memoryMb,
         freeGpu: caps.gpu - used.gpu,
         freeVramMb: caps.vramMb - used.vramMb,
-        list: new SortedOffers(classes === this.shared),
+        list: new SortedOffers(classes === this.shared, this.ties),
       };
       classes.byKey.set(key, c);
       classes.all.push(c);
@@ -401,6 +405,12 @@ export class OfferIndex {
       last.slot = c.slot;
     }
     return mask;
+  }
+
+  /** Every list's tie keys made again: the ids now differ earlier than they did (rare: a few times as a book fills). */
+  private rekey(): void {
+    for (const c of this.shared.all) c.list.rekey();
+    for (const m of this.modules.values()) if (m.own) for (const c of m.own.all) c.list.rekey();
   }
 
   private changed(): void {
@@ -510,20 +520,6 @@ function rankingFilters(filters: readonly FilterPlugin[]): FilterChains | undefi
   return chains ?? undefined;
 }
 
-/**
- * An empty object for keys that are ids or addresses (a plan's rejections), in V8's dictionary
- * mode from the start: a fast-mode object grows a new hidden class for every key it has not seen
- * (each job id, each provider), which cost more than the rest of a job's bookkeeping. The same
- * object to every reader (prototype, keys and their order).
- */
-function keyedRecord<V>(): Record<string, V> {
-  const o: Record<string, V> = { a: undefined as V, b: undefined as V };
-  // Deleting a property other than the last one turns V8's object into a dictionary.
-  delete o.a;
-  delete o.b;
-  return o;
-}
-
 export interface IndexedPlanOptions {
   /**
    * For a job that matched nothing, scan every offer for its reasons (as the naive scan does)
@@ -565,34 +561,38 @@ export function planIndexed(
   // Past `fullReasonsUpTo` a job's reasons are what planning met, so a job its creator's escrow
   // cannot back is refused as a whole, without evaluating any offer (the pick is the same: none).
   const jobSideFirst = index.size > fullReasonsUpTo;
+  // What proposing needs, the same for every job of the plan: made once, not per job.
+  const at = { snapshot, config, now, held };
+  const use = lookAhead ? () => {} : (provider: Address, resources: Resources) => index.useMore(provider, resources);
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
-    const rejected = keyedRecord<string>();
     const unbacked = jobSideFirst ? jobCreatorRejection(config.filters, job.offer, snapshot.escrow, held) : undefined;
     if (unbacked) {
-      rejected[JOB_REJECTION] = unbacked;
-      plan.rejections.set(job.id, rejected);
+      plan.rejections.set(job.id, { [JOB_REJECTION]: unbacked });
       continue;
     }
-    const chosen = pickGroup(job.offer, ranking.start(index, job, config, state, rejected), k);
+    const chosen = pickGroup(job.offer, ranking.start(index, job, config, state), k);
+    // Made on the first reason: a job that meets none (most that match) keeps a plain empty object.
+    let rejected = ranking.rejected;
     if (!chosen.group && index.size <= fullReasonsUpTo) {
       for (const offer of index.offers()) {
         const reason = firstRejection(config.filters, job, offer, contextFor(job, offer, snapshot, index.used, held, now));
-        if (reason) noteRejection(rejected, offer.offer.provider, reason);
+        if (!reason) continue;
+        rejected ??= keyedRecord();
+        noteRejection(rejected, offer.offer.provider, reason);
       }
     }
     // A provider another of whose offers fits is not refused. (Only where some provider was: an
     // address used as a key is entered in V8's string table first, one for every provider that fits.)
-    if (hasKeys(rejected)) for (const f of ranking.fit) delete rejected[f.offer.provider];
-    plan.rejections.set(job.id, rejected);
+    if (rejected !== undefined && hasKeys(rejected)) for (const f of ranking.fit) delete rejected[f.offer.provider];
+    const reasons: Record<string, string> = rejected ?? {};
+    plan.rejections.set(job.id, reasons);
     if (!chosen.group) {
       // All or none: a partial replica group could never open, so it holds no capacity either.
-      if (k > 1) rejected[JOB_REJECTION] = chosen.why;
+      if (k > 1) reasons[JOB_REJECTION] = chosen.why;
       continue;
     }
-    proposeGroup(plan, job, chosen.group, { snapshot, config, now, held }, (provider, resources) => {
-      if (!lookAhead) index.useMore(provider, resources);
-    });
+    proposeGroup(plan, job, chosen.group, at, use);
   }
   ranking.release();
   return plan;

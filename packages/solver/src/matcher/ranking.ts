@@ -14,7 +14,7 @@ import type { FilterPlugin, MatchContext } from "./filters.ts";
 import { contextsFor, firstRejection, noteRejection, type Holds, type JobRef, type MatchConfig, type Snapshot } from "./match.ts";
 import type { Resources } from "./resources.ts";
 import type { ScorePlugin } from "./scores.ts";
-import { tied, type Chunk } from "./sortedOffers.ts";
+import { tiedKeyed, type Chunk } from "./sortedOffers.ts";
 
 type Rec = ResourceOfferRecord;
 
@@ -59,6 +59,20 @@ export interface PlanState {
 
 const NOBODY: Readonly<Record<Address, string>> = Object.freeze({});
 
+/**
+ * An empty object for keys that are ids or addresses (a plan's rejections), in V8's dictionary
+ * mode from the start: a fast-mode object grows a new hidden class for every key it has not seen
+ * (each job id, each provider), which cost more than the rest of a job's bookkeeping. The same
+ * object to every reader (prototype, keys and their order).
+ */
+export function keyedRecord<V>(): Record<string, V> {
+  const o: Record<string, V> = { a: undefined as V, b: undefined as V };
+  // Deleting a property other than the last one turns V8's object into a dictionary.
+  delete o.a;
+  delete o.b;
+  return o;
+}
+
 export function hasKeys(o: object): boolean {
   for (const _ in o) return true;
   return false;
@@ -66,11 +80,11 @@ export function hasKeys(o: object): boolean {
 
 /**
  * `byRank` (the higher score first, then cheaper, then the lower id), with each offer's price as a
- * number (`aP`, `bP`): ordered as the prices wherever they differ (Number() of a bigint only
- * rounds), so only equal ones compare the records.
+ * number (`aP`, `bP`) and its tie key (`aT`, `bT`): ordered as the prices wherever they differ
+ * (Number() of a bigint only rounds), so only equal ones compare tie keys, and equal keys the records.
  */
-export const ranksBefore = (aScore: number, a: Rec, aP: number, bScore: number, b: Rec, bP: number) =>
-  aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && tied(a, b, aP) < 0)));
+export const ranksBefore = (aScore: number, a: Rec, aP: number, aT: number, bScore: number, b: Rec, bP: number, bT: number) =>
+  aScore > bScore || (aScore === bScore && (aP < bP || (aP === bP && tiedKeyed(a, aT, b, bT, aP) < 0)));
 
 const grownF64 = (a: Float64Array, n: number) => {
   const g = new Float64Array(n);
@@ -139,29 +153,47 @@ class SlotHeap {
 /**
  * The offers that pass every filter for one job, best first (score, then cheaper, then lower offer
  * id), exactly as the naive scan ranks them, evaluated only as far as they are read. Rejections
- * of the offers it evaluated go to `rejected`; the offers that fit are in `fit`. Iterable (each
- * iteration reads on from where the last stopped) so `pickGroup` takes it as it takes a list; the
- * iterator result is one object, reused.
+ * of the offers it evaluated go to `rejected` (made on the first one); the offers that fit are in
+ * `fit`. Iterable (each iteration reads on from where the last stopped) so `pickGroup` takes it as
+ * it takes a list; the iterator result is one object, reused.
  */
 export class Ranking implements Iterable<Rec>, Iterator<Rec> {
   // A cursor per class being read: `next` is its offer at `list.chunks[chunk][at]`, the next to
-  // evaluate, `p` its price as a number, `ceiling` the most it can score.
+  // evaluate, `p` its price as a number, `ceiling` the most it can score. A cursor `unsought` has
+  // not looked for its first offer yet: it stands at its class's head (the cheapest offer, of any
+  // module, lowest id first) with that price's ceiling, a rank no offer it can find beats, and
+  // seeks only when that comes to the top. A job reads every class its needs fit in (tens, once
+  // providers fill) and takes its offers from one or two: seeking each (masks read until its
+  // module's bit) was the most of a job's setup.
   private cls: RankedClass[] = [];
   private chunk = new Int32Array(16);
   private at = new Int32Array(16);
+  private unsought = new Uint8Array(16);
   private nextRec: Rec[] = [];
   private p = new Float64Array(16);
+  /** The next offer's tie key (`Chunk.ties`). */
+  private t = new Float64Array(16);
   private ceiling = new Float64Array(16);
   private readonly classes = new SlotHeap((a, b) =>
-    ranksBefore(this.ceiling[a]!, this.nextRec[a]!, this.p[a]!, this.ceiling[b]!, this.nextRec[b]!, this.p[b]!),
+    ranksBefore(this.ceiling[a]!, this.nextRec[a]!, this.p[a]!, this.t[a]!, this.ceiling[b]!, this.nextRec[b]!, this.p[b]!, this.t[b]!),
   );
-  // The offers found to fit, with their price as a number and their score.
+  // The offers found to fit, with their price as a number, tie key and score.
   private foundRec: Rec[] = [];
   private foundP = new Float64Array(16);
+  private foundT = new Float64Array(16);
   private foundScore = new Float64Array(16);
   private foundN = 0;
   private readonly found = new SlotHeap((a, b) =>
-    ranksBefore(this.foundScore[a]!, this.foundRec[a]!, this.foundP[a]!, this.foundScore[b]!, this.foundRec[b]!, this.foundP[b]!),
+    ranksBefore(
+      this.foundScore[a]!,
+      this.foundRec[a]!,
+      this.foundP[a]!,
+      this.foundT[a]!,
+      this.foundScore[b]!,
+      this.foundRec[b]!,
+      this.foundP[b]!,
+      this.foundT[b]!,
+    ),
   );
   /** The offers that passed every filter, in the order evaluated. */
   readonly fit: Rec[] = [];
@@ -173,18 +205,19 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
   private scores!: readonly ScorePlugin[];
   private filters!: readonly FilterPlugin[];
   private contextOf!: (offer: Rec, used: Resources) => MatchContext;
-  private rejected!: Record<string, string>;
+  /** The job's rejections so far: undefined while there are none (most jobs that match meet none). */
+  rejected: Record<string, string> | undefined;
   private want = 0;
   private maxP = 0;
   private maxPrice = 0n;
 
   /** Rank `job`'s offers in `source` from the start; rejections go to `rejected`. */
-  start(source: RankingSource, job: JobRef, config: Pick<MatchConfig, "scores">, state: PlanState, rejected: Record<string, string>): this {
+  start(source: RankingSource, job: JobRef, config: Pick<MatchConfig, "scores">, state: PlanState): this {
     const j: JobOffer = job.offer;
     this.source = source;
     this.job = job;
     this.scores = config.scores;
-    this.rejected = rejected;
+    this.rejected = undefined;
     this.fit.length = 0;
     this.foundN = 0;
     this.found.size = 0;
@@ -214,8 +247,12 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
       this.cls[n] = c;
       this.chunk[n] = 0;
       this.at[n] = -1;
-      if (!this.seek(n)) continue;
-      this.ceiling[n] = this.ceilingOf(c, this.p[n]!);
+      this.unsought[n] = 1;
+      const head = c.list.chunks[0]!;
+      this.nextRec[n] = head.items[0]!;
+      this.p[n] = c.list.headP;
+      this.t[n] = head.ties[0]!;
+      this.ceiling[n] = this.ceilingOf(c, c.list.headP);
       this.classes.push(n++);
     }
     return this;
@@ -226,7 +263,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
     this.source = undefined!;
     this.job = undefined!;
     this.contextOf = undefined!;
-    this.rejected = undefined!;
+    this.rejected = undefined;
     this.fit.length = 0;
   }
 
@@ -250,11 +287,24 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
       const top = classes.top;
       const rec = this.nextRec[top]!;
       const p = this.p[top]!;
+      const t = this.t[top]!;
       const c = this.cls[top]!;
       // Nothing left unevaluated ranks before `rec` at its ceiling: the best found can go first.
       if (found.size > 0) {
         const best = found.top;
-        if (ranksBefore(this.foundScore[best]!, this.foundRec[best]!, this.foundP[best]!, this.ceiling[top]!, rec, p)) break;
+        if (ranksBefore(this.foundScore[best]!, this.foundRec[best]!, this.foundP[best]!, this.foundT[best]!, this.ceiling[top]!, rec, p, t)) break;
+      }
+      if (this.unsought[top] === 1) {
+        // Its head's rank bounds what it finds (a dearer or later offer, scoring at most that
+        // ceiling), so it only falls in the heap; the same offers are evaluated, in the same order,
+        // as if every cursor had sought first.
+        this.unsought[top] = 0;
+        const bound = this.ceiling[top]!;
+        if (this.seek(top)) {
+          this.ceiling[top] = Math.min(bound, this.ceilingOf(c, this.p[top]!));
+          classes.fixTop();
+        } else classes.pop();
+        continue;
       }
       if (this.seek(top)) {
         this.ceiling[top] = this.ceilingOf(c, this.p[top]!);
@@ -263,6 +313,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
       const ctx = this.contextOf(rec, c.exact ? c.used : this.source.owedBy(rec.offer.provider));
       const reason = firstRejection(this.filters, this.job, rec, ctx);
       if (reason) {
+        this.rejected ??= keyedRecord();
         noteRejection(this.rejected, rec.offer.provider, reason);
         continue;
       }
@@ -272,10 +323,12 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
       const f = this.foundN++;
       if (f === this.foundP.length) {
         this.foundP = grownF64(this.foundP, 2 * f);
+        this.foundT = grownF64(this.foundT, 2 * f);
         this.foundScore = grownF64(this.foundScore, 2 * f);
       }
       this.foundRec[f] = rec;
       this.foundP[f] = p;
+      this.foundT[f] = t;
       this.foundScore[f] = score;
       found.push(f);
     }
@@ -294,7 +347,11 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
     const size = Math.max(n, 2 * this.chunk.length);
     this.chunk = grownI32(this.chunk, size);
     this.at = grownI32(this.at, size);
+    const unsought = new Uint8Array(size);
+    unsought.set(this.unsought);
+    this.unsought = unsought;
     this.p = grownF64(this.p, size);
+    this.t = grownF64(this.t, size);
     this.ceiling = grownF64(this.ceiling, size);
   }
 
@@ -308,7 +365,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
     const { want, maxP } = this;
     let at = this.at[i]! + 1;
     for (let ci = this.chunk[i]!; ci < chunks.length; ci++, at = 0) {
-      const { keys, masks, items, n } = chunks[ci]!;
+      const { keys, ties, masks, items, n } = chunks[ci]!;
       for (; at < n; at++) {
         const k = keys[at]!;
         // Cheapest first: past the budget, nothing later is within it.
@@ -320,6 +377,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
         this.at[i] = at;
         this.nextRec[i] = rec;
         this.p[i] = k;
+        this.t[i] = ties[at]!;
         return true;
       }
     }

@@ -3,6 +3,7 @@
 // index, whose classes and ranking build on it.
 import type { ResourceOfferRecord } from "@lily/protocol";
 import { byOfferId, cheaperFirst } from "./match.ts";
+import type { TieOrder } from "./tieOrder.ts";
 
 type Rec = ResourceOfferRecord;
 
@@ -23,6 +24,8 @@ export interface Chunk {
   items: (Rec | undefined)[];
   /** `Number(price)` of each of the first `n` of `items`. */
   keys: Float64Array;
+  /** Each one's tie key (`TieOrder`): orders offers of one price by id without reading them. */
+  ties: Float64Array;
   /** Each offer's mask (see `SortedOffers`), in a list that keeps them. */
   masks: Uint32Array | undefined;
   n: number;
@@ -35,11 +38,19 @@ export interface Chunk {
  */
 export const tied = (a: Rec, b: Rec, p: number) => (Number.isSafeInteger(p) ? byOfferId(a, b) : cheaperFirst(a, b));
 
-/** Whether the offer at `i` of `chunk` ranks before `rec` (cheaper, then the lower id); `f` is its key. */
-function before(chunk: Chunk, i: number, rec: Rec, f: number): boolean {
+/** `tied`, with each offer's tie key (`Chunk.ties`, of lists of one index): the keys decide where they can, without reading the records. */
+export const tiedKeyed = (a: Rec, aT: number, b: Rec, bT: number, p: number) =>
+  aT !== bT && aT >= 0 && bT >= 0 && Number.isSafeInteger(p) ? aT - bT : tied(a, b, p);
+
+/**
+ * Whether the offer at `i` of `chunk` ranks before `rec` (cheaper, then the lower id); `f` is its
+ * key and `t` its tie key. Equal keys below 2^53 are equal prices: the tie keys decide where they
+ * can, the ids where they cannot.
+ */
+function before(chunk: Chunk, i: number, rec: Rec, f: number, t: number): boolean {
   const k = chunk.keys[i]!;
   if (k !== f) return k < f;
-  return tied(chunk.items[i]!, rec, f) < 0;
+  return tiedKeyed(chunk.items[i]!, chunk.ties[i]!, rec, t, f) < 0;
 }
 
 /** The first index of `sorted` (ascending, its first `length` values) whose value is not below `v`. */
@@ -54,13 +65,13 @@ function lowerBound(sorted: { readonly [i: number]: number }, length: number, v:
   return lo;
 }
 
-/** Where `rec` sits in `chunk` (cheapest first), or where it would go; `f` is its key. */
-function position(chunk: Chunk, rec: Rec, f: number): number {
+/** Where `rec` sits in `chunk` (cheapest first), or where it would go; `f` is its key, `t` its tie key. */
+function position(chunk: Chunk, rec: Rec, f: number, t: number): number {
   let lo = 0;
   let hi = chunk.n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(chunk, mid, rec, f)) lo = mid + 1;
+    if (before(chunk, mid, rec, f, t)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -82,11 +93,14 @@ export class SortedOffers {
   private readonly lasts: number[] = [];
   private count = 0;
   private readonly masked: boolean;
+  /** The tie keys' maker, the same for every list of one index. */
+  private readonly order: TieOrder;
   /** The cheapest offer's price as a number (Infinity when empty). */
   headP = Number.POSITIVE_INFINITY;
 
-  constructor(masked: boolean) {
+  constructor(masked: boolean, order: TieOrder) {
     this.masked = masked;
+    this.order = order;
   }
 
   get length(): number {
@@ -102,13 +116,14 @@ export class SortedOffers {
     return {
       items: new Array<Rec | undefined>(CHUNK + 1).fill(undefined),
       keys: new Float64Array(CHUNK + 1),
+      ties: new Float64Array(CHUNK + 1),
       masks: this.masked ? new Uint32Array(CHUNK + 1) : undefined,
       n: 0,
     };
   }
 
-  /** The chunk `rec` (priced `p`) sits in or would go in: the first whose last offer does not rank before it. */
-  private chunkOf(rec: Rec, p: number): number {
+  /** The chunk `rec` (priced `p`, tie key `t`) sits in or would go in: the first whose last offer does not rank before it. */
+  private chunkOf(rec: Rec, p: number, t: number): number {
     const chunks = this.chunks;
     let lo = 0;
     let hi = chunks.length - 1;
@@ -119,8 +134,7 @@ export class SortedOffers {
       if (k < p) lo = mid + 1;
       else if (k > p) hi = mid;
       else {
-        const chunk = chunks[mid]!;
-        if (tied(chunk.items[chunk.n - 1]!, rec, p) < 0) lo = mid + 1;
+        if (before(chunks[mid]!, chunks[mid]!.n - 1, rec, p, t)) lo = mid + 1;
         else hi = mid;
       }
     }
@@ -138,10 +152,12 @@ export class SortedOffers {
 
   insert(rec: Rec, p: number, mask = 0): void {
     this.count++;
+    const t = this.order.key(rec.id);
     if (this.chunks.length === 0) {
       const chunk = this.newChunk();
       chunk.items[0] = rec;
       chunk.keys[0] = p;
+      chunk.ties[0] = t;
       if (chunk.masks) chunk.masks[0] = mask;
       chunk.n = 1;
       this.chunks.push(chunk);
@@ -149,16 +165,18 @@ export class SortedOffers {
       this.headP = p;
       return;
     }
-    const ci = this.chunkOf(rec, p);
+    const ci = this.chunkOf(rec, p, t);
     const chunk = this.chunks[ci]!;
-    const { items, keys, masks } = chunk;
+    const { items, keys, ties, masks } = chunk;
     // Shifted by hand: splice allocates and takes V8's generic path, and a move does two of these.
-    const at = position(chunk, rec, p);
+    const at = position(chunk, rec, p, t);
     const n = chunk.n;
     for (let k = n; k > at; k--) items[k] = items[k - 1];
     keys.copyWithin(at + 1, at, n);
+    ties.copyWithin(at + 1, at, n);
     items[at] = rec;
     keys[at] = p;
+    ties[at] = t;
     if (masks) {
       masks.copyWithin(at + 1, at, n);
       masks[at] = mask;
@@ -172,6 +190,7 @@ export class SortedOffers {
         items[k] = undefined;
       }
       rest.keys.set(keys.subarray(half, n + 1));
+      rest.ties.set(ties.subarray(half, n + 1));
       if (masks) rest.masks!.set(masks.subarray(half, n + 1));
       rest.n = n + 1 - half;
       chunk.n = half;
@@ -204,11 +223,12 @@ export class SortedOffers {
     if (!found) return -1;
     const { ci, at } = found;
     const chunk = this.chunks[ci]!;
-    const { items, keys, masks } = chunk;
+    const { items, keys, ties, masks } = chunk;
     const n = chunk.n;
     const mask = masks ? masks[at]! : 0;
     for (let k = at + 1; k < n; k++) items[k - 1] = items[k];
     keys.copyWithin(at, at + 1, n);
+    ties.copyWithin(at, at + 1, n);
     masks?.copyWithin(at, at + 1, n);
     items[n - 1] = undefined;
     chunk.n = n - 1;
@@ -219,6 +239,11 @@ export class SortedOffers {
     } else if (at === n - 1) this.setLast(ci);
     if (ci === 0 && at === 0) this.setHead();
     return mask;
+  }
+
+  /** Make every offer's tie key again (the index's `TieOrder` reads its ids from another place now). */
+  rekey(): void {
+    for (const { items, ties, n } of this.chunks) for (let i = 0; i < n; i++) ties[i] = this.order.key(items[i]!.id);
   }
 
   /** Set `bits` in the mask of `rec` (priced `p`); returns whether it was there. */
