@@ -2,7 +2,8 @@
 // and the time (like nextStep.ts for deals). The rules that protect it: it closes every open lease
 // with the payer's latest voucher once service has ended (after expiresAt, with a short grace for
 // vouchers of answers still in flight, and well inside the claim window), or earlier when the
-// budget is spent; and it takes its collateral back once the audit window is over. Every pass
+// budget is spent (and again, should the chain node lose the close while the claim window is open);
+// and it takes its collateral back once the audit window is over. Every pass
 // starts again from the chain's word, so a failed or repeated step, or a restart, loses nothing.
 import type { CollateralStateName, LeaseStateName } from "@lily/chain";
 import { answerCost } from "@lily/protocol";
@@ -57,6 +58,13 @@ export function nextLeaseStep(v: LeaseView): LeaseStep {
     const due = l.expiresAt + BigInt(settleDelaySeconds(v.claimWindowSeconds));
     if (t >= due) return { ...close, why: `service ended at ${l.expiresAt}` };
     return { kind: "wait", why: `serving until ${l.expiresAt}` };
+  }
+  if (local.state === "closed" && chain.state === "open") {
+    // The node lost the block with our close (a restart without its last blocks, a reorg): the
+    // lease is open again and, past the claim window, the payer could reclaim the whole budget.
+    const claimEnd = l.expiresAt + BigInt(v.claimWindowSeconds);
+    if (t > claimEnd) return { kind: "wait", why: `the chain lost our close and its claim window ended at ${claimEnd}` };
+    return { kind: "close", amount: local.voucher.amount, requests: local.voucher.requests, why: "the chain lost our close: closing again" };
   }
   // closed or expired: the collateral comes back after the audit window (at once when closed without a mediator).
   if (local.collateral !== "locked") return { kind: "wait", why: `collateral ${local.collateral}` };

@@ -228,6 +228,19 @@ const steps: [string, LeaseView, string, Record<string, unknown>?][] = [
   ["past the claim window there is nothing to close", lv({ now: expires + CLAIM + 1 }), "wait"],
   ["an open lease the payer reclaimed is recorded expired", lv({ chainState: "expired", now: expires + CLAIM + 1 }), "record", { state: "expired" }],
   ["a lease closed on chain is recorded closed", lv({ chainState: "closed", now: expires + 61 }), "record", { state: "closed" }],
+  // The chain node lost the block with our close (a restart without its last blocks): the lease is
+  // open again, and past the claim window the payer could reclaim the whole budget.
+  [
+    "a close the chain lost is sent again with the latest voucher within the claim window",
+    lv({ local: local({ state: "closed" }), chainState: "open", now: expires + 61 }),
+    "close",
+    { amount: 300n, requests: 3n },
+  ],
+  [
+    "a close the chain lost past the claim window cannot be sent again",
+    lv({ local: local({ state: "closed" }), chainState: "open", now: expires + CLAIM + 1 }),
+    "wait",
+  ],
   [
     "a closed lease's collateral stays locked through the audit window",
     lv({ local: local({ state: "closed" }), chainState: "closed", now: expires + AUDIT }),
