@@ -3,46 +3,54 @@
 // what the deal would lock (it must deposit first). `escrow-pending`: it would, but its other
 // proposed or signed deals, not yet opened, hold part of it; they open or drop within a sign
 // window, so this one is transient.
-import { formatLily as lily, type JobOffer, type ResourceOffer } from "@lily/protocol";
+import { formatLily as lily, type JobOffer } from "@lily/protocol";
 import type { Address } from "viem";
-import type { Backing, FilterPlugin, MatchContext } from "./filters.ts";
+import type { Backing, FilterPlugin } from "./filters.ts";
 import type { Holds } from "./match.ts";
 import { jobCreatorLock } from "./locks.ts";
 
-/** Each party of the pair, what the deal (or replica group) would lock from it, and its escrow. */
-function needs(job: JobOffer, offer: ResourceOffer, ctx: MatchContext): { who: string; lock: bigint; backing: Backing }[] {
-  return [
-    { who: "job creator", lock: jobCreatorLock(job), backing: ctx.escrow.jobCreator },
-    { who: "provider", lock: offer.collateral, backing: ctx.escrow.provider },
-  ];
+/**
+ * One escrow rule, for one party: whether its backing covers what the deal would lock, and why
+ * not. The filters ask it of both parties of a pair; jobCreatorRejection of the job creator alone.
+ */
+interface EscrowRule {
+  backs(backing: Backing, lock: bigint): boolean;
+  why(who: string, backing: Backing, lock: bigint): string;
 }
 
-export const escrowCovers: FilterPlugin = {
-  name: "escrow",
-  transient: false,
-  filter(job, offer, ctx) {
-    // REJECT: a party whose free escrow cannot cover what the deal locks could never open it
-    const { jobCreator, provider } = ctx.escrow;
-    if (jobCreator.free >= jobCreatorLock(job) && provider.free >= offer.collateral) return undefined; // both covered: nothing to list
-    const short = needs(job, offer, ctx).find((n) => n.backing.free < n.lock);
-    return short && `${short.who}: escrow ${lily(short.backing.free)} free, the deal would lock ${lily(short.lock)}`;
-  },
+// REJECT: a party whose free escrow cannot cover what the deal locks could never open it
+const freeCovers: EscrowRule = {
+  backs: (b, lock) => b.free >= lock,
+  why: (who, b, lock) => `${who}: escrow ${lily(b.free)} free, the deal would lock ${lily(lock)}`,
 };
 
-export const escrowNotHeld: FilterPlugin = {
-  name: "escrow-pending",
-  transient: true,
-  filter(job, offer, ctx) {
-    // REJECT: escrow already promised to a party's unopened deals is not promised twice
-    const { jobCreator, provider } = ctx.escrow;
-    if (jobCreator.free - jobCreator.held >= jobCreatorLock(job) && provider.free - provider.held >= offer.collateral) return undefined;
-    const short = needs(job, offer, ctx).find((n) => n.backing.free - n.backing.held < n.lock);
-    return (
-      short &&
-      `${short.who}: escrow ${lily(short.backing.free)} free, ${lily(short.backing.held)} held for unopened deals, the deal would lock ${lily(short.lock)}`
-    );
-  },
+// REJECT: escrow already promised to a party's unopened deals is not promised twice
+const notPromised: EscrowRule = {
+  backs: (b, lock) => b.free - b.held >= lock,
+  why: (who, b, lock) => `${who}: escrow ${lily(b.free)} free, ${lily(b.held)} held for unopened deals, the deal would lock ${lily(lock)}`,
 };
+
+/** The filter of a rule: the job creator's side first, then the provider's (the order the reason names). */
+function escrowFilter(name: string, transient: boolean, rule: EscrowRule): FilterPlugin {
+  return {
+    name,
+    transient,
+    filter(job, offer, ctx) {
+      const { jobCreator, provider } = ctx.escrow;
+      const lock = jobCreatorLock(job);
+      if (!rule.backs(jobCreator, lock)) return rule.why("job creator", jobCreator, lock);
+      if (!rule.backs(provider, offer.collateral)) return rule.why("provider", provider, offer.collateral);
+      return undefined;
+    },
+  };
+}
+
+export const escrowCovers = escrowFilter("escrow", false, freeCovers);
+export const escrowNotHeld = escrowFilter("escrow-pending", true, notPromised);
+const rules = new Map<FilterPlugin, EscrowRule>([
+  [escrowCovers, freeCovers],
+  [escrowNotHeld, notPromised],
+]);
 
 /**
  * The rejection every pair of `job` gets from these filters for its job creator's escrow alone
@@ -58,15 +66,11 @@ export function jobCreatorRejection(
   held: Pick<Holds, "get">,
 ): string | undefined {
   const lock = jobCreatorLock(job);
-  const free = escrow.get(job.jobCreator) ?? 0n;
+  const backing: Backing = { free: escrow.get(job.jobCreator) ?? 0n, held: held.get(job.jobCreator) ?? 0n };
   // Asked in the filters' order, as each pair would be (a lasting reason before the transient one).
   for (const f of filters) {
-    if (f === escrowCovers && free < lock) return `${f.name}: job creator: escrow ${lily(free)} free, the deal would lock ${lily(lock)}`;
-    if (f === escrowNotHeld) {
-      const pending = held.get(job.jobCreator) ?? 0n;
-      if (free - pending < lock)
-        return `${f.name}: job creator: escrow ${lily(free)} free, ${lily(pending)} held for unopened deals, the deal would lock ${lily(lock)}`;
-    }
+    const rule = rules.get(f);
+    if (rule && !rule.backs(backing, lock)) return `${f.name}: ${rule.why("job creator", backing, lock)}`;
   }
   return undefined;
 }
