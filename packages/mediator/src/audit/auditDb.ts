@@ -91,11 +91,11 @@ export class AuditDb {
   }
 
   /** Record a slash sent; with its block and body, a slash the chain node loses is sent again (slashesAbove). */
-  recordSlash(receipt: Hex, txHash: Hex, sent?: { block: BlockRef; body: SlashBody }): AuditResult {
-    if (sent) this.blocks.relyOn(sent.block);
+  recordSlash(receipt: Hex, txHash: Hex, sent: { block: BlockRef; body: SlashBody }): AuditResult {
+    this.blocks.relyOn(sent.block);
     const changed = this.db
       .prepare("UPDATE audits SET slash_tx = ?, slash_block = ?, slash_body = ?, updated_at = ? WHERE receipt = ? AND verdict = 'wrong'")
-      .run(txHash, sent ? sent.block.number : null, sent ? JSON.stringify(toWire(sent.body)) : null, this.now(), receipt.toLowerCase()).changes;
+      .run(txHash, sent.block.number, JSON.stringify(toWire(sent.body)), this.now(), receipt.toLowerCase()).changes;
     if (Number(changed) !== 1) throw new LilyError({ code: "NOT_FOUND", field: "receipt", message: `no wrong verdict for receipt ${receipt} to slash` });
     return this.get(receipt)!;
   }

@@ -6,7 +6,7 @@
 // lost (its block dropped: anvil restarted from its state file, a reorg) is sent again: unsent,
 // the mediator would lose its fee and the payer the collateral owed to it.
 import type { Address, Hex } from "viem";
-import { watchReliedBlocks, type LilyClient, type ReliedBlocksWatch } from "@lily/chain";
+import { blockOf, watchReliedBlocks, type LilyClient, type ReliedBlocksWatch, type WriteResult } from "@lily/chain";
 import { LilyError, type Domain, type Lease, type Receipt } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { AuditBody, AuditResult } from "@lily/api";
@@ -23,7 +23,7 @@ export interface LeaseChain {
   /** Whether the chain holds the lease `id` (it was opened, whatever happened since). */
   leaseKnown(id: Hex): Promise<boolean>;
   /** Slash the lease's provider with its signed receipt; only the lease's mediator may. */
-  slashLease(lease: Lease, receipt: Receipt, providerSignature: Hex): Promise<{ txHash: Hex; blockNumber?: bigint; blockHash?: Hex }>;
+  slashLease(lease: Lease, receipt: Receipt, providerSignature: Hex): Promise<Pick<WriteResult, "txHash" | "blockNumber" | "blockHash">>;
 }
 
 export interface AuditorOptions {
@@ -87,8 +87,7 @@ export function createAuditor(opts: AuditorOptions, deps: AuditorDeps): Auditor 
     if (verdict.verdict === "correct") return verdict;
     const sent = await chain.slashLease(lease, receipt.receipt, receipt.signature);
     log.info("provider slashed for a wrong answer", { lease: checked.lease, receipt: checked.receipt, provider: lease.provider, txHash: sent.txHash });
-    const block = sent.blockNumber !== undefined && sent.blockHash ? { number: sent.blockNumber, hash: sent.blockHash } : undefined;
-    return db.recordSlash(checked.receipt, sent.txHash, block && { block, body: { lease, receipt } });
+    return db.recordSlash(checked.receipt, sent.txHash, { block: blockOf(sent), body: { lease, receipt } });
   }
 
   /** The chain lost blocks: the slashes sent above the highest height known unchanged are sent again where the collateral is locked again. */
@@ -97,7 +96,7 @@ export function createAuditor(opts: AuditorOptions, deps: AuditorDeps): Auditor 
       await inTurn(async () => {
         try {
           const sent = await chain.slashLease(body.lease, body.receipt.receipt, body.receipt.signature);
-          if (sent.blockNumber !== undefined && sent.blockHash) db.recordResend(receipt, sent.txHash, { number: sent.blockNumber, hash: sent.blockHash });
+          db.recordResend(receipt, sent.txHash, blockOf(sent));
           log.warn("the chain node lost our slash (blocks lost); slashed again", { receipt, lease: body.receipt.receipt.lease, txHash: sent.txHash });
         } catch (e) {
           // Still slashed: that block was not lost. Released or past the audit window: too late, nothing to do.
