@@ -189,15 +189,12 @@ export class ProviderDb {
    * They go back to `committed`, and the next pass reads each from the chain. Returns their ids.
    */
   followSettledAgain(now: number): Hex[] {
-    return transaction(this.db, () => {
-      const rows = this.db
-        .prepare("SELECT id FROM deals WHERE status = 'settled' AND CAST(json_extract(deal, '$.deadline') AS INTEGER) >= ?")
-        .all(now) as unknown as { id: Hex }[];
-      this.db
-        .prepare("UPDATE deals SET status = 'committed', updated_at = ? WHERE status = 'settled' AND CAST(json_extract(deal, '$.deadline') AS INTEGER) >= ?")
-        .run(Date.now(), now);
-      return rows.map((r) => r.id);
-    });
+    const rows = this.db
+      .prepare(
+        "UPDATE deals SET status = 'committed', updated_at = ? WHERE status = 'settled' AND CAST(json_extract(deal, '$.deadline') AS INTEGER) >= ? RETURNING id",
+      )
+      .all(Date.now(), now) as unknown as { id: Hex }[];
+    return rows.map((r) => r.id);
   }
 
   all(): LocalDeal[] {
