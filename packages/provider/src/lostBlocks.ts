@@ -5,7 +5,9 @@
 // provider (the chaos test found this). So each block a settled record relies on is written down
 // before the record (db.blocks.relyOn) and checked by @lily/chain's watchReliedBlocks; when one is
 // gone, the settled deals whose deadline has not passed are followed again: the next pass reads
-// each from the chain and commits again what the chain no longer has.
+// each from the chain and commits again what the chain no longer has. Leases the same: a closed
+// lease whose collateral came back is no longer followed, and a lost close is sent again while the
+// claim window is open.
 import { watchReliedBlocks, type LilyClient, type ReliedBlocksWatch } from "@lily/chain";
 import type { Logger } from "@lily/node-kit";
 import type { ProviderDb } from "./db.ts";
@@ -18,6 +20,8 @@ export interface LostBlocksDeps {
   clock: () => number;
   /** Called once settled deals are followed again: they need a pass. */
   onLost: (dealIds: readonly string[]) => void;
+  /** The lease service, if the provider serves models: follows its closed leases again (and passes); how many. */
+  leases?: { followAgain(): number };
   /** At most one check per this many milliseconds. */
   intervalMs?: number;
 }
@@ -32,9 +36,11 @@ export function watchLostBlocks(deps: LostBlocksDeps): ReliedBlocksWatch {
     onError: (err) => logger.warn("could not check that the chain still has the blocks that paid settled deals; checking again later", { err }),
     onLost(found) {
       const again = db.followSettledAgain(Math.floor(clock() / 1000));
-      logger.warn("the chain node lost blocks that settled deals relied on: following those deals again until their deadline", {
+      const leases = deps.leases?.followAgain() ?? 0;
+      logger.warn("the chain node lost blocks that settled deals or closed leases relied on: following them again while they can be sent again", {
         lostBlocks: found.lost.map((b) => `${b.number}:${b.hash.slice(0, 10)}`),
         deals: again.length,
+        leases,
       });
       deps.onLost(again);
     },

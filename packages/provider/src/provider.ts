@@ -210,7 +210,15 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     if (!closed) steps.handle(id, f, withNews);
   }
 
-  const lostBlocks = watchLostBlocks({ db, chain: deps.chain, logger: log, clock, onLost: () => news() });
+  const lostBlocks = watchLostBlocks({
+    db,
+    chain: deps.chain,
+    logger: log,
+    clock,
+    onLost: () => news(),
+    // Started below, once the models are loaded; none until then, or for a provider without models.
+    leases: { followAgain: () => leaseService?.followAgain() ?? 0 },
+  });
 
   let offerCheck: Promise<void> | undefined;
   /** When its schedule says (offerSchedule.ts), one at a time: is the solver still holding our offers? */

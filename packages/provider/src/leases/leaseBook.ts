@@ -10,6 +10,9 @@ import type { LeaseState } from "@lily/api";
 /** Where a lease's collateral is: not locked (never opened), locked on chain, back with the provider, or slashed. */
 export type CollateralState = "none" | "locked" | "released" | "slashed";
 
+/** Whether a lease has something left to do: not yet open, open, or ended with its collateral still locked. */
+export const isFollowed = (l: Pick<LocalLease, "state" | "collateral">): boolean => l.state === "proposed" || l.state === "open" || l.collateral === "locked";
+
 export interface LocalLease {
   id: Hex;
   lease: LeaseT;
@@ -148,12 +151,29 @@ export class LeaseBook {
     return BigInt(row.seq ?? 0);
   }
 
-  /** Leases with something left to do: not yet open, open, or ended with their collateral still locked. */
+  /** Leases with something left to do (see isFollowed). */
   followed(): LocalLease[] {
     const rows = this.db
       .prepare("SELECT * FROM leases WHERE state IN ('proposed', 'open') OR (state IN ('closed', 'expired') AND collateral = 'locked')")
       .all() as unknown as LeaseRow[];
     return rows.map(fromRow);
+  }
+
+  /**
+   * Follow again the closed leases no longer followed whose claim window (ending `claimWindowSeconds`
+   * after expiry) is open at `now` (unix seconds): the chain lost blocks, maybe the one with our
+   * close, and until the window ends a lost close can be sent again. Their collateral goes back to
+   * `locked` until the next pass reads the chain's word. Returns their ids.
+   */
+  followAgain(now: number, claimWindowSeconds: number): Hex[] {
+    const rows = this.db
+      .prepare(
+        `UPDATE leases SET collateral = 'locked', note = 'the chain node lost blocks: checking the close again', updated_at = ?
+         WHERE state = 'closed' AND collateral IN ('released', 'slashed') AND CAST(json_extract(terms, '$.expiresAt') AS INTEGER) + ? >= ?
+         RETURNING id`,
+      )
+      .all(Date.now(), claimWindowSeconds, now) as unknown as { id: Hex }[];
+    return rows.map((r) => r.id);
   }
 
   all(): LocalLease[] {

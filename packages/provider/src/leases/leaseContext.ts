@@ -1,6 +1,8 @@
 // What every lease handler shares: who the provider is, the leases' signing domain, its lease book,
-// the chain, the models it serves and on what rules, and the answers in flight per lease.
+// the chain, the models it serves and on what rules, the answers in flight per lease, and where it
+// writes down the blocks its records rely on.
 import type { Hex, LocalAccount } from "viem";
+import type { BlockRef } from "@lily/chain";
 import type { Domain } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { LeaseBook } from "./leaseBook.ts";
@@ -27,6 +29,8 @@ export interface LeaseContext {
   inFlight: Map<Hex, InFlight>;
   /** The last receipt seq handed out per lease (read from the book on first use). */
   seqs: Map<Hex, bigint>;
+  /** Write down a block a record is about to rely on (the provider's lost-blocks watch checks it). */
+  relyOn: (block: BlockRef) => void;
   logger: Logger;
   /** Milliseconds since the epoch. */
   clock: () => number;

@@ -2,9 +2,13 @@
 // matters, ask nextLeaseStep (pure) what to do, and do it. An open lease before its end is not read
 // from the chain (it stays open until the provider closes it, or its claim window is missed).
 // Errors are logged and the next pass decides again, so a failed close or a restart loses nothing.
+// A lease that stops being followed (closed or expired, its collateral back or slashed) is recorded
+// only after the block its record relies on is written down: if the chain node loses it, the
+// provider's lost-blocks watch follows the lease again (LeaseBook.followAgain), and a close the
+// node lost is sent again while the claim window is open.
 import { settleDelaySeconds, nextLeaseStep, type LeaseStep } from "./nextLeaseStep.ts";
 import { seconds, type LeaseContext } from "./leaseContext.ts";
-import type { LocalLease } from "./leaseBook.ts";
+import { isFollowed, type LocalLease } from "./leaseBook.ts";
 
 export interface Windows {
   claimWindowSeconds: number;
@@ -32,6 +36,8 @@ async function settleOne(ctx: LeaseContext, windows: Windows, local: LocalLease)
   }
   const chain = await ctx.chain.leaseRecord(local.id);
   const step = nextLeaseStep({ local, chain, ...windows, inFlight, now });
+  // The newest block, read after the record, is at or above every block the record saw.
+  if (step.kind === "record" && !isFollowed({ state: step.state, collateral: step.collateral ?? local.collateral })) ctx.relyOn(await ctx.chain.headBlock());
   await apply(ctx, local, step);
 }
 
@@ -45,7 +51,7 @@ async function apply(ctx: LeaseContext, local: LocalLease, step: LeaseStep): Pro
       return;
     case "close": {
       const v = local.voucher;
-      const tx = await ctx.chain.closeLease({
+      const { txHash: tx } = await ctx.chain.closeLease({
         lease: local.lease,
         amount: step.amount,
         requests: step.requests,
@@ -56,7 +62,7 @@ async function apply(ctx: LeaseContext, local: LocalLease, step: LeaseStep): Pro
       return;
     }
     case "releaseCollateral": {
-      const tx = await ctx.chain.releaseCollateral(local.lease);
+      const { txHash: tx } = await ctx.chain.releaseCollateral(local.lease);
       ctx.book.setState(local.id, { collateral: "released", note: "collateral released after the audit window" });
       ctx.logger.info("lease collateral released", { lease: local.id, tx });
       return;

@@ -5,10 +5,10 @@
 import type { Address, Hex, LocalAccount } from "viem";
 import { untilChainAnswers } from "@lily/chain";
 import type { Domain } from "@lily/protocol";
-import type { Database, Logger } from "@lily/node-kit";
+import { reliedBlocksTable, type Database, type Logger } from "@lily/node-kit";
 import { LeaseBook, type LocalLease } from "./leaseBook.ts";
 import type { LeaseChain } from "./leaseChain.ts";
-import type { LeaseContext } from "./leaseContext.ts";
+import { seconds, type LeaseContext } from "./leaseContext.ts";
 import { startLeaseServer } from "./leaseServer.ts";
 import { createModelOfferKeeper, type PostModelOffer } from "./modelOffers.ts";
 import type { ServedModel } from "./servedModel.ts";
@@ -64,12 +64,16 @@ export interface RunningLeaseService {
   lease(id: Hex): LocalLease | undefined;
   /** One settlement pass and offer refresh now (the loop runs them every pollMs). */
   pass(): Promise<void>;
+  /** The chain node lost blocks: follow again the closed leases whose close may be gone, and pass. How many. */
+  followAgain(): number;
   close(): Promise<void>;
 }
 
 export async function startLeaseService(opts: LeaseServiceOptions, deps: LeaseServiceDeps): Promise<RunningLeaseService> {
   const log = deps.logger;
   const book = new LeaseBook(deps.db);
+  // The provider's table (its lost-blocks watch reads it): the lease book is in the same database.
+  const blocks = reliedBlocksTable(deps.db);
   // A chain node away at start-up (restarting) is waited for, not a failed start.
   const onWait = (err: Error) => log.warn("chain node not answering at start-up; waiting for it", { err });
   const windows: Windows = await untilChainAnswers(() => deps.chain.windows(), { onWait });
@@ -86,6 +90,7 @@ export async function startLeaseService(opts: LeaseServiceOptions, deps: LeaseSe
     creditAnswers: opts.creditAnswers,
     inFlight: new Map(),
     seqs: new Map(),
+    relyOn: (block) => blocks.relyOn(block),
     logger: log,
     clock: deps.clock ?? Date.now,
   };
@@ -129,6 +134,11 @@ export async function startLeaseService(opts: LeaseServiceOptions, deps: LeaseSe
     leases: () => book.all(),
     lease: (id) => book.get(id),
     pass,
+    followAgain() {
+      const again = book.followAgain(seconds(ctx), windows.claimWindowSeconds);
+      if (again.length > 0 && !closed) pass().catch((e) => log.warn("lease pass failed", { err: e }));
+      return again.length;
+    },
     async close() {
       closed = true;
       clearTimeout(timer);

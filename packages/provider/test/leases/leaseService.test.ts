@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseEther, type Hex } from "viem";
+import { parseEther, zeroAddress, type Hex } from "viem";
 import { INFER_PATH, InferEvent, buildPath, createClient, leaseRoutes, readSse } from "@lily/api";
 import { escrowBalance } from "@lily/chain";
 import { createForwardingRunner, createLlamaRunner, serveOpenAI, type ModelRunner } from "@lily/executor";
@@ -28,6 +28,7 @@ import { TINY_MODEL_PATH } from "@lily/modules/tinyModel";
 import { startLeaseFixture, type LeaseFixture, type LeaseTerms } from "../../../chain/test/leasesFixture.ts";
 import { ProviderDb } from "../../src/db.ts";
 import { leaseChainOf } from "../../src/leases/leaseChain.ts";
+import { watchLostBlocks } from "../../src/lostBlocks.ts";
 import { settleDelaySeconds } from "../../src/leases/nextLeaseStep.ts";
 import { defaultLeaseServiceOptions, startLeaseService, type RunningLeaseService } from "../../src/leases/startLeaseService.ts";
 import type { ServedModel } from "../../src/leases/servedModel.ts";
@@ -416,4 +417,37 @@ test("a restarted provider keeps its leases and vouchers, closes them on chain a
   assert.equal(service.lease(open.id)!.collateral, "released");
   await service.pass();
   assert.equal(await escrow(), beforeRelease + 2n * open.lease.collateral, "released once");
+});
+
+// ---- lost blocks -------------------------------------------------------------------------
+
+test("a lease without a mediator whose close the chain node lost is closed again while its claim window is open", async () => {
+  // Without a mediator, closing releases the collateral at once and the provider stops following the lease.
+  const free = await propose({ mediator: zeroAddress, mediationFee: 0n, auditBps: 0, expiresIn: 600 });
+  await lf.open(free);
+  await infer(free.id, request({ maxTokens: 8 }));
+  const status = await client.getLease({ params: { id: free.id } });
+  assert.ok(status.owed > 0n);
+  await pay(free.id, status.owed, status.requests);
+  await lf.timeTo(free.lease, BigInt(settleDelaySeconds(Number(lf.claimWindow))));
+  await syncClock();
+
+  const rpc = (method: string, params: unknown[] = []) => lf.f.deployer.publicClient.request({ method, params } as never) as Promise<unknown>;
+  const snapshot = await rpc("evm_snapshot");
+  await service.pass();
+  await service.pass();
+  assert.equal((await lf.record(free.lease)).state, "closed");
+  assert.equal(service.lease(free.id)!.collateral, "released", "closed and its collateral back: no longer followed");
+  // What anvil does across a stop that loses its last blocks: the confirmed close (and the payment) is gone.
+  assert.equal(await rpc("evm_revert", [snapshot]), true);
+  assert.equal((await lf.record(free.lease)).state, "open", "past the claim window the payer could reclaim the whole budget");
+
+  const watch = watchLostBlocks({ db, chain: lf.provider, logger, clock, onLost: () => undefined, leases: service });
+  watch.check();
+  await watch.running;
+  await service.pass();
+  const record = await lf.record(free.lease);
+  assert.equal(record.state, "closed", "closed again");
+  assert.equal(record.paid, status.owed, "with the payer's latest voucher");
+  assert.equal(service.lease(free.id)!.state, "closed");
 });
