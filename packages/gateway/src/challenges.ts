@@ -2,13 +2,12 @@
 // that loses its last blocks (anvil restarted from its state file; a reorg on a real chain) can
 // take a confirmed challenge with it: the deal is committed again, nobody challenges, and when the
 // window closes the user has paid for the result they disputed. So each challenge sent is written
-// down, and at most once an interval the chain is asked where each deal stands: one committed again
-// while its window is open is challenged again, with the same reason (the rule is the SDK's
-// challengeStep). A row is dropped once nothing can be challenged any more.
+// down and followed with the SDK's followChallenge, which sends a lost one again with the same
+// reason; the rows left when the gateway stopped are followed again when it starts. A row is
+// dropped once nothing can be challenged any more.
 import type { Hex } from "viem";
-import { dealRecord } from "@lily/chain";
 import type { Database, Logger } from "@lily/node-kit";
-import { challengeJob, challengeStep, type JobCreatorContext } from "@lily/sdk";
+import { followChallenge, type JobCreatorContext } from "@lily/sdk";
 
 export const challengeMigration = `CREATE TABLE challenges (
   deal TEXT PRIMARY KEY,
@@ -21,10 +20,8 @@ export const challengeMigration = `CREATE TABLE challenges (
 export interface ChallengeFollower {
   /** Follow a challenge just confirmed on chain. */
   record(c: { dealId: Hex; jobOfferId: Hex; reason?: Hex; txHash: Hex }): void;
-  /** Look at the followed challenges unless looked at within the interval or already looking; never throws. */
-  check(): void;
-  /** The look in flight, if any (for closing and tests). */
-  readonly running: Promise<void> | undefined;
+  /** Stop following (the rows stay, for the next start); resolves once every look in flight ended. */
+  close(): Promise<void>;
 }
 
 export interface ChallengeFollowerDeps {
@@ -33,6 +30,7 @@ export interface ChallengeFollowerDeps {
   log: Logger;
   /** Milliseconds since the epoch. */
   clock: () => number;
+  /** The pause between two looks at one challenge (the SDK's default when unset). */
   intervalMs?: number;
 }
 
@@ -42,57 +40,62 @@ interface Row {
   reason: Hex | null;
 }
 
+/** Follow every challenge written down (those a stopped gateway left, then each one recorded). */
 export function followChallenges(deps: ChallengeFollowerDeps): ChallengeFollower {
   const { db, clock } = deps;
-  const intervalMs = deps.intervalMs ?? 1000;
-  let last = Number.NEGATIVE_INFINITY;
-  let running: Promise<void> | undefined;
+  const stop = new AbortController();
+  const following = new Map<Hex, Promise<void>>();
+  const follow = (row: Row) => {
+    if (following.has(row.deal) || stop.signal.aborted) return;
+    following.set(
+      row.deal,
+      followOne(deps, row, stop.signal).finally(() => following.delete(row.deal)),
+    );
+  };
+  for (const row of db.prepare("SELECT deal, job, reason FROM challenges").all() as unknown as Row[]) follow(row);
   return {
     record({ dealId, jobOfferId, reason, txHash }) {
+      const row: Row = { deal: dealId.toLowerCase() as Hex, job: jobOfferId.toLowerCase() as Hex, reason: reason ?? null };
       db.prepare("INSERT OR REPLACE INTO challenges (deal, job, reason, tx, created_at) VALUES (?, ?, ?, ?, ?)").run(
-        dealId.toLowerCase(),
-        jobOfferId.toLowerCase(),
-        reason ?? null,
+        row.deal,
+        row.job,
+        row.reason,
         txHash,
         clock(),
       );
+      follow(row);
     },
-    check() {
-      if (running || clock() - last < intervalMs) return;
-      last = clock();
-      running = lookOnce(deps)
-        .catch((err: unknown) => deps.log.warn("could not check that our challenges are still on chain; checking again later", { err }))
-        .finally(() => (running = undefined));
-    },
-    get running() {
-      return running;
+    async close() {
+      stop.abort();
+      await Promise.all(following.values());
     },
   };
 }
 
-async function lookOnce({ db, ctx, log }: ChallengeFollowerDeps): Promise<void> {
-  const rows = db.prepare("SELECT deal, job, reason FROM challenges").all() as unknown as Row[];
-  if (rows.length === 0) return;
-  const now = (await ctx.chain.publicClient.getBlock({ blockTag: "latest" })).timestamp;
-  for (const row of rows) {
-    // One deal the chain refuses (or a node away) does not hold up the others: it is looked at again next time.
-    await followOne({ db, ctx, log }, row, now).catch((err: unknown) =>
-      log.warn("following a challenge failed; trying again later", { job: row.job, deal: row.deal, err }),
-    );
+/** Follow one challenge to its end; never rejects. */
+async function followOne({ db, ctx, log, intervalMs }: ChallengeFollowerDeps, row: Row, signal: AbortSignal): Promise<void> {
+  const fields = { job: row.job, deal: row.deal };
+  try {
+    const outcome = await followChallenge(ctx, {
+      jobOfferId: row.job,
+      reason: row.reason ?? undefined,
+      signal,
+      intervalMs,
+      onProgress: (p) => {
+        if (p.kind === "sentAgain") {
+          db.prepare("UPDATE challenges SET tx = ? WHERE deal = ?").run(p.txHash, row.deal);
+          log.warn("the chain node lost our challenge (blocks lost); challenged again while the window is open", { ...fields, tx: p.txHash });
+        } else if (p.kind === "lookFailed") {
+          log.warn("following a challenge failed; trying again later", { ...fields, err: p.error });
+        }
+      },
+    });
+    if (outcome.lost) log.error("our challenge was lost with blocks the chain node dropped, and the window closed", fields);
+  } catch (err) {
+    // Stopped: the row stays and is followed again when the gateway starts.
+    if (signal.aborted) return;
+    // No deal in the journal (the journal was replaced): nothing this gateway can challenge again.
+    log.warn("a challenge can no longer be followed; forgetting it", { ...fields, err });
   }
-}
-
-async function followOne({ db, ctx, log }: Pick<ChallengeFollowerDeps, "db" | "ctx" | "log">, row: Row, now: bigint): Promise<void> {
-  const deal = ctx.journal.get(row.job)?.deal;
-  const onChain = await dealRecord(ctx.chain, { dealId: row.deal });
-  const step = deal ? challengeStep(onChain, deal, now) : "done";
-  if (step === "again") {
-    const sent = await challengeJob(ctx, row.job, row.reason ?? undefined);
-    db.prepare("UPDATE challenges SET tx = ? WHERE deal = ?").run(sent.txHash, row.deal);
-    log.warn("the chain node lost our challenge (blocks lost); challenged again while the window is open", { job: row.job, deal: row.deal, tx: sent.txHash });
-  } else if (step === "done") {
-    db.prepare("DELETE FROM challenges WHERE deal = ?").run(row.deal);
-    if (onChain.state === "committed")
-      log.error("our challenge was lost with blocks the chain node dropped, and the window closed", { job: row.job, deal: row.deal });
-  }
+  db.prepare("DELETE FROM challenges WHERE deal = ?").run(row.deal);
 }

@@ -104,8 +104,6 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   );
   // A challenge the chain node lost (blocks dropped) is sent again while its window is open.
   const challenges = followChallenges({ db, ctx: jobs.creator.context, log: log.child("challenges"), clock: Date.now });
-  const challengeTimer = setInterval(() => challenges.check(), 1000);
-  challengeTimer.unref();
   // One catalogue (and its cache) for the marketplace and the module pages.
   const catalog = createCatalog({ chain, store, solverUrl: net.solverUrl }, { now: deps.now });
   const routes: Route[] = [
@@ -159,8 +157,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
     opts,
     close: async () => {
       clearInterval(timer);
-      clearInterval(challengeTimer);
-      await challenges.running;
+      await challenges.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       halo.close();

@@ -2,7 +2,7 @@
 // chain and the chain's time. A chain node can lose its last blocks (anvil restarted from its state
 // file; a reorg on a real chain) and a confirmed challenge with them: the deal is committed again,
 // and unless the job creator challenges again before the window closes, it pays for the result it
-// disputed. A long-running job creator (the gateway) asks this while it follows its challenges.
+// disputed. followChallenge asks this at each look.
 import type { DealStateName } from "@lily/chain";
 
 export type ChallengeStep = "again" | "follow" | "done";

@@ -17,6 +17,7 @@ export * from "./cancelJobOffer.ts";
 export * from "./jobCreator.ts";
 export * from "./challengeJob.ts";
 export * from "./challengeStep.ts";
+export * from "./followChallenge.ts";
 export * from "./quoteJob.ts";
 export * from "./noMatch.ts";
 export * from "./publishModule.ts";
