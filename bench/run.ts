@@ -15,6 +15,8 @@ import { parseEther, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { escrowBalance, startAnvil } from "@lily/chain";
 import { decryptKey } from "@lily/node-kit";
+// @ts-expect-error: plain JS without types, shared with bin/lily.js
+import { currentBundle } from "../packages/cli/bin/currentBundle.js";
 import { LILY, startDevnet, stopAll, runLily, type Devnet } from "./devnet.ts";
 import { chainOn, fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { sandboxRunner } from "./sandbox.ts";
@@ -157,7 +159,11 @@ async function main() {
     const cliMs: number[] = [];
     const cliFirstMs: number[] = [];
     const cliLoadMs: number[] = [];
+    // bin/lily.js runs the TypeScript sources, about twice as slow, whenever a source changed after
+    // `npm run build:cli`: which code each run had is checked, not assumed.
+    let cliFromSources = 0;
     for (let i = 0; i < opts.cliRuns; i++) {
+      if (process.env.LILY_FROM_SOURCE === "1" || !currentBundle()) cliFromSources++;
       // What loading the CLI alone costs: `lily --help` loads the same modules and exits.
       const help = await runLily(net.home, ["--help"]);
       if (help.code !== 0) throw new Error(`lily --help exited ${help.code}:\n${help.stderr}`);
@@ -193,6 +199,7 @@ async function main() {
       cliMs,
       cliFirstMs,
       cliLoadMs,
+      cliFromSources,
       costs,
       setup,
       strays,
@@ -236,6 +243,8 @@ interface Inputs {
   cliMs: number[];
   cliFirstMs: number[];
   cliLoadMs: number[];
+  /** How many of the `lily` runs found the bundle stale (or LILY_FROM_SOURCE=1) and ran the sources. */
+  cliFromSources: number;
   costs: DealCost[];
   setup: ChainTx[];
   strays: ChainTx[];
@@ -282,6 +291,7 @@ function buildReport(x: Inputs) {
             helpP50Ms: round(median(x.cliLoadMs)),
             startupCostMs: round(median(x.cliMs) - sdkP50),
             ratioToSdk: median(x.cliMs) / sdkP50,
+            runsFromSources: x.cliFromSources,
           }
         : null,
       breakdown: steps.map(([step, who], i) => ({ step, who, medianMs: round(stepMs[i]!), jobs: x.perStep[i]!.length })),
@@ -441,6 +451,10 @@ function render(r: Report): string {
     ),
   );
   const notes: string[] = [];
+  if (l.cli?.runsFromSources)
+    notes.push(
+      `${l.cli.runsFromSources} of ${l.cli.runsMs.length} \`lily\` runs ran the TypeScript sources, not the bundle (a source changed after \`npm run build:cli\`): the CLI figures are the sources'`,
+    );
   if (c.txsPerJob.min !== c.txsPerJob.max) notes.push(`transactions per job vary: ${c.txsPerJob.min}..${c.txsPerJob.max}`);
   if (c.otherTxsWhileJobsRan.length)
     notes.push(`${c.otherTxsWhileJobsRan.length} other transaction(s) were mined while the jobs ran: ${c.otherTxsWhileJobsRan.map((t) => t.kind).join(", ")}`);

@@ -2,7 +2,8 @@
 // roles, and is the only code that prints. Errors end up here as one line and an exit code.
 import { Command, CommanderError } from "commander";
 import { oneLineUsageErrors } from "./usageError.ts";
-import { registerCommands } from "./commands/index.ts";
+import { registerCommands, shortLivedCommand } from "./commands/index.ts";
+import { growYoungGenerationAtOnce } from "./shortLivedHeap.ts";
 
 // A reader that stops early (`lily module list | head`) is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -15,8 +16,11 @@ const program = new Command("lily")
   .version("0.1.0")
   .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)");
 
+const args = process.argv.slice(2);
+// Before the command's modules load: they are most of what its heap ever holds.
+if (shortLivedCommand(args)) growYoungGenerationAtOnce();
 // Only the command asked for is loaded (see commands/index.ts).
-await registerCommands(program, process.argv.slice(2));
+await registerCommands(program, args);
 oneLineUsageErrors(program);
 
 try {

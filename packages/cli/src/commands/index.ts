@@ -10,11 +10,14 @@ export interface LazyCommand {
   load(): Promise<(program: Command) => void>;
   /** What the module registers at the top level: `name` and the term and description help shows. */
   commands: { name: string; term: string; description: string }[];
+  /** Runs until stopped (the devnet, a role, a served model): its heap is not a short-lived command's (shortLivedHeap.ts). */
+  longLived?: true;
 }
 
 export const COMMANDS: LazyCommand[] = [
   {
     load: async () => (await import("./devnet.ts")).registerDevnet,
+    longLived: true,
     commands: [
       { name: "devnet", term: "devnet [options]", description: "start the whole network on this machine: chain, contracts, store, solver and providers" },
     ],
@@ -55,14 +58,17 @@ export const COMMANDS: LazyCommand[] = [
   },
   {
     load: async () => (await import("./store.ts")).registerStore,
+    longLived: true,
     commands: [{ name: "store", term: "store [options]", description: "run a content-addressed store (CIDv1 blocks on disk, served over HTTP)" }],
   },
   {
     load: async () => (await import("./solver.ts")).registerSolver,
+    longLived: true,
     commands: [{ name: "solver", term: "solver [options]", description: "run a solver: keeps job and resource offers, matches them, proposes deals" }],
   },
   {
     load: async () => (await import("./provider.ts")).registerProvider,
+    longLived: true,
     commands: [
       {
         name: "provider",
@@ -73,10 +79,12 @@ export const COMMANDS: LazyCommand[] = [
   },
   {
     load: async () => (await import("./mediator.ts")).registerMediator,
+    longLived: true,
     commands: [{ name: "mediator", term: "mediator [options]", description: "run a mediator: re-runs disputed jobs in the same sandbox and rules on chain" }],
   },
   {
     load: async () => (await import("./gateway.ts")).registerGateway,
+    longLived: true,
     commands: [
       {
         name: "gateway",
@@ -87,6 +95,7 @@ export const COMMANDS: LazyCommand[] = [
   },
   {
     load: async () => (await import("./model.ts")).registerModel,
+    longLived: true,
     commands: [{ name: "model", term: "model", description: "add models to the network, serve a GGUF model, list models" }],
   },
   {
@@ -109,6 +118,7 @@ export const COMMANDS: LazyCommand[] = [
   },
   {
     load: async () => (await import("./falseChallenger.ts")).registerFalseChallenger,
+    longLived: true,
     commands: [
       {
         name: "false-challenger",
@@ -135,6 +145,13 @@ export function requestedCommand(args: string[]): string | undefined {
     return a === "help" ? args[i + 1] : a;
   }
   return undefined;
+}
+
+/** Whether `args` name a command that does its work and exits (not a role, the devnet or a served model). */
+export function shortLivedCommand(args: string[]): boolean {
+  const wanted = requestedCommand(args);
+  const entry = COMMANDS.find((c) => c.commands.some((cmd) => cmd.name === wanted));
+  return entry !== undefined && !entry.longLived;
 }
 
 /**
