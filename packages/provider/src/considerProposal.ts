@@ -46,7 +46,8 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
   deps.reservations.set(key, resourcesOf(job.offer));
   const offered = deps.offered();
   try {
-    const source = ctx.cache.source(record.id, ctx.store);
+    // Kept for the deal once signed (cache.keep below), blocks taken from memory can still be restored for a mediator.
+    const source = ctx.cache.source(record.id, ctx.store, { recent: true });
     const verdict = await checkProposal(
       {
         domain: ctx.domain,

@@ -1,6 +1,11 @@
 // The provider's SQLite: the deals it signed and where each one stands, and the resource offers
 // it made. A restarted provider knows every deal it must follow (until its openBy, its deadline or
 // its settlement) and every offer a proposal may refer to.
+//
+// Every pass reads the followed deals and every solver event looks a status up: statements are
+// prepared once (compiling the SQL again on each call was most of these reads' cost), and a
+// deal's terms, which never change once written, are validated once per process.
+import type { StatementSync } from "node:sqlite";
 import { openDatabase, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
 import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
 import type { Address, Hex } from "viem";
@@ -111,6 +116,9 @@ export interface DealStats {
 /** The contract's royalty arithmetic: mulDiv(price, royaltyBps, 10 000), rounded down. */
 const MAX_ROYALTY_BPS = 10_000n;
 
+/** Parsed deal terms kept by their stored JSON; past this many the memo starts again (a provider follows far fewer at once). */
+const MAX_PARSED_DEALS = 4096;
+
 export interface StoredOffer {
   id: Hex;
   offer: ResourceOffer;
@@ -119,6 +127,11 @@ export interface StoredOffer {
 
 export class ProviderDb {
   private readonly db: Database;
+  private readonly statements = new Map<string, StatementSync>();
+  /** A deal's terms as validated, by the JSON stored for them (the column is never updated). */
+  private readonly parsedDeals = new Map<string, DealMessage>();
+  /** Every offer made, as validated, by id: at most a few a day, read on every proposal. */
+  private readonly parsedOffers = new Map<string, StoredOffer>();
 
   /** The blocks settled records rely on (lostBlocks.ts). */
   readonly blocks: ReliedBlocksTable;
@@ -133,14 +146,39 @@ export class ProviderDb {
     return this.db;
   }
 
+  /** The statement for `sql`, prepared on first use. */
+  private prepare(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** The row's terms, validated the first time they are read. Frozen: every reader shares them. */
+  private dealOf(json: string): DealMessage {
+    let deal = this.parsedDeals.get(json);
+    if (!deal) {
+      deal = Object.freeze(parse(Deal, JSON.parse(json), "deal"));
+      if (this.parsedDeals.size >= MAX_PARSED_DEALS) this.parsedDeals.clear();
+      this.parsedDeals.set(json, deal);
+    }
+    return deal;
+  }
+
+  private fromRow(r: Row): LocalDeal {
+    return fromRow(r, this.dealOf(r.deal));
+  }
+
   get(id: Hex): LocalDeal | undefined {
-    const row = this.db.prepare("SELECT * FROM deals WHERE id = ?").get(id.toLowerCase()) as Row | undefined;
-    return row && fromRow(row);
+    const row = this.prepare("SELECT * FROM deals WHERE id = ?").get(id.toLowerCase()) as Row | undefined;
+    return row && this.fromRow(row);
   }
 
   /** The deal's status alone (no record parsed): for deciding cheaply whether an event is news. */
   statusOf(id: string): LocalDealStatus | undefined {
-    const row = this.db.prepare("SELECT status FROM deals WHERE id = ?").get(id.toLowerCase()) as { status: LocalDealStatus } | undefined;
+    const row = this.prepare("SELECT status FROM deals WHERE id = ?").get(id.toLowerCase()) as { status: LocalDealStatus } | undefined;
     return row?.status;
   }
 
@@ -158,29 +196,27 @@ export class ProviderDb {
       executor: d.executor,
       durationMs: d.durationMs,
     };
-    this.db
-      .prepare(
-        `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, extra, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.prepare(
+      `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, extra, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, result_cid = excluded.result_cid, error = excluded.error,
            extra = excluded.extra, updated_at = excluded.updated_at`,
-      )
-      .run(
-        d.id.toLowerCase(),
-        JSON.stringify(toWire(d.deal)),
-        d.module,
-        d.inputs,
-        d.status,
-        d.resultCid ?? null,
-        d.error ?? null,
-        JSON.stringify(extra),
-        Date.now(),
-      );
+    ).run(
+      d.id.toLowerCase(),
+      JSON.stringify(toWire(d.deal)),
+      d.module,
+      d.inputs,
+      d.status,
+      d.resultCid ?? null,
+      d.error ?? null,
+      JSON.stringify(extra),
+      Date.now(),
+    );
   }
 
   /** Deals this provider still follows: signed and waiting to open, owing a result, or awaiting settlement. */
   followed(): LocalDeal[] {
     const marks = FOLLOWED.map(() => "?").join(", ");
-    return (this.db.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map(fromRow);
+    return (this.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map((r) => this.fromRow(r));
   }
 
   /**
@@ -198,7 +234,7 @@ export class ProviderDb {
   }
 
   all(): LocalDeal[] {
-    return (this.db.prepare("SELECT * FROM deals ORDER BY updated_at").all() as unknown as Row[]).map(fromRow);
+    return (this.prepare("SELECT * FROM deals ORDER BY updated_at").all() as unknown as Row[]).map((r) => this.fromRow(r));
   }
 
   stats(): DealStats {
@@ -242,10 +278,18 @@ export class ProviderDb {
 
   /** Every resource offer this provider made, newest (highest nonce) last. */
   offers(): StoredOffer[] {
-    const rows = this.db.prepare("SELECT id, offer, signature FROM resource_offers").all() as unknown as { id: string; offer: string; signature: string }[];
-    return rows
-      .map((r) => ({ id: r.id as Hex, offer: parse(ResourceOffer, JSON.parse(r.offer), "resource offer"), signature: r.signature as Hex }))
-      .sort((a, b) => (a.offer.nonce < b.offer.nonce ? -1 : a.offer.nonce > b.offer.nonce ? 1 : 0));
+    const rows = this.prepare("SELECT id, offer, signature FROM resource_offers").all() as unknown as { id: string; offer: string; signature: string }[];
+    return rows.map((r) => this.offerOf(r)).sort((a, b) => (a.offer.nonce < b.offer.nonce ? -1 : a.offer.nonce > b.offer.nonce ? 1 : 0));
+  }
+
+  /** A stored offer, validated the first time it is read: a row is never changed once written (INSERT OR IGNORE). */
+  private offerOf(r: { id: string; offer: string; signature: string }): StoredOffer {
+    let o = this.parsedOffers.get(r.id);
+    if (!o || o.signature !== r.signature) {
+      o = Object.freeze({ id: r.id as Hex, offer: Object.freeze(parse(ResourceOffer, JSON.parse(r.offer), "resource offer")), signature: r.signature as Hex });
+      this.parsedOffers.set(r.id, o);
+    }
+    return o;
   }
 
   close(): void {
@@ -253,9 +297,8 @@ export class ProviderDb {
   }
 }
 
-function fromRow(r: Row): LocalDeal {
+function fromRow(r: Row, deal: DealMessage): LocalDeal {
   const extra = JSON.parse(r.extra) as Extra;
-  const deal = parse(Deal, JSON.parse(r.deal), "deal");
   return {
     id: r.id as Hex,
     deal,

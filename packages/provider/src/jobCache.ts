@@ -3,12 +3,17 @@
 // withdraws its inputs after the provider signed cannot make the job unrunnable, and when the deal
 // is disputed the provider puts them back into the store so a mediator can re-run it.
 // One directory per deal, one file per block, named by its CID; each block is re-verified when read.
+// A proposal's check may take blocks fetched lately for other deals from memory (recentBlocks.ts)
+// instead of the store: what it fetched is kept for the deal when it signs, so the deal can still
+// put them back for a mediator. A run reads only the deal's own copy and the store: a job whose
+// inputs are gone from both must end in the committed failure a mediator would also reach.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DAG_JSON_CODEC, decodeRecord, parseCid, verifyCid } from "@lily/protocol";
 import { removeAside, type JobSource } from "@lily/executor";
 import type { StoreClient } from "@lily/store";
 import type { Hex } from "viem";
+import { RecentBlocks } from "./recentBlocks.ts";
 
 /** A job source that remembers every block it handed out. */
 export interface RecordingSource extends JobSource {
@@ -17,16 +22,25 @@ export interface RecordingSource extends JobSource {
 
 export class JobCache {
   private readonly dir: string;
+  private readonly recent: RecentBlocks;
 
-  constructor(dir: string) {
+  constructor(dir: string, recent: RecentBlocks = new RecentBlocks()) {
     this.dir = dir;
+    this.recent = recent;
   }
 
-  /** A source for one deal's job: its cached blocks first, then `fallback` (the store). */
-  source(dealId: Hex, fallback: JobSource): RecordingSource {
+  /**
+   * A source for one deal's job: its cached blocks first, then (`recent`: for checking a proposal)
+   * the blocks fetched lately, then `fallback` (the store, which verifies them).
+   */
+  source(dealId: Hex, fallback: JobSource, opts: { recent?: boolean } = {}): RecordingSource {
     const fetched = new Map<string, Uint8Array>();
     const getBytes = async (cid: string): Promise<Uint8Array> => {
-      const bytes = this.read(dealId, cid) ?? (await fallback.getBytes(cid));
+      let bytes = this.read(dealId, cid) ?? (opts.recent ? this.recent.get(cid) : undefined);
+      if (!bytes) {
+        bytes = await fallback.getBytes(cid);
+        this.recent.put(cid, bytes);
+      }
       fetched.set(cid, bytes);
       return bytes;
     };
