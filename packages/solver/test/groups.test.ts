@@ -2,9 +2,9 @@
 // out every party of the group, all or none, and openBy moving on so no deal id repeats.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mediatorSetHash, replicaGroupHash, sortedAddresses, type JobOffer, type ResourceOffer } from "@lily/protocol";
+import { dealMediators, mediatorSetHash, replicaGroupHash, sortedAddresses, type JobOffer, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 import type { Address } from "viem";
-import { planMatches, explainJob, JOB_REJECTION } from "../src/index.ts";
+import { planMatches, explainJob, pickGroup, JOB_REJECTION } from "../src/index.ts";
 import { NOW, addr, id, other, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config } from "./matcherFixtures.ts";
 
 // --- replicate(k): k deals, k distinct providers, one mediator set, all or none ---
@@ -222,4 +222,51 @@ test("explain: a replica group that only capacity in use keeps from forming is m
   assert.equal(busy.matchable, true, "addr(2) frees up");
   const short = explainJob(job, snapshot({ offers: [offers[0]!, offers[2]!] }), config, NOW);
   assert.equal(short.matchable, false, "one provider can ever hold it");
+});
+
+// --- pickGroup's mediator sets, against dealMediators itself ---
+
+/** pickGroup as it was written on dealMediators (checksummed, sorted sets per member): the reference the lowercase comparison must agree with. */
+function referencePick(jobOffer: JobOffer, ranked: readonly ResourceOfferRecord[], k: number): Address[] | undefined {
+  const oneSet = (members: readonly ResourceOfferRecord[]) => {
+    const parties: Address[] = [jobOffer.jobCreator, ...members.map((m) => m.offer.provider)];
+    const sets = members.map((m) => dealMediators(jobOffer.mediators, m.offer.mediators, parties).join());
+    return sets.every((s) => s === sets[0]) && (sets[0] !== "" || jobOffer.policy !== 2);
+  };
+  const groups: ResourceOfferRecord[][] = [];
+  const seen = new Set<string>();
+  for (const o of ranked) {
+    if (seen.has(o.offer.provider.toLowerCase())) continue;
+    seen.add(o.offer.provider.toLowerCase());
+    const joined = groups.find((g) => oneSet([...g, o]));
+    if (joined) joined.push(o);
+    else if (oneSet([o])) groups.push([o]);
+    const full = groups.find((g) => g.length === k);
+    if (full) return full.map((m) => m.offer.provider);
+  }
+  return undefined;
+}
+
+test("pickGroup forms the groups dealMediators' sets call for: mixed case, repeats, parties that are mediators", () => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  // Few addresses, so providers, the job creator and mediators often coincide; some written in upper case.
+  const pool = [1, 2, 3, 4, 5].map((n) => addr(0xa0 + n));
+  const spelled = (a: Address) => (rand(3) === 0 ? (`0x${a.slice(2).toUpperCase()}` as Address) : a);
+  const some = () => Array.from({ length: rand(5) }, () => spelled(pool[rand(pool.length)]!));
+  let formed = 0;
+  for (let run = 0; run < 1000; run++) {
+    const k = 2 + rand(2);
+    const jobOffer: JobOffer = { ...jobRecord(run).offer, jobCreator: spelled(pool[rand(pool.length)]!), policy: rand(4) === 0 ? 0 : 2, mediators: some() };
+    const ranked = Array.from({ length: 2 + rand(6) }, (_, i) => offerRecord(i + 1, { provider: spelled(pool[rand(pool.length)]!), mediators: some() }));
+    const want = referencePick(jobOffer, ranked, k);
+    const got = pickGroup(jobOffer, ranked, k).group?.map((o) => o.offer.provider);
+    assert.deepEqual(got, want, `run ${run}`);
+    if (want) formed++;
+  }
+  // Both outcomes were exercised.
+  assert.ok(formed > 100 && formed < 900, `${formed} of 1000 formed a group`);
 });
