@@ -1,7 +1,7 @@
 // SQLite for every role's state, through Node's built-in `node:sqlite` (no native build).
 // WAL mode and synchronous=NORMAL survive a process crash without losing committed rows;
 // migrations are numbered and run once, in order, inside a transaction.
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -35,4 +35,20 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     db.exec("ROLLBACK");
     throw e;
   }
+}
+
+/**
+ * A statement per SQL text, prepared on first use and kept: compiling the SQL again on every call
+ * was most of the cost of a role's hottest reads. The texts must be constants (one entry each).
+ */
+export function preparedOnce(db: DatabaseSync): (sql: string) => StatementSync {
+  const statements = new Map<string, StatementSync>();
+  return (sql) => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
 }

@@ -6,7 +6,7 @@
 // prepared once (compiling the SQL again on each call was most of these reads' cost), and a
 // deal's terms, which never change once written, are validated once per process.
 import type { StatementSync } from "node:sqlite";
-import { openDatabase, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
+import { openDatabase, preparedOnce, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
 import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import { NO_RESOURCES, type Resources } from "./resources.ts";
@@ -127,7 +127,8 @@ export interface StoredOffer {
 
 export class ProviderDb {
   private readonly db: Database;
-  private readonly statements = new Map<string, StatementSync>();
+  /** Each SQL text's statement, prepared once. */
+  private readonly prepare: (sql: string) => StatementSync;
   /** A deal's terms as validated, by the JSON stored for them (the column is never updated). */
   private readonly parsedDeals = new Map<string, DealMessage>();
   /** Every offer made, as validated, by id: at most a few a day, read on every proposal. */
@@ -139,21 +140,12 @@ export class ProviderDb {
   constructor(path: string) {
     this.db = openDatabase(path, migrations);
     this.blocks = reliedBlocksTable(this.db);
+    this.prepare = preparedOnce(this.db);
   }
 
   /** The connection itself, for the lease book's tables (leases/leaseBook.ts). */
   get database(): Database {
     return this.db;
-  }
-
-  /** The statement for `sql`, prepared on first use. */
-  private prepare(sql: string): StatementSync {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
   }
 
   /** The row's terms, validated the first time they are read. Frozen: every reader shares them. */

@@ -13,7 +13,7 @@
 import type { StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
 import { toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
-import { openDatabase, transaction, type Database } from "@lily/node-kit";
+import { openDatabase, preparedOnce, transaction, type Database } from "@lily/node-kit";
 import { orderBookMigrations } from "./book/migrations.ts";
 import { intern, OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
 import { readHoldings, readJobState, readUsage, UNOPENED, type Holdings } from "./book/usage.ts";
@@ -57,7 +57,8 @@ const expiry = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_
 
 export class OrderBook {
   private readonly db: Database;
-  private readonly statements = new Map<string, StatementSync>();
+  /** Each SQL text's statement, prepared once. */
+  private readonly sql: (text: string) => StatementSync;
   private readonly offers = new OfferCache();
   /** The active resource offers, indexed for matching; undefined until first read, or after a rollback. */
   private index: OfferIndex | undefined;
@@ -70,6 +71,7 @@ export class OrderBook {
 
   constructor(path: string) {
     this.db = openDatabase(path, [...orderBookMigrations]);
+    this.sql = preparedOnce(this.db);
   }
 
   close(): void {
@@ -141,15 +143,6 @@ export class OrderBook {
       if (index && rec && index.remove(id)) this.undo?.push(() => index.add(rec));
       this.offers.forget(id);
     }
-  }
-
-  private sql(text: string): StatementSync {
-    let s = this.statements.get(text);
-    if (!s) {
-      s = this.db.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
   }
 
   // --- resource offers ---

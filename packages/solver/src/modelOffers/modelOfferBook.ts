@@ -4,7 +4,7 @@
 import type { StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
 import { LilyError, ModelOffer, parse, toWire } from "@lily/protocol";
-import type { Database } from "@lily/node-kit";
+import { preparedOnce, type Database } from "@lily/node-kit";
 import type { ModelOfferRecord } from "@lily/api";
 import type { HeldModelOffer } from "./admitModelOffer.ts";
 
@@ -32,21 +32,12 @@ const toRecord = (r: Row): ModelOfferRecord => ({
 });
 
 export class ModelOfferBook {
-  private readonly db: Database;
-  private readonly statements = new Map<string, StatementSync>();
+  /** Each SQL text's statement, prepared once. */
+  private readonly sql: (text: string) => StatementSync;
 
   /** `db` has run the order book's migrations (it is `OrderBook.database`). */
   constructor(db: Database) {
-    this.db = db;
-  }
-
-  private sql(text: string): StatementSync {
-    let s = this.statements.get(text);
-    if (!s) {
-      s = this.db.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
+    this.sql = preparedOnce(db);
   }
 
   held(provider: Address, model: string): HeldModelOffer | undefined {
