@@ -4,6 +4,7 @@
 // closes, the job creator pays for the result it disputed. So the chain is looked at again and
 // again (the rule is challengeStep), and a challenge found lost is sent again with the same reason.
 // The gateway follows each challenge it sends for its users this way, `lily challenge --follow` one.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Hex } from "viem";
 import { dealRecord, type DealStateName } from "@lily/chain";
 import { LilyError } from "@lily/protocol";
@@ -83,20 +84,7 @@ export async function followChallenge(ctx: JobCreatorContext, p: FollowChallenge
       p.onProgress?.({ kind: "lookFailed", error });
     }
     // The next look is scheduled only once this one ended, so a slow node never has two in flight.
-    await pause(intervalMs, p.signal);
+    // An abort ends the pause early; the loop's first line then rejects with the signal's reason.
+    await sleep(intervalMs, undefined, { signal: p.signal }).catch(() => undefined);
   }
-}
-
-/** Sleep `ms`, or less if the signal aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
