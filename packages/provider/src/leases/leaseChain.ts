@@ -4,7 +4,6 @@
 // `leaseChainOf` is the real one over @lily/chain's lease actions.
 import type { Address, Hex } from "viem";
 import {
-  blockOf,
   closeLease,
   headBlock,
   escrowBalance,
@@ -21,9 +20,9 @@ import type { Lease } from "@lily/protocol";
 
 export interface LeaseChain {
   leaseRecord(id: Hex): Promise<{ state: LeaseStateName; collateral: CollateralStateName }>;
-  /** Close with the payer's voucher (amount and requests zero, no signature: close for nothing); the transaction and its block. */
-  closeLease(p: { lease: Lease; amount: bigint; requests: bigint; voucherSignature?: Hex }): Promise<Sent>;
-  releaseCollateral(lease: Lease): Promise<Sent>;
+  /** Close with the payer's voucher (amount and requests zero, no signature: close for nothing); the transaction hash. */
+  closeLease(p: { lease: Lease; amount: bigint; requests: bigint; voucherSignature?: Hex }): Promise<Hex>;
+  releaseCollateral(lease: Lease): Promise<Hex>;
   /** The chain's newest block. */
   headBlock(): Promise<BlockRef>;
   /** An account's free balance in the LilyLeases escrow. */
@@ -32,21 +31,13 @@ export interface LeaseChain {
   windows(): Promise<{ claimWindowSeconds: number; auditWindowSeconds: number }>;
 }
 
-/** A confirmed transaction: its hash and the block that carried it. */
-export interface Sent {
-  txHash: Hex;
-  block: BlockRef;
-}
-
-const sent = (r: { txHash: Hex; blockNumber: bigint; blockHash: Hex }): Sent => ({ txHash: r.txHash, block: blockOf(r) });
-
 /** The real chain: `client` sends as the provider and knows the LilyLeases address. */
 export function leaseChainOf(client: LilyClient): LeaseChain {
   const escrow = leasesAddress(client.addresses);
   return {
     leaseRecord: (leaseId) => leaseRecord(client, { leaseId }),
-    closeLease: async (p) => sent(await closeLease(client, p)),
-    releaseCollateral: async (lease) => sent(await releaseLeaseCollateral(client, { lease })),
+    closeLease: async (p) => (await closeLease(client, p)).txHash,
+    releaseCollateral: async (lease) => (await releaseLeaseCollateral(client, { lease })).txHash,
     headBlock: () => headBlock(client),
     escrowBalance: (account) => escrowBalance(client, { account, escrow }),
     windows: () => leaseWindows(client),

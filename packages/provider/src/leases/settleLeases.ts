@@ -51,7 +51,7 @@ async function apply(ctx: LeaseContext, local: LocalLease, step: LeaseStep): Pro
       return;
     case "close": {
       const v = local.voucher;
-      const { txHash: tx } = await ctx.chain.closeLease({
+      const tx = await ctx.chain.closeLease({
         lease: local.lease,
         amount: step.amount,
         requests: step.requests,
@@ -62,7 +62,7 @@ async function apply(ctx: LeaseContext, local: LocalLease, step: LeaseStep): Pro
       return;
     }
     case "releaseCollateral": {
-      const { txHash: tx } = await ctx.chain.releaseCollateral(local.lease);
+      const tx = await ctx.chain.releaseCollateral(local.lease);
       ctx.book.setState(local.id, { collateral: "released", note: "collateral released after the audit window" });
       ctx.logger.info("lease collateral released", { lease: local.id, tx });
       return;
