@@ -7,7 +7,9 @@
 // so far (what start-up cost, to weigh a flag's memory against). `--runs N` starts N devnets, one
 // after another, and reports medians over them. Progress on stderr, the table on stdout. Which code
 // each devnet ran is checked, not assumed: an edit to any bundled source while the bench runs makes
-// later devnets run the sources, and the table says so.
+// later devnets run the sources, and the table says so. `--cold-cache` gives each devnet an empty
+// compile cache of its own, as the first devnet after an install or a Node upgrade has; otherwise
+// the roles use the user's cache, which every devnet but the first after a build finds warm.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +29,8 @@ const USAGE = `usage: npm run bench:idle [-- --runs N] [--settle S] [--samples K
   --node-flags=F node flags for the devnet, which its roles inherit, and for the bare process
                  (e.g. "--v8-pool-size=2"), to weigh a flag before it goes into ROLE_EXEC_ARGV
   --lily=PATH    the \`lily\` entry to start (default packages/cli/bin/lily.js), e.g. another build
+  --cold-cache   each devnet starts with an empty Node compile cache (NODE_COMPILE_CACHE set to a
+                 new temporary folder): the first devnet after an install, not the ones after it
   --json         print the numbers as JSON instead of the table
 LILY_FROM_SOURCE=1 measures the TypeScript sources instead of the bundle.`;
 
@@ -69,6 +73,7 @@ function options() {
       providers: { type: "string", default: "1" },
       "node-flags": { type: "string", default: "" },
       lily: { type: "string", default: LILY },
+      "cold-cache": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -85,6 +90,7 @@ function options() {
     providers: count("providers", values.providers, 1),
     nodeFlags: values["node-flags"].split(/\s+/).filter(Boolean),
     lily: values.lily,
+    coldCache: values["cold-cache"],
     json: values.json,
   };
 }
@@ -114,11 +120,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `lily devnet` in a temporary home, every port 0, no container engine; resolves once it is up. */
 async function startDevnet(opts: ReturnType<typeof options>): Promise<{ state: DevnetJson; upMs: number; stop(): Promise<void> }> {
   const home = mkdtempSync(join(tmpdir(), "lily-idle-"));
+  // Inside the home, so it goes with it; set in the environment, Node enables the cache before
+  // bin/lily.js runs, in that folder, and the shim's enableCompileCache() keeps it.
+  const cache = opts.coldCache ? { NODE_COMPILE_CACHE: join(home, "compile-cache") } : {};
   const args = ["--home", home, "devnet", "--chain-port", "0", "--solver-port", "0", "--store-port", "0", "--gateway-port", "0", "--docker", "off"];
   const t0 = performance.now();
   const proc = spawn(process.execPath, [...opts.nodeFlags, opts.lily, ...args, "--providers", String(opts.providers)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LILY_LOG_LEVEL: "warn" },
+    env: { ...process.env, ...cache, LILY_LOG_LEVEL: "warn" },
   });
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
   const stop = async () => {
@@ -215,12 +224,13 @@ async function main() {
   const rows = names.map((name) => ({ name, rss: med(name, "rss"), anon: med(name, "anon"), file: med(name, "file"), cpuMs: med(name, "cpuMs") }));
   const bare = rows.find((r) => r.name === "bare node")!;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ runs: opts.runs, code: mode, targetKib: TARGET_KIB, processes: rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ runs: opts.runs, code: mode, coldCache: opts.coldCache, targetKib: TARGET_KIB, processes: rows }, null, 2)}\n`);
     return;
   }
   const mib = (kib: number) => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : "n/a");
   process.stdout.write(
-    `Idle RSS per role: median over ${opts.runs} run(s) of ${opts.samples} samples, ${opts.settleMs / 1000} s after the devnet was up (${mode}).\n` +
+    `Idle RSS per role: median over ${opts.runs} run(s) of ${opts.samples} samples, ${opts.settleMs / 1000} s after the devnet was up (${mode}; ` +
+      `${opts.coldCache ? "each devnet with an empty compile cache" : "the user's compile cache, warm unless this is the first devnet since a build"}).\n` +
       `Role processes run with ${[...opts.nodeFlags, ...ROLE_EXEC_ARGV].join(" ")} ${roleMalloc()}; so does the bare node process.\n`,
   );
   process.stdout.write(

@@ -17,7 +17,7 @@
 //      id (hashRecord) against viem's hashTypedData on the deals it proposed;
 //   6. a restarted solver on that book (the figure the 300 MiB target is about): a real `lily
 //      solver` (packages/cli/bin/lily.js, which re-executes itself with the role's V8 flags and
-//      malloc settings, packages/cli/bin/roleProcess.ts) against a local anvil with Lily deployed,
+//      malloc settings, packages/cli/bin/roleProcess.js) against a local anvil with Lily deployed,
 //      from spawn to its ready line, and its RSS once settled (past its start-up GC), 30 s after
 //      ready, and at its peak. On this fresh chain nobody has escrow, and the deals part 5
 //      proposed are past their openBy: the restart ends them and matches again, as a solver down
@@ -36,7 +36,7 @@ import { DOMAIN_NAME, DOMAIN_VERSION, cidForBytes, hashRecord, types, type JobOf
 import { Matching, OfferIndex, OrderBook, Publisher, defaultFilters, defaultScores, planIndexed, planMatches, type Snapshot } from "@lily/solver";
 import { createLogger } from "@lily/node-kit";
 import { deployLily, devAccounts, startAnvil } from "@lily/chain";
-import { ROLE_ENV, ROLE_EXEC_ARGV } from "../packages/cli/bin/roleProcess.ts";
+import { ROLE_ENV, ROLE_EXEC_ARGV } from "../packages/cli/bin/roleProcess.js";
 import { int, progress, ratio, table } from "./stats.ts";
 
 // A heap figure after GC needs --expose-gc: start again with it.

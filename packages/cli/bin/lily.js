@@ -17,8 +17,8 @@ enableCompileCache?.();
 
 // A role (`lily solver`, ...) runs with the V8 flags and malloc settings its memory targets were
 // measured with, however it was started: without them it is started again with them, in this same
-// process (roleProcess.ts). Other commands are left as they are.
-const { roleReexec } = await import("./roleProcess.ts");
+// process (roleProcess.js). Other commands are left as they are.
+const { roleReexec } = await import("./roleProcess.js");
 const again =
   process.execve && roleReexec({ execArgv: process.execArgv, argv: process.argv.slice(1), env: process.env, ipc: typeof process.send === "function" });
 if (again) process.execve(process.execPath, [process.execPath, ...again.args], again.env);

@@ -6,7 +6,7 @@
 // threads' CPU, on the path of every `lily run`. Growing by 16x at the first collection reaches
 // the default maximum at once: a `lily run` then scavenges two or three times and never marks. Only the growth factor is
 // changed (V8 reads it at each growth; the heap's sizes are fixed at start-up), and only in
-// short-lived commands: a role's memory is tuned separately (bin/roleProcess.ts).
+// short-lived commands: a role's memory is tuned separately (bin/roleProcess.js).
 import { setFlagsFromString } from "node:v8";
 
 /** V8's default is 2: each growth doubles the young generation, up to its maximum. */

@@ -15,15 +15,15 @@ function miniature() {
   for (const dir of ["bin", "src", "dist"]) mkdirSync(join(root, dir));
   copyFileSync(LILY, join(root, "bin/lily.js"));
   copyFileSync(join(dirname(LILY), "currentBundle.js"), join(root, "bin/currentBundle.js"));
-  copyFileSync(join(dirname(LILY), "roleProcess.ts"), join(root, "bin/roleProcess.ts"));
+  copyFileSync(join(dirname(LILY), "roleProcess.js"), join(root, "bin/roleProcess.js"));
   writeFileSync(join(root, "package.json"), '{ "type": "module" }\n');
   writeFileSync(join(root, "src/main.ts"), 'process.stdout.write("sources");\n');
   writeFileSync(join(root, "src/helper.ts"), "export const x = 1;\n");
   writeFileSync(join(root, "dist/main.js"), 'process.stdout.write("bundle");\n');
   const inputs = Object.fromEntries(["main.ts", "helper.ts"].map((f) => [`../src/${f}`, statSync(join(root, "src", f)).mtimeMs]));
   writeFileSync(join(root, "dist/inputs.json"), JSON.stringify(inputs));
-  const run = (env: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [join(root, "bin/lily.js")], { encoding: "utf8", env: { ...process.env, LILY_FROM_SOURCE: "", ...env } });
+  const run = (env: Record<string, string> = {}, args: string[] = []) => {
+    const r = spawnSync(process.execPath, [join(root, "bin/lily.js"), ...args], { encoding: "utf8", env: { ...process.env, LILY_FROM_SOURCE: "", ...env } });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
@@ -54,3 +54,23 @@ test("without a build, or with LILY_FROM_SOURCE=1, lily runs the sources", () =>
   rmSync(join(root, "dist/inputs.json"));
   assert.equal(run(), "sources");
 });
+
+// Stripping a .ts file makes Node load its type stripper (amaro: SWC compiled to WASM), whose memory
+// stays resident: about 10 MiB in every idle role of the first devnet after an install, when the
+// compile cache has no stripped copy of the shim's files yet. So the shim loads only plain JS.
+for (const [code, env, stripper] of [
+  ["the bundle", {}, false],
+  // The probe's control: the sources are TypeScript, so there it must see the stripper.
+  ["the sources", { LILY_FROM_SOURCE: "1" }, true],
+] as const)
+  test(`a role started by hand reaches ${code} ${stripper ? "through" : "without"} Node's TypeScript stripper, with no compile cache`, {
+    skip: !process.execve && "no process.execve here",
+  }, () => {
+    const { root, run } = miniature();
+    const probe = 'process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.includes("/amaro/"))));\n';
+    // Only the file that runs is rewritten: a source newer than the build would make it stale.
+    writeFileSync(join(root, stripper ? "src/main.ts" : "dist/main.js"), probe);
+    // `solver`: the shim re-executes a role with its flags, so both runs of the shim are covered.
+    const loaded = JSON.parse(run({ ...env, NODE_DISABLE_COMPILE_CACHE: "1" }, ["solver"])) as string[];
+    assert.equal(loaded.length > 0, stripper, `stripper modules loaded: ${JSON.stringify(loaded)}`);
+  });

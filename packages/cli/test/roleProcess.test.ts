@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { ROLE_ENV, ROLE_EXEC_ARGV, commandOf, roleReexec } from "../bin/roleProcess.ts";
+import { ROLE_ENV, ROLE_EXEC_ARGV, commandOf, roleReexec } from "../bin/roleProcess.js";
 import { LILY } from "./lilyProcess.ts";
 
 const start = (args: string[], over: { execArgv?: readonly string[]; env?: Readonly<Record<string, string>>; ipc?: boolean } = {}) =>

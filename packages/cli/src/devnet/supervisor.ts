@@ -6,12 +6,12 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LilyError } from "@lily/protocol";
 import type { ReadyMessage } from "../ready.ts";
-import { ROLE_ENV, ROLE_EXEC_ARGV } from "../../bin/roleProcess.ts";
+import { ROLE_ENV, ROLE_EXEC_ARGV } from "../../bin/roleProcess.js";
 
 const CLI_ENTRY = fileURLToPath(new URL("../../bin/lily.js", import.meta.url));
 
 // The flags and malloc settings a role runs with live with the shim that applies them to a role
-// started by hand (bin/roleProcess.ts); the supervisor forks with them, so no role it starts re-executes.
+// started by hand (bin/roleProcess.js); the supervisor forks with them, so no role it starts re-executes.
 export { ROLE_ENV, ROLE_EXEC_ARGV };
 
 export interface RoleProcess {

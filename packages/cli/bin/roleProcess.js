@@ -3,6 +3,13 @@
 // them when they were not given (process.execve: the same process, no parent left waiting), so an
 // operator's `lily solver` is the process the memory targets were measured on. No imports: the
 // shim loads it before deciding which build of the CLI to run.
+//
+// Plain JS (types in roleProcess.d.ts), like the rest of the shim: every `lily` process loads it,
+// and a TypeScript file there made Node load its type stripper (amaro, SWC compiled to WASM)
+// whenever the compile cache had no stripped copy of it, i.e. in every role of the first devnet
+// after an install, a Node upgrade or a cleared temp folder. The stripper's WASM memory and code
+// then stayed resident for the role's life: about 10 MiB more per idle role (solver 77 -> 87 MiB,
+// `npm run bench:idle -- --cold-cache`), and loading it cost any command ~100 ms.
 
 /**
  * V8 flags for every role process. A role's heap is small and long-lived, but by default V8 lets
@@ -12,7 +19,7 @@
  * idle provider, with the reload faster, not slower. It cannot be set once V8 is running
  * (v8.setFlagsFromString leaves the heap as configured), hence the re-execution.
  */
-export const ROLE_EXEC_ARGV: readonly string[] = ["--max-semi-space-size=2"];
+export const ROLE_EXEC_ARGV = ["--max-semi-space-size=2"];
 
 /**
  * glibc malloc settings for every role process (values from the caller or the environment win).
@@ -25,19 +32,19 @@ export const ROLE_EXEC_ARGV: readonly string[] = ["--max-semi-space-size=2"];
  * (e.g. mediator 111 -> 89 MiB, gateway 108 -> 90 MiB), with no more start-up CPU and no slower
  * 1 MiB buffer churn (bench/idleMemory.ts; 128 KiB thresholds saved no more, 4 MiB much less).
  */
-export const ROLE_ENV: Readonly<Record<string, string>> = {
+export const ROLE_ENV = {
   MALLOC_ARENA_MAX: "2",
   MALLOC_MMAP_THRESHOLD_: "2097152",
   MALLOC_TRIM_THRESHOLD_: "2097152",
 };
 
 /** The `lily` commands that run a long-lived role. */
-export const ROLE_COMMANDS: readonly string[] = ["store", "solver", "provider", "mediator", "gateway"];
+export const ROLE_COMMANDS = ["store", "solver", "provider", "mediator", "gateway"];
 
 /** The command `lily <args>` runs: the first argument that is neither an option nor --home's value. */
-export function commandOf(args: readonly string[]): string | undefined {
+export function commandOf(args) {
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     if (a === "--home") i++;
     else if (!a.startsWith("-")) return a;
   }
@@ -45,17 +52,7 @@ export function commandOf(args: readonly string[]): string | undefined {
 }
 
 /** A flag's name: `--max-semi-space-size=2` and `--max-semi-space-size 2` both name `--max-semi-space-size`. */
-const flagName = (flag: string) => flag.split("=")[0]!.replaceAll("_", "-");
-
-export interface RoleStart {
-  /** node's own flags (process.execArgv). */
-  execArgv: readonly string[];
-  /** What follows them: the script and its arguments (process.argv.slice(1)). */
-  argv: readonly string[];
-  env: Readonly<Record<string, string | undefined>>;
-  /** Whether the process has an IPC channel to its parent (which a re-execution would lose). */
-  ipc: boolean;
-}
+const flagName = (flag) => flag.split("=")[0].replaceAll("_", "-");
 
 /**
  * The node arguments and environment to re-execute a role with, or undefined when there is nothing
@@ -63,13 +60,13 @@ export interface RoleStart {
  * the command line or in NODE_OPTIONS: an operator's own value of a flag wins, as their malloc
  * settings do).
  */
-export function roleReexec(p: RoleStart): { args: string[]; env: Record<string, string> } | undefined {
+export function roleReexec(p) {
   const command = commandOf(p.argv.slice(1));
   if (!command || !ROLE_COMMANDS.includes(command) || p.ipc) return undefined;
   const given = new Set([...p.execArgv, ...(p.env.NODE_OPTIONS ?? "").split(/\s+/)].filter(Boolean).map(flagName));
   const missing = ROLE_EXEC_ARGV.filter((f) => !given.has(flagName(f)));
   if (missing.length === 0) return undefined;
-  const env: Record<string, string> = { ...ROLE_ENV };
+  const env = { ...ROLE_ENV };
   for (const [k, v] of Object.entries(p.env)) if (v !== undefined) env[k] = v;
   return { args: [...missing, ...p.execArgv, ...p.argv], env };
 }
