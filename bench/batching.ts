@@ -8,11 +8,25 @@
 // Rows: `single` = openDeal + commitResult per deal; `batch N` = openDeals(N) + commitResults(N)
 // sent by a third party (the solver: both signatures checked); `batch N, provider sends` = the
 // provider submits openDeals itself (its own signature is not needed). Optimistic adds
-// finalizeDeals(N) after the window. Progress goes to stderr, the table to stdout (`--json`).
+// finalizeDeals(N) after the window. `trust batch N` rows use LilyTrustDeals, the trust-only path
+// with no storage per deal (openDeals + settleDeals with a multiproof): `provider sends` as above;
+// `solver sends` with both signatures; `100 job creators` with a different job creator per deal,
+// each balance written cold (the other rows' single job creator hides that: ~5k gas a deal).
+// Progress goes to stderr, the table to stdout (`--json`).
 import { parseArgs } from "node:util";
 import { keccak256, parseEther, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { NO_MEDIATORS, NO_REPLICAS, Policy, mediatorSetHash, signRecord, type DealMessage, type PolicyName } from "@lily/protocol";
+import {
+  NO_MEDIATORS,
+  NO_REPLICAS,
+  Policy,
+  mediatorSetHash,
+  signRecord,
+  trustDealOffers,
+  type DealMessage,
+  type PolicyName,
+  type TrustDealMessage,
+} from "@lily/protocol";
 import {
   commitResult,
   commitResults,
@@ -25,7 +39,11 @@ import {
   fundAccount,
   openDeal,
   openDeals,
+  openTrustDeals,
+  settleTrustDeals,
   startAnvil,
+  trustDealDomain,
+  trustTermsOf,
   type LilyClient,
 } from "@lily/chain";
 import { int, progress, table } from "./stats.ts";
@@ -143,6 +161,59 @@ try {
     await batch("batch optimistic, solver sends", Math.max(...sizes), solver, "optimistic", 60n);
   }
 
+  // LilyTrustDeals: its own escrow, so its own deposits and its own steady state.
+  {
+    const escrow = addresses.trustDeals!;
+    for (const party of [jc, provider]) {
+      await fundAccount(deployer, { to: party.account!.address, tokens: parseEther("100000") });
+      await deposit(party, { amount: parseEther("100000"), escrow });
+    }
+    const creators = [jc];
+    for (let i = 0; i < Math.max(...sizes); i++) {
+      const c = client(keccak256(toHex(`lily batching bench: job creator ${i}`)));
+      await fundAccount(deployer, { to: c.account!.address, tokens: parseEther("100"), eth: parseEther("1") });
+      await deposit(c, { amount: parseEther("100"), escrow });
+      creators.push(c);
+    }
+    let trustNonce = 0n;
+    const signTrust = async (creator: LilyClient) => {
+      const now = (await deployer.publicClient.getBlock()).timestamp;
+      const n = ++trustNonce;
+      const deal: TrustDealMessage = {
+        jobCreator: creator.account!.address,
+        provider: provider.account!.address,
+        offers: trustDealOffers(keccak256(toHex(`bench trust job offer ${n}`)), keccak256(toHex("bench trust resource offer"))),
+        price: parseEther("1"),
+        collateral: parseEther("2"),
+        openBy: now + 3599n,
+        deadline: now + 3600n,
+        nonce: n,
+        moduleCreator,
+        royaltyBps: 500,
+      };
+      const sign = (c: LilyClient) => signRecord(c.account!, trustDealDomain(addresses), "TrustDeal", deal);
+      return { deal, jobCreatorSig: await sign(creator), providerSig: await sign(provider) };
+    };
+    const trustBatch = async (path: string, n: number, sender: LilyClient, creatorOf: (i: number) => LilyClient) => {
+      const signed = [];
+      for (let i = 0; i < n; i++) signed.push(await signTrust(creatorOf(i)));
+      const items = sender === provider ? signed.map((s) => ({ ...s, providerSig: "0x" as Hex })) : signed;
+      const opened = await openTrustDeals(sender, { deals: items });
+      if (opened.skipped.length > 0) throw new Error(`${path}: ${opened.skipped.length} items skipped at open`);
+      const settled = await settleTrustDeals(provider, { batchNo: opened.batchNo, leaves: opened.leaves, deals: signed.map((s) => trustTermsOf(s.deal)) });
+      if (settled.settled.length !== n) throw new Error(`${path}: ${settled.skipped.length} items skipped at settle`);
+      rows.push({ path, size: n, open: perJob(opened.gasUsed, n), settle: perJob(settled.gasUsed, n) });
+      progress(`${path} ×${n}: ${rows.at(-1)!.open} + ${rows.at(-1)!.settle} per job`);
+    };
+    // Steady state, as above: a deal stays open throughout, the module creator was paid once.
+    await openTrustDeals(provider, { deals: [{ ...(await signTrust(jc)), providerSig: "0x" }] });
+    await trustBatch("warm-up", 1, provider, () => jc);
+    rows.pop();
+    for (const n of sizes) await trustBatch("trust batch, provider sends", n, provider, () => jc);
+    await trustBatch("trust batch, solver sends", Math.max(...sizes), solver, () => jc);
+    await trustBatch("trust batch, 100 job creators", Math.max(...sizes), provider, (i) => creators[1 + i]!);
+  }
+
   const total = (r: Row) => r.open + r.settle + (r.finalize ?? 0n);
   const single = total(rows[0]!);
   if (values.json) {
@@ -181,6 +252,7 @@ try {
       ),
     );
     console.log(`\nreference: 1,770,000 gas per job; target at batch 100: ${int(Number(TARGET))}. trust rows carry a 5% royalty.`);
+    console.log("trust batch rows: LilyTrustDeals (no storage per deal; settle = the provider's word, paid at once).");
   }
 } finally {
   await anvil.stop();

@@ -102,4 +102,74 @@ abstract contract Escrow is ReentrancyGuardTransient {
             _balances[account] += amount;
         }
     }
+
+    /// @dev Take `amount` from `account`'s free balance, if it holds that much, for a lock whose
+    /// pool update the caller makes once per batch with {_addLocked}. Returns whether it did.
+    function _tryTake(address account, uint256 amount) internal returns (bool) {
+        uint256 balance = _balances[account];
+        if (balance < amount) return false;
+        // unchecked: balance >= amount was checked just above.
+        unchecked {
+            _balances[account] = balance - amount;
+        }
+        return true;
+    }
+
+    /// @dev One account's free balance, held in memory while a batch takes from it again and
+    /// again, so that it is read and written once per batch rather than once per item.
+    struct HeldBalance {
+        address account;
+        uint256 balance;
+        bool loaded;
+        bool dirty;
+    }
+
+    /// @dev Make `held` hold `account`'s free balance, writing back the one it held if it changed.
+    /// While held, the account's stored balance is stale: take from it only with {_takeHeld}.
+    function _hold(HeldBalance memory held, address account) internal {
+        if (held.loaded && held.account == account) return;
+        _writeBack(held);
+        (held.account, held.balance, held.loaded, held.dirty) = (account, _balances[account], true, false);
+    }
+
+    /// @dev {_tryTake} from the held balance.
+    function _takeHeld(HeldBalance memory held, uint256 amount) internal pure returns (bool) {
+        if (held.balance < amount) return false;
+        // unchecked: checked just above.
+        unchecked {
+            held.balance -= amount;
+        }
+        held.dirty = true;
+        return true;
+    }
+
+    /// @dev Store the held balance if it changed. Every batch that holds a balance ends with it.
+    function _writeBack(HeldBalance memory held) internal {
+        if (held.dirty) {
+            _balances[held.account] = held.balance;
+            held.dirty = false;
+        }
+    }
+
+    /// @dev Add `amount`, taken from free balances with {_tryTake}, to the locked pool.
+    function _addLocked(uint256 amount) internal {
+        // unchecked: the pool only ever holds deposited tokens, below the token's total supply.
+        unchecked {
+            _totalLocked += amount;
+        }
+    }
+
+    /// @dev Add `amount` to `account`'s free balance out of funds the caller releases from the
+    /// locked pool with {_releaseLocked} (once per batch).
+    function _give(address account, uint256 amount) internal {
+        // unchecked: the amount comes out of the locked pool (see {_credit}).
+        unchecked {
+            _balances[account] += amount;
+        }
+    }
+
+    /// @dev Remove `amount` from the locked pool; stays checked so releasing more than was locked reverts.
+    function _releaseLocked(uint256 amount) internal {
+        _totalLocked -= amount;
+    }
 }

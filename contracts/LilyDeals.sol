@@ -3,11 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Escrow} from "./Escrow.sol";
+import {Signatures} from "./lib/Signatures.sol";
 import {Deal, DealId, DealRecord, DealState} from "./DealTypes.sol";
 import {Mediation} from "./policies/Mediation.sol";
 import {TrustPolicy} from "./policies/TrustPolicy.sol";
@@ -679,8 +677,8 @@ contract LilyDeals is Escrow, EIP712 {
         if (_records[dealId].state != DealState.None) revert DealsAlreadyOpened(dealId);
         // REJECT: both parties must have signed exactly these terms on this chain and contract.
         bytes32 digest = DealId.unwrap(dealId);
-        if (!_isValidSignature(deal.jobCreator, digest, jobCreatorSig)) revert DealsInvalidSignature(deal.jobCreator);
-        if (!_isValidSignature(deal.provider, digest, providerSig)) revert DealsInvalidSignature(deal.provider);
+        if (!Signatures.isValid(deal.jobCreator, digest, jobCreatorSig)) revert DealsInvalidSignature(deal.jobCreator);
+        if (!Signatures.isValid(deal.provider, digest, providerSig)) revert DealsInvalidSignature(deal.provider);
 
         _records[dealId].state = DealState.Open;
         _lock(deal.jobCreator, deal.price + reserve);
@@ -712,10 +710,10 @@ contract LilyDeals is Escrow, EIP712 {
         if (block.timestamp > deal.openBy) return DealsOpenByPassed.selector;
         if (_records[dealId].state != DealState.None) return DealsAlreadyOpened.selector;
         bytes32 digest = DealId.unwrap(dealId);
-        if (msg.sender != deal.jobCreator && !_isValidSignatureCapped(deal.jobCreator, digest, jobCreatorSig)) {
+        if (msg.sender != deal.jobCreator && !Signatures.isValidCapped(deal.jobCreator, digest, jobCreatorSig, BATCH_ERC1271_GAS)) {
             return DealsInvalidSignature.selector;
         }
-        if (msg.sender != deal.provider && !_isValidSignatureCapped(deal.provider, digest, providerSig)) {
+        if (msg.sender != deal.provider && !Signatures.isValidCapped(deal.provider, digest, providerSig, BATCH_ERC1271_GAS)) {
             return DealsInvalidSignature.selector;
         }
         // Both locks must fit, so that none is taken unless both are (one account may be both parties).
@@ -756,35 +754,6 @@ contract LilyDeals is Escrow, EIP712 {
         uint256 deadline = uint256(record.challengedAt) + MEDIATION_TIMEOUT;
         // REJECT: a late ruling races the unwinding; the timeout wins.
         if (block.timestamp >= deadline) revert DealsMediationTimedOut(dealId, deadline, block.timestamp);
-    }
-
-    /// @dev An ECDSA signature by `signer`'s key, or failing that, approval by `signer` as an
-    /// ERC-1271 contract wallet. Trying ECDSA first spares EOAs the EXTCODESIZE that
-    /// {SignatureChecker-isValidSignatureNow} pays on every (cold) signer, ~2.6k gas each; a
-    /// contract cannot hold the private key of its own address, so the order grants nothing.
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
-    }
-
-    /// @dev {_isValidSignature} for batch items: an ERC-1271 wallet's check gets at most
-    /// {BATCH_ERC1271_GAS} and only its first 32 bytes of return data are read, so one wallet
-    /// can neither burn the batch's gas nor bloat its memory; a wallet that fails is a skipped item.
-    function _isValidSignatureCapped(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        if (signer.code.length == 0) return false;
-        bytes memory data = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
-        bool success;
-        uint256 size;
-        bytes32 word;
-        assembly ("memory-safe") {
-            success := staticcall(BATCH_ERC1271_GAS, signer, add(data, 0x20), mload(data), 0, 0x20)
-            size := returndatasize()
-            word := mload(0)
-        }
-        return success && size >= 0x20 && bytes4(word) == IERC1271.isValidSignature.selector;
     }
 
     // ---- Verification policies --------------------------------------------------------------

@@ -3,10 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Escrow} from "./Escrow.sol";
+import {Signatures} from "./lib/Signatures.sol";
 import {CollateralState, Lease, LeaseId, LeaseRecord, LeaseState, Receipt} from "./LeaseTypes.sol";
 
 /// @title LilyLeases
@@ -141,8 +140,8 @@ contract LilyLeases is Escrow, EIP712 {
         if (_records[leaseId].state != LeaseState.None) revert LeasesAlreadyOpened(leaseId);
         // REJECT: both parties must have signed exactly these terms on this chain and contract.
         bytes32 digest = LeaseId.unwrap(leaseId);
-        if (!_isValidSignature(lease.payer, digest, payerSig)) revert LeasesInvalidSignature(lease.payer);
-        if (!_isValidSignature(lease.provider, digest, providerSig)) revert LeasesInvalidSignature(lease.provider);
+        if (!Signatures.isValid(lease.payer, digest, payerSig)) revert LeasesInvalidSignature(lease.payer);
+        if (!Signatures.isValid(lease.provider, digest, providerSig)) revert LeasesInvalidSignature(lease.provider);
 
         _records[leaseId].state = LeaseState.Open;
         _lock(lease.payer, lease.budget);
@@ -175,7 +174,7 @@ contract LilyLeases is Escrow, EIP712 {
         if (amount > lease.budget) revert LeasesVoucherOverBudget(leaseId, amount, lease.budget);
         // REJECT: any payment needs the payer's voucher for exactly this lease, amount and count.
         if (amount != 0 || requests != 0) {
-            if (!_isValidSignature(lease.payer, hashVoucher(leaseId, amount, requests), voucherSig)) {
+            if (!Signatures.isValid(lease.payer, hashVoucher(leaseId, amount, requests), voucherSig)) {
                 revert LeasesInvalidSignature(lease.payer);
             }
         }
@@ -279,7 +278,7 @@ contract LilyLeases is Escrow, EIP712 {
             revert LeasesReceiptMismatch(leaseId, receipt.lease, receipt.provider);
         }
         // REJECT: ...and signed by that provider.
-        if (!_isValidSignature(lease.provider, hashReceipt(receipt), providerSig)) revert LeasesInvalidSignature(lease.provider);
+        if (!Signatures.isValid(lease.provider, hashReceipt(receipt), providerSig)) revert LeasesInvalidSignature(lease.provider);
 
         _records[leaseId].collateral = CollateralState.Slashed;
         uint256 fee = Math.min(lease.mediationFee, lease.collateral);
@@ -361,13 +360,5 @@ contract LilyLeases is Escrow, EIP712 {
     function _releaseCollateral(LeaseId leaseId, Lease calldata lease) private {
         _credit(lease.provider, lease.collateral);
         emit CollateralReleased(leaseId, lease.provider, lease.collateral);
-    }
-
-    /// @dev An ECDSA signature by `signer`'s key, or failing that, approval by `signer` as an
-    /// ERC-1271 contract wallet (ECDSA first spares EOAs an EXTCODESIZE; as in LilyDeals).
-    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
-        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
 }

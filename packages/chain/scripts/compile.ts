@@ -2,8 +2,8 @@
 // viem infers argument and return types) and creation bytecode. Skips the work when the sources,
 // the OpenZeppelin version, the compiler version and the settings hash to what the file was
 // built from. Run by `npm run build:contracts`. contracts/test/ holds test fixtures and is
-// not part of the artifacts; neither are the internal libraries of contracts/policies/ (they are
-// compiled into LilyDeals and never deployed on their own).
+// not part of the artifacts; neither are the internal libraries of contracts/policies/ and
+// contracts/lib/ (they are compiled into the contracts that use them, never deployed on their own).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -34,6 +34,9 @@ function buildHash(sources: Record<string, string>): string {
   return h.digest("hex");
 }
 
+/** Folders of internal libraries: compiled into the contracts that use them, never deployed. */
+const INTERNAL_LIBRARIES = ["contracts/policies/", "contracts/lib/"];
+
 const lowerFirst = (s: string) => s[0].toLowerCase() + s.slice(1);
 
 function render(hash: string, contracts: ReturnType<typeof compileSolidity>["contracts"]): string {
@@ -44,7 +47,7 @@ function render(hash: string, contracts: ReturnType<typeof compileSolidity>["con
   ];
   for (const [name, { abi, bytecode, source }] of Object.entries(contracts).sort()) {
     if (bytecode === "0x") continue; // abstract contracts and interfaces cannot be deployed
-    if (source.startsWith("contracts/policies/")) continue; // internal libraries, inlined
+    if (INTERNAL_LIBRARIES.some((dir) => source.startsWith(dir))) continue; // inlined, never deployed
     lines.push(
       "",
       `export const ${lowerFirst(name)}Abi = ${JSON.stringify(abi, null, 2)} as const;`,

@@ -1,4 +1,4 @@
-// Deploy LilyToken, LilyDeals, the ModuleRegistry and LilyLeases to any EVM chain reachable over JSON-RPC.
+// Deploy LilyToken, LilyDeals, the ModuleRegistry, LilyLeases and LilyTrustDeals to any EVM chain reachable over JSON-RPC.
 import { createClient, getAddress, type Address, type Hex } from "viem";
 import { getChainId } from "viem/actions";
 import { privateKeyToAccount } from "viem/accounts";
@@ -9,6 +9,8 @@ import {
   lilyLeasesBytecode,
   lilyTokenAbi,
   lilyTokenBytecode,
+  lilyTrustDealsAbi,
+  lilyTrustDealsBytecode,
   moduleRegistryAbi,
   moduleRegistryBytecode,
 } from "./generated/artifacts.ts";
@@ -34,11 +36,20 @@ export interface LilyAddresses {
    * client that never touches leases may leave it out, and the lease actions then fail with CONFIG.
    */
   leases?: Address;
+  /**
+   * The LilyTrustDeals contract: trust deals opened and settled in batches with no storage per
+   * deal, with escrow balances of its own, and the EIP-712 verifying contract of TrustDeal.
+   * Deployments made before it existed lack it; the trust-batch actions then fail with CONFIG.
+   */
+  trustDeals?: Address;
   /** The block LilyDeals was deployed in: where event scans start. */
   deployBlock: number;
 }
 
-/** A whole deployment, as `deployLily` returns it: the registry's and the leases' addresses included. */
+/**
+ * A whole deployment, as `deployLily` returns it: the registry's and the leases' addresses
+ * included (and `trustDeals`, which a devnet saved before it existed lacks).
+ */
 export type LilyDeployment = LilyAddresses & { registry: Address; leases: Address };
 
 export interface DeployLilyOptions {
@@ -115,12 +126,14 @@ export async function deployLily({
         args: [token.contractAddress!, BigInt(leaseClaimWindowSeconds), BigInt(leaseAuditWindowSeconds)],
       }),
     );
+    const trustDeals = await deploy(await wallet.deployContract({ abi: lilyTrustDealsAbi, bytecode: lilyTrustDealsBytecode, args: [token.contractAddress!] }));
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),
       deals: getAddress(deals.contractAddress!),
       registry: getAddress(registry.contractAddress!),
       leases: getAddress(leases.contractAddress!),
+      trustDeals: getAddress(trustDeals.contractAddress!),
       deployBlock: Number(deals.blockNumber),
     };
   } catch (e) {

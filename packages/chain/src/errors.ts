@@ -12,13 +12,17 @@ import {
   type Hex,
 } from "viem";
 import { LilyError, isLilyError, policyName, type LilyErrorInit, formatLily as lily } from "@lily/protocol";
-import { lilyDealsAbi, lilyLeasesAbi, lilyTokenAbi, moduleRegistryAbi } from "./generated/artifacts.ts";
+import { lilyDealsAbi, lilyLeasesAbi, lilyTokenAbi, lilyTrustDealsAbi, moduleRegistryAbi } from "./generated/artifacts.ts";
 import { dealStates } from "./deal.ts";
 import { registrySentences } from "./registryErrors.ts";
 import { leaseSentences } from "./leaseErrors.ts";
+import { trustSentences } from "./trust/trustErrors.ts";
 
 /** Every custom error the Lily contracts can revert with. */
-export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi, ...moduleRegistryAbi, ...lilyLeasesAbi].filter((item) => item.type === "error");
+// LilyTrustDeals repeats Escrow's errors; decoding takes the first match, which has the same shape.
+export const lilyErrorsAbi = [...lilyDealsAbi, ...lilyTokenAbi, ...moduleRegistryAbi, ...lilyLeasesAbi, ...lilyTrustDealsAbi].filter(
+  (item) => item.type === "error",
+);
 
 export type Sentence = Pick<LilyErrorInit, "code" | "message" | "field" | "hint">;
 // Decoded arguments by name; uints arrive as bigint, addresses and bytes32 as hex strings.
@@ -282,6 +286,7 @@ const sentences: Record<string, (a: Args) => Sentence> = {
   }),
   ...registrySentences,
   ...leaseSentences,
+  ...trustSentences,
 };
 
 /** The custom errors that have a readable sentence (the rest fall back to their name and arguments). */

@@ -1,8 +1,9 @@
 // The inference lease as the chain sees it: its signing domain (the LilyLeases contract), its id,
 // its on-chain states, and the contract's address from a deployment.
 import type { Address, Hex } from "viem";
-import { hashRecord, LilyError, type Domain, type LeaseMessage } from "@lily/protocol";
+import { hashRecord, type Domain, type LeaseMessage } from "@lily/protocol";
 import type { LilyAddresses } from "./deploy.ts";
+import { optionalContract } from "./optionalContract.ts";
 
 /**
  * On-chain lease states, indexed by the contract's `LeaseState`: never opened, open (budget and
@@ -22,16 +23,7 @@ export type CollateralStateName = (typeof collateralStates)[number];
 
 /** The LilyLeases address of a deployment (a client's `addresses`), or CONFIG when it was built without one. */
 export function leasesAddress(addresses: Pick<LilyAddresses, "leases">): Address {
-  const { leases } = addresses;
-  if (!leases) {
-    throw new LilyError({
-      code: "CONFIG",
-      field: "leases",
-      message: "this chain client was built without the LilyLeases contract's address",
-      hint: "pass the deployment's `leases` address (network.json has it, or --leases)",
-    });
-  }
-  return leases;
+  return optionalContract(addresses, "leases", "the LilyLeases contract", "pass the deployment's `leases` address (network.json has it, or --leases)");
 }
 
 /** The EIP-712 domain leases, vouchers and receipts are signed under: this chain and this LilyLeases contract. */

@@ -8,7 +8,15 @@ import type { Fixture } from "./fixture.ts";
 
 export const WALLET_DEPOSIT = parseEther("10");
 
-export async function deployWallet(f: Fixture, owner: LocalAccount): Promise<Address> {
+/**
+ * A wallet owned by `owner`, with WALLET_DEPOSIT in the escrow of `escrow` (LilyDeals unless
+ * given, e.g. LilyTrustDeals, whose balances are its own).
+ */
+export async function deployWallet(
+  f: Pick<Fixture, "anvil" | "addresses" | "deployer" | "depositors">,
+  owner: LocalAccount,
+  escrow?: Address,
+): Promise<Address> {
   const path = "contracts/test/ERC1271Wallet.sol";
   const source = readFileSync(new URL(`../../../${path}`, import.meta.url), "utf8");
   const { abi, bytecode } = compileSolidity({ [path]: source }).contracts.ERC1271Wallet;
@@ -25,9 +33,11 @@ export async function deployWallet(f: Fixture, owner: LocalAccount): Promise<Add
     const hash = await walletClient!.writeContract({ address: wallet, abi: abi as Abi, functionName: "execute", args: [target, data] });
     await publicClient.waitForTransactionReceipt({ hash });
   };
-  const { token, deals } = f.addresses;
-  await execute(token, encodeFunctionData({ abi: lilyTokenAbi, functionName: "approve", args: [deals, WALLET_DEPOSIT] }));
-  await execute(deals, encodeFunctionData({ abi: lilyDealsAbi, functionName: "deposit", args: [WALLET_DEPOSIT] }));
+  const { token } = f.addresses;
+  const into = escrow ?? f.addresses.deals;
+  await execute(token, encodeFunctionData({ abi: lilyTokenAbi, functionName: "approve", args: [into, WALLET_DEPOSIT] }));
+  // Every Lily escrow contract shares Escrow's deposit.
+  await execute(into, encodeFunctionData({ abi: lilyDealsAbi, functionName: "deposit", args: [WALLET_DEPOSIT] }));
   f.depositors.push(wallet);
   return wallet;
 }

@@ -2,7 +2,7 @@
 // DEAL_TYPEHASH in contracts/LilyDeals.sol byte for byte: the contract recomputes the digest
 // from the struct, and that digest is the deal id.
 import type { Address, Hex, LocalAccount, TypedDataDefinition } from "viem";
-import { hashTypedData, isAddressEqual } from "viem";
+import { concat, hashTypedData, isAddressEqual, keccak256 } from "viem";
 import { LilyError } from "./errors.ts";
 import { digest, domainSeparator, structEncoder, type StructEncoder } from "./typedHash.ts";
 import { recoverSigner } from "./recoverSigner.ts";
@@ -13,7 +13,7 @@ const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92
 
 export interface Domain {
   chainId: number;
-  /** The LilyDeals contract (LilyLeases for Lease, Voucher and Receipt); binds every signature to one deployment on one chain. */
+  /** The LilyDeals contract (LilyLeases for Lease, Voucher and Receipt; LilyTrustDeals for TrustDeal); binds every signature to one deployment on one chain. */
   verifyingContract: Address;
 }
 
@@ -70,6 +70,23 @@ export const types = {
     { name: "mediators", type: "bytes32" }, // mediatorSetHash of the mediators both accept, minus the parties
     { name: "replicas", type: "bytes32" }, // replicate(k): replicaGroupHash of the group's providers; else zero
     { name: "moduleCreator", type: "address" }, // receives royaltyBps of the price whenever the provider is paid
+    { name: "royaltyBps", type: "uint16" },
+  ],
+  // A deal under the trust policy for contracts/LilyTrustDeals.sol (TRUST_DEAL_TYPEHASH must match
+  // byte for byte), which opens and settles trust deals in batches with no storage per deal. No
+  // policy fields (trust has none); the two offers bound by one hash (trustDealOffers), as every
+  // 32-byte word costs each deal 512 gas of calldata; `nonce` is the provider's: one deal per
+  // (provider, nonce) opens.
+  TrustDeal: [
+    { name: "jobCreator", type: "address" },
+    { name: "provider", type: "address" },
+    { name: "offers", type: "bytes32" }, // trustDealOffers(jobOffer, resourceOffer)
+    { name: "price", type: "uint256" },
+    { name: "collateral", type: "uint256" },
+    { name: "openBy", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+    { name: "nonce", type: "uint64" }, // the provider's sequence number; an honest provider never reuses one
+    { name: "moduleCreator", type: "address" },
     { name: "royaltyBps", type: "uint16" },
   ],
   Result: [
@@ -156,6 +173,12 @@ export type RecordMessage<P extends PrimaryType> = TypedDataDefinition<typeof ty
 export type JobOfferMessage = RecordMessage<"JobOffer">;
 export type ResourceOfferMessage = RecordMessage<"ResourceOffer">;
 export type DealMessage = RecordMessage<"Deal">;
+export type TrustDealMessage = RecordMessage<"TrustDeal">;
+
+/** A trust deal's `offers`: keccak256(abi.encode(jobOffer, resourceOffer)) of the two signed offers' digests. */
+export function trustDealOffers(jobOffer: Hex, resourceOffer: Hex): Hex {
+  return keccak256(concat([jobOffer, resourceOffer]));
+}
 export type ResultMessage = RecordMessage<"Result">;
 export type DealProgressMessage = RecordMessage<"DealProgress">;
 export type CancelJobOfferMessage = RecordMessage<"CancelJobOffer">;
@@ -169,6 +192,7 @@ const signerField = {
   JobOffer: "jobCreator",
   ResourceOffer: "provider",
   Deal: undefined, // signed by both parties
+  TrustDeal: undefined, // signed by both parties
   Result: "provider",
   DealProgress: "provider",
   CancelJobOffer: "jobCreator",
