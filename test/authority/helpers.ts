@@ -150,6 +150,9 @@ export const DOCUMENTED_DEALS_WRITES = [
   "withdraw",
 ] as const;
 
+/** Every write LilyTrustDeals has: escrow, opening, settling, timing out. */
+export const DOCUMENTED_TRUST_DEALS_WRITES = ["deposit", "openDeals", "settleDeals", "timeOut", "withdraw"] as const;
+
 /** LilyToken's: a plain ERC-20's, nothing more. */
 export const DOCUMENTED_TOKEN_WRITES = ["approve", "transfer", "transferFrom"] as const;
 
