@@ -14,6 +14,7 @@ import {
   deposit,
   devAccounts,
   escrowBalance,
+  findTrustDeal,
   fundAccount,
   lilyTrustDealsAbi,
   openTrustDeals,
@@ -147,7 +148,21 @@ describe("LilyTrustDeals", () => {
       batch.map((b) => trustLeaf(b.deal.provider, terms(b))),
     );
     assert.equal(await read<Hex>("rootOf", [r.batchNo]), trustTreeRoot(r.leaves));
-    assert.deepEqual(await trustBatch(deployer, { batchNo: r.batchNo }), { batchNo: r.batchNo, leaves: r.leaves });
+    const logged = await trustBatch(deployer, { batchNo: r.batchNo });
+    assert.deepEqual([logged.batchNo, logged.leaves, logged.txHash, logged.blockHash], [r.batchNo, r.leaves, r.txHash, r.blockHash]);
+  });
+
+  test("a party that did not open a deal finds its batch and place by the deal's leaf; a deal never opened, or its skipped twin, is not found", async () => {
+    const from = await deployer.publicClient.getBlockNumber();
+    const [a, b] = [await newDeal(), await newDeal()];
+    const twin = await newDeal({ nonce: b.deal.nonce, price: parseEther("9") });
+    const never = await newDeal();
+    const r = await openTrustDeals(stranger, { deals: [a, b, twin] });
+    const found = await findTrustDeal(jobCreator, { provider: addr(provider), terms: terms(b), fromBlock: from });
+    assert.deepEqual([found?.batchNo, found?.index, found?.txHash], [r.batchNo, 1, r.txHash]);
+    assert.equal(await findTrustDeal(jobCreator, { provider: addr(provider), terms: terms(twin), fromBlock: from }), undefined);
+    assert.equal(await findTrustDeal(jobCreator, { provider: addr(provider), terms: terms(never), fromBlock: from }), undefined);
+    await settleTrustDeals(provider, { batchNo: r.batchNo, leaves: r.leaves, deals: [terms(a), terms(b)] });
   });
 
   test("anyone opens a batch; the provider settles it and is paid the price less royalty, with its collateral back", async () => {
