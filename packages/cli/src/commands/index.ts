@@ -12,6 +12,8 @@ export interface LazyCommand {
   commands: { name: string; term: string; description: string }[];
   /** Runs until stopped (the devnet, a role, a served model): its heap is not a short-lived command's (shortLivedHeap.ts). */
   longLived?: true;
+  /** Leaves nothing running once its action returns, so the process exits then (main.ts). */
+  exitsWhenDone?: true;
 }
 
 export const COMMANDS: LazyCommand[] = [
@@ -24,6 +26,7 @@ export const COMMANDS: LazyCommand[] = [
   },
   {
     load: async () => (await import("./run.ts")).registerRun,
+    exitsWhenDone: true,
     commands: [{ name: "run", term: "run [options] <module>", description: "run a module on the network and wait for its result" }],
   },
   {
@@ -152,6 +155,12 @@ export function shortLivedCommand(args: string[]): boolean {
   const wanted = requestedCommand(args);
   const entry = COMMANDS.find((c) => c.commands.some((cmd) => cmd.name === wanted));
   return entry !== undefined && !entry.longLived;
+}
+
+/** Whether `args` name a command that leaves nothing running once its action returns (`exitsWhenDone`). */
+export function exitsWhenDone(args: string[]): boolean {
+  const wanted = requestedCommand(args);
+  return COMMANDS.some((c) => c.exitsWhenDone && c.commands.some((cmd) => cmd.name === wanted));
 }
 
 /**
