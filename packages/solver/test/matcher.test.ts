@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Address } from "viem";
-import { dealMediators, deriveDeal, mediatorSetHash, NO_REPLICAS, type JobOffer, type ResourceOffer } from "@lily/protocol";
+import { commonMediators, dealMediators, deriveDeal, mediatorSetHash, NO_REPLICAS, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import {
   planMatches,
   defaultFilters,
@@ -182,6 +182,34 @@ for (const c of filterCases) {
     else assert.equal(reason, undefined);
   });
 }
+
+test("the mediators filter words its refusal as the mediator sets say, whatever the lists and their spelling (random lists against commonMediators and dealMediators)", () => {
+  // A small pool, so lists share mediators and the deal's parties among them often; each address
+  // may come in any case, as it may from an offer that was not checksummed.
+  const provider = addr(0x70);
+  const pool = [mediatorA, mediatorB, jc, provider, addr(0xabc), addr(0xdef)];
+  const spelled = fc
+    .tuple(fc.constantFrom(...pool), fc.constantFrom("lower", "upper", "as-is"))
+    .map(([a, how]) => (how === "lower" ? (a.toLowerCase() as Address) : how === "upper" ? (`0x${a.slice(2).toUpperCase()}` as Address) : a));
+  fc.assert(
+    fc.property(fc.array(spelled, { maxLength: 4 }), fc.array(spelled, { maxLength: 4 }), fc.constantFrom(0, 1), (jobMediators, offerMediators, policy) => {
+      const j = job({ mediators: jobMediators, policy, policyParam: policy === 1 ? 60n : 0n });
+      const o = offer({ provider, mediators: offerMediators });
+      const expected =
+        jobMediators.length === 0 && policy === 0
+          ? undefined
+          : dealMediators(jobMediators, offerMediators, [jc, provider]).length > 0
+            ? undefined
+            : jobMediators.length === 0
+              ? "the policy needs a mediator and the job lists none"
+              : commonMediators(jobMediators, offerMediators).length > 0
+                ? "accepts none of the job's mediators but the deal's own parties"
+                : "accepts none of the job's mediators";
+      assert.equal(mediatorAccepted.filter(j, o, ctx()), expected);
+    }),
+    { seed: 0x3ed1, numRuns: 2000 },
+  );
+});
 
 test("the cheapest fitting offer wins", () => {
   const plan = planMatches(

@@ -5,7 +5,7 @@
 // can (module, price, policy, mediators, total capacity, expiry, free escrow): that is how the
 // dry run tells a job that will match once the network frees up from one that never will.
 import type { Address } from "viem";
-import { commonMediators, formatLily, type JobOffer, type ResourceOffer } from "@lily/protocol";
+import { formatLily, type JobOffer, type ResourceOffer } from "@lily/protocol";
 import { RESOURCE_KEYS, type Resources } from "./resources.ts";
 import { escrowCovers, escrowNotHeld } from "./escrow.ts";
 import { strategyOf } from "./locks.ts";
@@ -83,6 +83,21 @@ function sharesNeutralMediator(job: JobOffer, offer: ResourceOffer): boolean {
 }
 
 /**
+ * Whether the two lists name a mediator in common, party or not: what `commonMediators(job,
+ * offer).length > 0` says, without building (deduplicating, checksumming, sorting) the list. Asked
+ * only to word a rejection, and a replicated job meets one for every cheap offer that lists no
+ * mediator (they stay cheapest on the book, so every such job evaluates them again): that list
+ * was the most of such a job's time.
+ */
+function sharesAnyMediator(job: JobOffer, offer: ResourceOffer): boolean {
+  for (const m of job.mediators) {
+    const mediator = m.toLowerCase();
+    for (const o of offer.mediators) if (o.toLowerCase() === mediator) return true;
+  }
+  return false;
+}
+
+/**
  * The deal must carry a mediator both offers accept that is not one of its parties (nobody rules
  * on a dispute it is party to), whenever the job lists mediators or its policy needs one.
  */
@@ -94,7 +109,7 @@ export const mediatorAccepted: FilterPlugin = {
     if (job.mediators.length === 0 && !needed) return undefined;
     if (sharesNeutralMediator(job, offer)) return undefined;
     if (job.mediators.length === 0) return "the policy needs a mediator and the job lists none";
-    if (commonMediators(job.mediators, offer.mediators).length > 0) return "accepts none of the job's mediators but the deal's own parties";
+    if (sharesAnyMediator(job, offer)) return "accepts none of the job's mediators but the deal's own parties";
     return "accepts none of the job's mediators";
   },
 };

@@ -583,8 +583,10 @@ export function planIndexed(
       }
     }
     // A provider another of whose offers fits is not refused. (Only where some provider was: an
-    // address used as a key is entered in V8's string table first, one for every provider that fits.)
-    if (rejected !== undefined && hasKeys(rejected)) for (const f of ranking.fit) delete rejected[f.offer.provider];
+    // address used as a key is entered in V8's string table first, one for every provider that fits.
+    // A record made on a reason has one, so being made says so: asking it with a for-in listed all
+    // its keys, each time, one per provider refused.)
+    if (rejected !== undefined) for (const f of ranking.fit) delete rejected[f.offer.provider];
     const reasons: Record<string, string> = rejected ?? {};
     plan.rejections.set(job.id, reasons);
     if (!chosen.group) {
