@@ -2,7 +2,8 @@
 // each figure against a baseline measured in this same process:
 //   1. matches/s of the indexed matcher (packages/solver/src/matcher/offerIndex.ts) with 100k open
 //      resource offers, each of 10k job offers arriving as its own event and matched against the
-//      index, vs the naive scan (`planMatches`, every offer against the job), which is timed on a
+//      index, cold (the process's first pass) and warm (the same pass again, fresh index, new jobs),
+//      vs the naive scan (`planMatches`, every offer against the job), which is timed on a
 //      subset of the jobs (a full run would take hours) and counted per job and per pair;
 //   2. the indexed picks equal the naive ones on that subset (the differential test does this on
 //      random books; here it is checked at scale);
@@ -266,6 +267,21 @@ for (const job of jobs) {
 const indexedMs = performance.now() - t;
 const indexedPerJobUs = (indexedMs * 1000) / J;
 
+// The pass above is the process's first: it includes V8 compiling and optimizing the matcher,
+// while the naive scan, timed over seconds, is measured warm. A solver runs for hours, so the same
+// pass again, on a fresh index of the same offers (every provider free again) with new job offers
+// of the same mix, is its steady state: the figure the 50k target is about. Both are reported.
+progress(`indexed, warm: ${int(J)} new job offers against a fresh index of the same ${int(N)} offers`);
+const warmJobs = Array.from({ length: J }, (_, i) => jobOffer(2 * J + i));
+let warmIndex: OfferIndex | undefined = new OfferIndex(offers);
+let warmMatched = 0;
+t = performance.now();
+for (const job of warmJobs) {
+  if (planIndexed(warmIndex, base([job], warmIndex.used as Map<Address, never>), config, NOW, { fullReasonsUpTo: 0 }).proposals.length > 0) warmMatched++;
+}
+const warmMs = performance.now() - t;
+warmIndex = undefined;
+
 // --- 3. a new offer, matched only against the waiting jobs; then withdrawn
 progress(`a new offer: added to the index and matched against the ${int(waiting.length)} waiting jobs`);
 // Half of the new offers are priced low enough for some waiting jobs.
@@ -375,6 +391,8 @@ if (o["matching-only"]) {
     naiveMatchesPerSecond: 1000 / naivePerJobMs,
     indexedMatchesPerSecond: (matched * 1000) / indexedMs,
     ratio: (matched * 1000) / indexedMs / (1000 / naivePerJobMs),
+    warmMatchesPerSecond: (warmMatched * 1000) / warmMs,
+    warmRatio: (warmMatched * 1000) / warmMs / (1000 / naivePerJobMs),
     sameAsNaive: `${agree}/${S}`,
     matched,
     deals,
@@ -465,6 +483,7 @@ const report = {
     deals,
     sameAsNaive: `${agree}/${S}`,
   },
+  warm: { matched: warmMatched, matchesPerSecond: (warmMatched * 1000) / warmMs },
   ratio: (matched * 1000) / indexedMs / (1000 / naivePerJobMs),
   newOffer: { perOfferMs: newOfferMs, againstWaiting: waiting.length, deals: offerDeals, removeUs },
   load: { indexAddUsPerOffer: (indexAddMs * 1000) / N, bookInsertUsPerOffer: (bookLoadMs * 1000) / N },
@@ -507,10 +526,16 @@ else {
       ["measure", "value", "baseline", "ratio"],
       [
         [
-          `matches/s, indexed (${int(J)} jobs, one event each; ${int(matched)} matched, ${int(waiting.length)} left waiting)`,
+          `matches/s, indexed, cold: the process's first pass (${int(J)} jobs, one event each; ${int(matched)} matched, ${int(waiting.length)} left waiting)`,
           int(r.indexed.matchesPerSecond),
           `naive scan ${r.naive.matchesPerSecond.toFixed(1)}/s*`,
           ratio(r.indexed.matchesPerSecond, r.naive.matchesPerSecond),
+        ],
+        [
+          `matches/s, indexed, warm: the same pass again on a fresh index of the same offers, new jobs (${int(r.warm.matched)} matched)`,
+          int(r.warm.matchesPerSecond),
+          `naive scan ${r.naive.matchesPerSecond.toFixed(1)}/s*`,
+          ratio(r.warm.matchesPerSecond, r.naive.matchesPerSecond),
         ],
         [
           "time per job event, indexed (mean, incl. jobs that wait)",
