@@ -7,8 +7,8 @@ import { confirm, written, type WriteResult } from "../confirm.ts";
 import { withLilyErrors } from "../errors.ts";
 import { writeContract } from "../send.ts";
 import { trustDealsAddress, type TrustTerms } from "./trustDeal.ts";
-import { trustMovedNonces, trustSkippedItems, type TrustSkippedItem } from "./trustBatch.ts";
-import { proveTrustItems } from "./proveTrustItems.ts";
+import { trustMovedNonces, type TrustSkippedItem } from "./trustBatch.ts";
+import { proveTrustItems, skippedAsListed } from "./proveTrustItems.ts";
 
 export interface SettleTrustDealsParameters {
   /** The batch that opened the deals. */
@@ -35,7 +35,7 @@ export async function settleTrustDeals(client: LilyClient, { batchNo, leaves, de
   const { addresses, account } = requireAccount(client);
   const address = trustDealsAddress(addresses);
   checkBatchSize("deals", deals.length);
-  const proven = proveTrustItems("deals", leaves, account.address, deals, (d) => d);
+  const proven = proveTrustItems("deals", leaves, account.address, deals);
   return withLilyErrors(async () => {
     const hash = await writeContract(client, {
       address,
@@ -44,8 +44,6 @@ export async function settleTrustDeals(client: LilyClient, { batchNo, leaves, de
       args: [batchNo, proven.items, proven.proof, proven.proofFlags],
     });
     const receipt = await confirm(client, hash);
-    // Skips come back indexed in the proof's order; report them in the caller's.
-    const skipped = trustSkippedItems(receipt).map((s) => ({ ...s, index: deals.indexOf(proven.items[s.index]!) }));
-    return { ...written(receipt), settled: trustMovedNonces(receipt, "DealsSettled"), skipped: skipped.sort((a, b) => a.index - b.index) };
+    return { ...written(receipt), settled: trustMovedNonces(receipt, "DealsSettled"), skipped: skippedAsListed(receipt, proven) };
   });
 }

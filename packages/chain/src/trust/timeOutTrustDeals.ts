@@ -7,8 +7,8 @@ import { confirm, written, type WriteResult } from "../confirm.ts";
 import { withLilyErrors } from "../errors.ts";
 import { writeContract } from "../send.ts";
 import { trustDealsAddress, type TrustTerms } from "./trustDeal.ts";
-import { trustMovedNonces, trustSkippedItems, type TrustSkippedItem } from "./trustBatch.ts";
-import { proveTrustItems } from "./proveTrustItems.ts";
+import { trustMovedNonces, type TrustSkippedItem } from "./trustBatch.ts";
+import { proveTrustItems, skippedAsListed } from "./proveTrustItems.ts";
 
 export interface TimeOutTrustDealsParameters {
   batchNo: bigint;
@@ -35,7 +35,7 @@ export async function timeOutTrustDeals(
   const { addresses } = requireAccount(client);
   const address = trustDealsAddress(addresses);
   checkBatchSize("deals", deals.length);
-  const proven = proveTrustItems("deals", leaves, provider, deals, (d) => d);
+  const proven = proveTrustItems("deals", leaves, provider, deals);
   return withLilyErrors(async () => {
     const hash = await writeContract(client, {
       address,
@@ -44,7 +44,6 @@ export async function timeOutTrustDeals(
       args: [batchNo, provider, proven.items, proven.proof, proven.proofFlags],
     });
     const receipt = await confirm(client, hash);
-    const skipped = trustSkippedItems(receipt).map((s) => ({ ...s, index: deals.indexOf(proven.items[s.index]!) }));
-    return { ...written(receipt), timedOut: trustMovedNonces(receipt, "DealsTimedOut"), skipped: skipped.sort((a, b) => a.index - b.index) };
+    return { ...written(receipt), timedOut: trustMovedNonces(receipt, "DealsTimedOut"), skipped: skippedAsListed(receipt, proven) };
   });
 }
