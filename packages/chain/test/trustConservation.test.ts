@@ -13,15 +13,10 @@ import { keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { isLilyError, signRecord, trustDealOffers, type TrustDealMessage } from "@lily/protocol";
 import {
-  createLilyClient,
-  deployLily,
-  deposit,
-  devAccounts,
   escrowBalance,
   fundAccount,
   openTrustDeals,
   settleTrustDeals,
-  startAnvil,
   timeOutTrustDeals,
   tokenBalance,
   totalLocked,
@@ -34,6 +29,7 @@ import {
   type TrustStateName,
 } from "../src/index.ts";
 import { testKey } from "./fixture.ts";
+import { startTrustChain } from "./trustChain.ts";
 
 const NUM_RUNS = Number(process.env.CONSERVATION_RUNS ?? 10);
 const DEPOSIT = parseEther("20");
@@ -52,17 +48,16 @@ const rpc = (method: string, params: unknown[] = []) => deployer.publicClient.re
 const addr = (c: LilyClient) => c.account!.address;
 
 before(async () => {
-  anvil = await startAnvil();
-  addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("1000000") });
-  const client = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
-  const [d, jc1, jc2, p1, p2] = [0, 1, 2, 3, 4].map((i) => client(devAccounts[i]!)) as LilyClient[];
-  const s = client(testKey("trust conservation stranger"));
-  await fundAccount(d!, { to: addr(s), eth: parseEther("10") });
-  [deployer, jobCreators, providers, stranger] = [d!, [jc1!, jc2!], [p1!, p2!], s!];
-  for (const party of [...jobCreators, ...providers]) {
-    await fundAccount(deployer, { to: addr(party), tokens: DEPOSIT });
-    await deposit(party, { amount: DEPOSIT, escrow: addresses.trustDeals! });
-  }
+  const chain = await startTrustChain();
+  ({ anvil, addresses, deployer } = chain);
+  const [jc1, jc2, p1, p2] = chain.accounts;
+  [jobCreators, providers] = [
+    [jc1, jc2],
+    [p1, p2],
+  ];
+  stranger = chain.clientFor(testKey("trust conservation stranger"));
+  await fundAccount(deployer, { to: addr(stranger), eth: parseEther("10") });
+  for (const party of [...jobCreators, ...providers]) await chain.fundTrustEscrow(party, DEPOSIT);
   accounts = [...jobCreators, ...providers].map(addr).concat(moduleCreator);
   snapshot = (await rpc("evm_snapshot")) as Hex;
 });

@@ -9,17 +9,12 @@ import { keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { signRecord, trustDealOffers, type TrustDealMessage } from "@lily/protocol";
 import {
-  createLilyClient,
-  deployLily,
-  deposit,
-  devAccounts,
   escrowBalance,
   findTrustDeal,
   fundAccount,
   lilyTrustDealsAbi,
   openTrustDeals,
   settleTrustDeals,
-  startAnvil,
   timeOutTrustDeals,
   tokenBalance,
   totalLocked,
@@ -40,6 +35,7 @@ import {
 } from "../src/index.ts";
 import { rejectsWith, testKey } from "./fixture.ts";
 import { deployWallet, WALLET_DEPOSIT } from "./wallet.ts";
+import { startTrustChain } from "./trustChain.ts";
 
 const PRICE = parseEther("1");
 const COLLATERAL = parseEther("2");
@@ -62,20 +58,10 @@ const addr = (c: LilyClient) => c.account!.address;
 const escrow = () => addresses.trustDeals!;
 
 before(async () => {
-  anvil = await startAnvil();
-  addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("1000000") });
-  const client = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
-  [deployer, jobCreator, provider, provider2, stranger] = [0, 1, 2, 3, 4].map((i) => client(devAccounts[i]!)) as LilyClient[] as [
-    LilyClient,
-    LilyClient,
-    LilyClient,
-    LilyClient,
-    LilyClient,
-  ];
-  for (const party of [jobCreator, provider, provider2, stranger]) {
-    await fundAccount(deployer, { to: addr(party), tokens: parseEther("1000") });
-    await deposit(party, { amount: DEPOSIT, escrow: escrow() });
-  }
+  const chain = await startTrustChain();
+  ({ anvil, addresses, deployer } = chain);
+  [jobCreator, provider, provider2, stranger] = chain.accounts;
+  for (const party of [jobCreator, provider, provider2, stranger]) await chain.fundTrustEscrow(party, DEPOSIT);
   parties = [addr(jobCreator), addr(provider), addr(provider2), addr(stranger), moduleCreator];
 });
 after(() => anvil?.stop());
