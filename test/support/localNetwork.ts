@@ -65,6 +65,11 @@ export interface LocalNetworkOptions {
   leaseClaimWindowSeconds?: number;
   /** The solver's options over its defaults (a sign window, a sweep interval). */
   solver?: Partial<SolverOptions>;
+  /**
+   * Open trust deals on LilyTrustDeals (the network's endpoints and `addresses` name it; `fund`'s
+   * `deposit` goes into its escrow too). Without it the network has no LilyTrustDeals for the roles.
+   */
+  trustDeals?: boolean;
 }
 
 /** What the deployer sends each party: gas, LILY, and how much of it the party deposits into escrow. */
@@ -74,6 +79,8 @@ export interface Funding {
   deposit?: bigint;
   /** Deposited into the leases escrow (LilyLeases), whose balances are its own. */
   leasesDeposit?: bigint;
+  /** Deposited into the trust deals escrow (LilyTrustDeals); on a `trustDeals` network, `deposit` by default (sent besides `tokens`). */
+  trustDeposit?: bigint;
 }
 
 export interface LocalNetwork {
@@ -137,6 +144,8 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
       mediationTimeoutSeconds: opts.mediationTimeoutSeconds,
       leaseClaimWindowSeconds: opts.leaseClaimWindowSeconds,
     });
+    // The roles route trust deals by whether the addresses name LilyTrustDeals.
+    if (!opts.trustDeals) delete addresses.trustDeals;
     const clientFor = (who: Hex | LocalAccount) =>
       createLilyClient({ rpcUrl: anvil.rpcUrl, account: typeof who === "string" ? privateKeyToAccount(who) : who, addresses, pollingIntervalMs: 20 });
     const deployer = clientFor(devAccounts[0]!);
@@ -159,6 +168,7 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
         token: addresses.token,
         rpcUrl: anvil.rpcUrl,
         deployBlock: addresses.deployBlock,
+        ...(addresses.trustDeals && { trustDeals: addresses.trustDeals }),
         ...opts.solver,
       },
       { logger },
@@ -178,19 +188,24 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
         deals: addresses.deals,
         registry: addresses.registry,
         leases: addresses.leases,
+        ...(addresses.trustDeals && { trustDeals: addresses.trustDeals }),
         deployBlock: addresses.deployBlock,
         solverUrl: solverServer.url,
         storeUrl,
       },
       deployer,
       clientFor,
-      async fund(parties, { eth, tokens, deposit: amount, leasesDeposit }) {
-        for (const party of parties) await fundAccount(deployer, { to: party.account!.address, eth, tokens });
+      async fund(parties, { eth, tokens, deposit: amount, leasesDeposit, trustDeposit }) {
+        const trust = addresses.trustDeals && (trustDeposit ?? amount);
+        // A trust deposit defaulted from `deposit` is funded besides `tokens`, which the test sized for `deposit` alone.
+        const extra = trust && trustDeposit === undefined ? trust : 0n;
+        for (const party of parties) await fundAccount(deployer, { to: party.account!.address, eth, tokens: tokens === undefined && !extra ? undefined : (tokens ?? 0n) + extra });
         // One party's deposits go one after the other: each may first approve the token.
         await Promise.all(
           parties.map(async (party) => {
             if (amount) await deposit(party, { amount });
             if (leasesDeposit) await deposit(party, { amount: leasesDeposit, escrow: addresses.leases });
+            if (trust) await deposit(party, { amount: trust, escrow: addresses.trustDeals });
           }),
         );
       },

@@ -1,5 +1,6 @@
 // Deploy LilyToken, LilyDeals, the ModuleRegistry, LilyLeases and LilyTrustDeals to any EVM chain reachable over JSON-RPC.
 import { createClient, getAddress, type Address, type Hex } from "viem";
+import type { NetworkEndpoints } from "@lily/protocol";
 import { getChainId } from "viem/actions";
 import { privateKeyToAccount } from "viem/accounts";
 import {
@@ -20,6 +21,12 @@ import { rpcTransport } from "./rpcTransport.ts";
 import { toLilyError } from "./errors.ts";
 
 /** Where Lily lives on a chain. Plain JSON (no bigints), so it can be saved to a config file. */
+/** The deployment's addresses from a network's endpoints (NetworkEndpoints, a role's options). */
+export function addressesOf(net: Pick<NetworkEndpoints, "chainId" | "token" | "deals" | "registry" | "leases" | "trustDeals" | "deployBlock">): LilyDeployment {
+  const { chainId, token, deals, registry, leases, trustDeals, deployBlock } = net;
+  return { chainId, token, deals, registry, leases, ...(trustDeals && { trustDeals }), deployBlock };
+}
+
 export interface LilyAddresses {
   chainId: number;
   token: Address;

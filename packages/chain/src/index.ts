@@ -59,3 +59,4 @@ export * from "./trust/openTrustDeals.ts";
 export * from "./trust/settleTrustDeals.ts";
 export * from "./trust/timeOutTrustDeals.ts";
 export * from "./trust/trustDealState.ts";
+export * from "./trust/dealRoute.ts";

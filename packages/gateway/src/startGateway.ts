@@ -6,7 +6,7 @@ import type { ServerResponse } from "node:http";
 import { nodeHttp } from "@lily/api";
 import { nodeFetch } from "@lily/protocol";
 import { createLogger, type Logger } from "@lily/node-kit";
-import { createLilyClient } from "@lily/chain";
+import { addressesOf, createLilyClient } from "@lily/chain";
 import { StoreClient } from "@lily/store";
 import { createJobCreator, sqliteJournal } from "@lily/sdk";
 import type { Address } from "viem";
@@ -61,7 +61,7 @@ export async function startGateway(input: GatewayOptionsInput, deps: GatewayDeps
   const chain = createLilyClient({
     rpcUrl: net.rpcUrl,
     account: opts.account,
-    addresses: { chainId: net.chainId, token: net.token, deals: net.deals, registry: net.registry, leases: net.leases, deployBlock: net.deployBlock },
+    addresses: addressesOf(net),
   });
   const store = new StoreClient(net.storeUrl);
   const domain = { chainId: net.chainId, verifyingContract: net.leases };

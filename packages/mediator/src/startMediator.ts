@@ -2,7 +2,7 @@
 // system clock, put together from its options. The behaviour is all in `createMediator` (disputes
 // on deals) and `createAuditor` (audits of lease answers, served over HTTP with its health).
 import { createClient, solverRoutes } from "@lily/api";
-import { createLilyClient, leaseRecord, slashLease } from "@lily/chain";
+import { addressesOf, createLilyClient, leaseRecord, slashLease } from "@lily/chain";
 import { createExecutorSet, createLlamaRunner, createWasmExecutor, type ExecutorSet } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import { LilyError } from "@lily/protocol";
@@ -37,7 +37,7 @@ export async function startMediator(opts: MediatorOptions, deps: StartMediatorDe
   const chain = createLilyClient({
     rpcUrl: opts.rpcUrl,
     account: opts.account,
-    addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, leases: opts.leases, deployBlock: opts.deployBlock },
+    addresses: addressesOf(opts),
   });
   const store = new StoreClient(opts.storeUrl);
   const mediator = await createMediator(opts, {

@@ -10,6 +10,7 @@ export { recoverSigner } from "./recoverSigner.ts";
 export { keyAccount } from "./keyAccount.ts";
 export { nodeFetch, readBodyLimited } from "./nodeFetch.ts";
 export * from "./dealTerms.ts";
+export * from "./trustDealTerms.ts";
 export * from "./schemas.ts";
 export * from "./module.ts";
 export * from "./registry.ts";

@@ -13,6 +13,11 @@ export interface NetworkEndpoints {
   registry: Address;
   /** The LilyLeases contract (Anura): inference leases, the verifying contract of leases, vouchers and receipts. */
   leases: Address;
+  /**
+   * The LilyTrustDeals contract, if the network opens trust deals there (in batches, no storage per
+   * deal); without it trust deals open on LilyDeals like every other.
+   */
+  trustDeals?: Address;
   /** The block LilyDeals was deployed in: where event scans start. */
   deployBlock: number;
   solverUrl: string;

@@ -1,7 +1,7 @@
 // The real peers of a provider process, built from its network endpoints: a chain client sending
 // from its account, the solver's API and event stream, the store, the WASM executor.
 import { solverSet, watchAll } from "@lily/api";
-import { createLilyClient } from "@lily/chain";
+import { addressesOf, createLilyClient } from "@lily/chain";
 import { createWasmExecutor } from "@lily/executor";
 import { StoreClient } from "@lily/store";
 import type { ProviderOptions } from "./options.ts";
@@ -13,7 +13,7 @@ export function connectProvider(opts: ProviderOptions): Omit<ProviderDeps, "logg
     chain: createLilyClient({
       rpcUrl: opts.rpcUrl,
       account: opts.account,
-      addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, leases: opts.leases, deployBlock: opts.deployBlock },
+      addresses: addressesOf(opts),
     }),
     solver: solverSet(solvers),
     store: new StoreClient(opts.storeUrl),

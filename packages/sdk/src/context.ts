@@ -2,7 +2,7 @@
 // store, the EIP-712 domain, and its journal.
 import type { Hex } from "viem";
 import { solverSet, type Client, type SolverRoutes } from "@lily/api";
-import { createLilyClient, type LilyClient } from "@lily/chain";
+import { addressesOf, createLilyClient, type LilyClient } from "@lily/chain";
 import { signRecord, type Deal, type Domain } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
 import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
@@ -29,7 +29,7 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
     chain: createLilyClient({
       rpcUrl: opts.rpcUrl,
       account: opts.account,
-      addresses: { chainId: opts.chainId, token: opts.token, deals: opts.deals, registry: opts.registry, leases: opts.leases, deployBlock: opts.deployBlock },
+      addresses: addressesOf(opts),
     }),
     solver: solverSet(opts.solverUrls?.length ? opts.solverUrls : [opts.solverUrl]),
     store: new StoreClient(opts.storeUrl),

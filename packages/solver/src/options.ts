@@ -11,6 +11,8 @@ export interface SolverOptions {
   domain: Domain;
   /** The LilyLeases contract: the verifying contract of model offers (with `domain.chainId`). */
   leases: Address;
+  /** The LilyTrustDeals contract, if trust deals open there (their signatures and chain events are its). */
+  trustDeals?: Address;
   /** The payment token, reported by `health` so clients can check they share one deployment. */
   token: Address;
   /**

@@ -7,7 +7,7 @@ import { Option, type Command } from "commander";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { formatUnits, parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyDeployment } from "@lily/chain";
+import { addressesOf, createLilyClient, deployLily, devAccounts, escrowBalance, startAnvil, type Anvil, type LilyDeployment } from "@lily/chain";
 import { findOrStartDocker, type DockerSource } from "@lily/executor";
 import { LilyError } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
@@ -41,13 +41,16 @@ interface DevnetFlags {
   fresh?: boolean;
   signWindow: string;
   docker: string;
+  trustDeals?: boolean;
 }
 
-async function reusableDeployment(rpcUrl: string, netPath: string): Promise<LilyDeployment | undefined> {
+async function reusableDeployment(rpcUrl: string, netPath: string, trustDeals: boolean): Promise<LilyDeployment | undefined> {
   if (!existsSync(netPath)) return undefined;
   // A network.json from before the module registry (or LilyLeases) names none: that deployment is replaced.
   const saved = JSON.parse(readFileSync(netPath, "utf8"));
   if (!("registry" in saved) || !("leases" in saved)) return undefined;
+  // One that did not record LilyTrustDeals cannot be resumed with --trust-deals: its address was not kept.
+  if (trustDeals && !("trustDeals" in saved)) return undefined;
   const net = readNetwork(netPath);
   const client = createLilyClient({ rpcUrl, addresses: net });
   const deployed = async (address: Address) => {
@@ -55,7 +58,7 @@ async function reusableDeployment(rpcUrl: string, netPath: string): Promise<Lily
     return code !== undefined && code !== "0x";
   };
   return (await deployed(net.deals)) && (await deployed(net.registry)) && (await deployed(net.leases))
-    ? { chainId: net.chainId, token: net.token, deals: net.deals, registry: net.registry, leases: net.leases, deployBlock: net.deployBlock }
+    ? addressesOf(net)
     : undefined;
 }
 
@@ -103,6 +106,7 @@ export function registerDevnet(program: Command): void {
     .option("--price <lily>", "price per job of the first provider; each next one asks 0.5 LILY more", "1")
     .option("--sign-window <seconds>", "how long a proposed deal waits for both signatures", "30")
     .option("--fresh", "forget the previous devnet's chain and role databases (keys are kept)")
+    .option("--trust-deals", "open trust deals in batches on LilyTrustDeals (no storage per deal) rather than on LilyDeals")
     .option(
       "--docker <mode>",
       "container modules: auto (use DOCKER_HOST or the standard socket, else start a private daemon when dockerd is installed and this is root), off, or a DOCKER_HOST value",
@@ -166,7 +170,7 @@ export function registerDevnet(program: Command): void {
         const deployer = privateKeyToAccount(deployerKey);
 
         // 2. The contracts, unless this chain already has ours.
-        let addresses = await reusableDeployment(rpcUrl, p.network);
+        let addresses = await reusableDeployment(rpcUrl, p.network, o.trustDeals === true);
         const resumed = addresses !== undefined;
         if (addresses) out.progress(`reusing contracts at ${addresses.deals}`);
         else {
@@ -183,6 +187,10 @@ export function registerDevnet(program: Command): void {
             ...(o.mediatorTurn !== undefined && { mediatorTurnSeconds: intOption(o.mediatorTurn, "--mediator-turn") }),
           });
         }
+
+        // network.json names LilyTrustDeals only when trust deals are to open there: every role routes by it.
+        const trustDeals = o.trustDeals ? addresses.trustDeals : undefined;
+        if (!trustDeals) delete addresses.trustDeals;
 
         // 3. Keys, gas and escrow deposits.
         const jobCreator = roleAccount(home, JOB_CREATOR_ROLE);
@@ -204,11 +212,11 @@ export function registerDevnet(program: Command): void {
         if (!resumed) {
           out.progress(`funding ${nProviders} providers and the job creator`);
           await fundRoles(rpcUrl, addresses, deployer, [
-            { account: jobCreator, escrow: parseEther("100"), wallet: parseEther("100") },
+            { account: jobCreator, escrow: parseEther("100"), wallet: parseEther("100"), trust: parseEther("100") },
             // Providers also stake lease collateral for the models they serve.
-            ...providerAccounts.map((account) => ({ account, escrow: parseEther("500"), leases: parseEther("100") })),
+            ...providerAccounts.map((account) => ({ account, escrow: parseEther("500"), leases: parseEther("100"), trust: parseEther("500") })),
             // The gateway pays leases from its leases escrow and runs /v1/jobs from its deals escrow.
-            { account: gatewayAccount, escrow: parseEther("100"), leases: parseEther("100") },
+            { account: gatewayAccount, escrow: parseEther("100"), leases: parseEther("100"), trust: parseEther("100") },
             ...mediatorAccounts.map((account) => ({ account, escrow: 0n })),
             ...(falseChallenger ? [{ account: falseChallenger, escrow: parseEther("100") }] : []),
           ]);
@@ -224,6 +232,7 @@ export function registerDevnet(program: Command): void {
         // 5. The store and the solver (independent of each other), then the built modules.
         out.progress("starting the store and the solver");
         const chainFlags = ["--chain-id", String(addresses.chainId), "--deals", addresses.deals, "--leases", addresses.leases, "--token", addresses.token];
+        if (trustDeals) chainFlags.push("--trust-deals", trustDeals);
         const [store, solver] = await startAll(roles, home, [
           { name: "store", args: ["--home", home, "store", "--port", o.storePort] },
           {

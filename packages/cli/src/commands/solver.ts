@@ -16,6 +16,7 @@ export function registerSolver(program: Command): void {
     .requiredOption("--deals <address>", "LilyDeals contract (the EIP-712 verifying contract)")
     .requiredOption("--leases <address>", "LilyLeases contract (the EIP-712 verifying contract of model offers)")
     .requiredOption("--token <address>", "Lily token contract")
+    .option("--trust-deals <address>", "LilyTrustDeals contract, if trust deals open there (in batches)")
     .requiredOption("--rpc-url <url>", "the chain's JSON-RPC endpoint, read for escrow balances, chain time and deal events")
     .option("--deploy-block <n>", "the block LilyDeals was deployed in (where the scan of deal events starts)", "0")
     .option("--db <path>", "SQLite database (default: $LILY_HOME/data/solver/solver.db)")
@@ -44,6 +45,7 @@ export function registerSolver(program: Command): void {
           domain: { chainId: intOption(o.chainId!, "--chain-id"), verifyingContract: parse(address, o.deals, "--deals") },
           leases: parse(address, o.leases, "--leases"),
           token: parse(address, o.token, "--token"),
+          ...(o.trustDeals && { trustDeals: parse(address, o.trustDeals, "--trust-deals") }),
           rpcUrl: o.rpcUrl!,
           deployBlock: intOption(o.deployBlock!, "--deploy-block"),
           signWindowSeconds: intOption(o.signWindow!, "--sign-window"),

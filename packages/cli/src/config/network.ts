@@ -14,6 +14,8 @@ export const NetworkConfig = z.object({
   registry: address,
   /** The LilyLeases contract (Anura's inference leases). */
   leases: address,
+  /** The LilyTrustDeals contract, when trust deals open there in batches (`lily devnet --trust-deals`). */
+  trustDeals: address.optional(),
   deployBlock: z.number().int().nonnegative(),
   solverUrl: z.string().url(),
   storeUrl: z.string().url(),

@@ -13,6 +13,7 @@ export interface NetworkFlags {
   token?: string;
   registry?: string;
   leases?: string;
+  trustDeals?: string;
   chainId?: string;
 }
 
@@ -25,6 +26,7 @@ export function addNetworkFlags(cmd: Command): Command {
     .option("--token <address>", "Lily token address")
     .option("--registry <address>", "ModuleRegistry contract address")
     .option("--leases <address>", "LilyLeases contract address (inference leases)")
+    .option("--trust-deals <address>", "LilyTrustDeals contract address, if trust deals open there")
     .option("--chain-id <id>", "chain id of --rpc-url");
 }
 
@@ -43,6 +45,7 @@ export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
     ...(o.token && { token: parse(address, o.token, "--token") }),
     ...(o.registry && { registry: parse(address, o.registry, "--registry") }),
     ...(o.leases && { leases: parse(address, o.leases, "--leases") }),
+    ...(o.trustDeals && { trustDeals: parse(address, o.trustDeals, "--trust-deals") }),
     ...(o.chainId && { chainId: parse(z.coerce.number().int().positive(), o.chainId, "--chain-id") }),
   };
   if (!merged.modules) merged.modules = {};
@@ -57,6 +60,6 @@ export function resolveNetwork(cmd: Command): NetworkConfig & { home: string } {
 
 /** The network fields every role's options share, taken from the resolved network. */
 export function roleNetwork(net: NetworkConfig): NetworkEndpoints {
-  const { rpcUrl, chainId, token, deals, registry, leases, deployBlock, solverUrl, storeUrl } = net;
-  return { rpcUrl, chainId, token, deals, registry, leases, deployBlock, solverUrl, storeUrl };
+  const { rpcUrl, chainId, token, deals, registry, leases, trustDeals, deployBlock, solverUrl, storeUrl } = net;
+  return { rpcUrl, chainId, token, deals, registry, leases, ...(trustDeals && { trustDeals }), deployBlock, solverUrl, storeUrl };
 }
