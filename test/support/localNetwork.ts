@@ -199,7 +199,8 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
         const trust = addresses.trustDeals && (trustDeposit ?? amount);
         // A trust deposit defaulted from `deposit` is funded besides `tokens`, which the test sized for `deposit` alone.
         const extra = trust && trustDeposit === undefined ? trust : 0n;
-        for (const party of parties) await fundAccount(deployer, { to: party.account!.address, eth, tokens: tokens === undefined && !extra ? undefined : (tokens ?? 0n) + extra });
+        for (const party of parties)
+          await fundAccount(deployer, { to: party.account!.address, eth, tokens: tokens === undefined && !extra ? undefined : (tokens ?? 0n) + extra });
         // One party's deposits go one after the other: each may first approve the token.
         await Promise.all(
           parties.map(async (party) => {

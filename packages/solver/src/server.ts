@@ -23,7 +23,13 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
   const { logger } = deps;
   const chain = createLilyClient({
     rpcUrl: opts.rpcUrl,
-    addresses: { chainId: opts.domain.chainId, token: opts.token, deals: opts.domain.verifyingContract, ...(opts.trustDeals && { trustDeals: opts.trustDeals }), deployBlock: opts.deployBlock },
+    addresses: {
+      chainId: opts.domain.chainId,
+      token: opts.token,
+      deals: opts.domain.verifyingContract,
+      ...(opts.trustDeals && { trustDeals: opts.trustDeals }),
+      deployBlock: opts.deployBlock,
+    },
   });
   // A chain node away for seconds (restarting) is waited for, not a failed start; a minute is not.
   const chainId = await untilChainAnswers(() => chain.publicClient.getChainId(), {

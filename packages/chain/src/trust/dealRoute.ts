@@ -22,7 +22,9 @@ export function onTrustDeals(addresses: Pick<LilyAddresses, "trustDeals">, deal:
 }
 
 /** What the parties sign for a deal: the Deal under LilyDeals, or its TrustDeal under LilyTrustDeals. */
-export type SignedForm = { domain: Domain; primaryType: "Deal"; message: DealMessage } | { domain: Domain; primaryType: "TrustDeal"; message: TrustDealMessage };
+export type SignedForm =
+  | { domain: Domain; primaryType: "Deal"; message: DealMessage }
+  | { domain: Domain; primaryType: "TrustDeal"; message: TrustDealMessage };
 
 export function signedFormOf(addresses: RouteAddresses, dealId: Hex, deal: DealMessage): SignedForm {
   if (onTrustDeals(addresses, deal)) return { domain: trustDealDomain(addresses), primaryType: "TrustDeal", message: trustDealOf(dealId, deal) };
@@ -44,7 +46,9 @@ export function verifyDealSignature(
   opts: { signer: Address; field: string },
 ): Promise<void> {
   const f = signedFormOf(addresses, dealId, deal);
-  return f.primaryType === "Deal" ? verifyRecord(f.domain, "Deal", f.message, signature, opts) : verifyRecord(f.domain, "TrustDeal", f.message, signature, opts);
+  return f.primaryType === "Deal"
+    ? verifyRecord(f.domain, "Deal", f.message, signature, opts)
+    : verifyRecord(f.domain, "TrustDeal", f.message, signature, opts);
 }
 
 /** The escrow contract whose balances back a deal of this policy. */

@@ -57,9 +57,7 @@ async function reusableDeployment(rpcUrl: string, netPath: string, trustDeals: b
     const code = await client.publicClient.getCode({ address }).catch(() => undefined);
     return code !== undefined && code !== "0x";
   };
-  return (await deployed(net.deals)) && (await deployed(net.registry)) && (await deployed(net.leases))
-    ? addressesOf(net)
-    : undefined;
+  return (await deployed(net.deals)) && (await deployed(net.registry)) && (await deployed(net.leases)) ? addressesOf(net) : undefined;
 }
 
 /** The engine for container modules: `auto` finds one or starts a private daemon under the devnet's home; anything else is a DOCKER_HOST. */
