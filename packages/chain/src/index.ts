@@ -60,3 +60,4 @@ export * from "./trust/settleTrustDeals.ts";
 export * from "./trust/timeOutTrustDeals.ts";
 export * from "./trust/trustDealState.ts";
 export * from "./trust/dealRoute.ts";
+export * from "./trust/trustDealEvents.ts";

@@ -1,0 +1,82 @@
+// A routed trust deal's history on LilyTrustDeals, for the parties and pages that show a job: the
+// batch that opened it, and the batch call that settled or timed it out. Each transaction carries
+// many deals, so each event says how many (`batchSize`): a deal's share of the gas is the
+// transaction's gas over it.
+import { encodeEventTopics, formatLog, parseEventLogs, toHex, type Hash, type Hex, type RpcLog } from "viem";
+import { trustDealOf, type DealMessage } from "@lily/protocol";
+import { lilyTrustDealsAbi } from "../generated/artifacts.ts";
+import type { LilyClient } from "../client.ts";
+import { withLilyErrors } from "../errors.ts";
+import { trustDealsAddress } from "./trustDeal.ts";
+import { unpackNonces } from "./trustBatch.ts";
+import { locateTrustDeal } from "./dealRoute.ts";
+
+export interface TrustDealEvent {
+  name: "DealsOpened" | "DealsSettled" | "DealsTimedOut";
+  args: { batchNo: bigint };
+  txHash: Hash;
+  blockNumber: bigint;
+  logIndex: number;
+  /** Gas used by the whole transaction, which carried `batchSize` deals. */
+  gasUsed: bigint;
+  batchSize: number;
+}
+
+export interface TrustDealEventsParameters {
+  dealId: Hex;
+  deal: DealMessage;
+  /** Where to start looking for its opening (default: the deployment's block). */
+  fromBlock?: bigint;
+}
+
+/** The deal's events, oldest first: none before it opens; then its opening, then how it ended. */
+export async function trustDealEvents(client: LilyClient, { dealId, deal, fromBlock }: TrustDealEventsParameters): Promise<TrustDealEvent[]> {
+  const opened = await locateTrustDeal(client, { dealId, deal, ...(fromBlock !== undefined && { fromBlock }) });
+  if (!opened) return [];
+  const nonce = trustDealOf(dealId, deal).nonce;
+  return withLilyErrors(async () => {
+    const topics = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsSettled", args: { batchNo: opened.batchNo, provider: deal.provider } });
+    const timedOut = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsTimedOut" })[0];
+    // Both endings index the batch and the provider the same way: one query for either.
+    const raw = (await client.publicClient.request({
+      method: "eth_getLogs",
+      params: [
+        {
+          address: trustDealsAddress(client.addresses),
+          fromBlock: toHex(opened.blockNumber),
+          toBlock: "latest",
+          topics: [[topics[0]!, timedOut!], ...topics.slice(1)] as never,
+        },
+      ],
+    })) as RpcLog[];
+    const endings = parseEventLogs({ abi: lilyTrustDealsAbi, eventName: ["DealsSettled", "DealsTimedOut"], logs: raw.map((l) => formatLog(l)) })
+      .map((log) => ({ log, nonces: unpackNonces(log.args.nonces) }))
+      .filter(({ nonces }) => nonces.includes(nonce));
+    const receipts = await Promise.all(
+      [opened.txHash, ...endings.map((e) => e.log.transactionHash)].map((hash) => client.publicClient.getTransactionReceipt({ hash })),
+    );
+    const gas = (hash: Hash) => receipts.find((r) => r.transactionHash === hash)!.gasUsed;
+    const openedTopic = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsOpened" })[0];
+    const openLog = receipts[0]!.logs.find((l) => l.topics[0] === openedTopic);
+    return [
+      {
+        name: "DealsOpened" as const,
+        args: { batchNo: opened.batchNo },
+        txHash: opened.txHash,
+        blockNumber: opened.blockNumber,
+        logIndex: openLog?.logIndex ?? 0,
+        gasUsed: gas(opened.txHash),
+        batchSize: opened.leaves.length,
+      },
+      ...endings.map(({ log, nonces }) => ({
+        name: log.eventName,
+        args: { batchNo: log.args.batchNo },
+        txHash: log.transactionHash,
+        blockNumber: log.blockNumber,
+        logIndex: log.logIndex,
+        gasUsed: gas(log.transactionHash),
+        batchSize: nonces.length,
+      })),
+    ];
+  });
+}
