@@ -17,7 +17,7 @@ import { findTrustDeal, type TrustBatchLog } from "./trustBatch.ts";
 type RouteAddresses = Pick<LilyAddresses, "chainId" | "deals" | "trustDeals">;
 
 /** Whether this deal opens on LilyTrustDeals: a trust deal, on a network that has the contract. */
-export function onTrustDeals(addresses: Pick<LilyAddresses, "trustDeals">, deal: Pick<DealMessage, "policy">): boolean {
+export function onTrustDeals(addresses: Pick<LilyAddresses, "deals" | "trustDeals">, deal: Pick<DealMessage, "policy">): boolean {
   return addresses.trustDeals !== undefined && isTrustDeal(deal);
 }
 
