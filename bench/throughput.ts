@@ -23,10 +23,11 @@ import { readProfiles, type RoleProfile } from "./cpuProfiles.ts";
 import { countOption, median, ms, progress, quantile, ratio, table } from "./stats.ts";
 import { breakdown, steps, type JobMarks } from "./timeline.ts";
 
-const USAGE = `usage: node bench/throughput.ts [--providers P] [--submitters C] [--jobs-per-submitter J] [--profile] [--json]
+const USAGE = `usage: node bench/throughput.ts [--providers P] [--submitters C] [--jobs-per-submitter J] [--trust-deals] [--profile] [--json]
   --providers P           providers the devnet starts (default 8)
   --submitters C          concurrent SDK job creators at load (default 64)
   --jobs-per-submitter J  jobs each sends, one after another (default 4)
+  --trust-deals           start the devnet with --trust-deals: trust jobs open and settle in batches on LilyTrustDeals
   --profile               run the devnet's processes under node --cpu-prof, from the sources rather than the
                           CLI bundle (so samples name their package), and print where each role's CPU went
   --json                  the numbers as JSON instead of the tables`;
@@ -46,6 +47,7 @@ function options() {
       "jobs-per-submitter": { type: "string", default: "4" },
       json: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      "trust-deals": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -61,6 +63,7 @@ function options() {
     jobsPerSubmitter: count("jobs-per-submitter", values["jobs-per-submitter"]),
     json: values.json,
     profile: values.profile,
+    trustDeals: values["trust-deals"],
   };
 }
 
@@ -161,7 +164,7 @@ async function level(net: Devnet, creators: JobCreator[], perSubmitter: number, 
   };
 }
 
-/** Transactions sent to the deals contract in the level's blocks, by who sent them, and what they cost. */
+/** Transactions sent to the deals contracts (LilyDeals, LilyTrustDeals) in the level's blocks, by who sent them, and what they cost. */
 async function chainCost(net: Devnet, l: Level) {
   const chain = chainOn(net.network);
   const providers = new Set(
@@ -169,7 +172,7 @@ async function chainCost(net: Devnet, l: Level) {
       .filter(([name]) => name.startsWith("provider"))
       .map(([, r]) => r.address?.toLowerCase()),
   );
-  const deals = net.network.deals.toLowerCase();
+  const contracts = new Set([net.network.deals, net.network.trustDeals].filter((a) => a !== undefined).map((a) => a.toLowerCase()));
   let providerTxs = 0;
   let otherTxs = 0;
   let gas = 0n;
@@ -178,7 +181,7 @@ async function chainCost(net: Devnet, l: Level) {
   for (let b = l.fromBlock; b <= l.toBlock; b++) {
     const block = await chain.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
     for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== deals) continue;
+      if (!tx.to || !contracts.has(tx.to.toLowerCase())) continue;
       const receipt = await chain.publicClient.getTransactionReceipt({ hash: tx.hash as Hex });
       gas += receipt.gasUsed;
       const selector = tx.input.slice(0, 10);
@@ -238,7 +241,7 @@ async function main() {
   }
   progress(`starting lily devnet with ${opts.providers} providers`);
   // No container modules: the bench runs cowsay only, and a Docker daemon would slow the start.
-  const net = await startDevnet(["--providers", String(opts.providers), "--docker", "off"]);
+  const net = await startDevnet(["--providers", String(opts.providers), "--docker", "off", ...(opts.trustDeals ? ["--trust-deals"] : [])]);
   try {
     progress(`devnet up in ${ms(net.upMs)}`);
     const accounts = Array.from({ length: opts.submitters }, () => privateKeyToAccount(generatePrivateKey()));

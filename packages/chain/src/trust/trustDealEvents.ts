@@ -9,7 +9,8 @@ import type { LilyClient } from "../client.ts";
 import { withLilyErrors } from "../errors.ts";
 import { trustDealsAddress } from "./trustDeal.ts";
 import { unpackNonces } from "./trustBatch.ts";
-import { locateTrustDeal } from "./dealRoute.ts";
+import { getDealEvents, type DealEvent } from "../actions/getDealEvents.ts";
+import { locateTrustDeal, onTrustDeals } from "./dealRoute.ts";
 
 export interface TrustDealEvent {
   name: "DealsOpened" | "DealsSettled" | "DealsTimedOut";
@@ -79,4 +80,11 @@ export async function trustDealEvents(client: LilyClient, { dealId, deal, fromBl
       })),
     ];
   });
+}
+
+/** A deal's events from whichever contract holds it (getDealEvents, or trustDealEvents for a routed trust deal). */
+export type RoutedDealEvent = DealEvent | TrustDealEvent;
+
+export function routedDealEvents(client: LilyClient, params: TrustDealEventsParameters): Promise<RoutedDealEvent[]> {
+  return onTrustDeals(client.addresses, params.deal) ? trustDealEvents(client, params) : getDealEvents(client, { dealId: params.dealId });
 }

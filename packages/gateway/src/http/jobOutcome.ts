@@ -14,6 +14,8 @@ export interface DealEventFact {
   /** The event's place in its block: orders events of one transaction (a challenge requests mediation first). */
   logIndex: number;
   gasUsed: bigint;
+  /** How many deals the transaction carried, for a batch call (LilyTrustDeals); the gas is the whole transaction's. */
+  batchSize?: number;
 }
 
 /** What the chain says about one of the job's deals. */

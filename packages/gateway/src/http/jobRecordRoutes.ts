@@ -12,7 +12,7 @@
 // shows up as unverified on the page instead of as the provider's word.
 import { z } from "zod";
 import { stringToHex, type Hex } from "viem";
-import { dealDomain, dealRecord, getDealEvents, type DealStateName } from "@lily/chain";
+import { dealDomain, routedDealEvents, routedDealRecord, verifyDealSignature, type DealStateName } from "@lily/chain";
 import { LilyError, Policy, cidFromDigest, isLilyError, toWire, verifyRecord, type Deal, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { challengeJob, type JobCreator, type JobEntry } from "@lily/sdk";
 import type { GatewayContext } from "../context.ts";
@@ -64,7 +64,7 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
   async function factsOf(dealId: Hex, deal: Deal): Promise<DealFacts> {
     const known = finalFacts.get(dealId);
     if (known) return known;
-    const [record, events] = await Promise.all([dealRecord(ctx.chain, { dealId }), getDealEvents(ctx.chain, { dealId })]);
+    const [record, events] = await Promise.all([routedDealRecord(ctx.chain, { dealId, deal }), routedDealEvents(ctx.chain, { dealId, deal })]);
     const facts: DealFacts = {
       dealId,
       deal,
@@ -77,6 +77,7 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
         blockNumber: e.blockNumber,
         logIndex: e.logIndex,
         gasUsed: e.gasUsed,
+        ...("batchSize" in e && { batchSize: e.batchSize }),
       })),
     };
     if (FINAL_STATES.has(record.state)) finalFacts.set(dealId, facts);
@@ -169,7 +170,12 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
         });
       const sig = (role: string, address: Hex, signature: Hex | undefined) =>
         signature
-          ? check(() => verifyRecord(domain, "Deal", deal, signature, { signer: address })).then((c) => ({ role, address, signature, ...c }))
+          ? check(() => verifyDealSignature(ctx.chain.addresses, dealId, deal, signature, { signer: address, field: "signature" })).then((c) => ({
+              role,
+              address,
+              signature,
+              ...c,
+            }))
           : Promise.resolve({ role, address, signature: null, verified: false, problem: "the solver no longer holds this signature" });
       out.push({
         kind: "deal",
@@ -222,6 +228,8 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
         tx: e.txHash,
         block: e.blockNumber.toString(),
         gas_used: e.gasUsed.toString(),
+        // A batch transaction carries many deals: the gas is the whole transaction's.
+        ...(e.batchSize !== undefined && { batch_size: e.batchSize }),
         args: toWire(e.args),
       }));
 

@@ -10,7 +10,7 @@
 // A module chooses its files' bytes and declares their media types, so nothing it writes may run
 // in the studio's origin: only images, audio, plain text and JSON are served inline; every other
 // type goes out as an octet-stream attachment, and every file with nosniff and a sandboxing CSP.
-import { dealState, getDealEvents, type LilyClient } from "@lily/chain";
+import { routedDealEvents, routedDealRecord, type LilyClient } from "@lily/chain";
 import { LilyError, ResultManifest, parse } from "@lily/protocol";
 import type { JobEntry, JobJournal } from "@lily/sdk";
 import type { Hex } from "viem";
@@ -87,11 +87,14 @@ export function resultRoutes(gw: GatewayContext, deps: ResultDeps): Route[] {
       path: "/v1/jobs/:id/result",
       handler: async (ctx) => {
         const entry = ownedJob(gw.auth.anyCaller(ctx.req), ctx.params.id!);
-        const dealIds = entry.replicas?.map((r) => r.dealId) ?? (entry.dealId ? [entry.dealId] : []);
+        const signed = entry.replicas ?? (entry.dealId && entry.deal ? [{ dealId: entry.dealId, deal: entry.deal }] : []);
         const [deals, result] = await Promise.all([
           Promise.all(
-            dealIds.map(async (id) => {
-              const [state, events] = await Promise.all([dealState(deps.chain, { dealId: id }), getDealEvents(deps.chain, { dealId: id })]);
+            signed.map(async ({ dealId: id, deal }) => {
+              const [{ state }, events] = await Promise.all([
+                routedDealRecord(deps.chain, { dealId: id, deal }),
+                routedDealEvents(deps.chain, { dealId: id, deal }),
+              ]);
               return { id, state, events: events.map((e) => ({ name: e.name, tx: e.txHash, block: e.blockNumber })) };
             }),
           ),
