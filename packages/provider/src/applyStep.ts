@@ -2,7 +2,7 @@
 // step that fails for a reason worth retrying throws (the provider logs it and the next pass
 // decides again from the chain); a transaction the contract refuses because the chain has moved
 // on (someone else finalized, tallied or claimed first) is only logged.
-import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, headBlock, settleReplicas } from "@lily/chain";
+import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, headBlock, locateTrustDeal, onTrustDeals, settleReplicas } from "@lily/chain";
 import { cidDigest } from "@lily/protocol";
 import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
@@ -10,7 +10,8 @@ import type { LocalDeal } from "./db.ts";
 import type { DealView, Step } from "./nextStep.ts";
 import { openGroup, openOne, sendSignature } from "./openSteps.ts";
 import { refusal } from "./refusal.ts";
-import { chainBatchesOf } from "./batch/chainBatches.ts";
+import { chainBatchesOf, type Committed } from "./batch/chainBatches.ts";
+import { keepTrustBatch } from "./batch/trustBatchOf.ts";
 import { drained, reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
 
@@ -90,9 +91,9 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
   let deal = local;
   if (deal.status === "signed") {
     // Opened by someone else (the job creator, another replica's provider): run it all the same.
-    const txHash = await openingTx(ctx, deal.id);
+    const { txHash, trustBatchNo } = await openingTx(ctx, deal);
     ctx.logger.info("deal opened by another party", { deal: deal.id, txHash });
-    deal = save(ctx, { ...deal, status: "opened", reported: "opened" });
+    deal = save(ctx, { ...deal, status: "opened", reported: "opened", ...(trustBatchNo !== undefined && { trustBatchNo }) });
     if (txHash) reportLater(ctx, local.id, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
   }
   const slot = ctx.gate.tryAcquire(deal.id, deal.needs);
@@ -126,12 +127,24 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
 /**
  * Commit the result (already saved: status `ran` with its CID). Results ready at the same moment
  * go out together in one `commitResults` (batch/chainBatches.ts); an item the batch skipped fails
- * here with the refusal its own `commitResult` would have met.
+ * here with the refusal its own `commitResult` would have met. A routed trust deal has no result
+ * on chain: its commit is its settlement (settleTrustDeals, one call per batch), and its signed
+ * Result, posted to the solver, is the result's only word.
  */
-async function commit(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
+async function commit(ctx: StepContext, committing: LocalDeal & { resultCid: string }): Promise<void> {
+  let local = committing;
   let settled: boolean;
   try {
-    const r = await chainBatchesOf(ctx.chain).commit({ deal: local.deal, resultDigest: cidDigest(local.resultCid) });
+    let r: Committed;
+    if (onTrustDeals(ctx.chain.addresses, local.deal)) {
+      // Submitted at once (the batch is found in the call): results ready together settle together.
+      const settledIn = await chainBatchesOf(ctx.chain).settle(local);
+      // Found again on the chain (its opening's blocks were lost, or it was never kept): remembered from now on.
+      if (settledIn.trustBatchNo !== local.trustBatchNo) local = { ...local, trustBatchNo: settledIn.trustBatchNo };
+      r = settledIn;
+    } else {
+      r = await chainBatchesOf(ctx.chain).commit({ deal: local.deal, resultDigest: cidDigest(local.resultCid) });
+    }
     settled = r.settled;
     // Settled, the deal is no longer followed: if the node loses this block, lostBlocks.ts follows it again.
     if (settled) ctx.db.blocks.relyOn(r.block);
@@ -176,8 +189,14 @@ async function anyoneMay(ctx: StepContext, local: LocalDeal, what: string, send:
   }
 }
 
-/** The transaction that opened a deal, from its DealOpened event. */
-async function openingTx(ctx: StepContext, dealId: Hex): Promise<Hex | undefined> {
-  const events = await getDealLogs(ctx.chain, { dealId }).catch(() => []);
-  return events.find((e) => e.name === "DealOpened")?.txHash;
+/** The transaction that opened a deal (and, routed to LilyTrustDeals, its batch), from its opening event. */
+async function openingTx(ctx: StepContext, local: LocalDeal): Promise<{ txHash?: Hex; trustBatchNo?: bigint }> {
+  if (onTrustDeals(ctx.chain.addresses, local.deal)) {
+    const found = await locateTrustDeal(ctx.chain, { dealId: local.id, deal: local.deal }).catch(() => undefined);
+    if (!found) return {};
+    keepTrustBatch(ctx.chain, found.batchNo, found.leaves);
+    return { txHash: found.txHash, trustBatchNo: found.batchNo };
+  }
+  const events = await getDealLogs(ctx.chain, { dealId: local.id }).catch(() => []);
+  return { txHash: events.find((e) => e.name === "DealOpened")?.txHash };
 }

@@ -39,6 +39,11 @@ export interface LocalDeal {
   openRefused?: string;
   /** The job creator's signature this provider opened the deal with, to open it again if the chain loses the opening. */
   jobCreatorSig?: Hex;
+  /**
+   * A routed trust deal: the LilyTrustDeals batch it opened in, where settling it proves against
+   * (only a hint: checked against the chain's root before each use, see trustBatchOf.ts).
+   */
+  trustBatchNo?: bigint;
   resultCid?: string;
   exitCode?: number;
   /** The module as people name it (name@version) and its executor, from the manifest checked at signing. */
@@ -97,6 +102,8 @@ type Extra = Pick<
   "needs" | "group" | "openRefused" | "jobCreatorSig" | "exitCode" | "inputsRestored" | "reported" | "moduleRef" | "executor" | "durationMs"
 > & {
   replicas?: unknown[];
+  /** A decimal string: JSON has no bigint. */
+  trustBatchNo?: string;
 };
 
 /** What the deals say of the provider's work so far, summed from the database (so it survives restarts). */
@@ -187,6 +194,7 @@ export class ProviderDb {
       moduleRef: d.moduleRef,
       executor: d.executor,
       durationMs: d.durationMs,
+      trustBatchNo: d.trustBatchNo?.toString(),
     };
     this.prepare(
       `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, extra, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -303,6 +311,7 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
     ...(extra.replicas && { replicas: extra.replicas.map((x, i) => parse(Deal, x, `replicas[${i}]`)) }),
     ...(extra.openRefused !== undefined && { openRefused: extra.openRefused }),
     ...(extra.jobCreatorSig !== undefined && { jobCreatorSig: extra.jobCreatorSig }),
+    ...(extra.trustBatchNo !== undefined && { trustBatchNo: BigInt(extra.trustBatchNo) }),
     ...(r.result_cid !== null && { resultCid: r.result_cid }),
     ...(extra.exitCode !== undefined && { exitCode: extra.exitCode }),
     ...(extra.moduleRef !== undefined && { moduleRef: extra.moduleRef }),

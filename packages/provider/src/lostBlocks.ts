@@ -1,8 +1,9 @@
 // Blocks the chain node lost, as the provider meets them. A node can drop its last blocks (anvil
 // restarted from its state file does; a reorg does the same on a real chain), and with them the
-// commit that paid the provider. A settled deal is no longer followed, so the provider would never
-// see it open again, and past its deadline anyone could claim the timeout and slash an honest
-// provider (the chaos test found this). So each block a settled record relies on is written down
+// commit that paid the provider (for a routed trust deal, its LilyTrustDeals settlement: the same
+// relied block, the same following again). A settled deal is no longer followed, so the provider
+// would never see it open again, and past its deadline anyone could claim the timeout and slash an
+// honest provider (the chaos test found this). So each block a settled record relies on is written down
 // before the record (db.blocks.relyOn) and checked by @lily/chain's watchReliedBlocks; when one is
 // gone, the settled deals whose deadline has not passed are followed again: the next pass reads
 // each from the chain and commits again what the chain no longer has. Leases the same: a closed

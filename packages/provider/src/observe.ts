@@ -2,8 +2,10 @@
 // replicate(k), its whole group: the replicas' terms and signatures from the solver (needed to
 // open the group) and their states on chain (needed to tally it). The group's terms are kept in
 // the provider's database once the group is on chain, so it can tally even if the solver forgets.
+// A routed trust deal is read where it lives (routedDealRecord): LilyTrustDeals keeps only its
+// state, which is all the steps of a trust deal read.
 import { isAddressEqual, type Hex } from "viem";
-import { dealRecord, dealState, type LilyClient } from "@lily/chain";
+import { dealState, routedDealRecord, type LilyClient } from "@lily/chain";
 import { Policy, hashRecord, type DealRecord, type Domain } from "@lily/protocol";
 import type { Client, SolverRoutes } from "@lily/api";
 import type { LocalDeal, ProviderDb } from "./db.ts";
@@ -20,7 +22,7 @@ export interface ObserveContext {
 
 /** The view of one followed deal at `now` (unix seconds); `record` is the solver's, if it listed one. */
 export async function observe(ctx: ObserveContext, local: LocalDeal, record: DealRecord | undefined, now: number): Promise<DealView> {
-  const onChain = await dealRecord(ctx.chain, { dealId: local.id });
+  const onChain = await routedDealRecord(ctx.chain, { dealId: local.id, deal: local.deal });
   const view: DealView = {
     local,
     chain: { state: onChain.state, committedAt: onChain.committedAt, challengedAt: onChain.challengedAt },

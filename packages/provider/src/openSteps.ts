@@ -1,20 +1,23 @@
 // Signing and opening. Every signature is checked with protocol's strict verifyRecord (exactly
-// what the contract's ECDSA accepts) before a transaction carries it. An opening the contract
+// what the contract's ECDSA accepts) before a transaction carries it. A deal is signed and checked
+// in the form its contract takes (signDealFor / verifyDealSignature): a routed trust deal as its
+// TrustDeal under LilyTrustDeals, every other deal as itself under LilyDeals. An opening the contract
 // refuses (the job creator's escrow emptied, a signature it will not take, anything) is reported
 // to the solver, but ends nothing: the deal stays followed until its openBy, and if anyone opens
 // it by then the provider runs it. `DealsAlreadyOpened` only means the chain is to be looked at.
 import type { Hex } from "viem";
-import { openReplicas } from "@lily/chain";
-import { isLilyError, signRecord, verifyRecord, type DealMessage } from "@lily/protocol";
+import { openReplicas, signDealFor, verifyDealSignature } from "@lily/chain";
+import { isLilyError, verifyRecord, type DealMessage } from "@lily/protocol";
 import type { LocalDeal } from "./db.ts";
 import { refusal } from "./refusal.ts";
-import { chainBatchesOf } from "./batch/chainBatches.ts";
+import { chainBatchesOf, type TrustBatchRef } from "./batch/chainBatches.ts";
+import { keepTrustBatch } from "./batch/trustBatchOf.ts";
 import { reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
 
 /** Send this provider's signature over the deal to the solver (again: ECDSA signing is deterministic). */
 export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise<void> {
-  const signature = await signRecord(ctx.account, ctx.domain, "Deal", local.deal);
+  const signature = await signDealFor(ctx.account, ctx.chain.addresses, local.id, local.deal);
   await ctx.solver.signDeal({ params: { id: local.id }, body: { signer: ctx.account.address, signature } });
   ctx.logger.info("deal signed", { deal: local.id, jobCreator: local.deal.jobCreator, price: local.deal.price });
 }
@@ -27,10 +30,10 @@ export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise
 export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig: Hex): Promise<LocalDeal | undefined> {
   try {
     // REJECT: the job creator's signature must be one the contract accepts, over exactly these terms
-    await verifyRecord(ctx.domain, "Deal", local.deal, jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
-    const providerSig = await signRecord(ctx.account, ctx.domain, "Deal", local.deal);
-    const { txHash, batchSize } = await chainBatchesOf(ctx.chain).open({ deal: local.deal, jobCreatorSig, providerSig });
-    return opened(ctx, { ...local, jobCreatorSig }, txHash, batchSize);
+    await verifyDealSignature(ctx.chain.addresses, local.id, local.deal, jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
+    const providerSig = await signDealFor(ctx.account, ctx.chain.addresses, local.id, local.deal);
+    const { txHash, batchSize, trust } = await chainBatchesOf(ctx.chain).open({ deal: local.deal, jobCreatorSig, providerSig });
+    return opened(ctx, { ...local, jobCreatorSig, ...(trust && { trustBatchNo: trust.batchNo }) }, txHash, batchSize, trust);
   } catch (e) {
     return openFailed(ctx, local, e);
   }
@@ -55,8 +58,9 @@ export async function openGroup(
   }
 }
 
-async function opened(ctx: StepContext, local: LocalDeal, txHash: Hex, batchSize: number): Promise<LocalDeal> {
-  ctx.logger.info("deal opened", { deal: local.id, txHash, batchSize });
+async function opened(ctx: StepContext, local: LocalDeal, txHash: Hex, batchSize: number, trust?: TrustBatchRef): Promise<LocalDeal> {
+  ctx.logger.info("deal opened", { deal: local.id, txHash, batchSize, ...(trust && { trustBatch: trust.batchNo }) });
+  if (trust) keepTrustBatch(ctx.chain, trust.batchNo, trust.leaves);
   const deal = save(ctx, { ...local, status: "opened", reported: "opened" });
   // Off the hot path: the job starts while the solver is told (reportsInOrder.ts).
   reportLater(ctx, local.id, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));

@@ -104,6 +104,17 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   );
   const deposit = await untilChainAnswers(() => escrowBalance(deps.chain, { account: me }), { onWait });
   if (deposit < opts.collateral) log.warn("escrow deposit below collateral: deals will fail to open", { deposit, collateral: opts.collateral });
+  // Trust deals lock their collateral in LilyTrustDeals' own escrow, on a network that has one.
+  const trustEscrow = deps.chain.addresses.trustDeals;
+  if (trustEscrow) {
+    const trustDeposit = await untilChainAnswers(() => escrowBalance(deps.chain, { account: me, escrow: trustEscrow }), { onWait });
+    if (trustDeposit < opts.collateral)
+      log.warn("trust deals escrow deposit below collateral: trust deals will fail to open", {
+        deposit: trustDeposit,
+        collateral: opts.collateral,
+        escrow: trustEscrow,
+      });
+  }
   const db = new ProviderDb(opts.dbPath);
   const startedAt = clock();
   // A job that ends lets one that waits for its capacity run at once, not a poll later.

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, parseEther, toHex, type Address } from "viem";
-import { commitResult, dealId, dealState, openDeal } from "@lily/chain";
+import { commitResult, createLilyClient, dealId, dealState, openDeal } from "@lily/chain";
 import { startFixture, type Fixture, type SignedDeal } from "../../chain/test/fixture.ts";
 import { createChainBatches, type ChainBatches } from "../src/batch/chainBatches.ts";
 import { refusal } from "../src/refusal.ts";
@@ -14,7 +14,10 @@ let f: Fixture;
 let batches: ChainBatches;
 before(async () => {
   f = await startFixture();
-  batches = createChainBatches(f.provider);
+  // These deals are signed for LilyDeals: the provider's client on a network that names no LilyTrustDeals
+  // (trustChainBatches.test.ts has the routed ones).
+  const { trustDeals: _, ...lilyDealsOnly } = f.addresses;
+  batches = createChainBatches(createLilyClient({ rpcUrl: f.anvil.rpcUrl, account: f.provider.account!, addresses: lilyDealsOnly }));
 });
 after(() => f.stop());
 

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { devAccounts, escrowBalance, totalLocked, type LilyClient } from "@lily/chain";
+import { devAccounts, escrowBalance, signDealFor, totalLocked, type LilyClient } from "@lily/chain";
 import { createClient, solverRoutes, watchChanges } from "@lily/api";
 import { createWasmExecutor } from "@lily/executor";
 import { signRecord, type DealRecord, type JobOffer } from "@lily/protocol";
@@ -33,14 +33,20 @@ export interface Network extends LocalNetwork {
   postJob(o?: Partial<JobOffer>): Promise<{ id: Hex; offer: JobOffer }>;
   /** The deals the solver proposed for a job offer. */
   dealsOf(jobOfferId: Hex): Promise<DealRecord[]>;
-  /** Sign a deal as the job creator and hand the signature to the solver. */
+  /** Sign a deal as the job creator (in the form its route takes) and hand the signature to the solver. */
   signAsJobCreator(deal: DealRecord): Promise<Hex>;
-  /** Escrow of the job creator and each provider, and the total locked. */
-  ledger(): Promise<{ jobCreator: bigint; providers: bigint[]; locked: bigint }>;
+  /** Escrow of the job creator and each provider, and the total locked (LilyDeals', or the given escrow's). */
+  ledger(escrow?: Address): Promise<{ jobCreator: bigint; providers: bigint[]; locked: bigint }>;
 }
 
-export async function startNetwork(): Promise<Network> {
-  const opts = { blockTimeSeconds: 1, mediationTimeoutSeconds: MEDIATION_TIMEOUT_SECONDS, solver: { sweepIntervalMs: 200, signWindowSeconds: 20 } };
+/** `trustDeals`: the network names LilyTrustDeals, so trust deals route there (and each party deposits into its escrow too). */
+export async function startNetwork(o: { trustDeals?: boolean } = {}): Promise<Network> {
+  const opts = {
+    blockTimeSeconds: 1,
+    mediationTimeoutSeconds: MEDIATION_TIMEOUT_SECONDS,
+    solver: { sweepIntervalMs: 200, signWindowSeconds: 20 },
+    ...(o.trustDeals && { trustDeals: true }),
+  };
   return startLocalNetwork("provider", opts, withParties);
 }
 
@@ -109,13 +115,17 @@ async function withParties(net: LocalNetwork): Promise<Network> {
       return Promise.all(job.dealIds.map((id) => solver.getDeal({ params: { id } })));
     },
     async signAsJobCreator(deal) {
-      const signature = await signRecord(jobCreator.account!, domain, "Deal", deal.deal);
+      const signature = await signDealFor(jobCreator.account!, net.addresses, deal.id, deal.deal);
       await solver.signDeal({ params: { id: deal.id }, body: { signer: jobCreator.account!.address, signature } });
       return signature;
     },
-    async ledger() {
-      const of = (c: LilyClient) => escrowBalance(deployer, { account: c.account!.address });
-      return { jobCreator: await of(jobCreator), providers: await Promise.all(providers.map(of)), locked: await totalLocked(deployer) };
+    async ledger(escrow) {
+      const of = (c: LilyClient) => escrowBalance(deployer, { account: c.account!.address, ...(escrow && { escrow }) });
+      return {
+        jobCreator: await of(jobCreator),
+        providers: await Promise.all(providers.map(of)),
+        locked: await totalLocked(deployer, { ...(escrow && { escrow }) }),
+      };
     },
   };
 }

@@ -11,16 +11,25 @@
 // through (a node that did not answer) fails every item, to be retried on the next pass, as each
 // single call would have failed.
 //
+// A routed trust deal (onTrustDeals) opens and settles on LilyTrustDeals instead (trustBatches.ts).
+//
 // Nothing here needs its own record for crash safety: an item enters the queue only after the
 // provider's database holds what it commits to (the signed deal; the result CID, status `ran`),
 // and every pass starts again from the chain's word. An item sent twice (a restart before the
 // receipt, another party opening first) meets its own state change on chain and is skipped
 // (`DealsAlreadyOpened`, `DealsNotOpen`): nothing opens or pays twice.
 import type { Hex } from "viem";
-import { blockOf, commitResult, commitResults, dealId, openDeal, openDeals, type BlockRef, type LilyClient, type SkippedItem } from "@lily/chain";
-import { LilyError, type DealMessage, type ErrorCode } from "@lily/protocol";
+import { blockOf, commitResult, commitResults, dealId, onTrustDeals, openDeal, openDeals, type LilyClient } from "@lily/chain";
+import type { DealMessage } from "@lily/protocol";
 import { refusal } from "../refusal.ts";
 import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.ts";
+import { oneByOne, skippedError, type Committed, type Sent } from "./batchOutcome.ts";
+import { createTrustBatches, type SettleItem, type TrustSettled } from "./trustBatches.ts";
+import type { TrustBatchRef } from "./trustBatchOf.ts";
+
+export { skippedError, type Committed, type Sent } from "./batchOutcome.ts";
+export type { SettleItem, TrustSettled } from "./trustBatches.ts";
+export type { TrustBatchRef } from "./trustBatchOf.ts";
 
 export interface OpenItem {
   deal: DealMessage;
@@ -33,59 +42,24 @@ export interface CommitItem {
   resultDigest: Hex;
 }
 
-/** One item's share of the transaction that carried it. */
-export interface Sent {
-  txHash: Hex;
-  /** Gas of the whole transaction. */
-  gasUsed: bigint;
-  /** How many items the transaction carried (1: the single call). */
-  batchSize: number;
-  /** The block that carried it. */
-  block: BlockRef;
-}
-
-export interface Committed extends Sent {
-  /** Whether its policy settled the deal in the same transaction (always under `trust`). */
-  settled: boolean;
+/** An opening's share of its transaction; a routed trust deal also gets the batch it opened in. */
+export interface Opened extends Sent {
+  trust?: TrustBatchRef;
 }
 
 export interface ChainBatches {
-  open(item: OpenItem): Promise<Sent>;
+  /** Open a deal where it routes (onTrustDeals): LilyTrustDeals' batch, or LilyDeals. Signatures in the route's form. */
+  open(item: OpenItem): Promise<Opened>;
+  /** Commit a LilyDeals deal's result. */
   commit(item: CommitItem): Promise<Committed>;
+  /** Settle a delivered routed trust deal (its "commit"), proven against its batch as the chain holds it. */
+  settle(item: SettleItem): Promise<TrustSettled>;
   /** Sizes of the calls made so far, per kind. */
-  readonly calls: { open: readonly number[]; commit: readonly number[] };
+  readonly calls: { open: readonly number[]; commit: readonly number[]; trustOpen: readonly number[]; settle: readonly number[] };
 }
 
 /** At most 100 items a call (the bench's batch size; MAX_BATCH is 500); two calls in flight. */
 export const defaultBatchOptions: BatcherOptions = { maxItems: 100, maxInFlight: 2 };
-
-/** What the single call's decoded error would have been called, for the errors a skipped item can carry. */
-const SKIP_CODES: Record<string, ErrorCode> = {
-  EscrowInsufficientBalance: "INSUFFICIENT_DEPOSIT",
-  DealsOpenByPassed: "DEADLINE_PASSED",
-  DealsDeadlinePassed: "DEADLINE_PASSED",
-};
-
-/** The error a skipped item's single call would have thrown: what refusal() reads is the same. */
-export function skippedError(s: SkippedItem, kind: "openDeals" | "commitResults"): LilyError {
-  return new LilyError({
-    code: SKIP_CODES[s.reason] ?? "CHAIN_REVERT",
-    message: `deal ${s.dealId} was skipped by ${kind} (item ${s.index}): ${s.reason}`,
-    details: { error: s.reason, dealId: s.dealId, index: s.index },
-  });
-}
-
-/** Each item sent alone: its own outcome, as the single path gives it. */
-async function oneByOne<I, R>(items: I[], single: (item: I) => Promise<R>): Promise<ItemOutcome<R>[]> {
-  return Promise.all(
-    items.map((item) =>
-      single(item).then(
-        (value): ItemOutcome<R> => ({ ok: true, value }),
-        (error): ItemOutcome<R> => ({ ok: false, error }),
-      ),
-    ),
-  );
-}
 
 export function createChainBatches(chain: LilyClient, opts: BatcherOptions = defaultBatchOptions): ChainBatches {
   const sender = chain.account?.address.toLowerCase();
@@ -138,10 +112,13 @@ export function createChainBatches(chain: LilyClient, opts: BatcherOptions = def
     });
   });
 
+  const trust = createTrustBatches(chain, opts);
+
   return {
-    open: (item) => opens.submit(item),
+    open: (item) => (onTrustDeals(chain.addresses, item.deal) ? trust.open({ ...item, dealId: dealId(chain.addresses, item.deal) }) : opens.submit(item)),
     commit: (item) => commits.submit(item),
-    calls: { open: opens.calls, commit: commits.calls },
+    settle: (item) => trust.settle(item),
+    calls: { open: opens.calls, commit: commits.calls, trustOpen: trust.calls.open, settle: trust.calls.settle },
   };
 }
 
