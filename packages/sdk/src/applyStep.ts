@@ -1,9 +1,10 @@
 // The I/O half of the wait loop: carry out the step nextStep chose. Chain actions go through
 // @lily/chain (one nonce queue per account). A transaction the chain refuses because someone else
 // already did it (a provider opened or tallied the group first, a timeout already claimed) is
-// not an error: the next pass reads the new state.
+// not an error: the next pass reads the new state. A deal routed to LilyTrustDeals is opened and
+// timed out there (routedActions.ts).
 import { join } from "node:path";
-import { claimMediationTimeout, claimTimeout, openDeal, openReplicas, settleReplicas } from "@lily/chain";
+import { claimMediationTimeout, claimTimeout, onTrustDeals, openDeal, openReplicas, settleReplicas } from "@lily/chain";
 import { isLilyError, type LilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { JobEntry } from "./journal.ts";
@@ -14,6 +15,7 @@ import { signProposals, postSignature } from "./signProposals.ts";
 import { cancelJobOffer } from "./cancelJobOffer.ts";
 import { deliverResult, type JobResult } from "./deliverResult.ts";
 import { noMatch } from "./noMatch.ts";
+import { dealIdOf, openRouted, timeOutRouted } from "./routedActions.ts";
 
 /** Chain refusals that mean "already done, or not yet": the next pass decides again. */
 const SETTLED_ELSEWHERE = new Set([
@@ -82,6 +84,13 @@ export async function applyStep(a: ApplyContext, step: Step): Promise<JobResult 
       return undefined;
     case "claim-timeout":
       for (const deal of step.deals) {
+        if (onTrustDeals(ctx.chain.addresses, deal)) {
+          // Skipped items (already timed out by someone else, clock not past yet) are left to the next pass's read.
+          const dealId = dealIdOf(ctx, deal);
+          const done = await timeOutRouted(ctx, { dealId, deal }, a.memory.routed).catch(unlessSettledElsewhere);
+          if (done) progress({ stage: "timed-out", dealId });
+          continue;
+        }
         await claimTimeout(ctx.chain, { deal }).then((r) => progress({ stage: "timed-out", dealId: r.dealId }), unlessSettledElsewhere);
       }
       return undefined;
@@ -107,7 +116,9 @@ export async function applyStep(a: ApplyContext, step: Step): Promise<JobResult 
 
 /** Open the signed deal (or the whole group) ourselves: every signature is there and no provider did. */
 async function openSigned(a: ApplyContext, deals: Extract<Step, { do: "open" }>["deals"]): Promise<void> {
-  const withOurs = await Promise.all(deals.map(async (d) => ({ ...d, jobCreatorSig: await a.ctx.signDeal(d.deal) })));
+  // A routed trust deal is one deal (trust never replicates), opened on LilyTrustDeals.
+  if (a.k === 1 && onTrustDeals(a.ctx.chain.addresses, deals[0]!.deal)) return openRouted(a.ctx, deals[0]!);
+  const withOurs = await Promise.all(deals.map(async (d) => ({ ...d, jobCreatorSig: await a.ctx.signDeal(dealIdOf(a.ctx, d.deal), d.deal) })));
   if (a.k === 1) await openDeal(a.ctx.chain, withOurs[0]!);
   else await openReplicas(a.ctx.chain, { replicas: withOurs });
 }

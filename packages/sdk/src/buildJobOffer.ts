@@ -2,7 +2,8 @@
 // type and store the inputs (or, for a dry run, only hash them), and fill in the terms. Shared by
 // submitJob (which signs and posts it) and explainJob (which only asks the solver about it).
 import { randomBytes } from "node:crypto";
-import { zeroAddress, type Hex } from "viem";
+import { zeroAddress, type Address, type Hex } from "viem";
+import { dealEscrow, onTrustDeals } from "@lily/chain";
 import { LilyError, type JobOffer, type ModuleManifest } from "@lily/protocol";
 import { parsePolicy, type PolicyStrategy } from "@lily/verification";
 import type { JobCreatorContext } from "./context.ts";
@@ -77,16 +78,29 @@ export async function buildJobOffer(ctx: JobCreatorContext, p: SubmitJobParams, 
   return { offer, manifest, strategy, deposit };
 }
 
+/**
+ * The escrow the job's deals will lock from (dealRoute's dealEscrow): LilyTrustDeals' for a trust
+ * job on a network that has it, else LilyDeals'. Known from the policy text alone, so the balance
+ * read can start before the offer is built.
+ */
+export function jobEscrow(ctx: JobCreatorContext, policy: string | undefined): { escrow: Address; trust: boolean } {
+  const route = { policy: parsePolicy(policy ?? "trust").strategy.id };
+  return { escrow: dealEscrow(ctx.chain.addresses, route), trust: onTrustDeals(ctx.chain.addresses, route) };
+}
+
 /** INSUFFICIENT_DEPOSIT: the job offer could never open, so it is refused before anything is signed. */
-export function insufficientDeposit(balance: bigint, built: BuiltJobOffer): LilyError {
+export function insufficientDeposit(balance: bigint, built: BuiltJobOffer, { trust = false }: { trust?: boolean } = {}): LilyError {
   const { offer, strategy, deposit } = built;
   const deals = strategy.dealsPerJob(offer.policyParam);
   const reserve = deposit - offer.maxPrice * BigInt(deals);
   return new LilyError({
     code: "INSUFFICIENT_DEPOSIT",
     field: "maxPrice",
-    message: `escrow deposit ${balance} is below maxPrice ${offer.maxPrice}${deals > 1 ? ` × ${deals} replicas` : ""}${reserve ? ` plus the mediation fee reserve ${reserve}` : ""}`,
-    hint: "deposit more with `lily deposit <amount>` or lower --max-price",
-    details: { balance, maxPrice: offer.maxPrice, needed: deposit },
+    message: `${trust ? "trust deals escrow (LilyTrustDeals)" : "escrow"} deposit ${balance} is below maxPrice ${offer.maxPrice}${deals > 1 ? ` × ${deals} replicas` : ""}${reserve ? ` plus the mediation fee reserve ${reserve}` : ""}`,
+    // A trust job on LilyTrustDeals locks from that contract's own escrow: a LilyDeals deposit does not count.
+    hint: trust
+      ? "trust deals lock from the LilyTrustDeals escrow: deposit into it with `lily deposit <amount> --trust-escrow` or lower --max-price"
+      : "deposit more with `lily deposit <amount>` or lower --max-price",
+    details: { balance, maxPrice: offer.maxPrice, needed: deposit, escrow: trust ? "trust" : "deals" },
   });
 }

@@ -1,9 +1,10 @@
 // Everything a job creator's calls share: its options, clients for the chain, the solver and the
-// store, the EIP-712 domain, and its journal.
+// store, the EIP-712 domain, and its journal. Deals are signed in the form their contract takes
+// (dealRoute: a trust deal on a network with LilyTrustDeals as its TrustDeal), so signing needs the deal's id.
 import type { Hex } from "viem";
 import { solverSet, type Client, type SolverRoutes } from "@lily/api";
-import { addressesOf, createLilyClient, type LilyClient } from "@lily/chain";
-import { signRecord, type Deal, type Domain } from "@lily/protocol";
+import { addressesOf, createLilyClient, signDealFor, type LilyClient } from "@lily/chain";
+import type { Deal, Domain } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
 import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
 import { defaultSubmit } from "./options.ts";
@@ -17,23 +18,21 @@ export interface JobCreatorContext {
   solver: Client<SolverRoutes>;
   store: StoreClient;
   journal: JobJournal;
-  signDeal(deal: Deal): Promise<Hex>;
+  /** The job creator's signature over the deal in its contract's form (the Deal, or its TrustDeal). */
+  signDeal(dealId: Hex, deal: Deal): Promise<Hex>;
 }
 
 export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreatorContext {
   const domain: Domain = { chainId: opts.chainId, verifyingContract: opts.deals };
+  const chain = createLilyClient({ rpcUrl: opts.rpcUrl, account: opts.account, addresses: addressesOf(opts) });
   return {
     opts,
     submit: { ...defaultSubmit, ...deps.submit },
     domain,
-    chain: createLilyClient({
-      rpcUrl: opts.rpcUrl,
-      account: opts.account,
-      addresses: addressesOf(opts),
-    }),
+    chain,
     solver: solverSet(opts.solverUrls?.length ? opts.solverUrls : [opts.solverUrl]),
     store: new StoreClient(opts.storeUrl),
     journal: deps.journal ?? memoryJournal(),
-    signDeal: (deal) => signRecord(opts.account, domain, "Deal", deal),
+    signDeal: (dealId, deal) => signDealFor(opts.account, chain.addresses, dealId, deal),
   };
 }

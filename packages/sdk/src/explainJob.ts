@@ -5,7 +5,7 @@ import type { JobExplanation } from "@lily/api";
 import { escrowBalance } from "@lily/chain";
 import type { JobOffer } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
-import { buildJobOffer, type SubmitJobParams } from "./buildJobOffer.ts";
+import { buildJobOffer, jobEscrow, type SubmitJobParams } from "./buildJobOffer.ts";
 import { hashOnly } from "./prepareInputs.ts";
 import { whatWouldMatch } from "./matchHints.ts";
 
@@ -14,14 +14,17 @@ export interface JobExplanationReport extends JobExplanation {
   offer: JobOffer;
   /** What would match now, as flags to change; empty when nothing needs changing. */
   hints: string[];
-  /** The job creator's free escrow and what the job offer needs of it. */
+  /** The job creator's free escrow (in the escrow the job's deals lock from) and what the job offer needs of it. */
   deposit: { balance: bigint; needed: bigint };
 }
 
 export async function explainJob(ctx: JobCreatorContext, p: SubmitJobParams): Promise<JobExplanationReport> {
   const { onProgress: _quiet, ...quiet } = p; // nothing is stored, so there is no "inputs stored" to report
   const built = await buildJobOffer(ctx, quiet, hashOnly);
-  const [explanation, balance] = await Promise.all([askSolver(ctx, built.offer), escrowBalance(ctx.chain, { account: ctx.opts.account.address })]);
+  const [explanation, balance] = await Promise.all([
+    askSolver(ctx, built.offer),
+    escrowBalance(ctx.chain, { account: ctx.opts.account.address, escrow: jobEscrow(ctx, p.policy).escrow }),
+  ]);
   return { ...explanation, offer: built.offer, deposit: { balance, needed: built.deposit } };
 }
 

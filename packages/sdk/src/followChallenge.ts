@@ -9,7 +9,7 @@ import type { Hex } from "viem";
 import { dealRecord, type DealStateName } from "@lily/chain";
 import { LilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
-import { challengeJob } from "./challengeJob.ts";
+import { challengeJob, refuseRouted } from "./challengeJob.ts";
 import { challengeStep } from "./challengeStep.ts";
 
 export interface FollowChallengeParams {
@@ -57,6 +57,8 @@ export async function followChallenge(ctx: JobCreatorContext, p: FollowChallenge
   if (!entry?.deal || !entry.dealId)
     throw new LilyError({ code: "NOT_FOUND", field: "id", message: `job ${p.jobOfferId} has no deal whose challenge could be followed` });
   const { deal, dealId } = entry;
+  // REJECT: a routed trust deal has no challenge to follow; looking again and again would never end
+  refuseRouted(ctx, dealId, deal);
   const intervalMs = p.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS;
   const sentAgain: Hex[] = [];
   for (;;) {

@@ -29,6 +29,11 @@ export interface JobEntry {
    * nothing was locked, and the job creator may sign a new match. They are never signed again.
    */
   lapsed?: Hex[];
+  /**
+   * A block at or before which the job's deal routed to LilyTrustDeals had not opened: the chain is
+   * searched for its opening from there (that contract stores no opening per deal).
+   */
+  trustFromBlock?: number;
   stage: JobStage;
   resultCid?: string;
   outDir?: string;

@@ -23,6 +23,11 @@ export interface ChainDeal {
   committedAt?: bigint;
   /** Unix seconds when mediation was requested; 0 when it was not. */
   challengedAt: bigint;
+  /**
+   * A trust deal routed to LilyTrustDeals: its states are none, open, settled and timedOut, and
+   * there is no result digest on chain (commitTx is then the settling transaction).
+   */
+  routed?: boolean;
 }
 
 /**
@@ -165,6 +170,7 @@ function unopened(v: JobView): Step {
 
 function single(v: JobView, s: SignedDeal, c: ChainDeal): Step {
   if (c.state === "open") return { do: "wait", for: "the result" };
+  if (c.routed && c.state === "settled") return routedSettled(v, s, c);
   if (c.state === "timedOut" && !c.digest) {
     return end("refunded", "DEADLINE_PASSED", `provider ${s.deal.provider} missed the deadline; the deal timed out and the price was refunded`, {
       dealId: s.dealId,
@@ -205,6 +211,46 @@ function group(v: JobView, chain: ChainDeal[]): Step {
     waitingFor ??= found.step;
   }
   return waitingFor ?? { do: "wait", for: "a paid replica's signed result" };
+}
+
+/**
+ * A routed trust deal the provider settled: it declared delivery and was paid at once, and the
+ * chain holds no digest, so its signed Result (checked by the reader: signed by the deal's
+ * provider) is the result's only word. LilyTrustDeals settles only at or before the deadline, so
+ * by the deadline plus SIGNED_RESULT_GRACE_SECONDS a provider that delivered has sent it. Past
+ * that, waiting longer cannot help and nothing on chain is left to claim (the price is paid, the
+ * collateral returned): the job ends `failed` with DEADLINE_PASSED naming `result`, rather than
+ * waiting forever for a result the provider was paid for and never sent.
+ */
+function routedSettled(v: JobView, s: SignedDeal, c: ChainDeal): Step {
+  const signed = v.solver?.deals.find((d) => d.id === s.dealId)?.result?.result;
+  if (!signed) {
+    if (v.chain.now > s.deal.deadline + SIGNED_RESULT_GRACE_SECONDS) {
+      return end(
+        "failed",
+        "DEADLINE_PASSED",
+        `provider ${s.deal.provider} settled the trust deal (it was paid) but sent no signed result by its deadline ${s.deal.deadline} plus ${SIGNED_RESULT_GRACE_SECONDS}s`,
+        { dealId: s.dealId, settled: true },
+        "result",
+      );
+    }
+    return { do: "wait", for: "the provider's signed result" };
+  }
+  // REJECT: a signed Result names the deal it is for; one for another deal is not this deal's result
+  if (signed.dealId !== s.dealId) {
+    return end("failed", "CID_MISMATCH", `the provider's signed result is for deal ${signed.dealId}, not ${s.dealId}`, { dealId: s.dealId }, "result.dealId");
+  }
+  return {
+    do: "deliver",
+    delivery: {
+      dealId: s.dealId,
+      deal: s.deal,
+      resultCid: signed.result,
+      price: s.deal.price,
+      settlement: "settled",
+      txs: { open: c.openTx, commit: c.commitTx },
+    },
+  };
 }
 
 /**

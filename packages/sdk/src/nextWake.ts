@@ -3,7 +3,7 @@
 // party (a signed proposal, an opening, a commit, a signed result) arrives as an event, so the
 // timer is only a slow fallback for a missed one. What no event announces still needs a look on
 // time: a deadline nextStep acts on (the match timeout, the open grace, openBy, a deal's deadline,
-// the signed-result grace, a mediation timeout) ends the sleep when it is due, computed from the
+// the signed-result grace, a routed trust deal's result grace, a mediation timeout) ends the sleep when it is due, computed from the
 // view; and a wait for the chain alone (a peer that did not answer, a log lagging its state, a
 // replica group's tally and rulings) or for a subscription that is down polls at the short interval.
 import type { ChainDeal, JobView, Step } from "./nextStep.ts";
@@ -38,7 +38,9 @@ function onlyAReadTells(v: JobView): boolean {
   if (chain.some((c) => c === undefined)) return true;
   const deals = chain as ChainDeal[];
   // A result on chain whose ResultCommitted log was not read yet (a node's log index lagging its state).
-  if (deals.some((c) => c.state !== "none" && c.state !== "open" && c.state !== "timedOut" && c.digest === undefined)) return true;
+  if (deals.some((c) => !c.routed && c.state !== "none" && c.state !== "open" && c.state !== "timedOut" && c.digest === undefined)) return true;
+  // A routed trust deal whose signed result is in: what is left is its settlement, a chain event the solver need not relay.
+  if (v.signed.some((s, i) => deals[i]!.routed && deals[i]!.state === "open" && v.solver?.deals.find((d) => d.id === s.dealId)?.result)) return true;
   // A group past its replicas' results waits for the tally and the mediator's rulings: chain events the solver does not relay.
   return v.k > 1 && deals.every((c) => c.state !== "none" && c.state !== "open");
 }
@@ -61,6 +63,8 @@ function deadlinesMs(v: JobView): number[] {
     const c = chain[i];
     if (c?.state === "open") out.push(onChain(s.deal.deadline + BigInt(v.deadlineGraceSeconds) + 1n));
     if (c?.committedAt !== undefined) out.push(onChain(c.committedAt + SIGNED_RESULT_GRACE_SECONDS));
+    // A routed deal settled without its signed result ends once the result's grace after the deadline is over.
+    if (c?.routed && c.state === "settled") out.push(onChain(s.deal.deadline + SIGNED_RESULT_GRACE_SECONDS + 1n));
     if (c?.state === "challenged") out.push(onChain(c.challengedAt + v.chain.mediationTimeoutSeconds));
   }
   return out;

@@ -1,13 +1,15 @@
 // Read what the job creator needs to decide its next step (nextStep.ts) about one job: its
 // journal entry, the solver's records and, once deals are signed, the chain. Only reads. A peer
-// that does not answer leaves its part of the view empty, and the step waits for it.
+// that does not answer leaves its part of the view empty, and the step waits for it. A deal routed
+// to LilyTrustDeals is read there (routedDeal.ts); every other deal from LilyDeals, as before.
 import type { Hex } from "viem";
-import { dealRecord, getDealLogs, lilyDealsAbi, withLilyErrors } from "@lily/chain";
+import { dealRecord, getDealLogs, lilyDealsAbi, onTrustDeals, withLilyErrors } from "@lily/chain";
 import { policyById } from "@lily/verification";
 import { isLilyError, verifyRecord, type DealRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { JobEntry } from "./journal.ts";
 import type { ChainDeal, JobView, SignedDeal } from "./nextStep.ts";
+import { readRoutedDeal, type RoutedMemory } from "./routedDeal.ts";
 
 /** What the wait loop remembers between passes. */
 export interface LoopMemory {
@@ -17,7 +19,8 @@ export interface LoopMemory {
   /** Events read per deal, keyed by the state they were read in (they change only with it). */
   events: Map<Hex, { state: string; deal: ChainDeal }>;
   mediationTimeoutSeconds?: bigint;
-  /** Since when (ms) each peer has not answered; absent while it answers. */
+  /** Routed trust deals: where each opened, and the block their search starts from. */
+  routed: RoutedMemory;
   /** Since when (ms) each peer has not answered; `step`: any peer a step needed (the solver, the chain, the store). */
   down: { solver?: number; chain?: number; step?: number };
 }
@@ -92,7 +95,7 @@ async function readChain(ctx: JobCreatorContext, signed: SignedDeal[], memory: L
     // between could look lapsed.
     const block = await withLilyErrors(() => ctx.chain.publicClient.getBlock());
     const [deals, mediationTimeoutSeconds] = await Promise.all([
-      Promise.all(signed.map((s) => readDeal(ctx, s.dealId, memory))),
+      Promise.all(signed.map((s) => readDeal(ctx, s, memory, block.number))),
       signed.length > 1 ? readMediationTimeout(ctx, memory) : 0n,
     ]);
     delete memory.down.chain;
@@ -107,7 +110,13 @@ async function readChain(ctx: JobCreatorContext, signed: SignedDeal[], memory: L
 /** States a deal reaches only through a committed result. */
 const RESULT_STATES: readonly string[] = ["committed", "challenged", "settled", "slashed"];
 
-async function readDeal(ctx: JobCreatorContext, dealId: Hex, memory: LoopMemory): Promise<ChainDeal> {
+async function readDeal(ctx: JobCreatorContext, s: SignedDeal, memory: LoopMemory, atBlock: bigint): Promise<ChainDeal> {
+  const { dealId } = s;
+  if (onTrustDeals(ctx.chain.addresses, s.deal)) {
+    const read = await readRoutedDeal(ctx, s, memory.routed, atBlock, memory.events.get(dealId));
+    if (read.complete) memory.events.set(dealId, { state: read.deal.state, deal: read.deal });
+    return read.deal;
+  }
   const record = await dealRecord(ctx.chain, { dealId });
   const known = memory.events.get(dealId);
   if (known?.state === record.state) return { ...known.deal, challengedAt: record.challengedAt };

@@ -2,8 +2,10 @@
 // at once, each already signed by its provider (the job creator signs last). Every proposal is
 // checked first (checkDeal, replicaGroupFlaw, the provider's signature); one refusal signs none.
 // The journal records the signed deals before any signature leaves, so a crash can never leave a
-// signed deal the job creator does not know about.
-import { LilyError, isLilyError, verifyRecord, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
+// signed deal the job creator does not know about. Signatures are over the form the deal's contract
+// takes (dealRoute): a provider's Deal signature on a deal routed to LilyTrustDeals is refused.
+import { onTrustDeals, verifyDealSignature } from "@lily/chain";
+import { LilyError, hashRecord, isLilyError, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import { checkDeal, replicaGroupFlaw } from "./checkDeal.ts";
 import type { JobEntry } from "./journal.ts";
@@ -18,11 +20,14 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
   const now = Math.floor(Date.now() / 1000);
   const job = { id: entry.jobOfferId, offer: entry.offer };
   for (const p of proposals) {
+    // REJECT: a routed deal's nonce comes from its id, so an id that is not the deal's digest would sign another deal's nonce
+    if (hashRecord(ctx.domain, "Deal", p.deal).toLowerCase() !== p.id.toLowerCase())
+      throw new LilyError({ code: "CONFLICT", field: "id", message: `refusing to sign deal ${p.id}: it is not the digest of the proposed terms` });
     // The provider's signature is checked while its resource offer is on the way (CPU during a
     // round trip); the refusals still come in the same order.
     const offerRead = resourceOfferOf(ctx, p);
     const providerSigned = p.providerSignature
-      ? verifyRecord(ctx.domain, "Deal", p.deal, p.providerSignature, { signer: p.deal.provider, field: "providerSignature" })
+      ? verifyDealSignature(ctx.chain.addresses, p.id, p.deal, p.providerSignature, { signer: p.deal.provider, field: "providerSignature" })
       : undefined;
     providerSigned?.catch(() => {}); // awaited below, after checkDeal
     const resourceOffer = await offerRead;
@@ -33,7 +38,13 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
     await providerSigned;
   }
   const signed: SignedDeal[] = proposals.map((p) => ({ dealId: p.id, deal: p.deal }));
-  const signatures = await Promise.all(signed.map((s) => ctx.signDeal(s.deal)));
+  // A routed deal cannot open before its signature leaves: a block read now bounds where the chain's
+  // search for its opening starts (LilyTrustDeals keeps no opening per deal). Read while signing; a
+  // node that does not answer only costs a longer search.
+  const routedFrom = onTrustDeals(ctx.chain.addresses, signed[0]!.deal) ? ctx.chain.publicClient.getBlockNumber().catch(() => undefined) : undefined;
+  const signatures = await Promise.all(signed.map((s) => ctx.signDeal(s.dealId, s.deal)));
+  const from = await routedFrom;
+  if (from !== undefined) entry.trustFromBlock = Number(from);
   // Journal first: a job creator must never lose track of a deal it signed.
   entry.dealId = signed[0]!.dealId;
   entry.deal = signed[0]!.deal;
@@ -52,7 +63,10 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
 /** Post the job creator's signature on a deal; a solver that misses it gets it again from the wait loop. */
 export async function postSignature(ctx: JobCreatorContext, s: SignedDeal, signature?: `0x${string}`): Promise<void> {
   try {
-    await ctx.solver.signDeal({ params: { id: s.dealId }, body: { signer: ctx.opts.account.address, signature: signature ?? (await ctx.signDeal(s.deal)) } });
+    await ctx.solver.signDeal({
+      params: { id: s.dealId },
+      body: { signer: ctx.opts.account.address, signature: signature ?? (await ctx.signDeal(s.dealId, s.deal)) },
+    });
   } catch (e) {
     // Down, restarting, or the proposal already dropped: the deal then lapses at its openBy.
     if (!isLilyError(e, "UNREACHABLE") && !isLilyError(e, "CONFLICT") && !isLilyError(e, "NOT_FOUND")) throw e;

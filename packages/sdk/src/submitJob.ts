@@ -6,7 +6,7 @@ import type { Hex } from "viem";
 import { LilyError, hashRecord, signRecord, type JobOffer } from "@lily/protocol";
 import { escrowBalance } from "@lily/chain";
 import type { JobCreatorContext } from "./context.ts";
-import { buildJobOffer, insufficientDeposit, type SubmitJobParams } from "./buildJobOffer.ts";
+import { buildJobOffer, insufficientDeposit, jobEscrow, type SubmitJobParams } from "./buildJobOffer.ts";
 import { askSolver } from "./explainJob.ts";
 import { noMatch } from "./noMatch.ts";
 import { untilAnswered } from "./untilAnswered.ts";
@@ -25,7 +25,9 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   // The reads that do not depend on each other overlap (each is a round trip on the job's path):
   // the balance with building the offer, the solver's explanation with the balance. Both are
   // reads, so starting one whose answer a refusal makes moot changes nothing.
-  const balanceRead = untilAnswered(ctx, () => escrowBalance(ctx.chain, { account: ctx.opts.account.address }));
+  // The escrow the job's deals will lock from: LilyTrustDeals' own for a routed trust job.
+  const route = jobEscrow(ctx, p.policy);
+  const balanceRead = untilAnswered(ctx, () => escrowBalance(ctx.chain, { account: ctx.opts.account.address, escrow: route.escrow }));
   balanceRead.catch(() => {}); // awaited below; a build that fails first must not leave it unhandled
   const built = await untilAnswered(ctx, () => buildJobOffer(ctx, p, ctx.store));
   const { offer } = built;
@@ -33,7 +35,7 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   explanationRead.catch(() => {}); // awaited below, after the balance check
   const balance = await balanceRead;
   // REJECT: a job offer the job creator cannot pay for would only fail at opening
-  if (balance < built.deposit) throw insufficientDeposit(balance, built);
+  if (balance < built.deposit) throw insufficientDeposit(balance, built, route);
   // REJECT: a job offer every provider refuses for a reason waiting cannot change is not posted
   const jobOfferId = hashRecord(ctx.domain, "JobOffer", offer);
   const explanation = await explanationRead;

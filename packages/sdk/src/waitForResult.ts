@@ -43,6 +43,7 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
     openGraceMs: ctx.submit.openGraceMs,
     openTried: false,
     events: new Map(),
+    routed: { located: new Map() },
     down: {},
   };
   const wake = alarm();
@@ -64,6 +65,8 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
         entry.stage = "opened";
         ctx.journal.put(entry);
       }
+      // Where a routed deal's search starts: the journal's (kept when it was signed), else a block seen while it was unopened.
+      if (entry.trustFromBlock !== undefined) memory.routed.fromBlock = BigInt(entry.trustFromBlock);
       const step = nextStep(view);
       let done: JobResult | undefined;
       let waitMs: number;
@@ -97,6 +100,9 @@ function progressOf(v: JobView): Progress[] {
     out.push({ stage: "opened", dealId: s.dealId, ...(c.openTx && { txHash: c.openTx }) });
     if (v.solver?.deals.find((d) => d.id === s.dealId)?.status === "running") out.push({ stage: "running", dealId: s.dealId });
     if (c.digest) out.push({ stage: "committed", dealId: s.dealId, resultCid: cidFromDigest(c.digest), ...(c.commitTx && { txHash: c.commitTx }) });
+    // A routed trust deal has no digest: once settled, its provider's signed Result (checked by the reader) names the result.
+    const signed = c.routed && c.state === "settled" ? v.solver?.deals.find((d) => d.id === s.dealId)?.result?.result : undefined;
+    if (signed?.dealId === s.dealId) out.push({ stage: "committed", dealId: s.dealId, resultCid: signed.result, ...(c.commitTx && { txHash: c.commitTx }) });
   }
   return out;
 }

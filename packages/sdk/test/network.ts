@@ -1,11 +1,23 @@
 // A real network for the job creator's client: the local network (a block every second, so chain
 // time moves on its own), a funded job creator, and providers the test drives by hand, step by
 // step, so each can misbehave: sign or withhold its signature, open or not, commit a result.
-// Money is read from the contracts.
+// Money is read from the contracts. With `trustDeals`, the network names LilyTrustDeals and the
+// providers sign, open and settle trust deals there, in the form dealRoute gives.
 import { keccak256, parseEther, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { commitResult, escrowBalance, openDeal, type LilyClient } from "@lily/chain";
-import { cidDigest, signRecord, type DealRecord, type ResourceOffer, type Result, type ResultManifest } from "@lily/protocol";
+import {
+  commitResult,
+  escrowBalance,
+  locateTrustDeal,
+  onTrustDeals,
+  openDeal,
+  openTrustDeals,
+  settleTrustDeals,
+  signDealFor,
+  trustTermsOf,
+  type LilyClient,
+} from "@lily/chain";
+import { cidDigest, signRecord, trustDealOf, type DealRecord, type ResourceOffer, type Result, type ResultManifest } from "@lily/protocol";
 import { startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
 import { createJobCreator, memoryJournal, type JobCreator, type JobJournal, type SubmitDefaults } from "../src/index.ts";
 
@@ -24,9 +36,13 @@ export interface Provider {
   offer(o?: Partial<ResourceOffer>): Promise<void>;
   /** The deal the solver proposed to this provider for `jobOfferId`, once there is one. */
   proposal(jobOfferId: Hex): Promise<DealRecord>;
+  /** Sign in the deal's routed form; `asDeal` signs the plain Deal whatever the route (a wrong form on a trust route). */
+  signature(record: DealRecord, o?: { asDeal?: boolean }): Promise<Hex>;
   sign(record: DealRecord): Promise<void>;
   open(record: DealRecord): Promise<void>;
-  /** Store a result with this stdout, commit its digest on chain and post the signed Result. */
+  /** Settle a routed trust deal on LilyTrustDeals (declare it delivered, be paid) and post nothing. */
+  settle(record: DealRecord): Promise<void>;
+  /** Store a result with this stdout, commit its digest on chain (settle, for a routed trust deal) and post the signed Result. */
   commit(record: DealRecord, stdout: string): Promise<string>;
 }
 
@@ -39,10 +55,12 @@ export interface Network extends LocalNetwork {
   mediator: Address;
   /** Free escrow of the job creator and each provider, in that order. */
   balances(): Promise<bigint[]>;
+  /** The same in the LilyTrustDeals escrow (a `trustDeals` network only). */
+  trustBalances(): Promise<bigint[]>;
 }
 
-export async function startNetwork(submit: Partial<SubmitDefaults> = {}): Promise<Network> {
-  const opts = { blockTimeSeconds: 1, solver: { signWindowSeconds: SIGN_WINDOW_SECONDS, sweepIntervalMs: 200 } };
+export async function startNetwork(submit: Partial<SubmitDefaults> = {}, { trustDeals = false }: { trustDeals?: boolean } = {}): Promise<Network> {
+  const opts = { blockTimeSeconds: 1, trustDeals, solver: { signWindowSeconds: SIGN_WINDOW_SECONDS, sweepIntervalMs: 200 } };
   return startLocalNetwork("sdk", opts, (net) => withParties(net, submit));
 }
 
@@ -87,15 +105,26 @@ async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): 
           const { deals } = await solver.listDeals({ query: { provider: account.address } });
           return deals.find((d) => d.jobOfferId === jobOfferId && d.status !== "rejected");
         }),
+      signature: (record, o = {}) =>
+        o.asDeal ? signRecord(account, domain, "Deal", record.deal) : signDealFor(account, net.addresses, record.id, record.deal),
       async sign(record) {
-        await solver.signDeal({
-          params: { id: record.id },
-          body: { signer: account.address, signature: await signRecord(account, domain, "Deal", record.deal) },
-        });
+        await solver.signDeal({ params: { id: record.id }, body: { signer: account.address, signature: await this.signature(record) } });
       },
       async open(record) {
         const signed = await solver.getDeal({ params: { id: record.id } });
+        if (onTrustDeals(net.addresses, record.deal)) {
+          // The provider sends, so its own signature is left out.
+          const deal = trustDealOf(record.id, record.deal);
+          await openTrustDeals(chain, { deals: [{ deal, jobCreatorSig: signed.jobCreatorSignature!, providerSig: "0x" }] });
+          return;
+        }
         await openDeal(chain, { deal: record.deal, jobCreatorSig: signed.jobCreatorSignature!, providerSig: signed.providerSignature! });
+      },
+      async settle(record) {
+        const opened = await eventually(() => locateTrustDeal(chain, { dealId: record.id, deal: record.deal }));
+        const terms = trustTermsOf(trustDealOf(record.id, record.deal));
+        const r = await settleTrustDeals(chain, { batchNo: opened.batchNo, leaves: opened.leaves, deals: [terms] });
+        if (r.settled.length !== 1) throw new Error(`deal ${record.id} was not settled: ${JSON.stringify(r.skipped)}`);
       },
       async commit(record, stdout) {
         const manifest: ResultManifest = {
@@ -105,7 +134,9 @@ async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): 
           files: { stdout: await store.putBytes(new TextEncoder().encode(stdout)) },
         };
         const resultCid = await store.putRecord(manifest);
-        await commitResult(chain, { deal: record.deal, resultDigest: cidDigest(resultCid) });
+        // A routed trust deal has no digest on chain: settling declares delivery, the signed Result names it.
+        if (onTrustDeals(net.addresses, record.deal)) await this.settle(record);
+        else await commitResult(chain, { deal: record.deal, resultDigest: cidDigest(resultCid) });
         const result: Result = { dealId: record.id, provider: account.address, result: resultCid, exitCode: 0 };
         const signed = { result, signature: await signRecord(account, domain, "Result", result) };
         // The solver takes a result once it knows the deal opened (from the chain, or the provider's report).
@@ -124,6 +155,7 @@ async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): 
     providerOf: (address) => providers.find((p) => p.account.address.toLowerCase() === address.toLowerCase())!,
     mediator,
     balances: () => Promise.all(accounts.map((a) => escrowBalance(deployer, { account: a.address }))),
+    trustBalances: () => Promise.all(accounts.map((a) => escrowBalance(deployer, { account: a.address, escrow: net.addresses.trustDeals! }))),
   };
 }
 

@@ -24,6 +24,9 @@ async function deal(job: ReturnType<typeof jobOffer>, i: number, withGroup: bool
 const one = await deal(single, 0, false);
 const spare = await deal(single, 1, false);
 const three = await Promise.all([0, 1, 2].map((i) => deal(triple, i, true)));
+/** A trust deal routed to LilyTrustDeals: no digest on chain, the signed Result is the result's word. */
+const trusty = await deal(jobOffer({ policy: Policy.trust }), 0, false);
+const routed = (state: ChainDeal["state"], o: Partial<ChainDeal> = {}): ChainDeal => ({ state, challengedAt: 0n, routed: true, ...o });
 /** A replica of the same job in another group: providers 1, 2 and 4. */
 const otherGroup = await (async () => {
   const d = proposed(triple, await resourceOffer(providers[3]!), [providers[0]!.address, providers[1]!.address, providers[3]!.address]);
@@ -231,6 +234,66 @@ const cases: [string, JobView, (s: Step) => void][] = [
     ends("failed", "CID_MISMATCH"),
   ],
   ["settled, the solver down: wait", signedView([one], [on("settled")], [], { solver: undefined }), is("wait")],
+  // A trust deal routed to LilyTrustDeals: settled by the provider (paid at once), no digest on chain.
+  [
+    "routed, open before its deadline: wait for the result",
+    at(trusty.deal.deadline, signedView([trusty], [routed("open")], [record(trusty, both)])),
+    is("wait"),
+  ],
+  [
+    "routed, open with its signed result already in: wait for the settlement (the result alone pays nobody)",
+    signedView([trusty], [routed("open")], [record(trusty, { ...both, resultOf: resultCid })]),
+    is("wait"),
+  ],
+  [
+    "routed, open past its deadline and the grace: claim the timeout",
+    at(trusty.deal.deadline + 3n, signedView([trusty], [routed("open")], [record(trusty, both)])),
+    (s) => assert.deepEqual(s, { do: "claim-timeout", deals: [trusty.deal] }),
+  ],
+  ["routed, timed out: refunded", signedView([trusty], [routed("timedOut")], [record(trusty)]), ends("refunded", "DEADLINE_PASSED")],
+  [
+    "routed, settled with the provider's signed result: deliver it, the settling transaction as the commit",
+    signedView([trusty], [routed("settled", { openTx: "0x01", commitTx: "0x02" })], [record(trusty, { resultOf: resultCid })]),
+    (s) => {
+      delivers(trusty, "settled", trusty.deal.price)(s);
+      if (s.do === "deliver") assert.deepEqual(s.delivery.txs, { open: "0x01", commit: "0x02" });
+    },
+  ],
+  [
+    "routed, settled, no signed result yet, until the deadline plus the result's grace: wait",
+    at(trusty.deal.deadline + SIGNED_RESULT_GRACE_SECONDS, signedView([trusty], [routed("settled")], [record(trusty)])),
+    is("wait"),
+  ],
+  [
+    "routed, settled, no signed result past the deadline plus the grace (the provider was paid): the job fails, naming the result",
+    at(trusty.deal.deadline + SIGNED_RESULT_GRACE_SECONDS + 1n, signedView([trusty], [routed("settled")], [record(trusty)])),
+    (s) => {
+      ends("failed", "DEADLINE_PASSED")(s);
+      if (s.do === "end") assert.equal(s.error.field, "result");
+    },
+  ],
+  [
+    "routed, settled, the solver down past the grace: also ends (nothing on chain is left to claim)",
+    at(trusty.deal.deadline + SIGNED_RESULT_GRACE_SECONDS + 1n, signedView([trusty], [routed("settled")], [], { solver: undefined })),
+    ends("failed", "DEADLINE_PASSED"),
+  ],
+  [
+    "routed, settled, the signed result names another deal: fail, naming result.dealId",
+    signedView(
+      [trusty],
+      [routed("settled")],
+      [{ ...record(trusty), result: { result: { dealId: one.dealId, provider: trusty.deal.provider, result: resultCid, exitCode: 0 }, signature: sig } }],
+    ),
+    (s) => {
+      ends("failed", "CID_MISMATCH")(s);
+      if (s.do === "end") assert.equal(s.error.field, "result.dealId");
+    },
+  ],
+  [
+    "routed, both signed, no provider opened within the grace: open it ourselves",
+    signedView([trusty], [routed("none")], [record(trusty, both)], { nowMs: NOW * 1000 + 15_000 }),
+    opens([trusty]),
+  ],
   // A group is tallied once every replica committed or timed out.
   ["a group, one replica still open before its deadline: wait", signedView(three, [on("committed"), on("open"), on("committed")], []), is("wait")],
   [

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Policy, cidDigest, cidForRecord, hashRecord, sortedAddresses, type DealRecord } from "@lily/protocol";
-import { nextStep, type ChainDeal, type JobView, type SignedDeal } from "../src/nextStep.ts";
+import { SIGNED_RESULT_GRACE_SECONDS, nextStep, type ChainDeal, type JobView, type SignedDeal } from "../src/nextStep.ts";
 import { nextWakeMs, type WakeSettings } from "../src/nextWake.ts";
 import { NOW, LILY, inputs, jobOffer, module, proposed, providers, resourceOffer, domain } from "./offers.ts";
 
@@ -95,6 +95,18 @@ const clockSteps: [string, JobView, string, number][] = [
     27_000,
   ],
   [
+    "a routed trust deal settled with no signed result: end once the result's grace after the deadline is over",
+    view([one], [on("settled", { routed: true })], [record(one, providerSigned)], {
+      chain: {
+        now: one.deal.deadline + SIGNED_RESULT_GRACE_SECONDS - 9n,
+        deals: { [one.dealId]: on("settled", { routed: true }) },
+        mediationTimeoutSeconds: 0n,
+      },
+    }),
+    "end",
+    10_000,
+  ],
+  [
     "a challenged replica the mediator never ruled on: claim the mediation timeout",
     view(
       three,
@@ -157,10 +169,25 @@ test("what only a read can tell polls even while subscribed: a silent solver or 
     three.map((s) => record(s, providerSigned)),
     far,
   );
-  for (const v of [noSolver, noChain, logLag, ruling]) {
+  // A routed trust deal whose signed result is in waits for its settlement: a chain event the solver need not relay.
+  const routedSettling = view(
+    [one],
+    [on("open", { routed: true })],
+    [record(one, { ...providerSigned, result: { result: { dealId: one.dealId, provider: one.deal.provider, result: "x", exitCode: 0 }, signature: sig } })],
+    far,
+  );
+  for (const v of [noSolver, noChain, logLag, ruling, routedSettling]) {
     assert.equal(nextStep(v).do, "wait");
     assert.equal(nextWakeMs(v, nextStep(v), open), open.pollMs);
   }
+});
+
+test("a routed trust deal settled without a digest is no lagging log: its wait for the signed result sleeps the fallback", () => {
+  const v = view([one], [on("settled", { routed: true })], [record(one, providerSigned)], {
+    chain: { now: one.deal.deadline - 3_600n, deals: { [one.dealId]: on("settled", { routed: true }) }, mediationTimeoutSeconds: 0n },
+  });
+  assert.equal(nextStep(v).do, "wait");
+  assert.equal(nextWakeMs(v, nextStep(v), { ...open, fallbackPollMs: 10_000 }), 10_000);
 });
 
 test("after its own step the view is stale: the open grace after signing, the short poll after anything else", () => {

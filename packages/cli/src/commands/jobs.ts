@@ -1,9 +1,10 @@
-// `lily jobs`: the job creator's jobs from its journal; `lily jobs show <id>` for one.
+// `lily jobs`: the job creator's jobs from its journal; `lily jobs show <id>` for one. A job's deal
+// is read from the contract it opened on: LilyTrustDeals for a routed trust deal, else LilyDeals.
 import type { Command } from "commander";
 import { formatUnits } from "viem";
 import { LilyError } from "@lily/protocol";
 import type { JobStage } from "@lily/sdk";
-import { dealRecord, getDealEvents } from "@lily/chain";
+import { onTrustDeals, routedDealEvents, routedDealRecord } from "@lily/chain";
 import { policyById } from "@lily/verification";
 import { addNetworkFlags } from "../config/resolveNetwork.ts";
 import { createOutput } from "../output.ts";
@@ -68,15 +69,24 @@ export function registerJobs(program: Command): void {
     let chain: { state: string; events: { name: string; txHash: string; gasUsed: bigint; args: unknown }[] } | undefined;
     if (j.dealId) {
       // The chain is the authority on where the money is; the journal only remembers.
-      const record = await dealRecord(jc.context.chain, { dealId: j.dealId });
-      const events = await getDealEvents(jc.context.chain, { dealId: j.dealId });
-      chain = { state: record.state, events: events.map((e) => ({ name: e.name, txHash: e.txHash, gasUsed: e.gasUsed, args: e.args })) };
+      const chainClient = jc.context.chain;
+      const routed = onTrustDeals(chainClient.addresses, j.deal!);
+      const params = { dealId: j.dealId, deal: j.deal!, ...(j.trustFromBlock !== undefined && { fromBlock: BigInt(j.trustFromBlock) }) };
+      const [record, events] = await Promise.all([routedDealRecord(chainClient, params), routedDealEvents(chainClient, params)]);
+      chain = {
+        state: record.state,
+        events: events.map((e) => ({ name: e.name, txHash: e.txHash, gasUsed: e.gasUsed, args: e.args, ...("batchSize" in e && { batchSize: e.batchSize }) })),
+      };
       const stage = ({ settled: "completed", slashed: "refunded", timedOut: "refunded" } as const)[record.state as "settled"];
-      if (stage && j.stage !== stage) journal.put({ ...j, stage });
+      // A routed deal settled without the provider's signed result ended failed (the provider was paid, no result came): that stays.
+      if (stage && j.stage !== stage && !(routed && j.stage === "failed")) journal.put({ ...j, stage });
       out.line(`policy     ${policyById(j.deal!.policy)?.format(j.deal!.policyParam) ?? j.deal!.policy}`);
-      out.line(`on chain   ${record.state}`);
+      out.line(`on chain   ${record.state}${routed ? " (LilyTrustDeals)" : ""}`);
+      // A LilyTrustDeals transaction carries a batch of deals: its gas is shown with the batch's size.
       for (const e of events)
-        out.line(`  ${e.name.padEnd(20)} tx ${e.txHash.slice(0, 12)}…  gas ${e.gasUsed}  ${describeArgs(e.args as Record<string, unknown>)}`);
+        out.line(
+          `  ${e.name.padEnd(20)} tx ${e.txHash.slice(0, 12)}…  gas ${e.gasUsed}${"batchSize" in e ? ` for ${e.batchSize} deal(s)` : ""}  ${describeArgs(e.args as Record<string, unknown>)}`,
+        );
     }
     out.result({ ...j, chain });
   });
