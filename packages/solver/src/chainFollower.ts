@@ -1,4 +1,5 @@
-// Following deals on chain: the I/O around chainEndings.ts. Deal events are scanned from where
+// Following deals on chain: the I/O around chainEndings.ts. Deal events (LilyDeals', and
+// LilyTrustDeals' batch events for routed trust deals) are scanned from where
 // the last scan stopped, in ranges; each range's events are applied in one transaction with the
 // new cursor, so a crash loses neither an event nor the place to resume from. Then chain time
 // (the last scanned block's timestamp) ends what can no longer happen. Either way capacity is
@@ -12,7 +13,7 @@ import type { EndingPlan } from "./endings.ts";
 import type { Publisher } from "./publisher.ts";
 import { applyEndings } from "./applyEndings.ts";
 import { applyFact, timeEndings } from "./chainEndings.ts";
-import { scanDealEvents, type ChainSighting } from "./chain/dealEvents.ts";
+import { scanDealEvents, sightingsOf, type ScannedEvent } from "./chain/dealEvents.ts";
 
 export class ChainFollower {
   private readonly client: LilyClient;
@@ -41,11 +42,12 @@ export class ChainFollower {
     this.endByTime(latest.timestamp);
   }
 
-  private apply(sightings: readonly ChainSighting[], toBlock: number): void {
+  private apply(events: readonly ScannedEvent[], toBlock: number): void {
     const touched = new Set<Hex>();
     const plans: EndingPlan[] = [];
     this.book.atomically(() => {
-      for (const s of sightings) {
+      // A trust batch's deals are found in the book as it is now, in the transaction that applies them.
+      for (const s of sightingsOf(events, this.book)) {
         const current = this.book.getFollowedDeal(s.dealId);
         if (!current) continue; // another solver's deal, or one proposed directly between the parties
         const update = applyFact(current, s);

@@ -31,6 +31,7 @@ import type { MatchConfig, Plan } from "./matcher/match.ts";
 import { candidateOf, explainJob, type Explanation } from "./matcher/explain.ts";
 import { fillProposals, indexable, planIndexed } from "./matcher/offerIndex.ts";
 import { RESOURCE_KEYS } from "./matcher/resources.ts";
+import { backingKey, trustBacked } from "./matcher/backing.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -91,7 +92,8 @@ export class Matching {
   async explain(offer: JobOffer): Promise<Explanation> {
     const { book, escrow, domain, config } = this.deps;
     const offers = book.offerIndex().offers();
-    const parties = unique([offer.jobCreator, ...offers.map((o) => o.offer.provider)]);
+    const trust = trustBacked(book.trustDeals, offer);
+    const parties = unique([offer.jobCreator, ...offers.map((o) => o.offer.provider)].map((p) => backingKey(p, trust)));
     const balances = await escrow.read(parties);
     const id = hashRecord(domain, "JobOffer", offer);
     const now = seconds(Date.now());
@@ -194,7 +196,11 @@ export class Matching {
       // For many jobs, their creators first, in one read: a job its creator's escrow cannot back
       // is refused before any offer is evaluated (jobCreatorRejection), so it costs no provider's
       // read. (One job reads its creator with its pick's provider: one round trip, not two.)
-      const all = ids ? (ids.size > 1 ? book.openJobOffersAmong(ids).map((j) => j.offer.jobCreator) : []) : book.openJobCreators();
+      const all = ids
+        ? ids.size > 1
+          ? book.openJobOffersAmong(ids).map((j) => backingKey(j.offer.jobCreator, trustBacked(book.trustDeals, j.offer)))
+          : []
+        : book.openJobCreators();
       const creators = new Map<string, Address>();
       for (const c of all) if (escrow.peek(c) === undefined) creators.set(c.toLowerCase(), c);
       if (creators.size > 0) await this.readEscrow(creators, known);
@@ -281,7 +287,7 @@ const ESCROW_ROUNDS = 6;
 /** What a party not read yet counts as while a round explores: more than any deal locks. */
 const ASSUMED_FUNDED = 2n ** 255n;
 
-/** Escrow balances as far as read (this pass's reads by lowercase address, then the reader's at this block); a party not read yet is noted in `missing` and counts as `unread`. */
+/** Escrow balances, by party and escrow (`backingKey`), as far as read (this pass's reads by lowercase key, then the reader's at this block); a party not read yet is noted in `missing` and counts as `unread`. */
 class Balances extends Map<Address, bigint> {
   private readonly known: ReadonlyMap<string, bigint>;
   private readonly peek: (party: Address) => bigint | undefined;

@@ -11,14 +11,16 @@
 // in memory; any other write to a deal, a rollback, or the time a dropped deal stops counting
 // sends the next read back to SQL.
 import type { StatementSync } from "node:sqlite";
-import type { Address, Hex } from "viem";
-import { toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { isAddressEqual, type Address, type Hex } from "viem";
+import { trustLeaf, trustTermsOf } from "@lily/chain";
+import { trustDealOf, toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import { openDatabase, preparedOnce, transaction, type Database } from "@lily/node-kit";
 import { orderBookMigrations } from "./book/migrations.ts";
 import { intern, OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
 import { readHoldings, readJobState, readUsage, UNOPENED, type Holdings } from "./book/usage.ts";
 import { ACTIVE_DEAL_STATUSES } from "./dealTransitions.ts";
 import { dealLocks } from "./matcher/locks.ts";
+import { backingKey, trustBacked } from "./matcher/backing.ts";
 import { NO_RESOURCES, addResources, resourcesOf } from "./matcher/resources.ts";
 import type { Snapshot } from "./matcher/match.ts";
 import { OfferIndex } from "./matcher/offerIndex.ts";
@@ -51,6 +53,15 @@ const dealColumns: Record<keyof DealPatch, string> = {
   progress: "progress",
 };
 
+export interface OrderBookOptions {
+  /**
+   * The network routes trust deals to LilyTrustDeals: their escrow holds are kept apart from the
+   * LilyDeals ones (matcher/backing.ts) and each is indexed by its leaf and nonce there, so the
+   * contract's batch events find it. Fixed for a book's life: it is the network's.
+   */
+  trustDeals?: boolean;
+}
+
 const json = (v: unknown) => JSON.stringify(toWire(v));
 /** A uint64 expiry as a column JS can read back: past 2^53 seconds is as good as never. */
 const expiry = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
@@ -69,9 +80,18 @@ export class OrderBook {
   /** Bumped by every write that could let a waiting job match (see `generation`). */
   private changes = 0;
 
-  constructor(path: string) {
+  /** Whether trust deals are routed to LilyTrustDeals (the solver's network names it): see `OrderBookOptions`. */
+  private readonly trustEscrow: boolean;
+
+  constructor(path: string, { trustDeals = false }: OrderBookOptions = {}) {
     this.db = openDatabase(path, [...orderBookMigrations]);
     this.sql = preparedOnce(this.db);
+    this.trustEscrow = trustDeals;
+  }
+
+  /** Whether trust deals are routed to LilyTrustDeals, backed by its escrow (OrderBookOptions). */
+  get trustDeals(): boolean {
+    return this.trustEscrow;
   }
 
   close(): void {
@@ -242,8 +262,15 @@ export class OrderBook {
   }
 
   /** The job creators of the open job offers, each once (from its column: no offer parsed). */
+  /** The escrow keys (matcher/backing.ts) of the open job offers' creators: their address, or its trust key for a routed trust job. */
   openJobCreators(): Address[] {
-    return (this.sql("SELECT DISTINCT job_creator FROM job_offers WHERE status = 'open'").all() as { job_creator: Address }[]).map((r) => r.job_creator);
+    if (!this.trustEscrow)
+      return (this.sql("SELECT DISTINCT job_creator FROM job_offers WHERE status = 'open'").all() as { job_creator: Address }[]).map((r) => r.job_creator);
+    const rows = this.sql("SELECT DISTINCT job_creator, json_extract(offer, '$.policy') AS policy FROM job_offers WHERE status = 'open'").all() as {
+      job_creator: Address;
+      policy: number;
+    }[];
+    return [...new Set(rows.map((r) => backingKey(r.job_creator, trustBacked(true, r))))];
   }
 
   hasOpenJobOffers(): boolean {
@@ -348,8 +375,8 @@ export class OrderBook {
 
   addDeal(rec: DealRecord, proposedAtMs: number): void {
     this.sql(
-      `INSERT INTO deals (id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at, status, updated_at, replica_group)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO deals (id, job_offer_id, resource_offer_id, provider, job_creator, terms, module, inputs, proposed_at, status, updated_at, replica_group, trust_leaf, trust_nonce)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       rec.id,
       rec.jobOfferId,
@@ -363,6 +390,7 @@ export class OrderBook {
       rec.status,
       rec.updatedAt,
       rec.group ? json(rec.group) : null,
+      ...(trustBacked(this.trustEscrow, rec.deal) ? routedTrustKeys(rec) : [null, null]),
     );
     this.holdAlso(rec);
   }
@@ -392,9 +420,11 @@ export class OrderBook {
       this.holdings = undefined;
       return;
     }
-    const { provider, jobCreator } = rec.deal;
+    const trust = trustBacked(this.trustEscrow, rec.deal);
+    const provider = backingKey(rec.deal.provider, trust);
+    const jobCreator = backingKey(rec.deal.jobCreator, trust);
     const locks = dealLocks(rec.deal);
-    h.used.set(provider, addResources(h.used.get(provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
+    h.used.set(rec.deal.provider, addResources(h.used.get(rec.deal.provider) ?? NO_RESOURCES, resourcesOf(job.offer)));
     h.held.set(provider, (h.held.get(provider) ?? 0n) + locks.provider);
     h.held.set(jobCreator, (h.held.get(jobCreator) ?? 0n) + locks.jobCreator);
   }
@@ -447,21 +477,41 @@ export class OrderBook {
     );
   }
 
+  /** The followed routed trust deals with this leaf (lowercase), as DealsOpened names them. */
+  trustDealsByLeaf(leaf: Hex): Hex[] {
+    return (this.sql("SELECT id FROM deals WHERE trust_leaf = ?").all(leaf) as { id: Hex }[]).map((r) => r.id);
+  }
+
+  /** The followed routed trust deals of `provider` with this nonce, as DealsSettled and DealsTimedOut name them. */
+  trustDealsByNonce(provider: Address, nonce: bigint): Hex[] {
+    const rows = this.sql("SELECT id, provider FROM deals WHERE trust_nonce = ?").all(nonceColumn(nonce)) as { id: Hex; provider: Address }[];
+    return rows.filter((r) => isAddressEqual(r.provider, provider)).map((r) => r.id);
+  }
+
   // --- matching ---
 
   /** What the book's deals hold now (see book/usage.ts): summed in SQL, nothing parsed, no offer read. */
   /** Of `jobs` only when given (exclusions, latest openBy), else of every open job offer; the sums are kept between reads (see the header). */
   usage(now = Math.floor(Date.now() / 1000), jobs?: readonly Hex[]): Omit<Snapshot, "jobs" | "offers" | "escrow"> {
     const sql = (text: string) => this.sql(text);
-    if (!this.holdings || now < this.holdings.from || now > this.holdings.until) this.holdings = { ...readHoldings(sql, now), from: now };
-    return { used: this.holdings.used, held: this.holdings.held, ...readJobState(sql, jobs) };
+    if (!this.holdings || now < this.holdings.from || now > this.holdings.until) this.holdings = { ...readHoldings(sql, now, this.trustEscrow), from: now };
+    return { used: this.holdings.used, held: this.holdings.held, ...readJobState(sql, jobs), ...(this.trustEscrow && { trustEscrow: true }) };
   }
 
   /** What the matcher needs, read at one instant, with the escrow balances read from the chain (the naive scan's input: every open job, every active offer). */
   /** `now`: unix seconds, the solver's clock (a dropped deal a party signed counts until its openBy). */
   snapshot(escrow: ReadonlyMap<Address, bigint>, now = Math.floor(Date.now() / 1000)): Snapshot {
-    return { ...readUsage((text) => this.sql(text), now), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };
+    return { ...readUsage((text) => this.sql(text), now, this.trustEscrow), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };
   }
+}
+
+/** A trust nonce as its column holds it: 16 lowercase hex digits, the id's top 8 bytes as they are written. */
+const nonceColumn = (nonce: bigint) => `0x${nonce.toString(16).padStart(16, "0")}`;
+
+/** A routed trust deal's leaf and nonce columns: how LilyTrustDeals' events will name it. */
+function routedTrustKeys({ id, deal }: DealRecord): [string, string] {
+  const trustDeal = trustDealOf(id, deal);
+  return [trustLeaf(deal.provider, trustTermsOf(trustDeal)).toLowerCase(), nonceColumn(trustDeal.nonce)];
 }
 
 function followed(row: Row): FollowedDeal {

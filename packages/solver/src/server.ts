@@ -41,7 +41,7 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
   if (chainId !== opts.domain.chainId) {
     throw new LilyError({ code: "CONFIG", field: "rpcUrl", message: `rpcUrl: the chain at ${opts.rpcUrl} has id ${chainId}, not ${opts.domain.chainId}` });
   }
-  const book = new OrderBook(opts.dbPath);
+  const book = new OrderBook(opts.dbPath, { trustDeals: opts.trustDeals !== undefined });
   let hub: { publish(ev: LilyEvent): void; close(): void } | undefined;
   const solver = new Solver(opts, { logger, book, chain, publish: (ev) => hub?.publish(ev) });
   await solver.sweep();

@@ -19,7 +19,7 @@ import {
   type SignedDealProgress,
 } from "@lily/protocol";
 import type { LilyEvent } from "@lily/api";
-import type { LilyClient } from "@lily/chain";
+import { verifyDealSignature, type LilyClient } from "@lily/chain";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
 import type { DealPatch, OrderBook } from "./orderBook.ts";
@@ -59,12 +59,24 @@ export class Solver {
   private readonly publisher: Publisher;
   private readonly matching: Matching;
   private readonly follower: ChainFollower;
+  /** Where deals go on chain (dealRoute.ts): the domain's LilyDeals, and LilyTrustDeals when the chain client names it. */
+  private readonly route: { chainId: number; deals: Address; trustDeals?: Address };
 
   constructor(opts: SolverOptions, deps: SolverDeps) {
     this.opts = opts;
     this.book = deps.book;
     this.logger = deps.logger;
     this.publisher = new Publisher(deps.book, deps.publish, deps.logger);
+    const { trustDeals } = deps.chain.addresses;
+    // REJECT: signatures and escrow must take the same route, or a routed deal's parties sign one form and are backed by the other escrow
+    if ((trustDeals !== undefined) !== deps.book.trustDeals) {
+      throw new LilyError({
+        code: "CONFIG",
+        field: "trustDeals",
+        message: `trustDeals: the chain client ${trustDeals ? `names LilyTrustDeals ${trustDeals}` : "names no LilyTrustDeals"} but the order book was opened ${deps.book.trustDeals ? "with" : "without"} trust deals`,
+      });
+    }
+    this.route = { chainId: opts.domain.chainId, deals: opts.domain.verifyingContract, ...(trustDeals && { trustDeals }) };
     const config: MatchConfig = { filters: defaultFilters, scores: defaultScores, ...deps.matcher, signWindowSeconds: opts.signWindowSeconds };
     this.matching = new Matching({
       book: deps.book,
@@ -158,7 +170,8 @@ export class Solver {
     if (!party)
       throw new LilyError({ code: "BAD_SIGNATURE", field: "signer", message: `signer: ${signer} is neither the job creator nor the provider of deal ${id}` });
     // REJECT: the signature must be by that party over exactly the stored terms, in the form the contract accepts
-    await verifyRecord(this.opts.domain, "Deal", deal, signature, { signer, field: "signature" });
+    // (a routed trust deal's is its TrustDeal under LilyTrustDeals: a Deal-form one could open nothing)
+    await verifyDealSignature(this.route, id, deal, signature, { signer, field: "signature" });
     const current = this.getDeal(id); // re-read: another request may have run during verification
     const key = party === "jobCreator" ? "jobCreatorSignature" : "providerSignature";
     const existing = current[key];

@@ -9,6 +9,7 @@ import type { Address, Hex } from "viem";
 import { cidForBytes, type JobOffer, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 import { JOB_REJECTION, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
 import { cheaperFirst } from "../src/matcher/match.ts";
+import { backingKey } from "../src/matcher/backing.ts";
 import { NOW, addr, id, other, jc, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config, RICH, wasm } from "./matcherFixtures.ts";
 
 const creators = [jc, addr(0xc1), addr(0xc2)];
@@ -513,4 +514,31 @@ test("modules that grow popular once every mask bit is taken take the bits of mo
   );
   assert.equal(modules.filter((m) => index.listed(m).dense).length, 31);
   check();
+});
+
+test("on a trust network (trust jobs backed by LilyTrustDeals' escrow, the others by LilyDeals'), the indexed matcher plans what the naive scan plans", () => {
+  let trustRefusals = 0;
+  let trustDeals = 0;
+  fc.assert(
+    fc.property(arbBook, fc.boolean(), fc.subarray([...creators, addr(1), addr(2), addr(5)], { maxLength: 3 }), (b, fullReasons, trustBroke) => {
+      const { offers, snap } = build(b);
+      // Each party's trust escrow apart from its LilyDeals one (broke in one says nothing of the
+      // other), and the book's holds split between the two.
+      const escrow = new Map(snap.escrow);
+      for (const a of snap.escrow.keys()) escrow.set(backingKey(a, true), trustBroke.includes(a) ? 3n : RICH);
+      const held = new Map<Address, bigint>();
+      b.held.forEach(([a, v], i) => {
+        const key = backingKey(a, i % 2 === 0);
+        held.set(key, (held.get(key) ?? 0n) + v);
+      });
+      const trustSnap: Snapshot = { ...snap, escrow, held, trustEscrow: true };
+      const naive = planMatches({ ...trustSnap, offers }, config, NOW);
+      const indexed = planIndexed(new OfferIndex(offers, new Map()), trustSnap, config, NOW, { fullReasonsUpTo: fullReasons ? Infinity : 0 });
+      for (const r of naive.rejections.values()) for (const why of Object.values(r)) if (why.includes("LilyTrustDeals escrow")) trustRefusals++;
+      trustDeals += naive.proposals.filter((p) => p.terms.policy === 0).length;
+      assertSamePlan(indexed, naive, offers, fullReasons);
+    }),
+    { seed: 0x7a57, numRuns: 300 },
+  );
+  assert.ok(trustRefusals > 0 && trustDeals > 0, `${trustRefusals} refusals naming the trust escrow, ${trustDeals} trust deals`);
 });

@@ -97,4 +97,13 @@ export const orderBookMigrations: readonly string[] = [
   `CREATE INDEX deals_job_offer ON deals (job_offer_id);`,
   // Every pass expires the open job offers past their expiry: found by index, not by reading every open one.
   `CREATE INDEX job_offers_open_expiry ON job_offers (status, expires_at);`,
+  // A routed trust deal as LilyTrustDeals' batch events name it: its leaf (DealsOpened) and its
+  // nonce with its provider (DealsSettled, DealsTimedOut); null for every other deal. Derived from
+  // its terms when proposed, so they are as immutable as the terms.
+  `ALTER TABLE deals ADD COLUMN trust_leaf TEXT;
+   ALTER TABLE deals ADD COLUMN trust_nonce TEXT;
+   CREATE INDEX deals_trust_leaf ON deals (trust_leaf) WHERE trust_leaf IS NOT NULL;
+   CREATE INDEX deals_trust_nonce ON deals (trust_nonce) WHERE trust_nonce IS NOT NULL;
+   CREATE TRIGGER deals_trust_immutable BEFORE UPDATE OF trust_leaf, trust_nonce ON deals
+   BEGIN SELECT RAISE(ABORT, 'deal terms are immutable'); END;`,
 ];

@@ -7,6 +7,7 @@ import type { Address, Hex } from "viem";
 import { ACTIVE_DEAL_STATUSES } from "../dealTransitions.ts";
 import { NO_RESOURCES, addResources, type Resources } from "../matcher/resources.ts";
 import { dealLocks } from "../matcher/locks.ts";
+import { backingKey, trustBacked } from "../matcher/backing.ts";
 import type { Snapshot } from "../matcher/match.ts";
 
 const active = ACTIVE_DEAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -26,10 +27,14 @@ export const OPEN_BY_MARGIN_SECONDS = 5;
 const stillOpenable = (signature: string) =>
   `(d.status = 'rejected' AND d.${signature} IS NOT NULL AND d.on_chain IS NULL AND CAST(json_extract(d.terms, '$.openBy') AS INTEGER) + ${OPEN_BY_MARGIN_SECONDS} >= :now)`;
 
-/** `now`: unix seconds, the solver's clock. */
-export function readUsage(sql: (text: string) => StatementSync, now: number): Pick<Snapshot, "used" | "held" | "excluded" | "lastOpenBy"> {
-  const { used, held } = readHoldings(sql, now);
-  return { used, held, ...readJobState(sql) };
+/** `now`: unix seconds, the solver's clock. `trustEscrow`: trust deals lock from LilyTrustDeals' escrow (see matcher/backing.ts). */
+export function readUsage(
+  sql: (text: string) => StatementSync,
+  now: number,
+  trustEscrow = false,
+): Pick<Snapshot, "used" | "held" | "excluded" | "lastOpenBy" | "trustEscrow"> {
+  const { used, held } = readHoldings(sql, now, trustEscrow);
+  return { used, held, ...readJobState(sql), ...(trustEscrow && { trustEscrow }) };
 }
 
 /** What the parties' deals hold (resources, escrow), at `now`, and until when that stands without a write (a dropped deal someone signed stops counting). */
@@ -40,7 +45,8 @@ export interface Holdings extends Pick<Snapshot, "used" | "held"> {
   until: number;
 }
 
-export function readHoldings(sql: (text: string) => StatementSync, now: number): Holdings {
+/** `held` is keyed per escrow (`backingKey`): a job creator's LilyDeals holds do not reduce its trust backing, nor the reverse. */
+export function readHoldings(sql: (text: string) => StatementSync, now: number, trustEscrow = false): Holdings {
   const used = new Map<Address, Resources>();
   const usage = sql(
     `SELECT d.provider, json_extract(j.offer, '$.cpu') AS cpu, json_extract(j.offer, '$.memoryMb') AS memoryMb,
@@ -68,8 +74,11 @@ export function readHoldings(sql: (text: string) => StatementSync, now: number):
   }[];
   for (const d of unopened) {
     const locks = dealLocks({ price: BigInt(d.price), collateral: BigInt(d.collateral), policy: d.policy, mediationFee: BigInt(d.mediationFee) });
-    if (d.live || d.providerSigned) held.set(d.provider, (held.get(d.provider) ?? 0n) + locks.provider);
-    if (d.live || d.jobCreatorSigned) held.set(d.job_creator, (held.get(d.job_creator) ?? 0n) + locks.jobCreator);
+    const trust = trustBacked(trustEscrow, d);
+    const provider = backingKey(d.provider, trust);
+    const jobCreator = backingKey(d.job_creator, trust);
+    if (d.live || d.providerSigned) held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
+    if (d.live || d.jobCreatorSigned) held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
   }
   const next = sql(
     `SELECT MIN(CAST(json_extract(d.terms, '$.openBy') AS INTEGER)) + ${OPEN_BY_MARGIN_SECONDS} AS until FROM deals d

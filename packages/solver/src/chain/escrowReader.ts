@@ -1,10 +1,12 @@
-// Free escrow balances, read from the LilyDeals contract for the parties a matching pass needs,
+// Free escrow balances, read for the parties a matching pass needs, each from the escrow its key
+// names (matcher/backing.ts: LilyDeals for an address, LilyTrustDeals for its trust key),
 // all at once, and kept for as long as the chain stays at the same block: a balance cannot
 // change without a new block, so the many passes a busy second brings cost one read per party.
 // `sync` checks the block once and `peek` gives a balance already read at it, synchronously, so a
 // matching pass plans with what it knows and reads only the parties it has not met this block.
 import type { Address } from "viem";
-import { escrowBalance, withLilyErrors, type LilyClient } from "@lily/chain";
+import { escrowBalance, trustDealsAddress, withLilyErrors, type LilyClient } from "@lily/chain";
+import { keyParty } from "../matcher/backing.ts";
 
 /** Balance reads in flight at once. */
 const READ_CONCURRENCY = 64;
@@ -21,7 +23,7 @@ export class EscrowReader {
     this.client = client;
   }
 
-  /** Each party's free escrow, in LILY wei, at the chain's latest block. */
+  /** Each party's free escrow in the escrow its key names (`backingKey`), in LILY wei, at the chain's latest block. */
   async read(parties: readonly Address[]): Promise<Map<Address, bigint>> {
     await this.sync();
     const read: bigint[] = [];
@@ -39,7 +41,7 @@ export class EscrowReader {
         const key = account.toLowerCase();
         let balance = cache.get(key);
         if (!balance) {
-          balance = escrowBalance(this.client, { account });
+          balance = this.balanceOf(account);
           cache.set(key, balance);
           balance.then(
             (v) => values.set(key, v),
@@ -49,6 +51,13 @@ export class EscrowReader {
         return balance;
       }),
     );
+  }
+
+  /** One read, of the escrow `key` names: a trust key with no LilyTrustDeals on the client is a CONFIG error, never LilyDeals' balance. */
+  private balanceOf(key: Address): Promise<bigint> {
+    const { account, trust } = keyParty(key);
+    if (!trust) return escrowBalance(this.client, { account });
+    return (async () => escrowBalance(this.client, { account, escrow: trustDealsAddress(this.client.addresses) }))();
   }
 
   /** Move to the chain's latest block (returned): balances read at an earlier one are forgotten. */

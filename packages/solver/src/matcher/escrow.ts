@@ -8,6 +8,7 @@ import type { Address } from "viem";
 import type { Backing, FilterPlugin } from "./filters.ts";
 import type { Holds } from "./match.ts";
 import { jobCreatorLock } from "./locks.ts";
+import { backingKey, trustBacked } from "./backing.ts";
 
 /**
  * One escrow rule, for one party: whether its backing covers what the deal would lock, and why
@@ -18,16 +19,19 @@ interface EscrowRule {
   why(who: string, backing: Backing, lock: bigint): string;
 }
 
+/** "escrow", or the contract's when it is not LilyDeals' ("LilyTrustDeals escrow"). */
+const named = (b: Backing) => (b.escrow === undefined ? "escrow" : `${b.escrow} escrow`);
+
 // REJECT: a party whose free escrow cannot cover what the deal locks could never open it
 const freeCovers: EscrowRule = {
   backs: (b, lock) => b.free >= lock,
-  why: (who, b, lock) => `${who}: escrow ${lily(b.free)} free, the deal would lock ${lily(lock)}`,
+  why: (who, b, lock) => `${who}: ${named(b)} ${lily(b.free)} free, the deal would lock ${lily(lock)}`,
 };
 
 // REJECT: escrow already promised to a party's unopened deals is not promised twice
 const notPromised: EscrowRule = {
   backs: (b, lock) => b.free - b.held >= lock,
-  why: (who, b, lock) => `${who}: escrow ${lily(b.free)} free, ${lily(b.held)} held for unopened deals, the deal would lock ${lily(lock)}`,
+  why: (who, b, lock) => `${who}: ${named(b)} ${lily(b.free)} free, ${lily(b.held)} held for unopened deals, the deal would lock ${lily(lock)}`,
 };
 
 /** The filter of a rule: the job creator's side first, then the provider's (the order the reason names). */
@@ -64,9 +68,12 @@ export function jobCreatorRejection(
   job: JobOffer,
   escrow: Pick<ReadonlyMap<Address, bigint>, "get">,
   held: Pick<Holds, "get">,
+  trustEscrow?: boolean,
 ): string | undefined {
   const lock = jobCreatorLock(job);
-  const backing: Backing = { free: escrow.get(job.jobCreator) ?? 0n, held: held.get(job.jobCreator) ?? 0n };
+  const trust = trustBacked(trustEscrow, job);
+  const key = backingKey(job.jobCreator, trust);
+  const backing: Backing = { free: escrow.get(key) ?? 0n, held: held.get(key) ?? 0n, ...(trust && { escrow: "LilyTrustDeals" }) };
   // Asked in the filters' order, as each pair would be (a lasting reason before the transient one).
   for (const f of filters) {
     const rule = rules.get(f);

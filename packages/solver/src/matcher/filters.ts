@@ -16,6 +16,8 @@ export interface Backing {
   free: bigint;
   /** What its proposed or signed deals, not yet opened, would lock when they open. */
   held: bigint;
+  /** The contract holding it, when not LilyDeals (a routed trust deal's: "LilyTrustDeals"), for the reason to name. */
+  escrow?: string;
 }
 
 export interface MatchContext {

@@ -13,6 +13,7 @@ import type { ScorePlugin } from "./scores.ts";
 import { NO_RESOURCES, addResources, resourcesOf, type Resources } from "./resources.ts";
 import { pickGroup } from "./group.ts";
 import { dealLocks, dealsPerJob } from "./locks.ts";
+import { backingKey, trustBacked } from "./backing.ts";
 
 export { dealsPerJob };
 
@@ -29,6 +30,11 @@ export interface Snapshot {
   escrow: ReadonlyMap<Address, bigint>;
   /** What each party's proposed or signed deals, not yet opened, would lock from its escrow. */
   held: ReadonlyMap<Address, bigint>;
+  /**
+   * Whether trust deals are backed by LilyTrustDeals' escrow (the network names it): then a trust
+   * job's parties are read, held and keyed by `backingKey(party, true)` in `escrow` and `held`.
+   */
+  trustEscrow?: boolean;
   /**
    * Job offer id -> the latest openBy of a deal already proposed for it. A new deal's openBy is
    * later, so re-proposing a pair (a replica group re-matched in the same second) never repeats
@@ -75,6 +81,9 @@ export interface Holds<K = Address, V = bigint> {
 /** A job offer as matching sees it: its id and its terms (the dry run's has no signature). */
 export type JobRef = Pick<JobOfferRecord, "id" | "offer">;
 
+/** How a rejection names the escrow of a routed trust deal (LilyDeals' keeps its plain "escrow"). */
+const TRUST_ESCROW = "LilyTrustDeals";
+
 const NOT_EXCLUDED: Readonly<Record<Address, string>> = Object.freeze({});
 
 /**
@@ -84,7 +93,7 @@ const NOT_EXCLUDED: Readonly<Record<Address, string>> = Object.freeze({});
  */
 export function contextsFor(
   job: JobRef,
-  snapshot: Pick<Snapshot, "excluded" | "escrow">,
+  snapshot: Pick<Snapshot, "excluded" | "escrow" | "trustEscrow">,
   held: Pick<Holds, "get">,
   now: number,
   /** The job's exclusions, when the caller has them already. */
@@ -92,6 +101,20 @@ export function contextsFor(
 ): (offer: ResourceOfferRecord, used: Resources) => MatchContext {
   const at = BigInt(now);
   const escrow = snapshot.escrow;
+  if (trustBacked(snapshot.trustEscrow, job.offer)) {
+    // Only a routed trust job pays for keys: every other job reads its parties by address, as before.
+    const creator = backingKey(job.offer.jobCreator, true);
+    const jobCreator = { free: escrow.get(creator) ?? 0n, held: held.get(creator) ?? 0n, escrow: TRUST_ESCROW };
+    return (offer, used) => {
+      const provider = backingKey(offer.offer.provider, true);
+      return {
+        now: at,
+        used,
+        excluded,
+        escrow: { jobCreator, provider: { free: escrow.get(provider) ?? 0n, held: held.get(provider) ?? 0n, escrow: TRUST_ESCROW } },
+      };
+    };
+  }
   const creator = job.offer.jobCreator;
   const jobCreator = { free: escrow.get(creator) ?? 0n, held: held.get(creator) ?? 0n };
   return (offer, used) => {
@@ -104,7 +127,7 @@ export function contextsFor(
 export function contextFor(
   job: JobRef,
   offer: ResourceOfferRecord,
-  snapshot: Pick<Snapshot, "excluded" | "escrow">,
+  snapshot: Pick<Snapshot, "excluded" | "escrow" | "trustEscrow">,
   used: ReadonlyMap<Address, Resources>,
   held: Pick<Holds, "get">,
   now: number,
@@ -194,7 +217,7 @@ export function proposeGroup(
   plan: Plan,
   job: JobOfferRecord,
   chosen: readonly ResourceOfferRecord[],
-  at: { snapshot: Pick<Snapshot, "lastOpenBy">; config: Pick<MatchConfig, "signWindowSeconds">; now: number; held: Holds },
+  at: { snapshot: Pick<Snapshot, "lastOpenBy" | "trustEscrow">; config: Pick<MatchConfig, "signWindowSeconds">; now: number; held: Holds },
   use: (provider: Address, resources: Resources) => void,
 ): void {
   const { held } = at;
@@ -202,14 +225,17 @@ export function proposeGroup(
   const soonest = BigInt(at.now + at.config.signWindowSeconds);
   const openBy = last !== undefined && last >= soonest ? last + 1n : soonest;
   const group = chosen.length > 1 ? sortedAddresses(chosen.map((o) => o.offer.provider)) : undefined;
+  const trust = trustBacked(at.snapshot.trustEscrow, job.offer);
   for (const offer of chosen) {
     // The records are the offers' refs already (an id and an offer): no copy of each per deal.
     const terms = deriveDeal(job, offer, { openBy, group });
     const { provider, jobCreator } = terms;
     const locks = dealLocks(terms);
     use(provider, resourcesOf(job.offer));
-    held.set(provider, (held.get(provider) ?? 0n) + locks.provider);
-    held.set(jobCreator, (held.get(jobCreator) ?? 0n) + locks.jobCreator);
+    const p = backingKey(provider, trust);
+    const jc = backingKey(jobCreator, trust);
+    held.set(p, (held.get(p) ?? 0n) + locks.provider);
+    held.set(jc, (held.get(jc) ?? 0n) + locks.jobCreator);
     plan.proposals.push(group ? { jobOfferId: job.id, resourceOfferId: offer.id, terms, group } : { jobOfferId: job.id, resourceOfferId: offer.id, terms });
   }
 }

@@ -566,7 +566,7 @@ export function planIndexed(
   const use = lookAhead ? () => {} : (provider: Address, resources: Resources) => index.useMore(provider, resources);
   for (const job of snapshot.jobs) {
     const k = dealsPerJob(job.offer);
-    const unbacked = jobSideFirst ? jobCreatorRejection(config.filters, job.offer, snapshot.escrow, held) : undefined;
+    const unbacked = jobSideFirst ? jobCreatorRejection(config.filters, job.offer, snapshot.escrow, held, snapshot.trustEscrow) : undefined;
     if (unbacked) {
       plan.rejections.set(job.id, { [JOB_REJECTION]: unbacked });
       continue;

@@ -46,7 +46,7 @@ export interface RankingSource {
 
 /** What the ranking reads of a plan: the snapshot, the plan's escrow holds, and what is the same for all its jobs. */
 export interface PlanState {
-  snapshot: Pick<Snapshot, "excluded" | "escrow">;
+  snapshot: Pick<Snapshot, "excluded" | "escrow" | "trustEscrow">;
   held: Pick<Holds, "get">;
   now: number;
   /** Whether `snapshot.excluded` has any job. */
