@@ -6,90 +6,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Hex } from "viem";
-import { cidForBytes, trustDealOf, type DealRecord, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { trustDealOf, type DealRecord } from "@lily/protocol";
 import { trustLeaf, trustTermsOf } from "@lily/chain";
 import { OrderBook, sightingsOf, type ScannedEvent } from "../src/index.ts";
 import { backingKey } from "../src/matcher/backing.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
 
-const hex = (b: string) => `0x${b.repeat(32)}` as Hex;
-const jc = "0x00000000000000000000000000000000000000C1" as const;
-const rp = "0x00000000000000000000000000000000000000A1" as const;
-const wasm = cidForBytes(new TextEncoder().encode("primes.wasm"));
-const sig = `0x${"11".repeat(65)}` as Hex;
-
-const job: JobOfferRecord = {
-  id: hex("01"),
-  signature: sig,
-  status: "open",
-  dealIds: [],
-  rejections: {},
-  createdAt: 1,
-  offer: {
-    jobCreator: jc,
-    module: wasm,
-    inputs: wasm,
-    cpu: 1,
-    memoryMb: 1,
-    gpu: 0,
-    vramMb: 0,
-    maxPrice: 5n,
-    policy: 0,
-    policyParam: 0n,
-    mediationFee: 0n,
-    mediators: [],
-    moduleCreator: "0x0000000000000000000000000000000000000000",
-    royaltyBps: 0,
-    timeoutSeconds: 60n,
-    expiresAt: 2n ** 64n - 1n,
-    nonce: 1n,
-  },
-};
-const offer: ResourceOfferRecord = {
-  id: hex("02"),
-  signature: sig,
-  active: true,
-  createdAt: 1,
-  offer: {
-    provider: rp,
-    cpu: 1,
-    memoryMb: 1,
-    gpu: 0,
-    vramMb: 0,
-    price: 5n,
-    collateral: 1n,
-    modules: [wasm],
-    mediators: [],
-    expiresAt: 2n ** 64n - 1n,
-    nonce: 1n,
-  },
-};
-const deal: DealRecord = {
-  id: hex("03"),
-  jobOfferId: job.id,
-  resourceOfferId: offer.id,
-  module: wasm,
-  inputs: wasm,
-  status: "proposed",
-  updatedAt: 1,
-  deal: {
-    jobCreator: jc,
-    provider: rp,
-    jobOffer: job.id,
-    resourceOffer: offer.id,
-    price: 5n,
-    collateral: 1n,
-    openBy: 40n,
-    deadline: 100n,
-    policy: 0,
-    policyParam: 0n,
-    mediationFee: 0n,
-    mediators: `0x${"00".repeat(32)}`,
-    replicas: `0x${"00".repeat(32)}`,
-    moduleCreator: "0x0000000000000000000000000000000000000000",
-    royaltyBps: 0,
-  },
-};
+import { deal, hex, job, jc, offer, rp } from "./bookRecords.ts";
 
 const replica: DealRecord = {
   ...deal,
