@@ -23,6 +23,7 @@ import {
   mediatorSetHash,
   signRecord,
   trustDealOffers,
+  trustNonceOf,
   type DealMessage,
   type PolicyName,
   type TrustDealMessage,
@@ -176,7 +177,10 @@ try {
       creators.push(c);
     }
     let trustNonce = 0n;
-    const signTrust = async (creator: LilyClient) => {
+    // Nonces in sequence share each provider's state words (128 deals a word); `scattered` takes
+    // them from a hash instead, as the roles do today (trustNonceOf: the deal id's top 64 bits), so
+    // every deal writes a fresh word.
+    const signTrust = async (creator: LilyClient, scattered = false) => {
       const now = (await deployer.publicClient.getBlock()).timestamp;
       const n = ++trustNonce;
       const deal: TrustDealMessage = {
@@ -187,16 +191,16 @@ try {
         collateral: parseEther("2"),
         openBy: now + 3599n,
         deadline: now + 3600n,
-        nonce: n,
+        nonce: scattered ? trustNonceOf(keccak256(toHex(`bench trust deal ${n}`))) : n,
         moduleCreator,
         royaltyBps: 500,
       };
       const sign = (c: LilyClient) => signRecord(c.account!, trustDealDomain(addresses), "TrustDeal", deal);
       return { deal, jobCreatorSig: await sign(creator), providerSig: await sign(provider) };
     };
-    const trustBatch = async (path: string, n: number, sender: LilyClient, creatorOf: (i: number) => LilyClient) => {
+    const trustBatch = async (path: string, n: number, sender: LilyClient, creatorOf: (i: number) => LilyClient, scattered = false) => {
       const signed = [];
-      for (let i = 0; i < n; i++) signed.push(await signTrust(creatorOf(i)));
+      for (let i = 0; i < n; i++) signed.push(await signTrust(creatorOf(i), scattered));
       const items = sender === provider ? signed.map((s) => ({ ...s, providerSig: "0x" as Hex })) : signed;
       const opened = await openTrustDeals(sender, { deals: items });
       if (opened.skipped.length > 0) throw new Error(`${path}: ${opened.skipped.length} items skipped at open`);
@@ -212,6 +216,7 @@ try {
     for (const n of sizes) await trustBatch("trust batch, provider sends", n, provider, () => jc);
     await trustBatch("trust batch, solver sends", Math.max(...sizes), solver, () => jc);
     await trustBatch("trust batch, 100 job creators", Math.max(...sizes), provider, (i) => creators[1 + i]!);
+    for (const n of [1, Math.max(...sizes)]) await trustBatch("trust batch, nonces from deal ids (the roles)", n, provider, () => jc, true);
   }
 
   const total = (r: Row) => r.open + r.settle + (r.finalize ?? 0n);
