@@ -3,9 +3,8 @@
 // deal against) and the transactions that opened and settled it. The contract stores only a state
 // per deal, so the transactions come from its batch events, looked for from a block before the
 // deal could have opened (`fromBlock`), not from the deployment.
-import { encodeEventTopics, formatLog, parseEventLogs, toHex, type Hex, type RpcLog } from "viem";
-import { lilyTrustDealsAbi, locateTrustDeal, routedDealRecord, unpackNonces, withLilyErrors, type TrustBatchLog } from "@lily/chain";
-import { trustDealOf } from "@lily/protocol";
+import type { Hex } from "viem";
+import { locateTrustDeal, routedDealRecord, trustDealEndings, type TrustBatchLog } from "@lily/chain";
 import type { JobCreatorContext } from "./context.ts";
 import type { ChainDeal, SignedDeal } from "./nextStep.ts";
 
@@ -60,14 +59,6 @@ export async function readRoutedDeal(
 
 /** The transaction whose DealsSettled event (this batch and provider) packs the deal's nonce. */
 async function settledIn(ctx: JobCreatorContext, s: SignedDeal, opened: TrustLocation): Promise<Hex | undefined> {
-  const nonce = trustDealOf(s.dealId, s.deal).nonce;
-  const topics = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsSettled", args: { batchNo: opened.batchNo, provider: s.deal.provider } });
-  return withLilyErrors(async () => {
-    const raw = (await ctx.chain.publicClient.request({
-      method: "eth_getLogs",
-      params: [{ address: ctx.chain.addresses.trustDeals!, fromBlock: toHex(opened.blockNumber), toBlock: "latest", topics }],
-    })) as RpcLog[];
-    const logs = parseEventLogs({ abi: lilyTrustDealsAbi, eventName: "DealsSettled", logs: raw.map((l) => formatLog(l)) });
-    return logs.find((log) => unpackNonces(log.args.nonces).includes(nonce))?.transactionHash;
-  });
+  const endings = await trustDealEndings(ctx.chain, { ...s, batchNo: opened.batchNo, fromBlock: opened.blockNumber });
+  return endings.find((e) => e.name === "DealsSettled")?.txHash;
 }

@@ -34,28 +34,9 @@ export interface TrustDealEventsParameters {
 export async function trustDealEvents(client: LilyClient, { dealId, deal, fromBlock }: TrustDealEventsParameters): Promise<TrustDealEvent[]> {
   const opened = await locateTrustDeal(client, { dealId, deal, ...(fromBlock !== undefined && { fromBlock }) });
   if (!opened) return [];
-  const nonce = trustDealOf(dealId, deal).nonce;
+  const endings = await trustDealEndings(client, { dealId, deal, batchNo: opened.batchNo, fromBlock: opened.blockNumber });
   return withLilyErrors(async () => {
-    const topics = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsSettled", args: { batchNo: opened.batchNo, provider: deal.provider } });
-    const timedOut = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsTimedOut" })[0];
-    // Both endings index the batch and the provider the same way: one query for either.
-    const raw = (await client.publicClient.request({
-      method: "eth_getLogs",
-      params: [
-        {
-          address: trustDealsAddress(client.addresses),
-          fromBlock: toHex(opened.blockNumber),
-          toBlock: "latest",
-          topics: [[topics[0]!, timedOut!], ...topics.slice(1)] as never,
-        },
-      ],
-    })) as RpcLog[];
-    const endings = parseEventLogs({ abi: lilyTrustDealsAbi, eventName: ["DealsSettled", "DealsTimedOut"], logs: raw.map((l) => formatLog(l)) })
-      .map((log) => ({ log, nonces: unpackNonces(log.args.nonces) }))
-      .filter(({ nonces }) => nonces.includes(nonce));
-    const receipts = await Promise.all(
-      [opened.txHash, ...endings.map((e) => e.log.transactionHash)].map((hash) => client.publicClient.getTransactionReceipt({ hash })),
-    );
+    const receipts = await Promise.all([opened.txHash, ...endings.map((e) => e.txHash)].map((hash) => client.publicClient.getTransactionReceipt({ hash })));
     const gas = (hash: Hash) => receipts.find((r) => r.transactionHash === hash)!.gasUsed;
     const openedTopic = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsOpened" })[0];
     const openLog = receipts[0]!.logs.find((l) => l.topics[0] === openedTopic);
@@ -69,16 +50,52 @@ export async function trustDealEvents(client: LilyClient, { dealId, deal, fromBl
         gasUsed: gas(opened.txHash),
         batchSize: opened.leaves.length,
       },
-      ...endings.map(({ log, nonces }) => ({
+      ...endings.map((e) => ({ ...e, args: { batchNo: opened.batchNo }, gasUsed: gas(e.txHash) })),
+    ];
+  });
+}
+
+/** How a routed trust deal ended: the DealsSettled or DealsTimedOut events of its batch and provider that pack its nonce. */
+export interface TrustDealEnding {
+  name: "DealsSettled" | "DealsTimedOut";
+  txHash: Hash;
+  blockNumber: bigint;
+  logIndex: number;
+  /** How many deals the call moved. */
+  batchSize: number;
+}
+
+/** The endings of a routed trust deal opened in `batchNo`, searched from `fromBlock` (its opening's block); oldest first. */
+export async function trustDealEndings(
+  client: LilyClient,
+  { dealId, deal, batchNo, fromBlock }: { dealId: Hex; deal: DealMessage; batchNo: bigint; fromBlock: bigint },
+): Promise<TrustDealEnding[]> {
+  const nonce = trustDealOf(dealId, deal).nonce;
+  return withLilyErrors(async () => {
+    const topics = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsSettled", args: { batchNo, provider: deal.provider } });
+    const timedOut = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsTimedOut" })[0];
+    // Both endings index the batch and the provider the same way: one query for either.
+    const raw = (await client.publicClient.request({
+      method: "eth_getLogs",
+      params: [
+        {
+          address: trustDealsAddress(client.addresses),
+          fromBlock: toHex(fromBlock),
+          toBlock: "latest",
+          topics: [[topics[0]!, timedOut!], ...topics.slice(1)] as never,
+        },
+      ],
+    })) as RpcLog[];
+    return parseEventLogs({ abi: lilyTrustDealsAbi, eventName: ["DealsSettled", "DealsTimedOut"], logs: raw.map((l) => formatLog(l)) })
+      .map((log) => ({ log, nonces: unpackNonces(log.args.nonces) }))
+      .filter(({ nonces }) => nonces.includes(nonce))
+      .map(({ log, nonces }) => ({
         name: log.eventName,
-        args: { batchNo: log.args.batchNo },
         txHash: log.transactionHash,
         blockNumber: log.blockNumber,
         logIndex: log.logIndex,
-        gasUsed: gas(log.transactionHash),
         batchSize: nonces.length,
-      })),
-    ];
+      }));
   });
 }
 
