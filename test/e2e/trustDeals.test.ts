@@ -17,8 +17,9 @@ import {
   totalLocked,
   trustDealEvents,
   type LilyClient,
+  type RoutedDeal,
 } from "@lily/chain";
-import { Deal, parse, type DealMessage } from "@lily/protocol";
+import { Deal, parse } from "@lily/protocol";
 import { fundJobCreators, type FundedJobCreator } from "./jobCreators.ts";
 import { lily, startDevnet, until, type Devnet } from "./lilyProcess.ts";
 
@@ -37,8 +38,8 @@ before(async () => {
 });
 after(() => net?.stop());
 
-const settled = (dealId: Hex, deal: DealMessage) => async () => {
-  const { state } = await routedDealRecord(chain, { dealId, deal });
+const settled = (d: RoutedDeal) => async () => {
+  const { state } = await routedDealRecord(chain, d);
   return state === "settled" || state === "timedOut" ? state : undefined;
 };
 
@@ -54,12 +55,13 @@ describe("a devnet with --trust-deals", () => {
     const before = { trust: await escrowBalance(chain, { account: jc, escrow: trustEscrow }), deals: await escrowBalance(chain, { account: jc }) };
     const r = await lily(net.home, ["run", "cowsay@1.0.0", "-i", "message=batched trust", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { jobOfferId: Hex; dealId: Hex; deal: unknown; stdout: string; price: string };
+    const out = JSON.parse(r.stdout) as { jobOfferId: Hex; dealId: Hex; deal: unknown; trustNonce: string; stdout: string; price: string };
     assert.match(out.stdout, /< batched trust >/);
     const deal = parse(Deal, out.deal, "deal");
-    assert.equal(await until("settlement on LilyTrustDeals", settled(out.dealId, deal)), "settled");
+    const routed = { dealId: out.dealId, deal, trustNonce: BigInt(out.trustNonce) };
+    assert.equal(await until("settlement on LilyTrustDeals", settled(routed)), "settled");
     assert.equal(await dealState(chain, { dealId: out.dealId }), "none", "LilyDeals never opened it");
-    const events = await trustDealEvents(chain, { dealId: out.dealId, deal });
+    const events = await trustDealEvents(chain, routed);
     assert.deepEqual(
       events.map((e) => e.name),
       ["DealsOpened", "DealsSettled"],
@@ -92,8 +94,15 @@ describe("a devnet with --trust-deals", () => {
     for (const [k, r] of results.entries()) assert.match(r.stdout, new RegExp(`< trust ${Math.floor(k / 2)}\\.${k % 2} >`));
     // Every deal settles (the provider settles in batches, possibly after delivering).
     for (const r of results) {
-      assert.equal(await until(`settlement of ${r.dealId}`, settled(r.dealId, r.deal)), "settled");
+      assert.equal(await until(`settlement of ${r.dealId}`, settled({ ...r, trustNonce: r.trustNonce })), "settled");
       assert.equal(await dealState(chain, { dealId: r.dealId }), "none");
+    }
+    // Each provider numbered its deals in one sequence: distinct nonces, sharing the contract's state words.
+    for (const provider of new Set(results.map((r) => r.provider))) {
+      const nonces = results.filter((r) => r.provider === provider).map((r) => r.trustNonce!);
+      assert.equal(new Set(nonces).size, nonces.length, `provider ${provider}: one nonce per deal (${nonces.join(", ")})`);
+      const words = new Set(nonces.map((n) => n >> 7n));
+      assert.ok(words.size <= 2, `provider ${provider}: nonces in sequence span at most two state words of 128 (${nonces.join(", ")})`);
     }
     const batches = await openedBatches(start);
     assert.equal(

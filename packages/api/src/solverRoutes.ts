@@ -16,6 +16,7 @@ import {
   hex32,
   signature,
   uint,
+  uint64,
 } from "@lily/protocol";
 import { defineRoutes } from "./route.ts";
 
@@ -88,7 +89,8 @@ export const solverRoutes = defineRoutes({
     method: "POST",
     path: "/v1/deals/:id/signatures",
     params: idParams,
-    body: z.object({ signer: address, signature }),
+    /** `trustNonce`: with the provider's signature on a deal routed to LilyTrustDeals, the nonce it signed under. */
+    body: z.object({ signer: address, signature, trustNonce: uint64.optional() }),
     response: DealRecord,
   },
   /**

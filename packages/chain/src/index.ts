@@ -61,3 +61,4 @@ export * from "./trust/timeOutTrustDeals.ts";
 export * from "./trust/trustDealState.ts";
 export * from "./trust/dealRoute.ts";
 export * from "./trust/trustDealEvents.ts";
+export * from "./trust/trustBatchRoot.ts";

@@ -102,11 +102,13 @@ test("lily jobs show reads a routed trust deal's state and opening batch from Li
   const job = { id: hashRecord(net.domain, "JobOffer", offer), offer };
   const deal = deriveDeal(job, { id: hashRecord(net.domain, "ResourceOffer", resource), offer: resource }, { openBy: now + 600n });
   const dealId = hashRecord(net.domain, "Deal", deal);
-  const jobCreatorSig = await signDealFor(jobCreator, net.addresses, dealId, deal);
-  await openTrustDeals(net.clientFor(provider), { deals: [{ deal: trustDealOf(dealId, deal), jobCreatorSig, providerSig: "0x" }] });
+  // The nonce the provider picked (as a fresh provider database starts its sequence): `jobs show` must find the deal by it.
+  const trustNonce = now << 20n;
+  const jobCreatorSig = await signDealFor(jobCreator, net.addresses, { dealId, deal, trustNonce });
+  await openTrustDeals(net.clientFor(provider), { deals: [{ deal: trustDealOf(deal, trustNonce), jobCreatorSig, providerSig: "0x" }] });
   mkdirSync(join(home, "data", "job-creator"), { recursive: true });
   const journal = sqliteJournal(join(home, "data", "job-creator", "jobs.db"));
-  journal.put({ jobOfferId: job.id, module: "cowsay@1.0.0", offer, signature: "0x11", dealId, deal, stage: "opened", createdAt: Date.now() });
+  journal.put({ jobOfferId: job.id, module: "cowsay@1.0.0", offer, signature: "0x11", dealId, deal, trustNonce, stage: "opened", createdAt: Date.now() });
   journal.close();
   const r = await lilyAsync(home, "jobs", "show", job.id.slice(0, 20));
   assert.equal(r.code, 0, r.stderr);

@@ -85,7 +85,7 @@ export const types = {
     { name: "collateral", type: "uint256" },
     { name: "openBy", type: "uint64" },
     { name: "deadline", type: "uint64" },
-    { name: "nonce", type: "uint64" }, // trustNonceOf(the deal id): one deal per (provider, nonce) opens
+    { name: "nonce", type: "uint64" }, // the provider's next in sequence (trustDealTerms.ts): one deal per (provider, nonce) opens
     { name: "moduleCreator", type: "address" },
     { name: "royaltyBps", type: "uint16" },
   ],

@@ -150,6 +150,12 @@ export const DealRecord = z.object({
   inputs: cid,
   jobCreatorSignature: signature.optional(),
   providerSignature: signature.optional(),
+  /**
+   * A deal routed to LilyTrustDeals: the nonce its provider picked when it signed (trustDealOf), set
+   * with the provider's signature and never changed after. Both signatures are over the TrustDeal
+   * with this nonce.
+   */
+  trustNonce: uint64.optional(),
   status: DealStatus,
   result: SignedResult.optional(),
   openTx: hex32.optional(),

@@ -6,7 +6,7 @@ import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, headBlock, 
 import { cidDigest } from "@lily/protocol";
 import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
-import type { LocalDeal } from "./db.ts";
+import { routedOf, type LocalDeal } from "./db.ts";
 import type { DealView, Step } from "./nextStep.ts";
 import { openGroup, openOne, sendSignature } from "./openSteps.ts";
 import { refusal } from "./refusal.ts";
@@ -192,7 +192,7 @@ async function anyoneMay(ctx: StepContext, local: LocalDeal, what: string, send:
 /** The transaction that opened a deal (and, routed to LilyTrustDeals, its batch), from its opening event. */
 async function openingTx(ctx: StepContext, local: LocalDeal): Promise<{ txHash?: Hex; trustBatchNo?: bigint }> {
   if (onTrustDeals(ctx.chain.addresses, local.deal)) {
-    const found = await locateTrustDeal(ctx.chain, { dealId: local.id, deal: local.deal }).catch(() => undefined);
+    const found = await locateTrustDeal(ctx.chain, routedOf(local)).catch(() => undefined);
     if (!found) return {};
     keepTrustBatch(ctx.chain, found.batchNo, found.leaves);
     return { txHash: found.txHash, trustBatchNo: found.batchNo };

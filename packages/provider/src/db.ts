@@ -9,6 +9,7 @@ import type { StatementSync } from "node:sqlite";
 import { openDatabase, preparedOnce, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
 import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
 import type { Address, Hex } from "viem";
+import type { RoutedDeal } from "@lily/chain";
 import { NO_RESOURCES, type Resources } from "./resources.ts";
 import { leaseMigrations } from "./leases/leaseMigrations.ts";
 
@@ -44,6 +45,11 @@ export interface LocalDeal {
    * (only a hint: checked against the chain's root before each use, see trustBatchOf.ts).
    */
   trustBatchNo?: bigint;
+  /**
+   * A routed trust deal: the nonce this provider signed its TrustDeal under, the next of its own
+   * sequence (nextTrustNonce), kept before the signature leaves so the deal is always signed alike.
+   */
+  trustNonce?: bigint;
   resultCid?: string;
   exitCode?: number;
   /** The module as people name it (name@version) and its executor, from the manifest checked at signing. */
@@ -83,7 +89,17 @@ const migrations = [
   ...leaseMigrations,
   // The blocks a settled deal's record relies on, until checked to be still the chain's (lostBlocks.ts).
   reliedBlocksMigration,
+  // The next nonce for a routed trust deal (a decimal string: a uint64 may not fit SQLite's integers).
+  `CREATE TABLE trust_nonce (id INTEGER PRIMARY KEY CHECK (id = 1), next TEXT NOT NULL)`,
 ];
+
+/**
+ * Where a provider's nonces start when its database has none: the unix second shifted left 20 bits.
+ * A provider whose database was lost so starts above every nonce it used before, unless it had
+ * used more than 2^20 a second since that database began; and each start is a fresh state word
+ * of the contract's state bitmap (2 bits a nonce, 128 nonces a word), which its next 127 deals share.
+ */
+const NONCE_START_SHIFT = 20n;
 
 interface Row {
   id: string;
@@ -104,6 +120,8 @@ type Extra = Pick<
   replicas?: unknown[];
   /** A decimal string: JSON has no bigint. */
   trustBatchNo?: string;
+  /** A decimal string. */
+  trustNonce?: string;
 };
 
 /** What the deals say of the provider's work so far, summed from the database (so it survives restarts). */
@@ -195,6 +213,7 @@ export class ProviderDb {
       executor: d.executor,
       durationMs: d.durationMs,
       trustBatchNo: d.trustBatchNo?.toString(),
+      trustNonce: d.trustNonce?.toString(),
     };
     this.prepare(
       `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, extra, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -211,6 +230,27 @@ export class ProviderDb {
       JSON.stringify(extra),
       Date.now(),
     );
+  }
+
+  /**
+   * Give a routed trust deal the next nonce of this provider's sequence and store it, in one
+   * transaction: a nonce is never given twice, even across a crash (one lost to a crash is skipped).
+   * `nowSeconds` starts the sequence of a database that has none (NONCE_START_SHIFT).
+   */
+  withNextTrustNonce(d: LocalDeal, nowSeconds: number): LocalDeal {
+    return transaction(this.db, () => {
+      const numbered = { ...d, trustNonce: this.takeTrustNonce(nowSeconds) };
+      this.put(numbered);
+      return numbered;
+    });
+  }
+
+  /** Take the next nonce of the sequence (kept as taken at once); withNextTrustNonce is how a deal gets one. */
+  takeTrustNonce(nowSeconds: number): bigint {
+    const row = this.prepare("SELECT next FROM trust_nonce WHERE id = 1").get() as { next: string } | undefined;
+    const nonce = row ? BigInt(row.next) : BigInt(nowSeconds) << NONCE_START_SHIFT;
+    this.prepare("INSERT INTO trust_nonce (id, next) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET next = excluded.next").run((nonce + 1n).toString());
+    return nonce;
   }
 
   /** Deals this provider still follows: signed and waiting to open, owing a result, or awaiting settlement. */
@@ -312,6 +352,7 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
     ...(extra.openRefused !== undefined && { openRefused: extra.openRefused }),
     ...(extra.jobCreatorSig !== undefined && { jobCreatorSig: extra.jobCreatorSig }),
     ...(extra.trustBatchNo !== undefined && { trustBatchNo: BigInt(extra.trustBatchNo) }),
+    ...(extra.trustNonce !== undefined && { trustNonce: BigInt(extra.trustNonce) }),
     ...(r.result_cid !== null && { resultCid: r.result_cid }),
     ...(extra.exitCode !== undefined && { exitCode: extra.exitCode }),
     ...(extra.moduleRef !== undefined && { moduleRef: extra.moduleRef }),
@@ -321,4 +362,9 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
     ...(extra.reported !== undefined && { reported: extra.reported }),
     ...(r.error !== null && { error: r.error }),
   };
+}
+
+/** The deal as @lily/chain's route functions take it (dealRoute.ts). */
+export function routedOf(d: Pick<LocalDeal, "id" | "deal" | "trustNonce">): RoutedDeal {
+  return { dealId: d.id, deal: d.deal, trustNonce: d.trustNonce };
 }

@@ -8,7 +8,7 @@ import { isAddressEqual, type Hex } from "viem";
 import { dealState, routedDealRecord, type LilyClient } from "@lily/chain";
 import { Policy, hashRecord, type DealRecord, type Domain } from "@lily/protocol";
 import type { Client, SolverRoutes } from "@lily/api";
-import type { LocalDeal, ProviderDb } from "./db.ts";
+import { routedOf, type LocalDeal, type ProviderDb } from "./db.ts";
 import type { DealView, ReplicaView } from "./nextStep.ts";
 
 export interface ObserveContext {
@@ -22,7 +22,7 @@ export interface ObserveContext {
 
 /** The view of one followed deal at `now` (unix seconds); `record` is the solver's, if it listed one. */
 export async function observe(ctx: ObserveContext, local: LocalDeal, record: DealRecord | undefined, now: number): Promise<DealView> {
-  const onChain = await routedDealRecord(ctx.chain, { dealId: local.id, deal: local.deal });
+  const onChain = await routedDealRecord(ctx.chain, routedOf(local));
   const view: DealView = {
     local,
     chain: { state: onChain.state, committedAt: onChain.committedAt, challengedAt: onChain.challengedAt },

@@ -6,20 +6,32 @@
 // to the solver, but ends nothing: the deal stays followed until its openBy, and if anyone opens
 // it by then the provider runs it. `DealsAlreadyOpened` only means the chain is to be looked at.
 import type { Hex } from "viem";
-import { openReplicas, signDealFor, verifyDealSignature } from "@lily/chain";
+import { onTrustDeals, openReplicas, signDealFor, verifyDealSignature } from "@lily/chain";
 import { isLilyError, verifyRecord, type DealMessage } from "@lily/protocol";
-import type { LocalDeal } from "./db.ts";
+import { routedOf, type LocalDeal } from "./db.ts";
 import { refusal } from "./refusal.ts";
 import { chainBatchesOf, type TrustBatchRef } from "./batch/chainBatches.ts";
 import { keepTrustBatch } from "./batch/trustBatchOf.ts";
 import { reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
 
-/** Send this provider's signature over the deal to the solver (again: ECDSA signing is deterministic). */
+/**
+ * Send this provider's signature over the deal to the solver (again: ECDSA signing is
+ * deterministic). A routed trust deal is first given its nonce, stored before anything is signed,
+ * so every signature this provider sends for it is over the same TrustDeal.
+ */
 export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise<void> {
-  const signature = await signDealFor(ctx.account, ctx.chain.addresses, local.id, local.deal);
-  await ctx.solver.signDeal({ params: { id: local.id }, body: { signer: ctx.account.address, signature } });
-  ctx.logger.info("deal signed", { deal: local.id, jobCreator: local.deal.jobCreator, price: local.deal.price });
+  const numbered =
+    onTrustDeals(ctx.chain.addresses, local.deal) && local.trustNonce === undefined ? ctx.db.withNextTrustNonce(local, Math.floor(ctx.clock() / 1000)) : local;
+  const signature = await signDealFor(ctx.account, ctx.chain.addresses, routedOf(numbered));
+  const trustNonce = numbered.trustNonce;
+  await ctx.solver.signDeal({ params: { id: local.id }, body: { signer: ctx.account.address, signature, ...(trustNonce !== undefined && { trustNonce }) } });
+  ctx.logger.info("deal signed", {
+    deal: local.id,
+    jobCreator: local.deal.jobCreator,
+    price: local.deal.price,
+    ...(trustNonce !== undefined && { trustNonce }),
+  });
 }
 
 /**
@@ -30,9 +42,9 @@ export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise
 export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig: Hex): Promise<LocalDeal | undefined> {
   try {
     // REJECT: the job creator's signature must be one the contract accepts, over exactly these terms
-    await verifyDealSignature(ctx.chain.addresses, local.id, local.deal, jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
-    const providerSig = await signDealFor(ctx.account, ctx.chain.addresses, local.id, local.deal);
-    const { txHash, batchSize, trust } = await chainBatchesOf(ctx.chain).open({ deal: local.deal, jobCreatorSig, providerSig });
+    await verifyDealSignature(ctx.chain.addresses, routedOf(local), jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
+    const providerSig = await signDealFor(ctx.account, ctx.chain.addresses, routedOf(local));
+    const { txHash, batchSize, trust } = await chainBatchesOf(ctx.chain).open({ deal: local.deal, trustNonce: local.trustNonce, jobCreatorSig, providerSig });
     return opened(ctx, { ...local, jobCreatorSig, ...(trust && { trustBatchNo: trust.batchNo }) }, txHash, batchSize, trust);
   } catch (e) {
     return openFailed(ctx, local, e);

@@ -115,7 +115,8 @@ async function withParties(net: LocalNetwork): Promise<Network> {
       return Promise.all(job.dealIds.map((id) => solver.getDeal({ params: { id } })));
     },
     async signAsJobCreator(deal) {
-      const signature = await signDealFor(jobCreator.account!, net.addresses, deal.id, deal.deal);
+      // A routed deal is signed under the nonce its provider posted with its own signature.
+      const signature = await signDealFor(jobCreator.account!, net.addresses, { dealId: deal.id, deal: deal.deal, trustNonce: deal.trustNonce });
       await solver.signDeal({ params: { id: deal.id }, body: { signer: jobCreator.account!.address, signature } });
       return signature;
     },

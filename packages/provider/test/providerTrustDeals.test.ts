@@ -9,11 +9,23 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { decodeFunctionData, isAddressEqual, parseEther, type Hex } from "viem";
-import { dealState, devAccounts, lilyDealsAbi, lilyTrustDealsAbi, openTrustDeals, signDealFor, trustDealState, type LilyClient } from "@lily/chain";
+import {
+  dealState,
+  devAccounts,
+  lilyDealsAbi,
+  lilyTrustDealsAbi,
+  openTrustDeals,
+  routedTrustDeal,
+  signDealFor,
+  trustDealState,
+  verifyDealSignature,
+  type LilyClient,
+} from "@lily/chain";
 import { createClient, solverRoutes } from "@lily/api";
 import { createWasmExecutor } from "@lily/executor";
-import { Policy, trustDealOf, type DealRecord } from "@lily/protocol";
+import { Policy, type DealRecord } from "@lily/protocol";
 import { chainBatchesOf } from "../src/batch/chainBatches.ts";
+import { routedOf } from "../src/db.ts";
 import { honestStrategy, type ProviderStrategy } from "../src/strategy.ts";
 import type { RunningProvider } from "../src/provider.ts";
 import { PRICE, eventually, startNetwork, type Network } from "./network.ts";
@@ -43,7 +55,11 @@ const statusOf = (p: RunningProvider, id: Hex, status: string) =>
   eventually(`deal ${id.slice(0, 10)} ${status}`, () => local(p, id)?.status === status, 60_000).catch((e) => {
     throw new Error(`${e.message} (it is ${local(p, id)?.status}: ${local(p, id)?.error ?? local(p, id)?.openRefused ?? ""})`);
   });
-const trustState = (net: Network, d: DealRecord) => trustDealState(net.deployer, { provider: d.deal.provider, nonce: trustDealOf(d.id, d.deal).nonce });
+/** The deal's state on LilyTrustDeals, under the nonce its provider posted with its signature. */
+const trustState = (net: Network, d: DealRecord) => {
+  assert.notEqual(d.trustNonce, undefined, `deal ${d.id.slice(0, 10)} has a trust nonce`);
+  return trustDealState(net.deployer, { provider: d.deal.provider, nonce: d.trustNonce! });
+};
 
 /** Every transaction `from` sent in blocks [fromBlock, head], as contract:function. */
 async function callsBy(net: Network, from: LilyClient, fromBlock: bigint): Promise<string[]> {
@@ -99,6 +115,7 @@ const rpcOf =
 test(`${JOBS} trust jobs at once open in LilyTrustDeals batches and settle in one call per batch; the provider is paid in the trust escrow`, async (t) => {
   const net = await trustNetwork(t);
   const p = net.providers[0]!;
+  const startedAt = BigInt(Math.floor(Date.now() / 1000));
   const provider = await net.startProvider(p, {
     opts: { resources: { cpu: JOBS, memoryMb: 64 * JOBS, gpu: 0, vramMb: 0 } },
     deps: { strategy: togetherStrategy(JOBS) },
@@ -112,6 +129,20 @@ test(`${JOBS} trust jobs at once open in LilyTrustDeals batches and settle in on
     net,
     jobs.map((j) => j.id),
   );
+  // Numbered in sequence from a fresh database's start (the second it first signed, shifted 20 bits),
+  // and each signature the solver holds is over the TrustDeal under the deal's own nonce.
+  const nonces = deals.map((d) => d.trustNonce!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  assert.deepEqual(
+    nonces,
+    nonces.map((_, i) => nonces[0]! + BigInt(i)),
+    "consecutive nonces",
+  );
+  const startSecond = nonces[0]! >> 20n;
+  assert.ok(startSecond >= startedAt && startSecond <= BigInt(Math.floor(Date.now() / 1000)), `the sequence starts at a second of this run: ${startSecond}`);
+  for (const d of deals) {
+    assert.equal(local(provider, d.id)!.trustNonce, d.trustNonce, "the nonce posted is the one kept");
+    await verifyDealSignature(net.addresses, routedOf(d), d.providerSignature!, { signer: p.account!.address, field: "providerSignature" });
+  }
   await Promise.all(deals.map((d) => net.signAsJobCreator(d)));
   for (const d of deals) await statusOf(provider, d.id, "settled");
 
@@ -152,7 +183,7 @@ test("a deal the job creator opened itself (both signatures) while its provider 
   // The job creator, after its grace, opens the deal itself as sender (its own signature left out).
   const before = await net.ledger(net.addresses.trustDeals!);
   const opened = await openTrustDeals(net.jobCreator, {
-    deals: [{ deal: trustDealOf(deal!.id, deal!.deal), jobCreatorSig: "0x", providerSig: deal!.providerSignature! }],
+    deals: [{ deal: routedTrustDeal(routedOf(deal!)), jobCreatorSig: "0x", providerSig: deal!.providerSignature! }],
   });
   assert.deepEqual(opened.skipped, []);
 
@@ -186,6 +217,10 @@ test("a provider restarted between opening and settling (a new process on the sa
   await eventually("a run attempted", () => attempts > 0);
   const batchNo = local(first, deal!.id)!.trustBatchNo;
   assert.notEqual(batchNo, undefined, "the batch it opened in is in the database");
+  // Opened through the batch path under the nonce the provider keeps for it (and posted to the solver).
+  const kept = local(first, deal!.id)!.trustNonce;
+  assert.equal(kept, deal!.trustNonce);
+  assert.equal(await trustDealState(net.deployer, { provider: p.account!.address, nonce: kept! }), "open");
   await first.close();
 
   // A new process: a new chain client (nothing in memory), the same database.
@@ -208,7 +243,9 @@ test("a non-trust deal on a trust network still opens and commits on LilyDeals",
   await net.signAsJobCreator(deal!);
   await statusOf(provider, deal!.id, "committed");
   assert.equal(await dealState(net.deployer, { dealId: deal!.id }), "committed");
-  assert.equal(await trustState(net, deal!), "none");
+  // Never routed to LilyTrustDeals: it took none of the provider's nonces.
+  assert.equal(deal!.trustNonce, undefined);
+  assert.equal(local(provider, deal!.id)!.trustNonce, undefined);
   assert.deepEqual(await callsBy(net, p, fromBlock), ["LilyDeals:openDeal", "LilyDeals:commitResult"]);
 });
 
@@ -229,7 +266,7 @@ test("a job creator signature over another deal (another nonce) handed to the pr
   const fromBlock = (await net.deployer.publicClient.getBlockNumber()) + 1n;
   const before = await net.ledger(net.addresses.trustDeals!);
   const [victim, other] = await signedByProvider(net, [(await net.postJob()).id, (await net.postJob()).id]);
-  forged = { id: victim!.id, signature: await signDealFor(net.jobCreator.account!, net.addresses, other!.id, other!.deal) };
+  forged = { id: victim!.id, signature: await signDealFor(net.jobCreator.account!, net.addresses, routedOf(other!)) };
   await net.signAsJobCreator(victim!);
 
   const refused = await eventually("the opening refused", () => local(provider, victim!.id)?.openRefused, 60_000);
@@ -286,7 +323,7 @@ test("an opening the chain node lost is opened again in a new batch, and the dea
   assert.equal(await trustState(net, deal!), "none");
   // Another batch takes the lost batch's number before the provider opens its deal again.
   const other = (await signedByProvider(net, [(await net.postJob()).id]))[0]!;
-  await openTrustDeals(net.jobCreator, { deals: [{ deal: trustDealOf(other.id, other.deal), jobCreatorSig: "0x", providerSig: other.providerSignature! }] });
+  await openTrustDeals(net.jobCreator, { deals: [{ deal: routedTrustDeal(routedOf(other)), jobCreatorSig: "0x", providerSig: other.providerSignature! }] });
   release();
 
   await statusOf(provider, deal!.id, "settled");

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { keccak256, parseEther, toHex, type Hex } from "viem";
-import { Policy, trustDealOf, type DealMessage } from "@lily/protocol";
+import { Policy, type DealMessage } from "@lily/protocol";
 import {
   createLilyClient,
   dealId,
@@ -15,6 +15,7 @@ import {
   fundAccount,
   escrowBalance,
   openTrustDeals,
+  routedTrustDeal,
   signDealFor,
   trustDealState,
   trustLeaf,
@@ -27,7 +28,7 @@ import { startTrustChain } from "../../chain/test/trustChain.ts";
 import { createChainBatches, type ChainBatches } from "../src/batch/chainBatches.ts";
 import { refusal } from "../src/refusal.ts";
 import { keepTrustBatch, trustBatchOf } from "../src/batch/trustBatchOf.ts";
-import type { LocalDeal } from "../src/db.ts";
+import { routedOf, type LocalDeal } from "../src/db.ts";
 import { NO_RESOURCES } from "../src/resources.ts";
 
 const PRICE = parseEther("1");
@@ -40,6 +41,8 @@ let provider: LilyClient;
 let stranger: LilyClient;
 let batches: ChainBatches;
 let serial = 0;
+/** The provider's nonces, in sequence as it takes them (ProviderDb.withNextTrustNonce). */
+let nextNonce = 1_000n;
 
 before(async () => {
   const chain = await startTrustChain();
@@ -54,11 +57,14 @@ before(async () => {
 });
 after(() => anvil?.stop());
 
-/** A negotiated deal between the two parties, signed by the job creator in its routed form. */
+/**
+ * A negotiated deal between the two parties, given the provider's next nonce and signed by both in
+ * its routed form (a deal signed as a Deal leaves the nonce out; it is kept to show nothing opened under it).
+ */
 async function signedDeal(
   policy: number = Policy.trust,
   route: Omit<LilyAddresses, "trustDeals"> = addresses,
-): Promise<{ id: Hex; deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }> {
+): Promise<{ id: Hex; deal: DealMessage; trustNonce: bigint; jobCreatorSig: Hex; providerSig: Hex }> {
   const now = (await provider.publicClient.getBlock()).timestamp;
   const zero = `0x${"0".repeat(64)}` as Hex;
   const deal: DealMessage = {
@@ -78,17 +84,19 @@ async function signedDeal(
     moduleCreator: stranger.account!.address,
     royaltyBps: 0,
   };
-  const id = dealId(route, deal);
-  const jobCreatorSig = await signDealFor(jobCreator.account!, route, id, deal);
-  const providerSig = await signDealFor(provider.account!, route, id, deal);
-  return { id, deal, jobCreatorSig, providerSig };
+  const routed = { dealId: dealId(route, deal), deal, trustNonce: nextNonce++ };
+  const jobCreatorSig = await signDealFor(jobCreator.account!, route, routed);
+  const providerSig = await signDealFor(provider.account!, route, routed);
+  return { id: routed.dealId, deal, trustNonce: routed.trustNonce, jobCreatorSig, providerSig };
 }
 
-const stateOf = (d: { id: Hex; deal: DealMessage }) => trustDealState(provider, { provider: d.deal.provider, nonce: trustDealOf(d.id, d.deal).nonce });
+type Numbered = { id: Hex; deal: DealMessage; trustNonce: bigint };
+const stateOf = (d: Numbered) => trustDealState(provider, { provider: d.deal.provider, nonce: d.trustNonce });
 const trustEscrow = (c: LilyClient) => escrowBalance(provider, { account: c.account!.address, escrow: addresses.trustDeals! });
-const local = (d: { id: Hex; deal: DealMessage }, trustBatchNo?: bigint): LocalDeal => ({
+const local = (d: Numbered, trustBatchNo?: bigint): LocalDeal => ({
   id: d.id,
   deal: d.deal,
+  trustNonce: d.trustNonce,
   module: "m",
   inputs: "i",
   needs: NO_RESOURCES,
@@ -117,7 +125,7 @@ describe("the provider's routed trust deals", () => {
 
   test("a deal the job creator opened first fails alone as DealsAlreadyOpened (the chain is to be looked at); the rest open", async () => {
     const [taken, a] = await Promise.all([signedDeal(), signedDeal()]);
-    await openTrustDeals(jobCreator, { deals: [{ deal: trustDealOf(taken!.id, taken!.deal), jobCreatorSig: "0x", providerSig: taken!.providerSig }] });
+    await openTrustDeals(jobCreator, { deals: [{ deal: routedTrustDeal(routedOf(taken!)), jobCreatorSig: "0x", providerSig: taken!.providerSig }] });
     const [t, ok] = await Promise.allSettled([batches.open(taken!), batches.open(a!)]);
     assert.equal(t.status, "rejected");
     assert.equal(refusal((t as PromiseRejectedResult).reason), "DealsAlreadyOpened");
@@ -145,7 +153,7 @@ describe("the provider's routed trust deals", () => {
     const callsBefore = batches.calls.settle.length;
     const paidBefore = await trustEscrow(provider);
     const items = [...first.map((d, i) => ({ d, batch: firstSent[i]!.trust! })), ...second.map((d, i) => ({ d, batch: secondSent[i]!.trust! }))];
-    const settled = await Promise.all(items.map(({ d, batch }) => batches.settle({ id: d.id, deal: d.deal, trustBatchNo: batch.batchNo })));
+    const settled = await Promise.all(items.map(({ d, batch }) => batches.settle({ ...local(d), trustBatchNo: batch.batchNo })));
     assert.deepEqual(
       settled.map((s) => s.trustBatchNo),
       items.map((i) => i.batch.batchNo),
@@ -156,7 +164,7 @@ describe("the provider's routed trust deals", () => {
     for (const { d } of items) assert.equal(await stateOf(d), "settled");
     // Price and collateral back for each, exactly once.
     assert.equal(await trustEscrow(provider), paidBefore + 4n * (PRICE + COLLATERAL));
-    const again = await batches.settle({ id: first[0]!.id, deal: first[0]!.deal, trustBatchNo: firstSent[0]!.trust!.batchNo }).catch((e) => e);
+    const again = await batches.settle(local(first[0]!, firstSent[0]!.trust!.batchNo)).catch((e) => e);
     assert.equal(refusal(again), "DealsNotOpen");
     assert.equal(await trustEscrow(provider), paidBefore + 4n * (PRICE + COLLATERAL));
   });
@@ -188,13 +196,13 @@ describe("the provider's routed trust deals", () => {
     const [a, b] = await Promise.all([signedDeal(), signedDeal()]);
     const sentA = await batches.open(a!);
     const sentB = await batches.open(b!);
-    const r = await batches.settle({ id: a!.id, deal: a!.deal, trustBatchNo: sentB.trust!.batchNo });
+    const r = await batches.settle(local(a!, sentB.trust!.batchNo));
     assert.equal(r.settled, true);
     assert.equal(r.trustBatchNo, sentA.trust!.batchNo);
     assert.equal(await stateOf(a!), "settled");
     // Never opened: nothing to prove against, and not a refusal (the next pass looks again).
     const unopened = await signedDeal();
-    const never = await batches.settle({ id: unopened.id, deal: unopened.deal }).catch((e) => e);
+    const never = await batches.settle(local(unopened)).catch((e) => e);
     assert.equal(never.code, "NOT_FOUND");
     assert.equal(refusal(never), undefined);
   });
@@ -211,7 +219,7 @@ describe("the provider's routed trust deals", () => {
     const moved = await trustBatchOf(restarted, local(a!, sentB.trust!.batchNo));
     assert.deepEqual(moved, sentA.trust);
     // Leaves kept from a receipt whose blocks the chain lost: they hold the leaf, but not the chain's root for that number.
-    const leafA = trustLeaf(a!.deal.provider, trustTermsOf(trustDealOf(a!.id, a!.deal)));
+    const leafA = trustLeaf(a!.deal.provider, trustTermsOf(routedTrustDeal(routedOf(a!))));
     keepTrustBatch(restarted, sentB.trust!.batchNo, [leafA, sentB.trust!.leaves[0]!]);
     assert.deepEqual(await trustBatchOf(restarted, local(a!, sentB.trust!.batchNo)), sentA.trust);
     // No number kept (opened by another party): found by its leaf.

@@ -87,7 +87,7 @@ export async function applyStep(a: ApplyContext, step: Step): Promise<JobResult 
         if (onTrustDeals(ctx.chain.addresses, deal)) {
           // Skipped items (already timed out by someone else, clock not past yet) are left to the next pass's read.
           const dealId = dealIdOf(ctx, deal);
-          const done = await timeOutRouted(ctx, { dealId, deal }, a.memory.routed).catch(unlessSettledElsewhere);
+          const done = await timeOutRouted(ctx, { dealId, deal, trustNonce: entry.trustNonce }, a.memory.routed).catch(unlessSettledElsewhere);
           if (done) progress({ stage: "timed-out", dealId });
           continue;
         }
@@ -117,8 +117,10 @@ export async function applyStep(a: ApplyContext, step: Step): Promise<JobResult 
 /** Open the signed deal (or the whole group) ourselves: every signature is there and no provider did. */
 async function openSigned(a: ApplyContext, deals: Extract<Step, { do: "open" }>["deals"]): Promise<void> {
   // A routed trust deal is one deal (trust never replicates), opened on LilyTrustDeals.
-  if (a.k === 1 && onTrustDeals(a.ctx.chain.addresses, deals[0]!.deal)) return openRouted(a.ctx, deals[0]!);
-  const withOurs = await Promise.all(deals.map(async (d) => ({ ...d, jobCreatorSig: await a.ctx.signDeal(dealIdOf(a.ctx, d.deal), d.deal) })));
+  if (a.k === 1 && onTrustDeals(a.ctx.chain.addresses, deals[0]!.deal)) return openRouted(a.ctx, { ...deals[0]!, trustNonce: a.entry.trustNonce });
+  const withOurs = await Promise.all(
+    deals.map(async (d) => ({ ...d, jobCreatorSig: await a.ctx.signDeal({ dealId: dealIdOf(a.ctx, d.deal), deal: d.deal, trustNonce: undefined }) })),
+  );
   if (a.k === 1) await openDeal(a.ctx.chain, withOurs[0]!);
   else await openReplicas(a.ctx.chain, { replicas: withOurs });
 }

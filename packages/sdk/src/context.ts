@@ -1,10 +1,11 @@
 // Everything a job creator's calls share: its options, clients for the chain, the solver and the
 // store, the EIP-712 domain, and its journal. Deals are signed in the form their contract takes
-// (dealRoute: a trust deal on a network with LilyTrustDeals as its TrustDeal), so signing needs the deal's id.
+// (dealRoute: a trust deal on a network with LilyTrustDeals as its TrustDeal, under its provider's nonce),
+// so signing needs the deal's id and that nonce.
 import type { Hex } from "viem";
 import { solverSet, type Client, type SolverRoutes } from "@lily/api";
-import { addressesOf, createLilyClient, signDealFor, type LilyClient } from "@lily/chain";
-import type { Deal, Domain } from "@lily/protocol";
+import { addressesOf, createLilyClient, signDealFor, type LilyClient, type RoutedDeal } from "@lily/chain";
+import type { Domain } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
 import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
 import { defaultSubmit } from "./options.ts";
@@ -18,8 +19,8 @@ export interface JobCreatorContext {
   solver: Client<SolverRoutes>;
   store: StoreClient;
   journal: JobJournal;
-  /** The job creator's signature over the deal in its contract's form (the Deal, or its TrustDeal). */
-  signDeal(dealId: Hex, deal: Deal): Promise<Hex>;
+  /** The job creator's signature over the deal in the form its contract takes (`trustNonce`: a routed deal's, its provider's pick). */
+  signDeal(d: RoutedDeal): Promise<Hex>;
 }
 
 export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreatorContext {
@@ -33,6 +34,6 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
     solver: solverSet(opts.solverUrls?.length ? opts.solverUrls : [opts.solverUrl]),
     store: new StoreClient(opts.storeUrl),
     journal: deps.journal ?? memoryJournal(),
-    signDeal: (dealId, deal) => signDealFor(opts.account, chain.addresses, dealId, deal),
+    signDeal: (d) => signDealFor(opts.account, chain.addresses, d),
   };
 }

@@ -15,6 +15,8 @@ export interface JobResult {
   jobOfferId: Hex;
   dealId: Hex;
   deal: Deal;
+  /** A deal routed to LilyTrustDeals: the nonce it opened under there (its provider's pick). */
+  trustNonce?: bigint;
   provider: Hex;
   price: bigint;
   resultCid: string;
@@ -45,6 +47,7 @@ export async function deliverResult(ctx: JobCreatorContext, entry: JobEntry, d: 
     jobOfferId: entry.jobOfferId,
     dealId: d.dealId,
     deal: d.deal,
+    ...(entry.trustNonce !== undefined && entry.dealId === d.dealId && { trustNonce: entry.trustNonce }),
     provider: d.deal.provider,
     price: d.price,
     resultCid: d.resultCid,

@@ -4,6 +4,7 @@
 // only once the chain's clock is past the previous deal's openBy with the deal unopened.
 import type { Hex } from "viem";
 import type { Deal, JobOffer } from "@lily/protocol";
+import type { SignedDeal } from "./nextStep.ts";
 
 /**
  * committed: a result is on chain and the policy has not settled it yet (window, audit, mediation).
@@ -34,11 +35,20 @@ export interface JobEntry {
    * searched for its opening from there (that contract stores no opening per deal).
    */
   trustFromBlock?: number;
+  /** The job's deal routed to LilyTrustDeals: the nonce its provider picked and both parties signed under. */
+  trustNonce?: bigint;
   stage: JobStage;
   resultCid?: string;
   outDir?: string;
   error?: string;
   createdAt: number;
+}
+
+/** The deals the journal says this job creator signed, in journal order. */
+export function signedDeals(entry: JobEntry): SignedDeal[] {
+  // Replicas never open on LilyTrustDeals (trust does not replicate): no nonce.
+  if (entry.replicas) return entry.replicas.map((r) => ({ ...r, trustNonce: undefined }));
+  return entry.dealId && entry.deal ? [{ dealId: entry.dealId, deal: entry.deal, trustNonce: entry.trustNonce }] : [];
 }
 
 export interface JobJournal {

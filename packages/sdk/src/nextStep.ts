@@ -10,6 +10,8 @@ import { LilyError, cidFromDigest, type DealMessage, type DealRecord, type JobOf
 export interface SignedDeal {
   dealId: Hex;
   deal: DealMessage;
+  /** A deal routed to LilyTrustDeals: the nonce its provider signed under, which the job creator signed too. */
+  trustNonce: bigint | undefined;
 }
 
 /** What the chain says of one signed deal. */
@@ -144,6 +146,9 @@ function following(v: JobView): Step {
   const states = v.signed.map((s) => v.chain.deals[s.dealId]);
   if (states.some((s) => s === undefined)) return { do: "wait", for: "the chain" };
   const chain = states as ChainDeal[];
+  // A routed deal's state is its (provider, nonce)'s, which a twin under the same nonce may hold: it
+  // is this deal's only once its own opening is found (routedDeal.ts). Until then nothing is done on it.
+  if (chain.some((c) => c.routed && c.state !== "none" && c.openTx === undefined)) return { do: "wait", for: "the deal's own opening in the chain's logs" };
   if (chain.every((c) => c.state === "none")) return unopened(v);
   // REJECT: a provider past its deadline (plus grace for the chain's clock) is timed out: refund and its collateral
   const silent = v.signed.filter((s, i) => chain[i]!.state === "open" && v.chain.now > s.deal.deadline + BigInt(v.deadlineGraceSeconds));

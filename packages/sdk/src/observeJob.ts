@@ -7,7 +7,7 @@ import { dealRecord, getDealLogs, lilyDealsAbi, onTrustDeals, withLilyErrors } f
 import { policyById } from "@lily/verification";
 import { isLilyError, verifyRecord, type DealRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
-import type { JobEntry } from "./journal.ts";
+import { signedDeals, type JobEntry } from "./journal.ts";
 import type { ChainDeal, JobView, SignedDeal } from "./nextStep.ts";
 import { readRoutedDeal, type RoutedMemory } from "./routedDeal.ts";
 
@@ -23,12 +23,6 @@ export interface LoopMemory {
   routed: RoutedMemory;
   /** Since when (ms) each peer has not answered; `step`: any peer a step needed (the solver, the chain, the store). */
   down: { solver?: number; chain?: number; step?: number };
-}
-
-/** The deals the journal says this job creator signed, in journal order. */
-export function signedDeals(entry: JobEntry): SignedDeal[] {
-  if (entry.replicas) return entry.replicas;
-  return entry.dealId && entry.deal ? [{ dealId: entry.dealId, deal: entry.deal }] : [];
 }
 
 export async function observeJob(ctx: JobCreatorContext, entry: JobEntry, memory: LoopMemory, aborted: boolean): Promise<JobView> {
@@ -95,7 +89,7 @@ async function readChain(ctx: JobCreatorContext, signed: SignedDeal[], memory: L
     // between could look lapsed.
     const block = await withLilyErrors(() => ctx.chain.publicClient.getBlock());
     const [deals, mediationTimeoutSeconds] = await Promise.all([
-      Promise.all(signed.map((s) => readDeal(ctx, s, memory, block.number))),
+      Promise.all(signed.map((s) => readDeal(ctx, s, memory, block))),
       signed.length > 1 ? readMediationTimeout(ctx, memory) : 0n,
     ]);
     delete memory.down.chain;
@@ -110,10 +104,10 @@ async function readChain(ctx: JobCreatorContext, signed: SignedDeal[], memory: L
 /** States a deal reaches only through a committed result. */
 const RESULT_STATES: readonly string[] = ["committed", "challenged", "settled", "slashed"];
 
-async function readDeal(ctx: JobCreatorContext, s: SignedDeal, memory: LoopMemory, atBlock: bigint): Promise<ChainDeal> {
+async function readDeal(ctx: JobCreatorContext, s: SignedDeal, memory: LoopMemory, at: { number: bigint; timestamp: bigint }): Promise<ChainDeal> {
   const { dealId } = s;
   if (onTrustDeals(ctx.chain.addresses, s.deal)) {
-    const read = await readRoutedDeal(ctx, s, memory.routed, atBlock, memory.events.get(dealId));
+    const read = await readRoutedDeal(ctx, s, memory.routed, at, memory.events.get(dealId));
     if (read.complete) memory.events.set(dealId, { state: read.deal.state, deal: read.deal });
     return read.deal;
   }

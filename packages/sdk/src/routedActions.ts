@@ -2,8 +2,8 @@
 // else did within the grace (the job creator sends, so its own signature is left out: "0x"), and
 // timing out a provider silent past its deadline (the refund and the provider's collateral).
 import type { Hex } from "viem";
-import { openTrustDeals, timeOutTrustDeals, trustTermsOf } from "@lily/chain";
-import { LilyError, hashRecord, trustDealOf, type DealMessage } from "@lily/protocol";
+import { openTrustDeals, routedTrustDeal, timeOutTrustDeals, trustTermsOf } from "@lily/chain";
+import { LilyError, hashRecord, type DealMessage } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { SignedDeal } from "./nextStep.ts";
 import { trustLocation, type RoutedMemory } from "./routedDeal.ts";
@@ -14,9 +14,10 @@ export function dealIdOf(ctx: JobCreatorContext, deal: DealMessage): Hex {
 }
 
 /** Open the routed deal with the provider's TrustDeal signature; an item the chain skips is a refusal (CONFLICT naming why). */
-export async function openRouted(ctx: JobCreatorContext, d: { deal: DealMessage; providerSig: Hex }): Promise<void> {
+export async function openRouted(ctx: JobCreatorContext, d: { deal: DealMessage; trustNonce: bigint | undefined; providerSig: Hex }): Promise<void> {
   const dealId = dealIdOf(ctx, d.deal);
-  const r = await openTrustDeals(ctx.chain, { deals: [{ deal: trustDealOf(dealId, d.deal), jobCreatorSig: "0x", providerSig: d.providerSig }] });
+  const trustDeal = routedTrustDeal({ dealId, deal: d.deal, trustNonce: d.trustNonce });
+  const r = await openTrustDeals(ctx.chain, { deals: [{ deal: trustDeal, jobCreatorSig: "0x", providerSig: d.providerSig }] });
   const [skipped] = r.skipped;
   if (skipped)
     throw new LilyError({
@@ -35,7 +36,7 @@ export async function openRouted(ctx: JobCreatorContext, d: { deal: DealMessage;
 export async function timeOutRouted(ctx: JobCreatorContext, s: SignedDeal, memory: RoutedMemory): Promise<boolean> {
   const opened = await trustLocation(ctx, s, memory);
   if (!opened) return false;
-  const terms = trustTermsOf(trustDealOf(s.dealId, s.deal));
+  const terms = trustTermsOf(routedTrustDeal(s));
   const r = await timeOutTrustDeals(ctx.chain, { batchNo: opened.batchNo, leaves: opened.leaves, provider: s.deal.provider, deals: [terms] });
   return r.timedOut.length > 0;
 }

@@ -3,12 +3,21 @@
 // deal against) and the transactions that opened and settled it. The contract stores only a state
 // per deal, so the transactions come from its batch events, looked for from a block before the
 // deal could have opened (`fromBlock`), not from the deployment.
+//
+// The contract keeps a state per (provider, nonce), not per deal, and the provider picks the nonce:
+// a provider could sign another deal under the same nonce and open that one instead. So a state
+// other than "none" is this deal's only once its own leaf is found in an opening batch. One that
+// stays unfound well past its openBy (LOG_LAG_GRACE_SECONDS: a node's log index can trail its
+// state briefly) belongs to another deal: this one never opened, nothing was locked, and it lapses.
 import type { Hex } from "viem";
 import { locateTrustDeal, routedDealRecord, trustDealEndings, type TrustBatchLog } from "@lily/chain";
 import type { JobCreatorContext } from "./context.ts";
 import type { ChainDeal, SignedDeal } from "./nextStep.ts";
 
 export type TrustLocation = TrustBatchLog & { index: number };
+
+/** How long past its openBy a routed deal whose nonce shows a state but whose leaf is in no opening is taken as never opened. */
+export const LOG_LAG_GRACE_SECONDS = 60n;
 
 /** What the loop keeps of routed deals between passes. */
 export interface RoutedMemory {
@@ -36,7 +45,7 @@ export async function readRoutedDeal(
   ctx: JobCreatorContext,
   s: SignedDeal,
   memory: RoutedMemory,
-  atBlock: bigint,
+  at: { number: bigint; timestamp: bigint },
   known?: { state: string; deal: ChainDeal },
 ): Promise<{ deal: ChainDeal; complete: boolean }> {
   const record = await routedDealRecord(ctx.chain, s);
@@ -45,11 +54,15 @@ export async function readRoutedDeal(
   const deal: ChainDeal = { state: record.state, challengedAt: 0n, routed: true };
   if (record.state === "none") {
     // Read at or after `atBlock` and not open: it can only open in a later block.
-    memory.fromBlock ??= atBlock;
+    memory.fromBlock ??= at.number;
     return { deal, complete: true };
   }
   const opened = await trustLocation(ctx, s, memory);
-  if (!opened) return { deal, complete: false };
+  if (!opened) {
+    // The nonce's state, but not (yet) this deal's opening: see the header.
+    if (at.timestamp > s.deal.openBy + LOG_LAG_GRACE_SECONDS) return { deal: { ...deal, state: "none" }, complete: false };
+    return { deal, complete: false };
+  }
   deal.openTx = opened.txHash;
   if (record.state !== "settled") return { deal, complete: true };
   const settleTx = await settledIn(ctx, s, opened);

@@ -1,7 +1,7 @@
 // The job creator's journal (JobJournal, journal.ts) kept in SQLite, so jobs survive a crashed
 // client: the CLI keeps it under $LILY_HOME, the gateway in its home.
 import { openDatabase } from "@lily/node-kit";
-import { JobOffer, Deal, parse, toWire } from "@lily/protocol";
+import { JobOffer, Deal, parse, toWire, uint64 } from "@lily/protocol";
 import type { JobEntry, JobJournal } from "./journal.ts";
 
 const migrations = [
@@ -18,6 +18,7 @@ function revive(json: string): JobEntry {
     ...raw,
     offer: parse(JobOffer, raw.offer, "journal.offer"),
     ...(raw.deal && { deal: parse(Deal, raw.deal, "journal.deal") }),
+    ...(raw.trustNonce !== undefined && { trustNonce: parse(uint64, raw.trustNonce, "journal.trustNonce") }),
     ...(raw.replicas && { replicas: raw.replicas.map((r) => ({ dealId: r.dealId, deal: parse(Deal, r.deal, "journal.replicas.deal") })) }),
   };
 }

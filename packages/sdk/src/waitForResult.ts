@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { LilyError, cidFromDigest, isLilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
-import { nextStep, type JobView } from "./nextStep.ts";
+import { nextStep, type ChainDeal, type JobView } from "./nextStep.ts";
 import { observeJob, unanswered, type LoopMemory } from "./observeJob.ts";
 import { applyStep } from "./applyStep.ts";
 import { nextWakeMs } from "./nextWake.ts";
@@ -58,10 +58,7 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
       wake.clear(); // what came before this read is in it
       const view = await observeJob(ctx, entry, memory, p.signal?.aborted ?? false);
       for (const event of progressOf(view)) progress(event);
-      if (
-        entry.stage === "signed" &&
-        view.signed.some((s) => view.chain.deals[s.dealId]?.state !== undefined && view.chain.deals[s.dealId]?.state !== "none")
-      ) {
+      if (entry.stage === "signed" && view.signed.some((s) => openedOnChain(view.chain.deals[s.dealId]))) {
         entry.stage = "opened";
         ctx.journal.put(entry);
       }
@@ -96,7 +93,7 @@ function progressOf(v: JobView): Progress[] {
   const out: Progress[] = [];
   for (const s of v.signed) {
     const c = v.chain.deals[s.dealId];
-    if (!c || c.state === "none") continue;
+    if (!c || !openedOnChain(c)) continue;
     out.push({ stage: "opened", dealId: s.dealId, ...(c.openTx && { txHash: c.openTx }) });
     if (v.solver?.deals.find((d) => d.id === s.dealId)?.status === "running") out.push({ stage: "running", dealId: s.dealId });
     if (c.digest) out.push({ stage: "committed", dealId: s.dealId, resultCid: cidFromDigest(c.digest), ...(c.commitTx && { txHash: c.commitTx }) });
@@ -105,6 +102,15 @@ function progressOf(v: JobView): Progress[] {
     if (signed?.dealId === s.dealId) out.push({ stage: "committed", dealId: s.dealId, resultCid: signed.result, ...(c.commitTx && { txHash: c.commitTx }) });
   }
   return out;
+}
+
+/**
+ * Whether the chain shows this deal opened. A routed deal's state is its (provider, nonce)'s, which
+ * another deal under the same nonce may hold: it is this deal's only once its own opening is found
+ * (routedDeal.ts), until then it is not reported or journaled as opened.
+ */
+function openedOnChain(c: ChainDeal | undefined): boolean {
+  return c !== undefined && c.state !== "none" && (!c.routed || c.openTx !== undefined);
 }
 
 /** Report each event once per deal (the loop sees the same state many times). */

@@ -2,7 +2,9 @@
 // time moves on its own), a funded job creator, and providers the test drives by hand, step by
 // step, so each can misbehave: sign or withhold its signature, open or not, commit a result.
 // Money is read from the contracts. With `trustDeals`, the network names LilyTrustDeals and the
-// providers sign, open and settle trust deals there, in the form dealRoute gives.
+// providers sign, open and settle trust deals there, in the form dealRoute gives: as a real
+// provider does, each picks the next nonce of its own sequence for a routed deal, signs the deal
+// under it and posts the nonce with its signature.
 import { keccak256, parseEther, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import {
@@ -12,12 +14,14 @@ import {
   onTrustDeals,
   openDeal,
   openTrustDeals,
+  routedTrustDeal,
   settleTrustDeals,
   signDealFor,
   trustTermsOf,
   type LilyClient,
+  type RoutedDeal,
 } from "@lily/chain";
-import { cidDigest, signRecord, trustDealOf, type DealRecord, type ResourceOffer, type Result, type ResultManifest } from "@lily/protocol";
+import { cidDigest, signRecord, type DealRecord, type ResourceOffer, type Result, type ResultManifest } from "@lily/protocol";
 import { startLocalNetwork, type LocalNetwork } from "../../../test/support/localNetwork.ts";
 import { createJobCreator, memoryJournal, type JobCreator, type JobJournal, type SubmitDefaults } from "../src/index.ts";
 
@@ -36,9 +40,16 @@ export interface Provider {
   offer(o?: Partial<ResourceOffer>): Promise<void>;
   /** The deal the solver proposed to this provider for `jobOfferId`, once there is one. */
   proposal(jobOfferId: Hex): Promise<DealRecord>;
-  /** Sign in the deal's routed form; `asDeal` signs the plain Deal whatever the route (a wrong form on a trust route). */
-  signature(record: DealRecord, o?: { asDeal?: boolean }): Promise<Hex>;
-  sign(record: DealRecord): Promise<void>;
+  /**
+   * The nonce this provider signs the deal under: undefined for a deal on LilyDeals; for a routed
+   * one, `trustNonce` if given (a provider reusing a nonce), else the one it picked for this deal
+   * before, else the next of its sequence.
+   */
+  nonceFor(record: DealRecord, trustNonce?: bigint): bigint | undefined;
+  /** Sign in the deal's routed form (under nonceFor's nonce); `asDeal` signs the plain Deal whatever the route (a wrong form on a trust route). */
+  signature(record: DealRecord, o?: { asDeal?: boolean; trustNonce?: bigint }): Promise<Hex>;
+  /** Sign and post the signature, with the nonce for a routed deal. */
+  sign(record: DealRecord, o?: { trustNonce?: bigint }): Promise<void>;
   open(record: DealRecord): Promise<void>;
   /** Settle a routed trust deal on LilyTrustDeals (declare it delivered, be paid) and post nothing. */
   settle(record: DealRecord): Promise<void>;
@@ -80,9 +91,29 @@ async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): 
   let nonce = 0n;
   const provider = (account: LocalAccount): Provider => {
     const chain = net.clientFor(account);
+    // As a provider's database does: a sequence from the time it started, one nonce per deal.
+    let nextTrustNonce = BigInt(Math.floor(Date.now() / 1000)) << 20n;
+    const picked = new Map<Hex, bigint>();
+    const nonceFor = (record: DealRecord, trustNonce?: bigint): bigint | undefined => {
+      if (!onTrustDeals(net.addresses, record.deal)) return undefined;
+      if (trustNonce !== undefined) return trustNonce;
+      const n = picked.get(record.id) ?? nextTrustNonce++;
+      picked.set(record.id, n);
+      return n;
+    };
+    const routed = (record: DealRecord, trustNonce?: bigint): RoutedDeal => ({
+      dealId: record.id,
+      deal: record.deal,
+      trustNonce: nonceFor(record, trustNonce),
+    });
+    const onChain = (record: DealRecord): RoutedDeal => {
+      if (record.trustNonce === undefined) throw new Error(`deal ${record.id} has no trustNonce: read it from the solver after signing`);
+      return { dealId: record.id, deal: record.deal, trustNonce: record.trustNonce };
+    };
     return {
       account,
       chain,
+      nonceFor,
       async offer(o = {}) {
         const offer: ResourceOffer = {
           provider: account.address,
@@ -106,23 +137,27 @@ async function withParties(net: LocalNetwork, submit: Partial<SubmitDefaults>): 
           return deals.find((d) => d.jobOfferId === jobOfferId && d.status !== "rejected");
         }),
       signature: (record, o = {}) =>
-        o.asDeal ? signRecord(account, domain, "Deal", record.deal) : signDealFor(account, net.addresses, record.id, record.deal),
-      async sign(record) {
-        await solver.signDeal({ params: { id: record.id }, body: { signer: account.address, signature: await this.signature(record) } });
+        o.asDeal ? signRecord(account, domain, "Deal", record.deal) : signDealFor(account, net.addresses, routed(record, o.trustNonce)),
+      async sign(record, o = {}) {
+        const d = routed(record, o.trustNonce);
+        const signature = await signDealFor(account, net.addresses, d);
+        const body = { signer: account.address, signature, ...(d.trustNonce !== undefined && { trustNonce: d.trustNonce }) };
+        await solver.signDeal({ params: { id: record.id }, body });
       },
       async open(record) {
         const signed = await solver.getDeal({ params: { id: record.id } });
         if (onTrustDeals(net.addresses, record.deal)) {
           // The provider sends, so its own signature is left out.
-          const deal = trustDealOf(record.id, record.deal);
+          const deal = routedTrustDeal(onChain(signed));
           await openTrustDeals(chain, { deals: [{ deal, jobCreatorSig: signed.jobCreatorSignature!, providerSig: "0x" }] });
           return;
         }
         await openDeal(chain, { deal: record.deal, jobCreatorSig: signed.jobCreatorSignature!, providerSig: signed.providerSignature! });
       },
       async settle(record) {
-        const opened = await eventually(() => locateTrustDeal(chain, { dealId: record.id, deal: record.deal }));
-        const terms = trustTermsOf(trustDealOf(record.id, record.deal));
+        const d = onChain(await solver.getDeal({ params: { id: record.id } }));
+        const opened = await eventually(() => locateTrustDeal(chain, d));
+        const terms = trustTermsOf(routedTrustDeal(d));
         const r = await settleTrustDeals(chain, { batchNo: opened.batchNo, leaves: opened.leaves, deals: [terms] });
         if (r.settled.length !== 1) throw new Error(`deal ${record.id} was not settled: ${JSON.stringify(r.skipped)}`);
       },

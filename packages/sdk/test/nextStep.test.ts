@@ -19,18 +19,19 @@ const group = sortedAddresses(providers.slice(0, 3).map((p) => p.address));
 
 async function deal(job: ReturnType<typeof jobOffer>, i: number, withGroup: boolean): Promise<SignedDeal> {
   const d = proposed(job, await resourceOffer(providers[i]!), withGroup ? group : undefined);
-  return { dealId: hashRecord(domain, "Deal", d), deal: d };
+  return { dealId: hashRecord(domain, "Deal", d), deal: d, trustNonce: undefined };
 }
 const one = await deal(single, 0, false);
 const spare = await deal(single, 1, false);
 const three = await Promise.all([0, 1, 2].map((i) => deal(triple, i, true)));
-/** A trust deal routed to LilyTrustDeals: no digest on chain, the signed Result is the result's word. */
-const trusty = await deal(jobOffer({ policy: Policy.trust }), 0, false);
-const routed = (state: ChainDeal["state"], o: Partial<ChainDeal> = {}): ChainDeal => ({ state, challengedAt: 0n, routed: true, ...o });
+/** A trust deal routed to LilyTrustDeals, under the nonce its provider picked: no digest on chain, the signed Result is the result's word. */
+const trusty: SignedDeal = { ...(await deal(jobOffer({ policy: Policy.trust }), 0, false)), trustNonce: 7n << 20n };
+/** Its own opening found in the chain's logs (openTx), unless `o` says otherwise. */
+const routed = (state: ChainDeal["state"], o: Partial<ChainDeal> = {}): ChainDeal => ({ state, challengedAt: 0n, routed: true, openTx: "0x0a", ...o });
 /** A replica of the same job in another group: providers 1, 2 and 4. */
 const otherGroup = await (async () => {
   const d = proposed(triple, await resourceOffer(providers[3]!), [providers[0]!.address, providers[1]!.address, providers[3]!.address]);
-  return { dealId: hashRecord(domain, "Deal", d), deal: d };
+  return { dealId: hashRecord(domain, "Deal", d), deal: d, trustNonce: undefined };
 })();
 
 function record(s: SignedDeal, o: Partial<DealRecord> & { resultOf?: string } = {}): DealRecord {
@@ -45,6 +46,7 @@ function record(s: SignedDeal, o: Partial<DealRecord> & { resultOf?: string } = 
     status: "proposed",
     updatedAt: NOW * 1000,
     ...(s.deal.policy === Policy.replicate && { group }),
+    ...(s.trustNonce !== undefined && { trustNonce: s.trustNonce }),
     ...(resultOf && { result: { result: { dealId: s.dealId, provider: s.deal.provider, result: resultOf, exitCode: 0 }, signature: `0x${"11".repeat(65)}` } }),
     ...rest,
   };
@@ -251,6 +253,15 @@ const cases: [string, JobView, (s: Step) => void][] = [
     (s) => assert.deepEqual(s, { do: "claim-timeout", deals: [trusty.deal] }),
   ],
   ["routed, timed out: refunded", signedView([trusty], [routed("timedOut")], [record(trusty)]), ends("refunded", "DEADLINE_PASSED")],
+  // Its (provider, nonce) shows a state, but this deal's own opening is not found: a twin under its nonce may hold it.
+  ...(["open", "settled", "timedOut"] as const).map((state): [string, JobView, (s: Step) => void] => [
+    `routed, the nonce reads ${state} but the deal's own opening is not found (a twin's, or a lagging log): wait, past its deadline and grace too`,
+    at(
+      trusty.deal.deadline + SIGNED_RESULT_GRACE_SECONDS + 1n,
+      signedView([trusty], [routed(state, { openTx: undefined })], [record(trusty, { resultOf: resultCid })]),
+    ),
+    is("wait"),
+  ]),
   [
     "routed, settled with the provider's signed result: deliver it, the settling transaction as the commit",
     signedView([trusty], [routed("settled", { openTx: "0x01", commitTx: "0x02" })], [record(trusty, { resultOf: resultCid })]),

@@ -20,7 +20,7 @@ const triple = jobOffer({ policy: Policy.replicate, policyParam: 3n, mediationFe
 const group = sortedAddresses(providers.slice(0, 3).map((p) => p.address));
 async function deal(job: typeof single, i: number, withGroup: boolean): Promise<SignedDeal> {
   const d = proposed(job, await resourceOffer(providers[i]!), withGroup ? group : undefined);
-  return { dealId: hashRecord(domain, "Deal", d), deal: d };
+  return { dealId: hashRecord(domain, "Deal", d), deal: d, trustNonce: undefined };
 }
 const one = await deal(single, 0, false);
 const three = await Promise.all([0, 1, 2].map((i) => deal(triple, i, true)));
@@ -96,10 +96,10 @@ const clockSteps: [string, JobView, string, number][] = [
   ],
   [
     "a routed trust deal settled with no signed result: end once the result's grace after the deadline is over",
-    view([one], [on("settled", { routed: true })], [record(one, providerSigned)], {
+    view([one], [on("settled", { routed: true, openTx: "0x0a" })], [record(one, providerSigned)], {
       chain: {
         now: one.deal.deadline + SIGNED_RESULT_GRACE_SECONDS - 9n,
-        deals: { [one.dealId]: on("settled", { routed: true }) },
+        deals: { [one.dealId]: on("settled", { routed: true, openTx: "0x0a" }) },
         mediationTimeoutSeconds: 0n,
       },
     }),
@@ -183,11 +183,21 @@ test("what only a read can tell polls even while subscribed: a silent solver or 
 });
 
 test("a routed trust deal settled without a digest is no lagging log: its wait for the signed result sleeps the fallback", () => {
-  const v = view([one], [on("settled", { routed: true })], [record(one, providerSigned)], {
-    chain: { now: one.deal.deadline - 3_600n, deals: { [one.dealId]: on("settled", { routed: true }) }, mediationTimeoutSeconds: 0n },
+  const settled = on("settled", { routed: true, openTx: "0x0a" });
+  const v = view([one], [settled], [record(one, providerSigned)], {
+    chain: { now: one.deal.deadline - 3_600n, deals: { [one.dealId]: settled }, mediationTimeoutSeconds: 0n },
   });
   assert.equal(nextStep(v).do, "wait");
   assert.equal(nextWakeMs(v, nextStep(v), { ...open, fallbackPollMs: 10_000 }), 10_000);
+});
+
+test("a routed deal whose nonce shows a state but whose own opening is not found: only the chain's logs tell, so the short poll", () => {
+  const unlocated = on("settled", { routed: true });
+  const v = view([one], [unlocated], [record(one, providerSigned)], {
+    chain: { now: one.deal.deadline - 3_600n, deals: { [one.dealId]: unlocated }, mediationTimeoutSeconds: 0n },
+  });
+  assert.equal(nextStep(v).do, "wait");
+  assert.equal(nextWakeMs(v, nextStep(v), { ...open, fallbackPollMs: 10_000 }), open.pollMs);
 });
 
 test("after its own step the view is stale: the open grace after signing, the short poll after anything else", () => {

@@ -60,3 +60,16 @@ test("the journal survives closing and reopening its file", () => {
   first.close();
   assert.equal(sqliteJournal(path).list().length, 1);
 });
+
+test("a routed deal's trust nonce survives closing and reopening the journal, as the same bigint (past a double's precision)", () => {
+  const path = join(tempDir("lily-journal-"), "jobs.db");
+  const trustNonce = 2n ** 63n + 12345n;
+  const job = entry("d4", 1000, { stage: "signed", trustNonce });
+  const first = sqliteJournal(path);
+  first.put(job);
+  first.close();
+  const reopened = sqliteJournal(path);
+  assert.equal(reopened.get(job.jobOfferId)?.trustNonce, trustNonce);
+  assert.deepEqual(reopened.list(), [job]);
+  reopened.close();
+});

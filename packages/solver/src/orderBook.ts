@@ -390,7 +390,7 @@ export class OrderBook {
       rec.status,
       rec.updatedAt,
       rec.group ? json(rec.group) : null,
-      ...(trustBacked(this.trustEscrow, rec.deal) ? routedTrustKeys(rec) : [null, null]),
+      ...(trustBacked(this.trustEscrow, rec.deal) && rec.trustNonce !== undefined ? routedTrustKeys(rec.deal, rec.trustNonce) : [null, null]),
     );
     this.holdAlso(rec);
   }
@@ -402,6 +402,16 @@ export class OrderBook {
     const set = [...keys.map((k) => `${dealColumns[k]} = ?`), "updated_at = ?"].join(", ");
     this.sql(`UPDATE deals SET ${set} WHERE id = ?`).run(...values, now, id);
     this.holdings = undefined;
+    this.changes++;
+  }
+
+  /**
+   * Record the nonce a routed trust deal's provider signed it under, and so how LilyTrustDeals'
+   * events will name it. Set once: the book refuses to change it (a trigger).
+   */
+  setTrustNonce(rec: DealRecord, nonce: bigint): void {
+    const [leaf, column] = routedTrustKeys(rec.deal, nonce);
+    this.sql("UPDATE deals SET trust_leaf = ?, trust_nonce = ? WHERE id = ?").run(leaf, column, rec.id);
     this.changes++;
   }
 
@@ -483,9 +493,13 @@ export class OrderBook {
   }
 
   /** The followed routed trust deals of `provider` with this nonce, as DealsSettled and DealsTimedOut name them. */
-  trustDealsByNonce(provider: Address, nonce: bigint): Hex[] {
-    const rows = this.sql("SELECT id, provider FROM deals WHERE trust_nonce = ?").all(nonceColumn(nonce)) as { id: Hex; provider: Address }[];
-    return rows.filter((r) => isAddressEqual(r.provider, provider)).map((r) => r.id);
+  trustDealsByNonce(provider: Address, nonce: bigint): { id: Hex; seenOpened: boolean }[] {
+    const rows = this.sql("SELECT id, provider, on_chain FROM deals WHERE trust_nonce = ?").all(nonceColumn(nonce)) as {
+      id: Hex;
+      provider: Address;
+      on_chain: string | null;
+    }[];
+    return rows.filter((r) => isAddressEqual(r.provider, provider)).map((r) => ({ id: r.id, seenOpened: r.on_chain !== null }));
   }
 
   // --- matching ---
@@ -505,13 +519,12 @@ export class OrderBook {
   }
 }
 
-/** A trust nonce as its column holds it: 16 lowercase hex digits, the id's top 8 bytes as they are written. */
+/** A trust nonce as its column holds it: 0x and 16 lowercase hex digits (rows.ts reads it back). */
 const nonceColumn = (nonce: bigint) => `0x${nonce.toString(16).padStart(16, "0")}`;
 
 /** A routed trust deal's leaf and nonce columns: how LilyTrustDeals' events will name it. */
-function routedTrustKeys({ id, deal }: DealRecord): [string, string] {
-  const trustDeal = trustDealOf(id, deal);
-  return [trustLeaf(deal.provider, trustTermsOf(trustDeal)).toLowerCase(), nonceColumn(trustDeal.nonce)];
+function routedTrustKeys(deal: DealRecord["deal"], nonce: bigint): [string, string] {
+  return [trustLeaf(deal.provider, trustTermsOf(trustDealOf(deal, nonce))).toLowerCase(), nonceColumn(nonce)];
 }
 
 function followed(row: Row): FollowedDeal {

@@ -61,7 +61,7 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
       explainJobOffer: ({ body }) => solver.explainJobOffer(body.offer, { firstFit: body.firstFit ?? false }),
       getDeal: ({ params }) => solver.getDeal(params.id),
       listDeals: ({ query }) => ({ deals: book.listDeals(query) }),
-      signDeal: ({ params, body }) => solver.signDeal(params.id, body.signer, body.signature),
+      signDeal: ({ params, body }) => solver.signDeal(params.id, body.signer, body.signature, body.trustNonce),
       postDealStatus: ({ params, body }) => solver.setDealStatus(params.id, body),
       postResult: ({ params, body }) => solver.postResult(params.id, body),
       postModelOffer: ({ body }) => {

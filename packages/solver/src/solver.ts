@@ -19,7 +19,7 @@ import {
   type SignedDealProgress,
 } from "@lily/protocol";
 import type { LilyEvent } from "@lily/api";
-import { verifyDealSignature, type LilyClient } from "@lily/chain";
+import { onTrustDeals, verifyDealSignature, type LilyClient } from "@lily/chain";
 import type { Logger } from "@lily/node-kit";
 import type { SolverOptions } from "./options.ts";
 import type { DealPatch, OrderBook } from "./orderBook.ts";
@@ -163,20 +163,28 @@ export class Solver {
     return this.book.getDeal(id) ?? notFound("deal", id);
   }
 
-  async signDeal(id: Hex, signer: Address, signature: Hex): Promise<DealRecord> {
-    const { deal } = this.getDeal(id);
+  /**
+   * A party's signature on a proposed deal. On a deal routed to LilyTrustDeals the provider signs
+   * first, under a nonce it picks (`trustNonce`, kept with its signature and never changed after);
+   * the job creator then signs the same TrustDeal.
+   */
+  async signDeal(id: Hex, signer: Address, signature: Hex, trustNonce?: bigint): Promise<DealRecord> {
+    const proposed = this.getDeal(id);
+    const { deal } = proposed;
     const party = isAddressEqual(signer, deal.jobCreator) ? "jobCreator" : isAddressEqual(signer, deal.provider) ? "provider" : undefined;
     // REJECT: only the two parties to a deal may sign it
     if (!party)
       throw new LilyError({ code: "BAD_SIGNATURE", field: "signer", message: `signer: ${signer} is neither the job creator nor the provider of deal ${id}` });
+    const routed = onTrustDeals(this.route, deal);
+    const nonce = routed ? signedNonce(proposed, party, trustNonce) : undefined;
     // REJECT: the signature must be by that party over exactly the stored terms, in the form the contract accepts
     // (a routed trust deal's is its TrustDeal under LilyTrustDeals: a Deal-form one could open nothing)
-    await verifyDealSignature(this.route, id, deal, signature, { signer, field: "signature" });
+    await verifyDealSignature(this.route, { dealId: id, deal, trustNonce: nonce }, signature, { signer, field: "signature" });
     const current = this.getDeal(id); // re-read: another request may have run during verification
     const key = party === "jobCreator" ? "jobCreatorSignature" : "providerSignature";
     const existing = current[key];
     if (existing?.toLowerCase() === signature.toLowerCase()) return current;
-    // REJECT: a party signs a deal once
+    // REJECT: a party signs a deal once (a provider that signs again under another nonce signs another TrustDeal)
     if (existing)
       throw new LilyError({ code: "CONFLICT", field: "signature", message: `signature: the ${party} already signed deal ${id} with another signature` });
     // REJECT: only a proposed deal can be signed; a dropped or declined one is final
@@ -192,8 +200,11 @@ export class Solver {
       });
     }
     const other = party === "jobCreator" ? current.providerSignature : current.jobCreatorSignature;
-    this.book.atomically(() => this.book.updateDeal(id, { [key]: signature, ...(other ? { status: "signed" as const } : {}) }));
-    this.logger.info("deal signed", { id, party, signed: Boolean(other) });
+    this.book.atomically(() => {
+      this.book.updateDeal(id, { [key]: signature, ...(other ? { status: "signed" as const } : {}) });
+      if (routed && party === "provider") this.book.setTrustNonce(current, nonce!);
+    });
+    this.logger.info("deal signed", { id, party, signed: Boolean(other), ...(nonce !== undefined && { trustNonce: nonce }) });
     return this.publisher.deal(id);
   }
 
@@ -313,4 +324,36 @@ export class Solver {
 
 function notFound(what: string, id: Hex): never {
   throw new LilyError({ code: "NOT_FOUND", field: "id", message: `no ${what} ${id}` });
+}
+
+/**
+ * The nonce a party's signature on a routed trust deal is over: the provider's own pick, posted
+ * with its signature; for the job creator, the one its provider signed (it signs second).
+ */
+function signedNonce(proposed: DealRecord, party: "jobCreator" | "provider", posted: bigint | undefined): bigint {
+  if (party === "provider") {
+    // REJECT: a routed deal's provider names the nonce its TrustDeal signature is over
+    if (posted === undefined)
+      throw new LilyError({
+        code: "INVALID_INPUT",
+        field: "trustNonce",
+        message: `trustNonce: deal ${proposed.id} opens on LilyTrustDeals: the provider posts the nonce it signed under`,
+      });
+    return posted;
+  }
+  // REJECT: the job creator signs the provider's TrustDeal, so the provider signs first
+  if (proposed.trustNonce === undefined)
+    throw new LilyError({
+      code: "CONFLICT",
+      field: "providerSignature",
+      message: `providerSignature: deal ${proposed.id} has no provider signature (and nonce) yet to sign against`,
+    });
+  // REJECT: a job creator's nonce other than the provider's is a signature over another TrustDeal
+  if (posted !== undefined && posted !== proposed.trustNonce)
+    throw new LilyError({
+      code: "CONFLICT",
+      field: "trustNonce",
+      message: `trustNonce: deal ${proposed.id} was signed by its provider under nonce ${proposed.trustNonce}, not ${posted}`,
+    });
+  return proposed.trustNonce;
 }

@@ -1,7 +1,8 @@
 // The order book on a network that routes trust deals to LilyTrustDeals: what unopened deals
 // hold is kept per escrow (a trust deal's under its parties' trust keys), and each routed deal is
-// indexed by how the contract's batch events name it (leaf; provider and nonce), across a restart.
-// And how a scan's events become sightings of the deals the book follows, in the chain's order.
+// indexed by how the contract's batch events name it (leaf; provider and nonce) once its provider
+// signed under a nonce, across a restart. And how a scan's events become sightings of the deals the
+// book follows, in the chain's order, never of an unopened deal under a nonce another deal took.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -21,6 +22,11 @@ const replica: DealRecord = {
   deal: { ...deal.deal, provider: "0x00000000000000000000000000000000000000A2", policy: 2, policyParam: 2n, mediationFee: 2n, collateral: 3n },
 };
 const a2 = "0x00000000000000000000000000000000000000A2" as const;
+/** The nonce the routed deal's provider signed it under. */
+const NONCE = 77n;
+/** Another routed deal of the same provider that its provider (wrongly) signed under the same nonce. */
+const twinJob = { ...job, id: hex("08"), offer: { ...job.offer, nonce: 2n } };
+const twin: DealRecord = { ...deal, id: hex("07"), jobOfferId: twinJob.id, deal: { ...deal.deal, jobOffer: twinJob.id, price: 4n } };
 
 function book(path: string, trustDeals: boolean) {
   const b = new OrderBook(path, { trustDeals });
@@ -33,6 +39,7 @@ function book(path: string, trustDeals: boolean) {
     b.addDeal(deal, 1);
     b.addDeal(replica, 2);
   });
+  if (trustDeals) b.atomically(() => b.setTrustNonce(deal, NONCE));
   return b;
 }
 
@@ -57,28 +64,43 @@ test("on a trust network a trust deal holds its parties' LilyTrustDeals escrow, 
   assert.deepEqual(plain.usage(1).held, asBefore);
   assert.deepEqual(plain.snapshot(new Map(), 1).held, asBefore);
   assert.equal(plain.usage(1).trustEscrow, undefined);
-  assert.deepEqual(plain.trustDealsByLeaf(trustLeaf(rp, trustTermsOf(trustDealOf(deal.id, deal.deal))).toLowerCase() as Hex), [], "not routed: not indexed");
+  assert.deepEqual(plain.trustDealsByLeaf(trustLeaf(rp, trustTermsOf(trustDealOf(deal.deal, NONCE))).toLowerCase() as Hex), [], "not routed: not indexed");
   routed.close();
   plain.close();
 });
 
-test("a routed deal is found by its leaf and by its provider and nonce, after a restart too; other deals are not", () => {
+test("a routed deal is found by its leaf and by its provider and nonce once signed, after a restart too; other deals are not", () => {
   const path = join(tempDir("lily-trust-book-"), "solver.db");
-  book(path, true).close();
+  const first = book(path, true);
+  first.atomically(() => {
+    first.addJobOffer(twinJob);
+    first.addDeal(twin, 3);
+  });
+  const unsignedLeaf = trustLeaf(rp, trustTermsOf(trustDealOf(twin.deal, NONCE))).toLowerCase() as Hex;
+  assert.deepEqual(first.trustDealsByLeaf(unsignedLeaf), [], "no nonce yet (its provider has not signed): not indexed");
+  assert.equal(first.getDeal(twin.id)!.trustNonce, undefined);
+  first.close();
+
   const reopened = new OrderBook(path, { trustDeals: true });
-  const trustDeal = trustDealOf(deal.id, deal.deal);
-  const leaf = trustLeaf(rp, trustTermsOf(trustDeal)).toLowerCase() as Hex;
+  assert.equal(reopened.getDeal(deal.id)!.trustNonce, NONCE, "the record carries the nonce");
+  const leaf = trustLeaf(rp, trustTermsOf(trustDealOf(deal.deal, NONCE))).toLowerCase() as Hex;
   assert.deepEqual(reopened.trustDealsByLeaf(leaf), [deal.id]);
-  assert.deepEqual(reopened.trustDealsByNonce(rp, trustDeal.nonce), [deal.id]);
-  assert.deepEqual(reopened.trustDealsByNonce(rp.toLowerCase() as Hex, trustDeal.nonce), [deal.id], "the event's address casing does not matter");
-  assert.deepEqual(reopened.trustDealsByNonce(a2, trustDeal.nonce), [], "another provider's nonce is another deal");
-  assert.deepEqual(reopened.trustDealsByNonce(a2, trustDealOf(replica.id, replica.deal).nonce), [], "a replica is not routed");
+  assert.deepEqual(reopened.trustDealsByNonce(rp, NONCE), [{ id: deal.id, seenOpened: false }]);
+  assert.deepEqual(
+    reopened.trustDealsByNonce(rp.toLowerCase() as Hex, NONCE),
+    [{ id: deal.id, seenOpened: false }],
+    "the event's address casing does not matter",
+  );
+  assert.deepEqual(reopened.trustDealsByNonce(a2, NONCE), [], "another provider's nonce is another deal");
+  // REJECT: a nonce is set once (both signatures are over it)
+  assert.throws(() => reopened.atomically(() => reopened.setTrustNonce(reopened.getDeal(deal.id)!, NONCE + 1n)), /keeps the nonce/);
+  assert.equal(reopened.getDeal(deal.id)!.trustNonce, NONCE);
 
   const at = { txHash: hex("aa"), blockNumber: 7 };
   const events: ScannedEvent[] = [
     { dealId: replica.id, fact: "opened", event: "DealOpened", ...at },
     { trust: { leaves: [hex("00"), leaf, hex("ee")] }, fact: "opened", event: "DealsOpened", ...at },
-    { trust: { provider: rp, nonces: [5n, trustDeal.nonce] }, fact: "committed", event: "DealsSettled", ...at },
+    { trust: { provider: rp, nonces: [5n, NONCE] }, fact: "committed", event: "DealsSettled", ...at },
   ];
   assert.deepEqual(
     sightingsOf(events, reopened).map((s) => [s.dealId, s.fact]),
@@ -90,4 +112,31 @@ test("a routed deal is found by its leaf and by its provider and nonce, after a 
     "in the scan's order; leaves and nonces of deals not followed are left out",
   );
   reopened.close();
+});
+
+test("a settlement under a nonce names only the deal that opened under it, never a twin its provider signed under the same nonce", () => {
+  const b = book(join(tempDir("lily-trust-book-"), "solver.db"), true);
+  b.atomically(() => {
+    b.addJobOffer(twinJob);
+    b.addDeal(twin, 3);
+    b.setTrustNonce(twin, NONCE);
+  });
+  const leaf = trustLeaf(rp, trustTermsOf(trustDealOf(deal.deal, NONCE))).toLowerCase() as Hex;
+  const at = { txHash: hex("aa"), blockNumber: 7 };
+  const settled: ScannedEvent = { trust: { provider: rp, nonces: [NONCE] }, fact: "committed", event: "DealsSettled", ...at };
+  // Opened and settled in one scan: the opening names the deal by its leaf, so the settlement is its alone.
+  assert.deepEqual(
+    sightingsOf([{ trust: { leaves: [leaf] }, fact: "opened", event: "DealsOpened", ...at }, settled], b).map((s) => [s.dealId, s.fact]),
+    [
+      [deal.id, "opened"],
+      [deal.id, "committed"],
+    ],
+  );
+  // Settled in a later scan: the book saw the deal open, and never the twin.
+  b.setOnChain(deal.id, "opened");
+  assert.deepEqual(
+    sightingsOf([settled], b).map((s) => [s.dealId, s.fact]),
+    [[deal.id, "committed"]],
+  );
+  b.close();
 });

@@ -33,11 +33,22 @@ async function fundedParties(n: number, { deals = ESCROW, trust = ESCROW }: { de
 const solverOn = (t: Parameters<typeof startTestSolver>[0], o: Parameters<typeof startTestSolver>[2] = {}) =>
   startTestSolver(t, chain, { trustDeals: chain.addresses.trustDeals!, ...o });
 
-/** Both parties sign deal `id` in the routed form (its TrustDeal under LilyTrustDeals), through the solver. */
+/** Providers' nonces, in sequence as a provider picks them (one counter serves every test's providers). */
+let nextNonce = 1n;
+
+/**
+ * The parties sign deal `id` in the routed form (its TrustDeal under LilyTrustDeals), through the
+ * solver, in the given order: the provider picks its next nonce and posts it with its signature, the
+ * job creator signs under the nonce the solver's record then carries.
+ */
 async function signRouted(api: Api, id: Hex, ...by: LocalAccount[]): Promise<DealRecord> {
-  const { deal } = await api.getDeal({ params: { id } });
-  for (const party of by)
-    await api.signDeal({ params: { id }, body: { signer: party.address, signature: await signDealFor(party, chain.addresses, id, deal) } });
+  for (const party of by) {
+    const { deal, trustNonce: recorded } = await api.getDeal({ params: { id } });
+    const isProvider = party.address === deal.provider;
+    const trustNonce = isProvider ? nextNonce++ : recorded;
+    const signature = await signDealFor(party, chain.addresses, { dealId: id, deal, trustNonce });
+    await api.signDeal({ params: { id }, body: { signer: party.address, signature, ...(isProvider && { trustNonce }) } });
+  }
   return api.getDeal({ params: { id } });
 }
 
@@ -70,23 +81,58 @@ async function routedDeal(api: Api, jc: LocalAccount, rp: LocalAccount, o: Param
   return signRouted(api, job.dealIds[0]!, rp, jc);
 }
 
-const opening = (d: DealRecord) => ({ deal: trustDealOf(d.id, d.deal), jobCreatorSig: d.jobCreatorSignature!, providerSig: d.providerSignature! });
+const opening = (d: DealRecord) => ({ deal: trustDealOf(d.deal, d.trustNonce!), jobCreatorSig: d.jobCreatorSignature!, providerSig: d.providerSignature! });
 
-test("a routed trust deal takes the TrustDeal-form signature and refuses the Deal-form one", async (t) => {
-  const { api } = await solverOn(t);
+/** A fresh provider's offer and a fresh job creator's job matched into a deal, proposed and signed by neither. */
+async function proposedDeal(api: Api) {
   const [rp, jc] = await fundedParties(2);
   const sign = signer(chain.domain);
   await api.postResourceOffer({ body: await sign.resourceOffer(rp!, resourceOffer(rp!)) });
   const job = await api.postJobOffer({ body: await sign.jobOffer(jc!, jobOffer(jc!)) });
   const id = job.dealIds[0]!;
   const { deal } = await api.getDeal({ params: { id } });
+  return { rp: rp!, jc: jc!, sign, id, deal };
+}
+
+test("a routed trust deal takes the TrustDeal-form signature and refuses the Deal-form one", async (t) => {
+  const { api } = await solverOn(t);
+  const { rp, jc, sign, id, deal } = await proposedDeal(api);
   // The Deal form under LilyDeals verifies as a LilyDeals deal would, but it could open nothing on LilyTrustDeals.
   await assert.rejects(
-    api.signDeal({ params: { id }, body: { signer: rp!.address, signature: await sign.deal(rp!, deal) } }),
+    api.signDeal({ params: { id }, body: { signer: rp.address, signature: await sign.deal(rp, deal), trustNonce: 1n } }),
     fails("BAD_SIGNATURE", "signature"),
   );
-  const signed = await signRouted(api, id, rp!, jc!);
+  const signed = await signRouted(api, id, rp, jc);
   assert.equal(signed.status, "signed");
+});
+
+test("a routed deal's provider signs first under a nonce it names, once; the job creator signs under that nonce", async (t) => {
+  const { api, dbPath, solver } = await solverOn(t);
+  const { rp, jc, id, deal } = await proposedDeal(api);
+  const under = (trustNonce: bigint | undefined, party: LocalAccount) => signDealFor(party, chain.addresses, { dealId: id, deal, trustNonce });
+  const post = (party: LocalAccount, signature: Hex, trustNonce?: bigint) =>
+    api.signDeal({ params: { id }, body: { signer: party.address, signature, ...(trustNonce !== undefined && { trustNonce }) } });
+
+  // REJECT: the job creator cannot sign before its provider picked the nonce
+  await assert.rejects(post(jc, await under(5n, jc), 5n), fails("CONFLICT", "providerSignature"));
+  // REJECT: the provider's signature alone does not say which TrustDeal it is over
+  await assert.rejects(post(rp, await under(5n, rp)), fails("INVALID_INPUT", "trustNonce"));
+  // REJECT: a nonce other than the one signed under
+  await assert.rejects(post(rp, await under(5n, rp), 6n), fails("BAD_SIGNATURE", "signature"));
+  assert.equal((await post(rp, await under(5n, rp), 5n)).trustNonce, 5n);
+  // Posting the same signature again is harmless; another nonce is another TrustDeal, refused.
+  assert.equal((await post(rp, await under(5n, rp), 5n)).trustNonce, 5n);
+  await assert.rejects(post(rp, await under(9n, rp), 9n), fails("CONFLICT", "signature"));
+  // REJECT: the job creator's signature must be over the provider's nonce
+  await assert.rejects(post(jc, await under(9n, jc), 9n), fails("CONFLICT", "trustNonce"));
+  await assert.rejects(post(jc, await under(9n, jc)), fails("BAD_SIGNATURE", "signature"));
+  const signed = await post(jc, await under(5n, jc));
+  assert.equal(signed.status, "signed");
+
+  // The nonce survives a restart, with the index columns the chain's events are matched by.
+  await solver.close();
+  const again = await solverOn(t, { dbPath });
+  assert.equal((await again.api.getDeal({ params: { id } })).trustNonce, 5n);
 });
 
 test("routed deals opened in one batch with a deal the solver does not follow: opened, then one settled (committed, and chain time leaves it), the other timed out", async (t) => {

@@ -2,15 +2,14 @@
 // batch that opened it, and the batch call that settled or timed it out. Each transaction carries
 // many deals, so each event says how many (`batchSize`): a deal's share of the gas is the
 // transaction's gas over it.
-import { encodeEventTopics, formatLog, parseEventLogs, toHex, type Hash, type Hex, type RpcLog } from "viem";
-import { trustDealOf, type DealMessage } from "@lily/protocol";
+import { encodeEventTopics, formatLog, parseEventLogs, toHex, type Hash, type RpcLog } from "viem";
 import { lilyTrustDealsAbi } from "../generated/artifacts.ts";
 import type { LilyClient } from "../client.ts";
 import { withLilyErrors } from "../errors.ts";
 import { trustDealsAddress } from "./trustDeal.ts";
 import { unpackNonces } from "./trustBatch.ts";
 import { getDealEvents, type DealEvent } from "../actions/getDealEvents.ts";
-import { locateTrustDeal, onTrustDeals } from "./dealRoute.ts";
+import { locateTrustDeal, onTrustDeals, type RoutedDeal } from "./dealRoute.ts";
 
 export interface TrustDealEvent {
   name: "DealsOpened" | "DealsSettled" | "DealsTimedOut";
@@ -23,18 +22,16 @@ export interface TrustDealEvent {
   batchSize: number;
 }
 
-export interface TrustDealEventsParameters {
-  dealId: Hex;
-  deal: DealMessage;
+export interface TrustDealEventsParameters extends RoutedDeal {
   /** Where to start looking for its opening (default: the deployment's block). */
   fromBlock?: bigint;
 }
 
 /** The deal's events, oldest first: none before it opens; then its opening, then how it ended. */
-export async function trustDealEvents(client: LilyClient, { dealId, deal, fromBlock }: TrustDealEventsParameters): Promise<TrustDealEvent[]> {
-  const opened = await locateTrustDeal(client, { dealId, deal, ...(fromBlock !== undefined && { fromBlock }) });
+export async function trustDealEvents(client: LilyClient, params: TrustDealEventsParameters): Promise<TrustDealEvent[]> {
+  const opened = await locateTrustDeal(client, params);
   if (!opened) return [];
-  const endings = await trustDealEndings(client, { dealId, deal, batchNo: opened.batchNo, fromBlock: opened.blockNumber });
+  const endings = await trustDealEndings(client, { ...params, batchNo: opened.batchNo, fromBlock: opened.blockNumber });
   return withLilyErrors(async () => {
     const receipts = await Promise.all([opened.txHash, ...endings.map((e) => e.txHash)].map((hash) => client.publicClient.getTransactionReceipt({ hash })));
     const gas = (hash: Hash) => receipts.find((r) => r.transactionHash === hash)!.gasUsed;
@@ -68,9 +65,10 @@ export interface TrustDealEnding {
 /** The endings of a routed trust deal opened in `batchNo`, searched from `fromBlock` (its opening's block); oldest first. */
 export async function trustDealEndings(
   client: LilyClient,
-  { dealId, deal, batchNo, fromBlock }: { dealId: Hex; deal: DealMessage; batchNo: bigint; fromBlock: bigint },
+  { deal, trustNonce, batchNo, fromBlock }: RoutedDeal & { batchNo: bigint; fromBlock: bigint },
 ): Promise<TrustDealEnding[]> {
-  const nonce = trustDealOf(dealId, deal).nonce;
+  if (trustNonce === undefined) return []; // never signed by its provider, so never opened
+  const nonce = trustNonce;
   return withLilyErrors(async () => {
     const topics = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsSettled", args: { batchNo, provider: deal.provider } });
     const timedOut = encodeEventTopics({ abi: lilyTrustDealsAbi, eventName: "DealsTimedOut" })[0];

@@ -71,7 +71,12 @@ export function registerJobs(program: Command): void {
       // The chain is the authority on where the money is; the journal only remembers.
       const chainClient = jc.context.chain;
       const routed = onTrustDeals(chainClient.addresses, j.deal!);
-      const params = { dealId: j.dealId, deal: j.deal!, ...(j.trustFromBlock !== undefined && { fromBlock: BigInt(j.trustFromBlock) }) };
+      const params = {
+        dealId: j.dealId,
+        deal: j.deal!,
+        trustNonce: j.trustNonce,
+        ...(j.trustFromBlock !== undefined && { fromBlock: BigInt(j.trustFromBlock) }),
+      };
       const [record, events] = await Promise.all([routedDealRecord(chainClient, params), routedDealEvents(chainClient, params)]);
       chain = {
         state: record.state,

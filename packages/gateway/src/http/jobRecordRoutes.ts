@@ -13,8 +13,8 @@
 import { z } from "zod";
 import { stringToHex, type Hex } from "viem";
 import { dealDomain, routedDealEvents, routedDealRecord, verifyDealSignature, type DealStateName } from "@lily/chain";
-import { LilyError, Policy, cidFromDigest, isLilyError, toWire, verifyRecord, type Deal, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
-import { challengeJob, type JobCreator, type JobEntry } from "@lily/sdk";
+import { LilyError, Policy, cidFromDigest, isLilyError, toWire, verifyRecord, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { challengeJob, signedDeals, type JobCreator, type JobEntry, type SignedDeal } from "@lily/sdk";
 import type { GatewayContext } from "../context.ts";
 import type { Caller } from "./caller.ts";
 import { jsonBody, sendJson, type Route } from "./router.ts";
@@ -59,12 +59,11 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
     return entry;
   }
 
-  const dealsOf = (e: JobEntry): { dealId: Hex; deal: Deal }[] => e.replicas ?? (e.dealId && e.deal ? [{ dealId: e.dealId, deal: e.deal }] : []);
-
-  async function factsOf(dealId: Hex, deal: Deal): Promise<DealFacts> {
+  async function factsOf(s: SignedDeal): Promise<DealFacts> {
+    const { dealId, deal } = s;
     const known = finalFacts.get(dealId);
     if (known) return known;
-    const [record, events] = await Promise.all([routedDealRecord(ctx.chain, { dealId, deal }), routedDealEvents(ctx.chain, { dealId, deal })]);
+    const [record, events] = await Promise.all([routedDealRecord(ctx.chain, s), routedDealEvents(ctx.chain, s)]);
     const facts: DealFacts = {
       dealId,
       deal,
@@ -91,7 +90,7 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
   }
 
   async function outcomeOf(e: JobEntry, now: number): Promise<{ outcome: JobOutcome; facts: DealFacts[] }> {
-    const facts = await Promise.all(dealsOf(e).map((d) => factsOf(d.dealId, d.deal)));
+    const facts = await Promise.all(signedDeals(e).map(factsOf));
     return { facts, outcome: jobOutcome({ stage: e.stage, policy: e.offer.policy, policyParam: e.offer.policyParam, deals: facts, now }) };
   }
 
@@ -148,7 +147,8 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
         : [],
       body: toWire(e.offer),
     });
-    for (const { dealId, deal } of dealsOf(e)) {
+    for (const route of signedDeals(e)) {
+      const { dealId, deal } = route;
       const solverDeal: DealRecord | undefined = await fromSolver(() => ctx.solver.getDeal({ params: { id: dealId } }));
       const resource: ResourceOfferRecord | undefined = await fromSolver(() => ctx.solver.getResourceOffer({ params: { id: deal.resourceOffer } }));
       if (resource)
@@ -170,7 +170,7 @@ export function jobRecordRoutes(gw: GatewayContext, deps: JobRecordDeps): Route[
         });
       const sig = (role: string, address: Hex, signature: Hex | undefined) =>
         signature
-          ? check(() => verifyDealSignature(ctx.chain.addresses, dealId, deal, signature, { signer: address, field: "signature" })).then((c) => ({
+          ? check(() => verifyDealSignature(ctx.chain.addresses, route, signature, { signer: address, field: "signature" })).then((c) => ({
               role,
               address,
               signature,

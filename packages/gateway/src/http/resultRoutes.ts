@@ -12,7 +12,7 @@
 // type goes out as an octet-stream attachment, and every file with nosniff and a sandboxing CSP.
 import { routedDealEvents, routedDealRecord, type LilyClient } from "@lily/chain";
 import { LilyError, ResultManifest, parse } from "@lily/protocol";
-import type { JobEntry, JobJournal } from "@lily/sdk";
+import { signedDeals, type JobEntry, type JobJournal } from "@lily/sdk";
 import type { Hex } from "viem";
 import type { GatewayContext } from "../context.ts";
 import type { Caller } from "./caller.ts";
@@ -87,14 +87,12 @@ export function resultRoutes(gw: GatewayContext, deps: ResultDeps): Route[] {
       path: "/v1/jobs/:id/result",
       handler: async (ctx) => {
         const entry = ownedJob(gw.auth.anyCaller(ctx.req), ctx.params.id!);
-        const signed = entry.replicas ?? (entry.dealId && entry.deal ? [{ dealId: entry.dealId, deal: entry.deal }] : []);
+        const signed = signedDeals(entry);
         const [deals, result] = await Promise.all([
           Promise.all(
-            signed.map(async ({ dealId: id, deal }) => {
-              const [{ state }, events] = await Promise.all([
-                routedDealRecord(deps.chain, { dealId: id, deal }),
-                routedDealEvents(deps.chain, { dealId: id, deal }),
-              ]);
+            signed.map(async (s) => {
+              const id = s.dealId;
+              const [{ state }, events] = await Promise.all([routedDealRecord(deps.chain, s), routedDealEvents(deps.chain, s)]);
               return { id, state, events: events.map((e) => ({ name: e.name, tx: e.txHash, block: e.blockNumber })) };
             }),
           ),

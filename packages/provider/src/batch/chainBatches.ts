@@ -33,6 +33,8 @@ export type { TrustBatchRef } from "./trustBatchOf.ts";
 
 export interface OpenItem {
   deal: DealMessage;
+  /** A routed trust deal: the nonce its provider signed under (undefined for every other deal). */
+  trustNonce?: bigint | undefined;
   jobCreatorSig: Hex;
   providerSig: Hex;
 }
@@ -115,7 +117,10 @@ export function createChainBatches(chain: LilyClient, opts: BatcherOptions = def
   const trust = createTrustBatches(chain, opts);
 
   return {
-    open: (item) => (onTrustDeals(chain.addresses, item.deal) ? trust.open({ ...item, dealId: dealId(chain.addresses, item.deal) }) : opens.submit(item)),
+    open: (item) =>
+      onTrustDeals(chain.addresses, item.deal)
+        ? trust.open({ ...item, dealId: dealId(chain.addresses, item.deal), trustNonce: item.trustNonce })
+        : opens.submit(item),
     commit: (item) => commits.submit(item),
     settle: (item) => trust.settle(item),
     calls: { open: opens.calls, commit: commits.calls, trustOpen: trust.calls.open, settle: trust.calls.settle },

@@ -7,19 +7,9 @@
 // the deal is looked for again among the chain's openings (locateTrustDeal), as for a deal
 // another party opened.
 import type { Hex } from "viem";
-import {
-  lilyTrustDealsAbi,
-  locateTrustDeal,
-  trustBatch,
-  trustDealsAddress,
-  trustLeaf,
-  trustTermsOf,
-  trustTreeRoot,
-  withLilyErrors,
-  type LilyClient,
-} from "@lily/chain";
-import { isLilyError, trustDealOf } from "@lily/protocol";
-import type { LocalDeal } from "../db.ts";
+import { locateTrustDeal, routedTrustDeal, trustBatch, trustBatchRoot, trustLeaf, trustTermsOf, trustTreeRoot, type LilyClient } from "@lily/chain";
+import { isLilyError } from "@lily/protocol";
+import { routedOf, type LocalDeal } from "../db.ts";
 
 /** Where a trust deal opened: what settling it proves against. */
 export interface TrustBatchRef {
@@ -31,7 +21,7 @@ export interface TrustBatchRef {
 }
 
 /** What finding a routed deal's batch needs of the deal. */
-export type TrustDealRef = Pick<LocalDeal, "id" | "deal" | "trustBatchNo">;
+export type TrustDealRef = Pick<LocalDeal, "id" | "deal" | "trustBatchNo" | "trustNonce">;
 
 /** Leaves of batches this process opened or read, by batch number: a few batches' worth is plenty. */
 const KEPT_BATCHES = 64;
@@ -70,10 +60,7 @@ export class TrustBatchReads {
   rootOf(batchNo: bigint): Promise<Hex> {
     let r = this.roots.get(batchNo);
     if (!r) {
-      const { chain } = this;
-      r = withLilyErrors(() =>
-        chain.publicClient.readContract({ address: trustDealsAddress(chain.addresses), abi: lilyTrustDealsAbi, functionName: "rootOf", args: [batchNo] }),
-      );
+      r = trustBatchRoot(this.chain, { batchNo });
       this.roots.set(batchNo, r);
     }
     return r;
@@ -112,7 +99,7 @@ async function placeIn(reads: TrustBatchReads, batchNo: bigint, leaves: readonly
  * the chain holds it (not opened, or its opening lost).
  */
 export async function trustBatchOf(chain: LilyClient, local: TrustDealRef, reads = new TrustBatchReads(chain)): Promise<TrustBatchRef | undefined> {
-  const leaf = trustLeaf(local.deal.provider, trustTermsOf(trustDealOf(local.id, local.deal))).toLowerCase();
+  const leaf = trustLeaf(local.deal.provider, trustTermsOf(routedTrustDeal(routedOf(local)))).toLowerCase();
   if (local.trustBatchNo !== undefined) {
     const batchNo = local.trustBatchNo;
     const leaves = await reads.leavesOf(batchNo);
@@ -124,7 +111,7 @@ export async function trustBatchOf(chain: LilyClient, local: TrustDealRef, reads
     // Kept leaves that no longer match are dropped: the chain's own decide from now on.
     kept(chain).delete(batchNo);
   }
-  const found = await locateTrustDeal(chain, { dealId: local.id, deal: local.deal });
+  const found = await locateTrustDeal(chain, routedOf(local));
   if (!found) return undefined;
   const index = await placeIn(reads, found.batchNo, found.leaves, leaf);
   if (index === undefined) return undefined;

@@ -15,8 +15,9 @@
 // the provider's database holds what it commits to, and an item sent twice meets its own state
 // change on chain and is skipped (a used nonce, a deal no longer open): nothing opens or pays twice.
 import type { Hex } from "viem";
-import { blockOf, openTrustDeals, settleTrustDeals, trustTermsOf, type LilyClient, type TrustSkippedItem } from "@lily/chain";
-import { LilyError, trustDealOf, type DealMessage } from "@lily/protocol";
+import { blockOf, openTrustDeals, routedTrustDeal, settleTrustDeals, trustTermsOf, type LilyClient, type TrustSkippedItem } from "@lily/chain";
+import { LilyError, type DealMessage } from "@lily/protocol";
+import { routedOf } from "../db.ts";
 import { refusal } from "../refusal.ts";
 import { Batcher, type BatcherOptions, type ItemOutcome } from "./batcher.ts";
 import { oneByOne, skippedError, type Committed, type Sent } from "./batchOutcome.ts";
@@ -26,6 +27,8 @@ import { TrustBatchReads, trustBatchOf, type TrustBatchRef, type TrustDealRef } 
 export interface TrustOpenItem {
   dealId: Hex;
   deal: DealMessage;
+  /** The nonce the provider signed the deal's TrustDeal under. */
+  trustNonce: bigint | undefined;
   jobCreatorSig: Hex;
   /** Left out when the provider is the sender (always, for a provider's own deals). */
   providerSig: Hex;
@@ -84,7 +87,7 @@ export function createTrustBatches(chain: LilyClient, opts: BatcherOptions): Tru
 
   const openCall = async (items: TrustOpenItem[]): Promise<ItemOutcome<TrustSent>[]> => {
     const deals = items.map((i) => ({
-      deal: trustDealOf(i.dealId, i.deal),
+      deal: routedTrustDeal(i),
       jobCreatorSig: i.jobCreatorSig,
       providerSig: i.deal.provider.toLowerCase() === sender ? ("0x" as Hex) : i.providerSig,
     }));
@@ -102,7 +105,7 @@ export function createTrustBatches(chain: LilyClient, opts: BatcherOptions): Tru
   /** One batch's items: one settleTrustDeals. */
   const settleCall = async (items: { item: SettleItem; batch: TrustBatchRef }[]): Promise<ItemOutcome<TrustSettled>[]> => {
     const { batchNo, leaves } = items[0]!.batch;
-    const terms = items.map(({ item }) => trustTermsOf(trustDealOf(item.id, item.deal)));
+    const terms = items.map(({ item }) => trustTermsOf(routedTrustDeal(routedOf(item))));
     const r = await settleTrustDeals(chain, { batchNo, leaves, deals: terms });
     const skipped = new Map(r.skipped.map((s) => [s.index, s]));
     const settled = new Set(r.settled);

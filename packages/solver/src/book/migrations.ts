@@ -106,4 +106,13 @@ export const orderBookMigrations: readonly string[] = [
    CREATE INDEX deals_trust_nonce ON deals (trust_nonce) WHERE trust_nonce IS NOT NULL;
    CREATE TRIGGER deals_trust_immutable BEFORE UPDATE OF trust_leaf, trust_nonce ON deals
    BEGIN SELECT RAISE(ABORT, 'deal terms are immutable'); END;`,
+  // A routed trust deal's nonce is now its provider's pick, posted with its signature: the two
+  // columns are set then, once. A deal proposed before this and not yet signed by its provider
+  // loses the nonce derived from its id (its provider will pick one); a signed one keeps it, as
+  // both signatures are over it.
+  `DROP TRIGGER deals_trust_immutable;
+   UPDATE deals SET trust_leaf = NULL, trust_nonce = NULL WHERE provider_signature IS NULL;
+   CREATE TRIGGER deals_trust_nonce_once BEFORE UPDATE OF trust_leaf, trust_nonce ON deals
+   WHEN OLD.trust_nonce IS NOT NULL
+   BEGIN SELECT RAISE(ABORT, 'a trust deal keeps the nonce its provider signed'); END;`,
 ];

@@ -166,6 +166,7 @@ export function toDeal(row: Row): DealRecord {
     updatedAt: row.updated_at as number,
     ...(row.job_creator_signature !== null && { jobCreatorSignature: row.job_creator_signature as Hex }),
     ...(row.provider_signature !== null && { providerSignature: row.provider_signature as Hex }),
+    ...(row.trust_nonce != null && { trustNonce: BigInt(row.trust_nonce as string) }),
     ...(row.result !== null && { result: storedResult(row.result as string) }),
     ...(row.open_tx !== null && { openTx: row.open_tx as Hex }),
     ...(row.error !== null && { error: row.error as string }),

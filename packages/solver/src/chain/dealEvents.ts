@@ -54,8 +54,8 @@ export type ScannedEvent = Omit<ChainSighting, "dealId"> & ({ dealId: Hex } | { 
 export interface TrustDealIndex {
   /** The deals whose leaf (lowercase) this is. */
   trustDealsByLeaf(leaf: Hex): Hex[];
-  /** The deals of this provider with this trust nonce. */
-  trustDealsByNonce(provider: Address, nonce: bigint): Hex[];
+  /** The deals of this provider with this trust nonce, and whether the chain was seen opening each. */
+  trustDealsByNonce(provider: Address, nonce: bigint): { id: Hex; seenOpened: boolean }[];
 }
 
 /** The deal facts announced in blocks [fromBlock, toBlock] by LilyDeals and (where named) LilyTrustDeals, oldest first. */
@@ -89,8 +89,14 @@ export async function scanDealEvents(client: LilyClient, fromBlock: number, toBl
 }
 
 /** Each event as a sighting of each followed deal it names, in order (a trust batch's deals in its order); deals not followed are left out. */
+/**
+ * A settlement or timeout names (provider, nonce), and a provider picks its nonces: it could sign
+ * two deals under one, of which only one can open. Such an event is the sighting only of a deal seen
+ * opened, before or earlier in these events, never of its unopened twin.
+ */
 export function sightingsOf(events: readonly ScannedEvent[], index: TrustDealIndex): ChainSighting[] {
   const out: ChainSighting[] = [];
+  const openedHere = new Set<Hex>();
   for (const e of events) {
     if ("dealId" in e) {
       out.push(e);
@@ -100,7 +106,13 @@ export function sightingsOf(events: readonly ScannedEvent[], index: TrustDealInd
     const ids =
       "leaves" in trust
         ? trust.leaves.flatMap((leaf) => index.trustDealsByLeaf(leaf.toLowerCase() as Hex))
-        : trust.nonces.flatMap((nonce) => index.trustDealsByNonce(trust.provider, nonce));
+        : trust.nonces.flatMap((nonce) =>
+            index
+              .trustDealsByNonce(trust.provider, nonce)
+              .filter((d) => d.seenOpened || openedHere.has(d.id))
+              .map((d) => d.id),
+          );
+    if ("leaves" in trust) for (const id of ids) openedHere.add(id);
     for (const dealId of ids) out.push({ dealId, ...fact });
   }
   return out;
