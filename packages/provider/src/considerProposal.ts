@@ -6,6 +6,8 @@
 import type { LocalAccount } from "viem";
 import { resourcesOf, addResources, type Resources } from "./resources.ts";
 import type { DealRecord } from "@lily/protocol";
+import { onTrustDeals } from "@lily/chain";
+import type { LocalDeal } from "./db.ts";
 import { checkProposal } from "./checkProposal.ts";
 import { heldCapacity, heldDeals } from "./capacity.ts";
 import type { PricedModule } from "./pricing.ts";
@@ -91,13 +93,15 @@ export async function considerProposal(ctx: StepContext, deps: ProposalDeps, rec
     }
     ctx.cache.keep(verdict.id, source.fetched);
     const { manifest } = verdict.job;
-    const signed = save(ctx, {
+    const signing: LocalDeal = {
       ...local,
       id: verdict.id,
       status: "signed",
       moduleRef: `${manifest.name}@${manifest.version}`,
       executor: manifest.executor.kind,
-    });
+    };
+    // A routed trust deal is stored with its nonce at once: read back, it is never without one.
+    const signed = onTrustDeals(ctx.chain.addresses, signing.deal) ? ctx.db.withNextTrustNonce(signing, Math.floor(ctx.clock() / 1000)) : save(ctx, signing);
     await sendSignature(ctx, signed);
   } finally {
     deps.reservations.delete(key);

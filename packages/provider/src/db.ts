@@ -7,7 +7,7 @@
 // deal's terms, which never change once written, are validated once per process.
 import type { StatementSync } from "node:sqlite";
 import { openDatabase, preparedOnce, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
-import { Deal, ResourceOffer, parse, toWire, type DealMessage } from "@lily/protocol";
+import { Deal, ResourceOffer, isTrustDeal, legacyTrustNonce, parse, toWire, type DealMessage } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import type { RoutedDeal } from "@lily/chain";
 import { NO_RESOURCES, type Resources } from "./resources.ts";
@@ -352,7 +352,7 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
     ...(extra.openRefused !== undefined && { openRefused: extra.openRefused }),
     ...(extra.jobCreatorSig !== undefined && { jobCreatorSig: extra.jobCreatorSig }),
     ...(extra.trustBatchNo !== undefined && { trustBatchNo: BigInt(extra.trustBatchNo) }),
-    ...(extra.trustNonce !== undefined && { trustNonce: BigInt(extra.trustNonce) }),
+    ...storedTrustNonce(r.id as Hex, deal, extra.trustNonce),
     ...(r.result_cid !== null && { resultCid: r.result_cid }),
     ...(extra.exitCode !== undefined && { exitCode: extra.exitCode }),
     ...(extra.moduleRef !== undefined && { moduleRef: extra.moduleRef }),
@@ -367,4 +367,10 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
 /** The deal as @lily/chain's route functions take it (dealRoute.ts). */
 export function routedOf(d: Pick<LocalDeal, "id" | "deal" | "trustNonce">): RoutedDeal {
   return { dealId: d.id, deal: d.deal, trustNonce: d.trustNonce };
+}
+
+/** A trust deal's nonce as stored; one stored before providers picked nonces has the one it was signed under (legacyTrustNonce). */
+function storedTrustNonce(id: Hex, deal: DealMessage, stored: string | undefined): { trustNonce?: bigint } {
+  if (stored !== undefined) return { trustNonce: BigInt(stored) };
+  return isTrustDeal(deal) ? { trustNonce: legacyTrustNonce(id) } : {};
 }

@@ -21,10 +21,10 @@ import { bestEffort, save, type StepContext } from "./stepContext.ts";
  * so every signature this provider sends for it is over the same TrustDeal.
  */
 export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise<void> {
-  const numbered =
-    onTrustDeals(ctx.chain.addresses, local.deal) && local.trustNonce === undefined ? ctx.db.withNextTrustNonce(local, Math.floor(ctx.clock() / 1000)) : local;
+  const routed = onTrustDeals(ctx.chain.addresses, local.deal);
+  const numbered = routed && local.trustNonce === undefined ? ctx.db.withNextTrustNonce(local, Math.floor(ctx.clock() / 1000)) : local;
   const signature = await signDealFor(ctx.account, ctx.chain.addresses, routedOf(numbered));
-  const trustNonce = numbered.trustNonce;
+  const trustNonce = routed ? numbered.trustNonce : undefined;
   await ctx.solver.signDeal({ params: { id: local.id }, body: { signer: ctx.account.address, signature, ...(trustNonce !== undefined && { trustNonce }) } });
   ctx.logger.info("deal signed", {
     deal: local.id,

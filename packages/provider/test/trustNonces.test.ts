@@ -5,9 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { keccak256, toHex, type Address, type Hex } from "viem";
 import { verifyDealSignature, type LilyClient } from "@lily/chain";
-import { NO_MEDIATORS, Policy, type DealMessage } from "@lily/protocol";
+import { NO_MEDIATORS, Policy, legacyTrustNonce, type DealMessage } from "@lily/protocol";
 import { ProviderDb, type LocalDeal } from "../src/db.ts";
 import { sendSignature } from "../src/openSteps.ts";
 import { NO_RESOURCES } from "../src/resources.ts";
@@ -131,8 +132,35 @@ test("a deal that does not open on LilyTrustDeals is signed without a nonce and 
     await sendSignature(ctx, c.local);
     assert.equal(posted.length, 1, c.why);
     assert.equal("trustNonce" in posted[0]!, false, `${c.why}: no trustNonce posted`);
-    assert.equal(db.get(c.local.id)?.trustNonce, undefined, c.why);
+    // None taken: a trust deal reads back with the nonce a deal stored before providers picked them
+    // was signed under (legacyTrustNonce), which a network without LilyTrustDeals never uses.
+    assert.equal(db.get(c.local.id)?.trustNonce, c.local.deal.policy === Policy.trust ? legacyTrustNonce(c.local.id) : undefined, c.why);
   }
   assert.equal(db.withNextTrustNonce(signedDeal(3), NOW).trustNonce, START, "the sequence is untouched");
   db.close();
+});
+
+test("a trust deal stored before providers picked nonces reads back with the nonce it was signed under (its id's top 64 bits); other deals with none", () => {
+  const path = dbPath();
+  const db = new ProviderDb(path);
+  const trust = signedDeal(10);
+  const optimistic = signedDeal(11, Policy.optimistic);
+  db.put({ ...trust, status: "opened" });
+  db.put({ ...optimistic, status: "opened" });
+  db.close();
+  // Rows as an older provider wrote them: no trustNonce in their extra fields.
+  const raw = new DatabaseSync(path);
+  assert.equal((raw.prepare("SELECT count(*) AS n FROM deals WHERE json_extract(extra, '$.trustNonce') IS NOT NULL").get() as { n: number }).n, 0);
+  raw.close();
+  const again = new ProviderDb(path);
+  assert.equal(again.get(trust.id)!.trustNonce, legacyTrustNonce(trust.id));
+  assert.equal(again.get(trust.id)!.trustNonce, BigInt(trust.id.slice(0, 18)));
+  assert.equal(again.get(optimistic.id)!.trustNonce, undefined);
+  // The sign step of such a deal re-sends what was signed: no nonce is taken from the sequence.
+  const { ctx, posted } = stepContext(again, NOW);
+  return sendSignature(ctx, again.get(trust.id)!).then(() => {
+    assert.equal(posted[0]!.trustNonce, legacyTrustNonce(trust.id));
+    assert.equal(again.takeTrustNonce(NOW), START, "the sequence was not touched");
+    again.close();
+  });
 });

@@ -1,7 +1,7 @@
 // The job creator's journal (JobJournal, journal.ts) kept in SQLite, so jobs survive a crashed
 // client: the CLI keeps it under $LILY_HOME, the gateway in its home.
 import { openDatabase } from "@lily/node-kit";
-import { JobOffer, Deal, parse, toWire, uint64 } from "@lily/protocol";
+import { JobOffer, Deal, isTrustDeal, legacyTrustNonce, parse, toWire, uint64 } from "@lily/protocol";
 import type { JobEntry, JobJournal } from "./journal.ts";
 
 const migrations = [
@@ -18,9 +18,19 @@ function revive(json: string): JobEntry {
     ...raw,
     offer: parse(JobOffer, raw.offer, "journal.offer"),
     ...(raw.deal && { deal: parse(Deal, raw.deal, "journal.deal") }),
-    ...(raw.trustNonce !== undefined && { trustNonce: parse(uint64, raw.trustNonce, "journal.trustNonce") }),
+    ...storedTrustNonce(raw),
     ...(raw.replicas && { replicas: raw.replicas.map((r) => ({ dealId: r.dealId, deal: parse(Deal, r.deal, "journal.replicas.deal") })) }),
   };
+}
+
+/**
+ * The routed deal's nonce as journaled. An entry journaled before providers picked nonces (11-28)
+ * has none: its trust deal was signed under legacyTrustNonce, which it gets back, so a job in flight
+ * across the upgrade still finds its deal on chain (rather than reading it as never opened).
+ */
+function storedTrustNonce(raw: JobEntry): { trustNonce?: bigint } {
+  if (raw.trustNonce !== undefined) return { trustNonce: parse(uint64, raw.trustNonce, "journal.trustNonce") };
+  return raw.dealId && raw.deal && isTrustDeal(raw.deal) && !raw.replicas ? { trustNonce: legacyTrustNonce(raw.dealId) } : {};
 }
 
 export function sqliteJournal(path: string): JobJournal & { close(): void } {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { JobEntry } from "@lily/sdk";
+import { Policy, legacyTrustNonce, type Deal } from "@lily/protocol";
 import { sqliteJournal } from "../src/sqliteJournal.ts";
 import { jobEntry as entry, offer } from "../../cli/test/jobEntry.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
@@ -71,5 +72,37 @@ test("a routed deal's trust nonce survives closing and reopening the journal, as
   const reopened = sqliteJournal(path);
   assert.equal(reopened.get(job.jobOfferId)?.trustNonce, trustNonce);
   assert.deepEqual(reopened.list(), [job]);
+  reopened.close();
+});
+
+test("a trust deal journaled before providers picked nonces comes back with the nonce it was signed under (its id's top 64 bits); other deals with none", () => {
+  const path = join(tempDir("lily-journal-"), "jobs.db");
+  const zero = `0x${"00".repeat(32)}` as const;
+  const deal: Deal = {
+    jobCreator: offer.jobCreator,
+    provider: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    jobOffer: `0x${"d6".padStart(64, "0")}`,
+    resourceOffer: `0x${"ee".repeat(32)}`,
+    price: 10n ** 18n,
+    collateral: 10n ** 18n,
+    openBy: 1_800_000_060n,
+    deadline: 1_800_000_600n,
+    policy: Policy.trust,
+    policyParam: 0n,
+    mediationFee: 0n,
+    mediators: zero,
+    replicas: zero,
+    moduleCreator: "0x0000000000000000000000000000000000000000",
+    royaltyBps: 0,
+  };
+  const trustId = `0x${"ab".repeat(32)}` as const;
+  const first = sqliteJournal(path);
+  first.put(entry("d6", 1000, { stage: "opened", dealId: trustId, deal }));
+  first.put(entry("d7", 1001, { stage: "opened", dealId: `0x${"cd".repeat(32)}`, deal: { ...deal, policy: Policy.optimistic, policyParam: 60n } }));
+  first.close();
+  const reopened = sqliteJournal(path);
+  assert.equal(reopened.get(`0x${"d6".padStart(64, "0")}`)?.trustNonce, legacyTrustNonce(trustId));
+  assert.equal(legacyTrustNonce(trustId), 0xababababababababn);
+  assert.equal(reopened.get(`0x${"d7".padStart(64, "0")}`)?.trustNonce, undefined);
   reopened.close();
 });
