@@ -1,10 +1,12 @@
 // The network's activity as the chain recorded it: every deal (opened, committed, challenged, and
-// how it ended), every lease (opened, closed, reclaimed, slashed), what each provider earned and
-// lost, and the gas each Lily transaction used. Read incrementally: the first read starts at the
+// how it ended), every lease (opened, closed, reclaimed, slashed), every trust deal where the
+// network has LilyTrustDeals (trustActivity.ts), what each provider earned and lost, and the gas
+// each Lily transaction used. Read incrementally: the first read starts at the
 // deployment block, each later one only from the block after the last one read, so a page load
 // never rescans the chain. Lives in memory; a restarted gateway reads the chain once more.
 import { parseEventLogs, type Address, type Hash, type Hex, type Log } from "viem";
 import { lilyDealsAbi, lilyLeasesAbi, type DealStateName, type LilyClient } from "@lily/chain";
+import { createTrustActivity, type TrustOpenings } from "./trustActivity.ts";
 
 /** Most blocks asked for in one eth_getLogs (public RPC endpoints refuse wide ranges). */
 export const LOG_RANGE_BLOCKS = 2_000n;
@@ -28,6 +30,8 @@ export interface DealActivity {
   paid?: bigint;
   /** Every transaction that emitted one of its events, oldest first. */
   txs: Hash[];
+  /** A trust deal's place on LilyTrustDeals (its id is then its TrustDeal's EIP-712 id). */
+  trust?: { batchNo: bigint; nonce: bigint; royaltyBps: number };
 }
 
 export interface LeaseActivity {
@@ -71,6 +75,8 @@ export interface TxGas {
   gasUsed: bigint;
   /** gasUsed × effective gas price, in wei. */
   feeWei: bigint;
+  /** How many trust deals a LilyTrustDeals batch transaction opened, settled or timed out: its gas is theirs together. */
+  deals?: number;
 }
 
 export interface ActivitySnapshot {
@@ -83,6 +89,8 @@ export interface ActivitySnapshot {
   gas: ReadonlyMap<Hash, TxGas>;
   /** Each provider's last block time with an event of its own (deal or lease). */
   lastSeen: ReadonlyMap<Address, number>;
+  /** Where the network has LilyTrustDeals: trust deals opened whose terms could not be read (opened through another contract). */
+  unreadTrustDeals?: number;
 }
 
 export interface ChainActivity {
@@ -95,7 +103,7 @@ type RawLog = Log<bigint, number, false>;
 export function createChainActivity(chain: LilyClient, opts: { refreshMs?: number } = {}): ChainActivity {
   const refreshMs = opts.refreshMs ?? ACTIVITY_REFRESH_MS;
   const { publicClient, addresses } = chain;
-  const contracts = [addresses.deals, ...(addresses.leases ? [addresses.leases] : [])];
+  const contracts = [addresses.deals, ...(addresses.leases ? [addresses.leases] : []), ...(addresses.trustDeals ? [addresses.trustDeals] : [])];
   const deals = new Map<Hex, DealActivity>();
   const leases = new Map<Hex, LeaseActivity>();
   const earnings: Earning[] = [];
@@ -110,6 +118,8 @@ export function createChainActivity(chain: LilyClient, opts: { refreshMs?: numbe
   const seen = (provider: Address, time: number) => {
     if ((lastSeen.get(provider) ?? 0) < time) lastSeen.set(provider, time);
   };
+  const trust = addresses.trustDeals ? createTrustActivity(chain, { deals, earnings, slashes, seen }) : undefined;
+  const isTrust = (log: RawLog) => log.address.toLowerCase() === addresses.trustDeals?.toLowerCase();
   const touch = (d: { txs: Hash[] }, tx: Hash) => {
     if (!d.txs.includes(tx)) d.txs.push(tx);
   };
@@ -226,17 +236,23 @@ export function createChainActivity(chain: LilyClient, opts: { refreshMs?: numbe
       const got = await Promise.all(batch.map((hash) => publicClient.getTransactionReceipt({ hash })));
       for (const r of got) receipts.set(r.transactionHash, { gasUsed: r.gasUsed, feeWei: r.gasUsed * r.effectiveGasPrice });
     }
+    const openings: TrustOpenings = trust ? await trust.readOpenings(logs.filter(isTrust)) : new Map();
     const sorted = logs.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
     for (const log of sorted) {
       const time = times.get(log.blockNumber)!;
       // RoyaltyPaid has the same signature in both contracts: each log is parsed by its own contract's ABI.
       if (log.address.toLowerCase() === addresses.deals.toLowerCase()) {
         for (const parsed of parseEventLogs({ abi: lilyDealsAbi, logs: [log] })) applyDealLog(parsed, time);
+      } else if (trust && isTrust(log)) {
+        trust.apply(log, time, openings);
       } else {
         for (const parsed of parseEventLogs({ abi: lilyLeasesAbi, logs: [log] })) applyLeaseLog(parsed, time);
       }
     }
-    for (const [hash, g] of receipts) gas.set(hash, g);
+    for (const [hash, g] of receipts) {
+      const n = trust?.dealsIn(hash);
+      gas.set(hash, n === undefined ? g : { ...g, deals: n });
+    }
   }
 
   async function readOn(): Promise<void> {
@@ -257,7 +273,7 @@ export function createChainActivity(chain: LilyClient, opts: { refreshMs?: numbe
         });
         await reading;
       }
-      return { block: next - 1n, deals, leases, earnings, slashes, gas, lastSeen };
+      return { block: next - 1n, deals, leases, earnings, slashes, gas, lastSeen, ...(trust && { unreadTrustDeals: trust.unread() }) };
     },
   };
 }

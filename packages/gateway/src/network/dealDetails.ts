@@ -32,6 +32,8 @@ export function createDealDetails(chain: LilyClient, solverUrl: string): DealDet
   const known = new Map<Hex, Promise<DealDetails | undefined>>();
 
   async function ask(deal: DealActivity): Promise<DealDetails | undefined> {
+    // A trust deal's id is its TrustDeal's, which the solver does not know its deals by.
+    if (deal.trust) return undefined;
     const record = await solver.getDeal({ params: { id: deal.id } }).catch((e: unknown) => {
       // NOT_FOUND: a deal the solver never proposed (another solver's); the answer will not change.
       if ((e as { code?: string }).code === "NOT_FOUND") return undefined;

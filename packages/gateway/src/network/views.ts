@@ -31,8 +31,17 @@ export interface DealRow {
   openTx: Hex;
   /** The transaction that ended it (settled, slashed or timed out). */
   settledTx?: Hex;
-  /** Gas used by all its transactions. */
+  /** Gas used by all its transactions (each whole, also when it carried other deals: see `trust`). */
   gasUsed: string;
+  /** A trust deal's batch on LilyTrustDeals, whose transactions each carried several deals. */
+  trust?: {
+    batchNo: string;
+    nonce: string;
+    /** How many deals its opening transaction opened. */
+    batchSize: number;
+    /** Its share of its transactions' gas: each one's gas over the deals it moved, rounded down. */
+    gasShare: string;
+  };
 }
 
 const NO_RESOURCES: Resources = { cpu: 0, memoryMb: 0, gpu: 0, vramMb: 0 };
@@ -48,7 +57,12 @@ export function liveOffers(offers: Offers, now: number): Offers {
 
 export function dealRow(snap: ActivitySnapshot, deal: DealActivity, details: DealDetails | undefined): DealRow {
   let gasUsed = 0n;
-  for (const tx of deal.txs) gasUsed += snap.gas.get(tx)?.gasUsed ?? 0n;
+  let gasShare = 0n;
+  for (const tx of deal.txs) {
+    const g = snap.gas.get(tx);
+    gasUsed += g?.gasUsed ?? 0n;
+    gasShare += (g?.gasUsed ?? 0n) / BigInt(g?.deals ?? 1);
+  }
   return {
     id: deal.id,
     module: details?.module ?? null,
@@ -60,6 +74,14 @@ export function dealRow(snap: ActivitySnapshot, deal: DealActivity, details: Dea
     openTx: deal.openTx,
     ...(deal.endTx ? { settledTx: deal.endTx } : {}),
     gasUsed: gasUsed.toString(),
+    ...(deal.trust && {
+      trust: {
+        batchNo: deal.trust.batchNo.toString(),
+        nonce: deal.trust.nonce.toString(),
+        batchSize: snap.gas.get(deal.openTx)?.deals ?? 1,
+        gasShare: gasShare.toString(),
+      },
+    }),
   };
 }
 
@@ -120,6 +142,7 @@ export function networkView(snap: ActivitySnapshot, live: Offers, recent: DealRo
       modelOffers: live.model.length,
       deals: snap.deals.size,
       leases: snap.leases.size,
+      ...(snap.unreadTrustDeals !== undefined && { unreadTrustDeals: snap.unreadTrustDeals }),
     },
     providers: providers.slice(0, limit),
     offers: {
@@ -146,6 +169,7 @@ export function networkView(snap: ActivitySnapshot, live: Offers, recent: DealRo
       })),
     },
     deals: recent,
+    /** Each transaction once, however many deals it carried. */
     gas: { transactions: snap.gas.size, gasUsed: gasUsed.toString(), feeWei: feeWei.toString() },
   };
 }
