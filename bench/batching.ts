@@ -62,7 +62,7 @@ const sizes = values.sizes.split(",").map(Number);
 
 const anvil = await startAnvil();
 try {
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("10000000") });
+  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("10000000"), trustDeals: true });
   const client = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
   const [deployer, jc, provider, solver] = [0, 1, 2, 3].map((i) => client(devAccounts[i]!)) as [LilyClient, LilyClient, LilyClient, LilyClient];
   const moduleCreator = privateKeyToAccount(keccak256(toHex("lily batching bench: module creator"))).address;

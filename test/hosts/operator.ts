@@ -26,8 +26,7 @@ interface Args {
 const a = JSON.parse(process.argv[2]!) as Args;
 const deployerKey = devAccounts[0]!;
 const deployer = privateKeyToAccount(deployerKey);
-// Without LilyTrustDeals in network.json, as `lily devnet` without --trust-deals: naming it routes every trust deal there.
-const { trustDeals: _, ...addresses } = await deployLily({ rpcUrl: a.rpcUrl, deployerKey, supply: parseEther("1000000"), mediationTimeoutSeconds: 120 });
+const addresses = await deployLily({ rpcUrl: a.rpcUrl, deployerKey, supply: parseEther("1000000"), mediationTimeoutSeconds: 120 });
 const jobCreator = roleAccount(a.jobCreatorHome, JOB_CREATOR_ROLE);
 const providers = a.providers.map((p) => roleAccount(p.home, p.name));
 await fundRoles(a.rpcUrl, addresses, deployer, [

@@ -143,9 +143,9 @@ async function start(name: string, opts: LocalNetworkOptions): Promise<LocalNetw
       supply: SUPPLY,
       mediationTimeoutSeconds: opts.mediationTimeoutSeconds,
       leaseClaimWindowSeconds: opts.leaseClaimWindowSeconds,
+      // The roles route trust deals by whether the addresses name LilyTrustDeals.
+      trustDeals: opts.trustDeals === true,
     });
-    // The roles route trust deals by whether the addresses name LilyTrustDeals.
-    if (!opts.trustDeals) delete addresses.trustDeals;
     const clientFor = (who: Hex | LocalAccount) =>
       createLilyClient({ rpcUrl: anvil.rpcUrl, account: typeof who === "string" ? privateKeyToAccount(who) : who, addresses, pollingIntervalMs: 20 });
     const deployer = clientFor(devAccounts[0]!);

@@ -55,7 +55,7 @@ export interface LilyAddresses {
 
 /**
  * A whole deployment, as `deployLily` returns it: the registry's and the leases' addresses
- * included (and `trustDeals`, which a devnet saved before it existed lacks).
+ * included, and `trustDeals` when it was asked for.
  */
 export type LilyDeployment = LilyAddresses & { registry: Address; leases: Address };
 
@@ -86,6 +86,12 @@ export interface DeployLilyOptions {
    * that the collateral goes back to the provider. At least the claim window. Default 86400.
    */
   leaseAuditWindowSeconds?: number;
+  /**
+   * Deploy LilyTrustDeals too, and name it in the addresses returned. Naming it is what routes
+   * every role's trust deals there, so it is asked for, never a side effect: addresses spread from
+   * a deployment made without it cannot opt a network in by accident. Default false.
+   */
+  trustDeals?: boolean;
 }
 
 /** The mediation timeout `deployLily` uses when none is given: one hour. */
@@ -103,6 +109,7 @@ export async function deployLily({
   mediatorTurnSeconds = Math.max(1, Math.floor(mediationTimeoutSeconds / 2)),
   leaseClaimWindowSeconds = DEFAULT_LEASE_CLAIM_WINDOW_SECONDS,
   leaseAuditWindowSeconds = Math.max(DEFAULT_LEASE_AUDIT_WINDOW_SECONDS, leaseClaimWindowSeconds),
+  trustDeals: withTrustDeals = false,
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
     const transport = rpcTransport(rpcUrl);
@@ -133,14 +140,16 @@ export async function deployLily({
         args: [token.contractAddress!, BigInt(leaseClaimWindowSeconds), BigInt(leaseAuditWindowSeconds)],
       }),
     );
-    const trustDeals = await deploy(await wallet.deployContract({ abi: lilyTrustDealsAbi, bytecode: lilyTrustDealsBytecode, args: [token.contractAddress!] }));
+    const trustDeals = withTrustDeals
+      ? await deploy(await wallet.deployContract({ abi: lilyTrustDealsAbi, bytecode: lilyTrustDealsBytecode, args: [token.contractAddress!] }))
+      : undefined;
     return {
       chainId: chain.id,
       token: getAddress(token.contractAddress!),
       deals: getAddress(deals.contractAddress!),
       registry: getAddress(registry.contractAddress!),
       leases: getAddress(leases.contractAddress!),
-      trustDeals: getAddress(trustDeals.contractAddress!),
+      ...(trustDeals && { trustDeals: getAddress(trustDeals.contractAddress!) }),
       deployBlock: Number(deals.blockNumber),
     };
   } catch (e) {

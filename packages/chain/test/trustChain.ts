@@ -18,7 +18,7 @@ export interface TrustChain {
 
 export async function startTrustChain(): Promise<TrustChain> {
   const anvil = await startAnvil();
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("1000000") });
+  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0], supply: parseEther("1000000"), trustDeals: true });
   const clientFor = (key: Hex) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses });
   const [deployer, ...accounts] = [0, 1, 2, 3, 4].map((i) => clientFor(devAccounts[i]!)) as [LilyClient, LilyClient, LilyClient, LilyClient, LilyClient];
   return {

@@ -53,7 +53,7 @@ export interface TestChain {
 
 export async function startTestChain(): Promise<TestChain> {
   const anvil = await startAnvil({ blockTimeSeconds: 1 });
-  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: parseEther("1000000") });
+  const addresses = await deployLily({ rpcUrl: anvil.rpcUrl, deployerKey: devAccounts[0]!, supply: parseEther("1000000"), trustDeals: true });
   const clientOf = (account: LocalAccount) => createLilyClient({ rpcUrl: anvil.rpcUrl, account, addresses, pollingIntervalMs: 20 });
   const deployer = clientOf(privateKeyToAccount(devAccounts[0]!));
   return {

@@ -183,6 +183,7 @@ export function registerDevnet(program: Command): void {
             supply: parseEther("1000000"),
             mediationTimeoutSeconds: intOption(o.mediationTimeout, "--mediation-timeout"),
             ...(o.mediatorTurn !== undefined && { mediatorTurnSeconds: intOption(o.mediatorTurn, "--mediator-turn") }),
+            trustDeals: o.trustDeals === true,
           });
         }
 
