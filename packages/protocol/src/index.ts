@@ -11,6 +11,7 @@ export { keyAccount } from "./keyAccount.ts";
 export { nodeFetch, readBodyLimited } from "./nodeFetch.ts";
 export * from "./dealTerms.ts";
 export * from "./trustDealTerms.ts";
+export * from "./resultGrace.ts";
 export * from "./schemas.ts";
 export * from "./module.ts";
 export * from "./registry.ts";

@@ -3,7 +3,7 @@
 // decides again from the chain); a transaction the contract refuses because the chain has moved
 // on (someone else finalized, tallied or claimed first) is only logged.
 import { claimMediationTimeout, claimTimeout, finalize, getDealLogs, headBlock, locateTrustDeal, onTrustDeals, settleReplicas } from "@lily/chain";
-import { cidDigest } from "@lily/protocol";
+import { cidDigest, isLilyError } from "@lily/protocol";
 import { JOB_REFUSED_EXIT_CODE } from "@lily/executor";
 import type { Hex } from "viem";
 import { routedOf, type LocalDeal } from "./db.ts";
@@ -165,10 +165,22 @@ async function commit(ctx: StepContext, committing: LocalDeal & { resultCid: str
   await postResult(ctx, local);
 }
 
-async function postResult(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
+/**
+ * Send the signed Result to the solver, and keep it as sent once the solver took it (or refused it:
+ * sending again would not change its answer). One the solver did not answer is sent again by a
+ * later pass (resendResults), until the job creator stops waiting for it.
+ */
+export async function postResult(ctx: StepContext, local: LocalDeal & { resultCid: string }): Promise<void> {
   // The solver hears the deal's earlier reports first.
   await drained(ctx, local.id);
-  await bestEffort(ctx, "result", () => ctx.report.result(local.id, { resultCid: local.resultCid, exitCode: local.exitCode ?? 0 }));
+  try {
+    await ctx.report.result(local.id, { resultCid: local.resultCid, exitCode: local.exitCode ?? 0 });
+  } catch (e) {
+    ctx.logger.warn("result not sent", { deal: local.id, err: e });
+    if (isLilyError(e, "UNREACHABLE")) return;
+  }
+  const now = ctx.db.get(local.id);
+  if (now) save(ctx, { ...now, resultSent: true });
 }
 
 async function giveUp(ctx: StepContext, local: LocalDeal, status: "expired" | "failed", why: string): Promise<void> {

@@ -61,6 +61,12 @@ export interface LocalDeal {
   inputsRestored?: boolean;
   /** The last status reported to the solver, so each is sent once. */
   reported?: string;
+  /**
+   * The solver took (or refused) the signed Result. Until then a later pass sends it again
+   * (resultsToResend): on LilyTrustDeals it is the result's only word, so a settled deal whose
+   * Result was lost to a solver that did not answer would leave a paid job without its result.
+   */
+  resultSent?: boolean;
   error?: string;
 }
 
@@ -115,7 +121,7 @@ interface Row {
 /** The fields kept as one JSON column. */
 type Extra = Pick<
   LocalDeal,
-  "needs" | "group" | "openRefused" | "jobCreatorSig" | "exitCode" | "inputsRestored" | "reported" | "moduleRef" | "executor" | "durationMs"
+  "needs" | "group" | "openRefused" | "jobCreatorSig" | "exitCode" | "inputsRestored" | "reported" | "resultSent" | "moduleRef" | "executor" | "durationMs"
 > & {
   replicas?: unknown[];
   /** A decimal string: JSON has no bigint. */
@@ -209,6 +215,7 @@ export class ProviderDb {
       exitCode: d.exitCode,
       inputsRestored: d.inputsRestored,
       reported: d.reported,
+      resultSent: d.resultSent,
       moduleRef: d.moduleRef,
       executor: d.executor,
       durationMs: d.durationMs,
@@ -257,6 +264,18 @@ export class ProviderDb {
   followed(): LocalDeal[] {
     const marks = FOLLOWED.map(() => "?").join(", ");
     return (this.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map((r) => this.fromRow(r));
+  }
+
+  /**
+   * Settled deals with a result whose signed Result the solver has not taken, still wanted: until
+   * their deadline plus `graceSeconds` (unix seconds `now`), when the job creator stops waiting.
+   */
+  resultsToResend(now: number, graceSeconds: number): LocalDeal[] {
+    const rows = this.prepare(
+      `SELECT * FROM deals WHERE status = 'settled' AND result_cid IS NOT NULL AND json_extract(extra, '$.resultSent') IS NULL
+         AND CAST(json_extract(deal, '$.deadline') AS INTEGER) + ? >= ?`,
+    ).all(graceSeconds, now) as unknown as Row[];
+    return rows.map((r) => this.fromRow(r));
   }
 
   /**
@@ -360,6 +379,7 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
     ...(extra.durationMs !== undefined && { durationMs: extra.durationMs }),
     ...(extra.inputsRestored && { inputsRestored: true }),
     ...(extra.reported !== undefined && { reported: extra.reported }),
+    ...(extra.resultSent && { resultSent: true }),
     ...(r.error !== null && { error: r.error }),
   };
 }

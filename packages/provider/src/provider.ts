@@ -7,7 +7,7 @@
 import type { Hex } from "viem";
 import { escrowBalance, leaseDomain, lilyDealsAbi, untilChainAnswers, withLilyErrors, type LilyClient } from "@lily/chain";
 import { createClient, modelOfferRoutes, type ChangeHint, type Client, type SolverRoutes } from "@lily/api";
-import { isCid, isLilyError, toWire, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
+import { SIGNED_RESULT_GRACE_SECONDS, isCid, isLilyError, toWire, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
 import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -23,7 +23,7 @@ import type { StepContext } from "./stepContext.ts";
 import { considerProposal, type Reservations } from "./considerProposal.ts";
 import { observe } from "./observe.ts";
 import { nextStep, shouldCheck } from "./nextStep.ts";
-import { applyStep } from "./applyStep.ts";
+import { applyStep, postResult } from "./applyStep.ts";
 import { DealSteps } from "./dealSteps.ts";
 import { watchLostBlocks } from "./lostBlocks.ts";
 import { isEcho } from "./newsFilter.ts";
@@ -280,6 +280,9 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
         withNews,
       );
     }
+    // Settled, so no longer followed, but the solver never took its signed Result (it did not answer).
+    for (const local of db.resultsToResend(seconds(), Number(SIGNED_RESULT_GRACE_SECONDS)))
+      handle(local.id, () => postResult(ctx, { ...local, resultCid: local.resultCid! }), withNews);
     checkOffer();
     lostBlocks.check();
   }

@@ -6,14 +6,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { keccak256, toHex, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { verifyDealSignature, type LilyClient } from "@lily/chain";
-import { NO_MEDIATORS, Policy, legacyTrustNonce, type DealMessage } from "@lily/protocol";
-import { ProviderDb, type LocalDeal } from "../src/db.ts";
+import { Policy, legacyTrustNonce } from "@lily/protocol";
+import { ProviderDb } from "../src/db.ts";
 import { sendSignature } from "../src/openSteps.ts";
-import { NO_RESOURCES } from "../src/resources.ts";
 import type { StepContext } from "../src/stepContext.ts";
-import { NOW, domain, jobCreator, provider } from "./proposals.ts";
+import { NOW, domain, provider } from "./proposals.ts";
+import { signedDeal } from "./localDeals.ts";
 import { testLogger } from "../../../test/support/localNetwork.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
 
@@ -21,28 +21,6 @@ import { tempDir } from "../../../test/support/tempDir.ts";
 const ADDRESSES = { chainId: domain.chainId, deals: domain.verifyingContract, trustDeals: "0x00000000000000000000000000000000000000e7" as Address };
 const START = BigInt(NOW) << 20n;
 const dbPath = () => join(tempDir("lily-provider-nonces-"), "provider.db");
-
-/** The n-th deal the provider signed, under `policy`, not yet numbered. */
-function signedDeal(n: number, policy: number = Policy.trust): LocalDeal {
-  const deal: DealMessage = {
-    jobCreator: jobCreator.address,
-    provider: provider.address,
-    jobOffer: keccak256(toHex(`trust nonce job ${n}`)),
-    resourceOffer: keccak256(toHex("trust nonce resource")),
-    price: 3n,
-    collateral: 5n,
-    openBy: BigInt(NOW + 60),
-    deadline: BigInt(NOW + 600),
-    policy,
-    policyParam: policy === Policy.trust ? 0n : 600n,
-    mediationFee: 0n,
-    mediators: NO_MEDIATORS,
-    replicas: NO_MEDIATORS,
-    moduleCreator: jobCreator.address,
-    royaltyBps: 0,
-  };
-  return { id: keccak256(toHex(`trust nonce deal ${n}`)), deal, module: "bafy-m", inputs: "bafy-i", needs: NO_RESOURCES, status: "signed" };
-}
 
 /** What sendSignature touches, with a solver that records what it is sent. */
 function stepContext(db: ProviderDb, nowSeconds: number, addresses: Partial<typeof ADDRESSES> = ADDRESSES) {

@@ -5,7 +5,7 @@
 // one, except that a group is tallied on chain (settleReplicas) before anyone is paid.
 import type { Address, Hex } from "viem";
 import type { DealStateName } from "@lily/chain";
-import { LilyError, cidFromDigest, type DealMessage, type DealRecord, type JobOfferRecord } from "@lily/protocol";
+import { LilyError, SIGNED_RESULT_GRACE_SECONDS, cidFromDigest, type DealMessage, type DealRecord, type JobOfferRecord } from "@lily/protocol";
 
 export interface SignedDeal {
   dealId: Hex;
@@ -36,8 +36,9 @@ export interface ChainDeal {
  * How long after the commit the job creator waits for the provider's signed Result before it
  * delivers on the chain's digest alone: the chain is the authority, the signed Result only a
  * second word from the provider, so a provider that never sends it cannot hold the job forever.
+ * (protocol's, shared with the provider, which keeps sending an untaken Result until then.)
  */
-export const SIGNED_RESULT_GRACE_SECONDS = 30n;
+export { SIGNED_RESULT_GRACE_SECONDS };
 
 export interface JobView {
   /** How many deals the job needs: k under replicate(k), else 1. */
