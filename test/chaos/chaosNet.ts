@@ -1,7 +1,8 @@
 // The network the chaos test abuses: its own anvil (so the test can stop and restart the chain
 // node on the same port and state file), a `lily devnet --rpc-url` against it, and the means to
 // SIGKILL a role and start it again as an operator would: the same `lily` arguments the devnet
-// gave it (devnet.json), on the port it listened on, appending to the same log.
+// gave it (devnet.json), on the port it listened on, appending to the same log. With
+// `trustDeals`, the devnet routes trust deals to LilyTrustDeals (`lily devnet --trust-deals`).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
@@ -27,19 +28,18 @@ export interface ChaosNet {
   stop(): Promise<void>;
 }
 
-export async function startChaosNet(providers: number): Promise<ChaosNet> {
+export async function startChaosNet(providers: number, opts: { trustDeals?: boolean } = {}): Promise<ChaosNet> {
   const home = tempHome();
   const statePath = join(home, "chaos-chain", "anvil-state.json");
   // One block a second besides automining, like the embedded chain, so audit draws resolve.
   let anvil: Anvil = await startAnvil({ statePath, blockTimeSeconds: 1 });
   const rpcUrl = anvil.rpcUrl;
   const port = Number(new URL(rpcUrl).port);
-  const net = await startDevnet(["--rpc-url", rpcUrl, "--deployer-key", devAccounts[0]!, "--providers", String(providers), "--sign-window", "10"], home).catch(
-    async (e) => {
-      await anvil.stop(); // else the node outlives the failed test and keeps its process alive
-      throw e;
-    },
-  );
+  const flags = ["--rpc-url", rpcUrl, "--deployer-key", devAccounts[0]!, "--providers", String(providers), "--sign-window", "10"];
+  const net = await startDevnet(opts.trustDeals ? [...flags, "--trust-deals"] : flags, home).catch(async (e) => {
+    await anvil.stop(); // else the node outlives the failed test and keeps its process alive
+    throw e;
+  });
 
   const pids = new Map<string, number>(Object.entries(net.state.roles).map(([name, r]) => [name, r.pid]));
   const mine = new Map<string, ChildProcess>();

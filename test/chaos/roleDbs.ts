@@ -37,25 +37,41 @@ const SOLVER_ENDS: Record<DealStateName, readonly string[]> = {
   slashed: ["committed", "timed-out"],
 };
 
-export type ChainStateOf = (dealId: string) => Promise<DealStateName>;
+/** What the chain (and the job creators' journals) say of a deal, by id. */
+export interface ChainView {
+  stateOf(dealId: string): Promise<DealStateName>;
+  /** The nonce both parties signed a deal routed to LilyTrustDeals under, as the job creator's journal holds it; undefined if it holds none. */
+  trustNonceOf(dealId: string): bigint | undefined;
+}
 
 /**
  * Disagreements between the role databases and the chain, one line each (empty: consistent).
  * Only deals of the given job creators are judged; a deal the chain never opened must have been
- * given up (declined, expired, rejected), not still held.
+ * given up (declined, expired, rejected), not still held. A routed trust deal's nonce in the
+ * provider's and the solver's database must be the one in the job creator's journal.
  */
-export async function roleDbDisagreements(home: string, providers: string[], mediators: string[], chainState: ChainStateOf): Promise<string[]> {
+export async function roleDbDisagreements(home: string, providers: string[], mediators: string[], chain: ChainView): Promise<string[]> {
   const bad: string[] = [];
   const state = new Map<string, DealStateName>();
   const stateOf = async (id: string) => {
     const k = id.toLowerCase();
-    if (!state.has(k)) state.set(k, await chainState(k));
+    if (!state.has(k)) state.set(k, await chain.stateOf(k));
     return state.get(k)!;
+  };
+  const checkNonce = (who: string, id: string, held: string | undefined | null) => {
+    const signed = chain.trustNonceOf(id.toLowerCase());
+    // The provider keeps it in decimal, the solver as a 0x word: compared as numbers.
+    if (signed !== undefined && (held == null || BigInt(held) !== signed))
+      bad.push(`${who} db: deal ${id} has trust nonce ${held}, the job creator signed it under ${signed}`);
   };
 
   for (const p of providers) {
-    const deals = rows<{ id: string; status: string; error: string | null }>(join(home, "data", p, "provider.db"), "SELECT id, status, error FROM deals");
+    const deals = rows<{ id: string; status: string; error: string | null; extra: string }>(
+      join(home, "data", p, "provider.db"),
+      "SELECT id, status, error, extra FROM deals",
+    );
     for (const d of deals) {
+      checkNonce(p, d.id, (JSON.parse(d.extra) as { trustNonce?: string }).trustNonce);
       const s = await stateOf(d.id);
       if (!PROVIDER_ENDS[s].includes(d.status))
         bad.push(
@@ -64,12 +80,13 @@ export async function roleDbDisagreements(home: string, providers: string[], med
     }
   }
 
-  const solverDeals = rows<{ id: string; job_offer_id: string; status: string }>(
+  const solverDeals = rows<{ id: string; job_offer_id: string; status: string; trust_nonce: string | null }>(
     join(home, "data", "solver", "solver.db"),
-    "SELECT id, job_offer_id, status FROM deals",
+    "SELECT id, job_offer_id, status, trust_nonce FROM deals",
   );
   const livePerJob = new Map<string, string[]>();
   for (const d of solverDeals) {
+    checkNonce("solver", d.id, d.trust_nonce);
     const s = await stateOf(d.id);
     if (!SOLVER_ENDS[s].includes(d.status)) bad.push(`solver db: deal ${d.id} is ${d.status}, the chain says ${s} (expected ${SOLVER_ENDS[s].join(" or ")})`);
     if (s !== "none") livePerJob.set(d.job_offer_id, [...(livePerJob.get(d.job_offer_id) ?? []), d.id]);
