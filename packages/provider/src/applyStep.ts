@@ -161,7 +161,7 @@ async function commit(ctx: StepContext, committing: LocalDeal & { resultCid: str
     if (refusal(e) === "DealsNotOpen" || refusal(e) === "DealsDeadlinePassed") return;
     throw e;
   }
-  save(ctx, { ...local, status: settled ? "settled" : "committed" });
+  save(ctx, { ...local, status: settled ? "settled" : "committed", resultOwed: true });
   await postResult(ctx, local);
 }
 
@@ -180,7 +180,7 @@ export async function postResult(ctx: StepContext, local: LocalDeal & { resultCi
     if (isLilyError(e, "UNREACHABLE")) return;
   }
   const now = ctx.db.get(local.id);
-  if (now) save(ctx, { ...now, resultSent: true });
+  if (now) save(ctx, { ...now, resultOwed: false });
 }
 
 async function giveUp(ctx: StepContext, local: LocalDeal, status: "expired" | "failed", why: string): Promise<void> {

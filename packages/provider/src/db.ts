@@ -62,11 +62,13 @@ export interface LocalDeal {
   /** The last status reported to the solver, so each is sent once. */
   reported?: string;
   /**
-   * The solver took (or refused) the signed Result. Until then a later pass sends it again
-   * (resultsToResend): on LilyTrustDeals it is the result's only word, so a settled deal whose
-   * Result was lost to a solver that did not answer would leave a paid job without its result.
+   * The signed Result is owed to the solver: set when the result goes on chain, cleared once the
+   * solver took (or refused) it, or once the job creator no longer waits for it. Until then a later
+   * pass sends it again (resultsToResend): on LilyTrustDeals it is the result's only word, so a
+   * settled deal whose Result was lost to a solver that did not answer would leave a paid job
+   * without its result. Only owing deals are indexed, so a pass never reads the settled history.
    */
-  resultSent?: boolean;
+  resultOwed?: boolean;
   error?: string;
 }
 
@@ -97,6 +99,8 @@ const migrations = [
   reliedBlocksMigration,
   // The next nonce for a routed trust deal (a decimal string: a uint64 may not fit SQLite's integers).
   `CREATE TABLE trust_nonce (id INTEGER PRIMARY KEY CHECK (id = 1), next TEXT NOT NULL)`,
+  // The deals whose signed Result is still owed to the solver (resultsToResend): a handful, read every pass.
+  `CREATE INDEX deals_result_owed ON deals (status) WHERE json_extract(extra, '$.resultOwed') = 1`,
 ];
 
 /**
@@ -121,7 +125,7 @@ interface Row {
 /** The fields kept as one JSON column. */
 type Extra = Pick<
   LocalDeal,
-  "needs" | "group" | "openRefused" | "jobCreatorSig" | "exitCode" | "inputsRestored" | "reported" | "resultSent" | "moduleRef" | "executor" | "durationMs"
+  "needs" | "group" | "openRefused" | "jobCreatorSig" | "exitCode" | "inputsRestored" | "reported" | "resultOwed" | "moduleRef" | "executor" | "durationMs"
 > & {
   replicas?: unknown[];
   /** A decimal string: JSON has no bigint. */
@@ -215,7 +219,7 @@ export class ProviderDb {
       exitCode: d.exitCode,
       inputsRestored: d.inputsRestored,
       reported: d.reported,
-      resultSent: d.resultSent,
+      resultOwed: d.resultOwed,
       moduleRef: d.moduleRef,
       executor: d.executor,
       durationMs: d.durationMs,
@@ -267,15 +271,15 @@ export class ProviderDb {
   }
 
   /**
-   * Settled deals with a result whose signed Result the solver has not taken, still wanted: until
-   * their deadline plus `graceSeconds` (unix seconds `now`), when the job creator stops waiting.
+   * Settled deals whose signed Result is still owed (resultOwed) and still wanted: until their
+   * deadline plus `graceSeconds` (unix seconds `now`), when the job creator stops waiting. One past
+   * that is owed no more, and leaves the index.
    */
   resultsToResend(now: number, graceSeconds: number): LocalDeal[] {
-    const rows = this.prepare(
-      `SELECT * FROM deals WHERE status = 'settled' AND result_cid IS NOT NULL AND json_extract(extra, '$.resultSent') IS NULL
-         AND CAST(json_extract(deal, '$.deadline') AS INTEGER) + ? >= ?`,
-    ).all(graceSeconds, now) as unknown as Row[];
-    return rows.map((r) => this.fromRow(r));
+    const owed = (this.prepare("SELECT * FROM deals WHERE json_extract(extra, '$.resultOwed') = 1").all() as unknown as Row[]).map((r) => this.fromRow(r));
+    const wanted = owed.filter((d) => Number(d.deal.deadline) + graceSeconds >= now);
+    for (const d of owed) if (!wanted.includes(d)) this.put({ ...d, resultOwed: false });
+    return wanted.filter((d) => d.status === "settled" && d.resultCid !== undefined);
   }
 
   /**
@@ -379,7 +383,7 @@ function fromRow(r: Row, deal: DealMessage): LocalDeal {
     ...(extra.durationMs !== undefined && { durationMs: extra.durationMs }),
     ...(extra.inputsRestored && { inputsRestored: true }),
     ...(extra.reported !== undefined && { reported: extra.reported }),
-    ...(extra.resultSent && { resultSent: true }),
+    ...(extra.resultOwed && { resultOwed: true }),
     ...(r.error !== null && { error: r.error }),
   };
 }

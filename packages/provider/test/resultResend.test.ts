@@ -16,8 +16,14 @@ import { tempDir } from "../../../test/support/tempDir.ts";
 
 const GRACE = Number(SIGNED_RESULT_GRACE_SECONDS);
 
-/** A deal settled on chain with its result stored, its Result not yet taken. */
-const settled = (n: number): LocalDeal & { resultCid: string } => ({ ...signedDeal(n), status: "settled", resultCid: `bafy-result-${n}`, exitCode: 0 });
+/** A deal settled on chain with its result stored, its Result owed (as commit leaves it before posting). */
+const settled = (n: number): LocalDeal & { resultCid: string } => ({
+  ...signedDeal(n),
+  status: "settled",
+  resultCid: `bafy-result-${n}`,
+  exitCode: 0,
+  resultOwed: true,
+});
 
 /** What postResult touches, with a solver that answers `answers` in turn (an error is thrown). */
 function stepContext(db: ProviderDb, answers: (Error | undefined)[]) {
@@ -47,7 +53,7 @@ test("a Result the solver did not answer is sent again until taken, across a res
   const deadline = Number(deal.deal.deadline);
   const { ctx } = stepContext(db, [unreachable()]);
   await postResult(ctx, deal);
-  assert.equal(db.get(deal.id)!.resultSent, undefined, "not taken: not kept as sent");
+  assert.equal(db.get(deal.id)!.resultOwed, true, "not taken: still owed");
   db.close();
 
   const again = new ProviderDb(path);
@@ -60,7 +66,7 @@ test("a Result the solver did not answer is sent again until taken, across a res
   const { ctx: later, posted } = stepContext(again, [undefined]);
   await postResult(later, { ...due[0]!, resultCid: due[0]!.resultCid! });
   assert.deepEqual(posted, [deal.id]);
-  assert.equal(again.get(deal.id)!.resultSent, true);
+  assert.equal(again.get(deal.id)!.resultOwed, undefined);
   assert.deepEqual(again.resultsToResend(deadline, GRACE), [], "taken: owed no more");
   again.close();
 });
@@ -73,7 +79,7 @@ test("a Result the solver refused is not sent again; one no longer waited for (p
   for (const d of [refused, late, running]) db.put(d);
   const { ctx } = stepContext(db, [new LilyError({ code: "CONFLICT", field: "result", message: "already committed a different result" })]);
   await postResult(ctx, refused);
-  assert.equal(db.get(refused.id)!.resultSent, true, "refused: sending again would not change the answer");
+  assert.equal(db.get(refused.id)!.resultOwed, undefined, "refused: sending again would not change the answer");
   const deadline = Number(late.deal.deadline);
   assert.deepEqual(
     db.resultsToResend(deadline + GRACE, GRACE).map((d) => d.id),
@@ -81,5 +87,9 @@ test("a Result the solver refused is not sent again; one no longer waited for (p
     "until the deadline plus the grace; only settled deals",
   );
   assert.deepEqual(db.resultsToResend(deadline + GRACE + 1, GRACE), [], "past it the job creator has ended the job");
+  assert.equal(db.get(late.id)!.resultOwed, undefined, "owed no more: out of the index");
+  // A deal settled without anything owed (all history before this change) is never read for it.
+  db.put({ ...settled(5), resultOwed: false });
+  assert.deepEqual(db.resultsToResend(0, GRACE), []);
   db.close();
 });
