@@ -127,6 +127,8 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     deployerKey: devAccounts[0],
     supply: SUPPLY,
     mediationTimeoutSeconds: opts.mediationTimeoutSeconds,
+    // The contract checks (authority tests) cover LilyTrustDeals too.
+    trustDeals: true,
   });
   const clientFor = (key: Hex, at = addresses) => createLilyClient({ rpcUrl: anvil.rpcUrl, account: privateKeyToAccount(key), addresses: at });
   const [deployer, jobCreator, provider, stranger] = devAccounts.slice(0, 4).map((key) => clientFor(key));
