@@ -40,6 +40,14 @@ export interface ChainDeal {
  */
 export { SIGNED_RESULT_GRACE_SECONDS };
 
+/**
+ * A routed deal whose (provider, nonce) shows a state but whose own opening is not found yet: the
+ * state may be a twin's under the same nonce (routedDeal.ts), so it is not yet this deal's.
+ */
+export function awaitsOwnOpening(c: ChainDeal): boolean {
+  return c.routed === true && c.state !== "none" && c.openTx === undefined;
+}
+
 export interface JobView {
   /** How many deals the job needs: k under replicate(k), else 1. */
   k: number;
@@ -149,7 +157,7 @@ function following(v: JobView): Step {
   const chain = states as ChainDeal[];
   // A routed deal's state is its (provider, nonce)'s, which a twin under the same nonce may hold: it
   // is this deal's only once its own opening is found (routedDeal.ts). Until then nothing is done on it.
-  if (chain.some((c) => c.routed && c.state !== "none" && c.openTx === undefined)) return { do: "wait", for: "the deal's own opening in the chain's logs" };
+  if (chain.some(awaitsOwnOpening)) return { do: "wait", for: "the deal's own opening in the chain's logs" };
   if (chain.every((c) => c.state === "none")) return unopened(v);
   // REJECT: a provider past its deadline (plus grace for the chain's clock) is timed out: refund and its collateral
   const silent = v.signed.filter((s, i) => chain[i]!.state === "open" && v.chain.now > s.deal.deadline + BigInt(v.deadlineGraceSeconds));

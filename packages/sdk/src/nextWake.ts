@@ -7,7 +7,7 @@
 // view; and a wait for the chain alone (a peer that did not answer, a log lagging its state, a
 // replica group's tally and rulings) or for a subscription that is down polls at the short interval.
 import type { ChainDeal, JobView, Step } from "./nextStep.ts";
-import { SIGNED_RESULT_GRACE_SECONDS } from "./nextStep.ts";
+import { SIGNED_RESULT_GRACE_SECONDS, awaitsOwnOpening } from "./nextStep.ts";
 import { LOG_LAG_GRACE_SECONDS } from "./routedDeal.ts";
 
 export interface WakeSettings {
@@ -41,7 +41,7 @@ function onlyAReadTells(v: JobView): boolean {
   // A result on chain whose ResultCommitted log was not read yet (a node's log index lagging its state).
   if (deals.some((c) => !c.routed && c.state !== "none" && c.state !== "open" && c.state !== "timedOut" && c.digest === undefined)) return true;
   // A routed deal whose (provider, nonce) shows a state but whose own opening is not found yet: only the chain's logs tell.
-  if (deals.some((c) => c.routed && c.state !== "none" && c.openTx === undefined)) return true;
+  if (deals.some(awaitsOwnOpening)) return true;
   // A routed trust deal whose signed result is in: what is left is its settlement, a chain event the solver need not relay.
   if (v.signed.some((s, i) => deals[i]!.routed && deals[i]!.state === "open" && v.solver?.deals.find((d) => d.id === s.dealId)?.result)) return true;
   // A group past its replicas' results waits for the tally and the mediator's rulings: chain events the solver does not relay.
@@ -67,7 +67,7 @@ function deadlinesMs(v: JobView): number[] {
     if (c?.state === "open") out.push(onChain(s.deal.deadline + BigInt(v.deadlineGraceSeconds) + 1n));
     if (c?.committedAt !== undefined) out.push(onChain(c.committedAt + SIGNED_RESULT_GRACE_SECONDS));
     // A routed deal whose own opening is not found reads as never opened past its openBy and the log's grace (routedDeal.ts).
-    if (c?.routed && c.state !== "none" && c.openTx === undefined) out.push(onChain(s.deal.openBy + LOG_LAG_GRACE_SECONDS + 1n));
+    if (c && awaitsOwnOpening(c)) out.push(onChain(s.deal.openBy + LOG_LAG_GRACE_SECONDS + 1n));
     // A routed deal settled without its signed result ends once the result's grace after the deadline is over.
     if (c?.routed && c.state === "settled") out.push(onChain(s.deal.deadline + SIGNED_RESULT_GRACE_SECONDS + 1n));
     if (c?.state === "challenged") out.push(onChain(c.challengedAt + v.chain.mediationTimeoutSeconds));

@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { LilyError, cidFromDigest, isLilyError } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
-import { nextStep, type ChainDeal, type JobView } from "./nextStep.ts";
+import { awaitsOwnOpening, nextStep, type ChainDeal, type JobView } from "./nextStep.ts";
 import { observeJob, unanswered, type LoopMemory } from "./observeJob.ts";
 import { applyStep } from "./applyStep.ts";
 import { nextWakeMs } from "./nextWake.ts";
@@ -110,7 +110,7 @@ function progressOf(v: JobView): Progress[] {
  * (routedDeal.ts), until then it is not reported or journaled as opened.
  */
 function openedOnChain(c: ChainDeal | undefined): boolean {
-  return c !== undefined && c.state !== "none" && (!c.routed || c.openTx !== undefined);
+  return c !== undefined && c.state !== "none" && !awaitsOwnOpening(c);
 }
 
 /** Report each event once per deal (the loop sees the same state many times). */
