@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Address, Hex } from "viem";
 import { cidForBytes, type JobOffer, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
-import { JOB_REJECTION, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
+import { JOB_REJECTION, MODULE_BITS, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
 import { cheaperFirst } from "../src/matcher/match.ts";
 import { backingKey } from "../src/matcher/backing.ts";
 import { NOW, addr, id, other, jc, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config, RICH, wasm } from "./matcherFixtures.ts";
@@ -179,16 +179,21 @@ test("incremental adds, withdrawals and fills give the same plan as the naive sc
   );
 });
 
-test("the index skips what cannot fit: a job evaluates only offers of its module, within budget and free capacity", () => {
-  let evaluated = 0;
+/** `config` with its first filter counting the offers the ranking evaluates. */
+function countingEvaluations() {
+  const counter = { evaluated: 0 };
   const counting = {
     ...notExpired,
     filter: (...a: Parameters<typeof notExpired.filter>) => {
-      evaluated++;
+      counter.evaluated++;
       return notExpired.filter(...a);
     },
   };
-  const cfg = { ...config, filters: config.filters.map((f) => (f === notExpired ? counting : f)) };
+  return { counter, cfg: { ...config, filters: config.filters.map((f) => (f === notExpired ? counting : f)) } };
+}
+
+test("the index skips what cannot fit: a job evaluates only offers of its module, within budget and free capacity", () => {
+  const { counter, cfg } = countingEvaluations();
   const offers = [
     ...Array.from({ length: 300 }, (_, i) => offerRecord(i + 1, { modules: [other] })),
     ...Array.from({ length: 300 }, (_, i) => offerRecord(400 + i, { price: 500n })),
@@ -199,7 +204,43 @@ test("the index skips what cannot fit: a job evaluates only offers of its module
   const escrow = new Map<Address, bigint>([jc, ...offers.map((o) => o.offer.provider)].map((a) => [a, RICH]));
   const plan = planIndexed(new OfferIndex(offers), snapshot({ jobs: [jobRecord(1, { cpu: 2 })], escrow }), cfg, NOW);
   assert.equal(plan.proposals[0]!.terms.provider, addr(2001));
-  assert.ok(evaluated <= 2, `evaluated ${evaluated} offers`);
+  assert.ok(counter.evaluated <= 2, `evaluated ${counter.evaluated} offers`);
+});
+
+test("a job that needs a mediator reads past the offers that list none (often the cheapest), and picks what the naive scan picks", () => {
+  const { counter, cfg } = countingEvaluations();
+  // 1,200 offers (past `fullReasonsUpTo`), the cheapest 1,000 listing no mediator; then three that list mediator A.
+  const offers = [
+    ...Array.from({ length: 1_000 }, (_, i) => offerRecord(i + 1, { price: 10n, mediators: [] })),
+    ...Array.from({ length: 197 }, (_, i) => offerRecord(1_100 + i, { price: 90n })),
+    offerRecord(2_000, { price: 40n }),
+    offerRecord(2_001, { price: 41n }),
+    offerRecord(2_002, { price: 42n }),
+  ];
+  const escrow = new Map<Address, bigint>([jc, ...offers.map((o) => o.offer.provider)].map((a) => [a, RICH]));
+  const jobs = [
+    // Lists a mediator itself, under trust.
+    jobRecord(1, { cpu: 2, mediators: [mediatorA] }),
+    // replicate(3), whose policy needs a mediator, three distinct providers that share one.
+    jobRecord(2, { cpu: 2, policy: 2, policyParam: 3n, mediationFee: 1n, mediators: [mediatorA] }),
+    // Needs none: takes the cheapest.
+    jobRecord(3, { cpu: 2 }),
+  ];
+  for (const job of jobs) {
+    counter.evaluated = 0;
+    const snap = snapshot({ jobs: [job], escrow });
+    const plan = planIndexed(new OfferIndex(offers), snap, cfg, NOW, { fullReasonsUpTo: 0 });
+    const naive = planMatches({ ...snap, offers }, config, NOW);
+    assert.deepEqual(
+      plan.proposals.map((p) => p.resourceOfferId),
+      naive.proposals.map((p) => p.resourceOfferId),
+      `job ${job.id}`,
+    );
+    assert.ok(plan.proposals.length > 0, `job ${job.id} matched`);
+    const k = job.offer.policy === 2 ? 3 : 1;
+    assert.ok(counter.evaluated <= k, `job ${job.id}: evaluated ${counter.evaluated} offers for ${k} deals`);
+    if (job.offer.mediators.length > 0) assert.deepEqual(Object.keys(plan.rejections.get(job.id)!), [], "no offer without a mediator was evaluated");
+  }
 });
 
 test("a fill moves a provider's offers: a provider the plan filled is ranked by what it has left", () => {
@@ -461,8 +502,8 @@ test("many modules, some allowed by most offers and some by few: dense and spars
 
 test("modules that grow popular once every mask bit is taken take the bits of modules that shrank, and plans stay the naive scan's", () => {
   const modules = Array.from({ length: 40 }, (_, i) => cidForBytes(new TextEncoder().encode(`module-${i}.wasm`)));
-  const early = modules.slice(0, 31);
-  const late = modules.slice(31);
+  const early = modules.slice(0, MODULE_BITS);
+  const late = modules.slice(MODULE_BITS);
   let n = 0;
   const make = (allowed: string[], price: bigint) => ({ ...offerRecord(1 + (n % 500), { price, modules: allowed }), id: id(0x7000 + ++n) });
   const first = Array.from({ length: 400 }, (_, i) => make(early, BigInt(20 + (i % 17))));
@@ -487,7 +528,7 @@ test("modules that grow popular once every mask bit is taken take the bits of mo
   check();
   assert.ok(
     early.every((m) => index.listed(m).dense),
-    "the first 31 modules take every bit",
+    `the first ${MODULE_BITS} modules take every bit`,
   );
   for (const o of second) {
     index.add(o);
@@ -512,7 +553,7 @@ test("modules that grow popular once every mask bit is taken take the bits of mo
     late.every((m) => index.listed(m).dense),
     "the modules now allowed by four times as many offers hold bits",
   );
-  assert.equal(modules.filter((m) => index.listed(m).dense).length, 31);
+  assert.equal(modules.filter((m) => index.listed(m).dense).length, MODULE_BITS);
   check();
 });
 

@@ -11,12 +11,16 @@
 import type { Address, Hex } from "viem";
 import type { JobOffer, ResourceOfferRecord } from "@lily/protocol";
 import type { FilterPlugin, MatchContext } from "./filters.ts";
+import { strategyOf } from "./locks.ts";
 import { contextsFor, firstRejection, noteRejection, type Holds, type JobRef, type MatchConfig, type Snapshot } from "./match.ts";
 import type { Resources } from "./resources.ts";
 import type { ScorePlugin } from "./scores.ts";
 import { tiedKeyed, type Chunk } from "./sortedOffers.ts";
 
 type Rec = ResourceOfferRecord;
+
+/** In an offer's mask in the index's lists: the offer lists at least one mediator. */
+export const LISTS_MEDIATORS = 0x4000_0000;
 
 /** What the ranking reads of a class of the offer index (offerIndex.ts's `OfferClass`). */
 export interface RankedClass {
@@ -39,7 +43,7 @@ export interface RankedClass {
 
 /** What the ranking reads of the offer index. */
 export interface RankingSource {
-  /** The classes a job of `module` reads, and the mask bit its offers carry there (0: every offer is the module's). */
+  /** The classes a job of `module` reads, and the mask bit its offers carry there (0: every offer is the module's); each offer's mask has `LISTS_MEDIATORS` where it applies. */
   view(module: string): { classes: readonly RankedClass[]; want: number } | undefined;
   owedBy(provider: Address): Resources;
 }
@@ -55,6 +59,8 @@ export interface PlanState {
   filters: readonly FilterPlugin[];
   /** ...and for a job that excludes nobody (an address is no key of an empty object), less the exclusions' filter too. */
   filtersIfNobodyExcluded: readonly FilterPlugin[];
+  /** The mediators' filter is on: a job that needs a mediator reads past the offers that list none (they fail it). */
+  mediatorsIndexed: boolean;
 }
 
 const NOBODY: Readonly<Record<Address, string>> = Object.freeze({});
@@ -234,7 +240,9 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
     this.maxPrice = maxPrice;
     this.maxP = maxP;
     const view = source.view(j.module);
-    const want = view?.want ?? 0;
+    // REJECT (by the index): an offer listing no mediator, for a job that needs one (`mediatorAccepted` refuses it).
+    const needsMediator = state.mediatorsIndexed && (j.mediators.length > 0 || (strategyOf(j.policy)?.needsMediators ?? false));
+    const want = (view?.want ?? 0) | (needsMediator ? LISTS_MEDIATORS : 0);
     this.want = want;
     const all = view?.classes ?? [];
     if (this.chunk.length < all.length) this.growCursors(all.length);
@@ -356,7 +364,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
   }
 
   /**
-   * Move cursor `i` to the next offer of its class after the one it is at that has a bit of
+   * Move cursor `i` to the next offer of its class after the one it is at that has every bit of
    * `want` (any offer when 0) and a price of at most `maxPrice` (`maxP` as a number); false when
    * none is left. Reads the keys and masks, and a record only for the offer it stops at.
    */
@@ -370,7 +378,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
         const k = keys[at]!;
         // Cheapest first: past the budget, nothing later is within it.
         if (k > maxP) return false;
-        if (want !== 0 && (masks![at]! & want) === 0) continue;
+        if ((masks[at]! & want) !== want) continue;
         const rec = items[at]!;
         if (k === maxP && rec.offer.price > this.maxPrice) return false;
         this.chunk[i] = ci;

@@ -26,8 +26,8 @@ export interface Chunk {
   keys: Float64Array;
   /** Each one's tie key (`TieOrder`): orders offers of one price by id without reading them. */
   ties: Float64Array;
-  /** Each offer's mask (see `SortedOffers`), in a list that keeps them. */
-  masks: Uint32Array | undefined;
+  /** Each offer's mask (see `SortedOffers`). */
+  masks: Uint32Array;
   n: number;
 }
 
@@ -84,22 +84,20 @@ function position(chunk: Chunk, rec: Rec, f: number, t: number): number {
  * flat sorted array made every match shift that much memory. Methods take the offer's price as a
  * number (`p`, computed once per move by the caller).
  *
- * A list made `masked` keeps a 32-bit mask per offer beside it (the offer index's module bits),
- * handed in on insert and back on removal, so a reader can skip offers without reading them.
+ * Every offer has a 32-bit mask beside it (the offer index's module bits and whether it lists a
+ * mediator), handed in on insert and back on removal, so a reader can skip offers without reading them.
  */
 export class SortedOffers {
   readonly chunks: Chunk[] = [];
   /** Each chunk's last price as a number, in one array: finding the chunk reads these, not every chunk's own arrays. */
   private readonly lasts: number[] = [];
   private count = 0;
-  private readonly masked: boolean;
   /** The tie keys' maker, the same for every list of one index. */
   private readonly order: TieOrder;
   /** The cheapest offer's price as a number (Infinity when empty). */
   headP = Number.POSITIVE_INFINITY;
 
-  constructor(masked: boolean, order: TieOrder) {
-    this.masked = masked;
+  constructor(order: TieOrder) {
     this.order = order;
   }
 
@@ -107,9 +105,9 @@ export class SortedOffers {
     return this.count;
   }
 
-  /** Every offer, cheapest first, with its mask (0 in a list that keeps none). */
+  /** Every offer, cheapest first, with its mask. */
   entries(): { rec: Rec; mask: number }[] {
-    return this.chunks.flatMap((c) => c.items.slice(0, c.n).map((rec, i) => ({ rec: rec!, mask: c.masks?.[i] ?? 0 })));
+    return this.chunks.flatMap((c) => c.items.slice(0, c.n).map((rec, i) => ({ rec: rec!, mask: c.masks[i]! })));
   }
 
   private newChunk(): Chunk {
@@ -117,7 +115,7 @@ export class SortedOffers {
       items: new Array<Rec | undefined>(CHUNK + 1).fill(undefined),
       keys: new Float64Array(CHUNK + 1),
       ties: new Float64Array(CHUNK + 1),
-      masks: this.masked ? new Uint32Array(CHUNK + 1) : undefined,
+      masks: new Uint32Array(CHUNK + 1),
       n: 0,
     };
   }
@@ -158,7 +156,7 @@ export class SortedOffers {
       chunk.items[0] = rec;
       chunk.keys[0] = p;
       chunk.ties[0] = t;
-      if (chunk.masks) chunk.masks[0] = mask;
+      chunk.masks[0] = mask;
       chunk.n = 1;
       this.chunks.push(chunk);
       this.lasts.push(p);
@@ -177,10 +175,8 @@ export class SortedOffers {
     items[at] = rec;
     keys[at] = p;
     ties[at] = t;
-    if (masks) {
-      masks.copyWithin(at + 1, at, n);
-      masks[at] = mask;
-    }
+    masks.copyWithin(at + 1, at, n);
+    masks[at] = mask;
     chunk.n = n + 1;
     if (n + 1 > CHUNK) {
       const half = CHUNK >>> 1;
@@ -191,7 +187,7 @@ export class SortedOffers {
       }
       rest.keys.set(keys.subarray(half, n + 1));
       rest.ties.set(ties.subarray(half, n + 1));
-      if (masks) rest.masks!.set(masks.subarray(half, n + 1));
+      rest.masks.set(masks.subarray(half, n + 1));
       rest.n = n + 1 - half;
       chunk.n = half;
       this.chunks.splice(ci + 1, 0, rest);
@@ -217,7 +213,7 @@ export class SortedOffers {
     return undefined;
   }
 
-  /** Remove `rec` (priced `p`); returns its mask (0 in a list that keeps none), or -1 when it was not there. */
+  /** Remove `rec` (priced `p`); returns its mask, or -1 when it was not there. */
   remove(rec: Rec, p: number): number {
     const found = this.find(rec, p);
     if (!found) return -1;
@@ -225,11 +221,11 @@ export class SortedOffers {
     const chunk = this.chunks[ci]!;
     const { items, keys, ties, masks } = chunk;
     const n = chunk.n;
-    const mask = masks ? masks[at]! : 0;
+    const mask = masks[at]!;
     for (let k = at + 1; k < n; k++) items[k - 1] = items[k];
     keys.copyWithin(at, at + 1, n);
     ties.copyWithin(at, at + 1, n);
-    masks?.copyWithin(at, at + 1, n);
+    masks.copyWithin(at, at + 1, n);
     items[n - 1] = undefined;
     chunk.n = n - 1;
     this.count--;
@@ -250,7 +246,7 @@ export class SortedOffers {
   markOne(rec: Rec, p: number, bits: number): boolean {
     const found = this.find(rec, p);
     if (!found) return false;
-    const masks = this.chunks[found.ci]!.masks!;
+    const masks = this.chunks[found.ci]!.masks;
     masks[found.at] = (masks[found.at]! | bits) >>> 0;
     return true;
   }
