@@ -270,16 +270,24 @@ export class ProviderDb {
     return (this.prepare(`SELECT * FROM deals WHERE status IN (${marks})`).all(...FOLLOWED) as unknown as Row[]).map((r) => this.fromRow(r));
   }
 
+  /** Deals whose signed Result is still owed (resultOwed): a handful, through the partial index. */
+  private owedResults(): LocalDeal[] {
+    return (this.prepare("SELECT * FROM deals WHERE json_extract(extra, '$.resultOwed') = 1").all() as unknown as Row[]).map((r) => this.fromRow(r));
+  }
+
   /**
-   * Settled deals whose signed Result is still owed (resultOwed) and still wanted: until their
-   * deadline plus `graceSeconds` (unix seconds `now`), when the job creator stops waiting. One past
-   * that is owed no more, and leaves the index.
+   * Settled deals whose signed Result is still owed and still wanted: until their deadline plus
+   * `graceSeconds` (unix seconds `now`), when the job creator stops waiting (`giveUpResults`).
    */
   resultsToResend(now: number, graceSeconds: number): LocalDeal[] {
-    const owed = (this.prepare("SELECT * FROM deals WHERE json_extract(extra, '$.resultOwed') = 1").all() as unknown as Row[]).map((r) => this.fromRow(r));
-    const wanted = owed.filter((d) => Number(d.deal.deadline) + graceSeconds >= now);
-    for (const d of owed) if (!wanted.includes(d)) this.put({ ...d, resultOwed: false });
-    return wanted.filter((d) => d.status === "settled" && d.resultCid !== undefined);
+    return this.owedResults().filter((d) => d.status === "settled" && d.resultCid !== undefined && Number(d.deal.deadline) + graceSeconds >= now);
+  }
+
+  /** Owe no more the Results nobody waits for now (past their deadline plus `graceSeconds`): they leave the index. Returns their ids. */
+  giveUpResults(now: number, graceSeconds: number): Hex[] {
+    const late = this.owedResults().filter((d) => Number(d.deal.deadline) + graceSeconds < now);
+    for (const d of late) this.put({ ...d, resultOwed: false });
+    return late.map((d) => d.id);
   }
 
   /**

@@ -281,7 +281,9 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       );
     }
     // Settled, so no longer followed, but the solver never took its signed Result (it did not answer).
-    for (const local of db.resultsToResend(seconds(), Number(SIGNED_RESULT_GRACE_SECONDS)))
+    const now = seconds();
+    for (const id of db.giveUpResults(now, Number(SIGNED_RESULT_GRACE_SECONDS))) log.warn("signed result never taken by the solver: given up", { deal: id });
+    for (const local of db.resultsToResend(now, Number(SIGNED_RESULT_GRACE_SECONDS)))
       handle(local.id, () => postResult(ctx, { ...local, resultCid: local.resultCid! }), withNews);
     checkOffer();
     lostBlocks.check();

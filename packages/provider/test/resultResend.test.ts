@@ -87,6 +87,9 @@ test("a Result the solver refused is not sent again; one no longer waited for (p
     "until the deadline plus the grace; only settled deals",
   );
   assert.deepEqual(db.resultsToResend(deadline + GRACE + 1, GRACE), [], "past it the job creator has ended the job");
+  assert.equal(db.get(late.id)!.resultOwed, true, "a read changes nothing");
+  assert.deepEqual(db.giveUpResults(deadline + GRACE, GRACE), [], "still waited for");
+  assert.deepEqual(db.giveUpResults(deadline + GRACE + 1, GRACE).sort(), [late.id, running.id].sort(), "whatever the deal's state");
   assert.equal(db.get(late.id)!.resultOwed, undefined, "owed no more: out of the index");
   // A deal settled without anything owed (all history before this change) is never read for it.
   db.put({ ...settled(5), resultOwed: false });
