@@ -20,7 +20,7 @@
 // rejections kept on each job name every provider, as the naive scan's did; past it they name
 // the providers the index evaluated, and the dry run (`explain`) gives any job's full reasons on
 // demand. Capacity and escrow that free up without an event reach waiting jobs at the next sweep.
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { hashRecord, type Domain, type JobOffer, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { OrderBook } from "./orderBook.ts";
@@ -31,7 +31,7 @@ import type { MatchConfig, Plan } from "./matcher/match.ts";
 import { candidateOf, explainJob, type Explanation } from "./matcher/explain.ts";
 import { fillProposals, indexable, planIndexed } from "./matcher/offerIndex.ts";
 import { RESOURCE_KEYS } from "./matcher/resources.ts";
-import { backingKey, trustBacked } from "./matcher/backing.ts";
+import { backingKey, trustBacked, type BackingKey } from "./matcher/backing.ts";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -119,7 +119,7 @@ export class Matching {
     await escrow.sync();
     for (let round = 1; round < ESCROW_ROUNDS; round++) {
       const now = seconds(Date.now());
-      const missing = new Map<string, Address>();
+      const missing = new Map<string, BackingKey>();
       const balances = new Balances(known, (a) => escrow.peek(a), missing, ASSUMED_FUNDED);
       const snapshot = { ...book.usage(now, [id]), jobs: [job], escrow: balances };
       const plan = planIndexed(index, snapshot, config, now, { fullReasonsUpTo: 0, lookAhead: true });
@@ -201,7 +201,7 @@ export class Matching {
           ? book.openJobOffersAmong(ids).map((j) => backingKey(j.offer.jobCreator, trustBacked(book.trustDeals, j.offer)))
           : []
         : book.openJobCreators();
-      const creators = new Map<string, Address>();
+      const creators = new Map<string, BackingKey>();
       for (const c of all) if (escrow.peek(c) === undefined) creators.set(c.toLowerCase(), c);
       if (creators.size > 0) await this.readEscrow(creators, known);
     }
@@ -210,7 +210,7 @@ export class Matching {
       // A job offer past its expiry is not planned; the transaction below marks it expired.
       const open = (ids ? book.openJobOffersAmong(ids) : book.openJobOffers()).filter((j) => j.offer.expiresAt > BigInt(seconds(now)));
       const jobs = new Map(open.map((j) => [j.id, j]));
-      const missing = new Map<string, Address>();
+      const missing = new Map<string, BackingKey>();
       const last = round >= ESCROW_ROUNDS;
       if (last) lookAhead = false;
       const balances = new Balances(known, (a) => escrow.peek(a), missing, last ? 0n : ASSUMED_FUNDED);
@@ -247,7 +247,7 @@ export class Matching {
   }
 
   /** Read the balances a planning round found missing into `known` (by lowercase address). */
-  private async readEscrow(missing: ReadonlyMap<string, Address>, known: Map<string, bigint>): Promise<void> {
+  private async readEscrow(missing: ReadonlyMap<string, BackingKey>, known: Map<string, bigint>): Promise<void> {
     const read = await this.deps.escrow.read([...missing.values()]);
     for (const [party, balance] of read) known.set(party.toLowerCase(), balance);
   }
@@ -288,19 +288,19 @@ const ESCROW_ROUNDS = 6;
 const ASSUMED_FUNDED = 2n ** 255n;
 
 /** Escrow balances, by party and escrow (`backingKey`), as far as read (this pass's reads by lowercase key, then the reader's at this block); a party not read yet is noted in `missing` and counts as `unread`. */
-class Balances extends Map<Address, bigint> {
+class Balances extends Map<BackingKey, bigint> {
   private readonly known: ReadonlyMap<string, bigint>;
-  private readonly peek: (party: Address) => bigint | undefined;
-  private readonly missing: Map<string, Address>;
+  private readonly peek: (party: BackingKey) => bigint | undefined;
+  private readonly missing: Map<string, BackingKey>;
   private readonly unread: bigint;
-  constructor(known: ReadonlyMap<string, bigint>, peek: (party: Address) => bigint | undefined, missing: Map<string, Address>, unread: bigint) {
+  constructor(known: ReadonlyMap<string, bigint>, peek: (party: BackingKey) => bigint | undefined, missing: Map<string, BackingKey>, unread: bigint) {
     super();
     this.known = known;
     this.peek = peek;
     this.missing = missing;
     this.unread = unread;
   }
-  override get(party: Address): bigint {
+  override get(party: BackingKey): bigint {
     const key = party.toLowerCase();
     const balance = this.known.get(key) ?? this.peek(party);
     if (balance !== undefined) return balance;
@@ -315,4 +315,4 @@ const couldServe = (offer: ResourceOfferRecord, job: JobOfferRecord) =>
 
 const blockOf = (synced: unknown) => (typeof synced === "bigint" ? synced : undefined);
 
-const unique = (list: readonly Address[]) => [...new Map(list.map((a) => [a.toLowerCase(), a])).values()];
+const unique = (list: readonly BackingKey[]) => [...new Map(list.map((a) => [a.toLowerCase(), a])).values()];

@@ -20,7 +20,7 @@ import { intern, OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } fro
 import { readHoldings, readJobState, readUsage, UNOPENED, type Holdings } from "./book/usage.ts";
 import { ACTIVE_DEAL_STATUSES } from "./dealTransitions.ts";
 import { dealLocks } from "./matcher/locks.ts";
-import { backingKey, trustBacked } from "./matcher/backing.ts";
+import { backingKey, trustBacked, type BackingKey } from "./matcher/backing.ts";
 import { NO_RESOURCES, addResources, resourcesOf } from "./matcher/resources.ts";
 import type { Snapshot } from "./matcher/match.ts";
 import { OfferIndex } from "./matcher/offerIndex.ts";
@@ -263,7 +263,7 @@ export class OrderBook {
 
   /** The job creators of the open job offers, each once (from its column: no offer parsed). */
   /** The escrow keys (matcher/backing.ts) of the open job offers' creators: their address, or its trust key for a routed trust job. */
-  openJobCreators(): Address[] {
+  openJobCreators(): BackingKey[] {
     if (!this.trustEscrow)
       return (this.sql("SELECT DISTINCT job_creator FROM job_offers WHERE status = 'open'").all() as { job_creator: Address }[]).map((r) => r.job_creator);
     const rows = this.sql("SELECT DISTINCT job_creator, json_extract(offer, '$.policy') AS policy FROM job_offers WHERE status = 'open'").all() as {
@@ -514,7 +514,7 @@ export class OrderBook {
 
   /** What the matcher needs, read at one instant, with the escrow balances read from the chain (the naive scan's input: every open job, every active offer). */
   /** `now`: unix seconds, the solver's clock (a dropped deal a party signed counts until its openBy). */
-  snapshot(escrow: ReadonlyMap<Address, bigint>, now = Math.floor(Date.now() / 1000)): Snapshot {
+  snapshot(escrow: ReadonlyMap<BackingKey, bigint>, now = Math.floor(Date.now() / 1000)): Snapshot {
     return { ...readUsage((text) => this.sql(text), now, this.trustEscrow), jobs: this.openJobOffers(), offers: this.activeResourceOffers(), escrow };
   }
 }

@@ -9,7 +9,7 @@ import type { Address, Hex } from "viem";
 import { cidForBytes, type JobOffer, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 import { JOB_REJECTION, MODULE_BITS, OfferIndex, planIndexed, planMatches, notExpired, type Plan, type Resources, type Snapshot } from "../src/index.ts";
 import { cheaperFirst } from "../src/matcher/match.ts";
-import { backingKey } from "../src/matcher/backing.ts";
+import { backingKey, type BackingKey } from "../src/matcher/backing.ts";
 import { NOW, addr, id, other, jc, mediatorA, mediatorB, jobRecord, offerRecord, snapshot, config, RICH, wasm } from "./matcherFixtures.ts";
 
 const creators = [jc, addr(0xc1), addr(0xc2)];
@@ -565,9 +565,12 @@ test("on a trust network (trust jobs backed by LilyTrustDeals' escrow, the other
       const { offers, snap } = build(b);
       // Each party's trust escrow apart from its LilyDeals one (broke in one says nothing of the
       // other), and the book's holds split between the two.
-      const escrow = new Map(snap.escrow);
-      for (const a of snap.escrow.keys()) escrow.set(backingKey(a, true), trustBroke.includes(a) ? 3n : RICH);
-      const held = new Map<Address, bigint>();
+      const escrow = new Map<BackingKey, bigint>(snap.escrow);
+      for (const key of snap.escrow.keys()) {
+        const a = key as Address; // the fixture's escrow holds plain addresses
+        escrow.set(backingKey(a, true), trustBroke.includes(a) ? 3n : RICH);
+      }
+      const held = new Map<BackingKey, bigint>();
       b.held.forEach(([a, v], i) => {
         const key = backingKey(a, i % 2 === 0);
         held.set(key, (held.get(key) ?? 0n) + v);

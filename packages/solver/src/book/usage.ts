@@ -7,7 +7,7 @@ import type { Address, Hex } from "viem";
 import { ACTIVE_DEAL_STATUSES } from "../dealTransitions.ts";
 import { NO_RESOURCES, addResources, type Resources } from "../matcher/resources.ts";
 import { dealLocks } from "../matcher/locks.ts";
-import { backingKey, trustBacked } from "../matcher/backing.ts";
+import { backingKey, trustBacked, type BackingKey } from "../matcher/backing.ts";
 import type { Snapshot } from "../matcher/match.ts";
 
 const active = ACTIVE_DEAL_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -40,7 +40,7 @@ export function readUsage(
 /** What the parties' deals hold (resources, escrow), at `now`, and until when that stands without a write (a dropped deal someone signed stops counting). */
 export interface Holdings extends Pick<Snapshot, "used" | "held"> {
   used: Map<Address, Resources>;
-  held: Map<Address, bigint>;
+  held: Map<BackingKey, bigint>;
   /** Unix seconds: the last second at which these sums hold, if no deal is written. */
   until: number;
 }
@@ -55,7 +55,7 @@ export function readHoldings(sql: (text: string) => StatementSync, now: number, 
   ).all({ now }) as unknown as ({ provider: Address } & Resources)[];
   for (const { provider, ...r } of usage) used.set(provider, addResources(used.get(provider) ?? NO_RESOURCES, r));
 
-  const held = new Map<Address, bigint>();
+  const held = new Map<BackingKey, bigint>();
   const unopened = sql(
     `SELECT d.provider, d.job_creator, json_extract(d.terms, '$.price') AS price, json_extract(d.terms, '$.collateral') AS collateral,
             json_extract(d.terms, '$.policy') AS policy, json_extract(d.terms, '$.mediationFee') AS mediationFee,

@@ -1,12 +1,5 @@
-// Free escrow balances, read for the parties a matching pass needs, each from the escrow its key
-// names (matcher/backing.ts: LilyDeals for an address, LilyTrustDeals for its trust key),
-// all at once, and kept for as long as the chain stays at the same block: a balance cannot
-// change without a new block, so the many passes a busy second brings cost one read per party.
-// `sync` checks the block once and `peek` gives a balance already read at it, synchronously, so a
-// matching pass plans with what it knows and reads only the parties it has not met this block.
-import type { Address } from "viem";
 import { escrowBalance, trustDealsAddress, withLilyErrors, type LilyClient } from "@lily/chain";
-import { keyParty } from "../matcher/backing.ts";
+import { keyParty, type BackingKey } from "../matcher/backing.ts";
 
 /** Balance reads in flight at once. */
 const READ_CONCURRENCY = 64;
@@ -24,7 +17,7 @@ export class EscrowReader {
   }
 
   /** Each party's free escrow in the escrow its key names (`backingKey`), in LILY wei, at the chain's latest block. */
-  async read(parties: readonly Address[]): Promise<Map<Address, bigint>> {
+  async read(parties: readonly BackingKey[]): Promise<Map<BackingKey, bigint>> {
     await this.sync();
     const read: bigint[] = [];
     // A few calls in flight at a time: a pass may need thousands of balances, and as many pending
@@ -33,7 +26,7 @@ export class EscrowReader {
     return new Map(parties.map((p, i) => [p, read[i]!]));
   }
 
-  private readSome(parties: readonly Address[]): Promise<bigint[]> {
+  private readSome(parties: readonly BackingKey[]): Promise<bigint[]> {
     const cache = this.balances;
     const values = this.values;
     return Promise.all(
@@ -54,7 +47,7 @@ export class EscrowReader {
   }
 
   /** One read, of the escrow `key` names: a trust key with no LilyTrustDeals on the client is a CONFIG error, never LilyDeals' balance. */
-  private balanceOf(key: Address): Promise<bigint> {
+  private balanceOf(key: BackingKey): Promise<bigint> {
     const { account, trust } = keyParty(key);
     if (!trust) return escrowBalance(this.client, { account });
     return (async () => escrowBalance(this.client, { account, escrow: trustDealsAddress(this.client.addresses) }))();
@@ -74,7 +67,7 @@ export class EscrowReader {
   }
 
   /** A party's free escrow if it was read at the current block, else undefined. */
-  peek(party: Address): bigint | undefined {
+  peek(party: BackingKey): bigint | undefined {
     return this.values.get(party.toLowerCase());
   }
 }

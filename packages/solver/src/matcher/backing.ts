@@ -7,8 +7,11 @@
 import type { Address } from "viem";
 import { isTrustDeal } from "@lily/protocol";
 
-/** A party's key for its LilyTrustDeals escrow (typed as an address: the maps are keyed by party). */
+/** Before a party's address in its key for its LilyTrustDeals escrow. */
 const TRUST_PREFIX = "trust:";
+
+/** A party's key in the balance and hold maps: its address (LilyDeals' escrow) or `trust:` and its address (LilyTrustDeals'). */
+export type BackingKey = Address | `${typeof TRUST_PREFIX}${Address}`;
 
 /** Whether a deal (or job) of this policy is backed by LilyTrustDeals' escrow where `trustEscrow` says trust deals are routed there. */
 export function trustBacked(trustEscrow: boolean | undefined, deal: { policy: number }): boolean {
@@ -16,11 +19,11 @@ export function trustBacked(trustEscrow: boolean | undefined, deal: { policy: nu
 }
 
 /** `party`'s key in the balance and hold maps for the escrow `trust` names. */
-export function backingKey(party: Address, trust: boolean): Address {
-  return trust ? (`${TRUST_PREFIX}${party}` as Address) : party;
+export function backingKey(party: Address, trust: boolean): BackingKey {
+  return trust ? `${TRUST_PREFIX}${party}` : party;
 }
 
 /** The party and escrow a key names. */
-export function keyParty(key: Address): { account: Address; trust: boolean } {
-  return key.startsWith(TRUST_PREFIX) ? { account: key.slice(TRUST_PREFIX.length) as Address, trust: true } : { account: key, trust: false };
+export function keyParty(key: BackingKey): { account: Address; trust: boolean } {
+  return key.startsWith(TRUST_PREFIX) ? { account: key.slice(TRUST_PREFIX.length) as Address, trust: true } : { account: key as Address, trust: false };
 }

@@ -4,11 +4,10 @@
 // proposed or signed deals, not yet opened, hold part of it; they open or drop within a sign
 // window, so this one is transient.
 import { formatLily as lily, type JobOffer } from "@lily/protocol";
-import type { Address } from "viem";
 import type { Backing, FilterPlugin } from "./filters.ts";
 import type { Holds } from "./match.ts";
 import { jobCreatorLock } from "./locks.ts";
-import { backingKey, trustBacked } from "./backing.ts";
+import { backingKey, trustBacked, type BackingKey } from "./backing.ts";
 
 /**
  * One escrow rule, for one party: whether its backing covers what the deal would lock, and why
@@ -66,7 +65,7 @@ const rules = new Map<FilterPlugin, EscrowRule>([
 export function jobCreatorRejection(
   filters: readonly FilterPlugin[],
   job: JobOffer,
-  escrow: Pick<ReadonlyMap<Address, bigint>, "get">,
+  escrow: Pick<ReadonlyMap<BackingKey, bigint>, "get">,
   held: Pick<Holds, "get">,
   trustEscrow?: boolean,
 ): string | undefined {

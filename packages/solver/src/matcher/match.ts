@@ -13,7 +13,7 @@ import type { ScorePlugin } from "./scores.ts";
 import { NO_RESOURCES, addResources, resourcesOf, type Resources } from "./resources.ts";
 import { pickGroup } from "./group.ts";
 import { dealLocks, dealsPerJob } from "./locks.ts";
-import { backingKey, trustBacked } from "./backing.ts";
+import { backingKey, trustBacked, type BackingKey } from "./backing.ts";
 
 export { dealsPerJob };
 
@@ -27,9 +27,9 @@ export interface Snapshot {
   /** Job offer id -> providers excluded from it -> why. */
   excluded: Readonly<Record<Hex, Record<Address, string>>>;
   /** Each party's free escrow on chain, read before planning; a party absent here has none. */
-  escrow: ReadonlyMap<Address, bigint>;
+  escrow: ReadonlyMap<BackingKey, bigint>;
   /** What each party's proposed or signed deals, not yet opened, would lock from its escrow. */
-  held: ReadonlyMap<Address, bigint>;
+  held: ReadonlyMap<BackingKey, bigint>;
   /**
    * Whether trust deals are backed by LilyTrustDeals' escrow (the network names it): then a trust
    * job's parties are read, held and keyed by `backingKey(party, true)` in `escrow` and `held`.
@@ -73,7 +73,7 @@ export interface Plan {
 export const JOB_REJECTION = "*";
 
 /** Escrow holds as a plan reads them, and adds to them as it proposes (a `Map` is one). */
-export interface Holds<K = Address, V = bigint> {
+export interface Holds<K = BackingKey, V = bigint> {
   get(key: K): V | undefined;
   set(key: K, value: V): unknown;
 }
