@@ -8,6 +8,7 @@
 // each set's hash is computed once (written straight into one buffer rather than through viem's
 // ABI encoder) and kept; checksums likewise. test/mediators.test.ts holds both to viem's answers.
 import { encodeAbiParameters, getAddress, isAddress, keccak256, type Address, type Hex } from "viem";
+import { keccakHex } from "./keccak.ts";
 
 export const NO_MEDIATORS: Hex = `0x${"0".repeat(64)}`;
 /** `Deal.replicas` of a deal that is not part of a replica group. */
@@ -66,7 +67,7 @@ export function addressSetHash(sorted: readonly Address[]): Hex {
   if (h === undefined) {
     // An address viem's encoder refuses (a bad checksum, not an address) goes to viem for its error.
     h = sorted.every((a) => isAddress(a))
-      ? keccak256(encodeAddressArray(sorted))
+      ? keccakHex(encodeAddressArray(sorted))
       : keccak256(encodeAbiParameters([{ type: "address[]" }], [sorted as Address[]]));
     if (setHashes.size >= CACHE_LIMIT) setHashes.clear();
     setHashes.set(key, h);

@@ -11,14 +11,14 @@
 // mixed-case address with a bad checksum, a missing field) makes it return undefined, and the
 // caller hashes with viem instead: viem's answer, or viem's error, is what the caller gets. So the
 // two never disagree (test/typedHash.test.ts checks them against each other on random records).
-import { bytesToHex, isAddress, keccak256, type Address, type Hex } from "viem";
+import { bytesToHex, isAddress, type Address, type Hex } from "viem";
+import { keccakBytes as keccak } from "./keccak.ts";
 
 type Field = { readonly name: string; readonly type: string };
 /** Write `value` as the field's 32-byte word at `at`; false when it cannot be done exactly here. */
 type Encode = (value: unknown, out: Uint8Array, at: number) => boolean;
 
 const utf8 = new TextEncoder();
-const keccak = (bytes: Uint8Array): Uint8Array => keccak256(bytes, "bytes");
 
 /** Hex digits (no 0x) into `out` at `at`; false on a non-hex digit. */
 function writeHex(hex: string, from: number, out: Uint8Array, at: number, bytes: number): boolean {
