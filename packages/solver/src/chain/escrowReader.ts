@@ -1,3 +1,9 @@
+// Free escrow balances, read for the parties a matching pass needs, each from the escrow its key
+// names (matcher/backing.ts: LilyDeals for an address, LilyTrustDeals for its trust key),
+// all at once, and kept for as long as the chain stays at the same block: a balance cannot
+// change without a new block, so the many passes a busy second brings cost one read per party.
+// `sync` checks the block once and `peek` gives a balance already read at it, synchronously, so a
+// matching pass plans with what it knows and reads only the parties it has not met this block.
 import { escrowBalance, trustDealsAddress, withLilyErrors, type LilyClient } from "@lily/chain";
 import { keyParty, type BackingKey } from "../matcher/backing.ts";
 

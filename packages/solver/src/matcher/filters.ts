@@ -99,6 +99,11 @@ function sharesAnyMediator(job: JobOffer, offer: ResourceOffer): boolean {
   return false;
 }
 
+/** Whether the job lists mediators or its policy needs one: then `mediatorAccepted` refuses every offer that lists none (the offer index skips those). */
+export function requiresMediator(job: JobOffer): boolean {
+  return job.mediators.length > 0 || (strategyOf(job.policy)?.needsMediators ?? false);
+}
+
 /**
  * The deal must carry a mediator both offers accept that is not one of its parties (nobody rules
  * on a dispute it is party to), whenever the job lists mediators or its policy needs one.
@@ -107,8 +112,7 @@ export const mediatorAccepted: FilterPlugin = {
   name: "mediators",
   transient: false,
   filter(job, offer) {
-    const needed = strategyOf(job.policy)?.needsMediators ?? false;
-    if (job.mediators.length === 0 && !needed) return undefined;
+    if (!requiresMediator(job)) return undefined;
     if (sharesNeutralMediator(job, offer)) return undefined;
     if (job.mediators.length === 0) return "the policy needs a mediator and the job lists none";
     if (sharesAnyMediator(job, offer)) return "accepts none of the job's mediators but the deal's own parties";

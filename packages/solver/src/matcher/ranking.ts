@@ -10,8 +10,7 @@
 // than the reading itself.
 import type { Address, Hex } from "viem";
 import type { JobOffer, ResourceOfferRecord } from "@lily/protocol";
-import type { FilterPlugin, MatchContext } from "./filters.ts";
-import { strategyOf } from "./locks.ts";
+import { requiresMediator, type FilterPlugin, type MatchContext } from "./filters.ts";
 import { contextsFor, firstRejection, noteRejection, type Holds, type JobRef, type MatchConfig, type Snapshot } from "./match.ts";
 import type { Resources } from "./resources.ts";
 import type { ScorePlugin } from "./scores.ts";
@@ -241,8 +240,7 @@ export class Ranking implements Iterable<Rec>, Iterator<Rec> {
     this.maxP = maxP;
     const view = source.view(j.module);
     // REJECT (by the index): an offer listing no mediator, for a job that needs one (`mediatorAccepted` refuses it).
-    const needsMediator = state.mediatorsIndexed && (j.mediators.length > 0 || (strategyOf(j.policy)?.needsMediators ?? false));
-    const want = (view?.want ?? 0) | (needsMediator ? LISTS_MEDIATORS : 0);
+    const want = (view?.want ?? 0) | (state.mediatorsIndexed && requiresMediator(j) ? LISTS_MEDIATORS : 0);
     this.want = want;
     const all = view?.classes ?? [];
     if (this.chunk.length < all.length) this.growCursors(all.length);
