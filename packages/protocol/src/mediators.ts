@@ -6,9 +6,11 @@
 //
 // The solver derives a deal's terms per match, and a market has few distinct mediator sets, so
 // each set's hash is computed once (written straight into one buffer rather than through viem's
-// ABI encoder) and kept; checksums likewise. test/mediators.test.ts holds both to viem's answers.
-import { encodeAbiParameters, getAddress, isAddress, keccak256, type Address, type Hex } from "viem";
-import { keccakHex } from "./keccak.ts";
+// ABI encoder) and kept; checksums likewise, through js-sha3 (keccak.ts) rather than viem's
+// getAddress and isAddress (noble's keccak, about twice as slow here): a replica group's providers
+// are mostly new to the caches. test/mediators.test.ts holds both to viem's answers.
+import { encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
+import { checksumLower, keccakHex } from "./keccak.ts";
 
 export const NO_MEDIATORS: Hex = `0x${"0".repeat(64)}`;
 /** `Deal.replicas` of a deal that is not part of a replica group. */
@@ -18,13 +20,14 @@ export const NO_REPLICAS: Hex = NO_MEDIATORS;
 const CACHE_LIMIT = 16_384;
 
 const LOWER_ADDRESS = /^0x[0-9a-f]{40}$/;
-/** Lowercase address -> checksummed (getAddress of a valid lowercase address cannot fail). */
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+/** Lowercase address -> checksummed. */
 const checksums = new Map<string, Address>();
 
 function checksummed(lower: string): Address {
   let a = checksums.get(lower);
   if (a === undefined) {
-    a = getAddress(lower);
+    a = checksumLower(lower);
     if (checksums.size >= CACHE_LIMIT) checksums.clear();
     checksums.set(lower, a);
   }
@@ -37,6 +40,17 @@ export function sortedAddresses(list: readonly Address[]): Address[] {
   // Lowercase hex of one length sorts by value as text; anything else is sorted (or refused) by value as before.
   if (unique.every((x) => LOWER_ADDRESS.test(x))) return unique.sort().map(checksummed);
   return unique.sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1)).map((x) => getAddress(x));
+}
+
+/**
+ * Whether viem's encoder takes `a` as an address (its `isAddress`): 40 hex digits, and spelled
+ * either all lowercase or as its checksum. Through the checksum cache, so an address
+ * `sortedAddresses` just checksummed costs no second hash.
+ */
+function encodable(a: string): boolean {
+  if (!ADDRESS.test(a)) return false;
+  const lower = a.toLowerCase();
+  return lower === a || checksummed(lower) === a;
 }
 
 /** List (as given, joined) -> its hash; only lists viem would encode are kept. */
@@ -66,9 +80,7 @@ export function addressSetHash(sorted: readonly Address[]): Hex {
   let h = setHashes.get(key);
   if (h === undefined) {
     // An address viem's encoder refuses (a bad checksum, not an address) goes to viem for its error.
-    h = sorted.every((a) => isAddress(a))
-      ? keccakHex(encodeAddressArray(sorted))
-      : keccak256(encodeAbiParameters([{ type: "address[]" }], [sorted as Address[]]));
+    h = sorted.every(encodable) ? keccakHex(encodeAddressArray(sorted)) : keccak256(encodeAbiParameters([{ type: "address[]" }], [sorted as Address[]]));
     if (setHashes.size >= CACHE_LIMIT) setHashes.clear();
     setHashes.set(key, h);
   }
