@@ -82,7 +82,8 @@ export const solverRoutes = defineRoutes({
   listDeals: {
     method: "GET",
     path: "/v1/deals",
-    query: z.object({ provider: address.optional(), jobCreator: address.optional(), status: dealStatuses.optional() }),
+    /** `trustLeaf`: routed trust deals whose leaf on LilyTrustDeals (as DealsOpened names it) is this one. */
+    query: z.object({ provider: address.optional(), jobCreator: address.optional(), status: dealStatuses.optional(), trustLeaf: hex32.optional() }),
     response: z.object({ deals: z.array(DealRecord) }),
   },
   signDeal: {

@@ -1,12 +1,15 @@
 // The network's public pages on a network with LilyTrustDeals (as `lily devnet --trust-deals`), over
 // HTTP: a batch of two trust deals, one settled, is listed by the gateway with its batch and its
-// share of the batch's gas, and the provider's dashboard shows what the chain paid it.
+// share of the batch's gas, and the provider's dashboard shows what the chain paid it; a trust job
+// the solver matched is listed with its module, which the solver's record gives and the chain's
+// TrustDeal binds.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseEther } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { openTrustDeals, settleTrustDeals, trustDealId, trustTermsOf, type LilyClient } from "@lily/chain";
 import type { RunningGateway } from "../src/index.ts";
-import { call, eventually, startGatewayNetwork, type GatewayNetwork } from "./network.ts";
+import { call, createKey, eventually, signIn, startGatewayNetwork, type GatewayNetwork } from "./network.ts";
 import { signedTrustDeal } from "./trustDeal.ts";
 
 const PRICE = parseEther("1");
@@ -22,6 +25,7 @@ interface DealRow {
   id: string;
   state: string;
   provider: string;
+  module: string | null;
   gasUsed: string;
   trust?: { batchNo: string; nonce: string; batchSize: number; gasShare: string };
 }
@@ -71,4 +75,36 @@ test("a settled trust deal is listed with its batch, and the provider's dashboar
   assert.equal(dashboard.online, true, "seen on chain just now");
   const network = (await get<{ totals: { deals: number; unreadTrustDeals?: number } }>("/v1/network")).body;
   assert.deepEqual([network.totals.deals, network.totals.unreadTrustDeals], [2, 0]);
+});
+
+test("a trust job the solver matched is listed with its module, read from the solver's record of the deal by its leaf", async () => {
+  const runner = await net.party("trust page runner", { trustDeposit: parseEther("10") });
+  await net.startProvider(runner, undefined);
+  // The gateway pays for the jobs it posts: from LilyTrustDeals' escrow, on this network.
+  await net.party("trust page gateway", { trustDeposit: parseEther("10") });
+  const alice = privateKeyToAccount(`0x${"a4".repeat(32)}`);
+  const aliceKey = (await createKey(gateway.url, await signIn(gateway.url, alice, net.endpoints.chainId))).key;
+  const cowsay = (await get<{ entries: { name: string; cid: string }[] }>("/v1/catalog")).body.entries.find((e) => e.name === "cowsay")!;
+  const posted = await call<{ id: string }>(gateway.url, "POST", "/v1/jobs", aliceKey, {
+    module: "cowsay@1.0.0",
+    inputs: { message: "moo in trust" },
+    max_price: parseEther("2").toString(),
+  });
+  assert.equal(posted.status, 201, JSON.stringify(posted.body));
+  await eventually(
+    "the trust job completes",
+    async () => ((await call<{ stage: string }>(gateway.url, "GET", `/v1/jobs/${posted.body.id}`, aliceKey)).body.stage === "completed" ? true : undefined),
+    120_000,
+  );
+  const row = await eventually("the runner's trust deal is listed as settled", async () => {
+    const { body } = await get<{ deals: DealRow[] }>(`/v1/network/deals?provider=${runner.account!.address}&limit=5`);
+    return body.deals.find((d) => d.state === "settled");
+  });
+  assert.ok(row.trust, "a trust deal, on LilyTrustDeals");
+  assert.equal(row.module, cowsay.cid, "its module, from the solver's record, checked against the TrustDeal the chain opened");
+  const byModule = (await get<{ deals: DealRow[] }>(`/v1/network/deals?module=${cowsay.cid}&limit=10`)).body.deals;
+  assert.ok(
+    byModule.some((d) => d.id === row.id),
+    "listed under its module",
+  );
 });

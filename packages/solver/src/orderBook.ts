@@ -33,6 +33,8 @@ export interface DealFilter {
   jobCreator?: Address;
   /** Any of these statuses. */
   status?: DealStatus | readonly DealStatus[];
+  /** Routed trust deals with this leaf (as LilyTrustDeals' DealsOpened names it). */
+  trustLeaf?: Hex;
 }
 
 export type DealPatch = Partial<Pick<DealRecord, "status" | "jobCreatorSignature" | "providerSignature" | "result" | "openTx" | "error" | "progress">>;
@@ -359,6 +361,7 @@ export class OrderBook {
     for (const [column, value] of [
       ["provider", filter.provider],
       ["job_creator", filter.jobCreator],
+      ["trust_leaf", filter.trustLeaf?.toLowerCase()],
     ] as const) {
       if (!value) continue;
       where.push(`${column} = ?`);

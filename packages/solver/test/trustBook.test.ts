@@ -69,7 +69,7 @@ test("on a trust network a trust deal holds its parties' LilyTrustDeals escrow, 
   plain.close();
 });
 
-test("a routed deal is found by its leaf and by its provider and nonce once signed, after a restart too; other deals are not", () => {
+test("a routed deal is found (and listed) by its leaf and by its provider and nonce once signed, after a restart too; other deals are not", () => {
   const path = join(tempDir("lily-trust-book-"), "solver.db");
   const first = book(path, true);
   first.atomically(() => {
@@ -85,6 +85,12 @@ test("a routed deal is found by its leaf and by its provider and nonce once sign
   assert.equal(reopened.getDeal(deal.id)!.trustNonce, NONCE, "the record carries the nonce");
   const leaf = trustLeaf(rp, trustTermsOf(trustDealOf(deal.deal, NONCE))).toLowerCase() as Hex;
   assert.deepEqual(reopened.trustDealsByLeaf(leaf), [deal.id]);
+  assert.deepEqual(
+    reopened.listDeals({ trustLeaf: leaf.toUpperCase().replace("0X", "0x") as Hex }).map((d) => d.id),
+    [deal.id],
+    "listed by its leaf (GET /v1/deals?trustLeaf=), whatever the leaf's casing",
+  );
+  assert.deepEqual(reopened.listDeals({ trustLeaf: unsignedLeaf }), [], "an unsigned deal's would-be leaf lists nothing");
   assert.deepEqual(reopened.trustDealsByNonce(rp, NONCE), [{ id: deal.id, seenOpened: false }]);
   assert.deepEqual(
     reopened.trustDealsByNonce(rp.toLowerCase() as Hex, NONCE),

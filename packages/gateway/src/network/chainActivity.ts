@@ -30,8 +30,8 @@ export interface DealActivity {
   paid?: bigint;
   /** Every transaction that emitted one of its events, oldest first. */
   txs: Hash[];
-  /** A trust deal's place on LilyTrustDeals (its id is then its TrustDeal's EIP-712 id). */
-  trust?: { batchNo: bigint; nonce: bigint; royaltyBps: number };
+  /** A trust deal's place on LilyTrustDeals (its id is then its TrustDeal's EIP-712 id), and its leaf as DealsOpened named it. */
+  trust?: { batchNo: bigint; nonce: bigint; royaltyBps: number; leaf: Hash };
 }
 
 export interface LeaseActivity {

@@ -80,7 +80,7 @@ export function createTrustActivity(chain: LilyClient, sink: TrustActivitySink):
         openedAt: time,
         openTx: tx,
         txs: [tx],
-        trust: { batchNo, nonce: deal.nonce, royaltyBps: deal.royaltyBps },
+        trust: { batchNo, nonce: deal.nonce, royaltyBps: deal.royaltyBps, leaf },
       };
       sink.deals.set(activity.id, activity);
       open.set(key(batchNo, provider, deal.nonce), activity);
