@@ -104,12 +104,40 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM"); // anvil saves --state on SIGTERM
+      // anvil saves --state on SIGTERM, but a block it mines while it writes can land in the saved
+      // state and not in the saved blocks: restarted, the node holds a transaction's effects and
+      // knows neither the transaction nor its logs (measured: 23 of 30 restarts under a stream of
+      // transactions). Mining stops first, so the last block is whole in both; a transaction sent
+      // meanwhile stays unmined and is lost with the pool, as on any node that stops.
+      if (opts.statePath) await stopMining(rpcUrl);
+      child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+/** How long a stopping node is given to finish a block it began before its mining was turned off. */
+const SETTLE_MS = 200;
+
+/** Turn off anvil's automine and interval mining; a node that does not answer is left to the SIGTERM. */
+async function stopMining(rpcUrl: string): Promise<void> {
+  for (const [method, params] of [
+    ["evm_setAutomine", [false]],
+    ["evm_setIntervalMining", [0]],
+  ] as const) {
+    await nodeFetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      signal: AbortSignal.timeout(2_000),
+    })
+      .then((r) => r.text())
+      .catch(() => undefined);
+  }
+  // A block begun before mining stopped (a transaction that came in just before) finishes first.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
 }
 
 /**

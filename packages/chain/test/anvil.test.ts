@@ -2,7 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseEther } from "viem";
+import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
+import { foundry } from "viem/chains";
 import { privateKeyToAccount } from "viem/accounts";
 import { createLilyClient, deployLily, deposit, devAccounts, escrowBalance, startAnvil, tokenBalance, totalLocked } from "../src/index.ts";
 import { rejectsWith } from "./fixture.ts";
@@ -16,6 +17,9 @@ const rpc = async (rpcUrl: string, method: string) => {
   });
   return ((await res.json()) as { result: string }).result;
 };
+
+/** Where the stream test's transfers go. */
+const SINK = "0x000000000000000000000000000000000000dEaD";
 
 describe("the embedded anvil", () => {
   test("starts on a free port with the chain id asked for, side by side with another", async () => {
@@ -51,6 +55,56 @@ describe("the embedded anvil", () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("stopped under a stream of transactions, it restarts knowing every transaction whose effects it kept", async () => {
+    // Each round stops the node while one account sends transfers back to back. Before the node's
+    // mining was stopped ahead of its state dump, most rounds came back with the account's nonce
+    // (state) ahead of the transactions the node could give a receipt for (history): 23 of 30.
+    const account = privateKeyToAccount(devAccounts[1]!);
+    for (let round = 0; round < 5; round++) {
+      const dir = tempDir("lily-anvil-stream-");
+      const statePath = join(dir, "state.json");
+      let anvil = await startAnvil({ statePath, blockTimeSeconds: 1 });
+      try {
+        const chain = { ...foundry, id: anvil.chainId };
+        const wallet = createWalletClient({ account, chain, transport: http(anvil.rpcUrl) });
+        const sent: Hex[] = [];
+        let sending = true;
+        const sender = (async () => {
+          for (let nonce = 0; sending; nonce++) {
+            const hash = await wallet.sendTransaction({ to: SINK, value: 1n, nonce }).catch(() => undefined);
+            if (!hash) return; // the node is stopping
+            sent.push(hash);
+          }
+        })();
+        await new Promise((r) => setTimeout(r, 1_200 + round * 150));
+        sending = false;
+        await Promise.all([anvil.stop(), sender]);
+        const port = Number(new URL(anvil.rpcUrl).port);
+        anvil = await startAnvil({ port, statePath, blockTimeSeconds: 1 });
+        const reader = createPublicClient({ chain, transport: http(anvil.rpcUrl) });
+        const nonce = await reader.getTransactionCount({ address: account.address });
+        const known = await Promise.all(
+          sent.map((hash) =>
+            reader.getTransactionReceipt({ hash }).then(
+              () => 1,
+              () => 0,
+            ),
+          ),
+        );
+        assert.ok(sent.length > 0, "transactions were sent");
+        assert.equal(
+          known.reduce((a, b) => a + b, 0),
+          nonce,
+          `round ${round}: ${nonce} transactions in the account's nonce, receipts for as many of the ${sent.length} sent`,
+        );
+        assert.equal(await reader.getBalance({ address: SINK }), BigInt(nonce), "each mined transfer's value arrived");
+      } finally {
+        await anvil.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 
