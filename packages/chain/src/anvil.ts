@@ -127,14 +127,7 @@ async function stopMining(rpcUrl: string): Promise<void> {
     ["evm_setAutomine", [false]],
     ["evm_setIntervalMining", [0]],
   ] as const) {
-    await nodeFetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-      signal: AbortSignal.timeout(2_000),
-    })
-      .then((r) => r.text())
-      .catch(() => undefined);
+    await postRpc(rpcUrl, method, params, AbortSignal.timeout(2_000)).catch(() => undefined);
   }
   // A block begun before mining stopped (a transaction that came in just before) finishes first.
   await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -170,17 +163,23 @@ function waitForListening(child: ChildProcessByStdio<null, Readable, Readable>, 
   });
 }
 
+/** One JSON-RPC call to the node, its answer read to the end (so the connection is free again rather than held by an unread answer). */
+async function postRpc(rpcUrl: string, method: string, params: readonly unknown[], signal?: AbortSignal): Promise<Response> {
+  const res = await nodeFetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    ...(signal && { signal }),
+  });
+  await res.arrayBuffer();
+  return res;
+}
+
 async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await nodeFetch(rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      // Read to the end, so the connection is free again rather than held by an unread answer.
-      await res.arrayBuffer();
+      const res = await postRpc(rpcUrl, "eth_chainId", []);
       if (res.ok) return;
       throw new Error(`HTTP ${res.status}`);
     } catch (e) {
