@@ -3,7 +3,8 @@
 // the provider, settled in batches by it, no storage per deal). A job through `lily run` and many
 // jobs at once from many job creators: each completes once with its own output, nothing touches
 // LilyDeals, and the trust escrow balances to the wei (the job creators paid exactly what the
-// providers and the module creators received; nothing stays locked).
+// providers and the module creators received; nothing stays locked). The studio's network page
+// shows each trust deal's batch and its share of the gas its batched transactions used.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseEther, type Address, type Hex } from "viem";
@@ -22,6 +23,7 @@ import {
 import { Deal, parse } from "@lily/protocol";
 import { fundJobCreators, type FundedJobCreator } from "./jobCreators.ts";
 import { lily, startDevnet, until, type Devnet } from "./lilyProcess.ts";
+import { gatewayUrlOf, openStudioBrowser, text } from "./studioBrowser.ts";
 
 const MAX_PRICE = parseEther("10");
 
@@ -119,5 +121,55 @@ describe("a devnet with --trust-deals", () => {
     // cowsay's royalty goes to its module creator: the providers earned the rest.
     assert.ok(earned > 0n && earned <= paid, `providers earned ${earned} of ${paid}`);
     assert.equal(await totalLocked(chain, { escrow: trustEscrow }), 0n, "nothing stays locked");
+  });
+
+  test("the studio's network page shows each trust deal's batch and its share of its transactions' gas", async () => {
+    interface Row {
+      id: Hex;
+      openTx: Hex;
+      state: string;
+      gasUsed: string;
+      trust?: { batchNo: string; batchSize: number; gasShare: string };
+    }
+    const gateway = gatewayUrlOf(net);
+    // The gateway reads the chain every few seconds: wait until it lists the settled trust deals.
+    const deals = await until("the gateway to list settled trust deals", async () => {
+      const rows = ((await (await fetch(`${gateway}/v1/network`)).json()) as { deals: Row[] }).deals.filter((d) => d.trust && d.state === "settled");
+      return rows.length > 0 ? rows : undefined;
+    });
+    // Its batch is the chain's: the DealsOpened its opening transaction emitted opened that many deals.
+    for (const d of deals) {
+      const [opened] = await chain.publicClient.getContractEvents({
+        address: trustEscrow,
+        abi: lilyTrustDealsAbi,
+        eventName: "DealsOpened",
+        blockHash: (await chain.publicClient.getTransactionReceipt({ hash: d.openTx })).blockHash,
+      });
+      assert.equal(d.trust!.batchSize, opened!.args.leaves!.filter((leaf) => BigInt(leaf) !== 0n).length, `deal ${d.id}: batch size`);
+      assert.ok(BigInt(d.trust!.gasShare) <= BigInt(d.gasUsed), `deal ${d.id}: its share is at most its transactions' gas`);
+      if (d.trust!.batchSize > 1) assert.ok(BigInt(d.trust!.gasShare) < BigInt(d.gasUsed), `deal ${d.id}: a batch of ${d.trust!.batchSize} shares its gas`);
+    }
+    const studio = await openStudioBrowser();
+    try {
+      const { page } = studio;
+      await page.goto(`${gateway}/#/providers`);
+      await page.getByRole("heading", { name: "Providers", level: 1 }).waitFor();
+      const digits = (s: string) => s.replace(/[^0-9]/g, "");
+      for (const d of deals) {
+        const row = page.locator(`[data-testid="deal-row"][data-deal="${d.id}"]`);
+        await row.waitFor();
+        assert.equal(
+          await text(row.getByTestId("deal-batch")),
+          `trust batch ${d.trust!.batchNo} · opened with ${d.trust!.batchSize} ${d.trust!.batchSize === 1 ? "deal" : "deals"}`,
+        );
+        const gas = row.getByTestId("deal-gas");
+        assert.equal(digits(await text(gas)), d.trust!.gasShare, `deal ${d.id}: the gas shown is its share`);
+        assert.match(await text(gas), /\(share\)/);
+        assert.equal(digits((await gas.getAttribute("title")) ?? ""), d.gasUsed, "the whole transactions' gas is in its title");
+      }
+      await studio.shot("providers-network-trust");
+    } finally {
+      await studio.browser.close();
+    }
   });
 });

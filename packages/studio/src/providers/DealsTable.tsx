@@ -1,5 +1,7 @@
 // Deals as a table (the network view's recent deals, a provider's own): when, module, parties,
-// price, state, gas, and the transactions that opened and ended each.
+// price, state, gas, and the transactions that opened and ended each. A trust deal shares its
+// transactions with the other deals of its batch, so it shows its batch and its share of their
+// gas: their whole gas would count the same transaction once for every deal it carried.
 import { Link } from "react-router";
 import { lily, short } from "../format.ts";
 import { type DealRow, when } from "./networkData.ts";
@@ -38,6 +40,11 @@ export function DealsTable({ deals, caption, showProvider = true }: { deals: Dea
               <td>{when(d.openedAt)}</td>
               <td className="mono" title={d.id}>
                 {short(d.id)}
+                {d.trust && (
+                  <span className="muted deal-batch" data-testid="deal-batch">
+                    trust batch {d.trust.batchNo} · opened with {d.trust.batchSize} {d.trust.batchSize === 1 ? "deal" : "deals"}
+                  </span>
+                )}
               </td>
               <td className="mono" title={d.module ?? "unknown"}>
                 {d.module ? short(d.module) : "unknown"}
@@ -51,7 +58,13 @@ export function DealsTable({ deals, caption, showProvider = true }: { deals: Dea
               )}
               <td>{lily(d.price)}</td>
               <td>{STATES[d.state] ?? d.state}</td>
-              <td>{Number(d.gasUsed ?? 0).toLocaleString()}</td>
+              <td
+                data-testid="deal-gas"
+                title={d.trust ? `its share; its transactions used ${Number(d.gasUsed).toLocaleString()} gas for all the deals they carried` : undefined}
+              >
+                {Number(d.trust ? d.trust.gasShare : (d.gasUsed ?? 0)).toLocaleString()}
+                {d.trust && <span className="muted"> (share)</span>}
+              </td>
               <td className="mono">
                 <span title={d.openTx}>open {short(d.openTx)}</span>
                 {d.settledTx && <span title={d.settledTx}> · end {short(d.settledTx)}</span>}

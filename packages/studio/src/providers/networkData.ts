@@ -16,7 +16,17 @@ export interface DealRow {
   openedAt: number;
   openTx: string;
   settledTx?: string;
+  /** Gas of all its transactions, each counted whole (a trust batch's also carried other deals). */
   gasUsed: string;
+  /** A trust deal's batch on LilyTrustDeals: its transactions each opened or settled several deals. */
+  trust?: {
+    batchNo: string;
+    nonce: string;
+    /** How many deals its opening transaction opened. */
+    batchSize: number;
+    /** Its share of its transactions' gas: each one's gas over the deals it moved. */
+    gasShare: string;
+  };
 }
 
 /** How often an open page asks again (the gateway reads the chain at most every 3 s anyway). */
