@@ -1,13 +1,13 @@
 // Build the job creator's SDK client from network.json, flags and the job creator's keystore.
 import type { Command } from "commander";
 import { createJobCreator } from "@lily/sdk";
-import { paths } from "./config/home.ts";
+import { JOB_CREATOR_ROLE, paths } from "./config/home.ts";
 import { resolveNetwork, roleNetwork } from "./config/resolveNetwork.ts";
 import { sqliteJournal } from "@lily/sdk";
 import { roleSigner } from "./keys.ts";
 import { urlOption } from "./flags.ts";
 
-export const JOB_CREATOR_ROLE = "job-creator";
+export { JOB_CREATOR_ROLE };
 
 export function jobCreatorFromFlags(cmd: Command) {
   const net = resolveNetwork(cmd);

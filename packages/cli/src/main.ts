@@ -2,7 +2,7 @@
 // roles, and is the only code that prints. Errors end up here as one line and an exit code.
 import { Command, CommanderError } from "commander";
 import { oneLineUsageErrors } from "./usageError.ts";
-import { exitsWhenDone, registerCommands, shortLivedCommand } from "./commands/index.ts";
+import { exitsWhenDone, registerCommands, shortLivedCommand, signsEarly } from "./commands/index.ts";
 import { growYoungGenerationAtOnce } from "./shortLivedHeap.ts";
 
 // A reader that stops early (`lily module list | head`) is not an error.
@@ -17,6 +17,8 @@ const program = new Command("lily")
   .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)");
 
 const args = process.argv.slice(2);
+// First, so the key's scrypt runs on the thread pool while the command's modules load.
+if (signsEarly(args)) (await import("./earlyKey.ts")).startSigningKey(args);
 // Before the command's modules load: they are most of what its heap ever holds, and they make
 // the schemas zod parses with.
 if (shortLivedCommand(args)) {

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { exitsWhenDone } from "../src/commands/index.ts";
+import { exitsWhenDone, signsEarly } from "../src/commands/index.ts";
+import { signingKeyPath } from "../src/earlyKey.ts";
 import { LILY } from "./lilyProcess.ts";
 // @ts-expect-error: plain JS without types, shared with bin/lily.js
 import { currentBundle } from "../bin/currentBundle.js";
@@ -33,6 +34,23 @@ test("only `lily run` exits as soon as its action returns; roles and help do not
   assert.equal(exitsWhenDone(["run", "cowsay@1.0.0"]), true);
   assert.equal(exitsWhenDone(["--home", "/tmp/x", "run", "--json"]), true);
   for (const args of [["solver"], ["devnet"], ["provider"], ["--help"], [], ["jobs"]]) assert.equal(exitsWhenDone(args), false, args.join(" "));
+});
+
+test("`lily run` starts deriving the key it will sign with before it loads, found from its words as written", () => {
+  assert.equal(signsEarly(["--home", "/h", "run", "cowsay@1.0.0"]), true);
+  for (const args of [["solver"], ["devnet"], ["--help"], [], ["jobs"], ["balance"]]) assert.equal(signsEarly(args), false, args.join(" "));
+  assert.equal(signingKeyPath(["--home", "/h", "run", "m"]), "/h/keys/job-creator.json");
+  assert.equal(signingKeyPath(["--home=/h", "run", "m", "--as", "alice"]), "/h/keys/alice.json");
+  assert.equal(signingKeyPath(["run", "m", "--home", "/h", "--as=bob", "-i", "x=1"]), "/h/keys/bob.json", "options after the command");
+  assert.equal(
+    signingKeyPath(["--home", "/h", "run", "m", "--key", "/k/mine.json", "--as", "alice"]),
+    "/k/mine.json",
+    "--key wins, as it does for the command",
+  );
+  // What the module is given after `--` is not the command's: `-i` values never name the key.
+  assert.equal(signingKeyPath(["--home", "/h", "run", "m", "--", "--as", "eve"]), "/h/keys/job-creator.json");
+  // Commands that sign nothing start nothing.
+  for (const flag of ["--dry-run", "--quote", "--help", "-h"]) assert.equal(signingKeyPath(["--home", "/h", "run", "m", flag]), undefined, flag);
 });
 
 /** Every record below, parsed by the protocol's Deal schema, in a fresh process: the values and the issues. */

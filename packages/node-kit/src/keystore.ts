@@ -1,12 +1,13 @@
 // A role's key in an Ethereum V3 keystore file (scrypt + aes-128-ctr, keccak MAC), created on
 // first run with mode 0600 and never printed. The password comes from the caller (the CLI reads
 // LILY_KEYSTORE_PASSWORD, with a devnet default that it warns about).
-import { randomBytes, scrypt, scryptSync, createCipheriv, createDecipheriv, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, createCipheriv, createDecipheriv, randomUUID, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { getAddress, isAddressEqual, keccak256, type Hex } from "viem";
 import { generatePrivateKey, toAccount, type LocalAccount, type PrivateKeyAccount } from "viem/accounts";
 import { LilyError, keyAccount } from "@lily/protocol";
+import { deriveAsync, deriveSync } from "./keystoreKdf.ts";
 
 // Lighter than geth's default (n=262144) so devnet start-up stays fast; still memory-hard.
 const SCRYPT = { n: 16384, r: 8, p: 1, dklen: 32 };
@@ -25,10 +26,6 @@ interface KeystoreV3 {
   };
 }
 
-function derive(password: string, salt: Buffer, k: { n: number; r: number; p: number; dklen: number }): Buffer {
-  return scryptSync(Buffer.from(password, "utf8"), salt, k.dklen, { N: k.n, r: k.r, p: k.p, maxmem: 256 * k.n * k.r });
-}
-
 function mac(derived: Buffer, ciphertext: Buffer): Buffer {
   return Buffer.from(keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext])).slice(2), "hex");
 }
@@ -36,7 +33,7 @@ function mac(derived: Buffer, ciphertext: Buffer): Buffer {
 export function encryptKey(privateKey: Hex, password: string): KeystoreV3 {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
-  const derived = derive(password, salt, SCRYPT);
+  const derived = deriveSync(password, { ...SCRYPT, salt: salt.toString("hex") });
   const cipher = createCipheriv("aes-128-ctr", derived.subarray(0, 16), iv);
   const ciphertext = Buffer.concat([cipher.update(Buffer.from(privateKey.slice(2), "hex")), cipher.final()]);
   return {
@@ -56,19 +53,13 @@ export function encryptKey(privateKey: Hex, password: string): KeystoreV3 {
 
 export function decryptKey(ks: KeystoreV3, password: string, path = "keystore"): Hex {
   checkFormat(ks, path);
-  const k = ks.crypto.kdfparams;
-  return unlock(ks, derive(password, Buffer.from(k.salt, "hex"), k), path);
+  return unlock(ks, deriveSync(password, ks.crypto.kdfparams), path);
 }
 
 /** decryptKey with scrypt on libuv's thread pool: the event loop (and module loading) go on meanwhile. */
 export async function decryptKeyAsync(ks: KeystoreV3, password: string, path = "keystore"): Promise<Hex> {
   checkFormat(ks, path);
-  const k = ks.crypto.kdfparams;
-  const derived = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(Buffer.from(password, "utf8"), Buffer.from(k.salt, "hex"), k.dklen, { N: k.n, r: k.r, p: k.p, maxmem: 256 * k.n * k.r }, (e, key) =>
-      e ? reject(e) : resolve(key),
-    ),
-  );
+  const derived = await deriveAsync(password, ks.crypto.kdfparams);
   return unlock(ks, derived, path);
 }
 

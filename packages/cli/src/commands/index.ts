@@ -14,6 +14,8 @@ export interface LazyCommand {
   longLived?: true;
   /** Leaves nothing running once its action returns, so the process exits then (main.ts). */
   exitsWhenDone?: true;
+  /** Signs with its `--as`/`--key` keystore soon after it starts: the key's derivation starts before its modules load (earlyKey.ts). */
+  signsEarly?: true;
 }
 
 export const COMMANDS: LazyCommand[] = [
@@ -27,6 +29,7 @@ export const COMMANDS: LazyCommand[] = [
   {
     load: async () => (await import("./run.ts")).registerRun,
     exitsWhenDone: true,
+    signsEarly: true,
     commands: [{ name: "run", term: "run [options] <module>", description: "run a module on the network and wait for its result" }],
   },
   {
@@ -155,6 +158,12 @@ export function shortLivedCommand(args: string[]): boolean {
   const wanted = requestedCommand(args);
   const entry = COMMANDS.find((c) => c.commands.some((cmd) => cmd.name === wanted));
   return entry !== undefined && !entry.longLived;
+}
+
+/** Whether `args` name a command that signs soon after it starts (`signsEarly`). */
+export function signsEarly(args: string[]): boolean {
+  const wanted = requestedCommand(args);
+  return COMMANDS.some((c) => c.signsEarly && c.commands.some((cmd) => cmd.name === wanted));
 }
 
 /** Whether `args` name a command that leaves nothing running once its action returns (`exitsWhenDone`). */

@@ -18,6 +18,9 @@ export const paths = (home: string) => ({
   chainState: join(home, "data", "chain", "anvil-state.json"),
 });
 
+/** The role whose key `lily run` and the other job creator commands sign with unless `--as` names another. */
+export const JOB_CREATOR_ROLE = "job-creator";
+
 /** The devnet's password is public by design; real deployments set LILY_KEYSTORE_PASSWORD. */
 export const DEVNET_PASSWORD = "lily-devnet";
 
