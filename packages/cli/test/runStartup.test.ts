@@ -38,7 +38,8 @@ test("only `lily run` exits as soon as its action returns; roles and help do not
 
 test("`lily run` starts deriving the key it will sign with before it loads, found from its words as written", () => {
   assert.equal(signsEarly(["--home", "/h", "run", "cowsay@1.0.0"]), true);
-  for (const args of [["solver"], ["devnet"], ["--help"], [], ["jobs"], ["balance"]]) assert.equal(signsEarly(args), false, args.join(" "));
+  for (const args of [["solver"], ["devnet"], ["--help"], [], ["jobs"], ["balance"], ["help", "run"], ["--home", "/h", "help", "run"]])
+    assert.equal(signsEarly(args), false, args.join(" "));
   assert.equal(signingKeyPath(["--home", "/h", "run", "m"]), "/h/keys/job-creator.json");
   assert.equal(signingKeyPath(["--home=/h", "run", "m", "--as", "alice"]), "/h/keys/alice.json");
   assert.equal(signingKeyPath(["run", "m", "--home", "/h", "--as=bob", "-i", "x=1"]), "/h/keys/bob.json", "options after the command");

@@ -138,19 +138,30 @@ export const COMMANDS: LazyCommand[] = [
 /** Top-level options that take a value, so the word after them is not the command. */
 const VALUED_OPTIONS = new Set(["--home"]);
 
-/** The command `args` (process.argv after node and the script) asks for: `run` in `lily --home h run x` and in `lily help run`. */
-export function requestedCommand(args: string[]): string | undefined {
+/** The first word of `args` that is not a top-level option (the command, or `help`), and whether it came after `--` (then it is only ever a command). */
+function firstWord(args: string[]): { word?: string; next?: string; literal: boolean } {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === "--") return args[i + 1];
+    if (a === "--") return { word: args[i + 1], literal: true };
     if (VALUED_OPTIONS.has(a)) {
       i++;
       continue;
     }
-    if (a.startsWith("-")) continue;
-    return a === "help" ? args[i + 1] : a;
+    if (!a.startsWith("-")) return { word: a, next: args[i + 1], literal: false };
   }
-  return undefined;
+  return { literal: false };
+}
+
+/** Whether `args` ask for help on a command (`lily help run`) rather than to run it. */
+function helpWord(args: string[]): boolean {
+  const w = firstWord(args);
+  return !w.literal && w.word === "help";
+}
+
+/** The command `args` (process.argv after node and the script) asks for: `run` in `lily --home h run x` and in `lily help run`. */
+export function requestedCommand(args: string[]): string | undefined {
+  const w = firstWord(args);
+  return helpWord(args) ? w.next : w.word;
 }
 
 /** Whether `args` name a command that does its work and exits (not a role, the devnet or a served model). */
@@ -162,6 +173,7 @@ export function shortLivedCommand(args: string[]): boolean {
 
 /** Whether `args` name a command that signs soon after it starts (`signsEarly`). */
 export function signsEarly(args: string[]): boolean {
+  if (helpWord(args)) return false;
   const wanted = requestedCommand(args);
   return COMMANDS.some((c) => c.signsEarly && c.commands.some((cmd) => cmd.name === wanted));
 }
