@@ -13,7 +13,7 @@ import { paths } from "../../packages/cli/src/config/home.ts";
 import { roleAccount } from "../../packages/cli/src/keys.ts";
 import { fundRoles } from "../../packages/cli/src/devnet/fundRoles.ts";
 import { publishModules } from "../../packages/cli/src/devnet/publishModules.ts";
-import { JOB_CREATOR_ROLE } from "../../packages/cli/src/jobCreatorFromFlags.ts";
+import { JOB_CREATOR_ROLE } from "../../packages/cli/src/config/home.ts";
 
 interface Args {
   rpcUrl: string;

@@ -13,7 +13,7 @@ import { readNetwork } from "../../packages/cli/src/config/network.ts";
 import { paths } from "../../packages/cli/src/config/home.ts";
 import { roleNetwork } from "../../packages/cli/src/config/resolveNetwork.ts";
 import { roleAccount } from "../../packages/cli/src/keys.ts";
-import { JOB_CREATOR_ROLE } from "../../packages/cli/src/jobCreatorFromFlags.ts";
+import { JOB_CREATOR_ROLE } from "../../packages/cli/src/config/home.ts";
 
 interface Args {
   home: string;

@@ -7,8 +7,6 @@ import { sqliteJournal } from "@lily/sdk";
 import { roleSigner } from "./keys.ts";
 import { urlOption } from "./flags.ts";
 
-export { JOB_CREATOR_ROLE };
-
 export function jobCreatorFromFlags(cmd: Command) {
   const net = resolveNetwork(cmd);
   const o = cmd.optsWithGlobals() as { as?: string; key?: string; alsoSolver?: string[] };

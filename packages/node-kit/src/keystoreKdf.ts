@@ -41,9 +41,9 @@ export function deriveAsync(password: string, k: ScryptParams): Promise<Buffer> 
 
 /**
  * Starts deriving the key of the keystore at `path` with `password`, for a later deriveAsync with
- * the same inputs; true when one was started (or already was). Only a head start: a file that is missing, unreadable or not a scrypt keystore
- * starts nothing here and is reported by the open that needs it, as if this had not run; a failed
- * derivation is likewise left for that open to meet.
+ * the same inputs; true when one was started (or already was). Only a head start: a file that is
+ * missing, unreadable or not a scrypt keystore starts nothing here and is reported by the open
+ * that needs it, as if this had not run; a failed derivation is likewise left for that open.
  */
 export function startKeystoreDerivation(path: string, password: string): boolean {
   let k: ScryptParams | undefined;

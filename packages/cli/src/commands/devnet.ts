@@ -11,7 +11,7 @@ import { addressesOf, createLilyClient, deployLily, devAccounts, escrowBalance, 
 import { findOrStartDocker, type DockerSource } from "@lily/executor";
 import { LilyError } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
-import { devnetDockerHome, paths, lilyHome } from "../config/home.ts";
+import { JOB_CREATOR_ROLE, devnetDockerHome, paths, lilyHome } from "../config/home.ts";
 import { readNetwork, writeNetwork, type NetworkConfig } from "../config/network.ts";
 import { createOutput } from "../output.ts";
 import { intOption, tokenOption } from "../flags.ts";
@@ -23,7 +23,6 @@ import { publishModels } from "../devnet/publishModels.ts";
 import { TINY_MODEL_PATH } from "@lily/modules/tinyModel";
 import { fundRoles } from "../devnet/fundRoles.ts";
 import { writeDevnetState } from "../devnet/devnetState.ts";
-import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
 
 interface DevnetFlags {
   providers: string;

@@ -152,36 +152,35 @@ function firstWord(args: string[]): { word?: string; next?: string; literal: boo
   return { literal: false };
 }
 
-/** Whether `args` ask for help on a command (`lily help run`) rather than to run it. */
-function helpWord(args: string[]): boolean {
-  const w = firstWord(args);
-  return !w.literal && w.word === "help";
-}
+/** Whether that first word asks for help on a command (`lily help run`) rather than to run it. */
+const isHelp = (w: ReturnType<typeof firstWord>): boolean => !w.literal && w.word === "help";
 
 /** The command `args` (process.argv after node and the script) asks for: `run` in `lily --home h run x` and in `lily help run`. */
 export function requestedCommand(args: string[]): string | undefined {
   const w = firstWord(args);
-  return helpWord(args) ? w.next : w.word;
+  return isHelp(w) ? w.next : w.word;
+}
+
+/** The table's entry for the command `args` ask for (also when they ask for its help), if it is one. */
+function requestedEntry(args: string[]): LazyCommand | undefined {
+  const wanted = requestedCommand(args);
+  return COMMANDS.find((c) => c.commands.some((cmd) => cmd.name === wanted));
 }
 
 /** Whether `args` name a command that does its work and exits (not a role, the devnet or a served model). */
 export function shortLivedCommand(args: string[]): boolean {
-  const wanted = requestedCommand(args);
-  const entry = COMMANDS.find((c) => c.commands.some((cmd) => cmd.name === wanted));
+  const entry = requestedEntry(args);
   return entry !== undefined && !entry.longLived;
 }
 
-/** Whether `args` name a command that signs soon after it starts (`signsEarly`). */
+/** Whether `args` run a command that signs soon after it starts (`signsEarly`); its help signs nothing. */
 export function signsEarly(args: string[]): boolean {
-  if (helpWord(args)) return false;
-  const wanted = requestedCommand(args);
-  return COMMANDS.some((c) => c.signsEarly && c.commands.some((cmd) => cmd.name === wanted));
+  return !isHelp(firstWord(args)) && requestedEntry(args)?.signsEarly === true;
 }
 
 /** Whether `args` name a command that leaves nothing running once its action returns (`exitsWhenDone`). */
 export function exitsWhenDone(args: string[]): boolean {
-  const wanted = requestedCommand(args);
-  return COMMANDS.some((c) => c.exitsWhenDone && c.commands.some((cmd) => cmd.name === wanted));
+  return requestedEntry(args)?.exitsWhenDone === true;
 }
 
 /**
@@ -190,8 +189,7 @@ export function exitsWhenDone(args: string[]): boolean {
  * help can list, so nothing heavy is loaded.
  */
 export async function registerCommands(program: Command, args: string[]): Promise<void> {
-  const wanted = requestedCommand(args);
-  const entry = COMMANDS.find((c) => c.commands.some((cmd) => cmd.name === wanted));
+  const entry = requestedEntry(args);
   if (entry) return (await entry.load())(program);
   const terms = new Map<string, string>();
   for (const c of COMMANDS)

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { formatLily } from "@lily/protocol";
 import { addNetworkFlags, resolveNetwork } from "../config/resolveNetwork.ts";
-import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
+import { JOB_CREATOR_ROLE } from "../config/home.ts";
 import { roleAccount } from "../keys.ts";
 import { createOutput } from "../output.ts";
 import { intOption, tokenOption } from "../flags.ts";

@@ -14,7 +14,7 @@ import { LilyError, formatLily, type ModuleManifest, type ResourceOffer } from "
 import { publishBuiltModule, resolveModule } from "@lily/sdk";
 import { StoreClient } from "@lily/store";
 import { addNetworkFlags, resolveNetwork } from "../config/resolveNetwork.ts";
-import { JOB_CREATOR_ROLE } from "../jobCreatorFromFlags.ts";
+import { JOB_CREATOR_ROLE } from "../config/home.ts";
 import { roleAccount } from "../keys.ts";
 import { buildModuleDir } from "../module/build.ts";
 import { containerImageBuilder } from "../module/imageBuilder.ts";
