@@ -3,11 +3,14 @@
 // module's memory is capped in the binary, so the engine refuses to grow it past the cap
 // (capMemory.ts), and the wall clock is enforced by terminating the worker.
 //
-// Workers are kept warm and reused: starting one costs ~40 ms of CPU, most of a trivial job's.
+// Workers are kept warm and reused: starting one costs ~60 ms of CPU, most of a trivial job's.
 // Every job still gets a new WASI instance and a new module instance (nothing of one run reaches
 // the next, see wasiWorker.ts); a worker only takes another job after one that ended by itself and
 // left a small memory behind (the dead instance's memory stays until the worker's next
 // collection). A worker stopped at a limit, or asked to stop, is terminated, never reused.
+// As many finished workers are kept as jobs ran at once lately, plus the spare: keeping a fixed
+// two made a provider running two jobs at a time end one finished worker and start a new spare
+// for every pair of jobs (0.3-0.5 worker starts a job in the throughput bench).
 import { closeSync, openSync, statSync } from "node:fs";
 import { devNull } from "node:os";
 import { join, resolve } from "node:path";
@@ -48,7 +51,10 @@ export interface WasmExecutorOptions {
   warmSpare?: boolean;
   /** How long an untaken warm worker lives, ms (default 10 s): an idle executor holds none after it. */
   spareIdleMs?: number;
-  /** At most this many warm workers wait for jobs (default 2); more finished ones are ended. */
+  /**
+   * At most this many warm workers wait for jobs (default 16). Below it, a finished worker is kept
+   * while fewer wait than the most jobs that ran at once within spareIdleMs, plus one (at least 2).
+   */
   maxWarmWorkers?: number;
 }
 
@@ -85,11 +91,21 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): WasmExecutor
     resourceLimits: { maxOldGenerationSizeMb: opts.workerHeapMb ?? 64 },
   } as const;
   const warm = opts.warmSpare !== false;
-  const maxWarm = opts.maxWarmWorkers ?? 2;
+  const maxWarm = opts.maxWarmWorkers ?? 16;
+  const spareIdleMs = opts.spareIdleMs ?? SPARE_IDLE_MS;
   /** Warm workers waiting for a job, oldest first; unref'd so they never keep the process alive. */
   const parked: { worker: Worker; idle: NodeJS.Timeout }[] = [];
   const used = new WeakSet<Worker>();
   const stats = { workersStarted: 0, jobsOnUsedWorkers: 0 };
+  /** Tasks running now, and the most that ran at once lately (forgotten spareIdleMs after it was last reached). */
+  let running = 0;
+  let peak = { count: 0, at: 0 };
+
+  /** How many warm workers may wait now: one per job that ran at once lately, plus the spare. */
+  function warmCap(): number {
+    const recent = Date.now() - peak.at <= spareIdleMs ? peak.count : 0;
+    return Math.min(maxWarm, Math.max(2, recent + 1));
+  }
 
   function newWorker(): Worker {
     const worker = new Worker(WORKER, workerOptions);
@@ -112,14 +128,14 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): WasmExecutor
 
   /** Keep `worker` for a later job, until it has waited spareIdleMs. */
   function park(worker: Worker): void {
-    if (!warm || parked.length >= maxWarm) {
+    if (!warm || parked.length >= warmCap()) {
       void worker.terminate();
       return;
     }
     worker.unref();
     const idle = setTimeout(() => {
       if (unpark(worker)) void worker.terminate();
-    }, opts.spareIdleMs ?? SPARE_IDLE_MS).unref();
+    }, spareIdleMs).unref();
     parked.push({ worker, idle });
   }
 
@@ -186,6 +202,8 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): WasmExecutor
         for (const fd of stdio) closeSync(fd);
         throw e;
       }
+      running++;
+      if (running >= peak.count || Date.now() - peak.at > spareIdleMs) peak = { count: running, at: Date.now() };
       // The next job's worker starts now, beside this one, rather than when that job comes.
       setImmediate(startSpare);
 
@@ -217,6 +235,7 @@ export function createWasmExecutor(opts: WasmExecutorOptions = {}): WasmExecutor
         closeStrayDescriptors([inputsDir, outputsDir]);
         t.exit = exitOf(t, report, crash, Math.round(performance.now() - started));
         t.worker = undefined;
+        running--;
         if (report && !t.stopping && !t.timedOut && report.memoryBytes <= REUSE_MAX_MEMORY_BYTES) park(worker);
         else void worker.terminate();
         resolveExit(t.exit);

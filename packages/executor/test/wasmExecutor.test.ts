@@ -192,6 +192,21 @@ test("a worker stopped at a limit is not reused, and the next job runs normally"
   assert.ok(reusing.stats.workersStarted >= 2, `workers started: ${reusing.stats.workersStarted}`);
 });
 
+test("jobs two at a time keep reusing their workers instead of starting one per pair", async () => {
+  // A provider with two slots runs two jobs at once, round after round. Keeping only two warm
+  // workers (the spare plus one finished job's) ended the other finished job's worker every
+  // round and started a new spare: one worker start (~60-130 ms of CPU) for every two jobs.
+  const pairs = createWasmExecutor({ spareIdleMs: 5_000 });
+  const rounds = 8;
+  for (let i = 0; i < rounds; i++) {
+    const both = await Promise.all([runTask(pairs, primes, { env: { INPUT_N: "1000" } }), runTask(pairs, primes, { env: { INPUT_N: "1000" } })]);
+    for (const r of both) assert.equal(r.exit.exitCode, 0);
+  }
+  // Two for the first pair, a spare beside each; then the same three take turns.
+  assert.ok(pairs.stats.workersStarted <= 4, `workers started for ${rounds} pairs: ${pairs.stats.workersStarted}`);
+  assert.ok(pairs.stats.jobsOnUsedWorkers >= 2 * rounds - 4, `jobs on used workers: ${pairs.stats.jobsOnUsedWorkers}`);
+});
+
 test("a handle this executor did not issue is refused", () => {
   assert.throws(
     () => executor.inspect({ id: "nope", startedAt: 0 }),
