@@ -6,7 +6,7 @@
 // creator alone, the unloaded latency), the load level (jobs/s, p50, p99, the ratio to each
 // baseline and to the 200 jobs/s target), the transactions and gas per job read back from the
 // chain (with how many deals each provider transaction carried), the CPU each process used
-// during the load level (from /proc/<pid>/stat), and the median time of each step of a job at
+// during the load level (from /proc, split by thread: threadCpu.ts), and the median time of each step of a job at
 // load (the providers' and the solver's log lines, merged with the job creator's marks).
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import { rolePids, startDevnet, stopAll, type Devnet } from "./devnet.ts";
 import { chainOn, fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { sandboxRunner } from "./sandbox.ts";
 import { readProfiles, type RoleProfile } from "./cpuProfiles.ts";
+import { cpuBetween, threadCpu, type CpuSplit } from "./threadCpu.ts";
 import { countOption, median, ms, progress, quantile, ratio, table } from "./stats.ts";
 import { breakdown, steps, type JobMarks } from "./timeline.ts";
 
@@ -37,7 +38,6 @@ const MAX_PRICE = parseEther("10");
 const TARGET_JOBS_PER_SECOND = 200;
 /** A job with no result after this long counts as failed (TIMEOUT), so one stuck job cannot hold the run. */
 const JOB_CAP_MS = 120_000;
-const CLK_TCK = 100; // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 
 function options() {
   const { values } = parseArgs({
@@ -65,18 +65,6 @@ function options() {
     profile: values.profile,
     trustDeals: values["trust-deals"],
   };
-}
-
-/** CPU seconds (user + system) a process has used so far, or undefined once it is gone. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14 and 15)
-  } catch {
-    return undefined;
-  }
 }
 
 /** Every process of the devnet by name (the chain, each role), with this bench's own. */
@@ -262,10 +250,10 @@ async function main() {
     // 3. The load level, with each process's CPU measured around it.
     progress(`load: ${opts.submitters} job creators × ${opts.jobsPerSubmitter} jobs`);
     const procs = processes(net);
-    const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+    const cpu0 = procs.map((p) => threadCpu(p.pid));
     const load = await level(net, creators, opts.jobsPerSubmitter, "load");
-    const cpu1 = procs.map((p) => cpuSeconds(p.pid));
-    const cpu = procs.map((p, i) => ({ name: p.name, seconds: (cpu1[i] ?? Number.NaN) - (cpu0[i] ?? Number.NaN) })).sort((a, b) => b.seconds - a.seconds);
+    const cpu1 = procs.map((p) => threadCpu(p.pid));
+    const cpu = procs.map((p, i) => ({ name: p.name, ...cpuBetween(p.pid, cpu0[i], cpu1[i]) })).sort((a, b) => b.seconds - a.seconds);
 
     progress("reading transactions and gas from the chain");
     const cost = await chainCost(net, load);
@@ -306,7 +294,7 @@ function render(r: {
   baselines: { sandboxJobsPerSecond: number; alone: { jobsPerSecond: number; p50Ms: number; p99Ms: number } };
   load: { jobs: number; completed: number; failed: number; failures: string[]; elapsedMs: number; jobsPerSecond: number; p50Ms: number; p99Ms: number };
   chain: Record<string, number>;
-  cpu: { name: string; seconds: number; coreShare: number }[];
+  cpu: ({ name: string; coreShare: number } & CpuSplit)[];
   steps: { step: string; who: string; medianMs: number; p99Ms: number; jobs: number }[];
   profiles?: { dir: string; roles: RoleProfile[] };
 }): string {
@@ -346,14 +334,23 @@ function render(r: {
   );
   out.push("");
   const perJob = (seconds: number) => ((seconds * 1000) / Math.max(1, l.completed)).toFixed(0);
-  const allCpu = r.cpu.reduce((n, x) => n + x.seconds, 0);
-  out.push("CPU during the load level (seconds, share of one core over the level's wall time, CPU ms per completed job):");
+  const sum = (key: keyof CpuSplit) => r.cpu.reduce((n, x) => n + x[key], 0);
+  out.push("CPU during the load level (seconds, share of one core over the level's wall time, CPU ms per completed job;");
+  out.push("then ms per job by thread: the main thread, V8's GC and compiler threads, the rest such as sandbox workers):");
   out.push(
     table(
-      ["process", "cpu s", "core share", "cpu ms/job"],
+      ["process", "cpu s", "core share", "cpu ms/job", "main", "V8 helpers", "other threads"],
       [
-        ...r.cpu.map((x) => [x.name, x.seconds.toFixed(1), `${Math.round(100 * x.coreShare)}%`, perJob(x.seconds)]),
-        ["all of them", allCpu.toFixed(1), "", perJob(allCpu)],
+        ...r.cpu.map((x) => [
+          x.name,
+          x.seconds.toFixed(1),
+          `${Math.round(100 * x.coreShare)}%`,
+          perJob(x.seconds),
+          perJob(x.main),
+          perJob(x.v8Helpers),
+          perJob(x.other),
+        ]),
+        ["all of them", sum("seconds").toFixed(1), "", perJob(sum("seconds")), perJob(sum("main")), perJob(sum("v8Helpers")), perJob(sum("other"))],
       ],
     ),
   );
