@@ -37,7 +37,7 @@ const EXTERNAL = [
  * Worker threads' entry files, each bundled beside main.js under its own name. The code that starts
  * one names it as `new URL("./<name>.ts", import.meta.url)`; in the bundle that becomes the
  * bundled `./<name>.js`. Left pointing at the source, every worker started from the bundle loaded
- * Node's type stripper for itself: ~130 ms of CPU a worker start instead of ~65 (a provider
+ * Node's type stripper for itself: ~135 ms of CPU a worker start instead of ~70 (a provider
  * starts a WASI worker every few jobs at load).
  */
 const WORKER_ENTRIES = [join(repoRoot, "packages/executor/src/wasiWorker.ts")];
