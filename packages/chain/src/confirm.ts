@@ -58,13 +58,18 @@ async function untilMinedOrDropped(client: LilyClient, hash: Hash): Promise<Tran
   // whole polling interval for it cost a job 100 ms on loopback. From a tenth of the interval,
   // doubling up to it: 4 looks more than before on a 1 s remote node, then as before.
   let pause = Math.max(1, publicClient.pollingInterval / 10);
+  // Whether the node knows the transaction is asked at most once a polling interval, the first time
+  // one interval in: asked after every missed look, it doubled the requests of a wait that is
+  // usually a few looks long (a busy devnet), and a drop is only declared after seconds anyway.
+  let knownAskedAt = started;
   for (;;) {
     // Why there is no receipt this round: the node did not answer (its error), or it has none yet.
     let silent: unknown;
     try {
       return await publicClient.getTransactionReceipt({ hash });
     } catch (e) {
-      if (e instanceof TransactionReceiptNotFoundError) {
+      if (e instanceof TransactionReceiptNotFoundError && Date.now() - knownAskedAt >= publicClient.pollingInterval) {
+        knownAskedAt = Date.now();
         // true: pending; false: the node does not know it; undefined: the node did not answer.
         const known = await publicClient.getTransaction({ hash }).then(
           () => true,
@@ -80,7 +85,7 @@ async function untilMinedOrDropped(client: LilyClient, hash: Hash): Promise<Tran
             details: { txHash: hash },
           });
         }
-      } else {
+      } else if (!(e instanceof TransactionReceiptNotFoundError)) {
         silent = e;
         unknownSince = undefined;
       }

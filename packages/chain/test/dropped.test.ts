@@ -40,17 +40,46 @@ test("a transaction the node drops ends the wait at once, as UNREACHABLE, and a 
   assert.equal(receipt.status, "success");
 });
 
+// Automine stays off until the block is mined by hand: turning it on mines what is pending.
 test("a transaction only slow to be mined is waited for past the drop delay", async () => {
   await rpc("evm_setAutomine", [false]);
-  let hash: `0x${string}`;
   try {
-    hash = await transfer();
+    const hash = await transfer();
+    // Pending, known to the node, mined only after the drop delay has passed.
+    const t0 = Date.now();
+    const mined = new Promise((r) => setTimeout(r, DROPPED_AFTER_MS + 1_000)).then(() => rpc("evm_mine"));
+    const receipt = await confirm(client, hash);
+    await mined;
+    assert.equal(receipt.status, "success");
+    assert.ok(Date.now() - t0 >= DROPPED_AFTER_MS + 1_000, "the receipt came from the block mined after the delay");
   } finally {
     await rpc("evm_setAutomine", [true]);
   }
-  // Pending, known to the node, mined only after the drop delay has passed.
-  const mined = new Promise((r) => setTimeout(r, DROPPED_AFTER_MS + 1_000)).then(() => rpc("evm_mine"));
-  const receipt = await confirm(client, hash);
-  await mined;
-  assert.equal(receipt.status, "success");
+});
+
+test("a receipt that comes within one polling interval is waited for without asking whether the node knows the transaction", async () => {
+  await rpc("evm_setAutomine", [false]);
+  try {
+    const hash = await transfer();
+    // Asked after every missed look, a wait of a few looks (a busy node) cost twice the requests.
+    let asked = 0;
+    const { publicClient } = client;
+    const counting = {
+      ...client,
+      publicClient: {
+        ...publicClient,
+        getTransaction: (args: { hash: `0x${string}` }) => {
+          asked++;
+          return publicClient.getTransaction(args);
+        },
+      },
+    };
+    const mined = new Promise((r) => setTimeout(r, publicClient.pollingInterval / 2)).then(() => rpc("evm_mine"));
+    const receipt = await confirm(counting as LilyClient, hash);
+    await mined;
+    assert.equal(receipt.status, "success");
+    assert.equal(asked, 0);
+  } finally {
+    await rpc("evm_setAutomine", [true]);
+  }
 });
