@@ -50,9 +50,11 @@ test("native recovery and viem agree on arbitrary (r, s, v): the same address, o
       assert.equal(ours, viems, `r ${r} s ${s} v ${v}`);
       seen[ours === "refused" ? "refused" : "recovered"]++;
     }),
-    { numRuns: 500 },
+    { numRuns: 1000 },
   );
-  // Both kinds of case were really compared.
+  // Both kinds of case were really compared. About one run in eight recovers (both scalars below
+  // the order, and r the x of a curve point), ~125 of 1,000 with a spread of ~10: at 500 runs a
+  // bound of 50 failed CI once on an unlucky seed (48), with no disagreement found.
   assert.ok(seen.recovered > 50 && seen.refused > 50, JSON.stringify(seen));
 });
 
