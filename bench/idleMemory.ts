@@ -20,6 +20,7 @@ import { currentBundle } from "../packages/cli/bin/currentBundle.js";
 import { ROLE_ENV, ROLE_EXEC_ARGV } from "../packages/cli/src/devnet/supervisor.ts";
 import { LILY, type DevnetJson } from "./devnet.ts";
 import { countOption, median, progress, ratio, table } from "./stats.ts";
+import { procStat } from "./threadCpu.ts";
 
 const USAGE = `usage: npm run bench:idle [-- --runs N] [--settle S] [--samples K] [--providers P] [--json]
   --runs N       devnets started one after another; figures are medians over them (default 3)
@@ -45,18 +46,12 @@ interface Mem {
   cpuMs: number;
 }
 
-/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
-const TICKS_PER_S = 100;
-
 /** VmRSS, RssAnon and RssFile (KiB) and CPU time of a live process; undefined once it is gone. */
 function statusMem(pid: number): Mem | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, "utf8");
     const f = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? Number.NaN);
-    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const times = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpuMs = ((Number(times[11]) + Number(times[12])) * 1000) / TICKS_PER_S;
+    const cpuMs = procStat(`/proc/${pid}/stat`)[1] * 1000;
     const m = { rss: f("VmRSS"), anon: f("RssAnon"), file: f("RssFile") + f("RssShmem"), cpuMs };
     return Number.isFinite(m.rss) ? m : undefined;
   } catch {

@@ -14,8 +14,11 @@ export interface ThreadCpu {
   threads: Map<string, [string, number]>;
 }
 
-/** utime + stime of a /proc stat line, and the command name (field 2, which may hold spaces). */
-function statOf(path: string): [string, number] {
+/**
+ * A /proc stat file (`/proc/<pid>/stat` or a thread's `/proc/<pid>/task/<tid>/stat`): the command
+ * name (field 2, which may hold spaces) and the CPU seconds used, utime + stime (fields 14 and 15).
+ */
+export function procStat(path: string): [name: string, cpuSeconds: number] {
   const stat = readFileSync(path, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), (Number(f[11]) + Number(f[12])) / CLK_TCK];
@@ -27,12 +30,12 @@ export function threadCpu(pid: number): ThreadCpu | undefined {
     const threads = new Map<string, [string, number]>();
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        threads.set(tid, statOf(`/proc/${pid}/task/${tid}/stat`));
+        threads.set(tid, procStat(`/proc/${pid}/task/${tid}/stat`));
       } catch {
         // the thread ended meanwhile: its CPU is in the process's total
       }
     }
-    return { total: statOf(`/proc/${pid}/stat`)[1], threads };
+    return { total: procStat(`/proc/${pid}/stat`)[1], threads };
   } catch {
     return undefined;
   }
