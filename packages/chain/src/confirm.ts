@@ -68,7 +68,10 @@ async function untilMinedOrDropped(client: LilyClient, hash: Hash): Promise<Tran
     try {
       return await publicClient.getTransactionReceipt({ hash });
     } catch (e) {
-      if (e instanceof TransactionReceiptNotFoundError && Date.now() - knownAskedAt >= publicClient.pollingInterval) {
+      if (!(e instanceof TransactionReceiptNotFoundError)) {
+        silent = e;
+        unknownSince = undefined;
+      } else if (Date.now() - knownAskedAt >= publicClient.pollingInterval) {
         knownAskedAt = Date.now();
         // true: pending; false: the node does not know it; undefined: the node did not answer.
         const known = await publicClient.getTransaction({ hash }).then(
@@ -85,9 +88,6 @@ async function untilMinedOrDropped(client: LilyClient, hash: Hash): Promise<Tran
             details: { txHash: hash },
           });
         }
-      } else if (!(e instanceof TransactionReceiptNotFoundError)) {
-        silent = e;
-        unknownSince = undefined;
       }
     }
     if (Date.now() - started > RECEIPT_TIMEOUT_MS) {
