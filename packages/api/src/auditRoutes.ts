@@ -1,7 +1,7 @@
 // The mediator's HTTP API for audits (Anura): a lease's payer sends a sampled answer with the
 // provider's signed receipt; the mediator re-runs it and, when the answer is wrong, slashes the
 // provider's lease collateral on chain. Here beside leaseRoutes.ts, as gateways call it.
-import { z } from "zod";
+import * as z from "zod";
 import { defineRoutes } from "./route.ts";
 import { InferenceRequest, InferenceResponse, Lease, SignedReceipt, address, hex32 } from "@lily/protocol";
 

@@ -10,7 +10,7 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket } from "ws";
-import { z } from "zod";
+import * as z from "zod";
 import { DealRecord, JobOfferRecord, LilyError, address, hex32, toWire, parse } from "@lily/protocol";
 import { httpStatusFor } from "./httpStatus.ts";
 import { parseTarget } from "./requestTarget.ts";

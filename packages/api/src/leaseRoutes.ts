@@ -3,7 +3,7 @@
 // other's word, only signatures and the chain. `infer` streams server-sent events (sse.ts) and is
 // described here, served by hand: one `token` event per piece of text as the model produces it,
 // then exactly one `done` (the whole answer and the provider's signed receipt) or one `error`.
-import { z } from "zod";
+import * as z from "zod";
 import {
   InferenceRequest,
   InferenceResponse,

@@ -1,7 +1,7 @@
 // A route is defined once — method, path, and schemas for params, query, body and response — and
 // both the typed client (client.ts) and the server handler (server.ts) are derived from it, so the
 // two sides cannot drift apart. Bodies are JSON unless the route says "bytes".
-import type { z } from "zod";
+import type * as z from "zod";
 import { LilyError } from "@lily/protocol";
 
 export type Method = "GET" | "POST" | "PUT";

@@ -1,6 +1,6 @@
 // The solver's HTTP API. Offers and deals cross it as signed records; the solver verifies every
 // signature it receives and can neither forge nor alter one.
-import { z } from "zod";
+import * as z from "zod";
 import {
   JobOffer,
   SignedCancelJobOffer,

@@ -1,6 +1,6 @@
 // The content-addressed store's HTTP API: put bytes, get them back by CID. The server computes
 // the CID itself, so a client can never store bytes under a CID they do not hash to.
-import { z } from "zod";
+import * as z from "zod";
 import { cid } from "@lily/protocol";
 import { defineRoutes } from "./route.ts";
 

@@ -1,7 +1,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { z } from "zod";
+import * as z from "zod";
 import { SignedJobOffer } from "@lily/protocol";
 import { defineRoutes, serve, type ServeOptions } from "../src/index.ts";
 import { acceptedSockets, rawRequest, streamUpload } from "./rawHttp.ts";

@@ -1,7 +1,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { z } from "zod";
+import * as z from "zod";
 import { LilyError, isLilyError } from "@lily/protocol";
 import { createClient, defineRoutes, serve, type ClientOptions } from "../src/index.ts";
 import { urlOf } from "./rawHttp.ts";

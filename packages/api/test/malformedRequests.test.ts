@@ -1,6 +1,6 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { z } from "zod";
+import * as z from "zod";
 import { defineRoutes, serve } from "../src/index.ts";
 import { rawRequest } from "./rawHttp.ts";
 

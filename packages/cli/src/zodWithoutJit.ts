@@ -5,6 +5,6 @@
 // (same devnet, alternating runs). Parsing gives the same values and issues either way; only how
 // zod gets there changes. Zod reads the setting when a schema is made, so this module is loaded
 // before any command's (main.ts).
-import { z } from "zod";
+import * as z from "zod";
 
 z.config({ jitless: true });

@@ -2,7 +2,7 @@
 // provider's receipt over both, stored content-addressed so anyone holding its CID can audit the
 // answer later (`lily receipt verify`). Verifying needs nothing but the record and the chain's id
 // and leases contract: every claim in it is either a digest or a signature.
-import { z } from "zod";
+import * as z from "zod";
 import { isAddressEqual } from "viem";
 import { hashRecord, verifyRecord, type Domain } from "./eip712.ts";
 import { LilyError } from "./errors.ts";

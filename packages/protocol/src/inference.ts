@@ -2,7 +2,7 @@
 // turns every OpenAI request into an InferenceRequest, the provider's model runner takes it, the
 // receipt signs the digests of both records, and an audit re-runs the very same record. A digest
 // is the sha-256 of the record's dag-json bytes, so it is also the CID of the stored record.
-import { z } from "zod";
+import * as z from "zod";
 import { cidDigest, cidForRecord } from "./cid.ts";
 import { cid } from "./schemas.ts";
 

@@ -1,7 +1,7 @@
 // Anura's records on the wire: inference leases, the payer's cumulative vouchers, the provider's
 // receipts and its model offers (their EIP-712 types are in eip712.ts, the lease's on-chain rules
 // in contracts/LilyLeases.sol), and the one rule both sides use to price an answer.
-import { z } from "zod";
+import * as z from "zod";
 import type { LeaseMessage, ModelOfferMessage, ReceiptMessage, VoucherMessage } from "./eip712.ts";
 import { address, cid, hex32, MAX_MEDIATORS, signature, uint, uint32, uint64, type Signable } from "./schemas.ts";
 

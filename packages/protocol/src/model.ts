@@ -2,7 +2,7 @@
 // the module registry beside modules (name@version -> the CID of this record). The weights travel
 // by content like container images: `weights` is the CID of the GGUF file in the store (chunked),
 // and `sha256` its plain file digest, checked before a provider loads it.
-import { z } from "zod";
+import * as z from "zod";
 import { address, cid, uint } from "./schemas.ts";
 
 export const MODEL_FORMATS = ["gguf"] as const;

@@ -6,7 +6,7 @@
 //   - each scalar input is also in the environment as INPUT_<NAME> (upper-cased)
 //   - the module writes result files to /outputs; stdout and stderr are saved as
 //     /outputs/stdout and /outputs/stderr
-import { z } from "zod";
+import * as z from "zod";
 import { cid, address } from "./schemas.ts";
 
 export const INPUTS_DIR = "/inputs";

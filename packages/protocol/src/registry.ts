@@ -1,7 +1,7 @@
 // Ampli on chain: what the module registry (contracts/ModuleRegistry.sol) holds for one published
 // version of a module, the royalty terms a deal takes from it, and the contract's rules for names
 // and versions, so a client refuses before sending what the chain would refuse.
-import { z } from "zod";
+import * as z from "zod";
 import type { Address } from "viem";
 import { ModuleManifest } from "./module.ts";
 import { address, cid } from "./schemas.ts";

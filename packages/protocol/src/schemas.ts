@@ -3,7 +3,7 @@
 // Every array and string is bounded, so no message can make a receiver parse, hash or store
 // more than a few kilobytes before its signature is checked. The record schemas are checked
 // against the EIP-712 types they mirror (at the end of this file, and in a test).
-import { z } from "zod";
+import * as z from "zod";
 import { getAddress, type Address, type Hex } from "viem";
 import { isCid } from "./cid.ts";
 import type { CancelJobOfferMessage, DealMessage, DealProgressMessage, JobOfferMessage, ResourceOfferMessage, ResultMessage } from "./eip712.ts";

@@ -1,6 +1,6 @@
 // Boundary validation: parse unknown data with a zod schema and turn the first issue into a
 // LilyError naming the field, so "bad input" always says which field and never changes state.
-import type { z } from "zod";
+import type * as z from "zod";
 import { LilyError } from "./errors.ts";
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {

@@ -17,7 +17,7 @@
 // }
 import { readFileSync } from "node:fs";
 import { parseUnits } from "viem";
-import { z } from "zod";
+import * as z from "zod";
 import { LilyError, address } from "@lily/protocol";
 import type { ResourceRates } from "./pricing.ts";
 

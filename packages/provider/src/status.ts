@@ -3,7 +3,7 @@
 // past work (jobs by outcome, earnings, slashes) is summed from the database, so it survives
 // restarts and reads the same whether the provider is up or not; what runs now and the disk are
 // only known to a running provider.
-import { z } from "zod";
+import * as z from "zod";
 import { address, hex32, uint } from "@lily/protocol";
 import { heldCapacity, heldDeals } from "./capacity.ts";
 import type { DealStats, LocalDealStatus, ProviderDb } from "./db.ts";

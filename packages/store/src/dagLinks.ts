@@ -11,7 +11,7 @@
 //   - a model manifest: its weights.
 // Each shape is matched loosely (only the link-bearing fields), so a manifest from an older or newer
 // schema still yields its links.
-import { z } from "zod";
+import * as z from "zod";
 import { CID } from "multiformats/cid";
 import { DAG_JSON_CODEC, decodeRecord, isCid } from "@lily/protocol";
 import { isFileRoot, type FileRoot } from "./fileRoot.ts";

@@ -7,7 +7,7 @@
 // leaf and tree-layout settings, so compatibility would be a promise we do not test. One flat
 // dag-json record is enough here (a 300 MB file at 1 MiB is 300 links, about 20 KB), and it is
 // checked like every other record: by its CID, then by this schema.
-import { z } from "zod";
+import * as z from "zod";
 import { parseCid, RAW_CODEC, LilyError, parse } from "@lily/protocol";
 
 /** The chunk size `putFile` uses: small enough that a chunk is one ordinary block, large enough that a 300 MB file is a few hundred. */

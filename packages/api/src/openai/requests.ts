@@ -2,7 +2,7 @@
 // with zod so a wrong type is a 400 naming the field, as OpenAI's own API answers. Fields Lily does
 // not implement are refused by name rather than silently ignored when ignoring them would change
 // the answer (n > 1, logprobs, tools); harmless ones (user, metadata) are accepted and dropped.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_PROMPT_CHARS, MAX_STOP } from "@lily/protocol";
 
 /** What a request may ask for at most, before the model's own context length is applied. */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { ProviderDb, ProviderStatus, statusFromDb } from "@lily/provider";
 import { LilyError, formatLily, parse } from "@lily/protocol";
 import { lilyHome, paths } from "../config/home.ts";

@@ -2,7 +2,7 @@
 // command; any field can be overridden by a flag (--rpc-url, --solver-url, --store-url ...).
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { dirname } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { address, cid, LilyError, parse } from "@lily/protocol";
 
 export const NetworkConfig = z.object({

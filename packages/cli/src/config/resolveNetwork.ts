@@ -1,6 +1,6 @@
 // The network a command talks to: network.json from the devnet, with any flag overriding it.
 import type { Command } from "commander";
-import { z } from "zod";
+import * as z from "zod";
 import { LilyError, parse, address, type NetworkEndpoints } from "@lily/protocol";
 import { lilyHome, paths } from "./home.ts";
 import { readNetwork, NetworkConfig } from "./network.ts";

@@ -1,6 +1,6 @@
 // The Engine API calls the Docker executor makes about one image, network or container, with the
 // engine's answers checked and its refusals turned into LilyErrors that name the field at fault.
-import { z } from "zod";
+import * as z from "zod";
 import { LilyError, parse } from "@lily/protocol";
 import { EngineError, type DockerEngine } from "./engine.ts";
 

@@ -6,7 +6,7 @@
 // Aborting the signal aborts the HTTP request, which stops the server's generation.
 import { readSse } from "@lily/api";
 import { type FinishReason, type InferenceRequest, type InferenceResponse, LilyError, parse } from "@lily/protocol";
-import { z } from "zod";
+import * as z from "zod";
 import type { GenerateOptions, ModelInfo, ModelRunner } from "./modelRunner.ts";
 
 export interface ForwardingRunnerOptions {

@@ -6,7 +6,7 @@
 // which is what lets a mediator re-run an audited request and compare.
 import { statSync } from "node:fs";
 import type { LlamaContextSequence, LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
-import { z } from "zod";
+import * as z from "zod";
 import { type FinishReason, type InferenceRequest, type InferenceResponse, LilyError, parse } from "@lily/protocol";
 import { type GpuChoice, type LlamaLog, defaultGpu, loadLlama } from "./loadLlama.ts";
 import type { GenerateOptions, ModelInfo, ModelRunner } from "./modelRunner.ts";

@@ -29,7 +29,7 @@ import {
   writeSse,
 } from "@lily/api";
 import { InferenceRequest, LilyError, cidForBytes, parse } from "@lily/protocol";
-import { z } from "zod";
+import * as z from "zod";
 import { fromChatCompletion, fromCompletion } from "./fromOpenAI.ts";
 import type { ModelRunner } from "./modelRunner.ts";
 

@@ -1,6 +1,6 @@
 // Create an API key for a wallet. The key is returned once; Halo keeps only its sha-256 and a short
 // non-secret prefix, so neither a database leak nor a listing reveals a usable key.
-import { z } from "zod";
+import * as z from "zod";
 import type { Address } from "viem";
 import { parse, uint } from "@lily/protocol";
 import type { Database } from "@lily/node-kit";

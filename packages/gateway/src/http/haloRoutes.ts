@@ -2,7 +2,7 @@
 // /v1/auth/signout, GET /v1/auth/me) and a signed-in user's API keys (POST /v1/keys shows the new
 // key once; GET /v1/keys lists without secrets; DELETE /v1/keys/:id revokes). Keys are managed with
 // a session, never with another key, so a leaked key cannot mint more.
-import { z } from "zod";
+import * as z from "zod";
 import { LilyError, uint } from "@lily/protocol";
 import type { HaloService } from "../halo/index.ts";
 import { bearer } from "./caller.ts";

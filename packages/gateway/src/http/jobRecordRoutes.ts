@@ -10,7 +10,7 @@
 // policy, a closed window, a second challenge), so a refusal costs no gas and says why.
 // Signatures are verified here rather than trusted from the solver: a record the solver altered
 // shows up as unverified on the page instead of as the provider's word.
-import { z } from "zod";
+import * as z from "zod";
 import { stringToHex, type Hex } from "viem";
 import { dealDomain, routedDealEvents, routedDealRecord, verifyDealSignature, type DealStateName } from "@lily/chain";
 import { LilyError, Policy, cidFromDigest, isLilyError, toWire, verifyRecord, type DealRecord, type ResourceOfferRecord } from "@lily/protocol";

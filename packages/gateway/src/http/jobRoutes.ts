@@ -3,7 +3,7 @@
 // and GET /v1/jobs/:id/events follows it live as server-sent events (past events first, so a late
 // or reconnecting follower misses nothing). Jobs are journaled in SQLite and followed again after
 // a restart.
-import { z } from "zod";
+import * as z from "zod";
 import { openSse, writeSse } from "@lily/api";
 import { LilyError, uint, toWire } from "@lily/protocol";
 import { resolveModule, type JobCreator, type JobEntry, type Progress } from "@lily/sdk";

@@ -5,7 +5,7 @@
 // Everything shown is public already (the chain's events, the solver's offer book), so no caller
 // is asked who it is. Each list is bounded by `limit`; the chain and the offers are read at most
 // every few seconds, however many pages ask.
-import { z } from "zod";
+import * as z from "zod";
 import { address, cid, parse } from "@lily/protocol";
 import type { NetworkReader } from "../network/networkReader.ts";
 import { sendJson, type RequestContext, type Route } from "./router.ts";

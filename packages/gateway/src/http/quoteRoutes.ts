@@ -2,7 +2,7 @@
 // likely it catches a provider that cheats, from the terms of the provider the solver would most
 // likely pick. The SDK's quoteJob, as `lily run --quote` prints it, with the mediation fee POST
 // /v1/jobs uses (none), so the quote is for exactly the job the same form would post.
-import { z } from "zod";
+import * as z from "zod";
 import { isLilyError, LilyError, uint } from "@lily/protocol";
 import type { JobCreator } from "@lily/sdk";
 import type { GatewayContext } from "../context.ts";

@@ -6,7 +6,7 @@
 import type http from "node:http";
 import { LilyError, parse } from "@lily/protocol";
 import { HttpRefusal, matchPath, openAIError, readBody, sendOpenAIError, writeSse } from "@lily/api";
-import type { z } from "zod";
+import type * as z from "zod";
 
 export interface RequestContext {
   req: http.IncomingMessage;

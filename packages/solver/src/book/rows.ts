@@ -7,7 +7,7 @@
 // every module CID and re-checksumming every address again took most of the reload. Strings many
 // offers repeat (module CIDs, mediators) are interned: one copy each, not one per offer.
 import type { Hex } from "viem";
-import type { z } from "zod";
+import type * as z from "zod";
 import { JobOffer, JobOfferStatus, type DealRecord, type JobOfferRecord, type ResourceOffer, type ResourceOfferRecord } from "@lily/protocol";
 
 export type Row = Record<string, string | number | null>;
