@@ -3,18 +3,7 @@ import { createClient, getAddress, type Address, type Hex } from "viem";
 import type { NetworkEndpoints } from "@lily/protocol";
 import { getChainId } from "viem/actions";
 import { privateKeyToAccount } from "viem/accounts";
-import {
-  lilyDealsAbi,
-  lilyDealsBytecode,
-  lilyLeasesAbi,
-  lilyLeasesBytecode,
-  lilyTokenAbi,
-  lilyTokenBytecode,
-  lilyTrustDealsAbi,
-  lilyTrustDealsBytecode,
-  moduleRegistryAbi,
-  moduleRegistryBytecode,
-} from "./generated/artifacts.ts";
+import { lilyDealsAbi, lilyLeasesAbi, lilyTokenAbi, lilyTrustDealsAbi, moduleRegistryAbi } from "./generated/artifacts.ts";
 import { lilyChain } from "./client.ts";
 import { lilyPublicClient, lilyWalletClient } from "./viemClients.ts";
 import { rpcTransport } from "./rpcTransport.ts";
@@ -112,6 +101,10 @@ export async function deployLily({
   trustDeals: withTrustDeals = false,
 }: DeployLilyOptions): Promise<LilyDeployment> {
   try {
+    // Loaded here, not with this file: only a deployment needs the ~110 kB of creation bytecode.
+    const { lilyDealsBytecode, lilyLeasesBytecode, lilyTokenBytecode, lilyTrustDealsBytecode, moduleRegistryBytecode } = await import(
+      "./generated/bytecode.ts"
+    );
     const transport = rpcTransport(rpcUrl);
     const chain = lilyChain(await getChainId(createClient({ transport })), rpcUrl);
     const publicClient = lilyPublicClient({ chain, transport, pollingInterval: 100 });

@@ -77,3 +77,31 @@ test("`lily --help` from the bundle loads only bundle files, and none of them ho
       `${heavy} is not in what --help loads`,
     );
 });
+
+test("`lily run` from the bundle loads the contracts' ABIs and zod, but neither the creation bytecode nor zod's translations", (t) => {
+  const entry = currentBundle();
+  if (!entry) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
+  const dist = new URL(".", entry).href;
+  const chunks = JSON.parse(readFileSync(new URL("chunks.json", dist), "utf8")) as Record<string, string[]>;
+  const held = modulesLoadedBy(["run", "--help"], "bundle")
+    .filter((u) => u.startsWith(dist))
+    .flatMap((u) => chunks[u.slice(dist.length)] ?? assert.fail(`${u} is not in chunks.json`));
+  assert.ok(held.includes("packages/chain/src/generated/artifacts.ts"), "run loads the ABIs");
+  assert.ok(held.includes("node_modules/zod/v4/locales/en.js"), "run loads zod with its English messages");
+  // Only a deployment needs the bytecode: it is in the bundle, in a chunk of its own.
+  assert.ok(
+    Object.values(chunks).some((inputs) => inputs.includes("packages/chain/src/generated/bytecode.ts")),
+    "the bundle holds the bytecode",
+  );
+  assert.deepEqual(
+    held.filter((i) => i.endsWith("generated/bytecode.ts")),
+    [],
+    "run does not load the bytecode",
+  );
+  // `import { z } from "zod"` made the whole `z` namespace a value, with all 64 locales in it.
+  assert.deepEqual(
+    held.filter((i) => i.includes("zod/v4/locales/") && !i.endsWith("/en.js")),
+    [],
+    "run loads no other locale",
+  );
+});
