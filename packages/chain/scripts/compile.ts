@@ -2,7 +2,7 @@
 // (so viem infers argument and return types), bytecode.ts the creation bytecode. Only a deployment
 // needs the bytecode (~110 kB of hex), so it is a file of its own that deploy.ts imports when it
 // runs; every process that talks to the contracts loads the ABIs alone. Skips the work when the sources,
-// the OpenZeppelin version, the compiler version and the settings hash to what the file was
+// the OpenZeppelin version, the compiler version and the settings hash to what both files were
 // built from. Run by `npm run build:contracts`. contracts/test/ holds test fixtures and is
 // not part of the artifacts; neither are the internal libraries of contracts/policies/ and
 // contracts/lib/ (they are compiled into the contracts that use them, never deployed on their own).
