@@ -2,9 +2,9 @@
 // at once, so a new layout under the same name (a re-run, another deal's blocks) loses nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../../../test/support/tempDir.ts";
 import { removeAside } from "../src/jobDirs.ts";
 
 function jobTree(dir: string): void {
@@ -16,7 +16,7 @@ function jobTree(dir: string): void {
 }
 
 test("the directory and its renamed-aside copy are gone once the removal settles", async () => {
-  const root = mkdtempSync(join(tmpdir(), "lily-remove-"));
+  const root = tempDir("lily-remove-");
   const dir = join(root, "job");
   jobTree(dir);
   await removeAside(dir);
@@ -24,7 +24,7 @@ test("the directory and its renamed-aside copy are gone once the removal settles
 });
 
 test("the path is free at once: a layout made there before the removal runs is kept whole", async () => {
-  const root = mkdtempSync(join(tmpdir(), "lily-remove-"));
+  const root = tempDir("lily-remove-");
   const dir = join(root, "job");
   jobTree(dir);
   const removing = removeAside(dir);
@@ -37,7 +37,7 @@ test("the path is free at once: a layout made there before the removal runs is k
 });
 
 test("a directory that is not there is already removed; many at once all go", async () => {
-  const root = mkdtempSync(join(tmpdir(), "lily-remove-"));
+  const root = tempDir("lily-remove-");
   await removeAside(join(root, "never-made"));
   const dirs = Array.from({ length: 50 }, (_, i) => join(root, `job-${i}`));
   for (const d of dirs) jobTree(d);
