@@ -15,8 +15,9 @@ import { compileSolidity, settings, solcVersion, SolidityCompileError } from "./
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const contractsDir = join(root, "contracts");
-const outFile = join(root, "packages/chain/src/generated/artifacts.ts");
-const bytecodeFile = join(root, "packages/chain/src/generated/bytecode.ts");
+const generatedDir = join(root, "packages/chain/src/generated");
+const outFile = join(generatedDir, "artifacts.ts");
+const bytecodeFile = join(generatedDir, "bytecode.ts");
 
 function readSources(): Record<string, string> {
   const sources: Record<string, string> = {};
@@ -66,7 +67,7 @@ function render(hash: string, contracts: ReturnType<typeof compileSolidity>["con
 const started = performance.now();
 const sources = readSources();
 const hash = buildHash(sources);
-const rel = relative(root, dirname(outFile));
+const rel = relative(root, generatedDir);
 const built = (file: string) => existsSync(file) && readFileSync(file, "utf8").includes(`export const buildHash = "${hash}";`);
 if (built(outFile) && built(bytecodeFile)) {
   console.log(`contracts: up to date (${rel}, ${hash.slice(0, 12)})`);
@@ -74,7 +75,7 @@ if (built(outFile) && built(bytecodeFile)) {
   try {
     const { contracts, warnings } = compileSolidity(sources);
     for (const w of warnings) console.warn(w);
-    mkdirSync(dirname(outFile), { recursive: true });
+    mkdirSync(generatedDir, { recursive: true });
     const { artifacts, bytecode } = render(hash, contracts);
     writeFileSync(outFile, artifacts);
     writeFileSync(bytecodeFile, bytecode);
