@@ -26,4 +26,7 @@ if (again) process.execve(process.execPath, [process.execPath, ...again.args], a
 // The bundle `npm run build:cli` writes starts `lily run` ~200 ms sooner than the sources; it runs
 // only while it is current (currentBundle.js).
 const { currentBundle } = await import("./currentBundle.js");
-await import(currentBundle() ?? "../src/main.ts");
+const bundle = currentBundle();
+// `lily --help` is printed from the text the bundle's build rendered, without loading it (staticHelp.js).
+const { asksTopLevelHelp, printStaticHelp } = await import("./staticHelp.js");
+if (!(bundle && asksTopLevelHelp(process.argv.slice(2)) && printStaticHelp(new URL(".", bundle)))) await import(bundle ?? "../src/main.ts");

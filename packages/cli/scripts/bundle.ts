@@ -5,6 +5,7 @@
 // most of that. bin/lily.js runs the bundle only while every source it was built from is
 // unchanged (dist/inputs.json), and the sources otherwise, so an edit is never shadowed by a
 // stale build.
+import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -66,19 +67,27 @@ const sourceLocation: Plugin = {
 };
 
 /**
- * Node built-ins `ws` requires when it loads but uses only for a secure connection (https, tls:
- * wss:// URLs) or a compressed one (zlib: permessage-deflate, which no Lily server accepts). Loading
- * them costs `lily run` ~20 ms of its start-up (tls alone ~16 ms) for the one ws:// subscription it
- * opens; in the bundle each is loaded at its first use instead. The stand-in hands out the module's
- * own properties, so `ws` calls the same functions; only when they load changes.
+ * Node built-ins that CommonJS dependencies require when they load but use only on paths Lily
+ * rarely or never takes, so in the bundle each is loaded at its first use instead. The stand-in
+ * hands out the module's own properties, so the package calls the same functions; only when they
+ * load changes.
+ * - `ws` uses https and tls only for a secure connection (wss:// URLs) and zlib only for a
+ *   compressed one (permessage-deflate, which no Lily server accepts): loading them cost `lily run`
+ *   ~20 ms of its start-up (tls alone ~16 ms) for the one ws:// subscription it opens.
+ * - commander uses child_process only for subcommands that are executables of their own, which
+ *   Lily has none of: it loaded Node's child-process and streams code (~7 ms) into every command,
+ *   `lily --help` included.
  */
-const WS_LAZY_BUILTINS = ["https", "tls", "zlib"];
+const LAZY_BUILTINS: Record<string, string[]> = { ws: ["https", "tls", "zlib"], commander: ["child_process"] };
 const LAZY_NAMESPACE = "lazy-builtin";
-const lazyBuiltinsForWs: Plugin = {
-  name: "lazy-builtins-for-ws",
+const lazyBuiltins: Plugin = {
+  name: "lazy-builtins",
   setup(b) {
-    const filter = new RegExp(`^(${WS_LAZY_BUILTINS.join("|")})$`);
-    b.onResolve({ filter }, ({ path, importer }) => (/[/\\]node_modules[/\\]ws[/\\]/.test(importer) ? { path, namespace: LAZY_NAMESPACE } : undefined));
+    for (const [pkg, builtins] of Object.entries(LAZY_BUILTINS)) {
+      const filter = new RegExp(`^(node:)?(${builtins.join("|")})$`);
+      const inPackage = new RegExp(`[/\\\\]node_modules[/\\\\]${pkg}[/\\\\]`);
+      b.onResolve({ filter }, ({ path, importer }) => (inPackage.test(importer) ? { path: path.replace(/^node:/, ""), namespace: LAZY_NAMESPACE } : undefined));
+    }
     b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, ({ path }) => ({
       contents: `let m; const load = () => (m ??= process.getBuiltinModule("node:${path}"));
 module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
@@ -102,7 +111,7 @@ const result = await build({
   // CommonJS dependencies (commander, ws) call require() for Node's built-ins, which an ES module
   // does not have.
   banner: { js: 'import { createRequire as lilyCreateRequire } from "node:module"; const require = lilyCreateRequire(import.meta.url);' },
-  plugins: [sourceLocation, lazyBuiltinsForWs],
+  plugins: [sourceLocation, lazyBuiltins],
   metafile: true,
   logLevel: "warning",
 });
@@ -142,6 +151,10 @@ const chunks: Record<string, string[]> = {};
 for (const [output, { inputs: held }] of Object.entries(result.metafile.outputs))
   chunks[relative(distDir, resolve(repoRoot, output))] = Object.keys(held).map((i) => relative(repoRoot, resolve(repoRoot, i)));
 writeFileSync(join(distDir, "chunks.json"), `${JSON.stringify(chunks)}\n`);
+// The top-level help as commander renders it, for bin/staticHelp.js to print without loading the
+// bundle. Rendered by the bundle just built, so it is the text `lily --help` would print.
+const help = execFileSync(process.execPath, [join(distDir, "main.js"), "--help"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+writeFileSync(join(distDir, "help.txt"), help);
 const files = Object.keys(result.metafile.outputs).length;
 process.stdout.write(
   `bundled lily: ${Object.keys(inputs).length} sources into ${files} files in ${relative(repoRoot, distDir)} (${Math.round(performance.now() - began)} ms)\n`,

@@ -5,6 +5,9 @@ import { oneLineUsageErrors } from "./usageError.ts";
 import { exitsWhenDone, registerCommands, shortLivedCommand, signsEarly } from "./commands/index.ts";
 import { growYoungGenerationAtOnce } from "./shortLivedHeap.ts";
 
+/** Columns help is wrapped to: commander's own default where it cannot ask the terminal. */
+const HELP_WIDTH = 80;
+
 // A reader that stops early (`lily module list | head`) is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0);
@@ -14,7 +17,10 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 const program = new Command("lily")
   .description("Lily: a decentralized compute network where verification is chosen per job")
   .version("0.1.0")
-  .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)");
+  .option("--home <dir>", "where keys, data and network.json live (default: $LILY_HOME or ~/.lily)")
+  // One width in every terminal (commands inherit it), so help reads the same everywhere and
+  // `lily --help` can be printed from the text the bundle's build rendered (bin/staticHelp.js).
+  .configureHelp({ helpWidth: HELP_WIDTH });
 
 const args = process.argv.slice(2);
 // First, so the key's scrypt runs on the thread pool while the command's modules load.

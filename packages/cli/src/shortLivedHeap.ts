@@ -7,11 +7,12 @@
 // the default maximum at once: a `lily run` then scavenges two or three times and never marks. Only the growth factor is
 // changed (V8 reads it at each growth; the heap's sizes are fixed at start-up), and only in
 // short-lived commands: a role's memory is tuned separately (bin/roleProcess.js).
-import { setFlagsFromString } from "node:v8";
 
 /** V8's default is 2: each growth doubles the young generation, up to its maximum. */
 export const SHORT_LIVED_GROWTH_FACTOR = 16;
 
 export function growYoungGenerationAtOnce(): void {
-  setFlagsFromString(`--semi-space-growth-factor=${SHORT_LIVED_GROWTH_FACTOR}`);
+  // Loaded here, not imported: node:v8 loads Node's heap utilities, and an ES import of it also
+  // reads every export (the streams stack with them), ~7 ms of `lily --help`, which never calls this.
+  process.getBuiltinModule("node:v8").setFlagsFromString(`--semi-space-growth-factor=${SHORT_LIVED_GROWTH_FACTOR}`);
 }

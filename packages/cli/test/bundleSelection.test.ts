@@ -16,6 +16,7 @@ function miniature() {
   copyFileSync(LILY, join(root, "bin/lily.js"));
   copyFileSync(join(dirname(LILY), "currentBundle.js"), join(root, "bin/currentBundle.js"));
   copyFileSync(join(dirname(LILY), "roleProcess.js"), join(root, "bin/roleProcess.js"));
+  copyFileSync(join(dirname(LILY), "staticHelp.js"), join(root, "bin/staticHelp.js"));
   writeFileSync(join(root, "package.json"), '{ "type": "module" }\n');
   writeFileSync(join(root, "src/main.ts"), 'process.stdout.write("sources");\n');
   writeFileSync(join(root, "src/helper.ts"), "export const x = 1;\n");
@@ -53,6 +54,42 @@ test("without a build, or with LILY_FROM_SOURCE=1, lily runs the sources", () =>
   assert.equal(run({ LILY_FROM_SOURCE: "1" }), "sources");
   rmSync(join(root, "dist/inputs.json"));
   assert.equal(run(), "sources");
+});
+
+test("a current bundle's top-level help is its build's text, printed without loading the bundle", () => {
+  const { root, run } = miniature();
+  writeFileSync(join(root, "dist/help.txt"), "the build's help\n");
+  for (const args of [["--help"], ["-h"], ["help"], ["--home", "/h", "--help"], ["--home=/h", "-h"], ["--help", "--home", "/h"]])
+    assert.equal(run({}, args), "the build's help\n", args.join(" "));
+  // Anything more is commander's to answer, in the bundle.
+  for (const args of [
+    ["run", "--help"],
+    ["help", "run"],
+    ["--help", "--version"],
+    ["--home", "--help"],
+  ])
+    assert.equal(run({}, args), "bundle", args.join(" "));
+});
+
+test("the top-level help comes from the sources when the bundle is stale, and from the bundle when its build left no text", () => {
+  const { root, run } = miniature();
+  assert.equal(run({}, ["--help"]), "bundle");
+  writeFileSync(join(root, "dist/help.txt"), "the build's help\n");
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(join(root, "src/helper.ts"), later, later);
+  assert.equal(run({}, ["--help"]), "sources");
+});
+
+test("a reader that stops early does not make the top-level help fail", () => {
+  const { root } = miniature();
+  writeFileSync(join(root, "dist/help.txt"), "line\n".repeat(50_000)); // more than a pipe holds
+  const r = spawnSync("sh", ["-c", `"${process.execPath}" "${join(root, "bin/lily.js")}" --help | head -1`], {
+    encoding: "utf8",
+    env: { ...process.env, LILY_FROM_SOURCE: "" },
+  });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, "line\n");
+  assert.equal(r.stderr, "");
 });
 
 // Stripping a .ts file makes Node load its type stripper (amaro: SWC compiled to WASM), whose memory

@@ -7,9 +7,13 @@ import assert from "node:assert/strict";
 import { Command } from "commander";
 import { COMMANDS, registerCommands, requestedCommand } from "../src/commands/index.ts";
 import { readFileSync } from "node:fs";
-import { modulesLoadedBy } from "./lilyProcess.ts";
+import { spawnSync } from "node:child_process";
+import { LILY, modulesLoadedBy } from "./lilyProcess.ts";
 // @ts-expect-error: plain JS without types, shared with bin/lily.js
 import { currentBundle } from "../bin/currentBundle.js";
+
+/** The plain-JS shim in bin/ that every `lily` loads before the bundle or the sources, in the order it loads them. */
+const SHIM = ["lily.js", "roleProcess.js", "currentBundle.js", "staticHelp.js"];
 
 test("every command module registers what the table says, as help shows it", async () => {
   const help = new Command().createHelp();
@@ -54,15 +58,35 @@ test("`lily --help` does not load the protocol, viem or any role", () => {
     );
 });
 
-test("`lily --help` from the bundle loads only bundle files, and none of them holds the protocol, viem or a role", (t) => {
+test("`lily --help` from the bundle prints what commander renders from the sources, and loads none of the bundle", (t) => {
+  const entry = currentBundle();
+  if (!entry) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
+  const fromSources = spawnSync(process.execPath, [LILY, "--help"], { encoding: "utf8", env: { ...process.env, LILY_FROM_SOURCE: "1" } });
+  const fromBundle = spawnSync(process.execPath, [LILY, "--help"], { encoding: "utf8", env: { ...process.env, LILY_FROM_SOURCE: "" } });
+  assert.equal(fromBundle.status, 0, fromBundle.stderr);
+  assert.ok(fromSources.stdout.startsWith("Usage: lily [options] [command]"), fromSources.stdout);
+  assert.equal(fromBundle.stdout, fromSources.stdout);
+  const urls = modulesLoadedBy(["--help"], "bundle").filter((u) => !u.startsWith("node:"));
+  assert.deepEqual(
+    urls.map((u) => u.slice(u.lastIndexOf("/bin/") + "/bin/".length)),
+    SHIM,
+  );
+});
+
+test("help commander renders from the bundle (bare `lily`) loads only bundle files, and none of them holds the protocol, viem or a role", (t) => {
   // npm test builds the bundle first; after an edit it is stale and lily runs the sources (above).
   const entry = currentBundle();
   if (!entry) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
   const dist = new URL(".", entry).href;
-  const urls = modulesLoadedBy(["--help"], "bundle").filter((u) => !u.startsWith("node:"));
-  const outside = urls.filter(
-    (u) => !u.startsWith(dist) && !u.endsWith("/bin/lily.js") && !u.endsWith("/bin/currentBundle.js") && !u.endsWith("/bin/roleProcess.js"),
+  const loaded = modulesLoadedBy([], "bundle", 2);
+  // commander's child_process (for executable subcommands) loads at its first use, and node:v8 only
+  // in a short-lived command (scripts/bundle.ts, shortLivedHeap.ts): each loaded Node's streams.
+  assert.deepEqual(
+    loaded.filter((u) => u === "node:child_process" || u === "node:v8"),
+    [],
   );
+  const urls = loaded.filter((u) => !u.startsWith("node:"));
+  const outside = urls.filter((u) => !u.startsWith(dist) && !SHIM.some((file) => u.endsWith(`/bin/${file}`)));
   assert.deepEqual(outside, [], "nothing outside the bundle is loaded");
   const chunks = JSON.parse(readFileSync(new URL("chunks.json", dist), "utf8")) as Record<string, string[]>;
   const held = urls.filter((u) => u.startsWith(dist)).flatMap((u) => chunks[u.slice(dist.length)] ?? assert.fail(`${u} is not in chunks.json`));

@@ -30,9 +30,10 @@ export function lilyAsync(home: string, ...args: string[]): Promise<{ code: numb
 
 /**
  * Every module URL `lily <args>` resolves (node: built-ins included), through a loader hook that
- * writes them to stderr: from the sources, or from the bundle when it is current.
+ * writes them to stderr: from the sources, or from the bundle when it is current. `status` is the
+ * exit code it must end with (bare `lily` prints its help as an error).
  */
-export function modulesLoadedBy(args: string[], from: "sources" | "bundle"): string[] {
+export function modulesLoadedBy(args: string[], from: "sources" | "bundle", status = 0): string[] {
   const res = spawnSync(
     process.execPath,
     [
@@ -43,7 +44,7 @@ export function modulesLoadedBy(args: string[], from: "sources" | "bundle"): str
     ],
     { encoding: "utf8", env: { ...process.env, LILY_TRACE: "1", LILY_FROM_SOURCE: from === "sources" ? "1" : "" } },
   );
-  if (res.status !== 0) throw new Error(`lily ${args.join(" ")} exited ${res.status}: ${res.stderr}`);
+  if (res.status !== status) throw new Error(`lily ${args.join(" ")} exited ${res.status}: ${res.stderr}`);
   return res.stderr
     .split("\n")
     .filter((l) => l.startsWith("loaded "))

@@ -198,5 +198,5 @@ export async function registerCommands(program: Command, args: string[]): Promis
       terms.set(cmd.name, cmd.term);
     }
   const help = program.createHelp();
-  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? help.subcommandTerm(cmd) });
+  program.configureHelp({ ...program.configureHelp(), subcommandTerm: (cmd) => terms.get(cmd.name()) ?? help.subcommandTerm(cmd) });
 }
