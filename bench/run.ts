@@ -7,6 +7,7 @@
 //      published 4 transactions and ~1.77 M gas per job; one-off deposits apart;
 //   4. peak RSS of every devnet process after the jobs, vs a bare Node process / bare anvil.
 // Progress goes to stderr, the table to stdout (`--json`: the numbers as JSON instead).
+import { spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
@@ -159,15 +160,18 @@ async function main() {
     const cliMs: number[] = [];
     const cliFirstMs: number[] = [];
     const cliLoadMs: number[] = [];
+    const bareNodeMs: number[] = [];
     // bin/lily.js runs the TypeScript sources, about twice as slow, whenever a source changed after
     // `npm run build:cli`: which code each run had is checked, not assumed.
     let cliFromSources = 0;
     for (let i = 0; i < opts.cliRuns; i++) {
       if (process.env.LILY_FROM_SOURCE === "1" || !currentBundle()) cliFromSources++;
-      // What loading the CLI alone costs: `lily --help` loads the same modules and exits.
+      // `lily --help` (issue 10: at most 100 ms), beside a bare `node -e 0` started the same way at
+      // the same moment: what any Node process costs to start on this machine right now.
       const help = await runLily(net.home, ["--help"]);
       if (help.code !== 0) throw new Error(`lily --help exited ${help.code}:\n${help.stderr}`);
       cliLoadMs.push(help.ms);
+      bareNodeMs.push(await timeBareNode());
       const r = await runLily(net.home, ["run", MODULE, ...Object.entries(INPUTS).flatMap(([k, v]) => ["-i", `${k}=${v}`]), "--json"]);
       if (r.code !== 0) throw new Error(`lily run exited ${r.code}:\n${r.stderr}`);
       cliMs.push(r.ms);
@@ -199,6 +203,7 @@ async function main() {
       cliMs,
       cliFirstMs,
       cliLoadMs,
+      bareNodeMs,
       cliFromSources,
       costs,
       setup,
@@ -243,6 +248,7 @@ interface Inputs {
   cliMs: number[];
   cliFirstMs: number[];
   cliLoadMs: number[];
+  bareNodeMs: number[];
   /** How many of the `lily` runs found the bundle stale (or LILY_FROM_SOURCE=1) and ran the sources. */
   cliFromSources: number;
   costs: DealCost[];
@@ -289,6 +295,7 @@ function buildReport(x: Inputs) {
             runsMs: x.cliMs.map(round),
             firstProgressP50Ms: round(median(x.cliFirstMs)),
             helpP50Ms: round(median(x.cliLoadMs)),
+            bareNodeP50Ms: round(median(x.bareNodeMs)),
             startupCostMs: round(median(x.cliMs) - sdkP50),
             ratioToSdk: median(x.cliMs) / sdkP50,
             runsFromSources: x.cliFromSources,
@@ -378,6 +385,12 @@ function render(r: Report): string {
                 ms(l.cli.p50Ms!),
                 `SDK p50 ${ms(l.sdk.p50Ms!)}`,
                 ratio(l.cli.p50Ms!, l.sdk.p50Ms!),
+              ],
+              [
+                `\`lily --help\`, p50 (n=${l.cli.runsMs.length}; issue 10: at most 100 ms)`,
+                ms(l.cli.helpP50Ms!),
+                `bare \`node -e 0\` ${ms(l.cli.bareNodeP50Ms!)}`,
+                ratio(l.cli.helpP50Ms!, l.cli.bareNodeP50Ms!),
               ],
               [
                 "  CLI start-up cost (CLI p50 - SDK p50)",
@@ -479,3 +492,13 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Spawn to exit of `node -e 0`, started as runLily starts `lily`. */
+function timeBareNode(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const proc = spawn(process.execPath, ["-e", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.once("error", reject);
+    proc.once("exit", () => resolve(performance.now() - t0));
+  });
+}
