@@ -20,13 +20,21 @@ export function currentBundle(dist = DIST) {
   } catch {
     return undefined; // not built
   }
+  return sourcesUnchanged(inputs, dist) ? new URL("main.js", dist).href : undefined;
+}
+
+/**
+ * Whether every source in `times` (its path from `dist`, as the build wrote them) still has the
+ * modification time the build saw.
+ */
+export function sourcesUnchanged(times, dist = DIST) {
   // Every command pays for this check (~430 sources): each path is joined to the folder as a
   // string, which the kernel resolves, since a URL made and converted per source cost about
   // twice as much as the stat calls themselves.
   const dir = fileURLToPath(dist);
-  for (const [path, mtimeMs] of Object.entries(inputs)) {
+  for (const [path, mtimeMs] of Object.entries(times)) {
     const stat = statSync(dir + path, { throwIfNoEntry: false });
-    if (stat?.mtimeMs !== mtimeMs) return undefined;
+    if (stat?.mtimeMs !== mtimeMs) return false;
   }
-  return new URL("main.js", dist).href;
+  return true;
 }

@@ -23,10 +23,11 @@ const again =
   process.execve && roleReexec({ execArgv: process.execArgv, argv: process.argv.slice(1), env: process.env, ipc: typeof process.send === "function" });
 if (again) process.execve(process.execPath, [process.execPath, ...again.args], again.env);
 
-// The bundle `npm run build:cli` writes starts `lily run` ~200 ms sooner than the sources; it runs
-// only while it is current (currentBundle.js).
-const { currentBundle } = await import("./currentBundle.js");
-const bundle = currentBundle();
 // `lily --help` is printed from the text the bundle's build rendered, without loading it (staticHelp.js).
 const { asksTopLevelHelp, printStaticHelp } = await import("./staticHelp.js");
-if (!(bundle && asksTopLevelHelp(process.argv.slice(2)) && printStaticHelp(new URL(".", bundle)))) await import(bundle ?? "../src/main.ts");
+if (!(asksTopLevelHelp(process.argv.slice(2)) && printStaticHelp())) {
+  // The bundle `npm run build:cli` writes starts `lily run` ~200 ms sooner than the sources; it runs
+  // only while it is current (currentBundle.js).
+  const { currentBundle } = await import("./currentBundle.js");
+  await import(currentBundle() ?? "../src/main.ts");
+}

@@ -137,24 +137,42 @@ for (const output of Object.keys(result.metafile.outputs)) {
   writeFileSync(path, lines.join("\n"));
 }
 
-// Every workspace source in the bundle, with the modification time it was built from.
-const inputs: Record<string, number> = {};
-for (const input of Object.keys(result.metafile.inputs)) {
-  if (input.startsWith(`${LAZY_NAMESPACE}:`)) continue; // made here, not read from a file
-  const path = resolve(repoRoot, input);
-  if (path.includes("/node_modules/")) continue;
-  inputs[relative(distDir, path)] = statSync(path).mtimeMs;
+// Every workspace source in `held` (metafile input paths), with the modification time it was built
+// from, keyed by its path from dist/.
+function sourceTimes(held: string[]): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const input of held) {
+    if (input.startsWith(`${LAZY_NAMESPACE}:`)) continue; // made here, not read from a file
+    const path = resolve(repoRoot, input);
+    if (path.includes("/node_modules/")) continue;
+    times[relative(distDir, path)] = statSync(path).mtimeMs;
+  }
+  return times;
 }
+const inputs = sourceTimes(Object.keys(result.metafile.inputs));
 writeFileSync(join(distDir, "inputs.json"), `${JSON.stringify(inputs)}\n`);
 // What each output file holds (repo-relative paths), so tests can check what a command loads.
 const chunks: Record<string, string[]> = {};
 for (const [output, { inputs: held }] of Object.entries(result.metafile.outputs))
   chunks[relative(distDir, resolve(repoRoot, output))] = Object.keys(held).map((i) => relative(repoRoot, resolve(repoRoot, i)));
 writeFileSync(join(distDir, "chunks.json"), `${JSON.stringify(chunks)}\n`);
+
 // The top-level help as commander renders it, for bin/staticHelp.js to print without loading the
-// bundle. Rendered by the bundle just built, so it is the text `lily --help` would print.
-const help = execFileSync(process.execPath, [join(distDir, "main.js"), "--help"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
-writeFileSync(join(distDir, "help.txt"), help);
+// bundle: rendered by the bundle just built, so it is the text `lily --help` prints. With it, the
+// sources it was rendered from: main.js and the chunks main.js imports statically, since the help
+// loads no command (commands/index.ts). Only those can change it, so only they are checked before
+// it is printed, not all ~460 sources (~8 ms of stat calls).
+const outputs = result.metafile.outputs;
+const mainOutput = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === relative(repoRoot, join(cliDir, "src/main.ts")));
+if (!mainOutput) throw new Error("the bundle has no main.js");
+const helpChunks = new Set([mainOutput]);
+for (const output of helpChunks)
+  for (const imported of outputs[output]!.imports) if (imported.kind === "import-statement" && !imported.external) helpChunks.add(imported.path);
+const help = {
+  text: execFileSync(process.execPath, [join(distDir, "main.js"), "--help"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } }),
+  inputs: sourceTimes([...helpChunks].flatMap((o) => Object.keys(outputs[o]!.inputs))),
+};
+writeFileSync(join(distDir, "help.json"), `${JSON.stringify(help)}\n`);
 const files = Object.keys(result.metafile.outputs).length;
 process.stdout.write(
   `bundled lily: ${Object.keys(inputs).length} sources into ${files} files in ${relative(repoRoot, distDir)} (${Math.round(performance.now() - began)} ms)\n`,

@@ -56,9 +56,15 @@ test("without a build, or with LILY_FROM_SOURCE=1, lily runs the sources", () =>
   assert.equal(run(), "sources");
 });
 
-test("a current bundle's top-level help is its build's text, printed without loading the bundle", () => {
+/** The build's top-level help in the miniature: rendered from src/main.ts alone. */
+function writeHelp(root: string, text: string): void {
+  const inputs = { "../src/main.ts": statSync(join(root, "src/main.ts")).mtimeMs };
+  writeFileSync(join(root, "dist/help.json"), JSON.stringify({ text, inputs }));
+}
+
+test("the top-level help is the build's text, printed without loading the bundle", () => {
   const { root, run } = miniature();
-  writeFileSync(join(root, "dist/help.txt"), "the build's help\n");
+  writeHelp(root, "the build's help\n");
   for (const args of [["--help"], ["-h"], ["help"], ["--home", "/h", "--help"], ["--home=/h", "-h"], ["--help", "--home", "/h"]])
     assert.equal(run({}, args), "the build's help\n", args.join(" "));
   // Anything more is commander's to answer, in the bundle.
@@ -71,18 +77,24 @@ test("a current bundle's top-level help is its build's text, printed without loa
     assert.equal(run({}, args), "bundle", args.join(" "));
 });
 
-test("the top-level help comes from the sources when the bundle is stale, and from the bundle when its build left no text", () => {
+test("the top-level help is checked against the sources it was rendered from, and only those", () => {
   const { root, run } = miniature();
-  assert.equal(run({}, ["--help"]), "bundle");
-  writeFileSync(join(root, "dist/help.txt"), "the build's help\n");
+  assert.equal(run({}, ["--help"]), "bundle", "a build without the text: commander prints it");
+  writeHelp(root, "the build's help\n");
+  assert.equal(run({ LILY_FROM_SOURCE: "1" }, ["--help"]), "sources");
   const later = new Date(Date.now() + 5_000);
+  // A source the help was not rendered from: the bundle is stale, its help is not.
   utimesSync(join(root, "src/helper.ts"), later, later);
+  assert.equal(run({}, ["run"]), "sources");
+  assert.equal(run({}, ["--help"]), "the build's help\n");
+  // One it was rendered from.
+  utimesSync(join(root, "src/main.ts"), later, later);
   assert.equal(run({}, ["--help"]), "sources");
 });
 
 test("a reader that stops early does not make the top-level help fail", () => {
   const { root } = miniature();
-  writeFileSync(join(root, "dist/help.txt"), "line\n".repeat(50_000)); // more than a pipe holds
+  writeHelp(root, "line\n".repeat(50_000)); // more than a pipe holds
   const r = spawnSync("sh", ["-c", `"${process.execPath}" "${join(root, "bin/lily.js")}" --help | head -1`], {
     encoding: "utf8",
     env: { ...process.env, LILY_FROM_SOURCE: "" },

@@ -12,8 +12,8 @@ import { LILY, modulesLoadedBy } from "./lilyProcess.ts";
 // @ts-expect-error: plain JS without types, shared with bin/lily.js
 import { currentBundle } from "../bin/currentBundle.js";
 
-/** The plain-JS shim in bin/ that every `lily` loads before the bundle or the sources, in the order it loads them. */
-const SHIM = ["lily.js", "roleProcess.js", "currentBundle.js", "staticHelp.js"];
+/** The plain-JS shim in bin/ that `lily` loads before the bundle or the sources. */
+const SHIM = ["lily.js", "roleProcess.js", "staticHelp.js", "currentBundle.js"];
 
 test("every command module registers what the table says, as help shows it", async () => {
   const help = new Command().createHelp();
@@ -100,6 +100,15 @@ test("help commander renders from the bundle (bare `lily`) loads only bundle fil
       [],
       `${heavy} is not in what --help loads`,
     );
+  // The build's text of this help is checked against the sources it names (bin/staticHelp.js):
+  // every workspace source this rendering ran must be among them.
+  const help = JSON.parse(readFileSync(new URL("help.json", dist), "utf8")) as { inputs: Record<string, number> };
+  const repo = new URL("../../../", dist);
+  const named = new Set(Object.keys(help.inputs).map((p) => new URL(p, dist).href.slice(repo.href.length)));
+  assert.deepEqual(
+    held.filter((i) => i.startsWith("packages/") && !named.has(i)),
+    [],
+  );
 });
 
 test("`lily run` from the bundle loads the contracts' ABIs and zod, but neither the creation bytecode nor zod's translations", (t) => {
