@@ -18,7 +18,7 @@ enableCompileCache?.();
 // A role (`lily solver`, ...) runs with the V8 flags and malloc settings its memory targets were
 // measured with, however it was started: without them it is started again with them, in this same
 // process (roleProcess.js). Other commands are left as they are.
-const { roleReexec } = await import("./roleProcess.js");
+const { commandOf, roleReexec } = await import("./roleProcess.js");
 const again =
   process.execve && roleReexec({ execArgv: process.execArgv, argv: process.argv.slice(1), env: process.env, ipc: typeof process.send === "function" });
 if (again) process.execve(process.execPath, [process.execPath, ...again.args], again.env);
@@ -27,7 +27,9 @@ if (again) process.execve(process.execPath, [process.execPath, ...again.args], a
 const { asksTopLevelHelp, printStaticHelp } = await import("./staticHelp.js");
 if (!(asksTopLevelHelp(process.argv.slice(2)) && printStaticHelp())) {
   // The bundle `npm run build:cli` writes starts `lily run` ~200 ms sooner than the sources; it runs
-  // only while it is current (currentBundle.js).
+  // only while it is current (currentBundle.js). `lily run` has one of its own (src/runMain.ts).
   const { currentBundle } = await import("./currentBundle.js");
-  await import(currentBundle() ?? "../src/main.ts");
+  const bundle = currentBundle();
+  const run = commandOf(process.argv.slice(2)) === "run";
+  await import(bundle ? (run ? new URL("run.js", bundle).href : bundle) : run ? "../src/runMain.ts" : "../src/main.ts");
 }

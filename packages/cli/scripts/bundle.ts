@@ -98,12 +98,10 @@ module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => 
 
 const began = performance.now();
 rmSync(distDir, { recursive: true, force: true });
-const result = await build({
+const common = {
   absWorkingDir: repoRoot,
-  entryPoints: [join(cliDir, "src/main.ts"), ...WORKER_ENTRIES].map((path) => ({ in: path, out: basename(path, ".ts") })),
   outdir: distDir,
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node24",
@@ -111,10 +109,27 @@ const result = await build({
   // CommonJS dependencies (commander, ws) call require() for Node's built-ins, which an ES module
   // does not have.
   banner: { js: 'import { createRequire as lilyCreateRequire } from "node:module"; const require = lilyCreateRequire(import.meta.url);' },
-  plugins: [sourceLocation, lazyBuiltins],
   metafile: true,
   logLevel: "warning",
+} as const;
+// Every command, split at the commands' dynamic imports so each loads only the chunks it uses.
+const result = await build({
+  ...common,
+  entryPoints: [join(cliDir, "src/main.ts"), ...WORKER_ENTRIES].map((path) => ({ in: path, out: basename(path, ".ts") })),
+  splitting: true,
+  plugins: [sourceLocation, lazyBuiltins],
 });
+// `lily run`, whose start-up every job creator at a terminal waits for, as one file of its own
+// (dist/run.js, from src/runMain.ts), which bin/lily.js starts for `lily run`. The main bundle's
+// chunks are split by which commands share them, so `run` loaded 31 files holding code only other
+// commands use too (the API's server side, the OpenAI routes, lease actions).
+const runResult = await build({
+  ...common,
+  entryPoints: [{ in: join(cliDir, "src/runMain.ts"), out: "run" }],
+  splitting: false,
+  plugins: [sourceLocation, lazyBuiltins],
+});
+const outputs = { ...result.metafile.outputs, ...runResult.metafile.outputs };
 
 // V8 keeps a script's source for as long as its functions live, as one byte per character only
 // if every character is Latin-1: one em dash in a comment doubled a 1.2 MB chunk on every role's
@@ -122,7 +137,7 @@ const result = await build({
 // written, so what is left outside ASCII is in comments; it is replaced there, and a character
 // found anywhere that does not look like a comment stops the build.
 const NON_ASCII = /[\u0080-\u{10ffff}]/u;
-for (const output of Object.keys(result.metafile.outputs)) {
+for (const output of Object.keys(outputs)) {
   const path = resolve(repoRoot, output);
   const text = readFileSync(path, "utf8");
   if (!NON_ASCII.test(text)) continue;
@@ -149,11 +164,11 @@ function sourceTimes(held: string[]): Record<string, number> {
   }
   return times;
 }
-const inputs = sourceTimes(Object.keys(result.metafile.inputs));
+const inputs = sourceTimes([...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(runResult.metafile.inputs)])]);
 writeFileSync(join(distDir, "inputs.json"), `${JSON.stringify(inputs)}\n`);
 // What each output file holds (repo-relative paths), so tests can check what a command loads.
 const chunks: Record<string, string[]> = {};
-for (const [output, { inputs: held }] of Object.entries(result.metafile.outputs))
+for (const [output, { inputs: held }] of Object.entries(outputs))
   chunks[relative(distDir, resolve(repoRoot, output))] = Object.keys(held).map((i) => relative(repoRoot, resolve(repoRoot, i)));
 writeFileSync(join(distDir, "chunks.json"), `${JSON.stringify(chunks)}\n`);
 
@@ -162,18 +177,18 @@ writeFileSync(join(distDir, "chunks.json"), `${JSON.stringify(chunks)}\n`);
 // sources it was rendered from: main.js and the chunks main.js imports statically, since the help
 // loads no command (commands/index.ts). Only those can change it, so only they are checked before
 // it is printed, not all ~460 sources (~8 ms of stat calls).
-const outputs = result.metafile.outputs;
-const mainOutput = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === relative(repoRoot, join(cliDir, "src/main.ts")));
+const split = result.metafile.outputs;
+const mainOutput = Object.keys(split).find((o) => split[o]!.entryPoint === relative(repoRoot, join(cliDir, "src/main.ts")));
 if (!mainOutput) throw new Error("the bundle has no main.js");
 const helpChunks = new Set([mainOutput]);
 for (const output of helpChunks)
-  for (const imported of outputs[output]!.imports) if (imported.kind === "import-statement" && !imported.external) helpChunks.add(imported.path);
+  for (const imported of split[output]!.imports) if (imported.kind === "import-statement" && !imported.external) helpChunks.add(imported.path);
 const help = {
   text: execFileSync(process.execPath, [join(distDir, "main.js"), "--help"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } }),
-  inputs: sourceTimes([...helpChunks].flatMap((o) => Object.keys(outputs[o]!.inputs))),
+  inputs: sourceTimes([...helpChunks].flatMap((o) => Object.keys(split[o]!.inputs))),
 };
 writeFileSync(join(distDir, "help.json"), `${JSON.stringify(help)}\n`);
-const files = Object.keys(result.metafile.outputs).length;
+const files = Object.keys(outputs).length;
 process.stdout.write(
   `bundled lily: ${Object.keys(inputs).length} sources into ${files} files in ${relative(repoRoot, distDir)} (${Math.round(performance.now() - began)} ms)\n`,
 );

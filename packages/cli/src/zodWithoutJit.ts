@@ -4,7 +4,7 @@
 // twice. Zod's share of a `lily run`'s CPU profile samples went from 10-20% to 3-8% without it
 // (same devnet, alternating runs). Parsing gives the same values and issues either way; only how
 // zod gets there changes. Zod reads the setting when a schema is made, so this module is loaded
-// before any command's (main.ts).
+// before any command's (main.ts, runFirst.ts).
 import * as z from "zod";
 
 z.config({ jitless: true });

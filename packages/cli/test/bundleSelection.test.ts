@@ -19,8 +19,10 @@ function miniature() {
   copyFileSync(join(dirname(LILY), "staticHelp.js"), join(root, "bin/staticHelp.js"));
   writeFileSync(join(root, "package.json"), '{ "type": "module" }\n');
   writeFileSync(join(root, "src/main.ts"), 'process.stdout.write("sources");\n');
+  writeFileSync(join(root, "src/runMain.ts"), 'process.stdout.write("run sources");\n');
   writeFileSync(join(root, "src/helper.ts"), "export const x = 1;\n");
   writeFileSync(join(root, "dist/main.js"), 'process.stdout.write("bundle");\n');
+  writeFileSync(join(root, "dist/run.js"), 'process.stdout.write("run bundle");\n');
   const inputs = Object.fromEntries(["main.ts", "helper.ts"].map((f) => [`../src/${f}`, statSync(join(root, "src", f)).mtimeMs]));
   writeFileSync(join(root, "dist/inputs.json"), JSON.stringify(inputs));
   const run = (env: Record<string, string> = {}, args: string[] = []) => {
@@ -34,6 +36,22 @@ function miniature() {
 test("lily runs its bundle while every source it was built from is unchanged", () => {
   const { run } = miniature();
   assert.equal(run(), "bundle");
+});
+
+test("`lily run` starts the run bundle, or the run entry of the sources, and every other command the main ones", () => {
+  const { root, run } = miniature();
+  for (const args of [
+    ["run", "x"],
+    ["--home", "/h", "run"],
+    ["--home=/h", "run", "--json"],
+  ])
+    assert.equal(run({}, args), "run bundle", args.join(" "));
+  for (const args of [["jobs"], ["--home", "run", "jobs"], ["help", "run"], []]) assert.equal(run({}, args), "bundle", args.join(" "));
+  assert.equal(run({ LILY_FROM_SOURCE: "1" }, ["run", "x"]), "run sources");
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(join(root, "src/helper.ts"), later, later);
+  assert.equal(run({}, ["run", "x"]), "run sources");
+  assert.equal(run({}, ["jobs"]), "sources");
 });
 
 test("a source edited after the build makes lily run the sources", () => {
@@ -68,8 +86,8 @@ test("the top-level help is the build's text, printed without loading the bundle
   for (const args of [["--help"], ["-h"], ["help"], ["--home", "/h", "--help"], ["--home=/h", "-h"], ["--help", "--home", "/h"]])
     assert.equal(run({}, args), "the build's help\n", args.join(" "));
   // Anything more is commander's to answer, in the bundle.
+  assert.equal(run({}, ["run", "--help"]), "run bundle");
   for (const args of [
-    ["run", "--help"],
     ["help", "run"],
     ["--help", "--version"],
     ["--home", "--help"],
@@ -85,7 +103,7 @@ test("the top-level help is checked against the sources it was rendered from, an
   const later = new Date(Date.now() + 5_000);
   // A source the help was not rendered from: the bundle is stale, its help is not.
   utimesSync(join(root, "src/helper.ts"), later, later);
-  assert.equal(run({}, ["run"]), "sources");
+  assert.equal(run({}, ["jobs"]), "sources");
   assert.equal(run({}, ["--help"]), "the build's help\n");
   // One it was rendered from.
   utimesSync(join(root, "src/main.ts"), later, later);

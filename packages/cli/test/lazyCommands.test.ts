@@ -116,9 +116,27 @@ test("`lily run` from the bundle loads the contracts' ABIs and zod, but neither 
   if (!entry) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
   const dist = new URL(".", entry).href;
   const chunks = JSON.parse(readFileSync(new URL("chunks.json", dist), "utf8")) as Record<string, string[]>;
-  const held = modulesLoadedBy(["run", "--help"], "bundle")
-    .filter((u) => u.startsWith(dist))
-    .flatMap((u) => chunks[u.slice(dist.length)] ?? assert.fail(`${u} is not in chunks.json`));
+  const loaded = modulesLoadedBy(["run", "--help"], "bundle").filter((u) => u.startsWith(dist));
+  // Its own bundle (src/runMain.ts), one file: none of the chunks other commands share.
+  assert.deepEqual(
+    loaded.map((u) => u.slice(dist.length)),
+    ["run.js"],
+  );
+  const held = loaded.flatMap((u) => chunks[u.slice(dist.length)] ?? assert.fail(`${u} is not in chunks.json`));
+  // Only run's code: none of another command, nor the server side of the API.
+  for (const other of [
+    "packages/cli/src/commands/devnet.ts",
+    "packages/provider/",
+    "packages/solver/",
+    "packages/gateway/",
+    "packages/api/src/server.ts",
+    "packages/api/src/openai/",
+  ])
+    assert.deepEqual(
+      held.filter((i) => i.startsWith(other)),
+      [],
+      `${other} is not in the run bundle`,
+    );
   assert.ok(held.includes("packages/chain/src/generated/artifacts.ts"), "run loads the ABIs");
   assert.ok(held.includes("node_modules/zod/v4/locales/en.js"), "run loads zod with its English messages");
   // Only a deployment needs the bytecode: it is in the bundle, in a chunk of its own.
