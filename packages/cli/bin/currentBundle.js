@@ -11,16 +11,20 @@ const { readFileSync, statSync } = process.getBuiltinModule("node:fs");
 
 const DIST = new URL("../dist/", import.meta.url);
 
-/** The bundle's entry URL when it is current, otherwise undefined (run the sources). */
-export function currentBundle(dist = DIST) {
+/**
+ * The entry URL of bundle `name` when it is current, otherwise undefined (run the sources): `main`
+ * (every command; its sources are every source built) or `run` (`lily run` alone, src/runMain.ts;
+ * only its own sources are checked, about a quarter).
+ */
+export function currentBundle(dist = DIST, name = "main") {
   if (process.env.LILY_FROM_SOURCE === "1") return undefined;
   let inputs;
   try {
-    inputs = JSON.parse(readFileSync(new URL("inputs.json", dist), "utf8"));
+    inputs = JSON.parse(readFileSync(new URL(name === "main" ? "inputs.json" : `${name}.inputs.json`, dist), "utf8"));
   } catch {
     return undefined; // not built
   }
-  return sourcesUnchanged(inputs, dist) ? new URL("main.js", dist).href : undefined;
+  return sourcesUnchanged(inputs, dist) ? new URL(`${name}.js`, dist).href : undefined;
 }
 
 /**

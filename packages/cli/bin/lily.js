@@ -29,7 +29,6 @@ if (!(asksTopLevelHelp(process.argv.slice(2)) && printStaticHelp())) {
   // The bundle `npm run build:cli` writes starts `lily run` ~200 ms sooner than the sources; it runs
   // only while it is current (currentBundle.js). `lily run` has one of its own (src/runMain.ts).
   const { currentBundle } = await import("./currentBundle.js");
-  const bundle = currentBundle();
   const run = commandOf(process.argv.slice(2)) === "run";
-  await import(bundle ? (run ? new URL("run.js", bundle).href : bundle) : run ? "../src/runMain.ts" : "../src/main.ts");
+  await import(currentBundle(undefined, run ? "run" : "main") ?? (run ? "../src/runMain.ts" : "../src/main.ts"));
 }

@@ -166,6 +166,8 @@ function sourceTimes(held: string[]): Record<string, number> {
 }
 const inputs = sourceTimes([...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(runResult.metafile.inputs)])]);
 writeFileSync(join(distDir, "inputs.json"), `${JSON.stringify(inputs)}\n`);
+// The run bundle's own, so `lily run` checks only those (bin/currentBundle.js).
+writeFileSync(join(distDir, "run.inputs.json"), `${JSON.stringify(sourceTimes(Object.keys(runResult.metafile.inputs)))}\n`);
 // What each output file holds (repo-relative paths), so tests can check what a command loads.
 const chunks: Record<string, string[]> = {};
 for (const [output, { inputs: held }] of Object.entries(outputs))

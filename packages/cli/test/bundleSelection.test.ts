@@ -23,8 +23,10 @@ function miniature() {
   writeFileSync(join(root, "src/helper.ts"), "export const x = 1;\n");
   writeFileSync(join(root, "dist/main.js"), 'process.stdout.write("bundle");\n');
   writeFileSync(join(root, "dist/run.js"), 'process.stdout.write("run bundle");\n');
-  const inputs = Object.fromEntries(["main.ts", "helper.ts"].map((f) => [`../src/${f}`, statSync(join(root, "src", f)).mtimeMs]));
+  const inputs = Object.fromEntries(["main.ts", "runMain.ts", "helper.ts"].map((f) => [`../src/${f}`, statSync(join(root, "src", f)).mtimeMs]));
   writeFileSync(join(root, "dist/inputs.json"), JSON.stringify(inputs));
+  // The run bundle's sources: its entry alone.
+  writeFileSync(join(root, "dist/run.inputs.json"), JSON.stringify({ "../src/runMain.ts": statSync(join(root, "src/runMain.ts")).mtimeMs }));
   const run = (env: Record<string, string> = {}, args: string[] = []) => {
     const r = spawnSync(process.execPath, [join(root, "bin/lily.js"), ...args], { encoding: "utf8", env: { ...process.env, LILY_FROM_SOURCE: "", ...env } });
     assert.equal(r.status, 0, r.stderr);
@@ -48,10 +50,14 @@ test("`lily run` starts the run bundle, or the run entry of the sources, and eve
     assert.equal(run({}, args), "run bundle", args.join(" "));
   for (const args of [["jobs"], ["--home", "run", "jobs"], ["help", "run"], []]) assert.equal(run({}, args), "bundle", args.join(" "));
   assert.equal(run({ LILY_FROM_SOURCE: "1" }, ["run", "x"]), "run sources");
+  // A source the run bundle does not hold: only the main bundle is stale.
   const later = new Date(Date.now() + 5_000);
   utimesSync(join(root, "src/helper.ts"), later, later);
-  assert.equal(run({}, ["run", "x"]), "run sources");
+  assert.equal(run({}, ["run", "x"]), "run bundle");
   assert.equal(run({}, ["jobs"]), "sources");
+  // One it holds.
+  utimesSync(join(root, "src/runMain.ts"), later, later);
+  assert.equal(run({}, ["run", "x"]), "run sources");
 });
 
 test("a source edited after the build makes lily run the sources", () => {
