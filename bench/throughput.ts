@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseEther, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { memoryJournal, type JobCreator } from "@lily/sdk";
+import { memoryJournal, type JobCreator, type Progress } from "@lily/sdk";
 import { rolePids, startDevnet, stopAll, type Devnet } from "./devnet.ts";
 import { chainOn, fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { sandboxRunner } from "./sandbox.ts";
@@ -29,6 +29,8 @@ const USAGE = `usage: node bench/throughput.ts [--providers P] [--submitters C] 
   --submitters C          concurrent SDK job creators at load (default 64)
   --jobs-per-submitter J  jobs each sends, one after another (default 4)
   --trust-deals           start the devnet with --trust-deals: trust jobs open and settle in batches on LilyTrustDeals
+  --silent                job creators listen to no progress, as an SDK client running jobs in bulk (they then pass
+                          over a job fewer times); the table of where a job's time goes lacks the steps its marks time
   --profile               run the devnet's processes under node --cpu-prof, from the sources rather than the
                           CLI bundle (so samples name their package), and print where each role's CPU went
   --json                  the numbers as JSON instead of the tables`;
@@ -48,6 +50,7 @@ function options() {
       json: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       "trust-deals": { type: "boolean", default: false },
+      silent: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -64,6 +67,7 @@ function options() {
     json: values.json,
     profile: values.profile,
     trustDeals: values["trust-deals"],
+    silent: values.silent,
   };
 }
 
@@ -93,7 +97,7 @@ interface Level {
 }
 
 /** C submitters × J jobs each, one after another per submitter; never throws for a job. */
-async function level(net: Devnet, creators: JobCreator[], perSubmitter: number, tag: string): Promise<Level> {
+async function level(net: Devnet, creators: JobCreator[], perSubmitter: number, tag: string, silent: boolean): Promise<Level> {
   const chain = chainOn(net.network);
   const fromBlock = (await chain.publicClient.getBlockNumber()) + 1n;
   const latencies: number[] = [];
@@ -119,10 +123,12 @@ async function level(net: Devnet, creators: JobCreator[], perSubmitter: number, 
               inputs: { message: `moo ${tag} ${s}/${j}` },
               maxPrice: MAX_PRICE,
               outDir: join(net.home, "results", `${tag}-${s}-${j}`),
-              onProgress: (p) => {
-                if (p.stage === "offered") m.offered = Date.now();
-                if (p.stage === "signed") m.signed = Date.now();
-              },
+              ...(!silent && {
+                onProgress: (p: Progress) => {
+                  if (p.stage === "offered") m.offered = Date.now();
+                  if (p.stage === "signed") m.signed = Date.now();
+                },
+              }),
             }),
           ]).finally(() => clearTimeout(timer));
           if (r.exitCode !== 0 || !r.stdout.includes("moo")) throw new Error(`bad output: exit ${r.exitCode}`);
@@ -245,13 +251,13 @@ async function main() {
 
     // 2. Baseline: one job creator alone (unloaded latency).
     progress("baseline: one job creator, 4 jobs one after another");
-    const alone = await level(net, creators.slice(0, 1), 4, "alone");
+    const alone = await level(net, creators.slice(0, 1), 4, "alone", opts.silent);
 
     // 3. The load level, with each process's CPU measured around it.
     progress(`load: ${opts.submitters} job creators × ${opts.jobsPerSubmitter} jobs`);
     const procs = processes(net);
     const cpu0 = procs.map((p) => threadCpu(p.pid));
-    const load = await level(net, creators, opts.jobsPerSubmitter, "load");
+    const load = await level(net, creators, opts.jobsPerSubmitter, "load", opts.silent);
     const cpu1 = procs.map((p) => threadCpu(p.pid));
     const cpu = procs.map((p, i) => ({ name: p.name, ...cpuBetween(p.pid, cpu0[i], cpu1[i]) })).sort((a, b) => b.seconds - a.seconds);
 

@@ -48,7 +48,7 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
   };
   const wake = alarm();
   p.signal?.addEventListener("abort", () => wake.ring(), { once: true });
-  const solvers = watchSolvers(ctx, p.jobOfferId, { news: () => wake.ring(), dropped: () => wake.atMost(ctx.submit.pollMs) });
+  const solvers = watchSolvers(ctx, p.jobOfferId, { news: () => wake.ring(), dropped: () => wake.atMost(ctx.submit.pollMs) }, p.onProgress !== undefined);
   try {
     // The first read does not wait for the subscription to open: in a fresh `lily run` process
     // opening it (loading the WebSocket client, the handshake) is on the critical path, and

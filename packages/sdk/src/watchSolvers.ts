@@ -13,12 +13,15 @@ export interface SolverWatch {
   close(): void;
 }
 
-/** `news` on an event worth a pass and on every (re)connection (what it missed is re-read); `dropped` when one closes. */
-export function watchSolvers(ctx: JobCreatorContext, jobOfferId: Hex, on: { news(): void; dropped(): void }): SolverWatch {
+/**
+ * `news` on an event worth a pass and on every (re)connection (what it missed is re-read); `dropped`
+ * when one closes. `progress`: whether the caller reports progress (newsFilter.ts).
+ */
+export function watchSolvers(ctx: JobCreatorContext, jobOfferId: Hex, on: { news(): void; dropped(): void }, progress = true): SolverWatch {
   const urls = ctx.opts.solverUrls?.length ? ctx.opts.solverUrls : [ctx.opts.solverUrl];
   const up = new Set<string>();
   const subs = urls.map((url) =>
-    watchChanges(url, { jobOffer: jobOfferId }, (hint) => bringsNews(hint) && on.news(), {
+    watchChanges(url, { jobOffer: jobOfferId }, (hint) => bringsNews(hint, { progress }) && on.news(), {
       onOpen: () => {
         up.add(url);
         on.news();

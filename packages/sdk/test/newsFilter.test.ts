@@ -24,3 +24,11 @@ test("everything that moves the job on, or that the caller hears about, is news"
   for (const s of ["open", "expired", "cancelled", "abandoned"]) assert.equal(bringsNews({ type: "job-offer", id: "0x01", status: s }), true, s);
   assert.equal(bringsNews(undefined), true, "a reconnection, or an event that does not read as one");
 });
+
+test("for a caller that hears no progress, a deal opening or running is not news; its result and its failures are", () => {
+  const quiet = { progress: false };
+  for (const s of ["opened", "running"]) assert.equal(bringsNews(deal(s, { provider: true, jobCreator: true }), quiet), false, s);
+  for (const s of ["committed", "timed-out", "rejected"]) assert.equal(bringsNews(deal(s, { provider: true, jobCreator: true }), quiet), true, s);
+  assert.equal(bringsNews(deal("proposed", { provider: true }), quiet), true, "a proposal to sign");
+  assert.equal(bringsNews(undefined, quiet), true);
+});
