@@ -2,9 +2,10 @@
 // and `npm test`). Started from its TypeScript sources, `lily run` resolves ~830 ES modules (viem's
 // barrel alone is 358) and spends about 200 ms of its start-up doing it; one tree-shaken bundle,
 // split at the commands' dynamic imports so each command still loads only what it uses, removes
-// most of that. bin/lily.js runs the bundle only while every source it was built from is
-// unchanged (dist/inputs.json), and the sources otherwise, so an edit is never shadowed by a
-// stale build.
+// most of that. `lily run` also gets a bundle of its own (dist/run.js), and the top-level help its
+// rendered text (dist/help.json). bin/lily.js runs each only while every source it was built from
+// is unchanged (dist/inputs.json, run.inputs.json, help.json's list), and the sources otherwise,
+// so an edit is never shadowed by a stale build.
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";

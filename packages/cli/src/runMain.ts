@@ -10,6 +10,8 @@ import { runCli } from "./cli.ts";
 
 await runCli({
   register: async (program) => registerRun(program),
+  // What commands/index.ts says of `run`; importing that table here would bring every command's
+  // module into this bundle.
   exitsWhenDone: () => true,
   printError: async () => printError,
 });
