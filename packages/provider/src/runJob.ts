@@ -24,9 +24,8 @@ export async function runJob(job: JobToRun, ctx: JobContext): Promise<JobOutcome
   const exit = await ctx.executor.wait(await ctx.executor.start(jobTaskSpec(manifest, artifact, dirs, timeoutMs)));
   ctx.logger.info("job finished", { deal: job.dealId, exitCode: exit.exitCode, durationMs: exit.durationMs, limit: exit.limit });
 
-  const outputs = await ctx.store.putDirectory(dirs.outputsDir);
-  const result: ResultManifest = { module: job.module, inputs: job.inputs, exitCode: exit.exitCode, files: outputs };
-  const resultCid = await ctx.store.putRecord(result);
+  // The outputs and their manifest, in one request when small (StoreClient.putResult).
+  const resultCid = await ctx.store.putResult(dirs.outputsDir, { module: job.module, inputs: job.inputs, exitCode: exit.exitCode });
   // Off the path to the commit: the result is stored, the scratch directory is no longer needed.
   removeJobDirs(dirs).catch((e) => ctx.logger.warn("job directory not removed", { deal: job.dealId, dir: dirs.dir, err: e }));
   return { resultCid, exitCode: exit.exitCode, limit: exit.limit, durationMs: exit.durationMs };

@@ -2,12 +2,32 @@
 // returning, so a lying or corrupted store is caught here (CID_MISMATCH), not downstream.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cidForBytes, cidForRecord, decodeRecord, verifyCid, LilyError, parse, ResultManifest } from "@lily/protocol";
+import {
+  cidForBytes,
+  cidForRecord,
+  decodeRecord,
+  verifyCid,
+  isLilyError,
+  nodeFetch,
+  LilyError,
+  parse,
+  ResultManifest,
+  DAG_JSON_CODEC,
+  parseCid,
+} from "@lily/protocol";
 import { createClient, storeRoutes } from "@lily/api";
 import { getFile, putFile, type PutFileOptions } from "./chunkedFile.ts";
+import { carOf, verifiedBlocks, type Block } from "./carTransfer.ts";
 
 /** How many files putDirectory and downloadResult move at once. */
 const FILES_AT_ONCE = 4;
+/**
+ * Outputs up to this size go up with their manifest in one CAR; larger ones a file at a time, so
+ * a provider never holds a whole large result in memory twice (its files and the CAR of them).
+ */
+const RESULT_CAR_MAX_BYTES = 16 * 1024 * 1024;
+/** How long downloading a result as one CAR may take before it is given up (the per-block way then takes over). */
+const RESULT_CAR_TIMEOUT_MS = 60_000;
 
 /** Run `task(0..count-1)`, at most FILES_AT_ONCE at a time; the first failure rejects. */
 async function inParallel(count: number, task: (i: number) => Promise<void>): Promise<void> {
@@ -84,9 +104,7 @@ export class StoreClient {
    * path to its commit, one round trip each when sent one after another.
    */
   async putDirectory(dir: string): Promise<Record<string, string>> {
-    const names = readdirSync(dir)
-      .sort()
-      .filter((name) => statSync(join(dir, name)).isFile());
+    const names = filesIn(dir);
     const cids: string[] = new Array(names.length);
     await inParallel(names.length, async (i) => {
       cids[i] = await this.putBytes(new Uint8Array(readFileSync(join(dir, names[i]!))));
@@ -94,19 +112,129 @@ export class StoreClient {
     return Object.fromEntries(names.map((name, i) => [name, cids[i]!]));
   }
 
-  /** Fetch a result manifest and write its files into `dir`; returns the manifest. */
+  /**
+   * Store many blocks in one request (a CAR, `POST /v1/car`), checking that the store took each
+   * under the CID it hashes to. A store without the route (an older one) gets them one by one.
+   */
+  async putBlocks(roots: readonly string[], blocks: readonly Block[]): Promise<void> {
+    let stored: string[];
+    try {
+      stored = (await this.api.putCar({ body: carOf(roots, blocks) })).blocks.map((b) => b.cid);
+    } catch (e) {
+      if (!(isLilyError(e, "NOT_FOUND") && e.field === "path")) throw e;
+      for (const b of blocks) {
+        if (parseCid(b.cid).code === DAG_JSON_CODEC) await this.putRecordBytes(b.bytes);
+        else await this.putBytes(b.bytes);
+      }
+      return;
+    }
+    const sent = blocks.map((b) => b.cid);
+    if (stored.join() !== sent.join())
+      throw new LilyError({ code: "CID_MISMATCH", message: `store answered ${stored.join(", ")} for blocks ${sent.join(", ")}` });
+  }
+
+  /**
+   * Store a job's output files (every regular file in `dir`, flat) and the result manifest naming
+   * them; returns the manifest's CID. One request for all of it when the files are small enough.
+   */
+  async putResult(dir: string, fields: Omit<ResultManifest, "files">): Promise<string> {
+    const names = filesIn(dir);
+    const total = names.reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+    if (total > RESULT_CAR_MAX_BYTES) return this.putRecord({ ...fields, files: await this.putDirectory(dir) } satisfies ResultManifest);
+    const files = names.map((name) => {
+      const bytes = new Uint8Array(readFileSync(join(dir, name)));
+      return { name, cid: cidForBytes(bytes), bytes };
+    });
+    const result: ResultManifest = { ...fields, files: Object.fromEntries(files.map((f) => [f.name, f.cid])) };
+    const { cid, bytes } = cidForRecord(result);
+    // Two files with the same bytes (an empty stdout and stderr) are one block.
+    const unique = [...new Map(files.map((f) => [f.cid, { cid: f.cid, bytes: f.bytes }])).values()];
+    await this.putBlocks([cid], [...unique, { cid, bytes }]);
+    return cid;
+  }
+
+  /**
+   * Fetch a result manifest and write its files into `dir`; returns the manifest. The manifest and
+   * its files come as one CAR from the store's gateway, every block checked; a file the CAR lacked
+   * (or a store without a gateway) is fetched block by block.
+   */
   async downloadResult(resultCid: string, dir: string): Promise<ResultManifest> {
-    const manifest = parse(ResultManifest, await this.getRecord(resultCid), "result");
-    const entries = Object.entries(manifest.files);
-    // REJECT: a name that would write outside `dir` (checked for every file before any is written)
-    for (const [name] of entries)
-      if (name.includes("/") || name.startsWith("."))
-        throw new LilyError({ code: "INVALID_INPUT", field: `result.files.${name}`, message: `unsafe file name in result: ${name}` });
-    mkdirSync(dir, { recursive: true });
-    await inParallel(entries.length, async (i) => {
-      const [name, cid] = entries[i]!;
+    const written = new Set<string>();
+    let manifest: ResultManifest | undefined;
+    try {
+      manifest = await this.downloadResultCar(resultCid, dir, written);
+    } catch (e) {
+      // A refusal of the result itself (an unsafe name, bytes that do not hash) stands; a gateway that did not answer does not.
+      if (isLilyError(e) && e.code !== "UNREACHABLE" && e.code !== "NOT_FOUND") throw e;
+    }
+    manifest ??= checkedResult(await this.getRecord(resultCid), dir);
+    const left = Object.entries(manifest.files).filter(([name]) => !written.has(name));
+    await inParallel(left.length, async (i) => {
+      const [name, cid] = left[i]!;
       writeFileSync(join(dir, name), await this.getBytes(cid));
     });
     return manifest;
   }
+
+  /** The CAR half of downloadResult: writes every file the CAR holds, adding its name to `written`; undefined when the gateway did not answer a CAR. */
+  private async downloadResultCar(resultCid: string, dir: string, written: Set<string>): Promise<ResultManifest | undefined> {
+    let res: Response;
+    try {
+      res = await nodeFetch(`${this.url}/ipfs/${resultCid}?format=car&dag-scope=all`, {
+        headers: { accept: "application/vnd.ipld.car" },
+        signal: AbortSignal.timeout(RESULT_CAR_TIMEOUT_MS),
+      });
+    } catch (e) {
+      throw new LilyError({ code: "UNREACHABLE", message: `store at ${this.url} did not answer`, cause: e });
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    let manifest: ResultManifest | undefined;
+    const names = new Map<string, string[]>();
+    try {
+      for await (const block of verifiedBlocks(resultCid, chunksOf(res))) {
+        if (!manifest) {
+          manifest = checkedResult(decodeRecord(block.bytes), dir);
+          for (const [name, cid] of Object.entries(manifest.files)) names.set(cid, [...(names.get(cid) ?? []), name]);
+          continue;
+        }
+        for (const name of names.get(block.cid) ?? []) {
+          writeFileSync(join(dir, name), block.bytes);
+          written.add(name);
+        }
+      }
+    } catch (e) {
+      if (e instanceof LilyError) throw e;
+      throw new LilyError({ code: "UNREACHABLE", message: `store at ${this.url} broke off the result ${resultCid}`, cause: e });
+    } finally {
+      await res.body?.cancel();
+    }
+    return manifest;
+  }
+}
+
+/** The regular files of `dir` (flat), in name order. */
+function filesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .filter((name) => statSync(join(dir, name)).isFile());
+}
+
+/** A result manifest whose every file name is safe to write in `dir` (checked before any is written); `dir` is made. */
+function checkedResult(record: unknown, dir: string): ResultManifest {
+  const manifest = parse(ResultManifest, record, "result");
+  // REJECT: a name that would write outside `dir` (checked for every file before any is written)
+  for (const name of Object.keys(manifest.files))
+    if (name.includes("/") || name.startsWith("."))
+      throw new LilyError({ code: "INVALID_INPUT", field: `result.files.${name}`, message: `unsafe file name in result: ${name}` });
+  mkdirSync(dir, { recursive: true });
+  return manifest;
+}
+
+/** A response body as the chunks it arrives in. */
+async function* chunksOf(res: Response): AsyncGenerator<Uint8Array> {
+  const reader = res.body!.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
 }

@@ -6,6 +6,7 @@ import { nodeHttp, createHandler, storeRoutes, type RunningServer } from "@lily/
 import { CID } from "multiformats/cid";
 import type { Logger } from "@lily/node-kit";
 import { BlockStore } from "./blockstore.ts";
+import { blocksOfCar } from "./carUpload.ts";
 import { isGatewayRequest, trustlessGatewayHandler } from "./trustlessGateway.ts";
 import type { StoreOptions } from "./options.ts";
 
@@ -30,6 +31,13 @@ export async function startStore(opts: StoreOptions, deps: { logger: Logger }): 
         blocks.put(cid, body);
         deps.logger.debug("block stored", { cid, size: body.length });
         return { cid, size: body.length };
+      },
+      putCar: ({ body }) => {
+        // Every block is checked before the first is stored: a bad upload changes nothing.
+        const uploaded = blocksOfCar(body);
+        for (const b of uploaded) blocks.put(b.cid, b.bytes);
+        deps.logger.debug("CAR stored", { blocks: uploaded.length, size: body.length });
+        return { blocks: uploaded.map((b) => ({ cid: b.cid, size: b.bytes.length })) };
       },
       getBlock: ({ params }) => blocks.get(params.cid),
       hasBlock: ({ params }) => {
