@@ -3,7 +3,9 @@
 // where the time goes. One real `lily devnet` with P providers; C in-process SDK job creators
 // (each its own funded account) send cowsay@1.0.0 jobs one after another, J each. Printed, in one
 // run: the baselines (the sandbox alone, jobs/s at full concurrency on this machine; one job
-// creator alone, the unloaded latency), the load level (jobs/s, p50, p99, the ratio to each
+// creator alone, the unloaded latency), a warm-up at full load that is not measured (so the
+// roles' code is compiled and optimized, as in a network that has been up for a while, rather
+// than compiling through the measured level), the load level (jobs/s, p50, p99, the ratio to each
 // baseline and to the 200 jobs/s target), the transactions and gas per job read back from the
 // chain (with how many deals each provider transaction carried), the CPU each process used
 // during the load level (from /proc, split by thread: threadCpu.ts), and the median time of each step of a job at
@@ -28,6 +30,8 @@ const USAGE = `usage: node bench/throughput.ts [--providers P] [--submitters C] 
   --providers P           providers the devnet starts (default 8)
   --submitters C          concurrent SDK job creators at load (default 64)
   --jobs-per-submitter J  jobs each sends, one after another (default 4)
+  --warmup W              jobs each sends first, at the same load, not measured (default 2; 0: measure from the start,
+                          V8 then compiles and optimizes the roles' code during the level: ~25% more CPU a job)
   --trust-deals           start the devnet with --trust-deals: trust jobs open and settle in batches on LilyTrustDeals
   --silent                job creators listen to no progress, as an SDK client running jobs in bulk (they then pass
                           over a job fewer times); the table of where a job's time goes lacks the steps its marks time
@@ -47,6 +51,7 @@ function options() {
       providers: { type: "string", default: "8" },
       submitters: { type: "string", default: "64" },
       "jobs-per-submitter": { type: "string", default: "4" },
+      warmup: { type: "string", default: "2" },
       json: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       "trust-deals": { type: "boolean", default: false },
@@ -64,11 +69,20 @@ function options() {
     providers: count("providers", values.providers),
     submitters: count("submitters", values.submitters),
     jobsPerSubmitter: count("jobs-per-submitter", values["jobs-per-submitter"]),
+    warmup: positive("warmup", values.warmup, 0),
     json: values.json,
     profile: values.profile,
     trustDeals: values["trust-deals"],
     silent: values.silent,
   };
+}
+
+/** The warm-up level: every job creator sends `warmup` jobs, as at load; a failure stops the bench (the load level would measure a broken devnet). */
+async function warmUp(net: Devnet, creators: JobCreator[], opts: { warmup: number; submitters: number; silent: boolean }): Promise<Level> {
+  progress(`warm-up: ${opts.submitters} job creators × ${opts.warmup} jobs, not measured`);
+  const warm = await level(net, creators, opts.warmup, "warmup", opts.silent);
+  if (warm.failed > 0) throw new Error(`warm-up: ${warm.failed} of ${warm.jobs} jobs failed; first: ${warm.failures[0]}`);
+  return warm;
 }
 
 /** Every process of the devnet by name (the chain, each role), with this bench's own. */
@@ -109,7 +123,7 @@ async function level(net: Devnet, creators: JobCreator[], perSubmitter: number, 
   await Promise.all(
     creators.map(async (jc, s) => {
       for (let j = 0; j < perSubmitter; j++) {
-        const m = { start: Date.now(), offered: 0, signed: 0 };
+        const m: { start: number; offered?: number; signed?: number } = { start: Date.now() };
         const started = performance.now();
         try {
           let timer: NodeJS.Timeout | undefined;
@@ -239,7 +253,7 @@ async function main() {
   try {
     progress(`devnet up in ${ms(net.upMs)}`);
     const accounts = Array.from({ length: opts.submitters }, () => privateKeyToAccount(generatePrivateKey()));
-    const escrow = BigInt(opts.jobsPerSubmitter + 4) * MAX_PRICE;
+    const escrow = BigInt(opts.jobsPerSubmitter + opts.warmup + 4) * MAX_PRICE;
     await fundEscrow(
       net.network,
       accounts.map((account) => ({ account, amount: escrow, eth: parseEther("1") })),
@@ -253,7 +267,10 @@ async function main() {
     progress("baseline: one job creator, 4 jobs one after another");
     const alone = await level(net, creators.slice(0, 1), 4, "alone", opts.silent);
 
-    // 3. The load level, with each process's CPU measured around it.
+    // 3. The warm-up: the same load, not measured.
+    const warmup = opts.warmup > 0 ? await warmUp(net, creators, opts) : undefined;
+
+    // 4. The load level, with each process's CPU measured around it.
     progress(`load: ${opts.submitters} job creators × ${opts.jobsPerSubmitter} jobs`);
     const procs = processes(net);
     const cpu0 = procs.map((p) => threadCpu(p.pid));
@@ -270,6 +287,7 @@ async function main() {
       machine: { cpus: cpus().length, node: process.version },
       params: { ...opts, module: MODULE },
       baselines: { sandboxJobsPerSecond, alone: { jobsPerSecond: alone.jobsPerSecond, p50Ms: alone.p50Ms, p99Ms: alone.p99Ms } },
+      warmup: warmup && { jobs: warmup.jobs, failed: warmup.failed, jobsPerSecond: warmup.jobsPerSecond, p50Ms: warmup.p50Ms, p99Ms: warmup.p99Ms },
       load: { ...load, marks: undefined, fromBlock: String(load.fromBlock), toBlock: String(load.toBlock) },
       chain: {
         providerTxsPerJob: cost.providerTxs / Math.max(1, load.completed),
@@ -298,6 +316,7 @@ function render(r: {
   machine: { cpus: number; node: string };
   params: { providers: number; submitters: number; jobsPerSubmitter: number; module: string };
   baselines: { sandboxJobsPerSecond: number; alone: { jobsPerSecond: number; p50Ms: number; p99Ms: number } };
+  warmup?: { jobs: number; failed: number; jobsPerSecond: number; p50Ms: number; p99Ms: number };
   load: { jobs: number; completed: number; failed: number; failures: string[]; elapsedMs: number; jobsPerSecond: number; p50Ms: number; p99Ms: number };
   chain: Record<string, number>;
   cpu: ({ name: string; coreShare: number } & CpuSplit)[];
@@ -324,6 +343,19 @@ function render(r: {
           ms(b.alone.p99Ms),
           ratio(b.alone.jobsPerSecond, l.jobsPerSecond),
         ],
+        ...(r.warmup
+          ? [
+              [
+                "warm-up at load (not measured)",
+                String(r.warmup.jobs),
+                String(r.warmup.failed),
+                r.warmup.jobsPerSecond.toFixed(2),
+                ms(r.warmup.p50Ms),
+                ms(r.warmup.p99Ms),
+                ratio(r.warmup.jobsPerSecond, l.jobsPerSecond),
+              ],
+            ]
+          : []),
         [`load: ${p.submitters} job creators`, String(l.jobs), String(l.failed), l.jobsPerSecond.toFixed(2), ms(l.p50Ms), ms(l.p99Ms), "1x"],
         ["target (issue 10)", "", "", String(TARGET_JOBS_PER_SECOND), "", "", ratio(TARGET_JOBS_PER_SECOND, l.jobsPerSecond)],
       ],
@@ -361,7 +393,9 @@ function render(r: {
     ),
   );
   out.push("");
-  out.push("Where a job's time goes at load (median and p99 per step, jobs with every mark found):");
+  out.push(
+    "Where a job's time goes at load (median and p99 per step, jobs with both of a step's marks found;\nwith --silent the job creator marks neither its offer nor its signature):",
+  );
   out.push(
     table(
       ["step", "who", "median", "p99", "jobs"],

@@ -32,8 +32,9 @@ function readLog(path: string): LogLine[] {
 export interface JobMarks {
   dealId: string;
   start: number;
-  offered: number;
-  signed: number;
+  /** Unknown when the job creator listened to no progress. */
+  offered?: number;
+  signed?: number;
   done: number;
 }
 
@@ -49,7 +50,7 @@ export const steps = [
   ["job creator notices the settlement, verifies, downloads", "job creator"],
 ] as const;
 
-/** Per step, the duration of every job whose milestones were all found. */
+/** Per step, the duration of every job whose two milestones around that step were found. */
 export function breakdown(state: DevnetJson, jobs: JobMarks[]): number[][] {
   const logs = [...Object.values(state.roles).map((r) => r.log)].flatMap(readLog);
   // Providers log a deal as `deal`, the solver as `id` (with `party` for signatures).
@@ -58,7 +59,7 @@ export function breakdown(state: DevnetJson, jobs: JobMarks[]): number[][] {
   const perStep: number[][] = steps.map(() => []);
   for (const j of jobs) {
     const providerSigned = solver(j.dealId, "deal signed", "provider");
-    const bothSigned = providerSigned === undefined ? undefined : Math.max(providerSigned, j.signed);
+    const bothSigned = providerSigned === undefined || j.signed === undefined ? undefined : Math.max(providerSigned, j.signed);
     const marks = [
       j.start,
       j.offered,
@@ -70,8 +71,10 @@ export function breakdown(state: DevnetJson, jobs: JobMarks[]): number[][] {
       provider(j.dealId, "result committed"),
       j.done,
     ];
-    if (marks.some((m) => m === undefined)) continue;
-    for (let i = 0; i < steps.length; i++) perStep[i]!.push(marks[i + 1]! - marks[i]!);
+    for (let i = 0; i < steps.length; i++) {
+      const [from, to] = [marks[i], marks[i + 1]];
+      if (from !== undefined && to !== undefined) perStep[i]!.push(to - from);
+    }
   }
   return perStep;
 }
