@@ -1,6 +1,7 @@
 // Peak resident memory (VmHWM) of processes, from /proc (Linux only), and the same figure for
-// the floors a role process starts from: a bare Node process, and `lily --help` (the CLI's
-// modules loaded, nothing running; every role is the same CLI started with a subcommand).
+// the floors a role process starts from: a bare Node process, and `lily <command> --help` (the
+// CLI and that command's modules loaded, with the flags the role runs with, nothing running).
+// Not `lily --help`: it prints text the build rendered and loads none of the CLI.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
@@ -34,11 +35,11 @@ export function bareNodeHwmKib(): number | undefined {
   }
 }
 
-/** Peak RSS of `lily --help`, read as it exits, in KiB. */
-export function cliLoadedHwmKib(lily: string): number | undefined {
+/** Peak RSS of `lily <command> --help`, read as it exits, in KiB. */
+export function cliLoadedHwmKib(lily: string, command: string): number | undefined {
   const hook =
     "process.on('exit',()=>process.stderr.write('\\nVmHWM='+/VmHWM:\\s+(\\d+)/.exec(process.getBuiltinModule('fs').readFileSync('/proc/self/status','utf8'))[1]+'\\n'))";
-  const r = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(hook)}`, lily, "--help"], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(hook)}`, lily, command, "--help"], { encoding: "utf8" });
   const kib = Number(/VmHWM=(\d+)/.exec(r.stderr ?? "")?.[1]);
   return Number.isFinite(kib) && kib > 0 ? kib : undefined;
 }

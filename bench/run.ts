@@ -182,13 +182,18 @@ async function main() {
     // 4. Memory, after the jobs ran.
     const s = net.state;
     const bareNode = bareNodeHwmKib();
-    const cliLoaded = cliLoadedHwmKib(LILY);
     const bareAnvil = anvilHwm.length ? median(anvilHwm) : undefined;
-    // Each role is the `lily` CLI started with a subcommand: its floor is the CLI loaded.
+    // Each role is the `lily` CLI started with its command (provider-1 with `provider`): its floor
+    // is that command's help, the CLI and the command's modules loaded, measured once a command.
+    const floors = new Map<string, number | undefined>();
+    const floor = (command: string) => {
+      if (!floors.has(command)) floors.set(command, cliLoadedHwmKib(LILY, command));
+      return { baseline: floors.get(command), baselineName: `lily ${command} --help` };
+    };
     const procs = [
-      { role: "devnet (supervisor)", pid: s.pid, baseline: cliLoaded, baselineName: "lily --help" },
+      { role: "devnet (supervisor)", pid: s.pid, ...floor("devnet") },
       ...(s.chain.pid ? [{ role: "chain (anvil)", pid: s.chain.pid, baseline: bareAnvil, baselineName: "bare anvil" }] : []),
-      ...Object.entries(s.roles).map(([role, r]) => ({ role, pid: r.pid, baseline: cliLoaded, baselineName: "lily --help" })),
+      ...Object.entries(s.roles).map(([role, r]) => ({ role, pid: r.pid, ...floor(role.replace(/-\d+$/, "")) })),
     ].map((p) => ({ ...p, ...procMemory(p.pid), idleRssKib: idleRss.get(p.pid) }));
 
     const perStep = breakdown(s, marks);
@@ -210,7 +215,6 @@ async function main() {
       strays,
       procs,
       bareNode,
-      cliLoaded,
       bareAnvil,
       perStep,
     });
@@ -256,7 +260,6 @@ interface Inputs {
   strays: ChainTx[];
   procs: { role: string; pid: number; hwmKib?: number; rssKib?: number; idleRssKib?: number; baseline?: number; baselineName: string }[];
   bareNode?: number;
-  cliLoaded?: number;
   bareAnvil?: number;
   perStep: number[][];
 }
@@ -316,7 +319,6 @@ function buildReport(x: Inputs) {
     },
     memory: {
       bareNodeHwmKib: x.bareNode ?? null,
-      cliLoadedHwmKib: x.cliLoaded ?? null,
       bareAnvilHwmKib: x.bareAnvil ?? null,
       processes: x.procs.map((p) => ({
         role: p.role,
