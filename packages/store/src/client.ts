@@ -176,7 +176,7 @@ export class StoreClient {
     return manifest;
   }
 
-  /** The CAR half of downloadResult: writes every file the CAR holds, adding its name to `written`; undefined when the gateway did not answer a CAR. */
+  /** The CAR half of downloadResult: writes every file the CAR holds, adding its name to `written`; undefined when the store answered no CAR. */
   private async downloadResultCar(resultCid: string, dir: string, written: Set<string>): Promise<ResultManifest | undefined> {
     let res: Response;
     try {
@@ -187,7 +187,8 @@ export class StoreClient {
     } catch (e) {
       throw new LilyError({ code: "UNREACHABLE", message: `store at ${this.url} did not answer`, cause: e });
     }
-    if (!res.ok) {
+    // No CAR (an older store, or something in between that answered with another type): the per-block way.
+    if (!res.ok || !res.headers.get("content-type")?.startsWith("application/vnd.ipld.car")) {
       await res.body?.cancel();
       return undefined;
     }

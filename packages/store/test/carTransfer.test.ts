@@ -138,6 +138,21 @@ test("a store without the CAR route or the gateway (an older one) still takes an
   assert.equal(readFileSync(join(dest, "stdout"), "utf8"), "old\n");
 });
 
+test("a store that answers the CAR request with something else is read a block at a time", async () => {
+  const out = outputs("other", { stdout: "other\n" });
+  const resultCid = await store.putResult(out, job);
+  const raw = await frontOf((req, res) => {
+    if (!req.url!.startsWith("/ipfs/")) return false;
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end("<html>a portal page</html>");
+    return true;
+  });
+  after(() => raw.close());
+  const dest = join(dir, "other-down");
+  await new StoreClient(raw.url).downloadResult(resultCid, dest);
+  assert.equal(readFileSync(join(dest, "stdout"), "utf8"), "other\n");
+});
+
 test("a gateway whose CAR holds bytes that do not hash to their CID is caught, not written", async () => {
   const out = outputs("lied", { stdout: "truth\n" });
   const resultCid = await store.putResult(out, job);
