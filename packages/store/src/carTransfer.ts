@@ -27,24 +27,36 @@ export function carOf(roots: readonly string[], blocks: readonly Block[]): Uint8
 /**
  * The blocks of a CAR read from `chunks`, in order, each re-hashed against its CID; the first
  * must be `root` (a gateway's CAR of a DAG starts at its root). Yields as it reads: one block in
- * memory at a time.
+ * memory at a time. A CAR that breaks off or does not parse is UNREACHABLE (what was sent is not
+ * all there: the caller may fetch the rest another way); bytes that do not hash to their CID, or a
+ * CAR of another root, are CID_MISMATCH.
  */
 export async function* verifiedBlocks(root: string, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
-  let blocks: CarBlockIterator;
+  const brokenOff = (e: unknown) =>
+    new LilyError({ code: "UNREACHABLE", message: `the store's CAR of ${root} broke off or does not parse: ${(e as Error).message}`, cause: e });
+  let blocks: AsyncIterator<{ cid: CID; bytes: Uint8Array }>;
   try {
-    blocks = await CarBlockIterator.fromIterable(chunks);
+    blocks = (await CarBlockIterator.fromIterable(chunks))[Symbol.asyncIterator]();
   } catch (e) {
-    throw new LilyError({ code: "CID_MISMATCH", field: "cid", message: `the store's CAR of ${root} does not parse: ${(e as Error).message}`, cause: e });
+    throw brokenOff(e);
   }
-  let first = true;
-  for await (const { cid, bytes } of blocks) {
+  for (let first = true; ; first = false) {
+    let next: IteratorResult<{ cid: CID; bytes: Uint8Array }>;
+    try {
+      next = await blocks.next();
+    } catch (e) {
+      throw brokenOff(e);
+    }
+    if (next.done) {
+      if (first) throw new LilyError({ code: "CID_MISMATCH", field: "cid", message: `the store's CAR of ${root} holds no block` });
+      return;
+    }
+    const { cid, bytes } = next.value;
     const text = cid.toString();
     // REJECT: a CAR of another DAG, or bytes that do not hash to the CID they came under
     if (first && text !== root) throw new LilyError({ code: "CID_MISMATCH", field: "cid", message: `the store's CAR of ${root} starts at ${text}` });
     if (!verifyCid(text, bytes))
       throw new LilyError({ code: "CID_MISMATCH", field: "cid", message: `the store's CAR of ${root} holds bytes that do not hash to ${text}` });
-    first = false;
     yield { cid: text, bytes };
   }
-  if (first) throw new LilyError({ code: "CID_MISMATCH", field: "cid", message: `the store's CAR of ${root} holds no block` });
 }

@@ -164,8 +164,9 @@ export class StoreClient {
     try {
       manifest = await this.downloadResultCar(resultCid, dir, written);
     } catch (e) {
-      // A refusal of the result itself (an unsafe name, bytes that do not hash) stands; a gateway that did not answer does not.
-      if (isLilyError(e) && e.code !== "UNREACHABLE" && e.code !== "NOT_FOUND") throw e;
+      // A CAR that broke off is fetched the other way; a refusal of the result itself (an unsafe
+      // name, bytes that do not hash, a write that failed) stands.
+      if (!isLilyError(e, "UNREACHABLE")) throw e;
     }
     manifest ??= checkedResult(await this.getRecord(resultCid), dir);
     const left = Object.entries(manifest.files).filter(([name]) => !written.has(name));
@@ -206,9 +207,6 @@ export class StoreClient {
           written.add(name);
         }
       }
-    } catch (e) {
-      if (e instanceof LilyError) throw e;
-      throw new LilyError({ code: "UNREACHABLE", message: `store at ${this.url} broke off the result ${resultCid}`, cause: e });
     } finally {
       await res.body?.cancel();
     }

@@ -153,6 +153,23 @@ test("a store that answers the CAR request with something else is read a block a
   assert.equal(readFileSync(join(dest, "stdout"), "utf8"), "other\n");
 });
 
+test("a CAR that breaks off part way: what came is kept, the rest is fetched block by block", async () => {
+  const out = outputs("cut", { a: "first file\n", b: "second file\n" });
+  const resultCid = await store.putResult(out, job);
+  const whole = new Uint8Array(await (await fetch(`${server.url}/ipfs/${resultCid}?format=car`)).arrayBuffer());
+  const cut = await frontOf((req, res) => {
+    if (!req.url!.startsWith("/ipfs/")) return false;
+    res.writeHead(200, { "content-type": "application/vnd.ipld.car" });
+    res.end(whole.subarray(0, whole.length - 4)); // the last block's bytes end short
+    return true;
+  });
+  after(() => cut.close());
+  const dest = join(dir, "cut-down");
+  await new StoreClient(cut.url).downloadResult(resultCid, dest);
+  assert.equal(readFileSync(join(dest, "a"), "utf8"), "first file\n");
+  assert.equal(readFileSync(join(dest, "b"), "utf8"), "second file\n");
+});
+
 test("a gateway whose CAR holds bytes that do not hash to their CID is caught, not written", async () => {
   const out = outputs("lied", { stdout: "truth\n" });
   const resultCid = await store.putResult(out, job);
