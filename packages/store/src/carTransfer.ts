@@ -9,6 +9,10 @@ import { CarBlockIterator } from "@ipld/car/iterator";
 import { CID } from "multiformats/cid";
 import { LilyError, verifyCid } from "@lily/protocol";
 
+/** The media type of a CAR, in both directions (the gateway's answers, the client's Accept). */
+export const MEDIA_TYPE_CAR = "application/vnd.ipld.car";
+
+/** A block and its CID, as a CAR carries it. */
 export interface Block {
   cid: string;
   bytes: Uint8Array;

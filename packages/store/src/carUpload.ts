@@ -5,14 +5,10 @@
 // this way in one round trip instead of one per block.
 import { CarBufferReader } from "@ipld/car/buffer-reader";
 import { DAG_JSON_CODEC, LilyError, RAW_CODEC, decodeRecord, parseCid, verifyCid } from "@lily/protocol";
-
-export interface UploadedBlock {
-  cid: string;
-  bytes: Uint8Array;
-}
+import type { Block } from "./carTransfer.ts";
 
 /** The blocks of `car`, in its order, each verified; throws INVALID_INPUT or CID_MISMATCH naming the block. */
-export function blocksOfCar(car: Uint8Array): UploadedBlock[] {
+export function blocksOfCar(car: Uint8Array): Block[] {
   let reader: CarBufferReader;
   try {
     reader = CarBufferReader.fromBytes(car);

@@ -17,7 +17,7 @@ import {
 } from "@lily/protocol";
 import { createClient, storeRoutes } from "@lily/api";
 import { getFile, putFile, type PutFileOptions } from "./chunkedFile.ts";
-import { carOf, verifiedBlocks, type Block } from "./carTransfer.ts";
+import { MEDIA_TYPE_CAR, carOf, verifiedBlocks, type Block } from "./carTransfer.ts";
 
 /** How many files putDirectory and downloadResult move at once. */
 const FILES_AT_ONCE = 4;
@@ -104,7 +104,7 @@ export class StoreClient {
    * path to its commit, one round trip each when sent one after another.
    */
   async putDirectory(dir: string): Promise<Record<string, string>> {
-    const names = filesIn(dir);
+    const names = filesIn(dir).map((f) => f.name);
     const cids: string[] = new Array(names.length);
     await inParallel(names.length, async (i) => {
       cids[i] = await this.putBytes(new Uint8Array(readFileSync(join(dir, names[i]!))));
@@ -138,10 +138,10 @@ export class StoreClient {
    * them; returns the manifest's CID. One request for all of it when the files are small enough.
    */
   async putResult(dir: string, fields: Omit<ResultManifest, "files">): Promise<string> {
-    const names = filesIn(dir);
-    const total = names.reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+    const listed = filesIn(dir);
+    const total = listed.reduce((n, f) => n + f.size, 0);
     if (total > RESULT_CAR_MAX_BYTES) return this.putRecord({ ...fields, files: await this.putDirectory(dir) } satisfies ResultManifest);
-    const files = names.map((name) => {
+    const files = listed.map(({ name }) => {
       const bytes = new Uint8Array(readFileSync(join(dir, name)));
       return { name, cid: cidForBytes(bytes), bytes };
     });
@@ -182,14 +182,14 @@ export class StoreClient {
     let res: Response;
     try {
       res = await nodeFetch(`${this.url}/ipfs/${resultCid}?format=car&dag-scope=all`, {
-        headers: { accept: "application/vnd.ipld.car" },
+        headers: { accept: MEDIA_TYPE_CAR },
         signal: AbortSignal.timeout(RESULT_CAR_TIMEOUT_MS),
       });
     } catch (e) {
       throw new LilyError({ code: "UNREACHABLE", message: `store at ${this.url} did not answer`, cause: e });
     }
     // No CAR (an older store, or something in between that answered with another type): the per-block way.
-    if (!res.ok || !res.headers.get("content-type")?.startsWith("application/vnd.ipld.car")) {
+    if (!res.ok || !res.headers.get("content-type")?.startsWith(MEDIA_TYPE_CAR)) {
       await res.body?.cancel();
       return undefined;
     }
@@ -214,11 +214,13 @@ export class StoreClient {
   }
 }
 
-/** The regular files of `dir` (flat), in name order. */
-function filesIn(dir: string): string[] {
+/** The regular files of `dir` (flat), in name order, with their sizes (one stat each). */
+function filesIn(dir: string): { name: string; size: number }[] {
   return readdirSync(dir)
     .sort()
-    .filter((name) => statSync(join(dir, name)).isFile());
+    .map((name) => ({ name, stat: statSync(join(dir, name)) }))
+    .filter((f) => f.stat.isFile())
+    .map((f) => ({ name: f.name, size: f.stat.size }));
 }
 
 /** A result manifest whose every file name is safe to write in `dir` (checked before any is written); `dir` is made. */

@@ -16,9 +16,10 @@ import { HttpRefusal, httpStatusFor } from "@lily/api";
 import type { Logger } from "@lily/node-kit";
 import type { BlockStore } from "./blockstore.ts";
 import { walkDag, type DagScope, type EntityBytes } from "./dagLinks.ts";
+import { MEDIA_TYPE_CAR } from "./carTransfer.ts";
 
 export const MEDIA_TYPE_RAW = "application/vnd.ipld.raw";
-export const MEDIA_TYPE_CAR = "application/vnd.ipld.car";
+export { MEDIA_TYPE_CAR };
 /** A year, as gateways answer for immutable /ipfs/ content. */
 const IMMUTABLE = "public, max-age=29030400, immutable";
 const IDENTITY = 0x00;
