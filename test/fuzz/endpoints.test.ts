@@ -82,7 +82,7 @@ const routes = (role: string, base: string, table: Record<string, RouteDef>, aut
     json: r.body !== undefined && r.body !== "bytes",
     auth,
     limit: r.body === undefined ? undefined : (r.maxBodyBytes ?? (r.body === "bytes" ? DEFAULT_BODY_LIMITS.bytes : DEFAULT_BODY_LIMITS.json)),
-    anyBody: r.body === "bytes" && r.params === undefined,
+    anyBody: r === storeRoutes.putBlock,
   }));
 
 /** What must not change: the solver's books, the store's blocks, every role's transaction count. */
@@ -132,8 +132,8 @@ before(async () => {
   const leaseApis = [...new Set(modelOffers.offers.map((o) => o.offer.endpoint))];
   assert.ok(leaseApis.length >= 2, "both providers' lease APIs are known from their model offers");
   targets = [
-    // The store reads blocks up to its own limit, not the API's default.
-    ...routes("store", net.network.storeUrl, storeRoutes).map((t) => (t.anyBody ? { ...t, limit: defaultStoreOptions.maxBlockBytes } : t)),
+    // The store reads raw bodies (a block, a CAR of blocks) up to its own limit, not the API's default.
+    ...routes("store", net.network.storeUrl, storeRoutes).map((t) => (t.limit !== undefined && !t.json ? { ...t, limit: defaultStoreOptions.maxBlockBytes } : t)),
     ...routes("solver", net.network.solverUrl, { ...solverRoutes, ...modelOfferRoutes }),
     ...leaseApis.flatMap((base, i) => [
       ...routes(`provider-${i + 1} leases`, base, leaseRoutes),
