@@ -133,7 +133,9 @@ before(async () => {
   assert.ok(leaseApis.length >= 2, "both providers' lease APIs are known from their model offers");
   targets = [
     // The store reads raw bodies (a block, a CAR of blocks) up to its own limit, not the API's default.
-    ...routes("store", net.network.storeUrl, storeRoutes).map((t) => (t.limit !== undefined && !t.json ? { ...t, limit: defaultStoreOptions.maxBlockBytes } : t)),
+    ...routes("store", net.network.storeUrl, storeRoutes).map((t) =>
+      t.limit !== undefined && !t.json ? { ...t, limit: defaultStoreOptions.maxBlockBytes } : t,
+    ),
     ...routes("solver", net.network.solverUrl, { ...solverRoutes, ...modelOfferRoutes }),
     ...leaseApis.flatMap((base, i) => [
       ...routes(`provider-${i + 1} leases`, base, leaseRoutes),
