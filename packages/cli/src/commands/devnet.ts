@@ -160,7 +160,12 @@ export function registerDevnet(program: Command): void {
         } else {
           out.progress("starting the embedded chain (anvil)");
           // A block every second besides automining, so draws from future blocks resolve on a quiet devnet.
-          anvil = await startAnvil({ port: intOption(o.chainPort, "--chain-port"), statePath: p.chainState, blockTimeSeconds: 1 });
+          anvil = await startAnvil({
+            port: intOption(o.chainPort, "--chain-port"),
+            statePath: p.chainState,
+            blockTimeSeconds: 1,
+            onStateSaveError: (err) => out.progress(`warning: ${err.message} (the last save stays; retrying)`),
+          });
           rpcUrl = anvil.rpcUrl;
           deployerKey = devAccounts[0]!;
         }
