@@ -2,7 +2,8 @@
 // JSON-RPC node, so everything that works here works against any EVM endpoint. The binary comes
 // from the @foundry-rs/anvil npm package, not from PATH.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import type { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -36,9 +37,14 @@ export interface Anvil {
   rpcUrl: string;
   chainId: number;
   pid: number;
+  /** Where the node writes the states of past blocks (at most PERSISTED_STATES); removed once it exits. */
+  cacheDir: string;
   /** Stop the node (saving its state when `statePath` was given) and wait for it to exit. */
   stop(): Promise<void>;
 }
+
+/** How many past blocks' states the node keeps on disk, beyond those it holds in memory. */
+export const PERSISTED_STATES = 16;
 
 /** Private keys of anvil's first five dev accounts (the standard "test test ... junk" mnemonic). Devnet only. */
 export const devAccounts: readonly Hex[] = [
@@ -82,11 +88,24 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
     args.push("--state", opts.statePath);
   }
 
+  // anvil keeps the state of every block: the latest in memory, older ones written to a cache
+  // folder, by default ~/.foundry/anvil/tmp, with no bound and left behind when the node exits
+  // (SIGTERM included): 224 KB a block on an empty chain, about 0.8 GB an hour of the devnet's
+  // empty block a second; 50 GB of them had filled this machine's disk. Only recent states are
+  // ever read (confirm.ts replays a reverted transaction on its block's parent), so a few are kept,
+  // in a folder of this node's own, removed when it exits. (With 0 it keeps them all in memory.)
+  const cacheDir = mkdtempSync(join(tmpdir(), "lily-anvil-cache-"));
+  args.push("--cache-path", cacheDir, "--max-persisted-states", String(PERSISTED_STATES));
+
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const killOnExit = () => child.kill("SIGKILL");
+  const removeCache = () => rmSync(cacheDir, { recursive: true, force: true });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve())).then(removeCache);
+  const killOnExit = () => {
+    child.kill("SIGKILL");
+    removeCache();
+  };
   process.once("exit", killOnExit);
 
   const fail = (message: string) => {
@@ -117,6 +136,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
     rpcUrl,
     chainId,
     pid: child.pid!,
+    cacheDir,
     async stop() {
       process.off("exit", killOnExit);
       // A save under way is written before the node writes its final state, never after it.

@@ -1,22 +1,24 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
 import { foundry } from "viem/chains";
 import { privateKeyToAccount } from "viem/accounts";
-import { createLilyClient, deployLily, deposit, devAccounts, escrowBalance, startAnvil, tokenBalance, totalLocked } from "../src/index.ts";
+import { PERSISTED_STATES, createLilyClient, deployLily, deposit, devAccounts, escrowBalance, startAnvil, tokenBalance, totalLocked } from "../src/index.ts";
 import { rejectsWith } from "./fixture.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
 
-const rpc = async (rpcUrl: string, method: string) => {
+const rpcWith = async (rpcUrl: string, method: string, params: unknown[]) => {
   const res = await fetch(rpcUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
   return ((await res.json()) as { result: string }).result;
 };
+const rpc = (rpcUrl: string, method: string) => rpcWith(rpcUrl, method, []);
 
 /** Where the stream test's transfers go. */
 const SINK = "0x000000000000000000000000000000000000dEaD";
@@ -131,6 +133,27 @@ describe("the embedded anvil", () => {
     } finally {
       await anvil.stop();
     }
+  });
+
+  test("keeps a few past states on disk, in a folder removed when the node exits, even killed", { timeout: 60_000 }, async () => {
+    const files = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    const anvil = await startAnvil();
+    try {
+      assert.ok(anvil.cacheDir.startsWith(tmpdir()), anvil.cacheDir);
+      // Past ~400 in memory, anvil wrote every older state to disk (without --max-persisted-states).
+      await rpcWith(anvil.rpcUrl, "anvil_mine", ["0x320"]);
+      const kept = files(anvil.cacheDir);
+      assert.ok(kept <= PERSISTED_STATES, `${kept} states on disk after 800 blocks`);
+      // The latest states still answer (a reverted transaction is replayed on its block's parent).
+      assert.ok(BigInt(await rpcWith(anvil.rpcUrl, "eth_getBalance", [privateKeyToAccount(devAccounts[0]).address, "0x31f"])) > 0n);
+    } finally {
+      await anvil.stop();
+    }
+    assert.ok(!existsSync(anvil.cacheDir), "the cache folder is removed on stop");
+    const killed = await startAnvil();
+    process.kill(killed.pid, "SIGKILL");
+    await killed.stop();
+    assert.ok(!existsSync(killed.cacheDir), "the cache folder of a node killed outright is removed too");
   });
 
   test("rejects a block time that is not positive", async () => {
