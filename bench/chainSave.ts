@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { anvilBinary, startAnvil } from "@lily/chain";
+import { PERSISTED_STATES, anvilBinary, startAnvil } from "@lily/chain";
 import { countOption, progress, table } from "./stats.ts";
 import { procStat } from "./threadCpu.ts";
 
@@ -83,7 +83,11 @@ async function measure(pid: number): Promise<number> {
 
 /** The baseline: anvil saving its own state every second. */
 async function selfSaving(state: string): Promise<number> {
-  const child = spawn(anvilBinary(), ["--port", "0", "--block-time", "1", "--mixed-mining", "--state", state, "--state-interval", "1"], { stdio: "ignore" });
+  // Past states kept as startAnvil keeps them (and in this run's folder), so only saving differs.
+  const states = ["--cache-path", join(dir, "cache"), "--max-persisted-states", String(PERSISTED_STATES)];
+  const child = spawn(anvilBinary(), ["--port", "0", "--block-time", "1", "--mixed-mining", "--state", state, "--state-interval", "1", ...states], {
+    stdio: "ignore",
+  });
   try {
     return await measure(child.pid!);
   } finally {
