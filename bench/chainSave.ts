@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { PERSISTED_STATES, anvilBinary, startAnvil } from "@lily/chain";
+import { PERSISTED_STATES, anvilBinary, anvilRpc, startAnvil } from "@lily/chain";
 import { countOption, progress, table } from "./stats.ts";
 import { procStat } from "./threadCpu.ts";
 
@@ -40,25 +40,14 @@ const dir = mkdtempSync(join(tmpdir(), "lily-chain-save-"));
 const FROM = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"; // anvil's first dev account, unlocked on the node
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
-
 /** A saved chain with `nBlocks` empty blocks and `nTxs` transfers, as the file `--state` loads. */
 async function history(nBlocks: number, nTxs: number): Promise<string> {
   const node = await startAnvil();
   try {
-    if (nBlocks > 0) await rpc(node.rpcUrl, "anvil_mine", [`0x${nBlocks.toString(16)}`]);
+    if (nBlocks > 0) await anvilRpc(node.rpcUrl, "anvil_mine", [`0x${nBlocks.toString(16)}`]);
     for (let i = 0; i < nTxs; i++)
-      await rpc(node.rpcUrl, "eth_sendTransaction", [{ from: FROM, to: "0x000000000000000000000000000000000000dEaD", value: "0x1" }]);
-    const dump = String(await rpc(node.rpcUrl, "anvil_dumpState"));
+      await anvilRpc(node.rpcUrl, "eth_sendTransaction", [{ from: FROM, to: "0x000000000000000000000000000000000000dEaD", value: "0x1" }]);
+    const dump = String(await anvilRpc(node.rpcUrl, "anvil_dumpState"));
     const path = join(dir, `history-${nBlocks}-${nTxs}.json`);
     writeFileSync(path, await promisify(gunzip)(Buffer.from(dump.slice(2), "hex")));
     return path;

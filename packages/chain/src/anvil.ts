@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { Hex } from "viem";
-import { LilyError, nodeFetch } from "@lily/protocol";
+import { LilyError } from "@lily/protocol";
+import { anvilRpc } from "./anvilRpc.ts";
 import { startStateSaver, type StateSaver } from "./anvilStateSaver.ts";
 
 export interface AnvilOptions {
@@ -109,7 +110,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   process.once("exit", killOnExit);
 
   const fail = (message: string) => {
-    child.kill("SIGKILL");
+    killOnExit(); // and its cache folder: a node that never started may never report its exit
     process.off("exit", killOnExit);
     return new LilyError({ code: "CONFIG", message, details: { args, stderr: stderr.trim() } });
   };
@@ -120,7 +121,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   });
   const rpcUrl = `http://127.0.0.1:${port}`;
   await waitForRpc(rpcUrl, timeoutMs).catch((e) => {
-    throw fail(`anvil listens on ${rpcUrl} but does not answer: ${e.message}`);
+    throw fail(`anvil listens on ${rpcUrl} but does not answer: ${(e as Error).message}`);
   });
   const statePath = opts.statePath;
   const saver: StateSaver | undefined =
@@ -165,7 +166,7 @@ async function stopMining(rpcUrl: string): Promise<void> {
     ["evm_setAutomine", [false]],
     ["evm_setIntervalMining", [0]],
   ] as const) {
-    await postRpc(rpcUrl, method, params, AbortSignal.timeout(2_000)).catch(() => undefined);
+    await anvilRpc(rpcUrl, method, params, AbortSignal.timeout(2_000)).catch(() => undefined);
   }
   // A block begun before mining stopped (a transaction that came in just before) finishes first.
   await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -201,25 +202,12 @@ function waitForListening(child: ChildProcessByStdio<null, Readable, Readable>, 
   });
 }
 
-/** One JSON-RPC call to the node, its answer read to the end (so the connection is free again rather than held by an unread answer). */
-async function postRpc(rpcUrl: string, method: string, params: readonly unknown[], signal?: AbortSignal): Promise<Response> {
-  const res = await nodeFetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    ...(signal && { signal }),
-  });
-  await res.arrayBuffer();
-  return res;
-}
-
 async function waitForRpc(rpcUrl: string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await postRpc(rpcUrl, "eth_chainId", []);
-      if (res.ok) return;
-      throw new Error(`HTTP ${res.status}`);
+      await anvilRpc(rpcUrl, "eth_chainId");
+      return;
     } catch (e) {
       if (Date.now() > until) throw e;
       await new Promise((r) => setTimeout(r, 20));

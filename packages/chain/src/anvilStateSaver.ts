@@ -14,12 +14,16 @@
 import { rename, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { LilyError, nodeFetch } from "@lily/protocol";
+import { LilyError } from "@lily/protocol";
+import { anvilRpc } from "./anvilRpc.ts";
 
 /** The most of its time the saver spends saving (1/50: 2%). */
 export const SAVE_BUDGET = 1 / 50;
 /** The soonest a save follows the previous one, ms: what `--state-interval 1` gave. */
 export const MIN_SAVE_INTERVAL_MS = 1_000;
+
+/** A node that does not answer in this long fails the save (a stop waits for a save under way). */
+const RPC_TIMEOUT_MS = 60_000;
 
 const gunzipAsync = promisify(gunzip);
 
@@ -40,18 +44,6 @@ export interface StateSaverOptions {
   minIntervalMs?: number;
   /** A save that failed (the node away, the disk full). The saver goes on; the previous save stays whole. */
   onError(err: LilyError): void;
-}
-
-async function rpc(rpcUrl: string, method: string): Promise<unknown> {
-  const res = await nodeFetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message?: string } };
-  if (!res.ok || body.error || body.result === undefined) throw new Error(`${method}: ${body.error?.message ?? `HTTP ${res.status}`}`);
-  return body.result;
 }
 
 /**
@@ -76,11 +68,11 @@ export function startStateSaver(rpcUrl: string, statePath: string, opts: StateSa
   let running: Promise<void> = Promise.resolve();
 
   const saveIfMoved = async (): Promise<number> => {
-    const head = String(await rpc(rpcUrl, "eth_blockNumber"));
+    const head = String(await anvilRpc(rpcUrl, "eth_blockNumber", [], AbortSignal.timeout(RPC_TIMEOUT_MS)));
     if (head === savedHead) return minMs;
     const started = performance.now();
     // anvil_dumpState answers the same state its `--state` writes, gzipped and hex-encoded.
-    const dump = String(await rpc(rpcUrl, "anvil_dumpState"));
+    const dump = String(await anvilRpc(rpcUrl, "anvil_dumpState", [], AbortSignal.timeout(RPC_TIMEOUT_MS)));
     const json = await gunzipAsync(Buffer.from(dump.slice(2), "hex"));
     if (stopped) return minMs; // the node is stopping and writes its final state itself
     await writeWhole(statePath, json);

@@ -1,5 +1,6 @@
 // @lily/chain (Ophir): Lily's contracts as typed viem clients, the embedded devnet, deployment.
 export * from "./anvil.ts";
+export * from "./anvilRpc.ts";
 export * from "./deploy.ts";
 export * from "./client.ts";
 export * from "./viemClients.ts";
