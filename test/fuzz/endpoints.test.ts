@@ -323,6 +323,22 @@ test("the solver's WebSocket survives junk subscriptions and frames", async () =
   assert.equal((await fetch(`${net.network.solverUrl}/v1/health`)).status, 200, "the solver still answers");
 });
 
+test("the solver's server-sent event stream refuses junk subscriptions with a 400 and serves a good one", async () => {
+  const statuses = await Promise.all(
+    ["?provider=nope", "?deal=0x12", "?evil=1", `?jobOffer=${"%".repeat(10)}`, `?provider=${"a".repeat(100_000)}`, `?deal=0x${"ab".repeat(32)}`].map(
+      async (q) => {
+        const stop = new AbortController();
+        const res = await fetch(`${net.network.solverUrl}${EVENTS_PATH}${q}`, { signal: stop.signal });
+        stop.abort(); // a stream that opened stays open until its subscriber leaves
+        return res.status;
+      },
+    ),
+  );
+  // The 100 kB query is over Node's header limit: refused by the HTTP parser itself (431).
+  assert.deepEqual(statuses, [400, 400, 400, 400, 431, 200]);
+  assert.equal((await fetch(`${net.network.solverUrl}/v1/health`)).status, 200, "the solver still answers");
+});
+
 test("afterwards every role is alive and answers, and nothing changed", async () => {
   for (const [name, role] of Object.entries(net.state.roles)) {
     assert.doesNotThrow(() => process.kill(role.pid, 0), `${name} is still running`);

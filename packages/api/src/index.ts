@@ -4,6 +4,7 @@ export * from "./server.ts";
 export * from "./client.ts";
 export * from "./httpStatus.ts";
 export * from "./events.ts";
+export * from "./eventHub.ts";
 export * from "./solverRoutes.ts";
 export * from "./solverSet.ts";
 export * from "./storeRoutes.ts";

@@ -2,6 +2,7 @@
 // them back from a fetch body. Used by the provider's `infer` stream, the gateway's OpenAI streams
 // (data-only events ending `data: [DONE]`) and its job event feeds.
 import type http from "node:http";
+import { LilyError } from "@lily/protocol";
 
 export interface SseEvent {
   /** The `event:` field; absent for data-only streams such as OpenAI's. */
@@ -31,12 +32,22 @@ export function writeSse(res: http.ServerResponse, ev: SseEvent): boolean {
   return res.write(`${out}\n`);
 }
 
+export interface ReadSseOptions {
+  /**
+   * Refuse an event whose text passes this many characters before it ends (INVALID_INPUT, field
+   * `event`): a server that never ends one would otherwise grow the buffer without bound.
+   */
+  maxEventLength?: number;
+}
+
+/** A body with only `getReader` (nodeFetch's), besides the async-iterable ones. */
+type ReadableBody = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> | { getReader(): ReadableStreamDefaultReader<Uint8Array> };
+
 /** Read events from a byte stream (e.g. `(await fetch(...)).body`), as they arrive. */
-export async function* readSse(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* readSse(body: ReadableBody, opts: ReadSseOptions = {}): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = "";
-  // Node's web ReadableStream is async-iterable; the DOM typings do not say so.
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunksOf(body)) {
     buffer += decoder.decode(chunk, { stream: true });
     let end = buffer.search(/\r?\n\r?\n/);
     while (end >= 0) {
@@ -46,9 +57,28 @@ export async function* readSse(body: AsyncIterable<Uint8Array> | ReadableStream<
       if (ev) yield ev;
       end = buffer.search(/\r?\n\r?\n/);
     }
+    if (opts.maxEventLength !== undefined && buffer.length > opts.maxEventLength)
+      throw new LilyError({ code: "INVALID_INPUT", field: "event", message: `an event over ${opts.maxEventLength} characters` });
   }
   const last = parseBlock(buffer);
   if (last) yield last;
+}
+
+async function* chunksOf(body: ReadableBody): AsyncGenerator<Uint8Array> {
+  // Node's web ReadableStream is async-iterable; the DOM typings do not say so.
+  if (Symbol.asyncIterator in body) {
+    yield* body as AsyncIterable<Uint8Array>;
+    return;
+  }
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
+    done = true;
+  } finally {
+    // A reader that stops early (a refused event, a break) lets the connection go.
+    if (!done) await reader.cancel().catch(() => {});
+  }
 }
 
 function parseBlock(block: string): SseEvent | undefined {

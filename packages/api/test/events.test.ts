@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocket } from "ws";
 import { isLilyError } from "@lily/protocol";
 import { attachEventHub, subscribe, watchChanges, EVENTS_PATH, type ChangeHint, type LilyEvent } from "../src/index.ts";
 import { urlOf } from "./rawHttp.ts";
@@ -153,11 +153,8 @@ test("an upgrade to the path // is refused, and the hub keeps serving", async (t
   ok.socket.destroy();
 });
 
-test("a subscriber that stops reading is dropped once it falls far behind", { timeout: 30_000 }, async (t) => {
-  const { url, hub } = await startHub(t);
-  const up = await upgrade(url, `${EVENTS_PATH}?provider=${provider(1)}`);
-  assert.ok("socket" in up);
-  up.socket.pause();
+/** Publishes ~20 MiB of provider(1)'s events, yielding now and then; the bytes of JSON published. */
+async function flood(hub: { publish(ev: LilyEvent): void }): Promise<number> {
   let published = 0;
   for (let i = 0; i < 20_000; i++) {
     const ev = dealEvent(provider(1), i, "x".repeat(KiB));
@@ -165,25 +162,128 @@ test("a subscriber that stops reading is dropped once it falls far behind", { ti
     hub.publish(ev);
     if (i % 500 === 0) await new Promise((r) => setImmediate(r));
   }
+  return published;
+}
+
+test("a subscriber that stops reading is dropped once it falls far behind", { timeout: 30_000 }, async (t) => {
+  const { url, hub } = await startHub(t);
+  const up = await upgrade(url, `${EVENTS_PATH}?provider=${provider(1)}`);
+  assert.ok("socket" in up);
+  up.socket.pause();
+  const published = await flood(hub);
   const gone = closed(up.socket);
   up.socket.resume();
   const { received } = await gone;
   assert.ok(received < published, `the subscriber got all ${received} bytes`);
 });
 
-/** A WebSocket server (not the hub) that sends `message` to whoever connects; its URL. */
+/** An HTTP server (not the hub) that answers any event subscription with `message` as one server-sent event; its URL. */
 async function oversizeSender(t: TestContext, message: string): Promise<string> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write(`data: ${message}\n\n`);
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   t.after(() => {
-    wss.close();
     server.closeAllConnections();
     server.close();
   });
-  wss.on("connection", (ws) => ws.send(message));
   return urlOf(server);
 }
+
+/** A server-sent event subscription by hand: the status, and the raw response to read events from. */
+function streamed(t: TestContext, url: string, query: string): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}${EVENTS_PATH}${query}`, { agent: false, headers: { accept: "text/event-stream" } }, resolve);
+    req.on("error", reject);
+    t.after(() => req.destroy());
+  });
+}
+
+/** The events a raw server-sent stream delivers, parsed, as they arrive. */
+function eventsOf(res: http.IncomingMessage): { type: string; record: { deal: { provider: string } } }[] {
+  const events: { type: string; record: { deal: { provider: string } } }[] = [];
+  let text = "";
+  res.setEncoding("utf8");
+  res.on("data", (c: string) => {
+    text += c;
+    for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n")) {
+      const block = text.slice(0, end);
+      text = text.slice(end + 2);
+      if (block.startsWith("data: ")) events.push(JSON.parse(block.slice(6)));
+    }
+  });
+  return events;
+}
+
+test("a plain GET subscribes as a server-sent event stream: its events only, and the server's routes still answer everything else", async (t) => {
+  const { url, hub } = await startHub(t);
+  const [mine, theirs] = [provider(1), provider(2)];
+  const res = await streamed(t, url, `?provider=${mine}`);
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers["content-type"]), /^text\/event-stream/);
+  const events = eventsOf(res);
+  hub.publish(dealEvent(theirs, 1));
+  hub.publish(dealEvent(mine, 2));
+  const got = await eventually(() => events[0], "an event");
+  assert.equal(got.record.deal.provider, mine);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(events.length, 1);
+  // Not the event stream: the server's own handler (a 404 here) answers, as before the hub.
+  for (const [method, path] of [
+    ["POST", EVENTS_PATH],
+    ["GET", `${EVENTS_PATH}x`],
+    ["GET", "/v1/deals"],
+  ] as const) {
+    const status = await new Promise<number>((resolve, reject) =>
+      http
+        .request(`${url}${path}`, { method, agent: false }, (r) => resolve(r.resume().statusCode!))
+        .on("error", reject)
+        .end(),
+    );
+    assert.equal(status, 404, `${method} ${path}`);
+  }
+});
+
+for (const { what, query, field } of badSubscriptions) {
+  test(`a server-sent subscription with ${what} is refused with 400 naming ${field}`, async (t) => {
+    const { url } = await startHub(t);
+    const res = await streamed(t, url, query);
+    assert.equal(res.statusCode, 400);
+    let body = "";
+    for await (const c of res) body += c;
+    const { error } = JSON.parse(body) as { error: { code: string; field: string } };
+    assert.deepEqual([error.code, error.field], ["INVALID_INPUT", field]);
+  });
+}
+
+test("a server-sent subscriber that stops reading is dropped once it falls far behind", { timeout: 30_000 }, async (t) => {
+  const { url, hub } = await startHub(t);
+  const res = await streamed(t, url, `?provider=${provider(1)}`);
+  res.pause();
+  const published = await flood(hub);
+  let received = 0;
+  const gone = new Promise<void>((r) => {
+    res.on("close", () => r());
+    res.on("error", () => r());
+  });
+  res.on("data", (c: Buffer) => (received += c.length));
+  res.resume();
+  await gone;
+  assert.ok(received < published, `the subscriber got all ${received} bytes`);
+});
+
+test("watchChanges reconnects after the hub drops it, and says so each way", { timeout: 10_000 }, async (t) => {
+  const { url, hub } = await startHub(t);
+  let opened = 0;
+  let closes = 0;
+  let changes = 0;
+  const w = watchChanges(url, { provider: provider(1) }, () => changes++, { onOpen: () => opened++, onClose: () => closes++ });
+  t.after(() => w.close());
+  await eventually(() => (opened === 1 ? true : undefined), "the watch connected");
+  hub.close(); // drops every subscriber; the server itself keeps listening
+  await eventually(() => (closes >= 1 && opened >= 2 ? true : undefined), "the watch noticed the drop and connected again");
+});
 
 test("watchChanges is told once per event it subscribed to, and never for others", async (t) => {
   const { url, hub } = await startHub(t);
@@ -232,7 +332,7 @@ test("watchChanges refuses an event larger than the cap like subscribe, and a ma
   const w = watchChanges(url, { provider: provider(1) }, () => assert.fail("the change was reported"), { onError: (e) => errors.push(e) });
   t.after(() => w.close());
   const err = await eventually(() => errors[0], "an error");
-  assert.equal((err as { code?: string }).code, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
+  assert.ok(isLilyError(err, "INVALID_INPUT") && err.field === "event", String(err));
 });
 
 test("subscribe refuses an event larger than its cap and reports it", { timeout: 10_000 }, async (t) => {
@@ -241,7 +341,7 @@ test("subscribe refuses an event larger than its cap and reports it", { timeout:
   const s = subscribe(url, { provider: provider(1) }, () => assert.fail("the event was delivered"), { onError: (e) => errors.push(e) });
   t.after(() => s.close());
   const err = await eventually(() => errors[0], "an error");
-  assert.equal((err as { code?: string }).code, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
+  assert.ok(isLilyError(err, "INVALID_INPUT") && err.field === "event", String(err));
 });
 
 test("subscribe refuses a malformed subscription before connecting", () => {

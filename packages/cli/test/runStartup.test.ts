@@ -1,9 +1,10 @@
 // What `lily run` does at start-up and at the end so that it adds little to the job itself:
-// the bundle leaves out the Node built-ins `ws` needs only for wss:// or compression, zod runs
+// the bundle leaves out the WebSocket library and the Node built-ins only TLS or compression need, zod runs
 // without its JIT in a short-lived command (the same answers), and `run` exits once it is done.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { exitsWhenDone, signsEarly } from "../src/commands/index.ts";
 import { signingKeyPath } from "../src/earlyKey.ts";
 import { LILY } from "./lilyProcess.ts";
@@ -22,12 +23,16 @@ function builtinsLoadedBy(args: string[]): string[] {
   return (JSON.parse(line!.slice("LOADED ".length)) as string[]).filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice("NativeModule ".length));
 }
 
-test("`lily run` from the bundle loads ws without tls, https or zlib", (t) => {
+test("`lily run` from the bundle loads no WebSocket library (its events are server-sent), nor tls, https or zlib", (t) => {
   // npm test builds the bundle first; after an edit it is stale and lily runs the sources.
   if (!currentBundle()) return t.skip("the bundle is older than its sources (npm run build:cli rebuilds it)");
   const loaded = builtinsLoadedBy(["run", "--help"]);
-  assert.ok(loaded.includes("http"), "the run command's modules, ws among them, were loaded");
-  for (const lazy of ["tls", "https", "zlib"]) assert.ok(!loaded.includes(lazy), `${lazy} is not loaded`);
+  // Not even http: the clients load it at their first request (nodeFetch), which help never makes.
+  for (const lazy of ["http", "tls", "https", "zlib"]) assert.ok(!loaded.includes(lazy), `${lazy} is not loaded`);
+  // esbuild heads each bundled source with its path: none of ws's is in run's bundle.
+  const bundle = readFileSync(new URL(currentBundle(undefined, "run")), "utf8");
+  assert.ok(bundle.includes("// packages/api/src/events.ts"), "the event client is in the bundle");
+  assert.ok(!bundle.includes("// node_modules/ws/"), "ws is in run's bundle");
 });
 
 test("only `lily run` exits as soon as its action returns; roles and help do not", () => {
