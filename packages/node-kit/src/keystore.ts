@@ -9,8 +9,21 @@ import { generatePrivateKey, toAccount, type LocalAccount, type PrivateKeyAccoun
 import { LilyError, keyAccount } from "@lily/protocol";
 import { deriveAsync, deriveSync } from "./keystoreKdf.ts";
 
-// Lighter than geth's default (n=262144) so devnet start-up stays fast; still memory-hard.
+// scrypt's cost for a secret password: lighter than geth's default (n=262144) so devnet start-up
+// stays fast; still memory-hard (16 MiB, ~50 ms of CPU here).
 const SCRYPT = { n: 16384, r: 8, p: 1, dklen: 32 };
+/**
+ * The cost for a password that is no secret (the devnet's, printed in the README): a costly
+ * derivation there protects nothing anyone could not decrypt anyway, and it was ~45 ms of CPU in
+ * every `lily run` (about 20 ms of its wall time, on 2 cores shared with the devnet). Still a
+ * standard V3 keystore: its file records the cost it was made with, which decryption reads.
+ */
+const SCRYPT_PUBLIC_PASSWORD = { n: 1024, r: 8, p: 1, dklen: 32 };
+
+export interface KeystoreOptions {
+  /** The password is public (the devnet's default): derive with the light cost. */
+  publicPassword?: boolean;
+}
 
 interface KeystoreV3 {
   version: 3;
@@ -30,10 +43,11 @@ function mac(derived: Buffer, ciphertext: Buffer): Buffer {
   return Buffer.from(keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext])).slice(2), "hex");
 }
 
-export function encryptKey(privateKey: Hex, password: string): KeystoreV3 {
+export function encryptKey(privateKey: Hex, password: string, opts: KeystoreOptions = {}): KeystoreV3 {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
-  const derived = deriveSync(password, { ...SCRYPT, salt: salt.toString("hex") });
+  const cost = opts.publicPassword ? SCRYPT_PUBLIC_PASSWORD : SCRYPT;
+  const derived = deriveSync(password, { ...cost, salt: salt.toString("hex") });
   const cipher = createCipheriv("aes-128-ctr", derived.subarray(0, 16), iv);
   const ciphertext = Buffer.concat([cipher.update(Buffer.from(privateKey.slice(2), "hex")), cipher.final()]);
   return {
@@ -45,7 +59,7 @@ export function encryptKey(privateKey: Hex, password: string): KeystoreV3 {
       ciphertext: ciphertext.toString("hex"),
       cipherparams: { iv: iv.toString("hex") },
       kdf: "scrypt",
-      kdfparams: { ...SCRYPT, salt: salt.toString("hex") },
+      kdfparams: { ...cost, salt: salt.toString("hex") },
       mac: mac(derived, ciphertext).toString("hex"),
     },
   };
@@ -120,8 +134,8 @@ export function openKeystoreAccount(path: string, password: string): LocalAccoun
   });
 }
 
-/** Load the key at `path`, creating a new random key there on first use. */
-export function loadOrCreateKey(path: string, password: string): { account: PrivateKeyAccount; privateKey: Hex; created: boolean } {
+/** Load the key at `path`, creating a new random key there on first use (with `opts`' cost). */
+export function loadOrCreateKey(path: string, password: string, opts: KeystoreOptions = {}): { account: PrivateKeyAccount; privateKey: Hex; created: boolean } {
   if (existsSync(path)) {
     let ks: KeystoreV3;
     try {
@@ -134,6 +148,6 @@ export function loadOrCreateKey(path: string, password: string): { account: Priv
   }
   const privateKey = generatePrivateKey();
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(encryptKey(privateKey, password), null, 2), { mode: 0o600, flag: "wx" });
+  writeFileSync(path, JSON.stringify(encryptKey(privateKey, password, opts), null, 2), { mode: 0o600, flag: "wx" });
   return { account: keyAccount(privateKey), privateKey, created: true };
 }

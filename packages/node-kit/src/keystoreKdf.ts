@@ -1,5 +1,6 @@
-// The keystore's key derivation (scrypt), and a way to start it before anything else loads. At the
-// keystores' parameters scrypt takes 40-120 ms (the first run in a process also maps its 16 MiB),
+// The keystore's key derivation (scrypt), and a way to start it before anything else loads. At a
+// secret password's parameters scrypt takes 40-120 ms (the first run in a process also maps its
+// 16 MiB; ~4 ms at the light ones of the devnet's public password, keystore.ts),
 // and `lily run` signs its job offer about 300 ms after it starts: derived only when the keystore
 // is opened, the key was the last thing the offer waited for. A command that will sign starts the
 // derivation on libuv's thread pool first (startKeystoreDerivation), while its modules load on the

@@ -32,3 +32,20 @@ test("a wrong password is refused with a CONFIG error naming the file", () => {
     (e) => isLilyError(e, "CONFIG") && e.field === path,
   );
 });
+
+test("a key made under a public password is derived cheaply, one under a secret password at the standard cost, and both load", () => {
+  const costOf = (path: string) => (JSON.parse(readFileSync(path, "utf8")) as { crypto: { kdfparams: { n: number } } }).crypto.kdfparams.n;
+  const secret = join(dir, "secret.json");
+  const open = join(dir, "public.json");
+  const a = loadOrCreateKey(secret, "correct horse battery staple");
+  const b = loadOrCreateKey(open, "lily-devnet", { publicPassword: true });
+  assert.equal(costOf(secret), 16384);
+  assert.equal(costOf(open), 1024);
+  assert.equal(loadOrCreateKey(secret, "correct horse battery staple").account.address, a.account.address);
+  // Loading reads the cost from the file, whatever the caller says of the password now.
+  assert.equal(loadOrCreateKey(open, "lily-devnet").account.address, b.account.address);
+  assert.throws(
+    () => loadOrCreateKey(open, "lily-devnet!"),
+    (e) => isLilyError(e, "CONFIG"),
+  );
+});
