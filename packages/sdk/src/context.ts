@@ -5,11 +5,12 @@
 import type { Hex } from "viem";
 import { solverSet, type Client, type SolverRoutes } from "@lily/api";
 import { addressesOf, createLilyClient, signDealFor, type LilyClient, type RoutedDeal } from "@lily/chain";
-import type { Domain } from "@lily/protocol";
+import type { Domain, ResourceOfferRecord } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
 import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
 import { defaultSubmit } from "./options.ts";
 import { memoryJournal, type JobJournal } from "./journal.ts";
+import { Recent } from "./recent.ts";
 
 export interface JobCreatorContext {
   opts: JobCreatorOptions;
@@ -21,7 +22,19 @@ export interface JobCreatorContext {
   journal: JobJournal;
   /** The job creator's signature over the deal in the form its contract takes (`trustNonce`: a routed deal's, its provider's pick). */
   signDeal(d: RoutedDeal): Promise<Hex>;
+  /** What the jobs read again and cannot change under its key (recent.ts). */
+  recent: JobCreatorRecent;
 }
+
+export interface JobCreatorRecent {
+  /** Module manifests as the store returned them (verified against their CIDs), by CID. */
+  manifests: Recent<string, unknown>;
+  /** Resource offers that passed a deal's check (their id the digest of their signed terms), by id. */
+  resourceOffers: Recent<string, ResourceOfferRecord>;
+}
+
+/** How many of each the job creator keeps. */
+const RECENT_ENTRIES = 64;
 
 export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJournal; submit?: Partial<SubmitDefaults> } = {}): JobCreatorContext {
   const domain: Domain = { chainId: opts.chainId, verifyingContract: opts.deals };
@@ -35,5 +48,6 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
     store: new StoreClient(opts.storeUrl),
     journal: deps.journal ?? memoryJournal(),
     signDeal: (d) => signDealFor(opts.account, chain.addresses, d),
+    recent: { manifests: new Recent(RECENT_ENTRIES), resourceOffers: new Recent(RECENT_ENTRIES) },
   };
 }

@@ -5,6 +5,7 @@
 import { getModule, latestModule, type LilyClient } from "@lily/chain";
 import { LilyError, ModuleManifest, isCid, isModelManifest, isLilyError, parse, registryMismatch, type RegistryEntry } from "@lily/protocol";
 import type { StoreClient } from "@lily/store";
+import type { Recent } from "./recent.ts";
 
 export interface ResolvedModule {
   cid: string;
@@ -19,7 +20,14 @@ export function parseModuleRef(ref: string): { name: string; version?: string } 
   return at > 0 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : { name: ref };
 }
 
-export async function resolveModule(ref: string, peers: { chain: LilyClient; store: StoreClient }): Promise<ResolvedModule> {
+/** Who a manifest is read from; `manifests`, if given, keeps the ones fetched (by CID) for the next job. */
+export interface ManifestPeers {
+  chain: LilyClient;
+  store: StoreClient;
+  recent?: { manifests: Recent<string, unknown> };
+}
+
+export async function resolveModule(ref: string, peers: ManifestPeers): Promise<ResolvedModule> {
   return resolveRegistered(ref, peers, (record) => {
     // REJECT: a model is not a module; say so rather than listing every missing field
     if (isModelManifest(record)) {
@@ -40,10 +48,10 @@ export async function resolveModule(ref: string, peers: { chain: LilyClient; sto
  */
 export async function resolveRegistered<M extends { name: string; version: string; royaltyBps: number }>(
   ref: string,
-  peers: { chain: LilyClient; store: StoreClient },
+  peers: ManifestPeers,
   read: (record: unknown) => M,
 ): Promise<{ cid: string; manifest: M; entry?: RegistryEntry }> {
-  if (isCid(ref)) return { cid: ref, manifest: read(await fetchManifest(ref, peers.store)) };
+  if (isCid(ref)) return { cid: ref, manifest: read(await fetchManifest(ref, peers)) };
   const { name, version } = parseModuleRef(ref);
   let entry: RegistryEntry;
   try {
@@ -59,7 +67,7 @@ export async function resolveRegistered<M extends { name: string; version: strin
     }
     throw e;
   }
-  const manifest = read(await fetchManifest(entry.manifestCid, peers.store));
+  const manifest = read(await fetchManifest(entry.manifestCid, peers));
   // REJECT: the manifest must be the one the registry names, under that name and version
   const mismatch = registryMismatch(entry, { cid: entry.manifestCid, manifest });
   // REJECT: the royalty the deal will carry (the manifest's) must be the one the registry holds
@@ -74,7 +82,11 @@ export async function resolveRegistered<M extends { name: string; version: strin
   return { cid: entry.manifestCid, manifest, entry };
 }
 
-async function fetchManifest(cid: string, store: StoreClient): Promise<unknown> {
+async function fetchManifest(cid: string, { store, recent }: ManifestPeers): Promise<unknown> {
+  // The store verified it against its CID: the same bytes, whoever asks again. Each reader parses
+  // it anew (`read`), so no caller holds the kept value itself.
+  const kept = recent?.manifests.get(cid);
+  if (kept !== undefined) return kept;
   let record: unknown;
   try {
     record = await store.getRecord(cid);
@@ -84,5 +96,6 @@ async function fetchManifest(cid: string, store: StoreClient): Promise<unknown> 
     }
     throw e;
   }
+  recent?.manifests.set(cid, record);
   return record;
 }

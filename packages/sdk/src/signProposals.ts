@@ -42,6 +42,9 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
     providerSigned?.catch(() => {}); // awaited below, after checkDeal
     const resourceOffer = await offerRead;
     await checkDeal(ctx.domain, p.deal, job, resourceOffer, now, { maxOpenDelaySeconds: ctx.submit.maxOpenDelaySeconds, ...(p.group && { group: p.group }) });
+    // Kept only once it passed: its terms hash to its id and its provider signed them, so the next
+    // deal on it is checked against the same record without asking the solver again.
+    if (resourceOffer) ctx.recent.resourceOffers.set(p.deal.resourceOffer.toLowerCase(), resourceOffer);
     // REJECT: the provider's signature, over exactly these terms, is what makes the job creator's the last one needed
     if (!providerSigned)
       throw new LilyError({ code: "CONFLICT", field: "providerSignature", message: `refusing to sign deal ${p.id}: its provider has not signed it` });
@@ -87,6 +90,8 @@ export async function postSignature(ctx: JobCreatorContext, s: SignedDeal, signa
 }
 
 async function resourceOfferOf(ctx: JobCreatorContext, p: DealRecord): Promise<ResourceOfferRecord | undefined> {
+  const kept = ctx.recent.resourceOffers.get(p.deal.resourceOffer.toLowerCase());
+  if (kept) return kept;
   try {
     return await ctx.solver.getResourceOffer({ params: { id: p.deal.resourceOffer } });
   } catch (e) {
