@@ -6,19 +6,20 @@ import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, parseEther, type Hex } from "viem";
 import { foundry } from "viem/chains";
 import { privateKeyToAccount } from "viem/accounts";
-import { PERSISTED_STATES, createLilyClient, deployLily, deposit, devAccounts, escrowBalance, startAnvil, tokenBalance, totalLocked } from "../src/index.ts";
+import {
+  PERSISTED_STATES,
+  anvilRpc,
+  createLilyClient,
+  deployLily,
+  deposit,
+  devAccounts,
+  escrowBalance,
+  startAnvil,
+  tokenBalance,
+  totalLocked,
+} from "../src/index.ts";
 import { rejectsWith } from "./fixture.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
-
-const rpcWith = async (rpcUrl: string, method: string, params: unknown[]) => {
-  const res = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  return ((await res.json()) as { result: string }).result;
-};
-const rpc = (rpcUrl: string, method: string) => rpcWith(rpcUrl, method, []);
 
 /** Where the stream test's transfers go. */
 const SINK = "0x000000000000000000000000000000000000dEaD";
@@ -29,8 +30,8 @@ describe("the embedded anvil", () => {
     try {
       assert.notEqual(a.rpcUrl, b.rpcUrl);
       assert.match(a.rpcUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-      assert.equal(Number(await rpc(a.rpcUrl, "eth_chainId")), 31337);
-      assert.equal(Number(await rpc(b.rpcUrl, "eth_chainId")), 1337);
+      assert.equal(Number(await anvilRpc(a.rpcUrl, "eth_chainId")), 31337);
+      assert.equal(Number(await anvilRpc(b.rpcUrl, "eth_chainId")), 1337);
       assert.equal(b.chainId, 1337);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -113,9 +114,9 @@ describe("the embedded anvil", () => {
   test("with a block time, mines empty blocks on a quiet chain", async () => {
     const anvil = await startAnvil({ blockTimeSeconds: 1 });
     try {
-      const before = Number(await rpc(anvil.rpcUrl, "eth_blockNumber"));
+      const before = Number(await anvilRpc(anvil.rpcUrl, "eth_blockNumber"));
       await new Promise((r) => setTimeout(r, 2_300));
-      const after = Number(await rpc(anvil.rpcUrl, "eth_blockNumber"));
+      const after = Number(await anvilRpc(anvil.rpcUrl, "eth_blockNumber"));
       assert.ok(after - before >= 2, `mined ${after - before} blocks in 2.3 s`);
     } finally {
       await anvil.stop();
@@ -141,11 +142,11 @@ describe("the embedded anvil", () => {
     try {
       assert.ok(anvil.cacheDir.startsWith(tmpdir()), anvil.cacheDir);
       // Past ~400 in memory, anvil wrote every older state to disk (without --max-persisted-states).
-      await rpcWith(anvil.rpcUrl, "anvil_mine", ["0x320"]);
+      await anvilRpc(anvil.rpcUrl, "anvil_mine", ["0x320"]);
       const kept = files(anvil.cacheDir);
       assert.ok(kept <= PERSISTED_STATES, `${kept} states on disk after 800 blocks`);
       // The latest states still answer (a reverted transaction is replayed on its block's parent).
-      assert.ok(BigInt(await rpcWith(anvil.rpcUrl, "eth_getBalance", [privateKeyToAccount(devAccounts[0]).address, "0x31f"])) > 0n);
+      assert.ok(BigInt(String(await anvilRpc(anvil.rpcUrl, "eth_getBalance", [privateKeyToAccount(devAccounts[0]).address, "0x31f"]))) > 0n);
     } finally {
       await anvil.stop();
     }
