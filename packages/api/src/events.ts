@@ -7,13 +7,15 @@
 // Lily's own clients read the server-sent stream over node:http (nodeFetch): a `lily run`
 // process then never loads a WebSocket library (~10 ms of its start-up) nor makes a handshake.
 import * as z from "zod";
-import { DealRecord, JobOfferRecord, LilyError, address, hex32, nodeFetch, parse } from "@lily/protocol";
+import { DealRecord, JobOfferRecord, LilyError, address, hex32, nodeFetch, parse, readBodyLimited } from "@lily/protocol";
 import { readSse } from "./sse.ts";
 
 export const EVENTS_PATH = "/v1/events";
 
 /** The largest event `subscribe` accepts: one deal or job-offer record. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
+/** The most of a refused subscription's answer a subscriber reads, for its error message. */
+const MAX_REFUSAL_BYTES = 4096;
 /** How long a subscriber waits for the server to answer its request before trying again. */
 export const EVENTS_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -127,7 +129,11 @@ function connectEvents(baseUrl: string, sub: Subscription, onMessage: (data: str
       const res = await nodeFetch(url, { headers: { accept: "text/event-stream" }, signal: stop.signal });
       clearTimeout(answered);
       if (res.status !== 200) {
-        const body = await res.text().catch(() => "");
+        // A little of the refusal, for the message; never all of it (a server may send without end).
+        const body = await readBodyLimited(res, MAX_REFUSAL_BYTES, () => new Error("refusal too long")).then(
+          (bytes) => new TextDecoder().decode(bytes),
+          () => "",
+        );
         throw new LilyError({ code: "UNREACHABLE", message: `event subscription refused: HTTP ${res.status} ${body.slice(0, 200)}` });
       }
       delay = 100;

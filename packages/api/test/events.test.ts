@@ -350,3 +350,19 @@ test("subscribe refuses a malformed subscription before connecting", () => {
     (e) => isLilyError(e, "INVALID_INPUT") && e.field === "subscription.provider",
   );
 });
+
+test("a refused subscription is reported with its status, and tried again", { timeout: 10_000 }, async (t) => {
+  // A server without the event stream: every request a 404 with a long body.
+  const server = http.createServer((_req, res) => res.writeHead(404, { "content-type": "text/plain" }).end(`no events here ${"x".repeat(1024 * KiB)}`));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const errors: unknown[] = [];
+  const w = watchChanges(urlOf(server), { provider: provider(1) }, () => assert.fail("a change was reported"), { onError: (e) => errors.push(e) });
+  t.after(() => w.close());
+  await eventually(() => (errors.length >= 2 ? true : undefined), "two refused attempts");
+  assert.ok(isLilyError(errors[0], "UNREACHABLE"), String(errors[0]));
+  assert.match(String((errors[0] as Error).message), /HTTP 404/);
+});

@@ -20,7 +20,7 @@ export function parseModuleRef(ref: string): { name: string; version?: string } 
   return at > 0 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : { name: ref };
 }
 
-/** Who a manifest is read from; `manifests`, if given, keeps the ones fetched (by CID) for the next job. */
+/** Who a manifest is read from; `recent.manifests`, if given, keeps the ones fetched (by CID) for the next job. */
 export interface ManifestPeers {
   chain: LilyClient;
   store: StoreClient;
