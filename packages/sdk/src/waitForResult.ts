@@ -14,6 +14,7 @@ import { applyStep } from "./applyStep.ts";
 import { nextWakeMs } from "./nextWake.ts";
 import { alarm } from "./alarm.ts";
 import { watchSolvers } from "./watchSolvers.ts";
+import { pushedRecords } from "./pushedRecords.ts";
 import type { JobResult } from "./deliverResult.ts";
 
 export type { JobResult } from "./deliverResult.ts";
@@ -32,7 +33,10 @@ export interface WaitParams {
   signal?: AbortSignal;
 }
 
-export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Promise<JobResult> {
+export async function waitForResult(base: JobCreatorContext, p: WaitParams): Promise<JobResult> {
+  // One solver: the records its events bring serve the loop's next reads of them (pushedRecords.ts).
+  const pushed = (base.opts.solverUrls?.length ?? 1) <= 1 ? pushedRecords(base.solver) : undefined;
+  const ctx = pushed ? { ...base, solver: pushed.solver } : base;
   const entry = ctx.journal.get(p.jobOfferId);
   if (!entry) throw new LilyError({ code: "NOT_FOUND", field: "jobOfferId", message: `no job ${p.jobOfferId} in this job creator's journal` });
   // REJECT: a job offer refused before it was signed was never posted: there is nothing to follow
@@ -48,7 +52,13 @@ export async function waitForResult(ctx: JobCreatorContext, p: WaitParams): Prom
   };
   const wake = alarm();
   p.signal?.addEventListener("abort", () => wake.ring(), { once: true });
-  const solvers = watchSolvers(ctx, p.jobOfferId, { news: () => wake.ring(), dropped: () => wake.atMost(ctx.submit.pollMs) }, p.onProgress !== undefined);
+  const solvers = watchSolvers(
+    ctx,
+    p.jobOfferId,
+    { news: () => wake.ring(), dropped: () => wake.atMost(ctx.submit.pollMs) },
+    p.onProgress !== undefined,
+    pushed?.records,
+  );
   try {
     // The first read does not wait for the subscription to open: in a fresh `lily run` process
     // opening it (loading the WebSocket client, the handshake) is on the critical path, and

@@ -6,6 +6,7 @@ import type { Hex } from "viem";
 import { watchChanges } from "@lily/api";
 import type { JobCreatorContext } from "./context.ts";
 import { bringsNews } from "./newsFilter.ts";
+import type { PushedRecords } from "./pushedRecords.ts";
 
 export interface SolverWatch {
   /** Whether every solver's subscription is open now. */
@@ -17,20 +18,36 @@ export interface SolverWatch {
  * `news` on an event worth a pass and on every (re)connection (what it missed is re-read); `dropped`
  * when one closes. `progress`: whether the caller reports progress (newsFilter.ts).
  */
-export function watchSolvers(ctx: JobCreatorContext, jobOfferId: Hex, on: { news(): void; dropped(): void }, progress = true): SolverWatch {
+export function watchSolvers(
+  ctx: JobCreatorContext,
+  jobOfferId: Hex,
+  on: { news(): void; dropped(): void },
+  progress = true,
+  records?: PushedRecords,
+): SolverWatch {
   const urls = ctx.opts.solverUrls?.length ? ctx.opts.solverUrls : [ctx.opts.solverUrl];
   const up = new Set<string>();
   const subs = urls.map((url) =>
-    watchChanges(url, { jobOffer: jobOfferId }, (hint) => bringsNews(hint, { progress }) && on.news(), {
-      onOpen: () => {
-        up.add(url);
-        on.news();
+    watchChanges(
+      url,
+      { jobOffer: jobOfferId },
+      (hint, event) => {
+        records?.put(event);
+        if (bringsNews(hint, { progress })) on.news();
       },
-      onClose: () => {
-        up.delete(url);
-        on.dropped();
+      {
+        onOpen: () => {
+          records?.clear();
+          up.add(url);
+          on.news();
+        },
+        onClose: () => {
+          records?.clear();
+          up.delete(url);
+          on.dropped();
+        },
       },
-    }),
+    ),
   );
   return {
     open: () => up.size === urls.length,
