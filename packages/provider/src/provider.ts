@@ -26,6 +26,7 @@ import { nextStep, shouldCheck } from "./nextStep.ts";
 import { applyStep, postResult } from "./applyStep.ts";
 import { DealSteps } from "./dealSteps.ts";
 import { watchLostBlocks } from "./lostBlocks.ts";
+import { PassNews } from "./passNews.ts";
 import { isEcho } from "./newsFilter.ts";
 import { RunGate } from "./runGate.ts";
 import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
@@ -249,8 +250,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   }
 
   async function pass(): Promise<void> {
-    const withNews = newsPending;
-    newsPending = false;
+    const withNews = passNews.take();
     let records: DealRecord[] | undefined;
     try {
       // Only the deals still before opening: after that the chain drives every step, and the
@@ -263,7 +263,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
     const byId = new Map((records ?? []).map((r) => [r.id.toLowerCase(), r]));
     for (const r of records ?? []) {
       if (shouldCheck(r, db.get(r.id) !== undefined, seconds()))
-        handle(r.id, () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r), withNews);
+        handle(r.id, () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r), withNews(r.id));
     }
     // A proposal left waiting for capacity that the solver no longer proposes needs no more waiting.
     if (records) for (const id of busySince.keys()) if (!byId.get(id)?.status.startsWith("proposed")) busySince.delete(id);
@@ -277,14 +277,14 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
           else log.debug("deal step", { deal: local.id, step: step.kind });
           await applyStep(ctx, view, step);
         },
-        withNews,
+        withNews(local.id),
       );
     }
     // Settled, so no longer followed, but the solver never took its signed Result (it did not answer).
     const now = seconds();
     for (const id of db.giveUpResults(now, Number(SIGNED_RESULT_GRACE_SECONDS))) log.warn("signed result never taken by the solver: given up", { deal: id });
     for (const local of db.resultsToResend(now, Number(SIGNED_RESULT_GRACE_SECONDS)))
-      handle(local.id, () => postResult(ctx, { ...local, resultCid: local.resultCid! }), withNews);
+      handle(local.id, () => postResult(ctx, { ...local, resultCid: local.resultCid! }), withNews(local.id));
     checkOffer();
     lostBlocks.check();
   }
@@ -292,10 +292,10 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   let timer: NodeJS.Timeout | undefined;
   let passing = false;
   let again = false;
-  /** Something changed (a solver event, capacity freed): a pass that knows it brings news. */
-  let newsPending = false;
-  const news = () => {
-    newsPending = true;
+  /** Something changed: a solver event about one deal, or (no id) capacity freed, a reconnection, a lost block. */
+  const passNews = new PassNews();
+  const news = (dealId?: string) => {
+    passNews.note(dealId);
     tick();
   };
   /** One pass at a time: news that arrives during a pass asks for one more right after it. */
@@ -373,7 +373,7 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   const watcher = deps.watch?.((hint) => {
     if (closed) return;
     if (!hint || hint.status === "rejected") offerSchedule.news();
-    if (!isEcho(hint, hint && db.statusOf(hint.id))) news();
+    if (!isEcho(hint, hint && db.statusOf(hint.id))) news(hint?.id);
   });
   news();
 

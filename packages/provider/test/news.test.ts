@@ -59,3 +59,39 @@ test("a provider that passes only on events runs and is paid for each job, in at
   const perJob = (passes - startPasses) / jobs;
   assert.ok(perJob <= 2.5, `${passes - startPasses} passes for ${jobs} jobs`);
 });
+
+test("six jobs at once on a provider that passes only on events: every one runs and is paid, in at most 2.5 passes a job", async (t) => {
+  const net = await startNetwork();
+  t.after(() => net.stop());
+  let passes = 0;
+  const real = createClient(net.endpoints.solverUrl, solverRoutes);
+  const solver: Client<SolverRoutes> = {
+    ...real,
+    listDeals: (i) => {
+      if (String(i.query?.status ?? "").includes("proposed")) passes++;
+      return real.listDeals(i);
+    },
+  };
+  const provider = await net.startProvider(net.providers[0]!, { opts: { pollMs: 600_000 }, deps: { solver } });
+  const before = await net.ledger();
+  const jobs = 6;
+  const startPasses = passes;
+  await Promise.all(
+    Array.from({ length: jobs }, async (_, i) => {
+      const job = await net.postJob();
+      const [proposed] = await eventually(`job ${i + 1}: the provider's signature`, async () => {
+        const deals = await net.dealsOf(job.id);
+        return deals.length === 1 && deals[0]!.providerSignature ? deals : undefined;
+      });
+      await net.signAsJobCreator(proposed!);
+      await eventually(`job ${i + 1} settled`, () => provider.deals().find((d) => d.id === proposed!.id.toLowerCase())?.status === "settled");
+    }),
+  );
+  const after = await net.ledger();
+  assert.equal(after.providers[0], before.providers[0]! + BigInt(jobs) * PRICE, "paid for every job");
+  assert.equal(after.locked, 0n);
+  // Each job's two news events start a pass, fewer when they come together; a deal whose step is
+  // busy when news about it comes gets one more after it (passNews.ts).
+  const perJob = (passes - startPasses) / jobs;
+  assert.ok(perJob <= 2.5, `${passes - startPasses} passes for ${jobs} jobs`);
+});
