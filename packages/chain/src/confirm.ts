@@ -6,6 +6,7 @@ import { TransactionNotFoundError, TransactionReceiptNotFoundError, type Hash, t
 import { LilyError } from "@lily/protocol";
 import type { LilyClient } from "./client.ts";
 import { toLilyError } from "./errors.ts";
+import { takeSentReceipt } from "./sendSync.ts";
 
 /** What every write action returns. */
 export interface WriteResult {
@@ -18,7 +19,8 @@ export interface WriteResult {
 
 export async function confirm(client: LilyClient, hash: Hash): Promise<TransactionReceipt> {
   const { publicClient } = client;
-  const receipt = await untilMinedOrDropped(client, hash);
+  // A node that mines on arrival gave the receipt with the send (sendSync.ts).
+  const receipt = takeSentReceipt(hash) ?? (await untilMinedOrDropped(client, hash));
   if (receipt.status === "success") return receipt;
 
   const tx = await publicClient.getTransaction({ hash });

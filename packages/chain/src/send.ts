@@ -7,6 +7,7 @@
 // is read again and the send retried; anything else (a revert, an unreachable node) is the caller's.
 import { NonceTooLowError, BaseError, encodeFunctionData, type Abi, type Address, type ContractFunctionArgs, type ContractFunctionName, type Hash } from "viem";
 import { requireAccount, type LilyClient } from "./client.ts";
+import { sendSigned } from "./sendSync.ts";
 
 /** How many times a send is retried after the node says its nonce was already used. */
 const NONCE_RETRIES = 8;
@@ -72,7 +73,7 @@ export function writeContract<const abi extends Abi, name extends ContractFuncti
     const prepared = await walletClient.prepareTransactionRequest({ account, to: request.address, data, ...(request.gas && { gas: request.gas }) } as never);
     // viem's prepare always estimates when no gas is given; its type just cannot say so.
     const gas = request.gas ?? withHeadroom(prepared.gas as bigint);
-    return walletClient.sendTransaction({ ...prepared, gas } as never);
+    return sendSigned(client, { ...prepared, gas });
   });
 }
 
@@ -83,6 +84,6 @@ export function withHeadroom(estimate: bigint): bigint {
 
 /** Send ETH from the client's account; returns the transaction's hash once the node accepted it. */
 export function sendValue(client: LilyClient, { to, value }: { to: Address; value: bigint }): Promise<Hash> {
-  const { walletClient } = requireAccount(client);
-  return inAccountQueue(client, () => walletClient.sendTransaction({ to, value } as never));
+  const { walletClient, account } = requireAccount(client);
+  return inAccountQueue(client, async () => sendSigned(client, await walletClient.prepareTransactionRequest({ account, to, value } as never)));
 }

@@ -18,7 +18,8 @@ export async function startFaultyRpc(upstream: string, faults: number): Promise<
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString();
     const call = JSON.parse(body) as { id: number; method: string };
-    if (call.method === "eth_sendRawTransaction" && left > 0) {
+    // Both ways of handing a node a transaction: plain, and with its receipt back (EIP-7966).
+    if ((call.method === "eth_sendRawTransaction" || call.method === "eth_sendRawTransactionSync") && left > 0) {
       left--;
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: { code: -32003, message: "nonce too low" } }));
