@@ -77,11 +77,11 @@ export interface ChangeHint {
 }
 
 /**
- * Be told that something matching `sub` changed, without the event itself: for a reader that
- * re-reads the records through the validated API anyway (a provider's pass, a job creator's wait
- * loop). Validating every event only to drop it cost a provider ~5 ms of CPU per job. `onChange`
- * gets the event's hint, or undefined when the event does not read as one, and the event as JSON
- * parsed it, unvalidated (undefined when it is not JSON), for a reader that validates what it keeps.
+ * Be told that something matching `sub` changed, without validating the event: for a reader that
+ * reads the records it acts on itself (a provider's pass, a job creator's wait loop, which keeps
+ * the records it uses and validates those: sdk/pushedRecords.ts). Validating every event only to
+ * drop it cost a provider ~5 ms of CPU per job. `onChange` gets the event's hint, or undefined when
+ * the event does not read as one, and the event as JSON parsed it (undefined when it is not JSON).
  */
 export function watchChanges(
   baseUrl: string,
