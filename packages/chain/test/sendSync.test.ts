@@ -19,6 +19,7 @@ import {
   type LilyAddresses,
   type LilyClient,
 } from "@lily/chain";
+import { isLilyError } from "@lily/protocol";
 import { confirm } from "../src/confirm.ts";
 import { SYNC_SEND_MS } from "../src/sendSync.ts";
 
@@ -133,5 +134,18 @@ test("many transfers at once from one account through sends that return receipts
   assert.ok(receipts.every((r) => r.status === "success"));
   assert.equal(new Set(hashes).size, 20);
   assert.equal(await nonceOf(client), nonce + 20);
+  assert.equal(h.calls.get("eth_getTransactionReceipt"), undefined);
+});
+
+test("a transaction mined reverted comes back with its receipt, and confirming it still decodes the revert (replayed on the block before)", async (t) => {
+  const h = await hop();
+  t.after(() => h.close());
+  const client = clientAt(h.url);
+  const nonce = await nonceOf(client);
+  // A fixed gas limit skips estimation, so the transfer of more than the balance is mined, and reverts.
+  const hash = await writeContract(client, { address: addresses.token, abi: lilyTokenAbi, functionName: "transfer", args: [to, 10n ** 30n], gas: 100_000n });
+  assert.equal(h.calls.get("eth_sendRawTransactionSync"), 1);
+  await assert.rejects(confirm(client, hash), (e: unknown) => isLilyError(e) && /holds .* LILY but .* LILY is needed/.test((e as Error).message));
+  assert.equal(await nonceOf(client), nonce + 1, "it was mined");
   assert.equal(h.calls.get("eth_getTransactionReceipt"), undefined);
 });
