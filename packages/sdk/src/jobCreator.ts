@@ -38,7 +38,7 @@ export function createJobCreator(opts: JobCreatorOptions, deps: { journal?: JobJ
     quote: (p) => quoteJob(ctx, p),
     async run(p) {
       const job = await submitJob(ctx, p);
-      return waitForResult(ctx, { ...p, jobOfferId: job.jobOfferId });
+      return waitForResult(ctx, { ...p, jobOfferId: job.jobOfferId, posted: job.posted });
     },
   };
 }

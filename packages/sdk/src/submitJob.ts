@@ -3,7 +3,7 @@
 // refuses for a reason waiting cannot change is neither signed nor posted, only journaled as
 // no-match), then sign it and post it. Nothing is locked yet: money moves only when a deal opens.
 import type { Hex } from "viem";
-import { LilyError, hashRecord, signRecord, type JobOffer } from "@lily/protocol";
+import { LilyError, hashRecord, signRecord, type JobOffer, type JobOfferRecord } from "@lily/protocol";
 import { escrowBalance } from "@lily/chain";
 import type { JobCreatorContext } from "./context.ts";
 import { buildJobOffer, insufficientDeposit, jobEscrow, type SubmitJobParams } from "./buildJobOffer.ts";
@@ -18,6 +18,8 @@ export interface SubmittedJob {
   offer: JobOffer;
   signature: Hex;
   moduleRef: string;
+  /** The solver's record of the job offer as it answered the post (pass it to waitForResult as `posted`). */
+  posted: JobOfferRecord;
 }
 
 export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Promise<SubmittedJob> {
@@ -58,5 +60,5 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   const record = await untilAnswered(ctx, () => ctx.solver.postJobOffer({ body: { offer, signature } }));
   if (record.id !== jobOfferId) throw new LilyError({ code: "CONFLICT", message: `solver answered job offer id ${record.id}, expected ${jobOfferId}` });
   p.onProgress?.({ stage: "offered", jobOfferId });
-  return { jobOfferId, offer, signature, moduleRef: p.module };
+  return { jobOfferId, offer, signature, moduleRef: p.module, posted: record };
 }

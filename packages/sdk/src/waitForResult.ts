@@ -5,7 +5,7 @@
 // A missed event costs only latency; a crash costs nothing, since the journal and the chain hold
 // everything the next run needs.
 import type { Hex } from "viem";
-import { LilyError, cidFromDigest, isLilyError } from "@lily/protocol";
+import { LilyError, cidFromDigest, isLilyError, toWire, type JobOfferRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
 import { awaitsOwnOpening, nextStep, type ChainDeal, type JobView } from "./nextStep.ts";
@@ -31,12 +31,18 @@ export interface WaitParams {
    * journal to be followed again, since a signed deal may still open.
    */
   signal?: AbortSignal;
+  /**
+   * The solver's answer to the job offer's post (`SubmittedJob.posted`): the loop's first read of
+   * the job offer takes it rather than asking the solver again (with one solver).
+   */
+  posted?: JobOfferRecord;
 }
 
 export async function waitForResult(base: JobCreatorContext, p: WaitParams): Promise<JobResult> {
   // One solver: the records its events bring serve the loop's next reads of them (pushedRecords.ts).
   const pushed = (base.opts.solverUrls?.length ?? 1) <= 1 ? pushedRecords(base.solver) : undefined;
   const ctx = pushed ? { ...base, solver: pushed.solver } : base;
+  if (pushed && p.posted?.id.toLowerCase() === p.jobOfferId.toLowerCase()) pushed.records.put({ type: "job-offer", record: toWire(p.posted) });
   const entry = ctx.journal.get(p.jobOfferId);
   if (!entry) throw new LilyError({ code: "NOT_FOUND", field: "jobOfferId", message: `no job ${p.jobOfferId} in this job creator's journal` });
   // REJECT: a job offer refused before it was signed was never posted: there is nothing to follow

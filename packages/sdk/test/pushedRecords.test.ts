@@ -37,12 +37,16 @@ function countSolverReads(jc: JobCreator): Map<string, number> {
 }
 
 /** A finished job's records as the solver holds them, and how often the job creator read each from it. */
-async function runCountedJob(message: string): Promise<{ deal: DealRecord; job: JobOfferRecord; reads: Map<string, number> }> {
+async function runCountedJob(message: string, opts: { posted?: boolean } = {}): Promise<{ deal: DealRecord; job: JobOfferRecord; reads: Map<string, number> }> {
   for (const p of net.providers) await p.offer();
   const jc = createJobCreator({ ...net.endpoints, account: net.jobCreator, mediators: [net.mediator] }, { journal: memoryJournal() });
   const reads = countSolverReads(jc);
   const submitted = await jc.submitJob({ module: "cowsay@1.0.0", inputs: { message }, maxPrice: PRICE, mediationFee: parseEther("1") });
-  const result = jc.waitForResult({ jobOfferId: submitted.jobOfferId, outDir: tempDir("lily-sdk-out-") });
+  const result = jc.waitForResult({
+    jobOfferId: submitted.jobOfferId,
+    outDir: tempDir("lily-sdk-out-"),
+    ...(opts.posted && { posted: submitted.posted }),
+  });
   result.catch(() => {});
   const proposal = await eventually(async () => {
     const { dealIds } = await net.solver.getJobOffer({ params: { id: submitted.jobOfferId } });
@@ -73,6 +77,12 @@ test("a job's passes read its deal from the solver only where no event brought i
   // that signs takes it from the event that matched it.
   const jobReads = reads.get(job.id.toLowerCase()) ?? 0;
   assert.ok(jobReads <= 2, `the job offer was read from the solver ${jobReads} times`);
+});
+
+test("given the post's answer, the first pass reads the job offer from it: the solver is asked for it once, when the stream opens", async () => {
+  const { job, reads } = await runCountedJob("posted", { posted: true });
+  const jobReads = reads.get(job.id.toLowerCase()) ?? 0;
+  assert.ok(jobReads <= 1, `the job offer was read from the solver ${jobReads} times`);
 });
 
 /** A solver client that answers reads with `record` and counts what reached it. */

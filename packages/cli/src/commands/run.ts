@@ -123,13 +123,13 @@ export function registerRun(program: Command): void {
       out.result(report);
       return;
     }
-    const { jobOfferId } = await jc.submitJob(params);
+    const { jobOfferId, posted } = await jc.submitJob(params);
     // Ctrl-C: the SDK withdraws the job offer if nothing it signed can still open; a signed deal
     // that may open stays in the journal for `lily jobs show`. Exit 130, as for any interrupted command.
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once("SIGINT", onSignal);
-    const result = await jc.waitForResult({ ...params, jobOfferId, signal: stop.signal }).catch((e: unknown) => {
+    const result = await jc.waitForResult({ ...params, jobOfferId, posted, signal: stop.signal }).catch((e: unknown) => {
       if (!stop.signal.aborted) throw e;
       out.progress(
         `stopped: ${isLilyError(e, "NO_MATCH") ? "the job offer was withdrawn, nothing was locked" : `a signed deal may still open; see \`lily jobs show ${jobOfferId.slice(0, 12)}\``}`,
