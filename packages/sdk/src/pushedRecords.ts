@@ -1,8 +1,9 @@
 // The records a job's event stream brought, read by the wait loop instead of asking the solver
 // again. A pass is woken by an event that carries the very record it then reads (the proposal, the
 // result). At load a job creator read its job offer and deal ~4.9 times a job, each a round trip
-// the solver serves too; ~2.7 remain: the first pass, the one when the stream opens (both may come
-// before any event) and the one after its own signature. An event and a read are the same solver's word on the same record
+// the solver serves too; ~2.1 remain: the pass when the stream opens (it may come before any
+// event) and the one after its own signature. The first pass takes the solver's answer to the
+// job offer's post, kept here the same way (waitForResult's `posted`). An event and a read are the same solver's word on the same record
 // (it publishes a record as its book holds it after each committed write, in order), so using one
 // trusts the solver no more than reading it did; the record is validated with the read's schema.
 //
