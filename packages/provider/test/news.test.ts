@@ -41,6 +41,17 @@ async function eventOnlyProvider(net: Awaited<ReturnType<typeof startNetwork>>) 
   return { provider, passes: () => passes };
 }
 
+/** Post a job, sign the provider's proposal as its job creator, and wait until the provider has it settled. */
+async function runJob(net: Awaited<ReturnType<typeof startNetwork>>, provider: Awaited<ReturnType<typeof eventOnlyProvider>>["provider"], label: string) {
+  const job = await net.postJob();
+  const [proposed] = await eventually(`${label}: the provider's signature`, async () => {
+    const deals = await net.dealsOf(job.id);
+    return deals.length === 1 && deals[0]!.providerSignature ? deals : undefined;
+  });
+  await net.signAsJobCreator(proposed!);
+  await eventually(`${label} settled`, () => provider.deals().find((d) => d.id === proposed!.id.toLowerCase())?.status === "settled");
+}
+
 test("a provider that passes only on events runs and is paid for each job, in at most two passes per job", async (t) => {
   const net = await startNetwork();
   t.after(() => net.stop());
@@ -48,15 +59,7 @@ test("a provider that passes only on events runs and is paid for each job, in at
   const before = await net.ledger();
   const jobs = 3;
   const startPasses = passes();
-  for (let i = 0; i < jobs; i++) {
-    const job = await net.postJob();
-    const [proposed] = await eventually("the provider's signature", async () => {
-      const deals = await net.dealsOf(job.id);
-      return deals.length === 1 && deals[0]!.providerSignature ? deals : undefined;
-    });
-    await net.signAsJobCreator(proposed!);
-    await eventually(`job ${i + 1} settled`, () => provider.deals().find((d) => d.id === proposed!.id.toLowerCase())?.status === "settled");
-  }
+  for (let i = 0; i < jobs; i++) await runJob(net, provider, `job ${i + 1}`);
   const after = await net.ledger();
   assert.equal(after.providers[0], before.providers[0]! + BigInt(jobs) * PRICE, "paid for every job");
   assert.equal(after.locked, 0n);
@@ -73,17 +76,7 @@ test("six jobs at once on a provider that passes only on events: every one runs 
   const before = await net.ledger();
   const jobs = 6;
   const startPasses = passes();
-  await Promise.all(
-    Array.from({ length: jobs }, async (_, i) => {
-      const job = await net.postJob();
-      const [proposed] = await eventually(`job ${i + 1}: the provider's signature`, async () => {
-        const deals = await net.dealsOf(job.id);
-        return deals.length === 1 && deals[0]!.providerSignature ? deals : undefined;
-      });
-      await net.signAsJobCreator(proposed!);
-      await eventually(`job ${i + 1} settled`, () => provider.deals().find((d) => d.id === proposed!.id.toLowerCase())?.status === "settled");
-    }),
-  );
+  await Promise.all(Array.from({ length: jobs }, (_, i) => runJob(net, provider, `job ${i + 1}`)));
   const after = await net.ledger();
   assert.equal(after.providers[0], before.providers[0]! + BigInt(jobs) * PRICE, "paid for every job");
   assert.equal(after.locked, 0n);
