@@ -5,8 +5,6 @@
 // what the client learned of one node does not carry to the next).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   createLilyClient,
@@ -22,6 +20,7 @@ import {
 import { isLilyError } from "@lily/protocol";
 import { confirm } from "../src/confirm.ts";
 import { SYNC_SEND_MS } from "../src/sendSync.ts";
+import { startRpcHop } from "../../../test/support/rpcHop.ts";
 
 let anvil: Anvil;
 let addresses: LilyAddresses;
@@ -33,33 +32,11 @@ before(async () => {
 });
 after(() => anvil.stop());
 
-/** A JSON-RPC hop to anvil that counts calls by method and answers `unknown` methods as a node without them does. */
-async function hop(unknown: string[] = []): Promise<{ url: string; calls: Map<string, number>; close(): Promise<void> }> {
-  const calls = new Map<string, number>();
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    const parsed = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
-    for (const call of Array.isArray(parsed) ? parsed : [parsed]) calls.set(call.method, (calls.get(call.method) ?? 0) + 1);
-    if (!Array.isArray(parsed) && unknown.includes(parsed.method)) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({ jsonrpc: "2.0", id: parsed.id, error: { code: -32601, message: `the method ${parsed.method} does not exist/is not available` } }),
-      );
-      return;
-    }
-    const answer = await fetch(anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
-    res.writeHead(answer.status, { "content-type": "application/json" });
-    res.end(await answer.text());
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
+/** A hop to anvil that counts calls by method and answers `unknown` methods as a node without them does. */
+const hop = (unknown: string[] = []) =>
+  startRpcHop(anvil.rpcUrl, (call) =>
+    unknown.includes(call.method) ? { code: -32601, message: `the method ${call.method} does not exist/is not available` } : undefined,
+  );
 
 const clientAt = (url: string) => createLilyClient({ rpcUrl: url, account: privateKeyToAccount(devAccounts[0]!), addresses, pollingIntervalMs: 20 });
 const transfer = (client: LilyClient) => writeContract(client, { address: addresses.token, abi: lilyTokenAbi, functionName: "transfer", args: [to, 1n] });

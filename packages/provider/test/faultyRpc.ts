@@ -1,8 +1,7 @@
 // A real JSON-RPC hop between a provider and anvil that answers the next few transactions the way
 // a node does when their nonce was already used ("nonce too low"), as when another process sends
 // from the same key. Everything else is passed through untouched.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { startRpcHop } from "../../../test/support/rpcHop.ts";
 
 export interface FaultyRpc {
   url: string;
@@ -11,30 +10,21 @@ export interface FaultyRpc {
   close(): Promise<void>;
 }
 
+/** Both ways of handing a node a transaction: plain, and with its receipt back (EIP-7966). */
+const SENDS = ["eth_sendRawTransaction", "eth_sendRawTransactionSync"];
+
 export async function startFaultyRpc(upstream: string, faults: number): Promise<FaultyRpc> {
   let left = faults;
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    const call = JSON.parse(body) as { id: number; method: string };
-    // Both ways of handing a node a transaction: plain, and with its receipt back (EIP-7966).
-    if ((call.method === "eth_sendRawTransaction" || call.method === "eth_sendRawTransactionSync") && left > 0) {
-      left--;
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: { code: -32003, message: "nonce too low" } }));
-      return;
-    }
-    const answer = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
-    res.writeHead(answer.status, { "content-type": "application/json" });
-    res.end(await answer.text());
+  const hop = await startRpcHop(upstream, (call) => {
+    if (!SENDS.includes(call.method) || left === 0) return undefined;
+    left--;
+    return { code: -32003, message: "nonce too low" };
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: hop.url,
     get faultsLeft() {
       return left;
     },
-    close: () => new Promise((r) => server.close(() => r())),
+    close: hop.close,
   };
 }
