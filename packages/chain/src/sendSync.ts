@@ -10,16 +10,15 @@
 // SYNC_SEND_MS (it mines in blocks, or not at all for now) has the transaction in its pool, and
 // its receipt is waited for as before. Either way, sends to it are plain from then on, since the
 // account's next send waits for this one (send.ts) and must not wait for a block.
-import { keccak256, type Hash, type Hex, type TransactionReceipt } from "viem";
-import { formatTransactionReceipt } from "viem";
+import { formatTransactionReceipt, keccak256, type Hash, type Hex, type TransactionReceipt } from "viem";
 import { getTransactionError } from "viem/utils";
-import { requireAccount, type LilyClient } from "./client.ts";
+import { requireAccount, type LilyClient, type LilyWriteClient } from "./client.ts";
 
 /** How long a send waits for the node to answer with a receipt before it counts as a node that does not mine on arrival. */
 export const SYNC_SEND_MS = 2_000;
 
-/** Per node URL: false once it did not answer a send with its receipt (undefined: not tried yet). */
-const syncNodes = new Map<string, boolean>();
+/** The node URLs that did not answer a send with its receipt: they get plain sends. */
+const plainNodes = new Set<string>();
 /** Receipts that came with their sends, by hash, until `confirm` takes them. */
 const receipts = new Map<string, TransactionReceipt>();
 /** A sender that never confirms keeps no more than this many. */
@@ -34,7 +33,8 @@ export function takeSentReceipt(hash: Hash): TransactionReceipt | undefined {
 
 /** Sign a prepared transaction with the client's account and hand it to the node; its hash once the node has it. */
 export async function sendSigned(client: LilyClient, prepared: Record<string, unknown>): Promise<Hash> {
-  const { walletClient, account } = requireAccount(client);
+  const writer = requireAccount(client);
+  const { walletClient, account } = writer;
   const { account: _account, from: _from, ...tx } = prepared;
   try {
     const serialized = await account.signTransaction(
@@ -43,37 +43,36 @@ export async function sendSigned(client: LilyClient, prepared: Record<string, un
         serializer: walletClient.chain.serializers?.transaction,
       } as never,
     );
-    if (syncNodes.get(client.rpcUrl) === false) return await sendRaw(client, serialized);
-    return await sendSync(client, serialized);
+    if (plainNodes.has(client.rpcUrl)) return await sendRaw(writer, serialized);
+    return await sendSync(writer, serialized);
   } catch (e) {
     // The errors a plain sendTransaction throws (a used nonce, a revert with its reason), so callers branch as before.
     throw getTransactionError(e as never, { ...tx, account, chain: walletClient.chain } as never);
   }
 }
 
-async function sendSync(client: LilyClient, serialized: Hex): Promise<Hash> {
-  const { walletClient } = requireAccount(client);
+async function sendSync(client: LilyWriteClient, serialized: Hex): Promise<Hash> {
+  const { walletClient } = client;
   const hash = keccak256(serialized);
   const timeout = AbortSignal.timeout(SYNC_SEND_MS);
   try {
     const raw = await walletClient.request({ method: "eth_sendRawTransactionSync", params: [serialized] } as never, { retryCount: 0, signal: timeout });
-    syncNodes.set(client.rpcUrl, true);
     keep(hash, formatTransactionReceipt(raw as never));
     return hash;
   } catch (e) {
     if (timeout.aborted) {
       // The node has it (or loses it, which confirm finds out), but does not mine on arrival.
-      syncNodes.set(client.rpcUrl, false);
+      plainNodes.add(client.rpcUrl);
       return hash;
     }
     if (!unknownMethod(e)) throw e;
-    syncNodes.set(client.rpcUrl, false);
+    plainNodes.add(client.rpcUrl);
     return sendRaw(client, serialized);
   }
 }
 
-function sendRaw(client: LilyClient, serialized: Hex): Promise<Hash> {
-  return requireAccount(client).walletClient.request({ method: "eth_sendRawTransaction", params: [serialized] } as never, { retryCount: 0 }) as Promise<Hash>;
+function sendRaw(client: LilyWriteClient, serialized: Hex): Promise<Hash> {
+  return client.walletClient.request({ method: "eth_sendRawTransaction", params: [serialized] } as never, { retryCount: 0 }) as Promise<Hash>;
 }
 
 /** A node's "no such method" (JSON-RPC -32601, or a message saying so: nodes word it differently). */
