@@ -29,12 +29,12 @@ export async function applyStep(ctx: StepContext, view: DealView, step: Step): P
       return sendSignature(ctx, local);
     case "open": {
       const opened = await openOne(ctx, local, step.jobCreatorSig);
-      if (opened) await run(ctx, opened);
+      if (opened) await run(ctx, opened.deal, opened.txHash);
       return;
     }
     case "openGroup": {
       const opened = await openGroup(ctx, local, step.replicas);
-      if (opened) await run(ctx, opened);
+      if (opened) await run(ctx, opened.deal, opened.txHash);
       return;
     }
     case "run":
@@ -86,28 +86,29 @@ export async function applyStep(ctx: StepContext, view: DealView, step: Step): P
   }
 }
 
-/** Run the job of an opened deal and commit its result; when it does not fit beside what runs, it waits for the next pass. */
-async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
+/**
+ * Run the job of an opened deal and commit its result; when it does not fit beside what runs, it
+ * waits for the next pass. `openTx`: the transaction that has just opened it, not yet reported.
+ */
+async function run(ctx: StepContext, local: LocalDeal, openTx?: Hex): Promise<void> {
   let deal = local;
   if (deal.status === "signed") {
     // Opened by someone else (the job creator, another replica's provider): run it all the same.
     const { txHash, trustBatchNo } = await openingTx(ctx, deal);
     ctx.logger.info("deal opened by another party", { deal: deal.id, txHash });
-    deal = save(ctx, { ...deal, status: "opened", reported: "opened", ...(trustBatchNo !== undefined && { trustBatchNo }) });
-    if (txHash) reportLater(ctx, local.id, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
+    deal = save(ctx, { ...deal, status: "opened", ...(trustBatchNo !== undefined && { trustBatchNo }) });
+    openTx = txHash;
   }
   const slot = ctx.gate.tryAcquire(deal.id, deal.needs);
   if ("wait" in slot) {
     ctx.logger.info("job waits for capacity", { deal: deal.id, why: slot.wait });
+    if (openTx) report(ctx, deal, "opened", openTx);
     return;
   }
   let ran: LocalDeal & { resultCid: string };
   try {
-    if (deal.reported !== "running") {
-      // Sent while the job runs, after the "opened" report (reportsInOrder.ts): the job does not wait for the solver.
-      reportLater(ctx, local.id, "running report", () => ctx.report.status(local.id, "running"));
-      deal = save(ctx, { ...deal, reported: "running" });
-    }
+    // A job that starts as its deal opens makes one report of both: "running", naming the opening.
+    if (deal.reported !== "running") deal = report(ctx, deal, "running", deal.reported === "opened" ? undefined : openTx);
     const timeLeftMs = Number(deal.deal.deadline) * 1000 - ctx.clock() - COMMIT_MARGIN_MS;
     const source = ctx.cache.source(deal.id, ctx.store);
     const outcome = await ctx.strategy.produceResult(
@@ -122,6 +123,15 @@ async function run(ctx: StepContext, local: LocalDeal): Promise<void> {
     slot.release();
   }
   await commit(ctx, ran);
+}
+
+/**
+ * Tell the solver, in the background and after the deal's earlier reports (reportsInOrder.ts), that
+ * the deal opened or runs; returns the deal as saved with the report noted, so it is sent once.
+ */
+function report(ctx: StepContext, deal: LocalDeal, status: "opened" | "running", txHash: Hex | undefined): LocalDeal {
+  reportLater(ctx, deal.id, `${status} report`, () => ctx.report.status(deal.id, status, txHash ? { txHash } : {}));
+  return save(ctx, { ...deal, reported: status });
 }
 
 /**

@@ -12,7 +12,6 @@ import { routedOf, type LocalDeal } from "./db.ts";
 import { refusal } from "./refusal.ts";
 import { chainBatchesOf, type TrustBatchRef } from "./batch/chainBatches.ts";
 import { keepTrustBatch } from "./batch/trustBatchOf.ts";
-import { reportLater } from "./reportsInOrder.ts";
 import { bestEffort, save, type StepContext } from "./stepContext.ts";
 
 /**
@@ -34,12 +33,18 @@ export async function sendSignature(ctx: StepContext, local: LocalDeal): Promise
   });
 }
 
+/** A deal this provider just opened, and the transaction that opened it (for its first report, applyStep.ts's run). */
+export interface Opened {
+  deal: LocalDeal;
+  txHash: Hex;
+}
+
 /**
  * Open a single deal; returns the deal as opened, or undefined if it did not open (yet). Deals
  * ready at the same moment open together in one `openDeals` (batch/chainBatches.ts); an item the
  * batch skipped fails here with the refusal its own `openDeal` would have met.
  */
-export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig: Hex): Promise<LocalDeal | undefined> {
+export async function openOne(ctx: StepContext, local: LocalDeal, jobCreatorSig: Hex): Promise<Opened | undefined> {
   try {
     // REJECT: the job creator's signature must be one the contract accepts, over exactly these terms
     await verifyDealSignature(ctx.chain.addresses, routedOf(local), jobCreatorSig, { signer: local.deal.jobCreator, field: "jobCreatorSignature" });
@@ -56,7 +61,7 @@ export async function openGroup(
   ctx: StepContext,
   local: LocalDeal,
   replicas: { deal: DealMessage; jobCreatorSig: Hex; providerSig: Hex }[],
-): Promise<LocalDeal | undefined> {
+): Promise<Opened | undefined> {
   try {
     for (const [i, r] of replicas.entries()) {
       // REJECT: every signature in the group must be one the contract accepts, by that replica's parties
@@ -70,13 +75,11 @@ export async function openGroup(
   }
 }
 
-async function opened(ctx: StepContext, local: LocalDeal, txHash: Hex, batchSize: number, trust?: TrustBatchRef): Promise<LocalDeal> {
+/** Saved as opened; not yet reported: the run that follows reports it (applyStep.ts). */
+function opened(ctx: StepContext, local: LocalDeal, txHash: Hex, batchSize: number, trust?: TrustBatchRef): Opened {
   ctx.logger.info("deal opened", { deal: local.id, txHash, batchSize, ...(trust && { trustBatch: trust.batchNo }) });
   if (trust) keepTrustBatch(ctx.chain, trust.batchNo, trust.leaves);
-  const deal = save(ctx, { ...local, status: "opened", reported: "opened" });
-  // Off the hot path: the job starts while the solver is told (reportsInOrder.ts).
-  reportLater(ctx, local.id, "opened report", () => ctx.report.status(local.id, "opened", { txHash }));
-  return deal;
+  return { deal: save(ctx, { ...local, status: "opened" }), txHash };
 }
 
 async function openFailed(ctx: StepContext, local: LocalDeal, e: unknown): Promise<undefined> {

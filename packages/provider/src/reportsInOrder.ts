@@ -3,7 +3,8 @@
 // busy; awaited, they held the provider's capacity while the job had not started. Here they are
 // sent in the background, one deal's reports one after another in the order given, and the
 // result waits for the reports before it (`drained`), so the solver still hears
-// opened → running → result for each deal.
+// opened → running → result for each deal (a job that starts as its deal opens: running, naming
+// the opening, → result; applyStep.ts).
 import type { StepContext } from "./stepContext.ts";
 import { bestEffort } from "./stepContext.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseEther, type Hex } from "viem";
-import { challenge, createLilyClient, dealState, deposit, openDeal, withdraw } from "@lily/chain";
+import { challenge, createLilyClient, dealState, deposit, getDealLogs, openDeal, withdraw } from "@lily/chain";
 import { JOB_FAILURE_FILE, JOB_REFUSED_EXIT_CODE, createWasmExecutor } from "@lily/executor";
 import { Policy, hashRecord, isLilyError, signRecord, type DealRecord, type ResultManifest } from "@lily/protocol";
 import { ProviderDb } from "../src/db.ts";
@@ -16,7 +16,7 @@ import { COLLATERAL, PRICE, eventually, startNetwork, type Network } from "./net
 import { blockPath } from "./proposals.ts";
 import { startFaultyRpc } from "./faultyRpc.ts";
 import { startDownProxy } from "./downProxy.ts";
-import { createClient, solverRoutes } from "@lily/api";
+import { createClient, solverRoutes, type Client, type SolverRoutes } from "@lily/api";
 
 async function network(t: TestContext): Promise<Network> {
   const net = await startNetwork();
@@ -55,6 +55,29 @@ async function stdoutOf(net: Network, resultCid: string): Promise<string> {
   assert.equal(result.exitCode, 0, `the module ran: ${JSON.stringify(result.files)}`);
   return new TextDecoder().decode(await net.store.getBytes(result.files.stdout!));
 }
+
+test("a job that starts as its deal opens costs the solver one report, not two: running, naming the opening", async (t) => {
+  const net = await network(t);
+  const real = createClient(net.endpoints.solverUrl, solverRoutes);
+  const reports: { status: string; txHash: Hex }[] = [];
+  const solver: Client<SolverRoutes> = {
+    ...real,
+    postDealStatus: (i) => {
+      reports.push({ status: i.body.progress.status, txHash: i.body.progress.txHash as Hex });
+      return real.postDealStatus(i);
+    },
+  };
+  const provider = await net.startProvider(net.providers[0]!, { deps: { solver } });
+  const job = await net.postJob({ inputs: await net.store.putRecord({ message: "one report" }) });
+  const [deal] = await signedByProviders(net, job.id);
+  await net.signAsJobCreator(deal!);
+  await statusOf(provider, deal!.id, "settled");
+  const opening = (await getDealLogs(net.deployer, { dealId: deal!.id })).find((e) => e.name === "DealOpened");
+  assert.ok(opening, "the deal opened on chain");
+  assert.deepEqual(reports, [{ status: "running", txHash: opening.txHash }]);
+  const [record] = await net.dealsOf(job.id);
+  assert.equal(record!.openTx, opening.txHash, "the solver knows the opening");
+});
 
 test("a provider whose own opening failed because the job creator emptied its escrow still runs the job when the job creator opens it before openBy, and is paid", async (t) => {
   const net = await network(t);

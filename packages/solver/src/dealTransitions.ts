@@ -4,7 +4,9 @@ import { LilyError, type DealStatus } from "@lily/protocol";
 
 const next: Record<DealStatus, readonly DealStatus[]> = {
   proposed: ["signed", "rejected"],
-  signed: ["opened", "rejected"],
+  // Straight to running: a provider whose job starts as the deal opens makes one report of both,
+  // naming the opening's transaction (solver.ts requires it then, as for "opened").
+  signed: ["opened", "running", "rejected"],
   opened: ["running", "committed", "timed-out"],
   running: ["committed", "timed-out"],
   committed: [],

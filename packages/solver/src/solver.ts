@@ -251,11 +251,16 @@ export class Solver {
       });
     }
     if (current.status === status) return current; // a retried report changes nothing
-    // REJECT: an opened deal names the transaction that opened it
-    if (status === "opened" && !txHash)
-      throw new LilyError({ code: "INVALID_INPUT", field: "progress.txHash", message: "progress.txHash: required when a deal is opened" });
+    // REJECT: an opened deal names the transaction that opened it, also when its first report says it already runs
+    if (!txHash && (status === "opened" || (status === "running" && current.status === "signed")))
+      throw new LilyError({
+        code: "INVALID_INPUT",
+        field: "progress.txHash",
+        message: `progress.txHash: required when a ${current.status} deal is reported ${status}`,
+      });
     assertTransition(current.status, status);
-    const report: DealPatch = { progress: { progress, signature }, ...(txHash && { openTx: txHash }) };
+    // The chain's word on the opening (chainFollower.ts) outranks the provider's.
+    const report: DealPatch = { progress: { progress, signature }, ...(txHash && !current.openTx && { openTx: txHash }) };
     if (status !== "rejected" && status !== "timed-out") {
       this.book.atomically(() => this.book.updateDeal(id, { status, error, ...report }));
       this.logger.info("deal progressed", { id, from: current.status, to: status });

@@ -328,6 +328,27 @@ test("deal progress follows the state machine, naming `status` when it does not"
   assert.deepEqual(committed.deal, deal.deal);
 });
 
+test("a job that starts as its deal opens is reported running straight from signed, naming the opening", async (t) => {
+  const { api } = await startTestSolver(t, chain);
+  const sign = signer(chain.domain);
+  const { rp, jc, deal } = await proposedDeal(api);
+  await signBoth(api, chain.domain, deal.id, jc, rp);
+  const id = deal.id;
+  await assert.rejects(
+    api.postDealStatus({ params: { id }, body: await sign.report(rp, id, "running") }),
+    fails("INVALID_INPUT", "progress.txHash"),
+    "a signed deal reported running names its opening",
+  );
+  const txHash = `0x${"cd".repeat(32)}` as Hex;
+  const running = await api.postDealStatus({ params: { id }, body: await sign.report(rp, id, "running", { txHash }) });
+  assert.deepEqual([running.status, running.openTx], ["running", txHash]);
+  await assert.rejects(
+    api.postDealStatus({ params: { id }, body: await sign.report(rp, id, "opened", { txHash }) }),
+    fails("CONFLICT", "status"),
+    "and it does not go back to opened",
+  );
+});
+
 test("records and open job offers survive a restart", async (t) => {
   const first = await startTestSolver(t, chain);
   const sign = signer(chain.domain);
