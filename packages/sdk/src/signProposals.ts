@@ -52,9 +52,13 @@ export async function signProposals(ctx: JobCreatorContext, entry: JobEntry, pro
   }
   const signed: SignedDeal[] = proposals.map(routedOf);
   // A routed deal cannot open before its signature leaves: a block read now bounds where the chain's
-  // search for its opening starts (LilyTrustDeals keeps no opening per deal). Read while signing; a
-  // node that does not answer only costs a longer search.
-  const routedFrom = onTrustDeals(ctx.chain.addresses, signed[0]!.deal) ? ctx.chain.publicClient.getBlockNumber().catch(() => undefined) : undefined;
+  // search for its opening starts (LilyTrustDeals keeps no opening per deal), unless the block read
+  // when the job was posted already does (submitJob.ts). Read while signing; a node that does not
+  // answer only costs a longer search.
+  const routedFrom =
+    onTrustDeals(ctx.chain.addresses, signed[0]!.deal) && entry.trustFromBlock === undefined
+      ? ctx.chain.publicClient.getBlockNumber().catch(() => undefined)
+      : undefined;
   const signatures = await Promise.all(signed.map((s) => ctx.signDeal(s)));
   const from = await routedFrom;
   if (from !== undefined) entry.trustFromBlock = Number(from);

@@ -31,6 +31,10 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
   const route = jobEscrow(ctx, p.policy);
   const balanceRead = untilAnswered(ctx, () => escrowBalance(ctx.chain, { account: ctx.opts.account.address, escrow: route.escrow }));
   balanceRead.catch(() => {}); // awaited below; a build that fails first must not leave it unhandled
+  // A routed deal cannot open before the job offer is even posted: a block read now bounds where
+  // the search for its opening starts (routedDeal.ts). Made in the balance's turn, it rides in the
+  // same JSON-RPC batch; a node that does not answer leaves it to signing (signProposals.ts).
+  const routedFrom = route.trust ? ctx.chain.publicClient.getBlockNumber().catch(() => undefined) : undefined;
   const built = await untilAnswered(ctx, () => buildJobOffer(ctx, p, ctx.store));
   const { offer } = built;
   const explanationRead = untilAnswered(ctx, () => askSolver(ctx, offer, { firstFit: true }));
@@ -56,7 +60,16 @@ export async function submitJob(ctx: JobCreatorContext, p: SubmitJobParams): Pro
     throw error;
   }
   const signature = await signRecord(ctx.opts.account, ctx.domain, "JobOffer", offer);
-  ctx.journal.put({ jobOfferId, module: p.module, offer, signature, stage: "submitted", createdAt: Date.now() });
+  const from = await routedFrom;
+  ctx.journal.put({
+    jobOfferId,
+    module: p.module,
+    offer,
+    signature,
+    stage: "submitted",
+    createdAt: Date.now(),
+    ...(from !== undefined && { trustFromBlock: Number(from) }),
+  });
   const record = await untilAnswered(ctx, () => ctx.solver.postJobOffer({ body: { offer, signature } }));
   if (record.id !== jobOfferId) throw new LilyError({ code: "CONFLICT", message: `solver answered job offer id ${record.id}, expected ${jobOfferId}` });
   p.onProgress?.({ stage: "offered", jobOfferId });

@@ -14,6 +14,7 @@ import { createJobCreator, memoryJournal, signedDeals, sqliteJournal } from "../
 import { signProposals } from "../src/signProposals.ts";
 import { SIGNED_RESULT_GRACE_SECONDS } from "../src/nextStep.ts";
 import { tempDir } from "../../../test/support/tempDir.ts";
+import { startRpcHop } from "../../../test/support/rpcHop.ts";
 
 let net: Network;
 before(async () => {
@@ -113,6 +114,35 @@ test("a trust job's deposit is checked in the LilyTrustDeals escrow, and the ref
   assert.match(e.hint ?? "", /lily deposit <amount> --trust-escrow/);
   await deposit(client, { amount: PRICE, escrow: net.addresses.trustDeals! });
   assert.equal((await jc.explain(cowsay("x"))).deposit.balance, PRICE);
+});
+
+test("a trust job reads the block its opening's search starts from as it is posted, beside its balance, and not again as it signs", async (t) => {
+  const hop = await startRpcHop(net.endpoints.rpcUrl);
+  t.after(() => hop.close());
+  const account = privateKeyToAccount(keccak256(toHex("lily sdk trust: one block read")));
+  await net.fund([net.clientFor(account)], { eth: parseEther("1"), tokens: 2n * DEPOSIT, deposit: 0n, trustDeposit: DEPOSIT });
+  const journal = memoryJournal();
+  const jc = createJobCreator({ ...net.endpoints, rpcUrl: hop.url, account, mediators: [net.mediator] }, { journal });
+  const job = await jc.submitJob(cowsay("bounded"));
+  assert.equal(hop.calls.get("eth_blockNumber"), 1, "read as the job was posted");
+  const from = journal.get(job.jobOfferId)?.trustFromBlock;
+  assert.ok(from !== undefined, "and kept in the journal");
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  const result = jc.waitForResult({ jobOfferId: job.jobOfferId, outDir: tempDir("lily-sdk-trust-out-"), signal: stop.signal });
+  result.catch(() => {});
+  const proposal = await firstProposal(job.jobOfferId);
+  const provider = net.providerOf(proposal.deal.provider);
+  await provider.sign(proposal);
+  await eventually(async () => (await net.solver.getDeal({ params: { id: proposal.id } })).jobCreatorSignature);
+  await provider.open(proposal);
+  await provider.commit(proposal, "moo\n");
+  const r = await result;
+  assert.equal(r.stdout, "moo\n");
+  const opened = await locateTrustDeal(net.deployer, { dealId: proposal.id, deal: proposal.deal, trustNonce: provider.nonceFor(proposal)! });
+  assert.equal(r.txs.open, opened?.txHash, "the opening is found searching from the block read at posting");
+  assert.ok(opened!.blockNumber > BigInt(from), "which it opened after");
+  assert.equal(hop.calls.get("eth_blockNumber"), 1, "not read again as it was signed");
 });
 
 test("a provider silent past its deadline: the job creator opens the deal itself, times it out on LilyTrustDeals and gets its price and the collateral", async (t) => {
