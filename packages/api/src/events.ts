@@ -74,6 +74,8 @@ export interface ChangeHint {
   providerSigned?: boolean;
   /** A deal event's record carries the job creator's signature. */
   jobCreatorSigned?: boolean;
+  /** A deal event's record carries its provider's signed Result. */
+  resulted?: boolean;
 }
 
 /**
@@ -109,12 +111,19 @@ function jsonOrUndefined(data: string): unknown {
 }
 
 function hintOf(event: unknown): ChangeHint | undefined {
-  const ev = event as { type?: unknown; record?: { id?: unknown; status?: unknown; providerSignature?: unknown; jobCreatorSignature?: unknown } } | null;
+  const ev = event as {
+    type?: unknown;
+    record?: { id?: unknown; status?: unknown; providerSignature?: unknown; jobCreatorSignature?: unknown; result?: unknown };
+  } | null;
   const record = ev?.record;
   if (typeof record?.id !== "string" || typeof record.status !== "string") return undefined;
   if (ev!.type === "job-offer") return { type: "job-offer", id: record.id, status: record.status };
   if (ev!.type === "deal") {
-    const signed = { providerSigned: record.providerSignature !== undefined, jobCreatorSigned: record.jobCreatorSignature !== undefined };
+    const signed = {
+      providerSigned: record.providerSignature !== undefined,
+      jobCreatorSigned: record.jobCreatorSignature !== undefined,
+      resulted: record.result !== undefined,
+    };
     return { type: "deal", id: record.id, status: record.status, ...signed };
   }
   return undefined;

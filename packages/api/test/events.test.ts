@@ -303,7 +303,7 @@ test("watchChanges is told once per event it subscribed to, and never for others
   assert.equal(changes, 2);
 });
 
-test("watchChanges tells what changed (record, status, who signed) without validating it, and nothing for what does not read as an event", async (t) => {
+test("watchChanges tells what changed (record, status, who signed, whether a result came) without validating it, and nothing for what does not read as an event", async (t) => {
   const { url, hub } = await startHub(t);
   const hints: (ChangeHint | undefined)[] = [];
   let opened = 0;
@@ -313,11 +313,13 @@ test("watchChanges tells what changed (record, status, who signed) without valid
   const ev = dealEvent(provider(1), 7) as unknown as { record: Record<string, unknown> };
   hub.publish({ ...ev, record: { ...ev.record, status: "proposed", providerSignature: `0x${"11".repeat(65)}` } } as unknown as LilyEvent);
   hub.publish({ ...ev, record: { ...ev.record, status: "signed", providerSignature: "0x", jobCreatorSignature: "0x" } } as unknown as LilyEvent);
+  hub.publish({ ...ev, record: { ...ev.record, status: "committed", providerSignature: "0x", jobCreatorSignature: "0x", result: {} } } as unknown as LilyEvent);
   hub.publish({ ...ev, record: { ...ev.record, status: 3 } } as unknown as LilyEvent);
-  await eventually(() => (hints.length >= 3 ? true : undefined), "three changes");
+  await eventually(() => (hints.length >= 4 ? true : undefined), "four changes");
   assert.deepEqual(hints, [
-    { type: "deal", id: hex32(7), status: "proposed", providerSigned: true, jobCreatorSigned: false },
-    { type: "deal", id: hex32(7), status: "signed", providerSigned: true, jobCreatorSigned: true },
+    { type: "deal", id: hex32(7), status: "proposed", providerSigned: true, jobCreatorSigned: false, resulted: false },
+    { type: "deal", id: hex32(7), status: "signed", providerSigned: true, jobCreatorSigned: true, resulted: false },
+    { type: "deal", id: hex32(7), status: "committed", providerSigned: true, jobCreatorSigned: true, resulted: true },
     undefined,
   ]);
 });

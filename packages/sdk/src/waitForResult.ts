@@ -5,6 +5,7 @@
 // A missed event costs only latency; a crash costs nothing, since the journal and the chain hold
 // everything the next run needs.
 import type { Hex } from "viem";
+import { onTrustDeals } from "@lily/chain";
 import { LilyError, cidFromDigest, isLilyError, toWire, type JobOfferRecord } from "@lily/protocol";
 import type { JobCreatorContext } from "./context.ts";
 import type { OnProgress, Progress } from "./progress.ts";
@@ -62,7 +63,7 @@ export async function waitForResult(base: JobCreatorContext, p: WaitParams): Pro
     ctx,
     p.jobOfferId,
     { news: () => wake.ring(), dropped: () => wake.atMost(ctx.submit.pollMs) },
-    p.onProgress !== undefined,
+    { progress: p.onProgress !== undefined, signedResultOnly: onTrustDeals(ctx.chain.addresses, entry.offer) },
     pushed?.records,
   );
   try {

@@ -5,7 +5,7 @@
 import type { Hex } from "viem";
 import { watchChanges } from "@lily/api";
 import type { JobCreatorContext } from "./context.ts";
-import { bringsNews } from "./newsFilter.ts";
+import { bringsNews, type NewsOptions } from "./newsFilter.ts";
 import type { PushedRecords } from "./pushedRecords.ts";
 
 export interface SolverWatch {
@@ -16,13 +16,13 @@ export interface SolverWatch {
 
 /**
  * `news` on an event worth a pass and on every (re)connection (what it missed is re-read); `dropped`
- * when one closes. `progress`: whether the caller reports progress (newsFilter.ts).
+ * when one closes. `news`: what the caller makes of an event (newsFilter.ts).
  */
 export function watchSolvers(
   ctx: JobCreatorContext,
   jobOfferId: Hex,
   on: { news(): void; dropped(): void },
-  progress = true,
+  news: NewsOptions = { progress: true },
   records?: PushedRecords,
 ): SolverWatch {
   const urls = ctx.opts.solverUrls?.length ? ctx.opts.solverUrls : [ctx.opts.solverUrl];
@@ -33,7 +33,7 @@ export function watchSolvers(
       { jobOffer: jobOfferId },
       (hint, event) => {
         records?.put(event);
-        if (bringsNews(hint, { progress })) on.news();
+        if (bringsNews(hint, news)) on.news();
       },
       {
         onOpen: () => {

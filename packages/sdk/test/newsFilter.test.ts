@@ -32,3 +32,14 @@ test("for a caller that hears no progress, a deal opening or running is not news
   assert.equal(bringsNews(deal("proposed", { provider: true }), quiet), true, "a proposal to sign");
   assert.equal(bringsNews(undefined, quiet), true);
 });
+
+test("for a routed trust job, the solver seeing its settlement is not news until the provider's signed Result comes with it", () => {
+  const trust = { progress: true, signedResultOnly: true };
+  const committed = (resulted: boolean): ChangeHint => ({ ...deal("committed", { provider: true, jobCreator: true }), resulted });
+  assert.equal(bringsNews(committed(false), trust), false, "settled on chain, no signed Result yet");
+  assert.equal(bringsNews(committed(true), trust), true, "the signed Result");
+  for (const s of ["timed-out", "rejected"]) assert.equal(bringsNews({ ...deal(s, { provider: true, jobCreator: true }), resulted: false }, trust), true, s);
+  // Under any other policy the chain's word on a commit counts (a result to check, a window to challenge in).
+  assert.equal(bringsNews(committed(false), { progress: true }), true);
+  assert.equal(bringsNews(committed(false), { progress: false }), true);
+});
