@@ -3,7 +3,7 @@
 // threw, so callers branch on `code`, never on text. A refused connection, or a peer that does not
 // finish answering within the timeout, is UNREACHABLE; a response larger than the client accepts
 // is INTERNAL and is not read past the limit.
-import { LilyError, nodeFetch, parse, readBodyLimited, toWire, type SerializedError } from "@lily/protocol";
+import { LilyError, nodeFetch, parse, readBodyLimited, toWire, type SerializedError, wireJson } from "@lily/protocol";
 import type { RouteDef, ClientInput, Output } from "./route.ts";
 import { buildPath } from "./route.ts";
 import type { BodyLimits } from "./readBody.ts";
@@ -69,7 +69,7 @@ export function createClient<T extends Record<string, RouteDef>>(baseUrl: string
         init.body = input.body as Uint8Array as BodyInit;
         init.headers = { "content-type": "application/octet-stream" };
       } else if (route.body) {
-        init.body = JSON.stringify(toWire(input.body));
+        init.body = wireJson(input.body);
         init.headers = { "content-type": "application/json" };
       }
       let res: Response;

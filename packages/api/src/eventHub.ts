@@ -11,7 +11,7 @@ import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket } from "ws";
 import type * as z from "zod";
-import { LilyError, toWire, parse } from "@lily/protocol";
+import { LilyError, parse, wireJson } from "@lily/protocol";
 import { httpStatusFor } from "./httpStatus.ts";
 import { parseTarget } from "./requestTarget.ts";
 import { EVENTS_PATH, Subscription, type LilyEvent } from "./events.ts";
@@ -133,7 +133,7 @@ export function attachEventHub(server: http.Server): { publish(ev: LilyEvent): v
 
   return {
     publish(ev) {
-      const data = JSON.stringify(toWire(ev));
+      const data = wireJson(ev);
       for (const [subscriber, sub] of subs) if (matches(sub, ev)) subscriber.send(data);
     },
     close() {

@@ -3,7 +3,7 @@
 // with its code and field, anything else a 500 INTERNAL that is logged, never swallowed. Nothing a
 // client sends reaches the 500 branch: a bad path, query, method or body is a 4xx naming it.
 import type http from "node:http";
-import { LilyError, parse, toWire } from "@lily/protocol";
+import { LilyError, parse, wireJson } from "@lily/protocol";
 import type { RouteDef, HandlerInput, Output } from "./route.ts";
 import { matchPath } from "./route.ts";
 import { httpStatusFor, HttpRefusal } from "./httpStatus.ts";
@@ -40,7 +40,7 @@ function send(
   opts: { bytes?: boolean; headers?: Record<string, string> } = {},
 ): void {
   // Serialise first: an error here must still find the headers unsent.
-  const payload = opts.bytes ? (body as Uint8Array) : JSON.stringify(toWire(body));
+  const payload = opts.bytes ? (body as Uint8Array) : wireJson(body);
   const headers: Record<string, string> = { "content-type": opts.bytes ? "application/octet-stream" : "application/json", ...opts.headers };
   // A body left unread is not drained for the next request on this connection: the connection closes.
   if (announcesBody(req) && !req.complete) headers.connection = "close";

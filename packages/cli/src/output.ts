@@ -1,7 +1,7 @@
 // The only place that prints. Human output goes to stdout as short lines; with --json the
 // command prints one JSON document at the end instead; progress goes to stderr so stdout can be
 // piped. Errors become one line: `error: <message>` plus a hint line when there is one.
-import { LilyError, toWire } from "@lily/protocol";
+import { LilyError, wireJson } from "@lily/protocol";
 
 export interface Output {
   json: boolean;
@@ -21,7 +21,7 @@ export function createOutput(opts: { json?: boolean; quiet?: boolean } = {}): Ou
       if (!opts.quiet) process.stderr.write(`${json ? "" : "› "}${text}\n`);
     },
     result: (value) => {
-      if (json) process.stdout.write(`${JSON.stringify(toWire(value), null, 2)}\n`);
+      if (json) process.stdout.write(`${wireJson(value, 2)}\n`);
     },
   };
 }
@@ -42,7 +42,7 @@ const exitCodes: Record<string, number> = {
 export function printError(err: unknown, json = false): number {
   if (err instanceof LilyError) {
     const code = exitCodes[err.code] ?? 1;
-    if (json) process.stdout.write(`${JSON.stringify(toWire({ error: err.toJSON() }), null, 2)}\n`);
+    if (json) process.stdout.write(`${wireJson({ error: err.toJSON() }, 2)}\n`);
     process.stderr.write(`error: ${err.message}${err.message.includes(err.code) ? "" : ` [${err.code}]`}\n`);
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     return code;

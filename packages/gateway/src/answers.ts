@@ -3,7 +3,7 @@
 // row into the database with what it cost, and, when the lease is audited and the answer drawn
 // (temperature 0 only: a re-run must be able to reproduce it), it is sent to the lease's mediator.
 import { randomInt } from "node:crypto";
-import { cidForRecord, toWire, type AnswerRecord, type InferenceRequest } from "@lily/protocol";
+import { cidForRecord, toWire, type AnswerRecord, type InferenceRequest, wireJson } from "@lily/protocol";
 import type { AnswerMeta } from "@lily/api";
 import type { Database, Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
@@ -77,7 +77,7 @@ export function createAnswerBook(deps: AnswerBookDeps) {
         const res = await fetch(`${deps.mediatorUrl}/v1/audits`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify(toWire({ lease: record.lease, request: record.request, response: record.response, receipt: record.receipt })),
+          body: wireJson({ lease: record.lease, request: record.request, response: record.response, receipt: record.receipt }),
         });
         const body = (await res.json()) as { verdict?: string; error?: { message?: string } };
         const verdict = res.ok && (body.verdict === "correct" || body.verdict === "wrong") ? body.verdict : "failed";

@@ -4,7 +4,7 @@
 // it never rules twice: the one way back is `followAgain`, when the chain node lost blocks a
 // record relied on (reliedBlocks in @lily/chain), and even then the contract refuses a second ruling.
 import { openDatabase, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
-import { Deal, LilyError, parse, toWire } from "@lily/protocol";
+import { Deal, LilyError, parse, wireJson } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import { TERMINAL, type Dispute, type DisputeSighting, type DisputeStatus, type Ruling } from "./dispute.ts";
 
@@ -163,7 +163,7 @@ export class MediatorDb {
       )
       .run(
         next.status,
-        next.deals ? JSON.stringify(toWire(next.deals)) : null,
+        next.deals ? wireJson(next.deals) : null,
         next.mediators ? JSON.stringify(next.mediators) : null,
         next.ruling ? JSON.stringify(next.ruling) : null,
         next.rulingTx ?? null,

@@ -195,9 +195,19 @@ export const ResourceOfferRecord = z.object({
   createdAt: z.number(),
 });
 
+const bigintsAsStrings = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
 /** JSON with bigints as decimal strings: the wire form of every record above. */
 export function toWire<T>(value: T): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  return JSON.parse(JSON.stringify(value, bigintsAsStrings));
+}
+
+/**
+ * The wire form's text, as `JSON.stringify(toWire(value), null, space)` writes it, in one pass: a
+ * response, an event or a stored record made it three (stringify, parse, stringify again).
+ */
+export function wireJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, bigintsAsStrings, space);
 }
 
 export type JobOffer = z.infer<typeof JobOffer>;

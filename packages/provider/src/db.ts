@@ -7,7 +7,7 @@
 // deal's terms, which never change once written, are validated once per process.
 import type { StatementSync } from "node:sqlite";
 import { openDatabase, preparedOnce, reliedBlocksMigration, reliedBlocksTable, transaction, type Database, type ReliedBlocksTable } from "@lily/node-kit";
-import { Deal, ResourceOffer, isTrustDeal, legacyTrustNonce, parse, toWire, type DealMessage } from "@lily/protocol";
+import { Deal, ResourceOffer, isTrustDeal, legacyTrustNonce, parse, toWire, type DealMessage, wireJson } from "@lily/protocol";
 import type { Address, Hex } from "viem";
 import type { RoutedDeal } from "@lily/chain";
 import { NO_RESOURCES, type Resources } from "./resources.ts";
@@ -230,17 +230,7 @@ export class ProviderDb {
       `INSERT INTO deals (id, deal, module, inputs, status, result_cid, error, extra, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, result_cid = excluded.result_cid, error = excluded.error,
            extra = excluded.extra, updated_at = excluded.updated_at`,
-    ).run(
-      d.id.toLowerCase(),
-      JSON.stringify(toWire(d.deal)),
-      d.module,
-      d.inputs,
-      d.status,
-      d.resultCid ?? null,
-      d.error ?? null,
-      JSON.stringify(extra),
-      Date.now(),
-    );
+    ).run(d.id.toLowerCase(), wireJson(d.deal), d.module, d.inputs, d.status, d.resultCid ?? null, d.error ?? null, JSON.stringify(extra), Date.now());
   }
 
   /**
@@ -343,7 +333,7 @@ export class ProviderDb {
     transaction(this.db, () => {
       this.db
         .prepare("INSERT OR IGNORE INTO resource_offers (id, offer, signature, created_at) VALUES (?, ?, ?, ?)")
-        .run(o.id.toLowerCase(), JSON.stringify(toWire(o.offer)), o.signature, Date.now());
+        .run(o.id.toLowerCase(), wireJson(o.offer), o.signature, Date.now());
     });
   }
 

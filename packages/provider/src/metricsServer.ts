@@ -3,7 +3,7 @@
 // operator says otherwise; each request reads the provider's database afresh.
 import type { AddressInfo } from "node:net";
 import { nodeHttp } from "@lily/api";
-import { LilyError, toWire } from "@lily/protocol";
+import { LilyError, wireJson } from "@lily/protocol";
 import type { Logger } from "@lily/node-kit";
 import type { DealStats } from "./db.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -30,7 +30,7 @@ export function startMetricsServer(
     let body: string;
     try {
       const r = read();
-      body = path === "/metrics" ? renderMetrics(r.status, r.stats) : JSON.stringify(toWire(r.status));
+      body = path === "/metrics" ? renderMetrics(r.status, r.stats) : wireJson(r.status);
     } catch (e) {
       logger.warn("metrics not read", { err: e });
       res.writeHead(500, { "content-type": "text/plain" }).end("metrics not read\n");

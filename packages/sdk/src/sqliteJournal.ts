@@ -1,7 +1,7 @@
 // The job creator's journal (JobJournal, journal.ts) kept in SQLite, so jobs survive a crashed
 // client: the CLI keeps it under $LILY_HOME, the gateway in its home.
 import { openDatabase } from "@lily/node-kit";
-import { JobOffer, Deal, isTrustDeal, legacyTrustNonce, parse, toWire, uint64 } from "@lily/protocol";
+import { JobOffer, Deal, isTrustDeal, legacyTrustNonce, parse, uint64, wireJson } from "@lily/protocol";
 import type { JobEntry, JobJournal } from "./journal.ts";
 
 const migrations = [
@@ -43,7 +43,7 @@ export function sqliteJournal(path: string): JobJournal & { close(): void } {
     put(e) {
       db.prepare("INSERT INTO jobs (job_offer_id, entry, created_at) VALUES (?, ?, ?) ON CONFLICT(job_offer_id) DO UPDATE SET entry = excluded.entry").run(
         e.jobOfferId.toLowerCase(),
-        JSON.stringify(toWire(e)),
+        wireJson(e),
         e.createdAt,
       );
     },

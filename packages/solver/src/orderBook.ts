@@ -13,7 +13,7 @@
 import type { StatementSync } from "node:sqlite";
 import { isAddressEqual, type Address, type Hex } from "viem";
 import { trustLeaf, trustTermsOf } from "@lily/chain";
-import { trustDealOf, toWire, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord } from "@lily/protocol";
+import { trustDealOf, type DealRecord, type DealStatus, type JobOfferRecord, type ResourceOfferRecord, wireJson } from "@lily/protocol";
 import { openDatabase, preparedOnce, transaction, type Database } from "@lily/node-kit";
 import { orderBookMigrations } from "./book/migrations.ts";
 import { intern, OfferCache, toDeal, toJobOffer, toResourceOffer, type Row } from "./book/rows.ts";
@@ -64,7 +64,7 @@ export interface OrderBookOptions {
   trustDeals?: boolean;
 }
 
-const json = (v: unknown) => JSON.stringify(toWire(v));
+const json = (v: unknown) => wireJson(v);
 /** A uint64 expiry as a column JS can read back: past 2^53 seconds is as good as never. */
 const expiry = (v: bigint) => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
 

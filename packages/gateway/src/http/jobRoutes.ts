@@ -5,7 +5,7 @@
 // a restart.
 import * as z from "zod";
 import { openSse, writeSse } from "@lily/api";
-import { LilyError, uint, toWire } from "@lily/protocol";
+import { LilyError, uint, toWire, wireJson } from "@lily/protocol";
 import { resolveModule, type JobCreator, type JobEntry, type Progress } from "@lily/sdk";
 import type { Hex } from "viem";
 import type { GatewayContext } from "../context.ts";
@@ -133,7 +133,7 @@ export function createJobRunner(gw: GatewayContext, jobs: JobCreator) {
         const entry = ownedJob(gw.auth.anyCaller(ctx.req), ctx.params.id!);
         const id = entry.jobOfferId;
         openSse(ctx.res);
-        const send = (e: JobEvent) => writeSse(ctx.res, { event: e.type, data: JSON.stringify(toWire(e)) });
+        const send = (e: JobEvent) => writeSse(ctx.res, { event: e.type, data: wireJson(e) });
         for (const e of events.get(id) ?? []) send(e);
         const done = (events.get(id) ?? []).some((e) => e.type !== "progress");
         if (done || FINAL.has(entry.stage)) return void ctx.res.end();

@@ -21,6 +21,7 @@ import {
   type InferenceRequest,
   type InferenceResponse,
   type SignedReceipt,
+  wireJson,
 } from "@lily/protocol";
 import type { Database } from "@lily/node-kit";
 import type { Logger } from "@lily/node-kit";
@@ -203,7 +204,7 @@ export function createLeaseManager(opts: LeaseManagerOptions, deps: LeaseManager
     const tx = await deps.chain.openLease(terms, payerSignature, providerSignature);
     db.prepare(
       "INSERT INTO leases (id, model, provider, endpoint, terms, expires_at, state, opened_tx, created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-    ).run(id, model.cid, terms.provider, record.offer.endpoint, JSON.stringify(toWire(terms)), Number(terms.expiresAt), tx, now());
+    ).run(id, model.cid, terms.provider, record.offer.endpoint, wireJson(terms), Number(terms.expiresAt), tx, now());
     const lease: HeldLease = {
       id,
       terms,

@@ -1,7 +1,7 @@
 // Calls to a provider's lease API (packages/api/src/leaseRoutes.ts): the typed JSON routes, and the
 // `infer` event stream read as it arrives so each piece of text reaches the client at once.
 import { INFER_PATH, InferEvent, buildPath, createClient, leaseRoutes, readSse, type InferBody } from "@lily/api";
-import { LilyError, parse, toWire } from "@lily/protocol";
+import { LilyError, parse, wireJson } from "@lily/protocol";
 
 export function leaseClient(endpoint: string) {
   return createClient(endpoint, leaseRoutes, { peer: `provider at ${endpoint}` });
@@ -12,7 +12,7 @@ export async function* streamInfer(endpoint: string, leaseId: string, body: Infe
   const url = `${endpoint.replace(/\/$/, "")}${buildPath(INFER_PATH, { id: leaseId })}`;
   let res: Response;
   try {
-    res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(toWire(body)), signal });
+    res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: wireJson(body), signal });
   } catch (e) {
     if (signal?.aborted) throw e;
     throw new LilyError({ code: "UNREACHABLE", message: `provider at ${endpoint} did not answer`, details: { url }, cause: e });

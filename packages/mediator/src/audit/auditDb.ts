@@ -5,7 +5,7 @@
 // refuses a second slash of one receipt, so a slash that did land is not repeated). A slash keeps
 // what sending it again needs, and its block: if the chain node loses that block, it is sent again.
 import { openDatabase, reliedBlocksMigration, reliedBlocksTable, type Database, type ReliedBlocksTable } from "@lily/node-kit";
-import { LilyError, Lease, SignedReceipt, parse, toWire } from "@lily/protocol";
+import { LilyError, Lease, SignedReceipt, parse, wireJson } from "@lily/protocol";
 import type { Hex } from "viem";
 import type { BlockRef } from "@lily/chain";
 import type { AuditResult, AuditVerdict as Verdict } from "@lily/api";
@@ -95,7 +95,7 @@ export class AuditDb {
     this.blocks.relyOn(sent.block);
     const changed = this.db
       .prepare("UPDATE audits SET slash_tx = ?, slash_block = ?, slash_body = ?, updated_at = ? WHERE receipt = ? AND verdict = 'wrong'")
-      .run(txHash, sent.block.number, JSON.stringify(toWire(sent.body)), this.now(), receipt.toLowerCase()).changes;
+      .run(txHash, sent.block.number, wireJson(sent.body), this.now(), receipt.toLowerCase()).changes;
     if (Number(changed) !== 1) throw new LilyError({ code: "NOT_FOUND", field: "receipt", message: `no wrong verdict for receipt ${receipt} to slash` });
     return this.get(receipt)!;
   }

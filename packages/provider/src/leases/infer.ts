@@ -14,10 +14,10 @@ import {
   requestDigest,
   responseDigest,
   signRecord,
-  toWire,
   type InferenceResponse,
   type Receipt,
   type SignedReceipt,
+  wireJson,
 } from "@lily/protocol";
 import { checkInference } from "./checkInference.ts";
 import { nextSeq, seconds, type LeaseContext } from "./leaseContext.ts";
@@ -64,7 +64,7 @@ export async function serveInfer(ctx: LeaseContext, id: Hex, body: InferBody, re
   const send = (ev: InferEvent) => {
     if (!live()) return;
     const { type, ...data } = ev;
-    writeSse(res, { event: type, data: JSON.stringify(toWire(data)) });
+    writeSse(res, { event: type, data: wireJson(data) });
   };
   // The client went away before the answer ended: stop generating.
   res.on("close", () => {

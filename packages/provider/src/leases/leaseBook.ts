@@ -3,7 +3,7 @@
 // answer with its signed receipt. Everything a restarted provider needs to keep serving, answer a
 // payer asking for a cut-short answer, and close every lease on chain with its latest voucher.
 import type { Hex } from "viem";
-import { Lease, InferenceResponse, SignedReceipt, parse, toWire, type Lease as LeaseT, type Receipt } from "@lily/protocol";
+import { Lease, InferenceResponse, SignedReceipt, parse, type Lease as LeaseT, type Receipt, wireJson } from "@lily/protocol";
 import { transaction, type Database } from "@lily/node-kit";
 import type { LeaseState } from "@lily/api";
 
@@ -85,7 +85,7 @@ export class LeaseBook {
         `INSERT OR IGNORE INTO leases (id, terms, payer_signature, provider_signature, state, updated_at)
          VALUES (?, ?, ?, ?, 'proposed', ?)`,
       )
-      .run(l.id.toLowerCase(), JSON.stringify(toWire(l.lease)), l.payerSignature, l.providerSignature, Date.now());
+      .run(l.id.toLowerCase(), wireJson(l.lease), l.payerSignature, l.providerSignature, Date.now());
   }
 
   /** Move a lease to a new state (and its collateral), with a note saying why. */
@@ -120,7 +120,7 @@ export class LeaseBook {
           a.ticket,
           a.receipt.request,
           JSON.stringify(a.response),
-          JSON.stringify(toWire(a.receipt)),
+          wireJson(a.receipt),
           a.signature,
           a.receipt.inputTokens,
           a.receipt.outputTokens,

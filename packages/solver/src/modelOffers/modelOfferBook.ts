@@ -3,7 +3,7 @@
 // one, and listed cheapest first. A restarted solver lists what it listed before.
 import type { StatementSync } from "node:sqlite";
 import type { Address, Hex } from "viem";
-import { LilyError, ModelOffer, parse, toWire } from "@lily/protocol";
+import { LilyError, ModelOffer, parse, wireJson } from "@lily/protocol";
 import { preparedOnce, type Database } from "@lily/node-kit";
 import type { ModelOfferRecord } from "@lily/api";
 import type { HeldModelOffer } from "./admitModelOffer.ts";
@@ -74,7 +74,7 @@ export class ModelOfferBook {
       expiry(offer.expiresAt),
       sortable(offer.outputPricePer1k),
       sortable(offer.inputPricePer1k),
-      JSON.stringify(toWire(offer)),
+      wireJson(offer),
       rec.signature,
       rec.postedAt,
     );
