@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatEther, parseEther } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { memoryJournal, type JobCreator } from "@lily/sdk";
+import { generatePrivateKey } from "viem/accounts";
+import { keyAccount, memoryJournal, type JobCreator } from "@lily/sdk";
 import { startDevnet, stopAll, type Devnet } from "./devnet.ts";
 import { fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { int, median, ms, progress, quantile, table } from "./stats.ts";
@@ -106,7 +106,7 @@ async function main() {
     //    dev account (the deployer) one transaction at a time (it is one account: one nonce
     //    sequence), then every account deposits into escrow in parallel (each from its own).
     const t0 = performance.now();
-    const accounts = Array.from({ length: maxC }, () => privateKeyToAccount(generatePrivateKey()));
+    const accounts = Array.from({ length: maxC }, () => keyAccount(generatePrivateKey()));
     const jobsOf = (i: number) => opts.levels.filter((c) => c > i).length * opts.jobsPerSubmitter;
     const escrowFor = (i: number) => BigInt(jobsOf(i)) * MAX_PRICE + MAX_PRICE; // every job at maxPrice, plus one spare
     const funding = accounts.map((account, i) => ({ account, amount: escrowFor(i), eth: GAS_ETH }));

@@ -16,8 +16,8 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseEther, type Hex } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { memoryJournal, type JobCreator, type Progress } from "@lily/sdk";
+import { generatePrivateKey } from "viem/accounts";
+import { keyAccount, memoryJournal, type JobCreator, type Progress } from "@lily/sdk";
 import { rolePids, startDevnet, stopAll, type Devnet } from "./devnet.ts";
 import { chainOn, fundEscrow, jobCreatorOn } from "./jobCreators.ts";
 import { sandboxRunner } from "./sandbox.ts";
@@ -252,7 +252,7 @@ async function main() {
   const net = await startDevnet(["--providers", String(opts.providers), "--docker", "off", ...(opts.trustDeals ? ["--trust-deals"] : [])]);
   try {
     progress(`devnet up in ${ms(net.upMs)}`);
-    const accounts = Array.from({ length: opts.submitters }, () => privateKeyToAccount(generatePrivateKey()));
+    const accounts = Array.from({ length: opts.submitters }, () => keyAccount(generatePrivateKey()));
     const escrow = BigInt(opts.jobsPerSubmitter + opts.warmup + 4) * MAX_PRICE;
     await fundEscrow(
       net.network,
