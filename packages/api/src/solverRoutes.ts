@@ -82,9 +82,20 @@ export const solverRoutes = defineRoutes({
   listDeals: {
     method: "GET",
     path: "/v1/deals",
-    /** `trustLeaf`: routed trust deals whose leaf on LilyTrustDeals (as DealsOpened names it) is this one. */
-    query: z.object({ provider: address.optional(), jobCreator: address.optional(), status: dealStatuses.optional(), trustLeaf: hex32.optional() }),
-    response: z.object({ deals: z.array(DealRecord) }),
+    /**
+     * `trustLeaf`: routed trust deals whose leaf on LilyTrustDeals (as DealsOpened names it) is this
+     * one. `with=jobOffers`: the answer also holds the job offer of each listed deal still proposed,
+     * once each (what a provider checks a proposal against; without it, one more request a proposal).
+     * A solver that predates it leaves `jobOffers` out: ask for them one by one then.
+     */
+    query: z.object({
+      provider: address.optional(),
+      jobCreator: address.optional(),
+      status: dealStatuses.optional(),
+      trustLeaf: hex32.optional(),
+      with: z.literal("jobOffers").optional(),
+    }),
+    response: z.object({ deals: z.array(DealRecord), jobOffers: z.array(JobOfferRecord).optional() }),
   },
   signDeal: {
     method: "POST",

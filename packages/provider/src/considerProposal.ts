@@ -5,7 +5,7 @@
 // can never both count the same free capacity.
 import type { LocalAccount } from "viem";
 import { resourcesOf, addResources, type Resources } from "./resources.ts";
-import type { DealRecord } from "@lily/protocol";
+import type { DealRecord, JobOfferRecord } from "@lily/protocol";
 import { onTrustDeals } from "@lily/chain";
 import type { LocalDeal } from "./db.ts";
 import { checkProposal } from "./checkProposal.ts";
@@ -37,8 +37,9 @@ export interface ProposalDeps {
   busySince: Map<string, number>;
 }
 
-export async function considerProposal(ctx: StepContext, deps: ProposalDeps, record: DealRecord): Promise<void> {
-  const job = await ctx.solver.getJobOffer({ params: { id: record.jobOfferId } });
+/** `listed`: the job offer as the solver listed it with the proposal, if it did (else it is read). */
+export async function considerProposal(ctx: StepContext, deps: ProposalDeps, record: DealRecord, listed?: JobOfferRecord): Promise<void> {
+  const job = listed ?? (await ctx.solver.getJobOffer({ params: { id: record.jobOfferId } }));
   const now = Math.floor(ctx.clock() / 1000);
   const key = record.id.toLowerCase();
   // No await between reading what is held and reserving this job's share.

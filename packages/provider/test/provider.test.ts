@@ -56,17 +56,28 @@ async function stdoutOf(net: Network, resultCid: string): Promise<string> {
   return new TextDecoder().decode(await net.store.getBytes(result.files.stdout!));
 }
 
-test("a job that starts as its deal opens costs the solver one report, not two: running, naming the opening", async (t) => {
-  const net = await network(t);
+/** A solver client that notes the provider's status reports and its reads of job offers. */
+function watchedSolver(net: Network) {
   const real = createClient(net.endpoints.solverUrl, solverRoutes);
   const reports: { status: string; txHash: Hex }[] = [];
+  let jobOfferReads = 0;
   const solver: Client<SolverRoutes> = {
     ...real,
     postDealStatus: (i) => {
       reports.push({ status: i.body.progress.status, txHash: i.body.progress.txHash as Hex });
       return real.postDealStatus(i);
     },
+    getJobOffer: (i) => {
+      jobOfferReads++;
+      return real.getJobOffer(i);
+    },
   };
+  return { solver, reports, jobOfferReads: () => jobOfferReads };
+}
+
+test("a job that starts as its deal opens costs the solver one report, not two: running, naming the opening", async (t) => {
+  const net = await network(t);
+  const { solver, reports } = watchedSolver(net);
   const provider = await net.startProvider(net.providers[0]!, { deps: { solver } });
   const job = await net.postJob({ inputs: await net.store.putRecord({ message: "one report" }) });
   const [deal] = await signedByProviders(net, job.id);
@@ -77,6 +88,21 @@ test("a job that starts as its deal opens costs the solver one report, not two: 
   assert.deepEqual(reports, [{ status: "running", txHash: opening.txHash }]);
   const [record] = await net.dealsOf(job.id);
   assert.equal(record!.openTx, opening.txHash, "the solver knows the opening");
+});
+
+test("a proposal is checked against the job offer the solver listed with it: no request of its own", async (t) => {
+  const net = await network(t);
+  const { solver, jobOfferReads } = watchedSolver(net);
+  const provider = await net.startProvider(net.providers[0]!, { deps: { solver } });
+  const before = await net.ledger();
+  const jobs = await Promise.all([1, 2].map(async (i) => net.postJob({ inputs: await net.store.putRecord({ message: `listed ${i}` }) })));
+  for (const job of jobs) {
+    const [deal] = await signedByProviders(net, job.id);
+    await net.signAsJobCreator(deal!);
+    await statusOf(provider, deal!.id, "settled");
+  }
+  assert.equal((await net.ledger()).providers[0], before.providers[0]! + 2n * PRICE, "both jobs checked, signed, run and paid");
+  assert.equal(jobOfferReads(), 0);
 });
 
 test("a provider whose own opening failed because the job creator emptied its escrow still runs the job when the job creator opens it before openBy, and is paid", async (t) => {

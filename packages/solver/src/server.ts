@@ -60,7 +60,12 @@ export async function startSolver(opts: SolverOptions, deps: { logger: Logger })
       cancelJobOffer: ({ params, body }) => solver.cancelJobOffer(params.id, body),
       explainJobOffer: ({ body }) => solver.explainJobOffer(body.offer, { firstFit: body.firstFit ?? false }),
       getDeal: ({ params }) => solver.getDeal(params.id),
-      listDeals: ({ query }) => ({ deals: book.listDeals(query) }),
+      listDeals: ({ query: { with: also, ...filter } }) => {
+        const deals = book.listDeals(filter);
+        if (also !== "jobOffers") return { deals };
+        const ids = new Set(deals.filter((d) => d.status === "proposed").map((d) => d.jobOfferId));
+        return { deals, jobOffers: [...ids].map((id) => book.getJobOffer(id)).filter((j) => j !== undefined) };
+      },
       signDeal: ({ params, body }) => solver.signDeal(params.id, body.signer, body.signature, body.trustNonce),
       postDealStatus: ({ params, body }) => solver.setDealStatus(params.id, body),
       postResult: ({ params, body }) => solver.postResult(params.id, body),

@@ -328,6 +328,20 @@ test("deal progress follows the state machine, naming `status` when it does not"
   assert.deepEqual(committed.deal, deal.deal);
 });
 
+test("a provider's list of its deals can hold the job offers of those still proposed, once each", async (t) => {
+  const { api } = await startTestSolver(t, chain);
+  const { rp, jc, deal, job } = await proposedDeal(api);
+  const query = { provider: rp.address, status: "proposed,signed" };
+  const plain = await api.listDeals({ query });
+  assert.deepEqual([plain.deals.map((d) => d.id), plain.jobOffers], [[deal.id], undefined], "only when asked");
+  const listed = await api.listDeals({ query: { ...query, with: "jobOffers" } });
+  assert.deepEqual(listed.deals, plain.deals);
+  assert.deepEqual(listed.jobOffers, [await api.getJobOffer({ params: { id: job.id } })]);
+  await signBoth(api, chain.domain, deal.id, jc, rp);
+  const signed = await api.listDeals({ query: { ...query, with: "jobOffers" } });
+  assert.deepEqual([signed.deals.map((d) => d.status), signed.jobOffers], [["signed"], []], "a signed deal's job offer is not needed any more");
+});
+
 test("a job that starts as its deal opens is reported running straight from signed, naming the opening", async (t) => {
   const { api } = await startTestSolver(t, chain);
   const sign = signer(chain.domain);
