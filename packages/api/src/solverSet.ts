@@ -84,7 +84,7 @@ export function solverSet(urls: readonly string[], opts: ClientOptions = {}): Cl
 export function watchAll(
   urls: readonly string[],
   sub: Subscription,
-  onChange: (hint: ChangeHint | undefined) => void,
+  onChange: (hint: ChangeHint | undefined, event?: unknown) => void,
   opts: { onOpen?: () => void; onError?: (e: unknown) => void } = {},
 ): { close(): void } {
   const subs = urls.map((url) => watchChanges(url, sub, onChange, opts));

@@ -18,6 +18,10 @@ export function connectProvider(opts: ProviderOptions): Omit<ProviderDeps, "logg
     solver: solverSet(solvers),
     store: new StoreClient(opts.storeUrl),
     executor: createWasmExecutor(),
-    watch: (onChange) => watchAll(solvers, { provider: opts.account.address }, onChange, { onOpen: () => onChange(undefined) }),
+    // The events' records serve passes about their deals only with one solver: with several, a pass merges their lists.
+    watch: (onChange) =>
+      watchAll(solvers, { provider: opts.account.address }, (hint, event) => onChange(hint, solvers.length === 1 ? event : undefined), {
+        onOpen: () => onChange(undefined),
+      }),
   };
 }

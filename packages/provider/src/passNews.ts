@@ -15,12 +15,22 @@ export class PassNews {
     else this.deals.add(dealId.toLowerCase());
   }
 
-  /** The news so far, for the pass that starts now (the next pass starts from none): whether it concerns a deal. */
-  take(): (dealId: string) => boolean {
+  /** The news so far, for the pass that starts now (the next pass starts from none). */
+  take(): News {
     const all = this.forAll;
-    const named = new Set(this.deals);
+    const named: ReadonlySet<string> = new Set(this.deals);
     this.forAll = false;
     this.deals.clear();
-    return (dealId) => all || named.has(dealId.toLowerCase());
+    return { all, named, concerns: (dealId) => all || named.has(dealId.toLowerCase()) };
   }
+}
+
+/** What one pass was told. */
+export interface News {
+  /** News that named no deal: it concerns every deal. */
+  all: boolean;
+  /** The deals news named (lowercase ids). */
+  named: ReadonlySet<string>;
+  /** Whether the news concerns the deal. */
+  concerns(dealId: string): boolean;
 }

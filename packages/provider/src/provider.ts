@@ -7,13 +7,13 @@
 import type { Hex } from "viem";
 import { escrowBalance, leaseDomain, lilyDealsAbi, untilChainAnswers, withLilyErrors, type LilyClient } from "@lily/chain";
 import { createClient, modelOfferRoutes, type ChangeHint, type Client, type SolverRoutes } from "@lily/api";
-import { SIGNED_RESULT_GRACE_SECONDS, isCid, isLilyError, toWire, type DealRecord, type Domain, type ExecutorKind } from "@lily/protocol";
+import { SIGNED_RESULT_GRACE_SECONDS, isCid, isLilyError, toWire, type DealRecord, type Domain, type JobOfferRecord, type ExecutorKind } from "@lily/protocol";
 import type { Executor, LoadJobOptions } from "@lily/executor";
 import type { Logger } from "@lily/node-kit";
 import type { StoreClient } from "@lily/store";
 import { join } from "node:path";
 import type { ProviderOptions } from "./options.ts";
-import { ProviderDb, type LocalDeal } from "./db.ts";
+import { FOLLOWED, ProviderDb, type LocalDeal } from "./db.ts";
 import { JobCache } from "./jobCache.ts";
 import { OfferKeeper } from "./offers.ts";
 import { OfferSchedule } from "./offerSchedule.ts";
@@ -26,7 +26,8 @@ import { nextStep, shouldCheck } from "./nextStep.ts";
 import { applyStep, postResult } from "./applyStep.ts";
 import { DealSteps } from "./dealSteps.ts";
 import { watchLostBlocks } from "./lostBlocks.ts";
-import { PassNews } from "./passNews.ts";
+import { PassNews, type News } from "./passNews.ts";
+import { PushedDeals } from "./pushedDeals.ts";
 import { isEcho } from "./newsFilter.ts";
 import { RunGate } from "./runGate.ts";
 import { planOffers, type ModuleInfo, type OfferPlan, type PricedModule } from "./pricing.ts";
@@ -41,6 +42,9 @@ import { leaseChainOf } from "./leases/leaseChain.ts";
 import type { ServedModel } from "./leases/servedModel.ts";
 import { defaultLeaseServiceOptions, startLeaseService, type RunningLeaseService } from "./leases/startLeaseService.ts";
 
+/** The solver's deals a pass lists: those still before opening (after it the chain drives every step). */
+const LISTED: readonly string[] = ["proposed", "signed"];
+
 export interface ProviderDeps {
   logger: Logger;
   /** Sends from `opts.account`. */
@@ -53,8 +57,12 @@ export interface ProviderDeps {
   clock?: () => number;
   /** How results are produced: the honest strategy runs the job. The devnet injects adversaries. */
   strategy?: ProviderStrategy;
-  /** Calls `onChange` when the solver signals a change for this provider (with what changed, if known), for a pass sooner than the poll. */
-  watch?: (onChange: (hint: ChangeHint | undefined) => void) => { close(): void };
+  /**
+   * Calls `onChange` when the solver signals a change for this provider (with what changed, if
+   * known), for a pass sooner than the poll; with one solver, also with the event as JSON parsed it
+   * (its record then serves a pass about that deal alone: pushedDeals.ts).
+   */
+  watch?: (onChange: (hint: ChangeHint | undefined, event?: unknown) => void) => { close(): void };
   /** Builds the runner of a GGUF model it serves (default node-llama-cpp). */
   llama?: LoadModelDeps["llama"];
 }
@@ -249,37 +257,76 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
       .finally(() => (offerCheck = undefined));
   }
 
+  /** Take one deal's step: what nextStep decides from its chain state and the solver's record (if listed). */
+  function follow(local: LocalDeal, record: DealRecord | undefined, withNews: boolean): void {
+    handle(
+      local.id,
+      async () => {
+        const view = await observe({ ...ctx, mediationTimeoutSeconds }, local, record, seconds());
+        const step = nextStep(view);
+        if (step.kind === "wait") log.debug("deal waits", { deal: local.id, why: step.why });
+        else log.debug("deal step", { deal: local.id, step: step.kind });
+        await applyStep(ctx, view, step);
+      },
+      withNews,
+    );
+  }
+
+  /**
+   * The deals a pass about them alone would take, with their records (pushedDeals.ts): when all the
+   * news named deals followed here, each with a valid record kept from its event, and the last
+   * full pass is less than a poll old. Else undefined: a full pass.
+   */
+  function targeted(news: News): { local: LocalDeal; record: DealRecord }[] | undefined {
+    if (news.all || news.named.size === 0 || clock() - lastFullPass >= opts.pollMs) return undefined;
+    const out: { local: LocalDeal; record: DealRecord }[] = [];
+    for (const id of news.named) {
+      const local = db.get(id as Hex);
+      const record = pushed.take(id);
+      if (!local || !FOLLOWED.includes(local.status) || !record) return undefined;
+      out.push({ local, record });
+    }
+    return out;
+  }
+
   async function pass(): Promise<void> {
-    const withNews = passNews.take();
+    const news = passNews.take();
+    const only = targeted(news);
+    if (only) {
+      // As a full pass would give them: the solver's record only while it lists the deal (proposed or signed).
+      for (const { local, record } of only) follow(local, LISTED.includes(record.status) ? record : undefined, true);
+      checkOffer();
+      lostBlocks.check();
+      return;
+    }
+    lastFullPass = clock();
+    pushed.clear(); // the list read now supersedes them
+    const withNews = (id: string) => news.concerns(id);
     let records: DealRecord[] | undefined;
+    let jobOffers = new Map<string, JobOfferRecord>();
     try {
       // Only the deals still before opening: after that the chain drives every step, and the
       // solver's whole history of this provider, read every pass, grew each pass with the number
-      // of jobs ever run (the largest CPU cost of a provider and the solver under load).
-      records = (await deps.solver.listDeals({ query: { provider: me, status: "proposed,signed" } })).deals;
+      // of jobs ever run (the largest CPU cost of a provider and the solver under load). The
+      // proposals' job offers come with them (checked as if read alone: checkProposal).
+      const listed = await deps.solver.listDeals({ query: { provider: me, status: LISTED.join(","), with: "jobOffers" } });
+      records = listed.deals;
+      jobOffers = new Map((listed.jobOffers ?? []).map((j) => [j.id.toLowerCase(), j]));
     } catch (e) {
       log.warn("solver not read; following deals from the chain alone", { err: e });
     }
     const byId = new Map((records ?? []).map((r) => [r.id.toLowerCase(), r]));
     for (const r of records ?? []) {
       if (shouldCheck(r, db.get(r.id) !== undefined, seconds()))
-        handle(r.id, () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r), withNews(r.id));
+        handle(
+          r.id,
+          () => considerProposal(ctx, { opts, offers, offered: () => offered, reservations, busySince }, r, jobOffers.get(r.jobOfferId.toLowerCase())),
+          withNews(r.id),
+        );
     }
     // A proposal left waiting for capacity that the solver no longer proposes needs no more waiting.
     if (records) for (const id of busySince.keys()) if (!byId.get(id)?.status.startsWith("proposed")) busySince.delete(id);
-    for (const local of db.followed()) {
-      handle(
-        local.id,
-        async () => {
-          const view = await observe({ ...ctx, mediationTimeoutSeconds }, local, byId.get(local.id.toLowerCase()), seconds());
-          const step = nextStep(view);
-          if (step.kind === "wait") log.debug("deal waits", { deal: local.id, why: step.why });
-          else log.debug("deal step", { deal: local.id, step: step.kind });
-          await applyStep(ctx, view, step);
-        },
-        withNews(local.id),
-      );
-    }
+    for (const local of db.followed()) follow(local, byId.get(local.id.toLowerCase()), withNews(local.id));
     // Settled, so no longer followed, but the solver never took its signed Result (it did not answer).
     const now = seconds();
     for (const id of db.giveUpResults(now, Number(SIGNED_RESULT_GRACE_SECONDS))) log.warn("signed result never taken by the solver: given up", { deal: id });
@@ -294,6 +341,9 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
   let again = false;
   /** Something changed: a solver event about one deal, or (no id) capacity freed, a reconnection, a lost block. */
   const passNews = new PassNews();
+  /** The records the solver's events brought (one solver only: connect.ts), and when a pass last listed the solver's deals (ms). */
+  const pushed = new PushedDeals();
+  let lastFullPass = Number.NEGATIVE_INFINITY;
   const news = (dealId?: string) => {
     passNews.note(dealId);
     tick();
@@ -370,10 +420,13 @@ export async function startProvider(opts: ProviderOptions, deps: ProviderDeps): 
 
   // An echo of the provider's own step (newsFilter.ts) starts no pass. A reconnection (no hint)
   // or a rejected deal may mean offers the solver no longer holds: they are checked next pass.
-  const watcher = deps.watch?.((hint) => {
+  const watcher = deps.watch?.((hint, event) => {
     if (closed) return;
     if (!hint || hint.status === "rejected") offerSchedule.news();
-    if (!isEcho(hint, hint && db.statusOf(hint.id))) news(hint?.id);
+    const echo = isEcho(hint, hint && db.statusOf(hint.id));
+    if (hint) pushed.put(event, { news: !echo });
+    else pushed.clear();
+    if (!echo) news(hint?.id);
   });
   news();
 

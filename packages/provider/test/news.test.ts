@@ -85,3 +85,19 @@ test("six jobs at once on a provider that passes only on events: every one runs 
   const perJob = (passes() - startPasses) / jobs;
   assert.ok(perJob <= 2.5, `${passes() - startPasses} passes for ${jobs} jobs`);
 });
+
+test("the job creator's signature is acted on from its event's record: the provider lists its deals once a job, for the proposal", async (t) => {
+  const net = await startNetwork();
+  t.after(() => net.stop());
+  // Every pass that lists the solver's deals counts: with the poll timer off, only the passes news starts list.
+  const { provider, passes: lists } = await eventOnlyProvider(net);
+  const before = await net.ledger();
+  const jobs = 3;
+  const start = lists();
+  for (let i = 0; i < jobs; i++) await runJob(net, provider, `job ${i + 1}`);
+  assert.equal((await net.ledger()).providers[0], before.providers[0]! + BigInt(jobs) * PRICE, "paid for every job");
+  // One full pass for each proposal; the signature that follows is news about a deal followed here,
+  // and its event carries the record the pass needs (it listed the deals again: two a job).
+  const perJob = (lists() - start) / jobs;
+  assert.ok(perJob <= 1.34, `${lists() - start} lists for ${jobs} jobs`);
+});

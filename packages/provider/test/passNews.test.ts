@@ -7,11 +7,13 @@ test("news about a deal concerns that deal alone, in any case of its id; news na
   const news = new PassNews();
   news.note("0xAbC");
   const first = news.take();
-  assert.deepEqual([first("0xabc"), first("0xABC"), first("0xdef")], [true, true, false]);
+  assert.deepEqual([first.concerns("0xabc"), first.concerns("0xABC"), first.concerns("0xdef")], [true, true, false]);
+  assert.deepEqual([first.all, [...first.named]], [false, ["0xabc"]]);
   news.note();
   news.note("0xdef");
   const second = news.take();
-  assert.deepEqual([second("0xabc"), second("0xdef"), second("0x123")], [true, true, true]);
+  assert.deepEqual([second.concerns("0xabc"), second.concerns("0xdef"), second.concerns("0x123")], [true, true, true]);
+  assert.deepEqual([second.all, [...second.named]], [true, ["0xdef"]]);
 });
 
 test("a pass takes the news so far: news that comes during it is for the next pass", () => {
@@ -19,8 +21,9 @@ test("a pass takes the news so far: news that comes during it is for the next pa
   news.note();
   const pass = news.take();
   news.note("0x01");
-  assert.equal(pass("0x02"), true, "the pass that took news for every deal keeps it");
+  assert.equal(pass.concerns("0x02"), true, "the pass that took news for every deal keeps it");
   const next = news.take();
-  assert.deepEqual([next("0x01"), next("0x02")], [true, false]);
-  assert.equal(news.take()("0x01"), false, "nothing left after it was taken");
+  assert.deepEqual([next.concerns("0x01"), next.concerns("0x02")], [true, false]);
+  const none = news.take();
+  assert.deepEqual([none.concerns("0x01"), none.all, none.named.size], [false, false, 0], "nothing left after it was taken");
 });

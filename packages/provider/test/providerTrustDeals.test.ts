@@ -21,13 +21,13 @@ import {
   verifyDealSignature,
   type LilyClient,
 } from "@lily/chain";
-import { createClient, solverRoutes } from "@lily/api";
+import { createClient, solverRoutes, watchChanges } from "@lily/api";
 import { createWasmExecutor } from "@lily/executor";
 import { Policy, type DealRecord } from "@lily/protocol";
 import { chainBatchesOf } from "../src/batch/chainBatches.ts";
 import { routedOf } from "../src/db.ts";
 import { honestStrategy, type ProviderStrategy } from "../src/strategy.ts";
-import type { RunningProvider } from "../src/provider.ts";
+import type { ProviderDeps, RunningProvider } from "../src/provider.ts";
 import { PRICE, eventually, startNetwork, type Network } from "./network.ts";
 
 const JOBS = 4;
@@ -252,17 +252,30 @@ test("a non-trust deal on a trust network still opens and commits on LilyDeals",
 test("a job creator signature over another deal (another nonce) handed to the provider is refused (BAD_SIGNATURE, jobCreatorSignature): nothing opens", async (t) => {
   const net = await trustNetwork(t);
   const p = net.providers[0]!;
-  // A solver that hands the provider, for one deal, the job creator's real signature over another deal's TrustDeal.
+  // A solver that hands the provider, for one deal, the job creator's real signature over another
+  // deal's TrustDeal: in its list and in the records its events carry (either may serve a pass).
   const real = createClient(net.endpoints.solverUrl, solverRoutes);
   let forged: { id: Hex; signature: Hex } | undefined;
+  const forge = <D extends { id?: unknown; jobCreatorSignature?: unknown }>(d: D): D =>
+    forged && String(d.id).toLowerCase() === forged.id.toLowerCase() && d.jobCreatorSignature ? { ...d, jobCreatorSignature: forged.signature } : d;
   const lying: typeof real = {
     ...real,
     listDeals: async (req) => {
       const r = await real.listDeals(req);
-      return { ...r, deals: r.deals.map((d) => (forged && d.id === forged.id && d.jobCreatorSignature ? { ...d, jobCreatorSignature: forged.signature } : d)) };
+      return { ...r, deals: r.deals.map(forge) };
     },
   };
-  const provider = await net.startProvider(p, { deps: { solver: lying } });
+  const watch: ProviderDeps["watch"] = (onChange) =>
+    watchChanges(
+      net.endpoints.solverUrl,
+      { provider: p.account!.address },
+      (hint, event) => {
+        const ev = event as { type?: unknown; record?: { id?: unknown } } | undefined;
+        onChange(hint, ev?.type === "deal" && ev.record ? { ...ev, record: forge(ev.record) } : event);
+      },
+      { onOpen: () => onChange(undefined) },
+    );
+  const provider = await net.startProvider(p, { deps: { solver: lying, watch } });
   const fromBlock = (await net.deployer.publicClient.getBlockNumber()) + 1n;
   const before = await net.ledger(net.addresses.trustDeals!);
   const [victim, other] = await signedByProvider(net, [(await net.postJob()).id, (await net.postJob()).id]);
