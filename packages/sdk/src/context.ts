@@ -5,7 +5,7 @@
 import type { Hex } from "viem";
 import { solverSet, type Client, type SolverRoutes } from "@lily/api";
 import { addressesOf, createLilyClient, signDealFor, type LilyClient, type RoutedDeal } from "@lily/chain";
-import type { Domain, ResourceOfferRecord } from "@lily/protocol";
+import type { Domain, RegistryEntry, ResourceOfferRecord } from "@lily/protocol";
 import { StoreClient } from "@lily/store";
 import type { JobCreatorOptions, SubmitDefaults } from "./options.ts";
 import { defaultSubmit } from "./options.ts";
@@ -31,6 +31,8 @@ export interface JobCreatorRecent {
   manifests: Recent<string, unknown>;
   /** Resource offers that passed a deal's check (their id the digest of their signed terms), by id. */
   resourceOffers: Recent<string, ResourceOfferRecord>;
+  /** The registry's entries for exact versions that resolved to a usable manifest, by name@version. */
+  entries: Recent<string, RegistryEntry>;
 }
 
 /** How many of each the job creator keeps. */
@@ -48,6 +50,6 @@ export function createContext(opts: JobCreatorOptions, deps: { journal?: JobJour
     store: new StoreClient(opts.storeUrl),
     journal: deps.journal ?? memoryJournal(),
     signDeal: (d) => signDealFor(opts.account, chain.addresses, d),
-    recent: { manifests: new Recent(RECENT_ENTRIES), resourceOffers: new Recent(RECENT_ENTRIES) },
+    recent: { manifests: new Recent(RECENT_ENTRIES), resourceOffers: new Recent(RECENT_ENTRIES), entries: new Recent(RECENT_ENTRIES) },
   };
 }

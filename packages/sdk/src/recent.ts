@@ -1,7 +1,8 @@
 // A few recently used values by key, in memory, for what a job creator reads again job after job
-// and that cannot change under its key: a module's manifest (by its CID) and a provider's resource
-// offer (by its id, the digest of its signed terms). Jobs in a row mostly run the same module on the
-// same few providers, and each read was a round trip to the store or the solver on every job.
+// and that cannot change under its key: a module's manifest (by its CID), a provider's resource
+// offer (by its id, the digest of its signed terms) and the registry's entry for a module version
+// (by name@version). Jobs in a row mostly run the same module on the same few providers, and each
+// read was a round trip to the store, the solver or the chain on every job.
 // Bounded by count: the values are small records.
 
 export class Recent<K, V> {

@@ -20,11 +20,15 @@ export function parseModuleRef(ref: string): { name: string; version?: string } 
   return at > 0 ? { name: ref.slice(0, at), version: ref.slice(at + 1) } : { name: ref };
 }
 
-/** Who a manifest is read from; `recent.manifests`, if given, keeps the ones fetched (by CID) for the next job. */
+/**
+ * Who a manifest is read from; `recent`, if given, keeps for the next job the manifests fetched (by
+ * CID) and the registry's entries for exact versions (by name@version: a published version never
+ * changes, ModuleRegistry refuses to publish it again).
+ */
 export interface ManifestPeers {
   chain: LilyClient;
   store: StoreClient;
-  recent?: { manifests: Recent<string, unknown> };
+  recent?: { manifests: Recent<string, unknown>; entries?: Recent<string, RegistryEntry> };
 }
 
 export async function resolveModule(ref: string, peers: ManifestPeers): Promise<ResolvedModule> {
@@ -53,9 +57,11 @@ export async function resolveRegistered<M extends { name: string; version: strin
 ): Promise<{ cid: string; manifest: M; entry?: RegistryEntry }> {
   if (isCid(ref)) return { cid: ref, manifest: read(await fetchManifest(ref, peers)) };
   const { name, version } = parseModuleRef(ref);
+  // The latest version moves as versions are published: only an exact version is kept.
+  const kept = version === undefined ? undefined : peers.recent?.entries?.get(`${name}@${version}`);
   let entry: RegistryEntry;
   try {
-    entry = version === undefined ? await latestModule(peers.chain, { name }) : await getModule(peers.chain, { name, version });
+    entry = kept ?? (version === undefined ? await latestModule(peers.chain, { name }) : await getModule(peers.chain, { name, version }));
   } catch (e) {
     if (isLilyError(e, "UNKNOWN_MODULE") || isLilyError(e, "INVALID_INPUT")) {
       throw new LilyError({
@@ -79,6 +85,7 @@ export async function resolveRegistered<M extends { name: string; version: strin
       message: `module "${ref}" is not usable: ${mismatch ? mismatch.reason : `its manifest asks ${manifest.royaltyBps} bps royalty, the registry holds ${entry.royaltyBps}`}`,
     });
   }
+  if (version !== undefined) peers.recent?.entries?.set(`${name}@${version}`, entry);
   return { cid: entry.manifestCid, manifest, entry };
 }
 

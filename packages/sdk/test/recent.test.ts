@@ -1,6 +1,6 @@
 // What a job creator reads again from job to job and cannot change under its key is read once:
-// the module's manifest (by CID) and each provider's resource offer (by id, once it passed a deal's
-// check). A record that failed its check is never kept, so a solver cannot make one stick.
+// the module's manifest (by CID), the registry's entry for its version (a published version never
+// changes) and each provider's resource offer (by id, once it passed a deal's check). A record that failed its check is never kept, so a solver cannot make one stick.
 import { test, before, after, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { parseEther, type Hex } from "viem";
@@ -17,10 +17,16 @@ after(() => net.stop());
 
 const cowsay = (message: string) => ({ module: "cowsay@1.0.0", inputs: { message }, maxPrice: PRICE, mediationFee: parseEther("1") });
 
-/** Counts the store's record reads by CID and the solver's resource offer reads by id. */
-function countReads(jc: JobCreator): { records: Map<string, number>; offers: Map<string, number> } {
-  const counts = { records: new Map<string, number>(), offers: new Map<string, number>() };
+/** Counts the store's record reads by CID, the solver's resource offer reads by id and the registry's lookups by function. */
+function countReads(jc: JobCreator): { records: Map<string, number>; offers: Map<string, number>; registry: Map<string, number> } {
+  const counts = { records: new Map<string, number>(), offers: new Map<string, number>(), registry: new Map<string, number>() };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const publicClient = jc.context.chain.publicClient;
+  const readContract = publicClient.readContract.bind(publicClient);
+  publicClient.readContract = ((args: { address: string; functionName: string }) => {
+    if (args.address.toLowerCase() === net.addresses.registry?.toLowerCase()) bump(counts.registry, args.functionName);
+    return readContract(args as never);
+  }) as typeof publicClient.readContract;
   const store = jc.context.store;
   const getRecord = store.getRecord.bind(store);
   store.getRecord = (cid: string) => {
@@ -63,13 +69,14 @@ async function runJob(t: TestContext, jc: JobCreator, message: string): Promise<
   return { resourceOffer: proposal.deal.resourceOffer };
 }
 
-test("three jobs of one module read its manifest once, and each provider's resource offer once", async (t) => {
+test("three jobs of one module version read its manifest and its registry entry once, and each provider's resource offer once", async (t) => {
   for (const p of net.providers) await p.offer();
   const jc = createJobCreator({ ...net.endpoints, account: net.jobCreator, mediators: [net.mediator] }, { journal: memoryJournal() });
   const counts = countReads(jc);
   const used = new Set<string>();
   for (const m of ["one", "two", "three"]) used.add((await runJob(t, jc, m)).resourceOffer.toLowerCase());
   assert.equal(counts.records.get(net.modules.cowsay), 1, `records read: ${JSON.stringify([...counts.records])}`);
+  assert.deepEqual([...counts.registry], [["get", 1]], "cowsay@1.0.0 looked up in the registry once");
   assert.deepEqual([...counts.offers.keys()].sort(), [...used].sort(), "every resource offer used was read");
   for (const [id, n] of counts.offers) assert.equal(n, 1, `resource offer ${id} read ${n} times`);
 });
