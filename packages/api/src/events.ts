@@ -110,23 +110,29 @@ function jsonOrUndefined(data: string): unknown {
   }
 }
 
+/**
+ * The record an event carries, read without validating it: its kind, its id and the record as the
+ * stream parsed it; undefined for anything that is not a deal or job-offer event with an id. For
+ * readers that keep an event's record and validate it when they use it (a change hint, the records
+ * a job creator or a provider reads from their events).
+ */
+export function eventRecord(event: unknown): { type: LilyEvent["type"]; id: string; record: Record<string, unknown> } | undefined {
+  const ev = event as { type?: unknown; record?: Record<string, unknown> } | null | undefined;
+  if ((ev?.type !== "deal" && ev?.type !== "job-offer") || typeof ev.record?.id !== "string") return undefined;
+  return { type: ev.type, id: ev.record.id, record: ev.record };
+}
+
 function hintOf(event: unknown): ChangeHint | undefined {
-  const ev = event as {
-    type?: unknown;
-    record?: { id?: unknown; status?: unknown; providerSignature?: unknown; jobCreatorSignature?: unknown; result?: unknown };
-  } | null;
-  const record = ev?.record;
-  if (typeof record?.id !== "string" || typeof record.status !== "string") return undefined;
-  if (ev!.type === "job-offer") return { type: "job-offer", id: record.id, status: record.status };
-  if (ev!.type === "deal") {
-    const signed = {
-      providerSigned: record.providerSignature !== undefined,
-      jobCreatorSigned: record.jobCreatorSignature !== undefined,
-      resulted: record.result !== undefined,
-    };
-    return { type: "deal", id: record.id, status: record.status, ...signed };
-  }
-  return undefined;
+  const ev = eventRecord(event);
+  if (!ev || typeof ev.record.status !== "string") return undefined;
+  const { type, id, record } = ev;
+  if (type === "job-offer") return { type, id, status: record.status as string };
+  const signed = {
+    providerSigned: record.providerSignature !== undefined,
+    jobCreatorSigned: record.jobCreatorSignature !== undefined,
+    resulted: record.result !== undefined,
+  };
+  return { type, id, status: record.status as string, ...signed };
 }
 
 function connectEvents(baseUrl: string, sub: Subscription, onMessage: (data: string) => void, opts: SubscribeOptions): { close(): void } {

@@ -8,7 +8,8 @@
 // reconnection, capacity freed, a lost block), so nothing waits on a stream that went quiet for
 // longer than a poll. Trust: the event is the same solver's word on the same record that a list
 // would have brought, validated with the same schema; a record that does not validate is not used.
-import { DealRecord as DealRecordSchema, type DealRecord } from "@lily/protocol";
+import { eventRecord } from "@lily/api";
+import { DealRecord } from "@lily/protocol";
 
 export class PushedDeals {
   private readonly records = new Map<string, unknown>();
@@ -19,9 +20,9 @@ export class PushedDeals {
    * is taken by the next pass about the deal, or dropped by the next full pass (`clear`).
    */
   put(event: unknown, { news }: { news: boolean }): void {
-    const ev = event as { type?: unknown; record?: { id?: unknown } } | null | undefined;
-    if (ev?.type !== "deal" || typeof ev.record?.id !== "string") return;
-    const key = ev.record.id.toLowerCase();
+    const ev = eventRecord(event);
+    if (ev?.type !== "deal") return;
+    const key = ev.id.toLowerCase();
     if (news || this.records.has(key)) this.records.set(key, ev.record);
   }
 
@@ -35,7 +36,7 @@ export class PushedDeals {
     const key = dealId.toLowerCase();
     const raw = this.records.get(key);
     this.records.delete(key);
-    const parsed = DealRecordSchema.safeParse(raw);
-    return parsed.success && parsed.data.id.toLowerCase() === key ? parsed.data : undefined;
+    const parsed = DealRecord.safeParse(raw);
+    return parsed.success ? parsed.data : undefined;
   }
 }

@@ -14,7 +14,7 @@
 // With several solvers a read merges all of their answers (solverSet.ts), which one stream cannot
 // stand for: the reads go to the solvers, as before.
 import { DealRecord, JobOfferRecord } from "@lily/protocol";
-import type { Client, SolverRoutes } from "@lily/api";
+import { eventRecord, type Client, type SolverRoutes } from "@lily/api";
 
 type Kind = "deal" | "job-offer";
 
@@ -51,8 +51,8 @@ export function pushedRecords(solver: Client<SolverRoutes>): { records: PushedRe
   const after = <T>(write: Promise<T>, kind: Kind, id: string): Promise<T> => write.finally(() => kept.delete(keyOf(kind, id)));
   const records: PushedRecords = {
     put(event) {
-      const ev = event as { type?: unknown; record?: { id?: unknown } } | null;
-      if ((ev?.type === "deal" || ev?.type === "job-offer") && typeof ev.record?.id === "string") kept.set(keyOf(ev.type, ev.record.id), ev.record);
+      const ev = eventRecord(event);
+      if (ev) kept.set(keyOf(ev.type, ev.id), ev.record);
     },
     clear: () => kept.clear(),
   };

@@ -58,7 +58,8 @@ export async function resolveRegistered<M extends { name: string; version: strin
   if (isCid(ref)) return { cid: ref, manifest: read(await fetchManifest(ref, peers)) };
   const { name, version } = parseModuleRef(ref);
   // The latest version moves as versions are published: only an exact version is kept.
-  const kept = version === undefined ? undefined : peers.recent?.entries?.get(`${name}@${version}`);
+  const key = version === undefined ? undefined : `${name}@${version}`;
+  const kept = key === undefined ? undefined : peers.recent?.entries?.get(key);
   let entry: RegistryEntry;
   try {
     entry = kept ?? (version === undefined ? await latestModule(peers.chain, { name }) : await getModule(peers.chain, { name, version }));
@@ -85,7 +86,7 @@ export async function resolveRegistered<M extends { name: string; version: strin
       message: `module "${ref}" is not usable: ${mismatch ? mismatch.reason : `its manifest asks ${manifest.royaltyBps} bps royalty, the registry holds ${entry.royaltyBps}`}`,
     });
   }
-  if (version !== undefined) peers.recent?.entries?.set(`${name}@${version}`, entry);
+  if (key !== undefined) peers.recent?.entries?.set(key, entry);
   return { cid: entry.manifestCid, manifest, entry };
 }
 
