@@ -6,7 +6,10 @@ import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { cpuBetween, threadCpu } from "../../bench/threadCpu.ts";
 
-const burn = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end);`;
+// Burns `ms` of this thread's own CPU, not of wall time: with other tests running beside it, a
+// thread busy for 200 ms of wall time got 140 ms of CPU, and the split was right but the test failed.
+const burn = (ms: number) =>
+  `const used = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; }; const end = used() + ${ms}; while (used() < end);`;
 
 test("CPU of a worker thread that ended counts as other threads, the main thread's as main", {
   skip: !existsSync("/proc/self/task") && "needs /proc",
